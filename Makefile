@@ -1,0 +1,115 @@
+# sealmd: a privilege-separated OpenStack instance-password service.
+# make run | make check | make all | make install | make clean
+
+PREFIX		?= /usr/local
+SBINDIR		?= $(PREFIX)/sbin
+BINDIR		?= $(PREFIX)/bin
+LIBEXECDIR	?= $(PREFIX)/libexec/sealmd
+SYSCONFDIR	?= /etc
+DESTDIR		?=
+
+CC		?= cc
+B		:= build
+PKGS		:= libsodium libseccomp libcap-ng sqlite3 inih jansson
+
+WARN	:= -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
+	   -Wmissing-prototypes -Wpointer-arith -Wcast-qual -Werror
+HARDEN	:= -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+OPT	?= -O2 -g
+CFLAGS	+= -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) \
+	   -I. -DLIBEXECDIR='"$(LIBEXECDIR)"' $(SAN)
+LDFLAGS	+= -pie -Wl,-z,relro,-z,now $(SAN)
+
+pc_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
+pc_libs = $(shell pkg-config --libs $(1) 2>/dev/null)
+
+PRIVSEP_SRCS	:= privsep/log.c privsep/buf.c privsep/chan.c privsep/validate.c
+BROKER_SRCS	:= broker/main.c broker/broker.c broker/listen.c \
+		   broker/worker_proc.c broker/ops.c broker/ident.c \
+		   broker/keys.c broker/seal.c broker/store.c \
+		   broker/store_sqlite.c broker/audit.c \
+		   policy/config.c policy/owner_auth.c
+WORKER_SRCS	:= worker/main.c worker/conn.c worker/http.c \
+		   worker/path.c worker/guest.c worker/owner.c \
+		   worker/reply.c worker/utf8.c policy/sandbox.c
+CTL_SRCS	:= ctl/sealmdctl.c
+
+obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
+
+BROKER_LIBS	:= libsodium libseccomp libcap-ng sqlite3 inih
+WORKER_LIBS	:= libsodium libseccomp libcap-ng jansson
+CTL_LIBS	:= jansson libsodium
+
+all: $(B)/sealmd $(B)/sealmd-worker $(B)/sealmdctl
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(call pc_cflags,$(PKGS)) -MMD -MP -c $< -o $@
+
+$(B)/obj/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(call pc_cflags,$(PKGS) criterion) -MMD -MP -c $< -o $@
+
+$(B)/sealmd: $(call obj,$(PRIVSEP_SRCS) $(BROKER_SRCS))
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(BROKER_LIBS))
+
+$(B)/sealmd-worker: $(call obj,$(PRIVSEP_SRCS) $(WORKER_SRCS))
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(WORKER_LIBS))
+
+$(B)/sealmdctl: $(call obj,$(PRIVSEP_SRCS) $(CTL_SRCS))
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(CTL_LIBS))
+
+# Unit tests: one Criterion binary per tests/unit/test_NAME.c, linked with
+# the objects listed in UT_NAME.
+UT_buf		:= privsep/buf.c privsep/log.c
+UT_chan		:= privsep/chan.c privsep/buf.c privsep/log.c
+UT_http		:= worker/http.c worker/path.c worker/utf8.c privsep/buf.c \
+		   privsep/log.c
+UT_seal		:= broker/seal.c broker/keys.c privsep/buf.c privsep/log.c
+UT_store	:= broker/store.c broker/store_sqlite.c privsep/buf.c \
+		   privsep/log.c
+UT_config	:= policy/config.c privsep/buf.c privsep/log.c
+UT_ops		:= broker/ops.c broker/ident.c broker/seal.c broker/keys.c \
+		   broker/store.c broker/store_sqlite.c broker/audit.c \
+		   policy/owner_auth.c privsep/buf.c privsep/log.c
+UNIT_NAMES	:= $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
+UNIT_BINS	:= $(patsubst %,$(B)/tests/test_%,$(UNIT_NAMES))
+
+.SECONDEXPANSION:
+$(B)/tests/test_%: $(B)/obj/tests/unit/test_%.o $$(call obj,$$(UT_$$*))
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(PKGS) criterion)
+
+deps:
+	@./scripts/deps.sh
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+integration: all
+	@python3 tests/integration/run.py
+
+check: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BINS)
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory integration
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@./scripts/run.sh
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
+	    $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(SYSCONFDIR)/sealmd
+	install -m 0755 $(B)/sealmd $(DESTDIR)$(SBINDIR)/sealmd
+	install -m 0755 $(B)/sealmd-worker $(DESTDIR)$(LIBEXECDIR)/sealmd-worker
+	install -m 0755 $(B)/sealmdctl $(DESTDIR)$(BINDIR)/sealmdctl
+	install -m 0644 dist/sealmd.conf.example \
+	    $(DESTDIR)$(SYSCONFDIR)/sealmd/sealmd.conf.example
+
+clean:
+	rm -rf $(B)
+
+.PHONY: all deps unit integration check run install clean
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,24 @@
+/*
+ * The audit log: one logfmt line per operation.  It names the operation,
+ * listener, peer, instance, status and a truncated keyed fingerprint of
+ * the value, never the value, a signature or a key.
+ */
+#include <stdio.h>
+
+#include <sodium.h>
+
+#include "broker.h"
+#include "privsep/log.h"
+
+void
+audit_op(const struct broker *b, const struct bconn *bc, const char *op,
+    const char *instance, unsigned int status, const uint8_t *fp)
+{
+	char	hex[FP_LEN * 2 + 1] = "-";
+
+	if (fp != NULL)
+		sodium_bin2hex(hex, sizeof(hex), fp, FP_LEN);
+	log_audit("op=%s listener=%s peer=%s instance=%s status=%u fp=%s",
+	    op, b->b_listen[bc->bc_listener].l_name, bc->bc_peer,
+	    instance[0] != '\0' ? instance : "-", status, hex);
+}

@@ -1,0 +1,118 @@
+/*
+ * The broker (sealmd): owns keys, the store and every listener; accepts,
+ * records kernel-given identity, passes connections to the worker and
+ * executes the typed operations the worker asks for.
+ */
+#ifndef SEALMD_BROKER_H
+#define SEALMD_BROKER_H
+
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <stdint.h>
+#include <time.h>
+
+#include "policy/config.h"
+#include "privsep/chan.h"
+#include "keys.h"
+#include "store.h"
+
+#define SEALMD_VERSION		"0.1.0"
+#define BROKER_PING_MS		5000	/* worker liveness ping */
+#define BROKER_PONG_MS		10000	/* no pong this long: worker hung */
+#define BROKER_BACKOFF_MIN_MS	50
+#define BROKER_BACKOFF_MAX_MS	1000
+#define BROKER_STABLE_MS	10000	/* resets the restart backoff */
+#define BROKER_DRAIN_MS		5000	/* in-flight limit on SIGTERM */
+#define BROKER_LISTENERS_MAX	(CONF_LISTEN_MAX + 1)
+
+struct listener {
+	int		l_fd;
+	int		l_role;		/* enum listener_role */
+	int		l_ident;	/* enum identity_mode */
+	char		l_name[128];	/* for logs: "guest:127.0.0.1:8775" */
+};
+
+struct bconn {
+	uint32_t	bc_id;		/* generation << 16 | slot; 0 = free */
+	int		bc_listener;
+	int		bc_role;
+	int		bc_ident;
+	int		bc_authorized;
+	char		bc_peer[64];	/* "ip:port" or "uid=N,gid=N,pid=N" */
+	char		bc_addr[ADDR_MAX + 1];	/* guest peer address */
+};
+
+enum worker_state {
+	WORKER_DOWN,		/* waiting for the restart backoff */
+	WORKER_STARTING,	/* exec'd, waiting for MSG_INIT_DONE */
+	WORKER_UP,
+	WORKER_STOPPING,	/* sent MSG_SHUTDOWN */
+};
+
+struct broker {
+	struct config	*b_conf;
+	struct keyring	 b_keys;
+	struct secret	 b_secret;
+	int		 b_have_secret;
+	struct store	*b_store;
+
+	struct listener	 b_listen[BROKER_LISTENERS_MAX];
+	size_t		 b_nlisten;
+
+	struct bconn	*b_conns;	/* c_max_conns slots */
+	uint32_t	 b_nconns;
+	uint32_t	 b_gen;
+
+	enum worker_state b_wstate;
+	pid_t		 b_wpid;
+	struct chan	 b_chan;
+	uint64_t	 b_wstart_ms;
+	uint64_t	 b_restart_at_ms;
+	uint32_t	 b_backoff_ms;
+	uint32_t	 b_restarts;
+	uint32_t	 b_ping_id;
+	uint64_t	 b_ping_sent_ms;	/* 0: no ping outstanding */
+	uint64_t	 b_next_ping_ms;
+	char		 b_worker_path[PATH_MAX];
+	uid_t		 b_wuid;
+	gid_t		 b_wgid;
+	int		 b_root;
+
+	int		 b_stopping;
+	uint64_t	 b_stop_deadline_ms;
+	time_t		 b_started;
+};
+
+/* broker.c */
+uint64_t	 broker_now_ms(void);
+void	 broker_run(struct broker *);
+void	 broker_conn_free(struct broker *, uint32_t);
+struct bconn	*broker_conn_get(struct broker *, uint32_t);
+
+/* listen.c */
+int	 listen_setup(struct broker *);
+int	 listen_accept(struct broker *, struct listener *);
+
+/* worker_proc.c */
+int	 worker_find_path(struct broker *);
+void	 worker_start(struct broker *);
+void	 worker_down(struct broker *);
+void	 worker_kill(struct broker *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 worker_reap(struct broker *);
+void	 worker_ping(struct broker *);
+
+/* ops.c */
+void	 ops_dispatch(struct broker *, struct chan_msg *);
+int	 ops_seed_instances(struct broker *);
+
+/* ident.c */
+int	 ident_guest(struct broker *, const struct bconn *,
+	    const struct msg_guest *, struct msg_instance *);
+
+/* audit.c */
+void	 audit_op(const struct broker *, const struct bconn *, const char *,
+	    const char *, unsigned int, const uint8_t *);
+
+#endif

@@ -1,0 +1,63 @@
+/*
+ * Who is this guest?  Proxy mode: the neutron proxy's signed headers,
+ * checked in Nova's order (nova-compat §4.1): signature first (403), then
+ * the instance (404), then the tenant (404).  Direct mode: the peer
+ * address accept() gave us.  The expected signature never leaves this file.
+ */
+#include <string.h>
+
+#include <sodium.h>
+
+#include "broker.h"
+#include "privsep/log.h"
+
+#define HMAC_HEX_LEN	(crypto_auth_hmacsha256_BYTES * 2)
+
+/* Constant time: every byte of the candidate is compared, always. */
+static int
+ident_sig_ok(const struct secret *sec, const char *instance, const char *sig)
+{
+	crypto_auth_hmacsha256_state	st;
+	unsigned char			mac[crypto_auth_hmacsha256_BYTES];
+	char				hex[HMAC_HEX_LEN + 1];
+	int				ok;
+
+	if (strlen(sig) != HMAC_HEX_LEN)
+		return 0;
+	crypto_auth_hmacsha256_init(&st, secret_open(sec), sec->s_len);
+	secret_close(sec);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)instance,
+	    strlen(instance));
+	crypto_auth_hmacsha256_final(&st, mac);
+	sodium_bin2hex(hex, sizeof(hex), mac, sizeof(mac));
+	ok = sodium_memcmp(hex, sig, HMAC_HEX_LEN) == 0;
+	sodium_memzero(&st, sizeof(st));
+	sodium_memzero(mac, sizeof(mac));
+	sodium_memzero(hex, sizeof(hex));
+	return ok;
+}
+
+/* Returns the HTTP status: 200 with *inst filled, or 403/404/503. */
+int
+ident_guest(struct broker *b, const struct bconn *bc,
+    const struct msg_guest *g, struct msg_instance *inst)
+{
+	int	r;
+
+	if (bc->bc_ident == IDENT_DIRECT)
+		r = store_instance_by_addr(b->b_store, bc->bc_addr, inst);
+	else {
+		if (!b->b_have_secret ||
+		    !ident_sig_ok(&b->b_secret, g->mg_instance, g->mg_sig))
+			return 403;
+		r = store_instance_get(b->b_store, g->mg_instance, inst);
+		if (r == STORE_OK && ((g->mg_flags & GUEST_F_TENANT_LONG) ||
+		    strcmp(inst->mn_project, g->mg_tenant) != 0))
+			return 404;
+	}
+	if (r == STORE_NOTFOUND)
+		return 404;
+	if (r != STORE_OK)
+		return 503;
+	return 200;
+}

@@ -1,0 +1,384 @@
+/*
+ * Key material.  Sealing keys and the proxy shared secret are read straight
+ * into sodium_malloc pages and kept no-access except between *_open and
+ * *_close.  Error text names files and reasons, never contents.
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "privsep/log.h"
+#include "keys.h"
+
+static void	keys_err(char *, size_t, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+static int	keys_stat(int, const char *, struct stat *, char *, size_t);
+static int	keys_read(int, const char *, uint8_t *, size_t, size_t *,
+		    char *, size_t);
+static int	keys_parse_id(const char *, uint32_t *);
+static int	keys_cmp(const void *, const void *);
+static int	keys_load_one(int, const char *, const char *, struct key *,
+		    char *, size_t);
+
+static void
+keys_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static int
+keys_stat(int fd, const char *path, struct stat *st, char *err,
+    size_t errlen)
+{
+	if (fstat(fd, st) == -1) {
+		keys_err(err, errlen, "%s: fstat: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		keys_err(err, errlen, "%s: not a regular file", path);
+		return -1;
+	}
+	if ((st->st_mode & 077) != 0) {
+		keys_err(err, errlen, "%s: mode %04o gives access to group or "
+		    "others, want 0600 or stricter", path,
+		    (unsigned int)(st->st_mode & 07777));
+		return -1;
+	}
+	if (st->st_uid != geteuid()) {
+		keys_err(err, errlen, "%s: owned by uid %u, not by uid %u",
+		    path, (unsigned int)st->st_uid, (unsigned int)geteuid());
+		return -1;
+	}
+	return 0;
+}
+
+int
+keys_check_file(int fd, const char *path, char *err, size_t errlen)
+{
+	struct stat	st;
+
+	return keys_stat(fd, path, &st, err, errlen);
+}
+
+/*
+ * Read up to max bytes into dst until end of file.  *got is the count; a
+ * file longer than max is left for the caller to detect (*got == max).
+ */
+static int
+keys_read(int fd, const char *path, uint8_t *dst, size_t max, size_t *got,
+    char *err, size_t errlen)
+{
+	ssize_t	n;
+
+	*got = 0;
+	while (*got < max) {
+		n = read(fd, dst + *got, max - *got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			keys_err(err, errlen, "%s: read: %s", path,
+			    strerror(errno));
+			return -1;
+		}
+		if (n == 0)
+			break;
+		*got += (size_t)n;
+	}
+	return 0;
+}
+
+/* A key file name is a decimal id in 1..UINT32_MAX without leading zeros. */
+static int
+keys_parse_id(const char *name, uint32_t *id)
+{
+	uint64_t	v = 0;
+	size_t		i, len;
+
+	len = strlen(name);
+	if (len == 0 || len > 10 || name[0] == '0')
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (name[i] < '0' || name[i] > '9')
+			return -1;
+		v = v * 10 + (uint64_t)(name[i] - '0');
+	}
+	if (v > UINT32_MAX)
+		return -1;
+	*id = (uint32_t)v;
+	return 0;
+}
+
+static int
+keys_cmp(const void *a, const void *b)
+{
+	const struct key	*ka = a, *kb = b;
+
+	return ka->k_id < kb->k_id ? -1 : ka->k_id > kb->k_id;
+}
+
+static int
+keys_load_one(int dfd, const char *dir, const char *name, struct key *k,
+    char *err, size_t errlen)
+{
+	struct stat	 st;
+	char		 path[PATH_MAX];
+	uint8_t		 extra;
+	size_t		 got;
+	int		 fd, r = -1;
+
+	if (keys_parse_id(name, &k->k_id) == -1) {
+		keys_err(err, errlen, "%s/%s: not a key file name (want a "
+		    "decimal key id)", dir, name);
+		return -1;
+	}
+	(void)snprintf(path, sizeof(path), "%s/%s", dir, name);
+
+	/* O_NONBLOCK: a fifo must be refused by fstat, not hang the open. */
+	if ((fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+	    O_NONBLOCK)) == -1) {
+		keys_err(err, errlen, "%s: %s", path, errno == ELOOP ?
+		    "is a symbolic link" : strerror(errno));
+		return -1;
+	}
+	if (keys_stat(fd, path, &st, err, errlen) == -1)
+		goto out;
+	if (st.st_size != KEY_LEN) {
+		keys_err(err, errlen, "%s: %lld bytes, want %d", path,
+		    (long long)st.st_size, KEY_LEN);
+		goto out;
+	}
+	if ((k->k_bytes = sodium_malloc(KEY_LEN)) == NULL) {
+		keys_err(err, errlen, "%s: sodium_malloc: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	if (keys_read(fd, path, k->k_bytes, KEY_LEN, &got, err,
+	    errlen) == -1)
+		goto out;
+	if (got != KEY_LEN) {
+		keys_err(err, errlen, "%s: short read, want %d bytes", path,
+		    KEY_LEN);
+		goto out;
+	}
+	/* The size was checked by fstat; make sure it did not grow since. */
+	if (keys_read(fd, path, &extra, 1, &got, err, errlen) == -1)
+		goto out;
+	sodium_memzero(&extra, sizeof(extra));
+	if (got != 0) {
+		keys_err(err, errlen, "%s: longer than %d bytes", path,
+		    KEY_LEN);
+		goto out;
+	}
+	if (sodium_mprotect_noaccess(k->k_bytes) == -1) {
+		keys_err(err, errlen, "%s: mprotect: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	r = 0;
+ out:
+	if (r == -1 && k->k_bytes != NULL) {
+		sodium_free(k->k_bytes);
+		k->k_bytes = NULL;
+	}
+	close(fd);
+	return r;
+}
+
+int
+keyring_load(struct keyring *kr, const char *dir, char *err, size_t errlen)
+{
+	struct dirent	*de;
+	DIR		*d;
+	int		 dfd;
+
+	memset(kr, 0, sizeof(*kr));
+	/* Idempotent; sodium_malloc needs the page size it records. */
+	if (sodium_init() == -1) {
+		keys_err(err, errlen, "sodium_init failed");
+		return -1;
+	}
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		keys_err(err, errlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if ((d = fdopendir(dfd)) == NULL) {
+		keys_err(err, errlen, "%s: %s", dir, strerror(errno));
+		close(dfd);
+		return -1;
+	}
+	for (;;) {
+		errno = 0;
+		if ((de = readdir(d)) == NULL) {
+			if (errno != 0) {
+				keys_err(err, errlen, "%s: readdir: %s", dir,
+				    strerror(errno));
+				goto fail;
+			}
+			break;
+		}
+		if (de->d_name[0] == '.')
+			continue;
+		if (kr->kr_n == KEYRING_MAX) {
+			keys_err(err, errlen, "%s: more than %d keys", dir,
+			    KEYRING_MAX);
+			goto fail;
+		}
+		if (keys_load_one(dfd, dir, de->d_name,
+		    &kr->kr_keys[kr->kr_n], err, errlen) == -1)
+			goto fail;
+		kr->kr_n++;
+	}
+	closedir(d);
+	if (kr->kr_n == 0) {
+		keys_err(err, errlen, "no keys in %s", dir);
+		return -1;
+	}
+	qsort(kr->kr_keys, kr->kr_n, sizeof(kr->kr_keys[0]), keys_cmp);
+	return 0;
+ fail:
+	closedir(d);
+	keyring_free(kr);
+	return -1;
+}
+
+void
+keyring_free(struct keyring *kr)
+{
+	size_t	i;
+
+	for (i = 0; i < kr->kr_n; i++)
+		sodium_free(kr->kr_keys[i].k_bytes);
+	memset(kr, 0, sizeof(*kr));
+}
+
+const struct key *
+keyring_newest(const struct keyring *kr)
+{
+	if (kr->kr_n == 0)
+		return NULL;
+	return &kr->kr_keys[kr->kr_n - 1];
+}
+
+const struct key *
+keyring_find(const struct keyring *kr, uint32_t id)
+{
+	size_t	i;
+
+	for (i = 0; i < kr->kr_n; i++)
+		if (kr->kr_keys[i].k_id == id)
+			return &kr->kr_keys[i];
+	return NULL;
+}
+
+const uint8_t *
+key_open(const struct key *k)
+{
+	if (sodium_mprotect_readonly(k->k_bytes) == -1)
+		fatal("%s: key %u", __func__, k->k_id);
+	return k->k_bytes;
+}
+
+void
+key_close(const struct key *k)
+{
+	if (sodium_mprotect_noaccess(k->k_bytes) == -1)
+		fatal("%s: key %u", __func__, k->k_id);
+}
+
+int
+secret_load(struct secret *s, const char *path, char *err, size_t errlen)
+{
+	struct stat	 st;
+	/* Room for SECRET_MAX bytes, "\r\n", and one byte to see excess. */
+	const size_t	 cap = SECRET_MAX + 3;
+	size_t		 got;
+	int		 fd;
+
+	memset(s, 0, sizeof(*s));
+	if (sodium_init() == -1) {
+		keys_err(err, errlen, "sodium_init failed");
+		return -1;
+	}
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+	    O_NONBLOCK)) == -1) {
+		keys_err(err, errlen, "%s: %s", path, errno == ELOOP ?
+		    "is a symbolic link" : strerror(errno));
+		return -1;
+	}
+	if (keys_stat(fd, path, &st, err, errlen) == -1)
+		goto fail;
+	if ((s->s_bytes = sodium_malloc(cap)) == NULL) {
+		keys_err(err, errlen, "%s: sodium_malloc: %s", path,
+		    strerror(errno));
+		goto fail;
+	}
+	if (keys_read(fd, path, s->s_bytes, cap, &got, err, errlen) == -1)
+		goto fail;
+	if (got > 0 && s->s_bytes[got - 1] == '\n') {
+		got--;
+		if (got > 0 && s->s_bytes[got - 1] == '\r')
+			got--;
+	}
+	if (got > SECRET_MAX) {
+		keys_err(err, errlen, "%s: longer than %d bytes", path,
+		    SECRET_MAX);
+		goto fail;
+	}
+	/* Wipe the stripped line end (or excess) past the secret. */
+	sodium_memzero(s->s_bytes + got, cap - got);
+	s->s_len = got;
+	if (sodium_mprotect_noaccess(s->s_bytes) == -1) {
+		keys_err(err, errlen, "%s: mprotect: %s", path,
+		    strerror(errno));
+		goto fail;
+	}
+	close(fd);
+	if (s->s_len == 0)
+		log_warnx("%s: the proxy shared secret is empty; anyone who "
+		    "can reach the guest listener can sign as the proxy",
+		    path);
+	return 0;
+ fail:
+	close(fd);
+	secret_free(s);
+	return -1;
+}
+
+void
+secret_free(struct secret *s)
+{
+	if (s->s_bytes != NULL)
+		sodium_free(s->s_bytes);
+	memset(s, 0, sizeof(*s));
+}
+
+const uint8_t *
+secret_open(const struct secret *s)
+{
+	if (sodium_mprotect_readonly(s->s_bytes) == -1)
+		fatal("%s", __func__);
+	return s->s_bytes;
+}
+
+void
+secret_close(const struct secret *s)
+{
+	if (sodium_mprotect_noaccess(s->s_bytes) == -1)
+		fatal("%s", __func__);
+}

@@ -1,0 +1,267 @@
+/*
+ * Listeners and accept().  Identity is taken here, from the kernel: the
+ * peer address for guests, SO_PEERCRED for the owner socket.  The
+ * connected fd then goes to the worker with an opaque connection id.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "broker.h"
+#include "policy/owner_auth.h"
+#include "privsep/log.h"
+
+#define LISTEN_BACKLOG	1024
+
+static const char busy_reply[] =
+    "HTTP/1.1 503 Service Unavailable\r\n"
+    "Content-Length: 0\r\nConnection: close\r\n\r\n";
+
+static int
+listen_tcp(struct broker *b, const struct conf_listen *cl)
+{
+	struct addrinfo		 hints, *res;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen = sizeof(ss);
+	struct listener		*l = &b->b_listen[b->b_nlisten];
+	char			 host[NI_MAXHOST], port[NI_MAXSERV];
+	int			 fd, on = 1, r;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+	if ((r = getaddrinfo(cl->cl_host, cl->cl_port, &hints, &res)) != 0) {
+		log_warnx("listen %s:%s: %s", cl->cl_host, cl->cl_port,
+		    gai_strerror(r));
+		return -1;
+	}
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1 ||
+	    (res->ai_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
+	    IPV6_V6ONLY, &on, sizeof(on)) == -1) ||
+	    bind(fd, res->ai_addr, res->ai_addrlen) == -1 ||
+	    listen(fd, LISTEN_BACKLOG) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &sslen) == -1) {
+		log_warn("listen %s:%s", cl->cl_host, cl->cl_port);
+		if (fd != -1)
+			close(fd);
+		freeaddrinfo(res);
+		return -1;
+	}
+	freeaddrinfo(res);
+	if (getnameinfo((struct sockaddr *)&ss, sslen, host, sizeof(host),
+	    port, sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+		fatalx("getnameinfo on a bound socket");
+	l->l_fd = fd;
+	l->l_role = ROLE_GUEST;
+	l->l_ident = cl->cl_ident;
+	if ((size_t)snprintf(l->l_name, sizeof(l->l_name), "guest:%s%s%s:%s",
+	    ss.ss_family == AF_INET6 ? "[" : "", host,
+	    ss.ss_family == AF_INET6 ? "]" : "", port) >= sizeof(l->l_name))
+		fatalx("listener name too long");
+	log_info("listening: %s (identity %s)", l->l_name,
+	    cl->cl_ident == IDENT_DIRECT ? "direct" : "proxy");
+	b->b_nlisten++;
+	return 0;
+}
+
+/* Replace a stale socket file, never a live listener or another file. */
+static int
+listen_unlink_stale(const char *path)
+{
+	struct sockaddr_un	 sun;
+	struct stat		 st;
+	int			 fd, r;
+
+	if (lstat(path, &st) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISSOCK(st.st_mode)) {
+		log_warnx("owner socket %s exists and is not a socket", path);
+		return -1;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if ((size_t)snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path) >=
+	    sizeof(sun.sun_path))
+		return -1;
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	r = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	close(fd);
+	if (r == 0) {
+		log_warnx("owner socket %s is in use by another process", path);
+		return -1;
+	}
+	return unlink(path);
+}
+
+static int
+listen_owner(struct broker *b)
+{
+	struct sockaddr_un	 sun;
+	struct listener		*l = &b->b_listen[b->b_nlisten];
+	const char		*path = b->b_conf->c_owner_socket;
+	int			 fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if ((size_t)snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path) >=
+	    sizeof(sun.sun_path)) {
+		log_warnx("owner socket path too long: %s", path);
+		return -1;
+	}
+	if (listen_unlink_stale(path) == -1) {
+		log_warn("owner socket %s", path);
+		return -1;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    chmod(path, 0660) == -1 || listen(fd, LISTEN_BACKLOG) == -1) {
+		log_warn("owner socket %s", path);
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	l->l_fd = fd;
+	l->l_role = ROLE_OWNER;
+	l->l_ident = 0;
+	if ((size_t)snprintf(l->l_name, sizeof(l->l_name), "owner:%s", path) >=
+	    sizeof(l->l_name))
+		fatalx("listener name too long");
+	log_info("listening: %s", l->l_name);
+	b->b_nlisten++;
+	return 0;
+}
+
+int
+listen_setup(struct broker *b)
+{
+	size_t	i;
+
+	for (i = 0; i < b->b_conf->c_nlisten; i++)
+		if (listen_tcp(b, &b->b_conf->c_listen[i]) == -1)
+			return -1;
+	return listen_owner(b);
+}
+
+/* Peer address as the registry stores it: IPv4-mapped IPv6 becomes IPv4. */
+static void
+listen_peer_addr(const struct sockaddr_storage *ss, char *addr, size_t addrsz,
+    char *peer, size_t peersz)
+{
+	const struct sockaddr_in	*sin;
+	const struct sockaddr_in6	*sin6;
+	struct in_addr			 v4;
+	unsigned int			 port = 0;
+
+	(void)snprintf(addr, addrsz, "?");
+	if (ss->ss_family == AF_INET) {
+		sin = (const struct sockaddr_in *)ss;
+		inet_ntop(AF_INET, &sin->sin_addr, addr, addrsz);
+		port = ntohs(sin->sin_port);
+	} else if (ss->ss_family == AF_INET6) {
+		sin6 = (const struct sockaddr_in6 *)ss;
+		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+			memcpy(&v4, &sin6->sin6_addr.s6_addr[12], sizeof(v4));
+			inet_ntop(AF_INET, &v4, addr, addrsz);
+		} else
+			inet_ntop(AF_INET6, &sin6->sin6_addr, addr, addrsz);
+		port = ntohs(sin6->sin6_port);
+	}
+	(void)snprintf(peer, peersz, "%s:%u", addr, port);
+}
+
+static uint32_t
+listen_conn_alloc(struct broker *b)
+{
+	uint32_t	i, max = b->b_conf->c_max_conns;
+
+	if (b->b_nconns >= max)
+		return 0;
+	for (i = 0; i < max; i++) {
+		if (b->b_conns[i].bc_id == 0) {
+			b->b_gen = (b->b_gen + 1) & 0xffff;
+			if (b->b_gen == 0)
+				b->b_gen = 1;
+			b->b_conns[i].bc_id = (b->b_gen << 16) | i;
+			b->b_nconns++;
+			return b->b_conns[i].bc_id;
+		}
+	}
+	return 0;
+}
+
+/* Returns 1 when a connection was taken, 0 when none was waiting. */
+int
+listen_accept(struct broker *b, struct listener *l)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen = sizeof(ss);
+	struct ucred		 cred;
+	socklen_t		 credlen = sizeof(cred);
+	struct msg_conn_new	 mc;
+	struct bconn		*bc;
+	uint32_t		 id;
+	int			 fd;
+
+	fd = accept4(l->l_fd, (struct sockaddr *)&ss, &sslen,
+	    SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd == -1) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != ECONNABORTED && errno != EINTR)
+			log_warn("accept on %s", l->l_name);
+		return 0;
+	}
+	if ((id = listen_conn_alloc(b)) == 0) {
+		/* Best effort: the socket is fresh, so this rarely blocks. */
+		(void)send(fd, busy_reply, sizeof(busy_reply) - 1,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		close(fd);
+		log_warnx("%s: connection limit %u reached", l->l_name,
+		    b->b_conf->c_max_conns);
+		return 1;
+	}
+	bc = broker_conn_get(b, id);
+	bc->bc_listener = (int)(l - b->b_listen);
+	bc->bc_role = l->l_role;
+	bc->bc_ident = l->l_ident;
+	if (l->l_role == ROLE_OWNER) {
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred,
+		    &credlen) == -1) {
+			log_warn("SO_PEERCRED on %s", l->l_name);
+			broker_conn_free(b, id);
+			close(fd);
+			return 1;
+		}
+		bc->bc_authorized = owner_auth_allowed(cred.uid, cred.gid);
+		(void)snprintf(bc->bc_peer, sizeof(bc->bc_peer),
+		    "uid=%u,gid=%u,pid=%d", (unsigned)cred.uid,
+		    (unsigned)cred.gid, (int)cred.pid);
+	} else
+		listen_peer_addr(&ss, bc->bc_addr, sizeof(bc->bc_addr),
+		    bc->bc_peer, sizeof(bc->bc_peer));
+
+	memset(&mc, 0, sizeof(mc));
+	mc.mc_role = (uint32_t)bc->bc_role;
+	mc.mc_ident = (uint32_t)bc->bc_ident;
+	mc.mc_listener = (uint32_t)bc->bc_listener;
+	mc.mc_authorized = (uint32_t)bc->bc_authorized;
+	if (chan_send(&b->b_chan, MSG_CONN_NEW, 0, id, &mc, sizeof(mc),
+	    fd) == -1) {
+		broker_conn_free(b, id);
+		worker_kill(b, "cannot pass a connection: %s",
+		    strerror(errno));
+	}
+	return 1;
+}

@@ -1,0 +1,192 @@
+/*
+ * sealmd: the privileged broker.  Loads the configuration, the key ring,
+ * the proxy secret and the store, binds the listeners, then supervises the
+ * worker and serves its operations until SIGTERM.
+ */
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "broker.h"
+#include "policy/owner_auth.h"
+#include "privsep/log.h"
+#include "seal.h"
+
+static void	usage(void) __attribute__((noreturn));
+static void	main_harden(void);
+static void	main_worker_ids(struct broker *);
+static void	main_chroot_dir(struct broker *);
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: sealmd [-dn] -c FILE\n"
+	    "  -c FILE  configuration file\n"
+	    "  -n       check the configuration and exit\n"
+	    "  -d       debug logging\n");
+	exit(2);
+}
+
+/* No core dumps and no ptrace by other users: keys live in this process. */
+static void
+main_harden(void)
+{
+	struct rlimit	rl = { 0, 0 };
+
+	if (setrlimit(RLIMIT_CORE, &rl) == -1)
+		fatal("setrlimit(RLIMIT_CORE)");
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		fatal("prctl(PR_SET_DUMPABLE)");
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		fatal("signal(SIGPIPE)");
+}
+
+static void
+main_worker_ids(struct broker *b)
+{
+	struct passwd	*pw;
+
+	b->b_root = geteuid() == 0;
+	if (!b->b_root) {
+		b->b_wuid = geteuid();
+		b->b_wgid = getegid();
+		return;
+	}
+	if ((pw = getpwnam(b->b_conf->c_worker_user)) == NULL)
+		fatalx("worker user \"%s\" does not exist; create it with: "
+		    "useradd --system --no-create-home --shell "
+		    "/usr/sbin/nologin %s", b->b_conf->c_worker_user,
+		    b->b_conf->c_worker_user);
+	if (pw->pw_uid == 0)
+		fatalx("worker user \"%s\" has uid 0",
+		    b->b_conf->c_worker_user);
+	b->b_wuid = pw->pw_uid;
+	b->b_wgid = pw->pw_gid;
+}
+
+/* The worker's chroot: empty, root-owned, writable by nobody else. */
+static void
+main_chroot_dir(struct broker *b)
+{
+	const char	*dir = b->b_conf->c_chroot;
+	struct stat	 st;
+
+	if (!b->b_root)
+		return;
+	if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
+		/* Create the parent too: /run/sealmd on a fresh boot. */
+		char	 parent[PATH_MAX], *slash;
+
+		if ((size_t)snprintf(parent, sizeof(parent), "%s", dir) >=
+		    sizeof(parent))
+			fatalx("chroot path too long");
+		if ((slash = strrchr(parent, '/')) != NULL && slash != parent)
+			*slash = '\0';
+		if (mkdir(parent, 0755) == -1 && errno != EEXIST)
+			fatal("mkdir %s", parent);
+		if (mkdir(dir, 0755) == -1 && errno != EEXIST)
+			fatal("mkdir %s", dir);
+	}
+	if (lstat(dir, &st) == -1)
+		fatal("stat %s", dir);
+	if (!S_ISDIR(st.st_mode) || st.st_uid != 0 ||
+	    (st.st_mode & 022) != 0)
+		fatalx("chroot %s must be a directory owned by root and "
+		    "writable only by root", dir);
+	if (st.st_nlink > 2)
+		fatalx("chroot %s must be empty", dir);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static struct config	 conf;
+	static struct broker	 b;
+	char			 err[CONF_ERR_MAX];
+	const char		*conffile = NULL;
+	int			 ch, checkonly = 0, debug = 0;
+
+	log_init("sealmd", 0);
+	while ((ch = getopt(argc, argv, "c:dn")) != -1) {
+		switch (ch) {
+		case 'c':
+			conffile = optarg;
+			break;
+		case 'd':
+			debug = 1;
+			break;
+		case 'n':
+			checkonly = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (conffile == NULL || optind != argc)
+		usage();
+	log_init("sealmd", debug);
+
+	if (config_load(conffile, &conf, err, sizeof(err)) == -1) {
+		fprintf(stderr, "sealmd: %s\n", err);
+		exit(2);
+	}
+	if (checkonly) {
+		fprintf(stderr, "sealmd: configuration OK\n");
+		config_free(&conf);
+		exit(0);
+	}
+
+	main_harden();
+	umask(077);
+	b.b_conf = &conf;
+	b.b_started = time(NULL);
+	if (seal_init() == -1)
+		fatalx("libsodium initialisation failed");
+	if (owner_auth_init(&conf) == -1)
+		exit(2);
+	if (keyring_load(&b.b_keys, conf.c_key_dir, err, sizeof(err)) == -1)
+		fatalx("key ring: %s", err);
+	if (conf.c_proxy_secret_file[0] != '\0') {
+		if (secret_load(&b.b_secret, conf.c_proxy_secret_file, err,
+		    sizeof(err)) == -1)
+			fatalx("proxy secret: %s", err);
+		b.b_have_secret = 1;
+	}
+	if ((b.b_store = store_open_sqlite(conf.c_store_path)) == NULL)
+		fatalx("cannot open store %s", conf.c_store_path);
+	if (ops_seed_instances(&b) == -1)
+		fatalx("cannot seed instances from %s", conffile);
+	main_worker_ids(&b);
+	main_chroot_dir(&b);
+	if (worker_find_path(&b) == -1)
+		fatalx("cannot find the sealmd-worker executable");
+	if ((b.b_conns = calloc(conf.c_max_conns, sizeof(*b.b_conns))) ==
+	    NULL)
+		fatal("calloc");
+	if (listen_setup(&b) == -1)
+		exit(1);
+	log_info("started: %zu listeners, key ring of %zu (newest %u), "
+	    "store %s, worker %s", b.b_nlisten, b.b_keys.kr_n,
+	    keyring_newest(&b.b_keys)->k_id, store_name(b.b_store), b.b_worker_path);
+
+	broker_run(&b);
+
+	store_close(b.b_store);
+	keyring_free(&b.b_keys);
+	if (b.b_have_secret)
+		secret_free(&b.b_secret);
+	free(b.b_conns);
+	config_free(&conf);
+	log_info("stopped");
+	return 0;
+}

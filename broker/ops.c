@@ -1,0 +1,634 @@
+/*
+ * The operation table.  Every message the worker sends is checked here
+ * before anything else happens: known type, exact payload size, a
+ * connection that exists, a listener role that permits the operation,
+ * NUL-terminated strings and in-range fields.  Any violation kills the
+ * worker; the broker carries on and starts a new one.
+ */
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "broker.h"
+#include "privsep/log.h"
+#include "privsep/validate.h"
+#include "seal.h"
+
+struct ops_ctx {
+	struct broker		*b;
+	struct bconn		*bc;
+	const struct chan_msg	*m;
+	char			 why[128];	/* set on a violation */
+};
+
+typedef int (*ops_fn)(struct ops_ctx *);
+
+struct ops_entry {
+	uint32_t	 oe_type;
+	int		 oe_role;	/* 0: not tied to a connection */
+	size_t		 oe_size;
+	ops_fn		 oe_fn;
+};
+
+static int	ops_init_done(struct ops_ctx *);
+static int	ops_pong(struct ops_ctx *);
+static int	ops_conn_done(struct ops_ctx *);
+static int	ops_guest_ident(struct ops_ctx *);
+static int	ops_guest_meta(struct ops_ctx *);
+static int	ops_guest_pw_get(struct ops_ctx *);
+static int	ops_guest_pw_put(struct ops_ctx *);
+static int	ops_owner_inst_put(struct ops_ctx *);
+static int	ops_owner_inst_get(struct ops_ctx *);
+static int	ops_owner_inst_del(struct ops_ctx *);
+static int	ops_owner_inst_list(struct ops_ctx *);
+static int	ops_owner_pw_get(struct ops_ctx *);
+static int	ops_owner_pw_del(struct ops_ctx *);
+static int	ops_owner_status(struct ops_ctx *);
+
+static const struct ops_entry ops_table[] = {
+	{ MSG_INIT_DONE, 0, 0, ops_init_done },
+	{ MSG_PONG, 0, 0, ops_pong },
+	{ MSG_CONN_DONE, -1, 0, ops_conn_done },
+	{ MSG_GUEST_IDENT, ROLE_GUEST, sizeof(struct msg_guest),
+	    ops_guest_ident },
+	{ MSG_GUEST_META, ROLE_GUEST, sizeof(struct msg_guest),
+	    ops_guest_meta },
+	{ MSG_GUEST_PW_GET, ROLE_GUEST, sizeof(struct msg_guest),
+	    ops_guest_pw_get },
+	{ MSG_GUEST_PW_PUT, ROLE_GUEST, sizeof(struct msg_guest_pw_put),
+	    ops_guest_pw_put },
+	{ MSG_OWNER_INST_PUT, ROLE_OWNER, sizeof(struct msg_instance),
+	    ops_owner_inst_put },
+	{ MSG_OWNER_INST_GET, ROLE_OWNER, sizeof(struct msg_id),
+	    ops_owner_inst_get },
+	{ MSG_OWNER_INST_DEL, ROLE_OWNER, sizeof(struct msg_id),
+	    ops_owner_inst_del },
+	{ MSG_OWNER_INST_LIST, ROLE_OWNER, sizeof(struct msg_list),
+	    ops_owner_inst_list },
+	{ MSG_OWNER_PW_GET, ROLE_OWNER, sizeof(struct msg_id),
+	    ops_owner_pw_get },
+	{ MSG_OWNER_PW_DEL, ROLE_OWNER, sizeof(struct msg_id),
+	    ops_owner_pw_del },
+	{ MSG_OWNER_STATUS, ROLE_OWNER, 0, ops_owner_status },
+};
+
+static int
+ops_violation(struct ops_ctx *c, const char *why)
+{
+	(void)snprintf(c->why, sizeof(c->why), "%s", why);
+	return -1;
+}
+
+static int
+ops_answer(struct ops_ctx *c, const void *p, size_t len)
+{
+	if (chan_send(&c->b->b_chan, c->m->m_hdr.ch_type + 1,
+	    c->m->m_hdr.ch_reqid, c->m->m_hdr.ch_connid, p, len, -1) == -1)
+		return ops_violation(c, "channel full");
+	return 0;
+}
+
+static int
+ops_answer_status(struct ops_ctx *c, unsigned int status)
+{
+	struct msg_status	ms;
+
+	memset(&ms, 0, sizeof(ms));
+	ms.ms_status = status;
+	return ops_answer(c, &ms, sizeof(ms));
+}
+
+void
+ops_dispatch(struct broker *b, struct chan_msg *m)
+{
+	const struct ops_entry	*oe = NULL;
+	struct ops_ctx		 c;
+	size_t			 i;
+
+	memset(&c, 0, sizeof(c));
+	c.b = b;
+	c.m = m;
+	for (i = 0; i < sizeof(ops_table) / sizeof(ops_table[0]); i++)
+		if (ops_table[i].oe_type == m->m_hdr.ch_type)
+			oe = &ops_table[i];
+	if (oe == NULL) {
+		worker_kill(b, "unknown message type %u", m->m_hdr.ch_type);
+		return;
+	}
+	if (buf_left(&m->m_payload) != oe->oe_size) {
+		worker_kill(b, "message type %u: %zu bytes, want %zu",
+		    m->m_hdr.ch_type, buf_left(&m->m_payload), oe->oe_size);
+		return;
+	}
+	if (oe->oe_role != 0) {
+		if (b->b_wstate != WORKER_UP && b->b_wstate != WORKER_STOPPING) {
+			worker_kill(b, "message type %u before init",
+			    m->m_hdr.ch_type);
+			return;
+		}
+		if ((c.bc = broker_conn_get(b, m->m_hdr.ch_connid)) == NULL) {
+			worker_kill(b, "message type %u on unknown "
+			    "connection %u", m->m_hdr.ch_type,
+			    m->m_hdr.ch_connid);
+			return;
+		}
+		if (oe->oe_role != -1 && oe->oe_role != c.bc->bc_role) {
+			worker_kill(b, "message type %u not permitted on %s "
+			    "connection", m->m_hdr.ch_type,
+			    c.bc->bc_role == ROLE_GUEST ? "a guest" :
+			    "an owner");
+			return;
+		}
+	} else if (m->m_hdr.ch_connid != 0) {
+		worker_kill(b, "message type %u with a connection id",
+		    m->m_hdr.ch_type);
+		return;
+	}
+	if (oe->oe_fn(&c) == -1)
+		worker_kill(b, "message type %u: %s", m->m_hdr.ch_type, c.why);
+}
+
+static int
+ops_init_done(struct ops_ctx *c)
+{
+	if (c->b->b_wstate != WORKER_STARTING)
+		return ops_violation(c, "init done twice");
+	c->b->b_wstate = WORKER_UP;
+	log_info("worker %d ready", (int)c->b->b_wpid);
+	return 0;
+}
+
+static int
+ops_pong(struct ops_ctx *c)
+{
+	if (c->b->b_ping_sent_ms == 0 ||
+	    c->m->m_hdr.ch_reqid != c->b->b_ping_id)
+		return ops_violation(c, "unexpected pong");
+	c->b->b_ping_sent_ms = 0;
+	c->b->b_next_ping_ms = broker_now_ms() + BROKER_PING_MS;
+	return 0;
+}
+
+static int
+ops_conn_done(struct ops_ctx *c)
+{
+	broker_conn_free(c->b, c->bc->bc_id);
+	return 0;
+}
+
+/*
+ * The claimed identity is shaped right for the connection's mode.  In
+ * direct mode the worker has nothing to claim: headers cannot change who
+ * the guest is.
+ */
+static int
+ops_guest_ok(struct ops_ctx *c, const struct msg_guest *g)
+{
+	if (!chan_str_ok(g->mg_instance, sizeof(g->mg_instance)) ||
+	    !chan_str_ok(g->mg_tenant, sizeof(g->mg_tenant)) ||
+	    !chan_str_ok(g->mg_sig, sizeof(g->mg_sig)))
+		return ops_violation(c, "unterminated identity field");
+	if ((g->mg_flags & ~GUEST_F_TENANT_LONG) != 0)
+		return ops_violation(c, "unknown identity flags");
+	if (c->bc->bc_ident == IDENT_DIRECT &&
+	    (g->mg_flags != 0 || g->mg_instance[0] != '\0' ||
+	    g->mg_tenant[0] != '\0' || g->mg_sig[0] != '\0'))
+		return ops_violation(c, "identity claimed in direct mode");
+	return 0;
+}
+
+/* What the audit line names: only an id that is shaped like one. */
+static const char *
+ops_audit_id(const struct msg_guest *g, const struct msg_instance *inst,
+    int status)
+{
+	if (status == 200)
+		return inst->mn_id;
+	return valid_uuid(g->mg_instance) ? g->mg_instance : "";
+}
+
+static int
+ops_guest_common(struct ops_ctx *c, struct msg_guest *g,
+    struct msg_instance *inst, int *status)
+{
+	if (chan_get(c->m, g, sizeof(*g)) == -1 || ops_guest_ok(c, g) == -1)
+		return -1;
+	*status = ident_guest(c->b, c->bc, g, inst);
+	return 0;
+}
+
+static int
+ops_guest_ident(struct ops_ctx *c)
+{
+	struct msg_guest	g;
+	struct msg_instance	inst;
+	int			status;
+
+	if (ops_guest_common(c, &g, &inst, &status) == -1)
+		return -1;
+	audit_op(c->b, c->bc, "guest.ident", ops_audit_id(&g, &inst, status),
+	    (unsigned)status, NULL);
+	return ops_answer_status(c, (unsigned)status);
+}
+
+static int
+ops_guest_meta(struct ops_ctx *c)
+{
+	struct msg_guest	g;
+	struct msg_instance_ans	ma;
+	int			status;
+
+	memset(&ma, 0, sizeof(ma));
+	if (ops_guest_common(c, &g, &ma.ma_inst, &status) == -1)
+		return -1;
+	audit_op(c->b, c->bc, "guest.meta",
+	    ops_audit_id(&g, &ma.ma_inst, status), (unsigned)status, NULL);
+	if (status != 200)
+		memset(&ma.ma_inst, 0, sizeof(ma.ma_inst));
+	ma.ma_status = (uint32_t)status;
+	return ops_answer(c, &ma, sizeof(ma));
+}
+
+/*
+ * Open a stored value.  Returns 200 with the value, 200 with len 0 when
+ * none is set, or 500/503.
+ */
+static int
+ops_pw_read(struct broker *b, const char *id, struct msg_pw *mw,
+    int *present)
+{
+	struct store_pw	sp;
+	size_t		i, len, off = 0;
+	int		r, status = 200;
+
+	*present = 0;
+	mw->mw_len = 0;
+	r = store_pw_get(b->b_store, id, &sp);
+	if (r == STORE_NOTFOUND)
+		return 200;
+	if (r != STORE_OK)
+		return 503;
+	for (i = 0; i < sp.sp_nchunks; i++) {
+		if (off + PW_CHUNK_LEN > sizeof(mw->mw_value) ||
+		    seal_open(&b->b_keys, id, (uint8_t)i,
+		    (uint8_t)sp.sp_nchunks, &sp.sp_chunk[i],
+		    mw->mw_value + off, &len) == -1) {
+			log_warnx("stored value of %s does not open "
+			    "(chunk %zu)", id, i);
+			sodium_memzero(mw, sizeof(*mw));
+			status = 500;
+			break;
+		}
+		off += len;
+	}
+	sodium_memzero(&sp, sizeof(sp));
+	if (status == 200) {
+		mw->mw_len = (uint32_t)off;
+		*present = off > 0;
+	}
+	return status;
+}
+
+static int
+ops_guest_pw_get(struct ops_ctx *c)
+{
+	struct msg_guest	g;
+	struct msg_instance	inst;
+	struct msg_pw		mw;
+	int			status, present, r;
+
+	memset(&mw, 0, sizeof(mw));
+	if (ops_guest_common(c, &g, &inst, &status) == -1)
+		return -1;
+	if (status == 200)
+		status = ops_pw_read(c->b, inst.mn_id, &mw, &present);
+	audit_op(c->b, c->bc, "guest.pw.get", ops_audit_id(&g, &inst, status),
+	    (unsigned)status, NULL);
+	mw.mw_status = (uint32_t)status;
+	r = ops_answer(c, &mw, sizeof(mw));
+	sodium_memzero(&mw, sizeof(mw));
+	return r;
+}
+
+/* Every chunk but the last is full; the digest covers the whole value. */
+static int
+ops_chunks_ok(struct ops_ctx *c, const struct msg_guest_pw_put *mp)
+{
+	crypto_generichash_state	st;
+	uint8_t				digest[PW_DIGEST_LEN];
+	size_t				i;
+
+	if (mp->mp_reject != 0 && mp->mp_reject != 400 &&
+	    mp->mp_reject != 411)
+		return ops_violation(c, "bad reject status");
+	if (mp->mp_nchunks > PW_CHUNKS ||
+	    (mp->mp_reject != 0 && mp->mp_nchunks != 0))
+		return ops_violation(c, "bad chunk count");
+	for (i = 0; i < PW_CHUNKS; i++) {
+		if (i >= mp->mp_nchunks) {
+			if (mp->mp_len[i] != 0)
+				return ops_violation(c, "length on an unused "
+				    "chunk");
+		} else if (i + 1 < mp->mp_nchunks) {
+			if (mp->mp_len[i] != PW_CHUNK_LEN)
+				return ops_violation(c, "short inner chunk");
+		} else if (mp->mp_len[i] == 0 ||
+		    mp->mp_len[i] > PW_CHUNK_LEN)
+			return ops_violation(c, "bad last chunk length");
+	}
+	crypto_generichash_init(&st, NULL, 0, sizeof(digest));
+	for (i = 0; i < mp->mp_nchunks; i++)
+		crypto_generichash_update(&st, mp->mp_chunk[i],
+		    mp->mp_len[i]);
+	crypto_generichash_final(&st, digest, sizeof(digest));
+	if (sodium_memcmp(digest, mp->mp_digest, sizeof(digest)) != 0)
+		return ops_violation(c, "chunk digest mismatch");
+	return 0;
+}
+
+/* Seal every chunk and commit them all, or none (set-once). */
+static int
+ops_pw_commit(struct broker *b, const char *id,
+    const struct msg_guest_pw_put *mp, uint8_t fp[FP_LEN])
+{
+	crypto_generichash_state	 st;
+	struct store_pw			 sp;
+	uint8_t				 value[PW_MAX];
+	size_t				 i, off = 0;
+	int				 r, status;
+
+	memset(&sp, 0, sizeof(sp));
+	sp.sp_nchunks = mp->mp_nchunks;
+	sp.sp_set_at = (int64_t)time(NULL);
+	crypto_generichash_init(&st, NULL, 0, PW_DIGEST_LEN);
+	for (i = 0; i < mp->mp_nchunks; i++) {
+		memcpy(value + off, mp->mp_chunk[i], mp->mp_len[i]);
+		off += mp->mp_len[i];
+		if (seal_chunk(&b->b_keys, id, (uint8_t)i, mp->mp_nchunks,
+		    mp->mp_chunk[i], mp->mp_len[i], &sp.sp_chunk[i]) == -1) {
+			sodium_memzero(value, sizeof(value));
+			return 500;
+		}
+	}
+	if (seal_fingerprint(&b->b_keys, value, off, fp) == -1) {
+		sodium_memzero(value, sizeof(value));
+		return 500;
+	}
+	sodium_memzero(value, sizeof(value));
+	memcpy(sp.sp_fp, fp, FP_LEN);
+	r = store_pw_put_if_absent(b->b_store, id, &sp);
+	if (r == STORE_OK)
+		status = 200;
+	else if (r == STORE_CONFLICT)
+		status = 409;
+	else if (r == STORE_NOTFOUND)
+		status = 404;
+	else
+		status = 503;
+	return status;
+}
+
+static int
+ops_guest_pw_put(struct ops_ctx *c)
+{
+	struct msg_guest_pw_put	 mp;
+	struct msg_instance	 inst;
+	struct msg_pw		 cur;
+	uint8_t			 fp[FP_LEN];
+	int			 status, present, have_fp = 0;
+
+	if (chan_get(c->m, &mp, sizeof(mp)) == -1 ||
+	    ops_guest_ok(c, &mp.mp_guest) == -1 ||
+	    ops_chunks_ok(c, &mp) == -1) {
+		sodium_memzero(&mp, sizeof(mp));
+		return -1;
+	}
+	status = ident_guest(c->b, c->bc, &mp.mp_guest, &inst);
+	/* Nova's order: the conflict, then the size, then the write. */
+	if (status == 200) {
+		status = ops_pw_read(c->b, inst.mn_id, &cur, &present);
+		sodium_memzero(&cur, sizeof(cur));
+		if (status == 200 && present)
+			status = 409;
+	}
+	if (status == 200 && mp.mp_reject != 0)
+		status = (int)mp.mp_reject;
+	if (status == 200 && mp.mp_nchunks > 0) {
+		status = ops_pw_commit(c->b, inst.mn_id, &mp, fp);
+		have_fp = status == 200;
+	}
+	audit_op(c->b, c->bc, "guest.pw.put",
+	    ops_audit_id(&mp.mp_guest, &inst, status), (unsigned)status,
+	    have_fp ? fp : NULL);
+	sodium_memzero(&mp, sizeof(mp));
+	return ops_answer_status(c, (unsigned)status);
+}
+
+/* Owner operations: refused with 403 unless SO_PEERCRED allowed the peer. */
+static int
+ops_owner_denied(struct ops_ctx *c, const char *op, const char *id)
+{
+	if (c->bc->bc_authorized)
+		return 0;
+	audit_op(c->b, c->bc, op, valid_uuid(id) ? id : "", 403, NULL);
+	return 1;
+}
+
+static int
+ops_get_id(struct ops_ctx *c, struct msg_id *mi)
+{
+	if (chan_get(c->m, mi, sizeof(*mi)) == -1 ||
+	    !chan_str_ok(mi->mi_id, sizeof(mi->mi_id)) ||
+	    !valid_uuid(mi->mi_id))
+		return ops_violation(c, "bad instance id");
+	return 0;
+}
+
+static int
+ops_store_status(int r, int ok)
+{
+	switch (r) {
+	case STORE_OK:
+		return ok;
+	case STORE_NOTFOUND:
+		return 404;
+	case STORE_CONFLICT:
+		return 409;
+	default:
+		return 503;
+	}
+}
+
+static int
+ops_owner_inst_put(struct ops_ctx *c)
+{
+	struct msg_instance	inst;
+	int			created = 0, r, status;
+
+	if (chan_get(c->m, &inst, sizeof(inst)) == -1 ||
+	    !valid_instance(&inst))
+		return ops_violation(c, "invalid instance");
+	if (ops_owner_denied(c, "owner.instance.put", inst.mn_id))
+		return ops_answer_status(c, 403);
+	inst.mn_created = 0;
+	r = store_instance_put(c->b->b_store, &inst, &created);
+	status = ops_store_status(r, created ? 201 : 200);
+	audit_op(c->b, c->bc, "owner.instance.put", inst.mn_id,
+	    (unsigned)status, NULL);
+	return ops_answer_status(c, (unsigned)status);
+}
+
+static int
+ops_owner_inst_get(struct ops_ctx *c)
+{
+	struct msg_id		mi;
+	struct msg_instance_ans	ma;
+	int			status = 403;
+
+	memset(&ma, 0, sizeof(ma));
+	if (ops_get_id(c, &mi) == -1)
+		return -1;
+	if (!ops_owner_denied(c, "owner.instance.get", mi.mi_id)) {
+		status = ops_store_status(store_instance_get(c->b->b_store,
+		    mi.mi_id, &ma.ma_inst), 200);
+		audit_op(c->b, c->bc, "owner.instance.get", mi.mi_id,
+		    (unsigned)status, NULL);
+	}
+	if (status != 200)
+		memset(&ma.ma_inst, 0, sizeof(ma.ma_inst));
+	ma.ma_status = (uint32_t)status;
+	return ops_answer(c, &ma, sizeof(ma));
+}
+
+static int
+ops_owner_inst_del(struct ops_ctx *c)
+{
+	struct msg_id	mi;
+	int		status;
+
+	if (ops_get_id(c, &mi) == -1)
+		return -1;
+	if (ops_owner_denied(c, "owner.instance.delete", mi.mi_id))
+		return ops_answer_status(c, 403);
+	status = ops_store_status(store_instance_del(c->b->b_store, mi.mi_id),
+	    204);
+	audit_op(c->b, c->bc, "owner.instance.delete", mi.mi_id,
+	    (unsigned)status, NULL);
+	return ops_answer_status(c, (unsigned)status);
+}
+
+static int
+ops_owner_inst_list(struct ops_ctx *c)
+{
+	struct msg_list		ml;
+	static struct msg_list_ans mla;
+
+	memset(&mla, 0, sizeof(mla));
+	if (chan_get(c->m, &ml, sizeof(ml)) == -1 ||
+	    !chan_str_ok(ml.ml_after, sizeof(ml.ml_after)) ||
+	    (ml.ml_after[0] != '\0' && !valid_uuid(ml.ml_after)))
+		return ops_violation(c, "bad list cursor");
+	if (ops_owner_denied(c, "owner.instance.list", ""))
+		mla.mla_status = 403;
+	else {
+		mla.mla_status = (uint32_t)ops_store_status(
+		    store_instance_list(c->b->b_store, ml.ml_after, &mla), 200);
+		if (ml.ml_after[0] == '\0')
+			audit_op(c->b, c->bc, "owner.instance.list", "",
+			    mla.mla_status, NULL);
+	}
+	if (mla.mla_status != 200)
+		mla.mla_n = mla.mla_more = 0;
+	return ops_answer(c, &mla, sizeof(mla));
+}
+
+static int
+ops_owner_pw_get(struct ops_ctx *c)
+{
+	struct msg_id		mi;
+	struct msg_instance	inst;
+	struct msg_pw		mw;
+	int			status, present, r;
+
+	memset(&mw, 0, sizeof(mw));
+	if (ops_get_id(c, &mi) == -1)
+		return -1;
+	if (ops_owner_denied(c, "owner.pw.get", mi.mi_id))
+		status = 403;
+	else {
+		status = ops_store_status(store_instance_get(c->b->b_store,
+		    mi.mi_id, &inst), 200);
+		if (status == 200)
+			status = ops_pw_read(c->b, mi.mi_id, &mw, &present);
+		audit_op(c->b, c->bc, "owner.pw.get", mi.mi_id,
+		    (unsigned)status, NULL);
+	}
+	mw.mw_status = (uint32_t)status;
+	r = ops_answer(c, &mw, sizeof(mw));
+	sodium_memzero(&mw, sizeof(mw));
+	return r;
+}
+
+static int
+ops_owner_pw_del(struct ops_ctx *c)
+{
+	struct msg_id	mi;
+	int		status;
+
+	if (ops_get_id(c, &mi) == -1)
+		return -1;
+	if (ops_owner_denied(c, "owner.pw.clear", mi.mi_id))
+		return ops_answer_status(c, 403);
+	status = ops_store_status(store_pw_del(c->b->b_store, mi.mi_id), 204);
+	audit_op(c->b, c->bc, "owner.pw.clear", mi.mi_id, (unsigned)status,
+	    NULL);
+	return ops_answer_status(c, (unsigned)status);
+}
+
+static int
+ops_owner_status(struct ops_ctx *c)
+{
+	struct msg_status_ans	mt;
+	struct broker		*b = c->b;
+
+	memset(&mt, 0, sizeof(mt));
+	if (ops_owner_denied(c, "owner.status", ""))
+		mt.mt_status = 403;
+	else {
+		mt.mt_status = (uint32_t)ops_store_status(store_counts(
+		    b->b_store, &mt.mt_instances, &mt.mt_passwords), 200);
+		mt.mt_listeners = (uint32_t)b->b_nlisten;
+		mt.mt_worker_restarts = b->b_restarts;
+		mt.mt_worker_pid = (uint32_t)b->b_wpid;
+		mt.mt_key_newest = keyring_newest(&b->b_keys)->k_id;
+		mt.mt_keys = (uint32_t)b->b_keys.kr_n;
+		mt.mt_uptime = (int64_t)(time(NULL) - b->b_started);
+		(void)snprintf(mt.mt_store, sizeof(mt.mt_store), "%s",
+		    store_name(b->b_store));
+		(void)snprintf(mt.mt_version, sizeof(mt.mt_version), "%s",
+		    SEALMD_VERSION);
+	}
+	return ops_answer(c, &mt, sizeof(mt));
+}
+
+/* Registrations seeded from [instance UUID] sections, at every start. */
+int
+ops_seed_instances(struct broker *b)
+{
+	size_t	i;
+	int	created, r;
+
+	for (i = 0; i < b->b_conf->c_ninstances; i++) {
+		r = store_instance_put(b->b_store, &b->b_conf->c_instances[i],
+		    &created);
+		if (r != STORE_OK) {
+			log_warnx("instance %s from the configuration: %s",
+			    b->b_conf->c_instances[i].mn_id,
+			    r == STORE_CONFLICT ? "an address belongs to "
+			    "another instance" : "store error");
+			return -1;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,79 @@
+/*
+ * Engine-independent store entry points: each dispatches to the engine's
+ * struct store_ops, so callers never know which engine they hold.
+ */
+#include <stddef.h>
+
+#include "store.h"
+
+const char *
+store_name(const struct store *st)
+{
+	return st->st_ops->name;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st != NULL)
+		st->st_ops->close(st);
+}
+
+int
+store_instance_put(struct store *st, const struct msg_instance *inst,
+    int *created)
+{
+	return st->st_ops->instance_put(st, inst, created);
+}
+
+int
+store_instance_get(struct store *st, const char *id,
+    struct msg_instance *inst)
+{
+	return st->st_ops->instance_get(st, id, inst);
+}
+
+int
+store_instance_by_addr(struct store *st, const char *addr,
+    struct msg_instance *inst)
+{
+	return st->st_ops->instance_by_addr(st, addr, inst);
+}
+
+int
+store_instance_del(struct store *st, const char *id)
+{
+	return st->st_ops->instance_del(st, id);
+}
+
+int
+store_instance_list(struct store *st, const char *after,
+    struct msg_list_ans *ans)
+{
+	return st->st_ops->instance_list(st, after, ans);
+}
+
+int
+store_pw_put_if_absent(struct store *st, const char *id,
+    const struct store_pw *pw)
+{
+	return st->st_ops->pw_put_if_absent(st, id, pw);
+}
+
+int
+store_pw_get(struct store *st, const char *id, struct store_pw *pw)
+{
+	return st->st_ops->pw_get(st, id, pw);
+}
+
+int
+store_pw_del(struct store *st, const char *id)
+{
+	return st->st_ops->pw_del(st, id);
+}
+
+int
+store_counts(struct store *st, uint32_t *instances, uint32_t *passwords)
+{
+	return st->st_ops->counts(st, instances, passwords);
+}

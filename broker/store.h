@@ -1,0 +1,80 @@
+/*
+ * The store interface.  An engine keeps instance registrations and sealed
+ * password chunks; it never sees a plain value.  Every engine implements
+ * struct store_ops; store.c dispatches.
+ */
+#ifndef SEALMD_STORE_H
+#define SEALMD_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "privsep/msg.h"
+
+#define SEAL_NONCE_LEN	24			/* XChaCha20 */
+#define SEAL_TAG_LEN	16			/* Poly1305 */
+#define FP_LEN		8			/* audit fingerprint bytes */
+
+enum store_result {
+	STORE_ERR = -1,
+	STORE_OK = 0,
+	STORE_NOTFOUND = 1,
+	STORE_CONFLICT = 2,	/* set-once lost, or address taken */
+};
+
+struct store_sealed {
+	uint32_t	ss_key_id;
+	uint8_t		ss_nonce[SEAL_NONCE_LEN];
+	uint32_t	ss_len;				/* bytes in ss_ct */
+	uint8_t		ss_ct[PW_CHUNK_LEN + SEAL_TAG_LEN];
+};
+
+struct store_pw {
+	uint32_t		sp_nchunks;		/* 1..PW_CHUNKS */
+	struct store_sealed	sp_chunk[PW_CHUNKS];
+	uint8_t			sp_fp[FP_LEN];
+	int64_t			sp_set_at;		/* unix seconds */
+};
+
+struct store;
+
+struct store_ops {
+	const char *name;
+	void	(*close)(struct store *);
+	int	(*instance_put)(struct store *, const struct msg_instance *,
+		    int *);
+	int	(*instance_get)(struct store *, const char *,
+		    struct msg_instance *);
+	int	(*instance_by_addr)(struct store *, const char *,
+		    struct msg_instance *);
+	int	(*instance_del)(struct store *, const char *);
+	int	(*instance_list)(struct store *, const char *,
+		    struct msg_list_ans *);
+	int	(*pw_put_if_absent)(struct store *, const char *,
+		    const struct store_pw *);
+	int	(*pw_get)(struct store *, const char *, struct store_pw *);
+	int	(*pw_del)(struct store *, const char *);
+	int	(*counts)(struct store *, uint32_t *, uint32_t *);
+};
+
+struct store {
+	const struct store_ops	*st_ops;
+	void			*st_engine;
+};
+
+struct store	*store_open_sqlite(const char *);
+const char	*store_name(const struct store *);
+void	store_close(struct store *);
+int	store_instance_put(struct store *, const struct msg_instance *, int *);
+int	store_instance_get(struct store *, const char *, struct msg_instance *);
+int	store_instance_by_addr(struct store *, const char *,
+	    struct msg_instance *);
+int	store_instance_del(struct store *, const char *);
+int	store_instance_list(struct store *, const char *, struct msg_list_ans *);
+int	store_pw_put_if_absent(struct store *, const char *,
+	    const struct store_pw *);
+int	store_pw_get(struct store *, const char *, struct store_pw *);
+int	store_pw_del(struct store *, const char *);
+int	store_counts(struct store *, uint32_t *, uint32_t *);
+
+#endif

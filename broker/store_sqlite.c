@@ -1,0 +1,1025 @@
+/*
+ * The embedded store engine: one SQLite file in WAL mode with
+ * synchronous=FULL, so a committed transaction is on disk when COMMIT
+ * returns.  Every statement is prepared once at open.  Logs name the file,
+ * an instance id or SQLite's own message, never a value or ciphertext.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "privsep/log.h"
+#include "store.h"
+
+#define SQ_SCHEMA_VERSION	1
+#define SQ_STR(x)		#x
+#define SQ_XSTR(x)		SQ_STR(x)
+#define SQ_BUSY_MS		5000
+
+enum sq_stmt {
+	SQ_BEGIN,
+	SQ_BEGIN_IMMEDIATE,
+	SQ_COMMIT,
+	SQ_ROLLBACK,
+	SQ_INST_CREATED,
+	SQ_INST_INSERT,
+	SQ_INST_UPDATE,
+	SQ_INST_GET,
+	SQ_INST_DEL,
+	SQ_INST_LIST,
+	SQ_ADDR_OWNER,
+	SQ_ADDR_DEL,
+	SQ_ADDR_INSERT,
+	SQ_ADDR_LIST,
+	SQ_KEY_DEL,
+	SQ_KEY_INSERT,
+	SQ_KEY_LIST,
+	SQ_PW_INSERT,
+	SQ_PW_GET,
+	SQ_PW_DEL,
+	SQ_COUNT_INST,
+	SQ_COUNT_PW,
+	SQ_NSTMT
+};
+
+static const char *const sq_sql[SQ_NSTMT] = {
+	[SQ_BEGIN] = "BEGIN",
+	[SQ_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
+	[SQ_COMMIT] = "COMMIT",
+	[SQ_ROLLBACK] = "ROLLBACK",
+	[SQ_INST_CREATED] = "SELECT created FROM instances WHERE id = ?1",
+	[SQ_INST_INSERT] = "INSERT INTO instances (id, project, hostname, "
+	    "created) VALUES (?1, ?2, ?3, ?4)",
+	[SQ_INST_UPDATE] = "UPDATE instances SET project = ?2, hostname = ?3 "
+	    "WHERE id = ?1",
+	[SQ_INST_GET] = "SELECT id, project, hostname, created FROM instances "
+	    "WHERE id = ?1",
+	[SQ_INST_DEL] = "DELETE FROM instances WHERE id = ?1",
+	[SQ_INST_LIST] = "SELECT id, project FROM instances WHERE id > ?1 "
+	    "ORDER BY id LIMIT ?2",
+	[SQ_ADDR_OWNER] = "SELECT instance_id FROM instance_addresses "
+	    "WHERE addr = ?1",
+	[SQ_ADDR_DEL] = "DELETE FROM instance_addresses WHERE instance_id = ?1",
+	[SQ_ADDR_INSERT] = "INSERT INTO instance_addresses (addr, "
+	    "instance_id, pos) VALUES (?1, ?2, ?3)",
+	[SQ_ADDR_LIST] = "SELECT addr FROM instance_addresses "
+	    "WHERE instance_id = ?1 ORDER BY pos",
+	[SQ_KEY_DEL] = "DELETE FROM instance_keys WHERE instance_id = ?1",
+	[SQ_KEY_INSERT] = "INSERT INTO instance_keys (instance_id, pos, name, "
+	    "data) VALUES (?1, ?2, ?3, ?4)",
+	[SQ_KEY_LIST] = "SELECT name, data FROM instance_keys "
+	    "WHERE instance_id = ?1 ORDER BY pos",
+	[SQ_PW_INSERT] = "INSERT INTO password_chunks (instance_id, idx, "
+	    "count, key_id, nonce, sealed, fingerprint, set_at) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[SQ_PW_GET] = "SELECT idx, count, key_id, nonce, sealed, fingerprint, "
+	    "set_at FROM password_chunks WHERE instance_id = ?1 ORDER BY idx",
+	[SQ_PW_DEL] = "DELETE FROM password_chunks WHERE instance_id = ?1",
+	[SQ_COUNT_INST] = "SELECT count(*) FROM instances",
+	[SQ_COUNT_PW] = "SELECT count(DISTINCT instance_id) "
+	    "FROM password_chunks",
+};
+
+/* sq_migrate[v] takes the schema from version v to v + 1. */
+static const char *const sq_migrate[SQ_SCHEMA_VERSION] = {
+	"CREATE TABLE instances ("
+	"  id TEXT PRIMARY KEY,"
+	"  project TEXT NOT NULL,"
+	"  hostname TEXT NOT NULL,"
+	"  created INTEGER NOT NULL);"
+	"CREATE TABLE instance_addresses ("
+	"  addr TEXT PRIMARY KEY,"
+	"  instance_id TEXT NOT NULL"
+	"    REFERENCES instances(id) ON DELETE CASCADE,"
+	"  pos INTEGER NOT NULL);"
+	"CREATE INDEX instance_addresses_by_instance"
+	"  ON instance_addresses (instance_id);"
+	"CREATE TABLE instance_keys ("
+	"  instance_id TEXT NOT NULL"
+	"    REFERENCES instances(id) ON DELETE CASCADE,"
+	"  pos INTEGER NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  data TEXT NOT NULL,"
+	"  PRIMARY KEY (instance_id, pos));"
+	"CREATE TABLE password_chunks ("
+	"  instance_id TEXT NOT NULL"
+	"    REFERENCES instances(id) ON DELETE CASCADE,"
+	"  idx INTEGER NOT NULL,"
+	"  count INTEGER NOT NULL,"
+	"  key_id INTEGER NOT NULL,"
+	"  nonce BLOB NOT NULL,"
+	"  sealed BLOB NOT NULL,"
+	"  fingerprint BLOB NOT NULL,"
+	"  set_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (instance_id, idx));",
+};
+
+/* Each setting is read back: a silent no-op would void a promise. */
+static const struct {
+	const char	*set;
+	const char	*get;
+	const char	*want;
+} sq_pragmas[] = {
+	{ "PRAGMA journal_mode = WAL", "PRAGMA journal_mode", "wal" },
+	{ "PRAGMA synchronous = FULL", "PRAGMA synchronous", "2" },
+	{ "PRAGMA foreign_keys = ON", "PRAGMA foreign_keys", "1" },
+};
+
+struct sq {
+	sqlite3		*sq_db;
+	char		*sq_path;
+	sqlite3_stmt	*sq_st[SQ_NSTMT];
+};
+
+static void	sq_close(struct store *);
+static int	sq_instance_put(struct store *, const struct msg_instance *,
+		    int *);
+static int	sq_instance_get(struct store *, const char *,
+		    struct msg_instance *);
+static int	sq_instance_by_addr(struct store *, const char *,
+		    struct msg_instance *);
+static int	sq_instance_del(struct store *, const char *);
+static int	sq_instance_list(struct store *, const char *,
+		    struct msg_list_ans *);
+static int	sq_pw_put_if_absent(struct store *, const char *,
+		    const struct store_pw *);
+static int	sq_pw_get(struct store *, const char *, struct store_pw *);
+static int	sq_pw_del(struct store *, const char *);
+static int	sq_counts(struct store *, uint32_t *, uint32_t *);
+
+static const struct store_ops sq_ops = {
+	.name = "sqlite",
+	.close = sq_close,
+	.instance_put = sq_instance_put,
+	.instance_get = sq_instance_get,
+	.instance_by_addr = sq_instance_by_addr,
+	.instance_del = sq_instance_del,
+	.instance_list = sq_instance_list,
+	.pw_put_if_absent = sq_pw_put_if_absent,
+	.pw_get = sq_pw_get,
+	.pw_del = sq_pw_del,
+	.counts = sq_counts,
+};
+
+static void	sq_free(struct sq *);
+static int	sq_create_file(const char *);
+static int	sq_settings(struct sq *);
+static int	sq_schema(struct sq *);
+static int	sq_prepare(struct sq *);
+static sqlite3_stmt *sq_get(struct sq *, enum sq_stmt);
+static void	sq_done(sqlite3_stmt *);
+static int	sq_step(struct sq *, sqlite3_stmt *);
+static int	sq_run(struct sq *, enum sq_stmt);
+static void	sq_rollback(struct sq *);
+static int	sq_bind_str(sqlite3_stmt *, int, const char *, size_t);
+static int	sq_col_str(sqlite3_stmt *, int, char *, size_t);
+static int	sq_col_blob(sqlite3_stmt *, int, uint8_t *, size_t, size_t,
+		    size_t *);
+static int	sq_col_int(sqlite3_stmt *, int, int64_t, int64_t, int64_t *);
+static int	sq_str_ok(const char *, size_t);
+static int	sq_inst_ok(const struct msg_instance *);
+static int	sq_exists(struct sq *, const char *);
+static int	sq_fill(struct sq *, const char *, struct msg_instance *);
+
+struct store *
+store_open_sqlite(const char *path)
+{
+	struct store	*st;
+	struct sq	*sq;
+	int		 rc;
+
+	if (sq_create_file(path) == -1)
+		return NULL;
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
+		log_warn("%s", __func__);
+		return NULL;
+	}
+	if ((sq = calloc(1, sizeof(*sq))) == NULL ||
+	    (sq->sq_path = strdup(path)) == NULL) {
+		log_warn("%s", __func__);
+		free(sq);
+		free(st);
+		return NULL;
+	}
+	/* No CREATE: the file exists with our mode, or something is wrong. */
+	rc = sqlite3_open_v2(path, &sq->sq_db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, NULL);
+	if (rc != SQLITE_OK) {
+		log_warnx("%s: open: %s", path, sq->sq_db != NULL ?
+		    sqlite3_errmsg(sq->sq_db) : sqlite3_errstr(rc));
+		goto fail;
+	}
+	(void)sqlite3_extended_result_codes(sq->sq_db, 1);
+	if (sq_settings(sq) == -1 || sq_schema(sq) == -1 ||
+	    sq_prepare(sq) == -1)
+		goto fail;
+	st->st_ops = &sq_ops;
+	st->st_engine = sq;
+	return st;
+ fail:
+	sq_free(sq);
+	free(st);
+	return NULL;
+}
+
+/*
+ * Create the file 0600 before SQLite sees it: SQLite gives the -wal and
+ * -shm files the mode of the database file.
+ */
+static int
+sq_create_file(const char *path)
+{
+	struct stat	sb;
+	int		fd, r = -1;
+
+	if ((fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    0600)) == -1) {
+		log_warn("%s", path);
+		return -1;
+	}
+	if (fstat(fd, &sb) == -1)
+		log_warn("%s: fstat", path);
+	else if (!S_ISREG(sb.st_mode))
+		log_warnx("%s: not a regular file", path);
+	else if ((sb.st_mode & 077) != 0)
+		log_warnx("%s: mode %04o gives access to group or others, "
+		    "want 0600", path, (unsigned int)(sb.st_mode & 07777));
+	else
+		r = 0;
+	close(fd);
+	return r;
+}
+
+static int
+sq_settings(struct sq *sq)
+{
+	sqlite3_stmt	*s;
+	const char	*v;
+	size_t		 i;
+	int		 ok;
+
+	if (sqlite3_busy_timeout(sq->sq_db, SQ_BUSY_MS) != SQLITE_OK) {
+		log_warnx("%s: busy_timeout: %s", sq->sq_path,
+		    sqlite3_errmsg(sq->sq_db));
+		return -1;
+	}
+	for (i = 0; i < sizeof(sq_pragmas) / sizeof(sq_pragmas[0]); i++) {
+		if (sqlite3_exec(sq->sq_db, sq_pragmas[i].set, NULL, NULL,
+		    NULL) != SQLITE_OK ||
+		    sqlite3_prepare_v2(sq->sq_db, sq_pragmas[i].get, -1, &s,
+		    NULL) != SQLITE_OK) {
+			log_warnx("%s: %s: %s", sq->sq_path, sq_pragmas[i].set,
+			    sqlite3_errmsg(sq->sq_db));
+			return -1;
+		}
+		ok = sqlite3_step(s) == SQLITE_ROW &&
+		    (v = (const char *)sqlite3_column_text(s, 0)) != NULL &&
+		    strcmp(v, sq_pragmas[i].want) == 0;
+		sqlite3_finalize(s);
+		if (!ok) {
+			log_warnx("%s: %s did not take effect", sq->sq_path,
+			    sq_pragmas[i].set);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+sq_schema(struct sq *sq)
+{
+	sqlite3_stmt	*s = NULL;
+	int64_t		 v = 0;
+	int		 rc;
+
+	if (sqlite3_exec(sq->sq_db, "BEGIN IMMEDIATE; "
+	    "CREATE TABLE IF NOT EXISTS schema_version ("
+	    "version INTEGER NOT NULL)", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(sq->sq_db, "SELECT max(version) FROM "
+	    "schema_version", -1, &s, NULL) != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_ROW)
+		goto dberr;
+	rc = sqlite3_column_type(s, 0);
+	if (rc == SQLITE_INTEGER)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	s = NULL;
+	if ((rc != SQLITE_INTEGER && rc != SQLITE_NULL) || v < 0) {
+		log_warnx("%s: malformed schema_version", sq->sq_path);
+		goto fail;
+	}
+	if (v > SQ_SCHEMA_VERSION) {
+		log_warnx("%s: schema version %lld is newer than this sealmd "
+		    "knows (%d)", sq->sq_path, (long long)v,
+		    SQ_SCHEMA_VERSION);
+		goto fail;
+	}
+	if (v < SQ_SCHEMA_VERSION) {
+		for (; v < SQ_SCHEMA_VERSION; v++)
+			if (sqlite3_exec(sq->sq_db, sq_migrate[v], NULL, NULL,
+			    NULL) != SQLITE_OK)
+				goto dberr;
+		if (sqlite3_exec(sq->sq_db, "DELETE FROM schema_version; "
+		    "INSERT INTO schema_version (version) VALUES ("
+		    SQ_XSTR(SQ_SCHEMA_VERSION) ")", NULL, NULL, NULL) !=
+		    SQLITE_OK)
+			goto dberr;
+	}
+	if (sqlite3_exec(sq->sq_db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		goto dberr;
+	return 0;
+ dberr:
+	log_warnx("%s: schema: %s", sq->sq_path, sqlite3_errmsg(sq->sq_db));
+ fail:
+	sqlite3_finalize(s);
+	if (!sqlite3_get_autocommit(sq->sq_db))
+		(void)sqlite3_exec(sq->sq_db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+static int
+sq_prepare(struct sq *sq)
+{
+	int	i;
+
+	for (i = 0; i < SQ_NSTMT; i++) {
+		if (sqlite3_prepare_v3(sq->sq_db, sq_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &sq->sq_st[i], NULL) !=
+		    SQLITE_OK) {
+			log_warnx("%s: prepare: %s", sq->sq_path,
+			    sqlite3_errmsg(sq->sq_db));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+sq_free(struct sq *sq)
+{
+	int	i;
+
+	for (i = 0; i < SQ_NSTMT; i++)
+		sqlite3_finalize(sq->sq_st[i]);
+	if (sq->sq_db != NULL && sqlite3_close(sq->sq_db) != SQLITE_OK)
+		log_warnx("%s: close: %s", sq->sq_path,
+		    sqlite3_errmsg(sq->sq_db));
+	free(sq->sq_path);
+	free(sq);
+}
+
+static void
+sq_close(struct store *st)
+{
+	sq_free(st->st_engine);
+	free(st);
+}
+
+/* Statements are always clean here: every use ends with sq_done. */
+static sqlite3_stmt *
+sq_get(struct sq *sq, enum sq_stmt which)
+{
+	return sq->sq_st[which];
+}
+
+/* Reset ends the statement's read and drops pointers to caller memory. */
+static void
+sq_done(sqlite3_stmt *s)
+{
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+}
+
+/* One step; SQLITE_ROW and SQLITE_DONE pass, anything else is logged. */
+static int
+sq_step(struct sq *sq, sqlite3_stmt *s)
+{
+	int	rc;
+
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		log_warnx("%s: %s", sq->sq_path, sqlite3_errmsg(sq->sq_db));
+	return rc;
+}
+
+static int
+sq_run(struct sq *sq, enum sq_stmt which)
+{
+	sqlite3_stmt	*s = sq_get(sq, which);
+	int		 rc;
+
+	rc = sq_step(sq, s);
+	sq_done(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* SQLite may already have rolled back by itself, e.g. on SQLITE_FULL. */
+static void
+sq_rollback(struct sq *sq)
+{
+	if (!sqlite3_get_autocommit(sq->sq_db))
+		(void)sq_run(sq, SQ_ROLLBACK);
+}
+
+/* Bind at most max bytes: a longer string cannot match a stored one. */
+static int
+sq_bind_str(sqlite3_stmt *s, int col, const char *str, size_t max)
+{
+	return sqlite3_bind_text(s, col, str, (int)strnlen(str, max + 1),
+	    SQLITE_STATIC) == SQLITE_OK ? 0 : -1;
+}
+
+static int
+sq_col_str(sqlite3_stmt *s, int col, char *dst, size_t size)
+{
+	const unsigned char	*t;
+	int			 n;
+
+	if (sqlite3_column_type(s, col) != SQLITE_TEXT)
+		return -1;
+	t = sqlite3_column_text(s, col);
+	n = sqlite3_column_bytes(s, col);
+	if (t == NULL || n < 0 || (size_t)n >= size ||
+	    memchr(t, '\0', (size_t)n) != NULL)
+		return -1;
+	memcpy(dst, t, (size_t)n);
+	dst[n] = '\0';
+	return 0;
+}
+
+static int
+sq_col_blob(sqlite3_stmt *s, int col, uint8_t *dst, size_t min, size_t max,
+    size_t *len)
+{
+	const void	*p;
+	int		 n;
+
+	if (sqlite3_column_type(s, col) != SQLITE_BLOB)
+		return -1;
+	p = sqlite3_column_blob(s, col);
+	n = sqlite3_column_bytes(s, col);
+	if (p == NULL || n < 0 || (size_t)n < min || (size_t)n > max)
+		return -1;
+	memcpy(dst, p, (size_t)n);
+	*len = (size_t)n;
+	return 0;
+}
+
+static int
+sq_col_int(sqlite3_stmt *s, int col, int64_t min, int64_t max, int64_t *v)
+{
+	if (sqlite3_column_type(s, col) != SQLITE_INTEGER)
+		return -1;
+	*v = sqlite3_column_int64(s, col);
+	return *v < min || *v > max ? -1 : 0;
+}
+
+static int
+sq_str_ok(const char *str, size_t size)
+{
+	return strnlen(str, size) < size;
+}
+
+/* The broker validated this; check again, we are what keeps it on disk. */
+static int
+sq_inst_ok(const struct msg_instance *inst)
+{
+	uint32_t	i, j;
+
+	if (inst->mn_id[0] == '\0' ||
+	    !sq_str_ok(inst->mn_id, sizeof(inst->mn_id)) ||
+	    !sq_str_ok(inst->mn_project, sizeof(inst->mn_project)) ||
+	    !sq_str_ok(inst->mn_hostname, sizeof(inst->mn_hostname)) ||
+	    inst->mn_naddr > INST_ADDRS_MAX || inst->mn_nkeys > INST_KEYS_MAX)
+		return 0;
+	for (i = 0; i < inst->mn_naddr; i++) {
+		if (inst->mn_addr[i][0] == '\0' ||
+		    !sq_str_ok(inst->mn_addr[i], sizeof(inst->mn_addr[i])))
+			return 0;
+		for (j = 0; j < i; j++)
+			if (strcmp(inst->mn_addr[i], inst->mn_addr[j]) == 0)
+				return 0;
+	}
+	for (i = 0; i < inst->mn_nkeys; i++)
+		if (!sq_str_ok(inst->mn_keys[i].mk_name,
+		    sizeof(inst->mn_keys[i].mk_name)) ||
+		    !sq_str_ok(inst->mn_keys[i].mk_data,
+		    sizeof(inst->mn_keys[i].mk_data)))
+			return 0;
+	return 1;
+}
+
+/* 1 if the instance exists, 0 if not, -1 on error. */
+static int
+sq_exists(struct sq *sq, const char *id)
+{
+	sqlite3_stmt	*s = sq_get(sq, SQ_INST_CREATED);
+	int		 rc;
+
+	if (sq_bind_str(s, 1, id, ID_LEN) == -1)
+		rc = SQLITE_ERROR;
+	else
+		rc = sq_step(sq, s);
+	sq_done(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int
+sq_instance_put(struct store *st, const struct msg_instance *inst,
+    int *created)
+{
+	struct sq	*sq = st->st_engine;
+	sqlite3_stmt	*s;
+	char		 owner[ID_LEN + 1];
+	int64_t		 when;
+	uint32_t	 i;
+	int		 rc, isnew, r = STORE_ERR;
+
+	if (!sq_inst_ok(inst)) {
+		log_warnx("%s: malformed instance record", __func__);
+		return STORE_ERR;
+	}
+	if (sq_run(sq, SQ_BEGIN_IMMEDIATE) == -1)
+		return STORE_ERR;
+
+	/* Refuse before any change if another instance holds an address. */
+	for (i = 0; i < inst->mn_naddr; i++) {
+		s = sq_get(sq, SQ_ADDR_OWNER);
+		rc = sq_bind_str(s, 1, inst->mn_addr[i], ADDR_MAX) == -1 ?
+		    SQLITE_ERROR : sq_step(sq, s);
+		if (rc == SQLITE_ROW &&
+		    sq_col_str(s, 0, owner, sizeof(owner)) == -1)
+			rc = SQLITE_CORRUPT;
+		sq_done(s);
+		if (rc == SQLITE_ROW && strcmp(owner, inst->mn_id) != 0) {
+			r = STORE_CONFLICT;
+			goto out;
+		}
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			goto out;
+	}
+
+	if ((isnew = sq_exists(sq, inst->mn_id)) == -1)
+		goto out;
+	isnew = !isnew;
+	if (isnew) {
+		when = inst->mn_created != 0 ? inst->mn_created :
+		    (int64_t)time(NULL);
+		s = sq_get(sq, SQ_INST_INSERT);
+		rc = sqlite3_bind_int64(s, 4, when) == SQLITE_OK ? SQLITE_OK :
+		    SQLITE_ERROR;
+	} else {
+		s = sq_get(sq, SQ_INST_UPDATE);
+		rc = SQLITE_OK;
+	}
+	if (rc == SQLITE_ERROR ||
+	    sq_bind_str(s, 1, inst->mn_id, ID_LEN) == -1 ||
+	    sq_bind_str(s, 2, inst->mn_project, PROJECT_MAX) == -1 ||
+	    sq_bind_str(s, 3, inst->mn_hostname, HOSTNAME_MAX) == -1)
+		rc = SQLITE_ERROR;
+	else
+		rc = sq_step(sq, s);
+	sq_done(s);
+	if (rc != SQLITE_DONE)
+		goto out;
+
+	s = sq_get(sq, SQ_ADDR_DEL);
+	rc = sq_bind_str(s, 1, inst->mn_id, ID_LEN) == -1 ? SQLITE_ERROR :
+	    sq_step(sq, s);
+	sq_done(s);
+	if (rc != SQLITE_DONE)
+		goto out;
+	for (i = 0; i < inst->mn_naddr; i++) {
+		s = sq_get(sq, SQ_ADDR_INSERT);
+		if (sq_bind_str(s, 1, inst->mn_addr[i], ADDR_MAX) == -1 ||
+		    sq_bind_str(s, 2, inst->mn_id, ID_LEN) == -1 ||
+		    sqlite3_bind_int64(s, 3, i) != SQLITE_OK)
+			rc = SQLITE_ERROR;
+		else
+			rc = sq_step(sq, s);
+		sq_done(s);
+		if (rc != SQLITE_DONE)
+			goto out;
+	}
+
+	s = sq_get(sq, SQ_KEY_DEL);
+	rc = sq_bind_str(s, 1, inst->mn_id, ID_LEN) == -1 ? SQLITE_ERROR :
+	    sq_step(sq, s);
+	sq_done(s);
+	if (rc != SQLITE_DONE)
+		goto out;
+	for (i = 0; i < inst->mn_nkeys; i++) {
+		s = sq_get(sq, SQ_KEY_INSERT);
+		if (sq_bind_str(s, 1, inst->mn_id, ID_LEN) == -1 ||
+		    sqlite3_bind_int64(s, 2, i) != SQLITE_OK ||
+		    sq_bind_str(s, 3, inst->mn_keys[i].mk_name,
+		    KEYNAME_MAX) == -1 ||
+		    sq_bind_str(s, 4, inst->mn_keys[i].mk_data,
+		    KEYDATA_MAX) == -1)
+			rc = SQLITE_ERROR;
+		else
+			rc = sq_step(sq, s);
+		sq_done(s);
+		if (rc != SQLITE_DONE)
+			goto out;
+	}
+
+	if (sq_run(sq, SQ_COMMIT) == -1)
+		goto out;
+	if (created != NULL)
+		*created = isnew;
+	r = STORE_OK;
+ out:
+	if (r != STORE_OK)
+		sq_rollback(sq);
+	return r;
+}
+
+/* Fill inst from the rows of instance id; call inside a transaction. */
+static int
+sq_fill(struct sq *sq, const char *id, struct msg_instance *inst)
+{
+	struct msg_key	*k;
+	sqlite3_stmt	*s;
+	int		 rc, bad = 0;
+
+	memset(inst, 0, sizeof(*inst));
+	s = sq_get(sq, SQ_INST_GET);
+	rc = sq_bind_str(s, 1, id, ID_LEN) == -1 ? SQLITE_ERROR :
+	    sq_step(sq, s);
+	if (rc == SQLITE_ROW && (sq_col_str(s, 0, inst->mn_id,
+	    sizeof(inst->mn_id)) == -1 || sq_col_str(s, 1, inst->mn_project,
+	    sizeof(inst->mn_project)) == -1 || sq_col_str(s, 2,
+	    inst->mn_hostname, sizeof(inst->mn_hostname)) == -1 ||
+	    sq_col_int(s, 3, INT64_MIN, INT64_MAX, &inst->mn_created) == -1))
+		bad = 1;
+	sq_done(s);
+	if (rc == SQLITE_DONE)
+		return STORE_NOTFOUND;
+	if (rc != SQLITE_ROW)
+		return STORE_ERR;
+	if (bad)
+		goto corrupt;
+
+	s = sq_get(sq, SQ_ADDR_LIST);
+	rc = sq_bind_str(s, 1, id, ID_LEN) == -1 ? SQLITE_ERROR :
+	    sq_step(sq, s);
+	while (rc == SQLITE_ROW) {
+		if (inst->mn_naddr == INST_ADDRS_MAX ||
+		    sq_col_str(s, 0, inst->mn_addr[inst->mn_naddr],
+		    sizeof(inst->mn_addr[0])) == -1) {
+			bad = 1;
+			break;
+		}
+		inst->mn_naddr++;
+		rc = sq_step(sq, s);
+	}
+	sq_done(s);
+	if (bad)
+		goto corrupt;
+	if (rc != SQLITE_DONE)
+		goto fail;
+
+	s = sq_get(sq, SQ_KEY_LIST);
+	rc = sq_bind_str(s, 1, id, ID_LEN) == -1 ? SQLITE_ERROR :
+	    sq_step(sq, s);
+	while (rc == SQLITE_ROW) {
+		k = &inst->mn_keys[inst->mn_nkeys];
+		if (inst->mn_nkeys == INST_KEYS_MAX ||
+		    sq_col_str(s, 0, k->mk_name, sizeof(k->mk_name)) == -1 ||
+		    sq_col_str(s, 1, k->mk_data, sizeof(k->mk_data)) == -1) {
+			bad = 1;
+			break;
+		}
+		inst->mn_nkeys++;
+		rc = sq_step(sq, s);
+	}
+	sq_done(s);
+	if (bad)
+		goto corrupt;
+	if (rc != SQLITE_DONE)
+		goto fail;
+	return STORE_OK;
+ corrupt:
+	log_warnx("%s: instance %.*s: malformed stored registration",
+	    sq->sq_path, ID_LEN, id);
+ fail:
+	memset(inst, 0, sizeof(*inst));
+	return STORE_ERR;
+}
+
+static int
+sq_instance_get(struct store *st, const char *id, struct msg_instance *inst)
+{
+	struct sq	*sq = st->st_engine;
+	int		 r;
+
+	memset(inst, 0, sizeof(*inst));
+	if (sq_run(sq, SQ_BEGIN) == -1)
+		return STORE_ERR;
+	r = sq_fill(sq, id, inst);
+	if (sq_run(sq, SQ_COMMIT) == -1) {
+		sq_rollback(sq);
+		r = STORE_ERR;
+	}
+	if (r != STORE_OK)
+		memset(inst, 0, sizeof(*inst));
+	return r;
+}
+
+static int
+sq_instance_by_addr(struct store *st, const char *addr,
+    struct msg_instance *inst)
+{
+	struct sq	*sq = st->st_engine;
+	sqlite3_stmt	*s;
+	char		 id[ID_LEN + 1];
+	int		 rc, r;
+
+	memset(inst, 0, sizeof(*inst));
+	if (sq_run(sq, SQ_BEGIN) == -1)
+		return STORE_ERR;
+	s = sq_get(sq, SQ_ADDR_OWNER);
+	rc = sq_bind_str(s, 1, addr, ADDR_MAX) == -1 ? SQLITE_ERROR :
+	    sq_step(sq, s);
+	if (rc == SQLITE_ROW && sq_col_str(s, 0, id, sizeof(id)) == -1) {
+		log_warnx("%s: malformed stored address", sq->sq_path);
+		rc = SQLITE_CORRUPT;
+	}
+	sq_done(s);
+	if (rc == SQLITE_ROW)
+		r = sq_fill(sq, id, inst);
+	else
+		r = rc == SQLITE_DONE ? STORE_NOTFOUND : STORE_ERR;
+	if (sq_run(sq, SQ_COMMIT) == -1) {
+		sq_rollback(sq);
+		r = STORE_ERR;
+	}
+	if (r != STORE_OK)
+		memset(inst, 0, sizeof(*inst));
+	return r;
+}
+
+/* The schema's ON DELETE CASCADE removes addresses, keys and password. */
+static int
+sq_instance_del(struct store *st, const char *id)
+{
+	struct sq	*sq = st->st_engine;
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	s = sq_get(sq, SQ_INST_DEL);
+	rc = sq_bind_str(s, 1, id, ID_LEN) == -1 ? SQLITE_ERROR :
+	    sq_step(sq, s);
+	sq_done(s);
+	if (rc != SQLITE_DONE)
+		return STORE_ERR;
+	return sqlite3_changes(sq->sq_db) == 0 ? STORE_NOTFOUND : STORE_OK;
+}
+
+static int
+sq_instance_list(struct store *st, const char *after,
+    struct msg_list_ans *ans)
+{
+	struct sq	*sq = st->st_engine;
+	sqlite3_stmt	*s;
+	char		 from[ID_LEN + 2];
+	size_t		 len;
+	int		 rc;
+
+	/* Copy first: after may point into the previous page in ans. */
+	len = after == NULL ? 0 : strnlen(after, ID_LEN + 1);
+	if (len > 0)
+		memcpy(from, after, len);
+	from[len] = '\0';
+	ans->mla_n = 0;
+	ans->mla_more = 0;
+	memset(ans->mla_e, 0, sizeof(ans->mla_e));
+	s = sq_get(sq, SQ_INST_LIST);
+	/* One row past the page tells whether there are more. */
+	if (sq_bind_str(s, 1, from, ID_LEN) == -1 ||
+	    sqlite3_bind_int(s, 2, LIST_MAX + 1) != SQLITE_OK)
+		rc = SQLITE_ERROR;
+	else
+		rc = sq_step(sq, s);
+	while (rc == SQLITE_ROW) {
+		if (ans->mla_n == LIST_MAX) {
+			ans->mla_more = 1;
+			rc = SQLITE_DONE;
+			break;
+		}
+		if (sq_col_str(s, 0, ans->mla_e[ans->mla_n].id,
+		    sizeof(ans->mla_e[0].id)) == -1 ||
+		    sq_col_str(s, 1, ans->mla_e[ans->mla_n].project,
+		    sizeof(ans->mla_e[0].project)) == -1) {
+			log_warnx("%s: malformed stored instance",
+			    sq->sq_path);
+			rc = SQLITE_CORRUPT;
+			break;
+		}
+		ans->mla_n++;
+		rc = sq_step(sq, s);
+	}
+	sq_done(s);
+	if (rc != SQLITE_DONE) {
+		ans->mla_n = 0;
+		ans->mla_more = 0;
+		memset(ans->mla_e, 0, sizeof(ans->mla_e));
+		return STORE_ERR;
+	}
+	return STORE_OK;
+}
+
+/*
+ * Set-once: every chunk goes in with a plain INSERT inside one IMMEDIATE
+ * transaction; the primary key on (instance_id, idx) makes chunk 0 the
+ * arbiter between two writers.  STORE_OK only after COMMIT returned.
+ */
+static int
+sq_pw_put_if_absent(struct store *st, const char *id,
+    const struct store_pw *pw)
+{
+	struct sq		*sq = st->st_engine;
+	const struct store_sealed *c;
+	sqlite3_stmt		*s;
+	uint32_t		 i;
+	int			 rc, r = STORE_ERR;
+
+	if (pw->sp_nchunks < 1 || pw->sp_nchunks > PW_CHUNKS) {
+		log_warnx("%s: bad chunk count %u", __func__, pw->sp_nchunks);
+		return STORE_ERR;
+	}
+	for (i = 0; i < pw->sp_nchunks; i++) {
+		c = &pw->sp_chunk[i];
+		if (c->ss_len < SEAL_TAG_LEN ||
+		    c->ss_len > PW_CHUNK_LEN + SEAL_TAG_LEN) {
+			log_warnx("%s: bad sealed length", __func__);
+			return STORE_ERR;
+		}
+	}
+	if (sq_run(sq, SQ_BEGIN_IMMEDIATE) == -1)
+		return STORE_ERR;
+	if ((rc = sq_exists(sq, id)) != 1) {
+		r = rc == 0 ? STORE_NOTFOUND : STORE_ERR;
+		goto out;
+	}
+	for (i = 0; i < pw->sp_nchunks; i++) {
+		c = &pw->sp_chunk[i];
+		s = sq_get(sq, SQ_PW_INSERT);
+		if (sq_bind_str(s, 1, id, ID_LEN) == -1 ||
+		    sqlite3_bind_int64(s, 2, i) != SQLITE_OK ||
+		    sqlite3_bind_int64(s, 3, pw->sp_nchunks) != SQLITE_OK ||
+		    sqlite3_bind_int64(s, 4, c->ss_key_id) != SQLITE_OK ||
+		    sqlite3_bind_blob(s, 5, c->ss_nonce, sizeof(c->ss_nonce),
+		    SQLITE_STATIC) != SQLITE_OK ||
+		    sqlite3_bind_blob(s, 6, c->ss_ct, (int)c->ss_len,
+		    SQLITE_STATIC) != SQLITE_OK ||
+		    sqlite3_bind_blob(s, 7, pw->sp_fp, sizeof(pw->sp_fp),
+		    SQLITE_STATIC) != SQLITE_OK ||
+		    sqlite3_bind_int64(s, 8, pw->sp_set_at) != SQLITE_OK) {
+			sq_done(s);
+			goto out;
+		}
+		/* Not sq_step: losing the race on chunk 0 is no error. */
+		rc = sqlite3_step(s);
+		if (rc != SQLITE_DONE && i == 0 &&
+		    sqlite3_extended_errcode(sq->sq_db) ==
+		    SQLITE_CONSTRAINT_PRIMARYKEY)
+			r = STORE_CONFLICT;
+		else if (rc != SQLITE_DONE)
+			log_warnx("%s: instance %.*s: %s", sq->sq_path, ID_LEN,
+			    id, sqlite3_errmsg(sq->sq_db));
+		sq_done(s);
+		if (rc != SQLITE_DONE)
+			goto out;
+	}
+	if (sq_run(sq, SQ_COMMIT) == -1)
+		goto out;
+	r = STORE_OK;
+ out:
+	if (r != STORE_OK)
+		sq_rollback(sq);
+	return r;
+}
+
+static int
+sq_pw_get(struct store *st, const char *id, struct store_pw *pw)
+{
+	struct sq		*sq = st->st_engine;
+	struct store_sealed	*c;
+	sqlite3_stmt		*s;
+	int64_t			 idx, count, key_id, set_at;
+	size_t			 len;
+	uint32_t		 n = 0;
+	int			 rc, bad = 0;
+
+	memset(pw, 0, sizeof(*pw));
+	s = sq_get(sq, SQ_PW_GET);
+	rc = sq_bind_str(s, 1, id, ID_LEN) == -1 ? SQLITE_ERROR :
+	    sq_step(sq, s);
+	while (rc == SQLITE_ROW) {
+		/* Rows must be idx 0..count-1, all agreeing on count. */
+		if (n == PW_CHUNKS ||
+		    sq_col_int(s, 0, n, n, &idx) == -1 ||
+		    sq_col_int(s, 1, 1, PW_CHUNKS, &count) == -1 ||
+		    (n > 0 && count != pw->sp_nchunks) ||
+		    sq_col_int(s, 2, 0, UINT32_MAX, &key_id) == -1 ||
+		    sq_col_int(s, 6, INT64_MIN, INT64_MAX, &set_at) == -1) {
+			bad = 1;
+			break;
+		}
+		c = &pw->sp_chunk[n];
+		if (sq_col_blob(s, 3, c->ss_nonce, SEAL_NONCE_LEN,
+		    SEAL_NONCE_LEN, &len) == -1 ||
+		    sq_col_blob(s, 4, c->ss_ct, SEAL_TAG_LEN,
+		    PW_CHUNK_LEN + SEAL_TAG_LEN, &len) == -1) {
+			bad = 1;
+			break;
+		}
+		c->ss_len = (uint32_t)len;
+		c->ss_key_id = (uint32_t)key_id;
+		if (n == 0) {
+			pw->sp_nchunks = (uint32_t)count;
+			pw->sp_set_at = set_at;
+			if (sq_col_blob(s, 5, pw->sp_fp, FP_LEN, FP_LEN,
+			    &len) == -1) {
+				bad = 1;
+				break;
+			}
+		}
+		n++;
+		rc = sq_step(sq, s);
+	}
+	sq_done(s);
+	if (!bad && rc == SQLITE_DONE && n == 0)
+		return STORE_NOTFOUND;
+	if (!bad && rc == SQLITE_DONE && n != pw->sp_nchunks)
+		bad = 1;
+	if (bad)
+		log_warnx("%s: instance %.*s: stored password has a malformed "
+		    "shape", sq->sq_path, ID_LEN, id);
+	if (bad || rc != SQLITE_DONE) {
+		memset(pw, 0, sizeof(*pw));
+		return STORE_ERR;
+	}
+	return STORE_OK;
+}
+
+/* Clearing an unset password is fine; an unknown instance is not. */
+static int
+sq_pw_del(struct store *st, const char *id)
+{
+	struct sq	*sq = st->st_engine;
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	s = sq_get(sq, SQ_PW_DEL);
+	rc = sq_bind_str(s, 1, id, ID_LEN) == -1 ? SQLITE_ERROR :
+	    sq_step(sq, s);
+	sq_done(s);
+	if (rc != SQLITE_DONE)
+		return STORE_ERR;
+	if (sqlite3_changes(sq->sq_db) > 0)
+		return STORE_OK;
+	switch (sq_exists(sq, id)) {
+	case 1:
+		return STORE_OK;
+	case 0:
+		return STORE_NOTFOUND;
+	default:
+		return STORE_ERR;
+	}
+}
+
+static int
+sq_counts(struct store *st, uint32_t *instances, uint32_t *passwords)
+{
+	struct sq	*sq = st->st_engine;
+	sqlite3_stmt	*s;
+	int64_t		 v[2];
+	enum sq_stmt	 q[2] = { SQ_COUNT_INST, SQ_COUNT_PW };
+	int		 i, rc;
+
+	for (i = 0; i < 2; i++) {
+		s = sq_get(sq, q[i]);
+		rc = sq_step(sq, s);
+		if (rc == SQLITE_ROW &&
+		    sq_col_int(s, 0, 0, UINT32_MAX, &v[i]) == -1)
+			rc = SQLITE_CORRUPT;
+		sq_done(s);
+		if (rc != SQLITE_ROW)
+			return STORE_ERR;
+	}
+	*instances = (uint32_t)v[0];
+	*passwords = (uint32_t)v[1];
+	return STORE_OK;
+}

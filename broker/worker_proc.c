@@ -1,0 +1,211 @@
+/*
+ * Starting, watching and restarting the worker.  The worker is a separate
+ * executable, fork+exec'd with an empty environment and only the channel
+ * (fd 3) and stdio, so it starts with a fresh address space and learns
+ * nothing it is not sent.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "broker.h"
+#include "privsep/log.h"
+
+/*
+ * The configured path, else the sealmd-worker beside this executable (a
+ * build tree or a package), else the installed LIBEXECDIR one.
+ */
+int
+worker_find_path(struct broker *b)
+{
+	char		 self[PATH_MAX], *dir;
+	ssize_t		 n;
+	struct stat	 st;
+
+	if (b->b_conf->c_worker_path[0] != '\0') {
+		if ((size_t)snprintf(b->b_worker_path, sizeof(b->b_worker_path),
+		    "%s", b->b_conf->c_worker_path) >= sizeof(b->b_worker_path))
+			return -1;
+		return access(b->b_worker_path, X_OK);
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		dir = dirname(self);
+		if ((size_t)snprintf(b->b_worker_path, sizeof(b->b_worker_path),
+		    "%s/%s", dir, CONF_DEFAULT_WORKER) <
+		    sizeof(b->b_worker_path) &&
+		    stat(b->b_worker_path, &st) == 0 && S_ISREG(st.st_mode))
+			return access(b->b_worker_path, X_OK);
+	}
+	if ((size_t)snprintf(b->b_worker_path, sizeof(b->b_worker_path),
+	    "%s/%s", LIBEXECDIR, CONF_DEFAULT_WORKER) >=
+	    sizeof(b->b_worker_path))
+		return -1;
+	return access(b->b_worker_path, X_OK);
+}
+
+void
+worker_start(struct broker *b)
+{
+	struct config	*conf = b->b_conf;
+	struct msg_init	 mi;
+	char		*argv[] = { (char *)(uintptr_t)"sealmd-worker", NULL };
+	char		*envp[] = { NULL };
+	int		 sv[2];
+	pid_t		 pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
+		log_warn("socketpair");
+		b->b_restart_at_ms = broker_now_ms() + BROKER_BACKOFF_MAX_MS;
+		return;
+	}
+	switch (pid = fork()) {
+	case -1:
+		log_warn("fork");
+		close(sv[0]);
+		close(sv[1]);
+		b->b_restart_at_ms = broker_now_ms() + BROKER_BACKOFF_MAX_MS;
+		return;
+	case 0:
+		/* Terminal signals are for the broker, which drains the worker. */
+		if (setsid() == -1 || dup2(sv[1], CHAN_WORKER_FD) == -1)
+			_exit(127);
+		if (close_range(CHAN_WORKER_FD + 1, ~0U, 0) == -1)
+			_exit(127);
+		execve(b->b_worker_path, argv, envp);
+		_exit(127);
+	default:
+		break;
+	}
+	close(sv[1]);
+	if (fcntl(sv[0], F_SETFL, O_NONBLOCK) == -1)
+		fatal("fcntl");
+	chan_init(&b->b_chan, sv[0], 0);
+	b->b_wpid = pid;
+	b->b_wstate = WORKER_STARTING;
+	b->b_wstart_ms = broker_now_ms();
+	b->b_ping_sent_ms = 0;
+	b->b_next_ping_ms = b->b_wstart_ms + BROKER_PING_MS;
+
+	memset(&mi, 0, sizeof(mi));
+	mi.mi_uid = (uint32_t)b->b_wuid;
+	mi.mi_gid = (uint32_t)b->b_wgid;
+	mi.mi_drop = (uint32_t)b->b_root;
+	mi.mi_max_conns = conf->c_max_conns;
+	mi.mi_header_timeout_ms = conf->c_header_timeout_ms;
+	mi.mi_body_timeout_ms = conf->c_body_timeout_ms;
+	mi.mi_idle_timeout_ms = conf->c_idle_timeout_ms;
+	if ((size_t)snprintf(mi.mi_chroot, sizeof(mi.mi_chroot), "%s",
+	    conf->c_chroot) >= sizeof(mi.mi_chroot))
+		fatalx("chroot path too long: %s", conf->c_chroot);
+	if (chan_send(&b->b_chan, MSG_INIT, 0, 0, &mi, sizeof(mi), -1) == -1)
+		worker_kill(b, "cannot send init: %s", strerror(errno));
+	else
+		log_info("worker started, pid %d", (int)pid);
+}
+
+/*
+ * Forget the worker: its connections died with it.  The process itself is
+ * reaped by worker_reap on SIGCHLD.
+ */
+void
+worker_down(struct broker *b)
+{
+	uint32_t	i;
+	uint64_t	now = broker_now_ms();
+
+	chan_clear(&b->b_chan);
+	if (b->b_chan.c_fd != -1)
+		close(b->b_chan.c_fd);
+	b->b_chan.c_fd = -1;
+	for (i = 0; i < b->b_conf->c_max_conns; i++)
+		if (b->b_conns[i].bc_id != 0)
+			broker_conn_free(b, b->b_conns[i].bc_id);
+	if (b->b_wstate == WORKER_STOPPING || b->b_stopping) {
+		b->b_wstate = WORKER_DOWN;
+		return;
+	}
+	if (now - b->b_wstart_ms > BROKER_STABLE_MS ||
+	    b->b_backoff_ms == 0)
+		b->b_backoff_ms = BROKER_BACKOFF_MIN_MS;
+	else if ((b->b_backoff_ms *= 2) > BROKER_BACKOFF_MAX_MS)
+		b->b_backoff_ms = BROKER_BACKOFF_MAX_MS;
+	b->b_restart_at_ms = now + b->b_backoff_ms;
+	b->b_restarts++;
+	b->b_wstate = WORKER_DOWN;
+}
+
+/* A protocol violation or a hang: the worker is hostile or broken. */
+void
+worker_kill(struct broker *b, const char *fmt, ...)
+{
+	char	reason[256];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	if (b->b_wpid > 0) {
+		log_warnx("killing worker %d: %s", (int)b->b_wpid, reason);
+		(void)kill(b->b_wpid, SIGKILL);
+	}
+	if (b->b_wstate != WORKER_DOWN)
+		worker_down(b);
+}
+
+void
+worker_reap(struct broker *b)
+{
+	pid_t	pid;
+	int	st;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		if (pid != b->b_wpid)
+			continue;
+		if (WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS)
+			log_warnx("worker %d killed by seccomp (SIGSYS)",
+			    (int)pid);
+		else if (WIFSIGNALED(st))
+			log_warnx("worker %d killed by signal %d (%s)",
+			    (int)pid, WTERMSIG(st), strsignal(WTERMSIG(st)));
+		else if (WEXITSTATUS(st) != 0 || !b->b_stopping)
+			log_warnx("worker %d exited with status %d", (int)pid,
+			    WEXITSTATUS(st));
+		b->b_wpid = 0;
+		if (b->b_wstate != WORKER_DOWN)
+			worker_down(b);
+	}
+}
+
+void
+worker_ping(struct broker *b)
+{
+	uint64_t	now = broker_now_ms();
+
+	if (b->b_wstate != WORKER_UP)
+		return;
+	if (b->b_ping_sent_ms != 0) {
+		if (now - b->b_ping_sent_ms > BROKER_PONG_MS)
+			worker_kill(b, "no answer to ping in %d ms",
+			    BROKER_PONG_MS);
+		return;
+	}
+	if (now < b->b_next_ping_ms)
+		return;
+	b->b_ping_id++;
+	b->b_ping_sent_ms = now;
+	if (chan_send(&b->b_chan, MSG_PING, b->b_ping_id, 0, NULL, 0, -1) ==
+	    -1)
+		worker_kill(b, "cannot send ping: %s", strerror(errno));
+}

@@ -1,0 +1,1364 @@
+/*
+ * sealmdctl: the command-line client of sealmd's owner API, which is
+ * HTTP/1.1 on a unix socket.  Every byte the server sends is read through
+ * struct buf cursors and every JSON document goes through jansson.  No
+ * command takes a secret from argv; the only secret ever printed is the
+ * password that "get" writes to stdout.
+ *
+ * Output is collected in one buffer and written when the command has
+ * succeeded, so that a failing command never prints half an answer.
+ */
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+
+#include <dirent.h>
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "privsep/buf.h"
+
+#define CTL_DEFAULT_SOCKET	"/run/sealmd/owner.sock"
+#define CTL_TIMEOUT_SEC		30
+#define CTL_REQ_MAX		(1024 * 1024)
+#define CTL_RESP_MAX		(1024 * 1024)
+#define CTL_READ_CHUNK		(64 * 1024)
+#define CTL_OUT_MAX		(8 * 1024 * 1024)	/* escapes grow text */
+#define CTL_MSG_MAX		512	/* server text quoted in a message */
+#define CTL_KEYFILE_MAX		(64 * 1024)
+#define CTL_KEYTYPE_MAX		64
+#define CTL_KEYNAME_MAX		64
+#define CTL_KEY_LEN		32
+#define CTL_UUID_LEN		36
+#define CTL_NAME_MAX		32	/* "instance add" */
+
+enum {
+	CTL_OPT_JSON = 256,
+	CTL_OPT_PROJECT,
+	CTL_OPT_ADDRESS,
+	CTL_OPT_HOSTNAME,
+	CTL_OPT_KEYFILE,
+};
+
+struct ctl {
+	const char	*c_socket;
+	int		 c_json;
+	char		 c_cmd[CTL_NAME_MAX];	/* for messages */
+	struct bbuf	 c_out;		/* stdout, written at the end */
+	int		 c_outerr;	/* c_out overflowed */
+};
+
+/* What "instance add" collects from its options. */
+struct ctl_inst {
+	json_t		 *in_project;	/* string */
+	json_t		 *in_hostname;	/* string or NULL */
+	json_t		 *in_addrs;	/* array of strings */
+	const char	**in_keyfiles;
+	size_t		  in_nkeyfiles;
+};
+
+struct ctl_resp {
+	struct bbuf	 r_raw;
+	int		 r_status;
+	struct buf	 r_reason;	/* views into r_raw */
+	struct buf	 r_body;
+};
+
+struct ctl_cmd {
+	const char	*cc_name;
+	int		(*cc_fn)(struct ctl *, int, char **);
+};
+
+static void	ctl_usage(FILE *, int) __attribute__((noreturn));
+static void	ctl_usage_err(const char *, ...)
+		    __attribute__((format(printf, 1, 2), noreturn));
+static int	ctl_getopt(struct ctl *, int, char **, const char *,
+		    struct ctl_inst *);
+static const char *ctl_operand(struct ctl *, int, char **, const char *,
+		    struct ctl_inst *);
+static void	ctl_uuid(const struct ctl *, const char *, char *);
+static void	ctl_dispatch(struct ctl *, const struct ctl_cmd *,
+		    const char *, int, char **) __attribute__((noreturn));
+static void	ctl_nodump(void);
+static int64_t	ctl_now_ms(void);
+static int	ctl_wait(int, short, int64_t);
+static int	ctl_connect(const char *);
+static int	ctl_send(const struct ctl *, int, struct bbuf *, int64_t);
+static int	ctl_recv(const struct ctl *, int, struct ctl_resp *, int64_t);
+static int	ctl_line(struct buf *, struct buf *, int);
+static int	ctl_is_tchar(uint8_t);
+static int	ctl_is_namechar(uint8_t);
+static int	ctl_is_text(uint8_t);
+static int	ctl_need(int, const char **, const char *);
+static int	ctl_parse(struct ctl_resp *, int, const char **);
+static int	ctl_call(const struct ctl *, const char *, const char *,
+		    const json_t *, struct ctl_resp *);
+static void	ctl_resp_free(struct ctl_resp *);
+static json_t	*ctl_resp_json(const struct ctl_resp *);
+static void	ctl_server_error(const struct ctl_resp *);
+static void	ctl_unexpected(const struct ctl *, const struct ctl_resp *);
+static void	ctl_malformed(const struct ctl *, const char *);
+static int	ctl_vis_add(struct bbuf *, const char *, size_t);
+static void	ctl_out(struct ctl *, const char *, size_t);
+static void	ctl_out_vis(struct ctl *, const char *, size_t);
+static void	ctl_outf(struct ctl *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+static void	ctl_out_json(struct ctl *, const json_t *);
+static int	ctl_flush(struct ctl *);
+static int	ctl_token(struct buf *, struct buf *);
+static int	ctl_key_check(const char *, struct buf *, char *);
+static int	ctl_key_read(const char *, char **, char *);
+static int	ctl_key_next(int, const char *, uint32_t *);
+static int	ctl_write_all(int, const uint8_t *, size_t);
+static int	ctl_cmd_get(struct ctl *, int, char **);
+static int	ctl_cmd_clear(struct ctl *, int, char **);
+static int	ctl_cmd_list(struct ctl *, int, char **);
+static int	ctl_cmd_instance(struct ctl *, int, char **);
+static int	ctl_cmd_inst_add(struct ctl *, int, char **);
+static int	ctl_cmd_inst_rm(struct ctl *, int, char **);
+static int	ctl_cmd_status(struct ctl *, int, char **);
+static int	ctl_cmd_keygen(struct ctl *, int, char **);
+
+static const struct ctl_cmd ctl_cmds[] = {
+	{ "get",	ctl_cmd_get },
+	{ "clear",	ctl_cmd_clear },
+	{ "list",	ctl_cmd_list },
+	{ "instance",	ctl_cmd_instance },
+	{ "status",	ctl_cmd_status },
+	{ "keygen",	ctl_cmd_keygen },
+	{ NULL,		NULL }
+};
+
+static const struct ctl_cmd ctl_inst_cmds[] = {
+	{ "add",	ctl_cmd_inst_add },
+	{ "rm",		ctl_cmd_inst_rm },
+	{ "ls",		ctl_cmd_list },
+	{ NULL,		NULL }
+};
+
+static const struct option ctl_opts[] = {
+	{ "help",	no_argument,		NULL,	'h' },
+	{ "json",	no_argument,		NULL,	CTL_OPT_JSON },
+	{ NULL,		0,			NULL,	0 }
+};
+
+static const struct option ctl_opts_add[] = {
+	{ "help",		no_argument,	   NULL, 'h' },
+	{ "json",		no_argument,	   NULL, CTL_OPT_JSON },
+	{ "project",		required_argument, NULL, CTL_OPT_PROJECT },
+	{ "address",		required_argument, NULL, CTL_OPT_ADDRESS },
+	{ "hostname",		required_argument, NULL, CTL_OPT_HOSTNAME },
+	{ "public-key-file",	required_argument, NULL, CTL_OPT_KEYFILE },
+	{ NULL,			0,		   NULL, 0 }
+};
+
+static void
+ctl_usage(FILE *fp, int code)
+{
+	fprintf(fp,
+	    "usage: sealmdctl [-s socket] [--json] command [argument ...]\n"
+	    "\n"
+	    "  get UUID              print the instance's password\n"
+	    "  clear UUID            delete the instance's password\n"
+	    "  list                  list registered instances\n"
+	    "  instance add UUID --project P [--address A]... [--hostname H]\n"
+	    "               [--public-key-file F]...\n"
+	    "                        register or replace an instance\n"
+	    "  instance rm UUID      unregister an instance\n"
+	    "  instance ls           same as list\n"
+	    "  status                show the daemon's status\n"
+	    "  keygen DIR            create a new sealing key file in DIR\n"
+	    "\n"
+	    "The socket is $SEALMD_SOCKET if set, else %s.\n"
+	    "--json prints the server's JSON answer (get, list, status).\n",
+	    CTL_DEFAULT_SOCKET);
+	exit(code);
+}
+
+static void
+ctl_usage_err(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vwarnx(fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "Try 'sealmdctl --help'.\n");
+	exit(2);
+}
+
+/*
+ * Options may come before the command and, for convenience, after it too:
+ * each command parses its own argv again with the global options plus its
+ * own.  Returns the index of the first operand.
+ */
+static int
+ctl_getopt(struct ctl *c, int argc, char **argv, const char *optstr,
+    struct ctl_inst *in)
+{
+	json_t	*s;
+	int	 ch;
+
+	optind = 0;	/* glibc: start over on a new vector */
+	opterr = 0;	/* argv[0] may be a command word: say it ourselves */
+	while ((ch = getopt_long(argc, argv, optstr,
+	    in != NULL ? ctl_opts_add : ctl_opts, NULL)) != -1) {
+		switch (ch) {
+		case 'h':
+			ctl_usage(stdout, 0);
+		case 's':
+			c->c_socket = optarg;
+			break;
+		case CTL_OPT_JSON:
+			c->c_json = 1;
+			break;
+		case CTL_OPT_PROJECT:
+		case CTL_OPT_HOSTNAME:
+			if ((s = json_string(optarg)) == NULL)
+				ctl_usage_err("%s: not valid UTF-8",
+				    argv[optind - 1]);
+			if (ch == CTL_OPT_PROJECT && in->in_project == NULL)
+				in->in_project = s;
+			else if (ch == CTL_OPT_HOSTNAME &&
+			    in->in_hostname == NULL)
+				in->in_hostname = s;
+			else
+				ctl_usage_err("%s: given twice",
+				    ch == CTL_OPT_PROJECT ? "--project" :
+				    "--hostname");
+			break;
+		case CTL_OPT_ADDRESS:
+			if (json_array_append_new(in->in_addrs,
+			    json_string(optarg)) == -1)
+				ctl_usage_err("--address: not valid UTF-8");
+			break;
+		case CTL_OPT_KEYFILE:
+			in->in_keyfiles[in->in_nkeyfiles++] = optarg;
+			break;
+		case ':':
+			ctl_usage_err("option %s needs an argument",
+			    argv[optind - 1]);
+		default:
+			if (optopt >= CTL_OPT_JSON)
+				ctl_usage_err("option %s takes no argument",
+				    argv[optind - 1]);
+			if (optopt > 0 && optopt < 0x7f)
+				ctl_usage_err("unknown option -%c", optopt);
+			ctl_usage_err("unknown option %s", argv[optind - 1]);
+		}
+	}
+	return optind;
+}
+
+/* Options, then exactly one operand named what (or none if what is NULL). */
+static const char *
+ctl_operand(struct ctl *c, int argc, char **argv, const char *what,
+    struct ctl_inst *in)
+{
+	int	i;
+
+	i = ctl_getopt(c, argc, argv, ":hs:", in);
+	if (what != NULL && i >= argc)
+		ctl_usage_err("%s: missing %s", c->c_cmd, what);
+	if (argc - i > (what != NULL ? 1 : 0))
+		ctl_usage_err("%s: unexpected argument %s", c->c_cmd,
+		    argv[what != NULL ? i + 1 : i]);
+	return what != NULL ? argv[i] : NULL;
+}
+
+/* Canonical 8-4-4-4-12 hex; upper case is folded to the canonical lower. */
+static void
+ctl_uuid(const struct ctl *c, const char *s, char *id)
+{
+	size_t	i;
+	char	ch;
+
+	if (strlen(s) != CTL_UUID_LEN)
+		ctl_usage_err("%s: invalid instance id: %s", c->c_cmd, s);
+	for (i = 0; i < CTL_UUID_LEN; i++) {
+		ch = s[i];
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (ch != '-')
+				ctl_usage_err("%s: invalid instance id: %s",
+				    c->c_cmd, s);
+		} else if (ch >= 'A' && ch <= 'F')
+			ch = (char)(ch - 'A' + 'a');
+		else if (!((ch >= '0' && ch <= '9') ||
+		    (ch >= 'a' && ch <= 'f')))
+			ctl_usage_err("%s: invalid instance id: %s",
+			    c->c_cmd, s);
+		id[i] = ch;
+	}
+	id[CTL_UUID_LEN] = '\0';
+}
+
+static void
+ctl_dispatch(struct ctl *c, const struct ctl_cmd *tab, const char *prefix,
+    int argc, char **argv)
+{
+	const struct ctl_cmd	*cc;
+	int			 rv;
+
+	for (cc = tab; cc->cc_name != NULL; cc++)
+		if (strcmp(cc->cc_name, argv[0]) == 0)
+			break;
+	if (cc->cc_name == NULL)
+		ctl_usage_err("unknown command: %s%s", prefix, argv[0]);
+	(void)snprintf(c->c_cmd, sizeof(c->c_cmd), "%s%s", prefix,
+	    cc->cc_name);
+	rv = cc->cc_fn(c, argc, argv);
+	if (rv == 0 && c->c_outerr) {
+		warnx("output larger than %d bytes", CTL_OUT_MAX);
+		rv = -1;
+	}
+	if (rv == 0)
+		rv = ctl_flush(c);
+	bbuf_free(&c->c_out);
+	exit(rv == 0 ? 0 : 1);
+}
+
+/* The client holds passwords (get) and key bytes (keygen). */
+static void
+ctl_nodump(void)
+{
+	struct rlimit	rl = { 0, 0 };
+
+	if (setrlimit(RLIMIT_CORE, &rl) == -1 ||
+	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		err(1, "cannot disable core dumps");
+}
+
+static int64_t
+ctl_now_ms(void)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		err(1, "clock_gettime");
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* 1 when fd is ready, 0 at the deadline, -1 on error. */
+static int
+ctl_wait(int fd, short events, int64_t deadline)
+{
+	struct pollfd	pfd;
+	int64_t		left;
+	int		n;
+
+	pfd.fd = fd;
+	pfd.events = events;
+	for (;;) {
+		if ((left = deadline - ctl_now_ms()) <= 0)
+			return 0;
+		n = poll(&pfd, 1, (int)left);
+		if (n == -1 && errno == EINTR)
+			continue;
+		return n;
+	}
+}
+
+static int
+ctl_connect(const char *path)
+{
+	struct sockaddr_un	sun;
+	struct timeval		tv = { CTL_TIMEOUT_SEC, 0 };
+	size_t			len = strlen(path);
+	int			fd, saved;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (len >= sizeof(sun.sun_path)) {
+		warnx("cannot connect to %s: %s", path,
+		    strerror(ENAMETOOLONG));
+		return -1;
+	}
+	memcpy(sun.sun_path, path, len);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		warn("socket");
+		return -1;
+	}
+	/*
+	 * A unix connect() never reports EINPROGRESS, so poll cannot bound
+	 * it; it blocks only while the listen queue is full, and the send
+	 * timeout bounds that wait.
+	 */
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1 ||
+	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		saved = errno == EAGAIN ? ETIMEDOUT : errno;
+		warnx("cannot connect to %s: %s", path, strerror(saved));
+		close(fd);
+		return -1;
+	}
+	if (fcntl(fd, F_SETFL, O_NONBLOCK) == -1) {
+		warn("fcntl");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int
+ctl_send(const struct ctl *c, int fd, struct bbuf *req, int64_t deadline)
+{
+	ssize_t	n;
+	int	rv;
+
+	while (req->bb_len > 0) {
+		if ((rv = ctl_wait(fd, POLLOUT, deadline)) <= 0) {
+			if (rv == 0)
+				warnx("%s: request not taken within %d seconds",
+				    c->c_socket, CTL_TIMEOUT_SEC);
+			else
+				warn("%s: poll", c->c_socket);
+			return -1;
+		}
+		n = send(fd, req->bb_data, req->bb_len, MSG_NOSIGNAL);
+		if (n == -1 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		/* The server may have answered early (413, ...); read it. */
+		if (n == -1 && (errno == EPIPE || errno == ECONNRESET))
+			return 0;
+		if (n == -1) {
+			warn("%s: send", c->c_socket);
+			return -1;
+		}
+		bbuf_consume(req, (size_t)n);
+	}
+	return 0;
+}
+
+static int
+ctl_recv(const struct ctl *c, int fd, struct ctl_resp *r, int64_t deadline)
+{
+	const char	*why = NULL;
+	ssize_t		 n;
+	int		 rv;
+
+	for (;;) {
+		if ((rv = ctl_wait(fd, POLLIN, deadline)) <= 0) {
+			if (rv == 0)
+				warnx("%s: no answer within %d seconds",
+				    c->c_socket, CTL_TIMEOUT_SEC);
+			else
+				warn("%s: poll", c->c_socket);
+			return -1;
+		}
+		n = bbuf_read_fd(&r->r_raw, fd, CTL_READ_CHUNK);
+		if (n == -1 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n == -1 && errno == ENOBUFS) {
+			warnx("%s: answer larger than %d bytes", c->c_socket,
+			    CTL_RESP_MAX);
+			return -1;
+		}
+		if (n == -1) {
+			warn("%s: read", c->c_socket);
+			return -1;
+		}
+		if (n == 0 && r->r_raw.bb_len == 0) {
+			warnx("%s: connection closed without an answer",
+			    c->c_socket);
+			return -1;
+		}
+		if ((rv = ctl_parse(r, n == 0, &why)) == 1)
+			return 0;
+		if (rv == -1) {
+			ctl_malformed(c, why);
+			return -1;
+		}
+	}
+}
+
+/*
+ * Take the next line off b, without its LF and a CR before that.  Returns
+ * 0 when no complete line is there; with last set, an unterminated rest
+ * counts as the final line.
+ */
+static int
+ctl_line(struct buf *b, struct buf *line, int last)
+{
+	struct buf	t;
+	size_t		pos;
+	uint8_t		ch;
+
+	if (buf_find(b, '\n', &pos) == 0) {
+		(void)buf_take(b, pos, line);
+		(void)buf_skip(b, 1);
+	} else if (last && buf_left(b) > 0)
+		(void)buf_take(b, buf_left(b), line);
+	else
+		return 0;
+	if (buf_left(line) > 0 &&
+	    buf_peek(line, buf_left(line) - 1, &ch) == 0 && ch == '\r') {
+		(void)buf_take(line, buf_left(line) - 1, &t);
+		*line = t;
+	}
+	return 1;
+}
+
+/* RFC 9110 tchar. */
+static int
+ctl_is_tchar(uint8_t ch)
+{
+	return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') ||
+	    (ch >= 'A' && ch <= 'Z') ||
+	    (ch != '\0' && strchr("!#$%&'*+-.^_`|~", ch) != NULL);
+}
+
+/* Key names and key types: [A-Za-z0-9_.@-]. */
+static int
+ctl_is_namechar(uint8_t ch)
+{
+	return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') ||
+	    (ch >= 'A' && ch <= 'Z') ||
+	    (ch != '\0' && strchr("_.@-", ch) != NULL);
+}
+
+static int
+ctl_is_text(uint8_t ch)
+{
+	return ch == '\t' || (ch >= 0x20 && ch != 0x7f);
+}
+
+/* Incomplete: wait for more, unless the peer is done. */
+static int
+ctl_need(int eof, const char **why, const char *what)
+{
+	if (!eof)
+		return 0;
+	*why = what;
+	return -1;
+}
+
+/*
+ * Parse what has arrived of the response.  Returns 1 when it is complete,
+ * 0 when more is needed, -1 when it is malformed (*why says how).  It
+ * starts over on every call: the views it leaves are valid only once it
+ * has returned 1 and nothing more is read.
+ */
+static int
+ctl_parse(struct ctl_resp *r, int eof, const char **why)
+{
+	struct buf	b, line, code, name, value;
+	uint64_t	status, cl = 0, v;
+	size_t		pos;
+	uint8_t		ch;
+	int		has_cl;
+
+	bbuf_view(&r->r_raw, &b);
+	do {
+		if (!ctl_line(&b, &line, 0))
+			return ctl_need(eof, why, "truncated head");
+		if (!buf_has_prefix(&line, "HTTP/1.") ||
+		    buf_skip(&line, 7) == -1 ||
+		    buf_get_u8(&line, &ch) == -1 || ch < '0' || ch > '9' ||
+		    buf_get_u8(&line, &ch) == -1 || ch != ' ' ||
+		    buf_take(&line, 3, &code) == -1 ||
+		    buf_to_u64(&code, 999, &status) == -1 || status < 100 ||
+		    (buf_get_u8(&line, &ch) == 0 && ch != ' ')) {
+			*why = "bad status line";
+			return -1;
+		}
+		r->r_reason = line;
+		has_cl = 0;
+		for (;;) {
+			if (!ctl_line(&b, &line, 0))
+				return ctl_need(eof, why, "truncated head");
+			if (buf_left(&line) == 0)
+				break;
+			if (buf_find(&line, ':', &pos) == -1 || pos == 0) {
+				*why = "bad header line";
+				return -1;
+			}
+			(void)buf_take(&line, pos, &name);
+			(void)buf_skip(&line, 1);
+			value = line;
+			buf_trim_ows(&value);
+			/* Also refuses obsolete line folding. */
+			if (!buf_all(&name, ctl_is_tchar)) {
+				*why = "bad header name";
+				return -1;
+			}
+			if (buf_caseeq(&name, "transfer-encoding")) {
+				*why = "unsupported Transfer-Encoding";
+				return -1;
+			}
+			if (!buf_caseeq(&name, "content-length"))
+				continue;
+			if (buf_to_u64(&value, CTL_RESP_MAX, &v) == -1 ||
+			    (has_cl && v != cl)) {
+				*why = "bad Content-Length";
+				return -1;
+			}
+			cl = v;
+			has_cl = 1;
+		}
+		/* Interim 1xx answers come before the real one. */
+	} while (status < 200 && status != 101);
+	r->r_status = (int)status;
+
+	if (status == 204 || status == 304)
+		buf_init(&r->r_body, NULL, 0);
+	else if (has_cl) {
+		if (buf_left(&b) < cl)
+			return ctl_need(eof, why, "truncated body");
+		(void)buf_take(&b, cl, &r->r_body);
+	} else {
+		/* No length: the body runs to the end of the connection. */
+		if (!eof)
+			return 0;
+		r->r_body = b;
+	}
+	return 1;
+}
+
+/*
+ * Send one request and read its answer into r, which the caller frees
+ * with ctl_resp_free whatever happened.  Returns 0 on a 2xx answer; every
+ * other outcome has been reported.
+ */
+static int
+ctl_call(const struct ctl *c, const char *method, const char *path,
+    const json_t *body, struct ctl_resp *r)
+{
+	struct bbuf	 req;
+	char		*json = NULL;
+	int64_t		 deadline;
+	int		 fd = -1, rv = -1;
+
+	memset(r, 0, sizeof(*r));
+	bbuf_init(&r->r_raw, CTL_RESP_MAX);
+	bbuf_init(&req, CTL_REQ_MAX);
+	if (body != NULL && (json = json_dumps(body, JSON_COMPACT)) == NULL) {
+		warnx("cannot encode the request");
+		goto out;
+	}
+	if (bbuf_printf(&req, "%s %s HTTP/1.1\r\nHost: localhost\r\n"
+	    "Connection: close\r\n", method, path) == -1 ||
+	    (json != NULL && bbuf_printf(&req, "Content-Type: "
+	    "application/json\r\nContent-Length: %zu\r\n",
+	    strlen(json)) == -1) ||
+	    bbuf_add_str(&req, "\r\n") == -1 ||
+	    (json != NULL && bbuf_add_str(&req, json) == -1)) {
+		warnx("request larger than %d bytes", CTL_REQ_MAX);
+		goto out;
+	}
+
+	deadline = ctl_now_ms() + CTL_TIMEOUT_SEC * 1000;
+	if ((fd = ctl_connect(c->c_socket)) == -1 ||
+	    ctl_send(c, fd, &req, deadline) == -1 ||
+	    ctl_recv(c, fd, r, deadline) == -1)
+		goto out;
+	if (r->r_status < 200 || r->r_status > 299) {
+		ctl_server_error(r);
+		goto out;
+	}
+	rv = 0;
+ out:
+	if (fd != -1)
+		close(fd);
+	free(json);
+	bbuf_free(&req);
+	return rv;
+}
+
+static void
+ctl_resp_free(struct ctl_resp *r)
+{
+	bbuf_free(&r->r_raw);	/* wipes: it may hold a password */
+	memset(r, 0, sizeof(*r));
+}
+
+/* The body as a JSON object, or NULL. */
+static json_t *
+ctl_resp_json(const struct ctl_resp *r)
+{
+	struct buf	 b = r->r_body;
+	json_error_t	 jerr;
+	json_t		*j;
+	char		*copy;
+	size_t		 n = buf_left(&b);
+
+	if (n == 0 || (copy = malloc(n)) == NULL)
+		return NULL;
+	/* jansson wants plain memory: copy out through the cursor. */
+	(void)buf_get(&b, copy, n);
+	j = json_loadb(copy, n, JSON_REJECT_DUPLICATES, &jerr);
+	sodium_memzero(copy, n);
+	free(copy);
+	if (j != NULL && !json_is_object(j)) {
+		json_decref(j);
+		j = NULL;
+	}
+	return j;
+}
+
+/* "sealmdctl: 404: no such instance" from the server's {"error": ...}. */
+static void
+ctl_server_error(const struct ctl_resp *r)
+{
+	struct bbuf	 msg;
+	struct buf	 reason = r->r_reason;
+	char		 text[CTL_MSG_MAX];
+	json_t		*j, *e;
+
+	bbuf_init(&msg, CTL_MSG_MAX);
+	j = ctl_resp_json(r);
+	e = json_object_get(j, "error");
+	if (json_is_string(e))
+		(void)ctl_vis_add(&msg, json_string_value(e),
+		    json_string_length(e));
+	else if (buf_copy_str(&reason, text, sizeof(text)) == 0 &&
+	    text[0] != '\0')
+		(void)ctl_vis_add(&msg, text, strlen(text));
+	else
+		(void)bbuf_add_str(&msg, "request failed");
+	warnx("%d: %.*s", r->r_status, (int)msg.bb_len,
+	    (const char *)msg.bb_data);
+	json_decref(j);
+	bbuf_free(&msg);
+}
+
+static void
+ctl_unexpected(const struct ctl *c, const struct ctl_resp *r)
+{
+	warnx("%s: unexpected answer %d to %s", c->c_socket, r->r_status,
+	    c->c_cmd);
+}
+
+static void
+ctl_malformed(const struct ctl *c, const char *why)
+{
+	warnx("%s: malformed answer: %s", c->c_socket, why);
+}
+
+/* Append s with control bytes escaped, so server text cannot drive a tty. */
+static int
+ctl_vis_add(struct bbuf *bb, const char *s, size_t len)
+{
+	size_t	i;
+	uint8_t	ch;
+
+	for (i = 0; i < len; i++) {
+		ch = (uint8_t)s[i];
+		if (ch >= 0x20 && ch != 0x7f) {
+			if (bbuf_add(bb, &ch, 1) == -1)
+				return -1;
+		} else if (bbuf_printf(bb, "\\x%02x", ch) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+ctl_out(struct ctl *c, const char *s, size_t len)
+{
+	if (bbuf_add(&c->c_out, s, len) == -1)
+		c->c_outerr = 1;
+}
+
+static void
+ctl_out_vis(struct ctl *c, const char *s, size_t len)
+{
+	if (ctl_vis_add(&c->c_out, s, len) == -1)
+		c->c_outerr = 1;
+}
+
+static void
+ctl_outf(struct ctl *c, const char *fmt, ...)
+{
+	char	line[1024];
+	va_list	ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(line)) {
+		c->c_outerr = 1;
+		return;
+	}
+	ctl_out(c, line, (size_t)n);
+}
+
+/* One compact line; jansson escapes every control character. */
+static void
+ctl_out_json(struct ctl *c, const json_t *j)
+{
+	char	*s;
+
+	if ((s = json_dumps(j, JSON_COMPACT)) == NULL) {
+		c->c_outerr = 1;
+		return;
+	}
+	ctl_out(c, s, strlen(s));
+	ctl_out(c, "\n", 1);
+	sodium_memzero(s, strlen(s));
+	free(s);
+}
+
+static int
+ctl_flush(struct ctl *c)
+{
+	struct pollfd	pfd = { STDOUT_FILENO, POLLOUT, 0 };
+
+	while (c->c_out.bb_len > 0) {
+		if (bbuf_write_fd(&c->c_out, STDOUT_FILENO) != -1 ||
+		    errno == EINTR)
+			continue;
+		if (errno == EAGAIN && poll(&pfd, 1, -1) != -1)
+			continue;
+		warn("stdout");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+ctl_cmd_get(struct ctl *c, int argc, char **argv)
+{
+	struct ctl_resp	 r;
+	char		 id[CTL_UUID_LEN + 1], path[128];
+	json_t		*j = NULL, *pw;
+	int		 rv = -1;
+
+	ctl_uuid(c, ctl_operand(c, argc, argv, "UUID", NULL), id);
+	(void)snprintf(path, sizeof(path), "/servers/%s/os-server-password",
+	    id);
+	if (ctl_call(c, "GET", path, NULL, &r) == -1)
+		goto out;
+	if (r.r_status != 200) {
+		ctl_unexpected(c, &r);
+		goto out;
+	}
+	if ((j = ctl_resp_json(&r)) == NULL) {
+		ctl_malformed(c, "not a JSON object");
+		goto out;
+	}
+	pw = json_object_get(j, "password");
+	if (!json_is_string(pw)) {
+		ctl_malformed(c, "no \"password\" string");
+		goto out;
+	}
+	if (c->c_json)
+		ctl_out_json(c, j);
+	else if (json_string_length(pw) > 0) {
+		/* Raw: the value is often ciphertext the owner decrypts. */
+		ctl_out(c, json_string_value(pw), json_string_length(pw));
+		ctl_out(c, "\n", 1);
+	}
+	rv = 0;
+ out:
+	json_decref(j);
+	ctl_resp_free(&r);
+	return rv;
+}
+
+static int
+ctl_cmd_clear(struct ctl *c, int argc, char **argv)
+{
+	struct ctl_resp	r;
+	char		id[CTL_UUID_LEN + 1], path[128];
+	int		rv = -1;
+
+	ctl_uuid(c, ctl_operand(c, argc, argv, "UUID", NULL), id);
+	(void)snprintf(path, sizeof(path), "/servers/%s/os-server-password",
+	    id);
+	if (ctl_call(c, "DELETE", path, NULL, &r) == -1)
+		goto out;
+	if (r.r_status != 204 && r.r_status != 200) {
+		ctl_unexpected(c, &r);
+		goto out;
+	}
+	rv = 0;
+ out:
+	ctl_resp_free(&r);
+	return rv;
+}
+
+static int
+ctl_cmd_list(struct ctl *c, int argc, char **argv)
+{
+	struct ctl_resp	 r;
+	json_t		*j = NULL, *arr, *e, *id, *proj;
+	size_t		 i;
+	int		 rv = -1;
+
+	(void)ctl_operand(c, argc, argv, NULL, NULL);
+	if (ctl_call(c, "GET", "/instances", NULL, &r) == -1)
+		goto out;
+	if (r.r_status != 200) {
+		ctl_unexpected(c, &r);
+		goto out;
+	}
+	if ((j = ctl_resp_json(&r)) == NULL) {
+		ctl_malformed(c, "not a JSON object");
+		goto out;
+	}
+	arr = json_object_get(j, "instances");
+	if (!json_is_array(arr)) {
+		ctl_malformed(c, "no \"instances\" array");
+		goto out;
+	}
+	if (c->c_json) {
+		ctl_out_json(c, j);
+		rv = 0;
+		goto out;
+	}
+	json_array_foreach(arr, i, e) {
+		id = json_object_get(e, "id");
+		proj = json_object_get(e, "project_id");
+		if (!json_is_string(id) || !json_is_string(proj)) {
+			ctl_malformed(c, "bad entry in \"instances\"");
+			goto out;
+		}
+		ctl_out_vis(c, json_string_value(id), json_string_length(id));
+		ctl_out(c, " ", 1);
+		ctl_out_vis(c, json_string_value(proj),
+		    json_string_length(proj));
+		ctl_out(c, "\n", 1);
+	}
+	rv = 0;
+ out:
+	json_decref(j);
+	ctl_resp_free(&r);
+	return rv;
+}
+
+static int
+ctl_cmd_instance(struct ctl *c, int argc, char **argv)
+{
+	if (argc < 2)
+		ctl_usage_err("instance: missing subcommand (add, rm, ls)");
+	ctl_dispatch(c, ctl_inst_cmds, "instance ", argc - 1, argv + 1);
+}
+
+/* Next run of bytes other than SP and HTAB. */
+static int
+ctl_token(struct buf *b, struct buf *tok)
+{
+	size_t	n = 0;
+	uint8_t	ch;
+
+	buf_trim_ows(b);
+	while (buf_peek(b, n, &ch) == 0 && ch != ' ' && ch != '\t')
+		n++;
+	if (n == 0)
+		return -1;
+	return buf_take(b, n, tok);
+}
+
+/*
+ * line must be "TYPE BASE64[ COMMENT]" whose base64 blob opens with the
+ * string TYPE, as every OpenSSH public key and certificate does.  name
+ * gets the comment when it makes a good key name, else "".  Nothing of
+ * the line is quoted in messages: it might be a private key.
+ */
+static int
+ctl_key_check(const char *file, struct buf *line, char *name)
+{
+	struct buf	 type, b64, blob, btype;
+	char		 tname[CTL_KEYTYPE_MAX + 1], *s = NULL;
+	uint8_t		 len4[4], *bin = NULL;
+	size_t		 n, binlen;
+	uint32_t	 tlen;
+	int		 rv = -1;
+
+	name[0] = '\0';
+	if (buf_has_prefix(line, "-----BEGIN")) {
+		warnx("%s: this is a private key, not a public key", file);
+		return -1;
+	}
+	if (ctl_token(line, &type) == -1 || ctl_token(line, &b64) == -1 ||
+	    buf_left(&type) > CTL_KEYTYPE_MAX ||
+	    !buf_all(&type, ctl_is_namechar) ||
+	    buf_copy_str(&type, tname, sizeof(tname)) == -1)
+		goto bad;
+	n = buf_left(&b64);
+	if ((s = malloc(n + 1)) == NULL || (bin = malloc(n)) == NULL) {
+		warn("%s", file);
+		goto out;
+	}
+	if (buf_copy_str(&b64, s, n + 1) == -1 ||
+	    sodium_base642bin(bin, n, s, n, NULL, &binlen, NULL,
+	    sodium_base64_VARIANT_ORIGINAL) == -1)
+		goto bad;
+	buf_init(&blob, bin, binlen);
+	if (buf_get(&blob, len4, sizeof(len4)) == -1)
+		goto bad;
+	tlen = (uint32_t)len4[0] << 24 | (uint32_t)len4[1] << 16 |
+	    (uint32_t)len4[2] << 8 | len4[3];
+	if (buf_take(&blob, tlen, &btype) == -1 || !buf_eq(&btype, tname))
+		goto bad;
+	buf_trim_ows(line);
+	if (buf_left(line) <= CTL_KEYNAME_MAX &&
+	    buf_all(line, ctl_is_namechar))
+		(void)buf_copy_str(line, name, CTL_KEYNAME_MAX + 1);
+	rv = 0;
+	goto out;
+ bad:
+	warnx("%s: not an OpenSSH public key line (TYPE BASE64 [COMMENT])",
+	    file);
+ out:
+	free(s);
+	free(bin);
+	return rv;
+}
+
+/*
+ * The first non-empty line of an OpenSSH public key file, trimmed, into
+ * *linep (malloc'd); name as ctl_key_check leaves it.
+ */
+static int
+ctl_key_read(const char *file, char **linep, char *name)
+{
+	struct bbuf	 bb;
+	struct buf	 b, line, check;
+	struct stat	 st;
+	ssize_t		 n;
+	int		 fd, rv = -1;
+
+	*linep = NULL;
+	bbuf_init(&bb, CTL_KEYFILE_MAX + 1);
+	/* O_NONBLOCK: a FIFO must not hang the open. */
+	if ((fd = open(file, O_RDONLY | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC)) == -1 || fstat(fd, &st) == -1) {
+		warn("%s", file);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		warnx("%s: not a regular file", file);
+		goto out;
+	}
+	while ((n = bbuf_read_fd(&bb, fd, CTL_READ_CHUNK)) != 0) {
+		if (n != -1 || errno == EINTR)
+			continue;
+		if (errno == ENOBUFS)
+			warnx("%s: larger than %d bytes", file,
+			    CTL_KEYFILE_MAX);
+		else
+			warn("%s", file);
+		goto out;
+	}
+	bbuf_view(&bb, &b);
+	do {
+		if (!ctl_line(&b, &line, 1)) {
+			warnx("%s: no key in file", file);
+			goto out;
+		}
+		buf_trim_ows(&line);
+	} while (buf_left(&line) == 0);
+	if (!buf_all(&line, ctl_is_text)) {
+		warnx("%s: control characters in key line", file);
+		goto out;
+	}
+	check = line;
+	if (ctl_key_check(file, &check, name) == -1)
+		goto out;
+	if ((*linep = malloc(buf_left(&line) + 1)) == NULL) {
+		warn("%s", file);
+		goto out;
+	}
+	(void)buf_copy_str(&line, *linep, buf_left(&line) + 1);
+	rv = 0;
+ out:
+	if (fd != -1)
+		close(fd);
+	bbuf_free(&bb);		/* wipes: it might have been a private key */
+	return rv;
+}
+
+static int
+ctl_cmd_inst_add(struct ctl *c, int argc, char **argv)
+{
+	struct ctl_inst	 in;
+	struct ctl_resp	 r;
+	char		 id[CTL_UUID_LEN + 1], path[128];
+	char		 name[CTL_KEYNAME_MAX + 1], *line = NULL;
+	json_t		*keys = NULL, *body = NULL, *s;
+	size_t		 i;
+	int		 rv = -1;
+
+	memset(&r, 0, sizeof(r));
+	memset(&in, 0, sizeof(in));
+	if ((in.in_addrs = json_array()) == NULL ||
+	    (keys = json_object()) == NULL ||
+	    (in.in_keyfiles = calloc((size_t)argc, sizeof(char *))) == NULL)
+		err(1, NULL);
+	ctl_uuid(c, ctl_operand(c, argc, argv, "UUID", &in), id);
+	if (in.in_project == NULL)
+		ctl_usage_err("%s: --project is required", c->c_cmd);
+
+	for (i = 0; i < in.in_nkeyfiles; i++) {
+		if (ctl_key_read(in.in_keyfiles[i], &line, name) == -1)
+			goto out;
+		/* Two keys may well share a comment (rsa and ed25519). */
+		if (name[0] == '\0' || json_object_get(keys, name) != NULL)
+			(void)snprintf(name, sizeof(name), "key-%zu", i + 1);
+		if (json_object_get(keys, name) != NULL) {
+			warnx("%s: key name %s is taken",
+			    in.in_keyfiles[i], name);
+			goto out;
+		}
+		if ((s = json_string(line)) == NULL) {
+			warnx("%s: key line is not valid UTF-8",
+			    in.in_keyfiles[i]);
+			goto out;
+		}
+		if (json_object_set_new(keys, name, s) == -1)
+			err(1, NULL);
+		free(line);
+		line = NULL;
+	}
+	if ((body = json_pack("{s:O, s:O, s:O*, s:O}",
+	    "project_id", in.in_project, "addresses", in.in_addrs,
+	    "hostname", in.in_hostname, "public_keys", keys)) == NULL)
+		err(1, NULL);
+
+	(void)snprintf(path, sizeof(path), "/instances/%s", id);
+	if (ctl_call(c, "PUT", path, body, &r) == -1)
+		goto out;
+	if (r.r_status == 201)
+		ctl_outf(c, "created %s\n", id);
+	else if (r.r_status == 200)
+		ctl_outf(c, "replaced %s\n", id);
+	else {
+		ctl_unexpected(c, &r);
+		goto out;
+	}
+	rv = 0;
+ out:
+	free(line);
+	free(in.in_keyfiles);
+	json_decref(in.in_project);
+	json_decref(in.in_hostname);
+	json_decref(in.in_addrs);
+	json_decref(keys);
+	json_decref(body);
+	ctl_resp_free(&r);
+	return rv;
+}
+
+static int
+ctl_cmd_inst_rm(struct ctl *c, int argc, char **argv)
+{
+	struct ctl_resp	r;
+	char		id[CTL_UUID_LEN + 1], path[128];
+	int		rv = -1;
+
+	ctl_uuid(c, ctl_operand(c, argc, argv, "UUID", NULL), id);
+	(void)snprintf(path, sizeof(path), "/instances/%s", id);
+	if (ctl_call(c, "DELETE", path, NULL, &r) == -1)
+		goto out;
+	if (r.r_status != 204 && r.r_status != 200) {
+		ctl_unexpected(c, &r);
+		goto out;
+	}
+	rv = 0;
+ out:
+	ctl_resp_free(&r);
+	return rv;
+}
+
+static int
+ctl_cmd_status(struct ctl *c, int argc, char **argv)
+{
+	struct ctl_resp	 r;
+	const char	*key;
+	json_t		*j = NULL, *v;
+	char		*s;
+	int		 rv = -1;
+
+	(void)ctl_operand(c, argc, argv, NULL, NULL);
+	if (ctl_call(c, "GET", "/status", NULL, &r) == -1)
+		goto out;
+	if (r.r_status != 200) {
+		ctl_unexpected(c, &r);
+		goto out;
+	}
+	if ((j = ctl_resp_json(&r)) == NULL) {
+		ctl_malformed(c, "not a JSON object");
+		goto out;
+	}
+	if (c->c_json) {
+		ctl_out_json(c, j);
+		rv = 0;
+		goto out;
+	}
+	/* In the server's order, so new fields show up without a change. */
+	json_object_foreach(j, key, v) {
+		ctl_out_vis(c, key, strlen(key));
+		ctl_out(c, ": ", 2);
+		if (json_is_string(v))
+			ctl_out_vis(c, json_string_value(v),
+			    json_string_length(v));
+		else {
+			if ((s = json_dumps(v, JSON_ENCODE_ANY |
+			    JSON_COMPACT)) == NULL)
+				err(1, NULL);
+			ctl_out_vis(c, s, strlen(s));
+			free(s);
+		}
+		ctl_out(c, "\n", 1);
+	}
+	rv = 0;
+ out:
+	json_decref(j);
+	ctl_resp_free(&r);
+	return rv;
+}
+
+/* 1 + the highest decimal file name in the directory, or 1. */
+static int
+ctl_key_next(int dfd, const char *dir, uint32_t *id)
+{
+	struct dirent	*de;
+	struct buf	 b;
+	DIR		*d;
+	uint64_t	 v, max = 0;
+	int		 fd;
+
+	if ((fd = fcntl(dfd, F_DUPFD_CLOEXEC, 0)) == -1 ||
+	    (d = fdopendir(fd)) == NULL) {
+		warn("key directory %s", dir);
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	for (;;) {
+		errno = 0;
+		if ((de = readdir(d)) == NULL)
+			break;
+		buf_init(&b, de->d_name, strlen(de->d_name));
+		if (buf_to_u64(&b, UINT32_MAX, &v) == 0 && v > max)
+			max = v;
+	}
+	if (errno != 0) {
+		warn("key directory %s", dir);
+		closedir(d);
+		return -1;
+	}
+	closedir(d);
+	if (max == UINT32_MAX) {
+		warnx("key directory %s: key ids are exhausted", dir);
+		return -1;
+	}
+	*id = (uint32_t)max + 1;
+	return 0;
+}
+
+static int
+ctl_write_all(int fd, const uint8_t *p, size_t len)
+{
+	size_t	off = 0;
+	ssize_t	n;
+
+	while (off < len) {
+		n = write(fd, &p[off], len - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -1;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+static int
+ctl_cmd_keygen(struct ctl *c, int argc, char **argv)
+{
+	struct stat	 st;
+	const char	*dir;
+	uint8_t		 key[CTL_KEY_LEN];
+	char		 name[16];
+	uint32_t	 id;
+	int		 dfd, fd = -1, rv = -1;
+
+	dir = ctl_operand(c, argc, argv, "DIR", NULL);
+	if (sodium_init() == -1) {
+		warnx("cannot initialise libsodium");
+		return -1;
+	}
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    fstat(dfd, &st) == -1) {
+		warn("key directory %s", dir);
+		goto out;
+	}
+	/* The broker refuses such keys; refuse to make them. */
+	if ((st.st_mode & 077) != 0) {
+		warnx("key directory %s is open to group or others (mode %04o);"
+		    " chmod 700 it first", dir, (unsigned)(st.st_mode & 07777));
+		goto out;
+	}
+	if (ctl_key_next(dfd, dir, &id) == -1)
+		goto out;
+	(void)snprintf(name, sizeof(name), "%u", id);
+	if ((fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) == -1) {
+		warn("%s/%s", dir, name);
+		goto out;
+	}
+	randombytes_buf(key, sizeof(key));
+	if (ctl_write_all(fd, key, sizeof(key)) == -1 || fsync(fd) == -1) {
+		warn("%s/%s", dir, name);
+		/* A short key file would stop the broker from starting. */
+		(void)unlinkat(dfd, name, 0);
+		goto out;
+	}
+	if (close(fd) == -1) {
+		fd = -1;
+		warn("%s/%s", dir, name);
+		(void)unlinkat(dfd, name, 0);
+		goto out;
+	}
+	fd = -1;
+	if (fsync(dfd) == -1) {
+		warn("key directory %s", dir);
+		goto out;
+	}
+	ctl_outf(c, "created key %u in %s\n", id, dir);
+	rv = 0;
+ out:
+	sodium_memzero(key, sizeof(key));
+	if (fd != -1)
+		close(fd);
+	if (dfd != -1)
+		close(dfd);
+	return rv;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct ctl	 c;
+	const char	*env;
+	int		 i;
+
+	ctl_nodump();
+	memset(&c, 0, sizeof(c));
+	env = getenv("SEALMD_SOCKET");
+	c.c_socket = env != NULL && env[0] != '\0' ? env : CTL_DEFAULT_SOCKET;
+	bbuf_init(&c.c_out, CTL_OUT_MAX);
+
+	i = ctl_getopt(&c, argc, argv, "+:hs:", NULL);
+	if (i >= argc)
+		ctl_usage_err("missing command");
+	ctl_dispatch(&c, ctl_cmds, "", argc - i, argv + i);
+}

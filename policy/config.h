@@ -1,0 +1,65 @@
+/*
+ * sealmd.conf, read with libinih in the broker only.  The worker gets the
+ * few limits it needs over the channel (struct msg_init).
+ */
+#ifndef SEALMD_CONFIG_H
+#define SEALMD_CONFIG_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "privsep/msg.h"
+
+#define CONF_LISTEN_MAX		16
+#define CONF_ALLOW_MAX		32
+#define CONF_INSTANCES_MAX	1024
+#define CONF_ERR_MAX		512
+
+#define CONF_DEFAULT_STATE_DIR	"/var/lib/sealmd"
+#define CONF_DEFAULT_CHROOT	"/run/sealmd/empty"
+#define CONF_DEFAULT_SOCKET	"/run/sealmd/owner.sock"
+#define CONF_DEFAULT_WORKER	"sealmd-worker"
+
+struct conf_listen {
+	char		cl_host[256];	/* literal address, no names */
+	char		cl_port[8];
+	int		cl_ident;	/* enum identity_mode */
+	char		cl_section[64];	/* "guest" or "guest NAME" */
+};
+
+struct config {
+	char		c_path[PATH_MAX];
+	char		c_state_dir[PATH_MAX];
+	char		c_key_dir[PATH_MAX];	/* default: state_dir/keys */
+	char		c_worker_user[64];
+	char		c_chroot[PATH_MAX];
+	char		c_worker_path[PATH_MAX];	/* empty: default */
+
+	size_t			c_nlisten;
+	struct conf_listen	c_listen[CONF_LISTEN_MAX];
+	char		c_proxy_secret_file[PATH_MAX];
+
+	char		c_owner_socket[PATH_MAX];
+	size_t		c_nallow_uid;
+	uid_t		c_allow_uid[CONF_ALLOW_MAX];
+	size_t		c_nallow_group;
+	char		c_allow_group[CONF_ALLOW_MAX][64];
+
+	char		c_store_backend[16];	/* "sqlite" */
+	char		c_store_path[PATH_MAX];	/* default: state_dir/sealmd.db */
+
+	uint32_t	c_max_conns;
+	uint32_t	c_header_timeout_ms;
+	uint32_t	c_body_timeout_ms;
+	uint32_t	c_idle_timeout_ms;
+
+	size_t			c_ninstances;
+	struct msg_instance	*c_instances;	/* seeds, calloc'd */
+};
+
+int	config_load(const char *, struct config *, char *, size_t);
+void	config_free(struct config *);
+
+#endif

@@ -1,0 +1,12 @@
+/* Confinement of the worker, applied once, in a fixed order. */
+#ifndef SEALMD_SANDBOX_H
+#define SEALMD_SANDBOX_H
+
+#include <seccomp.h>
+
+#include "privsep/msg.h"
+
+void		sandbox_worker(const struct msg_init *, int);
+scmp_filter_ctx	sandbox_worker_filter(void);
+
+#endif

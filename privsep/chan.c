@@ -1,0 +1,249 @@
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "chan.h"
+#include "log.h"
+
+struct chan_frame {
+	struct chan_frame	*f_next;
+	int			 f_fd;
+	size_t			 f_len;
+	uint8_t			 f_data[];
+};
+
+void
+chan_init(struct chan *c, int fd, int allow_fd)
+{
+	memset(c, 0, sizeof(*c));
+	c->c_fd = fd;
+	c->c_allow_fd = allow_fd;
+}
+
+/* Drop every queued frame; passed fds waiting in the queue are closed. */
+void
+chan_clear(struct chan *c)
+{
+	struct chan_frame	*f;
+
+	while ((f = c->c_head) != NULL) {
+		c->c_head = f->f_next;
+		if (f->f_fd != -1)
+			close(f->f_fd);
+		explicit_bzero(f->f_data, f->f_len);
+		free(f);
+	}
+	c->c_tail = NULL;
+	c->c_queued = 0;
+}
+
+static int
+chan_write_frame(int sock, const uint8_t *data, size_t len, int fd)
+{
+	struct msghdr	 mh;
+	struct iovec	 iov;
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	}		 cm;
+	struct cmsghdr	*cmsg;
+
+	memset(&mh, 0, sizeof(mh));
+	iov.iov_base = (void *)(uintptr_t)data;
+	iov.iov_len = len;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (fd != -1) {
+		memset(&cm, 0, sizeof(cm));
+		mh.msg_control = cm.buf;
+		mh.msg_controllen = sizeof(cm.buf);
+		cmsg = CMSG_FIRSTHDR(&mh);
+		cmsg->cmsg_level = SOL_SOCKET;
+		cmsg->cmsg_type = SCM_RIGHTS;
+		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+	}
+	if (sendmsg(sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * Queue one frame and try to send what is queued.  A fd passed here is
+ * owned by the channel from now on and closed once sent.  Returns -1 when
+ * the queue is full or the peer is gone.
+ */
+int
+chan_send(struct chan *c, uint32_t type, uint32_t reqid, uint32_t connid,
+    const void *payload, size_t len, int fd)
+{
+	struct chan_frame	*f;
+	struct chan_hdr		 h;
+
+	if (len > CHAN_MAX_PAYLOAD || c->c_queued >= CHAN_QUEUE_MAX) {
+		if (fd != -1)
+			close(fd);
+		errno = ENOBUFS;
+		return -1;
+	}
+	if ((f = malloc(sizeof(*f) + sizeof(h) + len)) == NULL) {
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	memset(&h, 0, sizeof(h));
+	h.ch_type = type;
+	h.ch_len = (uint32_t)len;
+	h.ch_reqid = reqid;
+	h.ch_connid = connid;
+	f->f_next = NULL;
+	f->f_fd = fd;
+	f->f_len = sizeof(h) + len;
+	memcpy(f->f_data, &h, sizeof(h));
+	if (len > 0)
+		memcpy(f->f_data + sizeof(h), payload, len);
+	if (c->c_tail != NULL)
+		c->c_tail->f_next = f;
+	else
+		c->c_head = f;
+	c->c_tail = f;
+	c->c_queued++;
+	return chan_flush(c);
+}
+
+/* Send queued frames until the socket would block. */
+int
+chan_flush(struct chan *c)
+{
+	struct chan_frame	*f;
+
+	while ((f = c->c_head) != NULL) {
+		if (chan_write_frame(c->c_fd, f->f_data, f->f_len,
+		    f->f_fd) == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == EINTR || errno == ENOBUFS)
+				return 0;
+			return -1;
+		}
+		c->c_head = f->f_next;
+		if (c->c_head == NULL)
+			c->c_tail = NULL;
+		c->c_queued--;
+		if (f->f_fd != -1)
+			close(f->f_fd);
+		explicit_bzero(f->f_data, f->f_len);
+		free(f);
+	}
+	return 0;
+}
+
+int
+chan_pending(const struct chan *c)
+{
+	return c->c_head != NULL;
+}
+
+/*
+ * Read one frame.  Returns 1 with a message, 0 when nothing is waiting,
+ * and -1 on EOF, error or a frame whose framing is wrong: a truncated
+ * frame, a length that disagrees with what arrived, or a fd where none is
+ * allowed.  Payload checks per type are chan_get's job.
+ */
+int
+chan_recv(struct chan *c, struct chan_msg *m)
+{
+	struct msghdr	 mh;
+	struct iovec	 iov;
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int) * 4)];
+	}		 cm;
+	struct cmsghdr	*cmsg;
+	struct buf	 b;
+	ssize_t		 n;
+	int		 fd, bad = 0;
+	size_t		 i, nfd;
+
+	m->m_fd = -1;
+	memset(&mh, 0, sizeof(mh));
+	iov.iov_base = m->m_raw;
+	iov.iov_len = sizeof(m->m_raw);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cm.buf;
+	mh.msg_controllen = sizeof(cm.buf);
+	n = recvmsg(c->c_fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n == -1) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return 0;
+		return -1;
+	}
+	if (n == 0) {
+		errno = EPIPE;
+		return -1;
+	}
+	for (cmsg = CMSG_FIRSTHDR(&mh); cmsg != NULL;
+	    cmsg = CMSG_NXTHDR(&mh, cmsg)) {
+		if (cmsg->cmsg_level != SOL_SOCKET ||
+		    cmsg->cmsg_type != SCM_RIGHTS) {
+			bad = 1;
+			continue;
+		}
+		nfd = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < nfd; i++) {
+			memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int),
+			    sizeof(int));
+			if (m->m_fd == -1 && c->c_allow_fd)
+				m->m_fd = fd;
+			else {
+				close(fd);
+				bad = 1;
+			}
+		}
+	}
+	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0)
+		bad = 1;
+	buf_init(&b, m->m_raw, (size_t)n);
+	if (bad || buf_get(&b, &m->m_hdr, sizeof(m->m_hdr)) == -1 ||
+	    m->m_hdr.ch_len != buf_left(&b) ||
+	    m->m_hdr.ch_len > CHAN_MAX_PAYLOAD) {
+		if (m->m_fd != -1)
+			close(m->m_fd);
+		m->m_fd = -1;
+		errno = EBADMSG;
+		return -1;
+	}
+	buf_take(&b, buf_left(&b), &m->m_payload);
+	return 1;
+}
+
+/* Copy the payload into its struct; the size must match exactly. */
+int
+chan_get(const struct chan_msg *m, void *dst, size_t size)
+{
+	struct buf	b = m->m_payload;
+
+	if (buf_left(&b) != size)
+		return -1;
+	return buf_get(&b, dst, size);
+}
+
+/* A fixed char field is a C string: NUL within it, no control bytes. */
+int
+chan_str_ok(const char *s, size_t size)
+{
+	size_t	i;
+
+	for (i = 0; i < size; i++) {
+		if (s[i] == '\0')
+			return 1;
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] == 0x7f)
+			return 0;
+	}
+	return 0;
+}

@@ -1,0 +1,114 @@
+/*
+ * log_warn and fatal append strerror(errno); the "x" forms do not.
+ * Each line is written with one write(2) so that lines from the broker and
+ * the worker, which share stderr, never interleave.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static const char	*log_name = "sealmd";
+static int		 log_debugging;
+
+static void	log_vwrite(int, int, const char *, const char *, va_list)
+		    __attribute__((format(printf, 4, 0)));
+
+void
+log_init(const char *procname, int debug)
+{
+	log_name = procname;
+	log_debugging = debug;
+}
+
+void
+log_procname(const char *procname)
+{
+	log_name = procname;
+}
+
+static void
+log_vwrite(int pri, int saved_errno, const char *tag, const char *fmt,
+    va_list ap)
+{
+	char	line[2048];
+	int	n, m;
+
+	n = snprintf(line, sizeof(line), "<%d>%s: %s", pri, log_name, tag);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return;
+	m = vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	if (m < 0)
+		return;
+	n = (size_t)(n + m) >= sizeof(line) - 2 ?
+	    (int)sizeof(line) - 2 : n + m;
+	if (saved_errno != 0) {
+		m = snprintf(line + n, sizeof(line) - (size_t)n, ": %s",
+		    strerror(saved_errno));
+		if (m > 0)
+			n = (size_t)(n + m) >= sizeof(line) - 2 ?
+			    (int)sizeof(line) - 2 : n + m;
+	}
+	line[n++] = '\n';
+	/* Nowhere to report a failed log write. */
+	if (write(STDERR_FILENO, line, (size_t)n) == -1)
+		return;
+}
+
+#define LOG_BODY(pri, err, tag) do {				\
+	va_list ap;						\
+	int saved = errno;					\
+	va_start(ap, fmt);					\
+	log_vwrite((pri), (err) ? saved : 0, (tag), fmt, ap);	\
+	va_end(ap);						\
+	errno = saved;						\
+} while (0)
+
+void
+log_warn(const char *fmt, ...)
+{
+	LOG_BODY(LOG_PRI_WARN, 1, "");
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	LOG_BODY(LOG_PRI_WARN, 0, "");
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	LOG_BODY(LOG_PRI_INFO, 0, "");
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	if (!log_debugging)
+		return;
+	LOG_BODY(LOG_PRI_DEBUG, 0, "");
+}
+
+void
+log_audit(const char *fmt, ...)
+{
+	LOG_BODY(LOG_PRI_NOTICE, 0, "audit ");
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	LOG_BODY(LOG_PRI_ERR, 1, "fatal: ");
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	LOG_BODY(LOG_PRI_ERR, 0, "fatal: ");
+	exit(1);
+}

@@ -1,0 +1,212 @@
+/*
+ * Every message on the broker <-> worker channel.  A frame is a struct
+ * chan_hdr followed by exactly the payload struct of its type; sizes are
+ * checked for equality, never for a minimum.  Types come in pairs: the even
+ * number is the request, the odd number after it is the answer.  The
+ * direction of each pair is given beside it.
+ *
+ * Both ends are built from the same tree for the same architecture, so the
+ * structs travel as they lie in memory.  Senders zero a struct before
+ * filling it so that padding never carries stale memory.
+ */
+#ifndef SEALMD_MSG_H
+#define SEALMD_MSG_H
+
+#include <stdint.h>
+
+#define CHAN_WORKER_FD		3	/* the worker's end, after exec */
+#define CHAN_MAX_PAYLOAD	12288
+
+/* Nova's password layout (nova/api/metadata/password.py). */
+#define PW_CHUNKS		4
+#define PW_CHUNK_LEN		255
+#define PW_MAX			(PW_CHUNKS * PW_CHUNK_LEN)	/* 1020 */
+#define PW_DIGEST_LEN		32	/* BLAKE2b-256 of the whole value */
+
+#define ID_LEN			36	/* canonical lowercase uuid */
+#define PROJECT_MAX		64
+#define HOSTNAME_MAX		255
+#define ADDR_MAX		45	/* INET6_ADDRSTRLEN - 1 */
+#define INST_ADDRS_MAX		8
+#define KEYNAME_MAX		64
+#define KEYDATA_MAX		2048
+#define INST_KEYS_MAX		4
+#define SIG_MAX			64	/* lowercase hex HMAC-SHA256 */
+#define LIST_MAX		64
+
+struct chan_hdr {
+	uint32_t	ch_type;
+	uint32_t	ch_len;		/* payload bytes after the header */
+	uint32_t	ch_reqid;	/* echoed in the answer */
+	uint32_t	ch_connid;	/* broker-assigned connection id */
+};
+
+enum msg_type {
+	MSG_INIT = 2,		/* b->w: limits and identity to drop to */
+	MSG_INIT_DONE,		/* w->b: confined and serving */
+	MSG_PING = 4,		/* b->w */
+	MSG_PONG,		/* w->b */
+	MSG_CONN_NEW = 6,	/* b->w, one fd attached */
+	MSG_CONN_DONE,		/* w->b: the connection is closed */
+	MSG_SHUTDOWN = 8,	/* b->w: finish in-flight requests, exit */
+	MSG_SHUTDOWN_ACK,	/* unused answer slot */
+
+	MSG_GUEST_IDENT = 10,	/* w->b: who is this guest? */
+	MSG_GUEST_IDENT_ANS,
+	MSG_GUEST_META = 12,	/* w->b: registration for meta_data.json */
+	MSG_GUEST_META_ANS,
+	MSG_GUEST_PW_GET = 14,
+	MSG_GUEST_PW_GET_ANS,
+	MSG_GUEST_PW_PUT = 16,	/* hashed chunk operation */
+	MSG_GUEST_PW_PUT_ANS,
+
+	MSG_OWNER_INST_PUT = 20,
+	MSG_OWNER_INST_PUT_ANS,
+	MSG_OWNER_INST_GET = 22,
+	MSG_OWNER_INST_GET_ANS,
+	MSG_OWNER_INST_DEL = 24,
+	MSG_OWNER_INST_DEL_ANS,
+	MSG_OWNER_INST_LIST = 26,
+	MSG_OWNER_INST_LIST_ANS,
+	MSG_OWNER_PW_GET = 28,
+	MSG_OWNER_PW_GET_ANS,
+	MSG_OWNER_PW_DEL = 30,
+	MSG_OWNER_PW_DEL_ANS,
+	MSG_OWNER_STATUS = 32,
+	MSG_OWNER_STATUS_ANS,
+
+	MSG_TYPE_MAX
+};
+
+enum listener_role {
+	ROLE_GUEST = 1,
+	ROLE_OWNER = 2,
+};
+
+enum identity_mode {
+	IDENT_PROXY = 1,
+	IDENT_DIRECT = 2,
+};
+
+/* MSG_INIT */
+struct msg_init {
+	uint32_t	mi_uid;		/* 0 with mi_drop 0: not root */
+	uint32_t	mi_gid;
+	uint32_t	mi_drop;	/* chroot + change id when 1 */
+	uint32_t	mi_max_conns;
+	uint32_t	mi_header_timeout_ms;
+	uint32_t	mi_body_timeout_ms;
+	uint32_t	mi_idle_timeout_ms;
+	uint32_t	mi_debug;
+	char		mi_chroot[256];
+};
+
+/* MSG_CONN_NEW */
+struct msg_conn_new {
+	uint32_t	mc_role;	/* enum listener_role */
+	uint32_t	mc_ident;	/* enum identity_mode, guests only */
+	uint32_t	mc_listener;	/* index, for logs */
+	uint32_t	mc_authorized;	/* owner peer allowed by SO_PEERCRED */
+};
+
+/*
+ * Identity a guest request claims.  In proxy mode these are the neutron
+ * proxy's headers, unchecked: the broker verifies the signature.  In direct
+ * mode all three are empty and the broker uses the peer address.
+ */
+#define GUEST_F_TENANT_LONG	0x1	/* X-Tenant-ID too long to match */
+
+struct msg_guest {
+	uint32_t	mg_flags;
+	char		mg_instance[PROJECT_MAX + 1];
+	char		mg_tenant[PROJECT_MAX + 1];
+	char		mg_sig[SIG_MAX + 1];
+};
+
+/*
+ * MSG_GUEST_PW_PUT.  Chunks are canonical: every chunk but the last holds
+ * exactly PW_CHUNK_LEN bytes, and the digest covers their concatenation.
+ * mp_reject is 0, or the status (400, 411) the worker would give a body it
+ * refused; the broker still answers 409 first when a value is set, as
+ * Nova checks the conflict before the size.
+ */
+struct msg_guest_pw_put {
+	struct msg_guest mp_guest;
+	uint32_t	mp_reject;
+	uint8_t		mp_nchunks;
+	uint8_t		mp_pad[1];
+	uint16_t	mp_len[PW_CHUNKS];
+	uint8_t		mp_chunk[PW_CHUNKS][PW_CHUNK_LEN];
+	uint8_t		mp_digest[PW_DIGEST_LEN];
+};
+
+/* Every answer that carries only an HTTP status. */
+struct msg_status {
+	uint32_t	ms_status;
+};
+
+/* MSG_GUEST_PW_GET_ANS, MSG_OWNER_PW_GET_ANS */
+struct msg_pw {
+	uint32_t	mw_status;
+	uint32_t	mw_len;
+	uint8_t		mw_value[PW_MAX];
+};
+
+struct msg_key {
+	char		mk_name[KEYNAME_MAX + 1];
+	char		mk_data[KEYDATA_MAX + 1];
+};
+
+struct msg_instance {
+	char		mn_id[ID_LEN + 1];
+	char		mn_project[PROJECT_MAX + 1];
+	char		mn_hostname[HOSTNAME_MAX + 1];
+	uint32_t	mn_naddr;
+	char		mn_addr[INST_ADDRS_MAX][ADDR_MAX + 1];
+	uint32_t	mn_nkeys;
+	struct msg_key	mn_keys[INST_KEYS_MAX];
+	int64_t		mn_created;
+};
+
+/* MSG_GUEST_META_ANS, MSG_OWNER_INST_GET_ANS */
+struct msg_instance_ans {
+	uint32_t	ma_status;
+	struct msg_instance ma_inst;
+};
+
+/* MSG_OWNER_INST_GET, _DEL, _PW_GET, _PW_DEL */
+struct msg_id {
+	char		mi_id[ID_LEN + 1];
+};
+
+/* MSG_OWNER_INST_LIST: entries after ml_after, in id order */
+struct msg_list {
+	char		ml_after[ID_LEN + 1];
+};
+
+struct msg_list_ans {
+	uint32_t	mla_status;
+	uint32_t	mla_n;
+	uint32_t	mla_more;
+	struct {
+		char	id[ID_LEN + 1];
+		char	project[PROJECT_MAX + 1];
+	}		mla_e[LIST_MAX];
+};
+
+/* MSG_OWNER_STATUS_ANS */
+struct msg_status_ans {
+	uint32_t	mt_status;
+	uint32_t	mt_instances;
+	uint32_t	mt_passwords;
+	uint32_t	mt_listeners;
+	uint32_t	mt_worker_restarts;
+	uint32_t	mt_key_newest;
+	uint32_t	mt_keys;
+	uint32_t	mt_worker_pid;
+	int64_t		mt_uptime;
+	char		mt_store[16];
+	char		mt_version[16];
+};
+
+#endif

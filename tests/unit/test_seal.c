@@ -1,0 +1,537 @@
+/*
+ * Key ring loading, shared secret loading, chunk sealing and fingerprints.
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <criterion/redirect.h>
+
+#include "broker/keys.h"
+#include "broker/seal.h"
+
+#define ID_A	"3f1c2a9e-4b7d-4e21-9a6f-0c5d8e7b1a23"
+#define ID_B	"3f1c2a9e-4b7d-4e21-9a6f-0c5d8e7b1a24"
+
+static char	tdir[] = "/tmp/sealmd-test-seal-XXXXXX";
+static char	err[512];
+
+static void
+rm_tree(const char *dir)
+{
+	struct dirent	*de;
+	DIR		*d;
+	char		 p[PATH_MAX];
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+		if (de->d_type == DT_DIR)
+			rm_tree(p);
+		else
+			unlink(p);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+static void
+setup(void)
+{
+	cr_assert_eq(seal_init(), 0);
+	cr_assert_not_null(mkdtemp(tdir));
+	err[0] = '\0';
+}
+
+static void
+setup_stderr(void)
+{
+	cr_redirect_stderr();
+}
+
+static void
+teardown(void)
+{
+	rm_tree(tdir);
+}
+
+static void
+put_file(const char *name, const void *data, size_t len, mode_t mode)
+{
+	char	p[PATH_MAX];
+	int	fd;
+
+	snprintf(p, sizeof(p), "%s/%s", tdir, name);
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, mode);
+	cr_assert(fd != -1, "open %s", p);
+	cr_assert_eq(fchmod(fd, mode), 0);
+	cr_assert_eq(write(fd, data, len), (ssize_t)len);
+	close(fd);
+}
+
+static void
+rm_file(const char *name)
+{
+	char	p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s/%s", tdir, name);
+	cr_assert_eq(unlink(p), 0, "unlink %s", p);
+}
+
+static void
+put_key(uint32_t id)
+{
+	uint8_t	k[KEY_LEN];
+	char	name[16];
+
+	memset(k, (int)(0x40 + id), sizeof(k));
+	snprintf(name, sizeof(name), "%u", id);
+	put_file(name, k, sizeof(k), 0600);
+}
+
+static void
+load_ok(struct keyring *kr)
+{
+	cr_assert_eq(keyring_load(kr, tdir, err, sizeof(err)), 0,
+	    "keyring_load: %s", err);
+}
+
+static void
+load_fails(const char *want1, const char *want2)
+{
+	struct keyring	kr;
+
+	cr_assert_eq(keyring_load(&kr, tdir, err, sizeof(err)), -1);
+	cr_assert_eq(kr.kr_n, 0);
+	cr_assert_not_null(strstr(err, want1), "err \"%s\" lacks \"%s\"", err,
+	    want1);
+	cr_assert_not_null(strstr(err, want2), "err \"%s\" lacks \"%s\"", err,
+	    want2);
+}
+
+TestSuite(seal, .init = setup, .fini = teardown);
+
+Test(seal, keyring_load_sorted_newest)
+{
+	struct keyring	 kr;
+	const uint8_t	*b;
+	uint8_t		 want[KEY_LEN];
+
+	put_key(2);
+	put_key(1);
+	put_file(".hidden", "x", 1, 0644);
+	load_ok(&kr);
+	cr_assert_eq(kr.kr_n, 2);
+	cr_assert_eq(kr.kr_keys[0].k_id, 1);
+	cr_assert_eq(kr.kr_keys[1].k_id, 2);
+	cr_assert_eq(keyring_newest(&kr)->k_id, 2);
+	cr_assert_eq(keyring_find(&kr, 1), &kr.kr_keys[0]);
+	cr_assert_null(keyring_find(&kr, 3));
+	memset(want, 0x42, sizeof(want));
+	b = key_open(keyring_newest(&kr));
+	cr_assert_arr_eq(b, want, KEY_LEN);
+	key_close(keyring_newest(&kr));
+	keyring_free(&kr);
+	cr_assert_eq(kr.kr_n, 0);
+}
+
+Test(seal, keyring_refuses_group_readable)
+{
+	uint8_t	k[KEY_LEN] = { 0 };
+
+	put_key(1);
+	put_file("2", k, sizeof(k), 0640);
+	load_fails("/2", "mode 0640");
+}
+
+Test(seal, keyring_refuses_short_file_without_leaking_it)
+{
+	uint8_t	k[KEY_LEN - 1];
+
+	memset(k, 'Q', sizeof(k));
+	put_file("1", k, sizeof(k), 0600);
+	load_fails("/1", "31 bytes");
+	cr_assert_null(strstr(err, "QQ"));
+}
+
+Test(seal, keyring_refuses_long_file)
+{
+	uint8_t	k[KEY_LEN + 1] = { 0 };
+
+	put_file("7", k, sizeof(k), 0600);
+	load_fails("/7", "33 bytes");
+}
+
+Test(seal, keyring_refuses_bad_name)
+{
+	put_key(1);
+	put_file("abc", "x", 1, 0600);
+	load_fails("/abc", "not a key file name");
+}
+
+Test(seal, keyring_refuses_leading_zero_and_overflow)
+{
+	struct keyring	kr;
+	uint8_t		k[KEY_LEN] = { 0 };
+
+	put_file("01", k, sizeof(k), 0600);
+	load_fails("/01", "not a key file name");
+	rm_file("01");
+	put_file("4294967296", k, sizeof(k), 0600);
+	load_fails("/4294967296", "not a key file name");
+	rm_file("4294967296");
+	put_file("4294967295", k, sizeof(k), 0600);
+	load_ok(&kr);
+	cr_assert_eq(keyring_newest(&kr)->k_id, UINT32_MAX);
+	keyring_free(&kr);
+}
+
+Test(seal, keyring_refuses_empty_dir)
+{
+	char	want[64];
+
+	snprintf(want, sizeof(want), "no keys in %s", tdir);
+	put_file(".keep", "", 0, 0600);
+	load_fails(want, tdir);
+}
+
+Test(seal, keyring_refuses_symlink)
+{
+	char	target[PATH_MAX], link[PATH_MAX];
+
+	put_key(1);
+	snprintf(target, sizeof(target), "%s/1", tdir);
+	snprintf(link, sizeof(link), "%s/2", tdir);
+	cr_assert_eq(symlink(target, link), 0);
+	load_fails("/2", "symbolic link");
+}
+
+Test(seal, keyring_refuses_directory_entry)
+{
+	char	p[PATH_MAX];
+
+	put_key(1);
+	snprintf(p, sizeof(p), "%s/5", tdir);
+	cr_assert_eq(mkdir(p, 0700), 0);
+	load_fails("/5", "not a regular file");
+}
+
+Test(seal, keyring_refuses_other_owner)
+{
+	char	p[PATH_MAX];
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root to chown");
+	put_key(1);
+	snprintf(p, sizeof(p), "%s/1", tdir);
+	cr_assert_eq(chown(p, 65534, 65534), 0);
+	load_fails("/1", "owned by uid 65534");
+}
+
+Test(seal, keyring_refuses_too_many)
+{
+	uint32_t	i;
+
+	for (i = 1; i <= KEYRING_MAX + 1; i++)
+		put_key(i);
+	load_fails(tdir, "more than 64 keys");
+}
+
+Test(seal, keys_check_file_refuses_directory)
+{
+	int	fd;
+
+	fd = open(tdir, O_RDONLY | O_DIRECTORY);
+	cr_assert(fd != -1);
+	cr_assert_eq(keys_check_file(fd, "thedir", err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "thedir: not a regular file");
+	close(fd);
+}
+
+static void
+roundtrip(size_t len)
+{
+	struct keyring		kr;
+	struct store_sealed	ss;
+	uint8_t			plain[PW_CHUNK_LEN], out[PW_CHUNK_LEN];
+	size_t			outlen = 9999, i;
+
+	for (i = 0; i < sizeof(plain); i++)
+		plain[i] = (uint8_t)(i * 7 + 1);
+	put_key(1);
+	put_key(2);
+	load_ok(&kr);
+	cr_assert_eq(seal_chunk(&kr, ID_A, 1, 3, plain, len, &ss), 0);
+	cr_assert_eq(ss.ss_key_id, 2);
+	cr_assert_eq(ss.ss_len, len + SEAL_TAG_LEN);
+	if (len > 8)
+		cr_assert(memcmp(ss.ss_ct, plain, len) != 0);
+	cr_assert_eq(seal_open(&kr, ID_A, 1, 3, &ss, out, &outlen), 0);
+	cr_assert_eq(outlen, len);
+	cr_assert_arr_eq(out, plain, len);
+	keyring_free(&kr);
+}
+
+Test(seal, roundtrip_full_chunk)
+{
+	roundtrip(PW_CHUNK_LEN);
+}
+
+Test(seal, roundtrip_empty_chunk)
+{
+	roundtrip(0);
+}
+
+Test(seal, chunk_refuses_bad_shape)
+{
+	struct keyring		kr;
+	struct store_sealed	ss;
+	uint8_t			plain[PW_CHUNK_LEN + 1] = { 0 };
+	char			longid[80];
+
+	put_key(1);
+	load_ok(&kr);
+	cr_assert_eq(seal_chunk(&kr, ID_A, 0, 1, plain, PW_CHUNK_LEN + 1,
+	    &ss), -1);
+	cr_assert_eq(seal_chunk(&kr, ID_A, 1, 1, plain, 1, &ss), -1);
+	cr_assert_eq(seal_chunk(&kr, ID_A, 0, 0, plain, 1, &ss), -1);
+	cr_assert_eq(seal_chunk(&kr, ID_A, 0, PW_CHUNKS + 1, plain, 1, &ss),
+	    -1);
+	memset(longid, 'a', sizeof(longid) - 1);
+	longid[sizeof(longid) - 1] = '\0';
+	cr_assert_eq(seal_chunk(&kr, longid, 0, 1, plain, 1, &ss), -1);
+	keyring_free(&kr);
+}
+
+Test(seal, open_refuses_tampering)
+{
+	struct keyring		kr;
+	struct store_sealed	ss, t;
+	uint8_t			plain[40], out[PW_CHUNK_LEN];
+	size_t			outlen;
+
+	memset(plain, 'p', sizeof(plain));
+	put_key(1);
+	put_key(2);
+	load_ok(&kr);
+	cr_assert_eq(seal_chunk(&kr, ID_A, 1, 2, plain, sizeof(plain), &ss),
+	    0);
+	cr_assert_eq(seal_open(&kr, ID_A, 1, 2, &ss, out, &outlen), 0);
+
+	cr_assert_eq(seal_open(&kr, ID_B, 1, 2, &ss, out, &outlen), -1);
+	cr_assert_eq(seal_open(&kr, ID_A, 0, 2, &ss, out, &outlen), -1);
+	cr_assert_eq(seal_open(&kr, ID_A, 1, 3, &ss, out, &outlen), -1);
+
+	t = ss;
+	t.ss_key_id = 1;
+	cr_assert_eq(seal_open(&kr, ID_A, 1, 2, &t, out, &outlen), -1);
+	t.ss_key_id = 99;
+	cr_assert_eq(seal_open(&kr, ID_A, 1, 2, &t, out, &outlen), -1);
+
+	t = ss;
+	t.ss_ct[5] ^= 0x10;
+	cr_assert_eq(seal_open(&kr, ID_A, 1, 2, &t, out, &outlen), -1);
+	t = ss;
+	t.ss_ct[t.ss_len - 1] ^= 0x01;
+	cr_assert_eq(seal_open(&kr, ID_A, 1, 2, &t, out, &outlen), -1);
+	t = ss;
+	t.ss_nonce[23] ^= 0x80;
+	cr_assert_eq(seal_open(&kr, ID_A, 1, 2, &t, out, &outlen), -1);
+
+	t = ss;
+	t.ss_len = SEAL_TAG_LEN - 1;
+	cr_assert_eq(seal_open(&kr, ID_A, 1, 2, &t, out, &outlen), -1);
+	t.ss_len = PW_CHUNK_LEN + SEAL_TAG_LEN + 1;
+	cr_assert_eq(seal_open(&kr, ID_A, 1, 2, &t, out, &outlen), -1);
+	t = ss;
+	t.ss_len--;
+	cr_assert_eq(seal_open(&kr, ID_A, 1, 2, &t, out, &outlen), -1);
+
+	/* The untouched record still opens: the failures were the edits. */
+	cr_assert_eq(seal_open(&kr, ID_A, 1, 2, &ss, out, &outlen), 0);
+	cr_assert_arr_eq(out, plain, sizeof(plain));
+	keyring_free(&kr);
+}
+
+Test(seal, open_binds_key_id)
+{
+	struct keyring		kr;
+	struct store_sealed	ss;
+	uint8_t			k[KEY_LEN], plain[] = "x", out[PW_CHUNK_LEN];
+	size_t			outlen;
+
+	/* Same bytes under two ids: only the associated data differs. */
+	memset(k, 0x5c, sizeof(k));
+	put_file("1", k, sizeof(k), 0600);
+	put_file("2", k, sizeof(k), 0600);
+	load_ok(&kr);
+	cr_assert_eq(seal_chunk(&kr, ID_A, 0, 1, plain, 1, &ss), 0);
+	cr_assert_eq(seal_open(&kr, ID_A, 0, 1, &ss, out, &outlen), 0);
+	ss.ss_key_id = 1;
+	cr_assert_eq(seal_open(&kr, ID_A, 0, 1, &ss, out, &outlen), -1);
+	keyring_free(&kr);
+}
+
+Test(seal, old_key_opens_after_rotation)
+{
+	struct keyring		kr;
+	struct store_sealed	old, cur;
+	uint8_t			plain[] = "hunter2", out[PW_CHUNK_LEN];
+	size_t			outlen;
+
+	put_key(1);
+	load_ok(&kr);
+	cr_assert_eq(seal_chunk(&kr, ID_A, 0, 1, plain, sizeof(plain), &old),
+	    0);
+	cr_assert_eq(old.ss_key_id, 1);
+	keyring_free(&kr);
+
+	put_key(2);
+	load_ok(&kr);
+	cr_assert_eq(seal_open(&kr, ID_A, 0, 1, &old, out, &outlen), 0);
+	cr_assert_eq(outlen, sizeof(plain));
+	cr_assert_arr_eq(out, plain, sizeof(plain));
+	cr_assert_eq(seal_chunk(&kr, ID_A, 0, 1, plain, sizeof(plain), &cur),
+	    0);
+	cr_assert_eq(cur.ss_key_id, 2);
+	keyring_free(&kr);
+}
+
+Test(seal, nonces_differ)
+{
+	struct keyring		kr;
+	struct store_sealed	a, b;
+	uint8_t			plain[] = "same";
+
+	put_key(1);
+	load_ok(&kr);
+	cr_assert_eq(seal_chunk(&kr, ID_A, 0, 1, plain, 4, &a), 0);
+	cr_assert_eq(seal_chunk(&kr, ID_A, 0, 1, plain, 4, &b), 0);
+	cr_assert(memcmp(a.ss_nonce, b.ss_nonce, SEAL_NONCE_LEN) != 0);
+	cr_assert(memcmp(a.ss_ct, b.ss_ct, a.ss_len) != 0);
+	keyring_free(&kr);
+}
+
+Test(seal, fingerprint)
+{
+	struct keyring	kr;
+	uint8_t		a1[FP_LEN], a2[FP_LEN], b[FP_LEN], c[FP_LEN];
+	uint8_t		zero[FP_LEN] = { 0 };
+
+	put_key(1);
+	load_ok(&kr);
+	cr_assert_eq(seal_fingerprint(&kr, (const uint8_t *)"alpha", 5, a1),
+	    0);
+	cr_assert_eq(seal_fingerprint(&kr, (const uint8_t *)"alpha", 5, a2),
+	    0);
+	cr_assert_eq(seal_fingerprint(&kr, (const uint8_t *)"alphb", 5, b),
+	    0);
+	cr_assert_arr_eq(a1, a2, FP_LEN);
+	cr_assert(memcmp(a1, b, FP_LEN) != 0);
+	cr_assert(memcmp(a1, zero, FP_LEN) != 0);
+	keyring_free(&kr);
+
+	/* Keyed: another newest key gives another fingerprint. */
+	put_key(2);
+	load_ok(&kr);
+	cr_assert_eq(seal_fingerprint(&kr, (const uint8_t *)"alpha", 5, c),
+	    0);
+	cr_assert(memcmp(a1, c, FP_LEN) != 0);
+	keyring_free(&kr);
+}
+
+static void
+secret_case(const char *content, size_t clen, const char *want,
+    size_t wantlen)
+{
+	struct secret	 s;
+	const uint8_t	*b;
+	char		 p[PATH_MAX];
+
+	put_file("secret", content, clen, 0600);
+	snprintf(p, sizeof(p), "%s/secret", tdir);
+	cr_assert_eq(secret_load(&s, p, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(s.s_len, wantlen);
+	b = secret_open(&s);
+	cr_assert_arr_eq(b, want, wantlen);
+	secret_close(&s);
+	secret_free(&s);
+	cr_assert_null(s.s_bytes);
+}
+
+Test(seal, secret_strips_one_newline)
+{
+	secret_case("s3cret\n", 7, "s3cret", 6);
+	secret_case("s3cret", 6, "s3cret", 6);
+	secret_case("ab\r\n", 4, "ab", 2);
+	secret_case("x\n\n", 3, "x\n", 2);
+	secret_case("\n", 1, "", 0);
+}
+
+Test(seal, secret_empty_is_allowed_with_warning, .init = setup_stderr)
+{
+	char	line[512];
+	FILE	*f;
+	int	warned = 0;
+
+	secret_case("", 0, "", 0);
+	f = cr_get_redirected_stderr();
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, "secret is empty") != NULL)
+			warned = 1;
+	cr_assert(warned);
+}
+
+Test(seal, secret_size_limit)
+{
+	struct secret	 s;
+	char		 buf[SECRET_MAX + 3], p[PATH_MAX];
+
+	memset(buf, 'z', sizeof(buf));
+	buf[SECRET_MAX] = '\r';
+	buf[SECRET_MAX + 1] = '\n';
+	secret_case(buf, SECRET_MAX + 2, buf, SECRET_MAX);
+
+	put_file("secret", buf, SECRET_MAX + 1, 0600);
+	snprintf(p, sizeof(p), "%s/secret", tdir);
+	cr_assert_eq(secret_load(&s, p, err, sizeof(err)), -1);
+	cr_assert_not_null(strstr(err, "longer than 1024 bytes"), "%s", err);
+	cr_assert_null(strstr(err, "zz"));
+}
+
+Test(seal, secret_refuses_loose_mode)
+{
+	struct secret	 s;
+	char		 p[PATH_MAX];
+
+	put_file("secret", "topsecret\n", 10, 0644);
+	snprintf(p, sizeof(p), "%s/secret", tdir);
+	cr_assert_eq(secret_load(&s, p, err, sizeof(err)), -1);
+	cr_assert_not_null(strstr(err, "mode 0644"), "%s", err);
+	cr_assert_null(strstr(err, "topsecret"));
+	cr_assert_null(s.s_bytes);
+}
+
+Test(seal, secret_refuses_symlink)
+{
+	struct secret	 s;
+	char		 p[PATH_MAX], l[PATH_MAX];
+
+	put_file("secret", "topsecret\n", 10, 0600);
+	snprintf(p, sizeof(p), "%s/secret", tdir);
+	snprintf(l, sizeof(l), "%s/link", tdir);
+	cr_assert_eq(symlink(p, l), 0);
+	cr_assert_eq(secret_load(&s, l, err, sizeof(err)), -1);
+	cr_assert_not_null(strstr(err, "symbolic link"), "%s", err);
+}

@@ -1,0 +1,550 @@
+/*
+ * The SQLite store engine through the store_* interface.
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <sqlite3.h>
+
+#include "broker/store.h"
+
+static char		 tdir[] = "/tmp/sealmd-test-store-XXXXXX";
+static char		 dbpath[PATH_MAX];
+static struct store	*st;
+
+static void
+rm_tree(const char *dir)
+{
+	struct dirent	*de;
+	DIR		*d;
+	char		 p[PATH_MAX];
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+		unlink(p);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+static void
+setup(void)
+{
+	cr_assert_not_null(mkdtemp(tdir));
+	snprintf(dbpath, sizeof(dbpath), "%s/store.db", tdir);
+	st = store_open_sqlite(dbpath);
+	cr_assert_not_null(st);
+}
+
+static void
+teardown(void)
+{
+	store_close(st);
+	rm_tree(tdir);
+}
+
+static void
+reopen(void)
+{
+	store_close(st);
+	st = store_open_sqlite(dbpath);
+	cr_assert_not_null(st);
+}
+
+static const char *
+mkid(unsigned int n)
+{
+	static char	id[ID_LEN + 1];
+
+	snprintf(id, sizeof(id), "00000000-0000-4000-8000-%012u", n);
+	return id;
+}
+
+static void
+mkinst(struct msg_instance *in, unsigned int n, const char *a0,
+    const char *a1)
+{
+	memset(in, 0, sizeof(*in));
+	strcpy(in->mn_id, mkid(n));
+	snprintf(in->mn_project, sizeof(in->mn_project), "project-%u", n);
+	snprintf(in->mn_hostname, sizeof(in->mn_hostname), "host-%u", n);
+	if (a0 != NULL)
+		strcpy(in->mn_addr[in->mn_naddr++], a0);
+	if (a1 != NULL)
+		strcpy(in->mn_addr[in->mn_naddr++], a1);
+}
+
+static void
+put_new(unsigned int n, const char *a0, const char *a1)
+{
+	struct msg_instance	in;
+	int			created = -1;
+
+	mkinst(&in, n, a0, a1);
+	cr_assert_eq(store_instance_put(st, &in, &created), STORE_OK);
+	cr_assert_eq(created, 1);
+}
+
+static void
+mkpw(struct store_pw *pw, uint32_t n, uint8_t fill)
+{
+	uint32_t	i;
+
+	memset(pw, 0, sizeof(*pw));
+	pw->sp_nchunks = n;
+	for (i = 0; i < n; i++) {
+		pw->sp_chunk[i].ss_key_id = 7 + i;
+		memset(pw->sp_chunk[i].ss_nonce, fill + (int)i,
+		    SEAL_NONCE_LEN);
+		pw->sp_chunk[i].ss_len = i == n - 1 ? SEAL_TAG_LEN + 3 :
+		    PW_CHUNK_LEN + SEAL_TAG_LEN;
+		memset(pw->sp_chunk[i].ss_ct, fill ^ (int)i,
+		    pw->sp_chunk[i].ss_len);
+	}
+	memset(pw->sp_fp, fill, FP_LEN);
+	pw->sp_set_at = 1700000000 + fill;
+}
+
+static void
+assert_pw_eq(const struct store_pw *a, const struct store_pw *b)
+{
+	uint32_t	i;
+
+	cr_assert_eq(a->sp_nchunks, b->sp_nchunks);
+	cr_assert_eq(a->sp_set_at, b->sp_set_at);
+	cr_assert_arr_eq(a->sp_fp, b->sp_fp, FP_LEN);
+	for (i = 0; i < a->sp_nchunks; i++) {
+		cr_assert_eq(a->sp_chunk[i].ss_key_id,
+		    b->sp_chunk[i].ss_key_id);
+		cr_assert_eq(a->sp_chunk[i].ss_len, b->sp_chunk[i].ss_len);
+		cr_assert_arr_eq(a->sp_chunk[i].ss_nonce,
+		    b->sp_chunk[i].ss_nonce, SEAL_NONCE_LEN);
+		cr_assert_arr_eq(a->sp_chunk[i].ss_ct, b->sp_chunk[i].ss_ct,
+		    a->sp_chunk[i].ss_len);
+	}
+}
+
+/* Run SQL on the file behind the store's back, as corruption would. */
+static void
+raw_sql(const char *sql)
+{
+	sqlite3	*db;
+	char	*msg = NULL;
+
+	cr_assert_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, &msg), SQLITE_OK,
+	    "%s: %s", sql, msg ? msg : "");
+	sqlite3_close(db);
+}
+
+TestSuite(store, .init = setup, .fini = teardown);
+
+Test(store, file_is_private)
+{
+	struct stat	sb;
+	char		wal[PATH_MAX + 8];
+
+	cr_assert_str_eq(store_name(st), "sqlite");
+	cr_assert_eq(stat(dbpath, &sb), 0);
+	cr_assert_eq(sb.st_mode & 07777, 0600, "mode %04o",
+	    (unsigned int)(sb.st_mode & 07777));
+	put_new(1, "10.0.0.1", NULL);
+	/* The WAL file now exists and inherits the database's mode. */
+	snprintf(wal, sizeof(wal), "%s-wal", dbpath);
+	cr_assert_eq(stat(wal, &sb), 0);
+	cr_assert_eq(sb.st_mode & 07777, 0600, "wal mode %04o",
+	    (unsigned int)(sb.st_mode & 07777));
+}
+
+Test(store, open_refuses_loose_mode)
+{
+	cr_assert_eq(chmod(dbpath, 0644), 0);
+	cr_assert_null(store_open_sqlite(dbpath));
+}
+
+Test(store, open_refuses_newer_schema)
+{
+	raw_sql("UPDATE schema_version SET version = 2");
+	store_close(st);
+	st = store_open_sqlite(dbpath);
+	cr_assert_null(st);
+}
+
+Test(store, instance_put_get_replace)
+{
+	struct msg_instance	in, out;
+	int			created = -1;
+	time_t			before = time(NULL);
+
+	mkinst(&in, 1, "10.0.0.1", "fd00::1");
+	in.mn_nkeys = 2;
+	strcpy(in.mn_keys[0].mk_name, "k0");
+	strcpy(in.mn_keys[0].mk_data, "ssh-ed25519 AAAA0");
+	strcpy(in.mn_keys[1].mk_name, "k1");
+	strcpy(in.mn_keys[1].mk_data, "ssh-ed25519 AAAA1");
+	cr_assert_eq(store_instance_put(st, &in, &created), STORE_OK);
+	cr_assert_eq(created, 1);
+
+	cr_assert_eq(store_instance_get(st, mkid(1), &out), STORE_OK);
+	cr_assert_str_eq(out.mn_id, mkid(1));
+	cr_assert_str_eq(out.mn_project, "project-1");
+	cr_assert_str_eq(out.mn_hostname, "host-1");
+	cr_assert_eq(out.mn_naddr, 2);
+	cr_assert_str_eq(out.mn_addr[0], "10.0.0.1");
+	cr_assert_str_eq(out.mn_addr[1], "fd00::1");
+	cr_assert_eq(out.mn_nkeys, 2);
+	cr_assert_str_eq(out.mn_keys[0].mk_name, "k0");
+	cr_assert_str_eq(out.mn_keys[1].mk_data, "ssh-ed25519 AAAA1");
+	cr_assert(out.mn_created >= before && out.mn_created <= time(NULL));
+
+	/* Replace: new addresses and keys, same created time. */
+	mkinst(&in, 1, "10.0.0.9", NULL);
+	strcpy(in.mn_hostname, "renamed");
+	in.mn_created = 42;
+	in.mn_nkeys = 1;
+	strcpy(in.mn_keys[0].mk_name, "only");
+	strcpy(in.mn_keys[0].mk_data, "ssh-rsa BBBB");
+	cr_assert_eq(store_instance_put(st, &in, &created), STORE_OK);
+	cr_assert_eq(created, 0);
+	cr_assert_eq(store_instance_get(st, mkid(1), &out), STORE_OK);
+	cr_assert_str_eq(out.mn_hostname, "renamed");
+	cr_assert_eq(out.mn_naddr, 1);
+	cr_assert_str_eq(out.mn_addr[0], "10.0.0.9");
+	cr_assert_eq(out.mn_nkeys, 1);
+	cr_assert_str_eq(out.mn_keys[0].mk_name, "only");
+	cr_assert_neq(out.mn_created, 42);
+
+	cr_assert_eq(store_instance_get(st, mkid(2), &out), STORE_NOTFOUND);
+	cr_assert_eq(out.mn_id[0], '\0');
+}
+
+Test(store, instance_created_given)
+{
+	struct msg_instance	in, out;
+	int			created;
+
+	mkinst(&in, 3, NULL, NULL);
+	in.mn_created = 1234567;
+	cr_assert_eq(store_instance_put(st, &in, &created), STORE_OK);
+	cr_assert_eq(store_instance_get(st, mkid(3), &out), STORE_OK);
+	cr_assert_eq(out.mn_created, 1234567);
+	cr_assert_eq(out.mn_naddr, 0);
+}
+
+Test(store, instance_refuses_malformed)
+{
+	struct msg_instance	in;
+	int			created;
+
+	mkinst(&in, 1, "10.0.0.1", "10.0.0.1");
+	cr_assert_eq(store_instance_put(st, &in, &created), STORE_ERR);
+	mkinst(&in, 1, NULL, NULL);
+	in.mn_naddr = INST_ADDRS_MAX + 1;
+	cr_assert_eq(store_instance_put(st, &in, &created), STORE_ERR);
+	mkinst(&in, 1, NULL, NULL);
+	memset(in.mn_project, 'p', sizeof(in.mn_project));
+	cr_assert_eq(store_instance_put(st, &in, &created), STORE_ERR);
+	cr_assert_eq(store_instance_get(st, mkid(1), &in), STORE_NOTFOUND);
+}
+
+Test(store, by_addr)
+{
+	struct msg_instance	in, out;
+	int			created;
+
+	put_new(1, "10.0.0.1", "10.0.0.2");
+	put_new(2, "10.0.0.3", NULL);
+	cr_assert_eq(store_instance_by_addr(st, "10.0.0.2", &out), STORE_OK);
+	cr_assert_str_eq(out.mn_id, mkid(1));
+	cr_assert_eq(out.mn_naddr, 2);
+	cr_assert_eq(store_instance_by_addr(st, "10.0.0.3", &out), STORE_OK);
+	cr_assert_str_eq(out.mn_id, mkid(2));
+	cr_assert_eq(store_instance_by_addr(st, "10.0.0.4", &out),
+	    STORE_NOTFOUND);
+
+	/* A replaced address no longer leads to the instance. */
+	mkinst(&in, 1, "10.0.0.5", NULL);
+	cr_assert_eq(store_instance_put(st, &in, &created), STORE_OK);
+	cr_assert_eq(store_instance_by_addr(st, "10.0.0.1", &out),
+	    STORE_NOTFOUND);
+	cr_assert_eq(store_instance_by_addr(st, "10.0.0.5", &out), STORE_OK);
+	cr_assert_str_eq(out.mn_id, mkid(1));
+}
+
+Test(store, address_conflict_changes_nothing)
+{
+	struct msg_instance	in, out;
+	int			created = -1;
+
+	put_new(1, "10.0.0.1", NULL);
+	put_new(2, "10.0.0.2", NULL);
+
+	/* A new instance claiming a taken address is not created. */
+	mkinst(&in, 3, "10.0.0.7", "10.0.0.1");
+	cr_assert_eq(store_instance_put(st, &in, &created), STORE_CONFLICT);
+	cr_assert_eq(created, -1);
+	cr_assert_eq(store_instance_get(st, mkid(3), &out), STORE_NOTFOUND);
+	cr_assert_eq(store_instance_by_addr(st, "10.0.0.7", &out),
+	    STORE_NOTFOUND);
+
+	/* An existing one keeps its old registration. */
+	mkinst(&in, 2, "10.0.0.8", "10.0.0.1");
+	strcpy(in.mn_hostname, "changed");
+	cr_assert_eq(store_instance_put(st, &in, &created), STORE_CONFLICT);
+	cr_assert_eq(store_instance_get(st, mkid(2), &out), STORE_OK);
+	cr_assert_str_eq(out.mn_hostname, "host-2");
+	cr_assert_eq(out.mn_naddr, 1);
+	cr_assert_str_eq(out.mn_addr[0], "10.0.0.2");
+	cr_assert_eq(store_instance_by_addr(st, "10.0.0.1", &out), STORE_OK);
+	cr_assert_str_eq(out.mn_id, mkid(1));
+
+	/* Re-putting one's own address is no conflict. */
+	mkinst(&in, 1, "10.0.0.1", NULL);
+	cr_assert_eq(store_instance_put(st, &in, &created), STORE_OK);
+}
+
+Test(store, list_paging)
+{
+	struct msg_list_ans	ans;
+	unsigned int		i;
+
+	/* Insert out of order: the list is in id order regardless. */
+	for (i = LIST_MAX + 5; i >= 1; i--)
+		put_new(i, NULL, NULL);
+
+	memset(&ans, 0xa5, sizeof(ans));
+	ans.mla_status = 777;
+	cr_assert_eq(store_instance_list(st, "", &ans), STORE_OK);
+	cr_assert_eq(ans.mla_status, 777);
+	cr_assert_eq(ans.mla_n, LIST_MAX);
+	cr_assert_eq(ans.mla_more, 1);
+	for (i = 0; i < LIST_MAX; i++) {
+		cr_assert_str_eq(ans.mla_e[i].id, mkid(i + 1));
+		cr_assert_eq(strncmp(ans.mla_e[i].project, "project-", 8), 0);
+	}
+
+	cr_assert_eq(store_instance_list(st, ans.mla_e[LIST_MAX - 1].id,
+	    &ans), STORE_OK);
+	cr_assert_eq(ans.mla_n, 5);
+	cr_assert_eq(ans.mla_more, 0);
+	for (i = 0; i < 5; i++)
+		cr_assert_str_eq(ans.mla_e[i].id, mkid(LIST_MAX + 1 + i));
+	cr_assert_eq(ans.mla_e[5].id[0], '\0');
+
+	cr_assert_eq(store_instance_list(st, mkid(LIST_MAX + 5), &ans),
+	    STORE_OK);
+	cr_assert_eq(ans.mla_n, 0);
+	cr_assert_eq(ans.mla_more, 0);
+}
+
+Test(store, list_exact_page)
+{
+	struct msg_list_ans	ans;
+	unsigned int		i;
+
+	for (i = 1; i <= LIST_MAX; i++)
+		put_new(i, NULL, NULL);
+	cr_assert_eq(store_instance_list(st, "", &ans), STORE_OK);
+	cr_assert_eq(ans.mla_n, LIST_MAX);
+	cr_assert_eq(ans.mla_more, 0);
+}
+
+Test(store, pw_set_once)
+{
+	struct store_pw	a, b, out;
+
+	put_new(1, "10.0.0.1", NULL);
+	cr_assert_eq(store_pw_get(st, mkid(1), &out), STORE_NOTFOUND);
+	mkpw(&a, 3, 0x11);
+	mkpw(&b, 1, 0x22);
+	cr_assert_eq(store_pw_put_if_absent(st, mkid(1), &a), STORE_OK);
+	cr_assert_eq(store_pw_put_if_absent(st, mkid(1), &b), STORE_CONFLICT);
+	cr_assert_eq(store_pw_put_if_absent(st, mkid(1), &a), STORE_CONFLICT);
+	cr_assert_eq(store_pw_get(st, mkid(1), &out), STORE_OK);
+	assert_pw_eq(&out, &a);
+
+	/* Clear, then a new value may be set. */
+	cr_assert_eq(store_pw_del(st, mkid(1)), STORE_OK);
+	cr_assert_eq(store_pw_get(st, mkid(1), &out), STORE_NOTFOUND);
+	cr_assert_eq(store_pw_del(st, mkid(1)), STORE_OK);
+	cr_assert_eq(store_pw_put_if_absent(st, mkid(1), &b), STORE_OK);
+	cr_assert_eq(store_pw_get(st, mkid(1), &out), STORE_OK);
+	assert_pw_eq(&out, &b);
+}
+
+Test(store, pw_full_shape)
+{
+	struct store_pw	a, out;
+
+	put_new(1, NULL, NULL);
+	mkpw(&a, PW_CHUNKS, 0x33);
+	a.sp_chunk[0].ss_key_id = UINT32_MAX;
+	cr_assert_eq(store_pw_put_if_absent(st, mkid(1), &a), STORE_OK);
+	cr_assert_eq(store_pw_get(st, mkid(1), &out), STORE_OK);
+	assert_pw_eq(&out, &a);
+}
+
+Test(store, pw_unknown_instance)
+{
+	struct store_pw	a, out;
+
+	mkpw(&a, 1, 0x44);
+	cr_assert_eq(store_pw_put_if_absent(st, mkid(9), &a), STORE_NOTFOUND);
+	cr_assert_eq(store_pw_get(st, mkid(9), &out), STORE_NOTFOUND);
+	cr_assert_eq(store_pw_del(st, mkid(9)), STORE_NOTFOUND);
+}
+
+Test(store, overlong_keys_find_nothing)
+{
+	struct msg_instance	out;
+	char			longid[200];
+
+	put_new(1, "10.0.0.1", NULL);
+	memset(longid, 'a', sizeof(longid) - 1);
+	longid[sizeof(longid) - 1] = '\0';
+	memcpy(longid, mkid(1), ID_LEN);
+	cr_assert_eq(store_instance_get(st, longid, &out), STORE_NOTFOUND);
+	cr_assert_eq(store_instance_del(st, longid), STORE_NOTFOUND);
+	cr_assert_eq(store_instance_by_addr(st, longid, &out),
+	    STORE_NOTFOUND);
+	cr_assert_eq(store_instance_get(st, mkid(1), &out), STORE_OK);
+}
+
+Test(store, pw_refuses_bad_shape)
+{
+	struct store_pw	a, out;
+
+	put_new(1, NULL, NULL);
+	mkpw(&a, 1, 0x55);
+	a.sp_nchunks = 0;
+	cr_assert_eq(store_pw_put_if_absent(st, mkid(1), &a), STORE_ERR);
+	a.sp_nchunks = PW_CHUNKS + 1;
+	cr_assert_eq(store_pw_put_if_absent(st, mkid(1), &a), STORE_ERR);
+	mkpw(&a, 2, 0x55);
+	a.sp_chunk[1].ss_len = SEAL_TAG_LEN - 1;
+	cr_assert_eq(store_pw_put_if_absent(st, mkid(1), &a), STORE_ERR);
+	a.sp_chunk[1].ss_len = PW_CHUNK_LEN + SEAL_TAG_LEN + 1;
+	cr_assert_eq(store_pw_put_if_absent(st, mkid(1), &a), STORE_ERR);
+	cr_assert_eq(store_pw_get(st, mkid(1), &out), STORE_NOTFOUND);
+}
+
+Test(store, pw_get_refuses_corrupt_rows)
+{
+	struct store_pw	a, out;
+
+	put_new(1, NULL, NULL);
+	put_new(2, NULL, NULL);
+	put_new(3, NULL, NULL);
+	mkpw(&a, 3, 0x66);
+	cr_assert_eq(store_pw_put_if_absent(st, mkid(1), &a), STORE_OK);
+	cr_assert_eq(store_pw_put_if_absent(st, mkid(2), &a), STORE_OK);
+	cr_assert_eq(store_pw_put_if_absent(st, mkid(3), &a), STORE_OK);
+	raw_sql("DELETE FROM password_chunks WHERE instance_id = "
+	    "'00000000-0000-4000-8000-000000000001' AND idx = 1");
+	raw_sql("UPDATE password_chunks SET count = 2 WHERE instance_id = "
+	    "'00000000-0000-4000-8000-000000000002' AND idx = 2");
+	raw_sql("UPDATE password_chunks SET nonce = x'00' WHERE instance_id = "
+	    "'00000000-0000-4000-8000-000000000003' AND idx = 0");
+	memset(&out, 0x5a, sizeof(out));
+	cr_assert_eq(store_pw_get(st, mkid(1), &out), STORE_ERR);
+	cr_assert_eq(out.sp_nchunks, 0);
+	cr_assert_eq(store_pw_get(st, mkid(2), &out), STORE_ERR);
+	cr_assert_eq(store_pw_get(st, mkid(3), &out), STORE_ERR);
+}
+
+Test(store, instance_replace_keeps_password)
+{
+	struct msg_instance	in;
+	struct store_pw		a, out;
+	int			created;
+
+	put_new(1, "10.0.0.1", NULL);
+	mkpw(&a, 2, 0x77);
+	cr_assert_eq(store_pw_put_if_absent(st, mkid(1), &a), STORE_OK);
+	mkinst(&in, 1, "10.0.0.2", NULL);
+	cr_assert_eq(store_instance_put(st, &in, &created), STORE_OK);
+	cr_assert_eq(created, 0);
+	cr_assert_eq(store_pw_get(st, mkid(1), &out), STORE_OK);
+	assert_pw_eq(&out, &a);
+}
+
+Test(store, instance_del_cascades)
+{
+	struct msg_instance	out;
+	struct store_pw		a, pw;
+	uint32_t		ni, np;
+
+	put_new(1, "10.0.0.1", NULL);
+	put_new(2, "10.0.0.2", NULL);
+	mkpw(&a, 2, 0x88);
+	cr_assert_eq(store_pw_put_if_absent(st, mkid(1), &a), STORE_OK);
+	cr_assert_eq(store_pw_put_if_absent(st, mkid(2), &a), STORE_OK);
+
+	cr_assert_eq(store_instance_del(st, mkid(1)), STORE_OK);
+	cr_assert_eq(store_instance_del(st, mkid(1)), STORE_NOTFOUND);
+	cr_assert_eq(store_instance_get(st, mkid(1), &out), STORE_NOTFOUND);
+	cr_assert_eq(store_instance_by_addr(st, "10.0.0.1", &out),
+	    STORE_NOTFOUND);
+
+	/* Re-registered, it starts without the old password. */
+	put_new(1, "10.0.0.1", NULL);
+	cr_assert_eq(store_pw_get(st, mkid(1), &pw), STORE_NOTFOUND);
+	cr_assert_eq(store_pw_get(st, mkid(2), &pw), STORE_OK);
+	cr_assert_eq(store_counts(st, &ni, &np), STORE_OK);
+	cr_assert_eq(ni, 2);
+	cr_assert_eq(np, 1);
+}
+
+Test(store, counts)
+{
+	struct store_pw	a;
+	uint32_t	ni = 99, np = 99;
+	unsigned int	i;
+
+	cr_assert_eq(store_counts(st, &ni, &np), STORE_OK);
+	cr_assert_eq(ni, 0);
+	cr_assert_eq(np, 0);
+	for (i = 1; i <= 5; i++)
+		put_new(i, NULL, NULL);
+	mkpw(&a, PW_CHUNKS, 0x99);
+	cr_assert_eq(store_pw_put_if_absent(st, mkid(2), &a), STORE_OK);
+	cr_assert_eq(store_pw_put_if_absent(st, mkid(4), &a), STORE_OK);
+	cr_assert_eq(store_counts(st, &ni, &np), STORE_OK);
+	cr_assert_eq(ni, 5);
+	cr_assert_eq(np, 2);
+}
+
+Test(store, data_persists_across_reopen)
+{
+	struct msg_instance	out;
+	struct store_pw		a, pw;
+	uint32_t		ni, np;
+
+	put_new(1, "10.0.0.1", "10.0.0.2");
+	mkpw(&a, 3, 0xaa);
+	cr_assert_eq(store_pw_put_if_absent(st, mkid(1), &a), STORE_OK);
+	reopen();
+	cr_assert_eq(store_instance_get(st, mkid(1), &out), STORE_OK);
+	cr_assert_eq(out.mn_naddr, 2);
+	cr_assert_str_eq(out.mn_addr[1], "10.0.0.2");
+	cr_assert_eq(store_pw_get(st, mkid(1), &pw), STORE_OK);
+	assert_pw_eq(&pw, &a);
+	cr_assert_eq(store_pw_put_if_absent(st, mkid(1), &a), STORE_CONFLICT);
+	cr_assert_eq(store_counts(st, &ni, &np), STORE_OK);
+	cr_assert_eq(ni, 1);
+	cr_assert_eq(np, 1);
+}

@@ -1,0 +1,450 @@
+/*
+ * The worker's event loop and connection state machine.  One request per
+ * connection is in flight at a time; pipelined requests wait in the input
+ * buffer.  Requests to the broker are asynchronous, matched by request id,
+ * so one slow operation never stalls other connections.
+ */
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "privsep/log.h"
+#include "worker.h"
+
+#define CONN_EVENTS_MAX		128
+#define CONN_READ_MAX		16384
+
+static void	conn_new(struct worker *, const struct chan_msg *);
+static void	conn_close(struct worker *, struct wconn *);
+static void	conn_process(struct worker *, struct wconn *);
+static void	conn_set_events(struct worker *, struct wconn *, uint32_t);
+static void	conn_chan_read(struct worker *);
+static void	conn_sweep(struct worker *);
+
+uint64_t
+conn_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void
+conn_set_events(struct worker *w, struct wconn *c, uint32_t ev)
+{
+	struct epoll_event	ee;
+
+	if (c->wc_events == ev)
+		return;
+	memset(&ee, 0, sizeof(ee));
+	ee.events = ev;
+	ee.data.u32 = (uint32_t)(c - w->w_conns) + 1;
+	if (epoll_ctl(w->w_ep, EPOLL_CTL_MOD, c->wc_fd, &ee) == -1)
+		fatal("epoll_ctl");
+	c->wc_events = ev;
+}
+
+static void
+conn_new(struct worker *w, const struct chan_msg *m)
+{
+	struct msg_conn_new	 mc;
+	struct epoll_event	 ee;
+	struct wconn		*c = NULL;
+	uint32_t		 i;
+
+	if (m->m_fd == -1 || chan_get(m, &mc, sizeof(mc)) == -1)
+		fatalx("broker sent a bad new connection");
+	for (i = 0; i < w->w_max; i++)
+		if (w->w_conns[i].wc_id == 0) {
+			c = &w->w_conns[i];
+			break;
+		}
+	if (c == NULL || w->w_stopping) {
+		close(m->m_fd);
+		(void)chan_send(&w->w_chan, MSG_CONN_DONE, 0,
+		    m->m_hdr.ch_connid, NULL, 0, -1);
+		return;
+	}
+	memset(c, 0, sizeof(*c));
+	c->wc_id = m->m_hdr.ch_connid;
+	c->wc_fd = m->m_fd;
+	c->wc_role = (int)mc.mc_role;
+	c->wc_ident = (int)mc.mc_ident;
+	c->wc_authorized = (int)mc.mc_authorized;
+	c->wc_state = WC_HEAD;
+	c->wc_deadline = conn_now_ms() + w->w_init.mi_header_timeout_ms;
+	bbuf_init(&c->wc_in, HTTP_HEAD_MAX +
+	    (c->wc_role == ROLE_OWNER ? OWNER_BODY_MAX : GUEST_BODY_MAX));
+	bbuf_init(&c->wc_out, c->wc_role == ROLE_OWNER ? OWNER_OUT_MAX :
+	    GUEST_OUT_MAX);
+	http_parser_init(&c->wc_hp);
+	memset(&ee, 0, sizeof(ee));
+	ee.events = EPOLLIN;
+	ee.data.u32 = i + 1;
+	if (epoll_ctl(w->w_ep, EPOLL_CTL_ADD, c->wc_fd, &ee) == -1)
+		fatal("epoll_ctl add");
+	c->wc_events = EPOLLIN;
+	w->w_nconns++;
+}
+
+static void
+conn_close(struct worker *w, struct wconn *c)
+{
+	(void)epoll_ctl(w->w_ep, EPOLL_CTL_DEL, c->wc_fd, NULL);
+	close(c->wc_fd);
+	owner_cleanup(c);
+	bbuf_free(&c->wc_in);
+	bbuf_free(&c->wc_out);
+	if (chan_send(&w->w_chan, MSG_CONN_DONE, 0, c->wc_id, NULL, 0, -1) ==
+	    -1)
+		fatal("channel to broker");
+	explicit_bzero(c, sizeof(*c));
+	w->w_nconns--;
+}
+
+/* Send an operation for c; the answer comes back through conn_chan_read. */
+int
+conn_request(struct worker *w, struct wconn *c, uint32_t type,
+    const void *p, size_t len)
+{
+	c->wc_gen++;
+	c->wc_reqid = ((uint32_t)c->wc_gen << 16) | (uint32_t)(c - w->w_conns);
+	c->wc_state = WC_WAIT;
+	conn_set_events(w, c, 0);
+	if (chan_send(&w->w_chan, type, c->wc_reqid, c->wc_id, p, len, -1) ==
+	    -1)
+		fatal("channel to broker");
+	return 0;
+}
+
+/* The answer is in wc_out: start writing it. */
+void
+conn_reply_ready(struct worker *w, struct wconn *c)
+{
+	c->wc_state = WC_WRITE;
+	c->wc_deadline = conn_now_ms() + w->w_init.mi_idle_timeout_ms;
+	conn_set_events(w, c, EPOLLOUT);
+}
+
+/*
+ * A complete head: note what the request needs (route, identity, body
+ * size) before any further read can move the input buffer.
+ */
+static void
+conn_head_done(struct worker *w, struct wconn *c, const struct http_req *r)
+{
+	struct wreq	*q = &c->wc_req;
+	struct path	 p;
+	uint64_t	 max;
+
+	owner_cleanup(c);
+	memset(q, 0, sizeof(*q));
+	q->wr_method = r->hr_method;
+	q->wr_minor = r->hr_minor;
+	q->wr_keepalive = r->hr_keepalive && !w->w_stopping;
+	q->wr_expect = r->hr_expect_continue;
+	if (path_normalize(&r->hr_path, &p) == -1) {
+		q->wr_status = 400;
+		q->wr_why = "The request path is not valid.";
+	} else if (c->wc_role == ROLE_GUEST)
+		guest_prepare(c, r, &p);
+	else
+		owner_prepare(c, r, &p);
+
+	max = c->wc_role == ROLE_OWNER ? OWNER_BODY_MAX : GUEST_BODY_MAX;
+	if (r->hr_has_te) {
+		/* Chunked bodies are never read: answer and close. */
+		q->wr_close = 1;
+		if (q->wr_status == 0 && q->wr_route == R_PASSWORD &&
+		    q->wr_method == HTTP_M_POST && r->hr_te_chunked)
+			q->wr_reject = 411;
+		else if (q->wr_status == 0) {
+			q->wr_status = 400;
+			q->wr_why = "Transfer-Encoding is not supported.";
+		}
+	} else if (r->hr_has_cl && q->wr_route == R_PASSWORD &&
+	    q->wr_method == HTTP_M_POST && r->hr_cl > PW_MAX) {
+		/* Nova checks the header value: 5000 with 3 bytes is 400. */
+		q->wr_reject = 400;
+		q->wr_close = 1;
+	} else if (r->hr_has_cl && r->hr_cl > max) {
+		if (q->wr_status == 0) {
+			q->wr_status = 413;
+			q->wr_why = "Request is too large.";
+		}
+		q->wr_close = 1;
+	} else if (r->hr_has_cl)
+		q->wr_body_len = (size_t)r->hr_cl;
+	if (q->wr_close)
+		q->wr_keepalive = 0;
+}
+
+static void
+conn_dispatch(struct worker *w, struct wconn *c)
+{
+	struct wreq	*q = &c->wc_req;
+	struct buf	 in, body;
+
+	bbuf_view(&c->wc_in, &in);
+	if (buf_skip(&in, q->wr_head_len) == -1 ||
+	    buf_take(&in, q->wr_body_len, &body) == -1)
+		fatalx("request body vanished");
+	if (c->wc_role == ROLE_GUEST)
+		guest_dispatch(w, c, &body);
+	else
+		owner_dispatch(w, c, &body);
+}
+
+/* Everything that can move without waiting: parse, dispatch, pipeline. */
+static void
+conn_process(struct worker *w, struct wconn *c)
+{
+	struct http_req	 r;
+	struct buf	 in;
+	int		 res, status;
+
+	for (;;) {
+		switch (c->wc_state) {
+		case WC_HEAD:
+			bbuf_view(&c->wc_in, &in);
+			res = http_parse(&c->wc_hp, &in, &r, &status);
+			if (res == HTTP_MORE) {
+				conn_set_events(w, c, EPOLLIN);
+				return;
+			}
+			if (res == HTTP_ERROR) {
+				memset(&c->wc_req, 0, sizeof(c->wc_req));
+				c->wc_req.wr_minor = 1;
+				if (c->wc_role == ROLE_OWNER)
+					reply_json_error(c, status,
+					    "malformed request");
+				else
+					reply_text_error(c, status,
+					    "The request is malformed.");
+				conn_reply_ready(w, c);
+				return;
+			}
+			conn_head_done(w, c, &r);
+			c->wc_req.wr_head_len = r.hr_head_len;
+			c->wc_state = WC_BODY;
+			c->wc_deadline = conn_now_ms() +
+			    w->w_init.mi_body_timeout_ms;
+			if (c->wc_req.wr_close) {
+				/* Answer without reading what follows. */
+				c->wc_req.wr_body_len = 0;
+				conn_dispatch(w, c);
+				return;
+			}
+			if (c->wc_req.wr_expect && !c->wc_continue_sent &&
+			    c->wc_req.wr_body_len > 0 &&
+			    c->wc_in.bb_len < r.hr_head_len +
+			    c->wc_req.wr_body_len) {
+				c->wc_continue_sent = 1;
+				(void)send(c->wc_fd, "HTTP/1.1 100 Continue\r\n\r\n",
+				    25, MSG_NOSIGNAL | MSG_DONTWAIT);
+			}
+			break;
+		case WC_BODY:
+			if (c->wc_in.bb_len < c->wc_req.wr_head_len +
+			    c->wc_req.wr_body_len) {
+				conn_set_events(w, c, EPOLLIN);
+				return;
+			}
+			conn_dispatch(w, c);
+			return;
+		case WC_WAIT:
+			return;
+		case WC_WRITE:
+			if (bbuf_write_fd(&c->wc_out, c->wc_fd) == -1 &&
+			    errno != EAGAIN && errno != EWOULDBLOCK) {
+				conn_close(w, c);
+				return;
+			}
+			if (c->wc_out.bb_len > 0)
+				return;
+			if (!c->wc_req.wr_keepalive) {
+				conn_close(w, c);
+				return;
+			}
+			bbuf_consume(&c->wc_in, c->wc_req.wr_head_len +
+			    c->wc_req.wr_body_len);
+			owner_cleanup(c);
+			http_parser_init(&c->wc_hp);
+			c->wc_continue_sent = 0;
+			c->wc_state = WC_HEAD;
+			c->wc_deadline = conn_now_ms() +
+			    (c->wc_in.bb_len > 0 ?
+			    w->w_init.mi_header_timeout_ms :
+			    w->w_init.mi_idle_timeout_ms);
+			break;
+		}
+	}
+}
+
+static void
+conn_readable(struct worker *w, struct wconn *c)
+{
+	ssize_t	n;
+
+	n = bbuf_read_fd(&c->wc_in, c->wc_fd, CONN_READ_MAX);
+	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK &&
+	    errno != EINTR)) {
+		conn_close(w, c);
+		return;
+	}
+	if (n > 0 && c->wc_state == WC_HEAD && c->wc_in.bb_len == (size_t)n)
+		c->wc_deadline = conn_now_ms() +
+		    w->w_init.mi_header_timeout_ms;
+	conn_process(w, c);
+}
+
+static void
+conn_chan_read(struct worker *w)
+{
+	static struct chan_msg	 m;
+	struct wconn		*c;
+	uint32_t		 slot;
+	int			 i, r;
+
+	for (i = 0; i < CONN_EVENTS_MAX; i++) {
+		if ((r = chan_recv(&w->w_chan, &m)) == 0)
+			return;
+		if (r == -1) {
+			if (errno == EPIPE)
+				exit(0);	/* the broker is gone */
+			fatal("channel from broker");
+		}
+		switch (m.m_hdr.ch_type) {
+		case MSG_CONN_NEW:
+			conn_new(w, &m);
+			continue;
+		case MSG_PING:
+			if (chan_send(&w->w_chan, MSG_PONG, m.m_hdr.ch_reqid, 0,
+			    NULL, 0, -1) == -1)
+				fatal("channel to broker");
+			continue;
+		case MSG_SHUTDOWN:
+			w->w_stopping = 1;
+			continue;
+		default:
+			break;
+		}
+		if (m.m_fd != -1)
+			fatalx("unexpected fd from broker");
+		slot = m.m_hdr.ch_reqid & 0xffff;
+		if (slot >= w->w_max)
+			fatalx("answer for slot %u", slot);
+		c = &w->w_conns[slot];
+		/* The connection may have closed while it waited. */
+		if (c->wc_id != m.m_hdr.ch_connid ||
+		    c->wc_reqid != m.m_hdr.ch_reqid ||
+		    c->wc_state != WC_WAIT)
+			continue;
+		if (c->wc_role == ROLE_GUEST)
+			guest_answer(w, c, &m);
+		else
+			owner_answer(w, c, &m);
+		conn_process(w, c);
+	}
+}
+
+/* Timeouts: idle keep-alive closes quietly, a stalled request gets 408. */
+static void
+conn_sweep(struct worker *w)
+{
+	struct wconn	*c;
+	uint64_t	 now = conn_now_ms();
+	uint32_t	 i;
+
+	for (i = 0; i < w->w_max; i++) {
+		c = &w->w_conns[i];
+		if (c->wc_id == 0)
+			continue;
+		if (w->w_stopping && c->wc_state == WC_HEAD &&
+		    c->wc_in.bb_len == 0) {
+			conn_close(w, c);
+			continue;
+		}
+		if (now < c->wc_deadline || c->wc_state == WC_WAIT)
+			continue;
+		if (c->wc_state == WC_WRITE ||
+		    (c->wc_state == WC_HEAD && c->wc_in.bb_len == 0)) {
+			conn_close(w, c);
+			continue;
+		}
+		memset(&c->wc_req, 0, sizeof(c->wc_req));
+		c->wc_req.wr_minor = 1;
+		bbuf_reset(&c->wc_out);
+		if (c->wc_role == ROLE_OWNER)
+			reply_json_error(c, 408, "request timeout");
+		else
+			reply_text_error(c, 408, "The request took too long.");
+		conn_reply_ready(w, c);
+		conn_process(w, c);
+	}
+}
+
+void
+conn_loop(struct worker *w)
+{
+	struct epoll_event	 ev[CONN_EVENTS_MAX];
+	struct epoll_event	 ee;
+	struct wconn		*c;
+	uint64_t		 next_sweep = 0, now;
+	uint32_t		 chan_ev = EPOLLIN, want;
+	int			 i, n;
+
+	memset(&ee, 0, sizeof(ee));
+	ee.events = chan_ev;
+	ee.data.u32 = 0;
+	if (epoll_ctl(w->w_ep, EPOLL_CTL_ADD, w->w_chan.c_fd, &ee) == -1)
+		fatal("epoll_ctl");
+	for (;;) {
+		if (w->w_stopping && w->w_nconns == 0 &&
+		    !chan_pending(&w->w_chan))
+			exit(0);
+		want = EPOLLIN | (chan_pending(&w->w_chan) ? EPOLLOUT : 0);
+		if (want != chan_ev) {
+			ee.events = chan_ev = want;
+			if (epoll_ctl(w->w_ep, EPOLL_CTL_MOD, w->w_chan.c_fd,
+			    &ee) == -1)
+				fatal("epoll_ctl");
+		}
+		n = epoll_wait(w->w_ep, ev, CONN_EVENTS_MAX, WORKER_SWEEP_MS);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("epoll_wait");
+		}
+		for (i = 0; i < n; i++) {
+			if (ev[i].data.u32 == 0) {
+				if ((ev[i].events & EPOLLOUT) &&
+				    chan_flush(&w->w_chan) == -1)
+					fatal("channel to broker");
+				if (ev[i].events & (EPOLLIN | EPOLLHUP))
+					conn_chan_read(w);
+				continue;
+			}
+			c = &w->w_conns[ev[i].data.u32 - 1];
+			if (c->wc_id == 0)
+				continue;
+			if (ev[i].events & EPOLLIN)
+				conn_readable(w, c);
+			else if (ev[i].events & EPOLLOUT)
+				conn_process(w, c);
+			else if (ev[i].events & (EPOLLHUP | EPOLLERR))
+				conn_close(w, c);
+		}
+		now = conn_now_ms();
+		if (now >= next_sweep) {
+			conn_sweep(w);
+			next_sweep = now + WORKER_SWEEP_MS;
+		}
+	}
+}

@@ -1,0 +1,73 @@
+/*
+ * sealmd-worker: started by the broker with the channel on fd 3.  It reads
+ * its limits, confines itself, says so, and serves connections the broker
+ * hands it until told to stop.
+ */
+#include <sys/epoll.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "policy/sandbox.h"
+#include "privsep/log.h"
+#include "worker.h"
+
+#define WORKER_INIT_WAIT_MS	5000
+
+static void
+worker_read_init(struct worker *w)
+{
+	static struct chan_msg	 m;
+	struct msg_init		*mi = &w->w_init;
+	struct pollfd		 pfd;
+	int			 r;
+
+	pfd.fd = w->w_chan.c_fd;
+	pfd.events = POLLIN;
+	do {
+		r = poll(&pfd, 1, WORKER_INIT_WAIT_MS);
+	} while (r == -1 && errno == EINTR);
+	if (r != 1 || chan_recv(&w->w_chan, &m) != 1)
+		fatalx("no init message from the broker");
+	if (m.m_hdr.ch_type != MSG_INIT || chan_get(&m, mi, sizeof(*mi)) == -1 ||
+	    !chan_str_ok(mi->mi_chroot, sizeof(mi->mi_chroot)) ||
+	    mi->mi_max_conns == 0 || mi->mi_max_conns > 65536 ||
+	    mi->mi_header_timeout_ms == 0 || mi->mi_body_timeout_ms == 0 ||
+	    mi->mi_idle_timeout_ms == 0)
+		fatalx("bad init message from the broker");
+}
+
+int
+main(void)
+{
+	static struct worker	w;
+
+	log_init("sealmd-worker", 0);
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		fatal("signal");
+	chan_init(&w.w_chan, CHAN_WORKER_FD, 1);
+	worker_read_init(&w);
+	log_init("sealmd-worker", (int)w.w_init.mi_debug);
+
+	/* Both read /dev/urandom once; do it while files can be opened. */
+	json_object_seed(0);
+	if (sodium_init() < 0)
+		fatalx("sodium_init");
+	w.w_max = w.w_init.mi_max_conns;
+	if ((w.w_conns = calloc(w.w_max, sizeof(*w.w_conns))) == NULL)
+		fatal("calloc");
+
+	if ((w.w_ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		fatal("epoll_create1");
+	sandbox_worker(&w.w_init, w.w_ep);
+	if (chan_send(&w.w_chan, MSG_INIT_DONE, 0, 0, NULL, 0, -1) == -1)
+		fatal("channel to broker");
+	conn_loop(&w);
+	return 0;
+}

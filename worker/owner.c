@@ -1,0 +1,407 @@
+/*
+ * Owner routes on the unix socket: Nova's os-server-password, instance
+ * registration and status.  JSON goes through jansson only.  The broker
+ * decides who may call them (SO_PEERCRED); the worker only checks shape.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "privsep/log.h"
+#include "privsep/validate.h"
+#include "worker.h"
+
+#define JSON_TYPE	"application/json"
+
+/* Lowercase a path segment into a canonical uuid, or fail. */
+static int
+owner_uuid(const char *seg, char *dst)
+{
+	size_t	i;
+
+	if (strlen(seg) != ID_LEN)
+		return -1;
+	for (i = 0; i <= ID_LEN; i++)
+		dst[i] = (char)tolower((unsigned char)seg[i]);
+	return valid_uuid(dst) ? 0 : -1;
+}
+
+static void
+owner_refuse(struct wreq *q, int status, const char *why)
+{
+	if (q->wr_status == 0) {
+		q->wr_status = status;
+		q->wr_why = why;
+	}
+}
+
+void
+owner_prepare(struct wconn *c, const struct http_req *r, const struct path *p)
+{
+	struct wreq	*q = &c->wc_req;
+	enum http_method m = q->wr_method;
+	int		 allowed;
+
+	(void)r;
+	if (!c->wc_authorized) {
+		owner_refuse(q, 403, "peer not allowed");
+		return;
+	}
+	if (p->p_nseg == 1 && strcmp(p->p_seg[0], "instances") == 0) {
+		q->wr_route = R_O_LIST;
+		allowed = m == HTTP_M_GET || m == HTTP_M_HEAD;
+	} else if (p->p_nseg == 2 && strcmp(p->p_seg[0], "instances") == 0) {
+		q->wr_route = R_O_INST;
+		allowed = m == HTTP_M_GET || m == HTTP_M_HEAD ||
+		    m == HTTP_M_PUT || m == HTTP_M_DELETE;
+		if (owner_uuid(p->p_seg[1], q->wr_id) == -1)
+			owner_refuse(q, 400, "invalid instance id");
+	} else if (p->p_nseg == 3 && strcmp(p->p_seg[0], "servers") == 0 &&
+	    strcmp(p->p_seg[2], "os-server-password") == 0) {
+		q->wr_route = R_O_PW;
+		allowed = m == HTTP_M_GET || m == HTTP_M_HEAD ||
+		    m == HTTP_M_DELETE;
+		if (owner_uuid(p->p_seg[1], q->wr_id) == -1)
+			owner_refuse(q, 400, "invalid server id");
+	} else if (p->p_nseg == 1 && strcmp(p->p_seg[0], "status") == 0) {
+		q->wr_route = R_O_STATUS;
+		allowed = m == HTTP_M_GET || m == HTTP_M_HEAD;
+	} else {
+		owner_refuse(q, 404, "no such resource");
+		return;
+	}
+	if (!allowed) {
+		q->wr_status = 405;
+		q->wr_why = "method not allowed";
+	}
+}
+
+static int
+owner_str(json_t *v, char *dst, size_t dstsz)
+{
+	const char	*s;
+
+	if (!json_is_string(v) || (s = json_string_value(v)) == NULL ||
+	    strlen(s) != json_string_length(v) || strlen(s) >= dstsz)
+		return -1;
+	memcpy(dst, s, strlen(s) + 1);
+	return 0;
+}
+
+/* The registration body; NULL on success, else what is wrong with it. */
+static const char *
+owner_parse_instance(const struct buf *body, const char *id,
+    struct msg_instance *mi)
+{
+	json_t		*j, *v, *a;
+	json_error_t	 jerr;
+	const char	*key, *why = NULL;
+	char		 addr[64];
+	struct buf	 b = *body;
+	uint8_t		 raw[OWNER_BODY_MAX];
+	size_t		 i, len = buf_left(&b);
+
+	memset(mi, 0, sizeof(*mi));
+	if (buf_get(&b, raw, len) == -1)
+		return "body too large";
+	j = json_loadb((const char *)raw, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (j == NULL)
+		return "body is not valid JSON";
+	if (!json_is_object(j)) {
+		json_decref(j);
+		return "body must be a JSON object";
+	}
+	(void)snprintf(mi->mn_id, sizeof(mi->mn_id), "%s", id);
+	json_object_foreach(j, key, v) {
+		if (strcmp(key, "project_id") == 0) {
+			if (owner_str(v, mi->mn_project,
+			    sizeof(mi->mn_project)) == -1 ||
+			    !valid_project(mi->mn_project))
+				why = "project_id: 1-64 characters of "
+				    "[A-Za-z0-9_-]";
+		} else if (strcmp(key, "hostname") == 0) {
+			if (owner_str(v, mi->mn_hostname,
+			    sizeof(mi->mn_hostname)) == -1 ||
+			    !valid_hostname(mi->mn_hostname))
+				why = "hostname: up to 255 characters of "
+				    "[A-Za-z0-9.-]";
+		} else if (strcmp(key, "addresses") == 0) {
+			if (!json_is_array(v) ||
+			    json_array_size(v) > INST_ADDRS_MAX) {
+				why = "addresses: an array of at most 8 "
+				    "addresses";
+				continue;
+			}
+			json_array_foreach(v, i, a) {
+				if (owner_str(a, addr, sizeof(addr)) == -1 ||
+				    !valid_addr(addr)) {
+					why = "addresses: each must be a "
+					    "literal IPv4 or IPv6 address in "
+					    "canonical form";
+					break;
+				}
+				memcpy(mi->mn_addr[mi->mn_naddr++], addr,
+				    strlen(addr) + 1);
+			}
+		} else if (strcmp(key, "public_keys") == 0) {
+			const char	*kname;
+			json_t		*kv;
+
+			if (!json_is_object(v) ||
+			    json_object_size(v) > INST_KEYS_MAX) {
+				why = "public_keys: an object of at most 4 keys";
+				continue;
+			}
+			json_object_foreach(v, kname, kv) {
+				struct msg_key *k = &mi->mn_keys[mi->mn_nkeys];
+
+				if (strlen(kname) >= sizeof(k->mk_name) ||
+				    !valid_key_name(kname) ||
+				    owner_str(kv, k->mk_data,
+				    sizeof(k->mk_data)) == -1 ||
+				    !valid_key_data(k->mk_data)) {
+					why = "public_keys: name => "
+					    "\"TYPE BASE64 [COMMENT]\"";
+					break;
+				}
+				memcpy(k->mk_name, kname, strlen(kname) + 1);
+				mi->mn_nkeys++;
+			}
+		} else
+			why = "unknown field";
+		if (why != NULL)
+			break;
+	}
+	json_decref(j);
+	if (why == NULL && mi->mn_project[0] == '\0')
+		why = "project_id is required";
+	if (why == NULL && !valid_instance(mi))
+		why = "duplicate address or key name";
+	return why;
+}
+
+void
+owner_dispatch(struct worker *w, struct wconn *c, const struct buf *body)
+{
+	struct wreq		*q = &c->wc_req;
+	struct msg_instance	 mi;
+	struct msg_id		 id;
+	struct msg_list		 ml;
+	const char		*why;
+	uint32_t		 type;
+
+	if (q->wr_status != 0) {
+		reply_json_error(c, q->wr_status, q->wr_why);
+		conn_reply_ready(w, c);
+		return;
+	}
+	memset(&id, 0, sizeof(id));
+	memcpy(id.mi_id, q->wr_id, sizeof(id.mi_id));
+	switch (q->wr_route) {
+	case R_O_LIST:
+		if ((q->wr_json = json_array()) == NULL)
+			fatalx("json");
+		memset(&ml, 0, sizeof(ml));
+		conn_request(w, c, MSG_OWNER_INST_LIST, &ml, sizeof(ml));
+		return;
+	case R_O_STATUS:
+		conn_request(w, c, MSG_OWNER_STATUS, NULL, 0);
+		return;
+	case R_O_INST:
+		if (q->wr_method == HTTP_M_PUT) {
+			if ((why = owner_parse_instance(body, q->wr_id,
+			    &mi)) != NULL) {
+				reply_json_error(c, 400, why);
+				conn_reply_ready(w, c);
+				return;
+			}
+			conn_request(w, c, MSG_OWNER_INST_PUT, &mi, sizeof(mi));
+			return;
+		}
+		type = q->wr_method == HTTP_M_DELETE ? MSG_OWNER_INST_DEL :
+		    MSG_OWNER_INST_GET;
+		break;
+	case R_O_PW:
+		type = q->wr_method == HTTP_M_DELETE ? MSG_OWNER_PW_DEL :
+		    MSG_OWNER_PW_GET;
+		break;
+	default:
+		fatalx("owner route %d", q->wr_route);
+	}
+	conn_request(w, c, type, &id, sizeof(id));
+}
+
+static const char *
+owner_why(int status)
+{
+	switch (status) {
+	case 403:
+		return "peer not allowed";
+	case 404:
+		return "instance not found";
+	case 409:
+		return "an address is registered to another instance";
+	case 503:
+		return "store unavailable";
+	default:
+		return "internal error";
+	}
+}
+
+static void
+owner_json(struct wconn *c, int status, json_t *j)
+{
+	char	*s;
+
+	if (j == NULL || (s = json_dumps(j, JSON_COMPACT)) == NULL)
+		fatalx("json");
+	json_decref(j);
+	reply_send(c, status, JSON_TYPE, s, strlen(s));
+	sodium_memzero(s, strlen(s));
+	free(s);
+}
+
+static json_t *
+owner_instance_json(const struct msg_instance *mi)
+{
+	json_t		*addrs, *keys;
+	uint32_t	 i;
+
+	if ((addrs = json_array()) == NULL || (keys = json_object()) == NULL)
+		fatalx("json");
+	for (i = 0; i < mi->mn_naddr && i < INST_ADDRS_MAX; i++)
+		json_array_append_new(addrs, json_string(mi->mn_addr[i]));
+	for (i = 0; i < mi->mn_nkeys && i < INST_KEYS_MAX; i++)
+		json_object_set_new(keys, mi->mn_keys[i].mk_name,
+		    json_string(mi->mn_keys[i].mk_data));
+	return json_pack("{s:s,s:s,s:s,s:o,s:o,s:I}", "id", mi->mn_id,
+	    "project_id", mi->mn_project, "hostname", mi->mn_hostname,
+	    "addresses", addrs, "public_keys", keys,
+	    "created", (json_int_t)mi->mn_created);
+}
+
+/* One page of the listing; asks for the next page until there is none. */
+static int
+owner_list_page(struct worker *w, struct wconn *c, const struct chan_msg *m)
+{
+	static struct msg_list_ans	 mla;
+	struct wreq			*q = &c->wc_req;
+	struct msg_list			 ml;
+	uint32_t			 i;
+
+	if (chan_get(m, &mla, sizeof(mla)) == -1 || mla.mla_n > LIST_MAX)
+		fatalx("bad answer from broker");
+	if (mla.mla_status != 200) {
+		reply_json_error(c, (int)mla.mla_status,
+		    owner_why((int)mla.mla_status));
+		return 0;
+	}
+	for (i = 0; i < mla.mla_n; i++)
+		json_array_append_new(q->wr_json, json_pack("{s:s,s:s}",
+		    "id", mla.mla_e[i].id, "project_id",
+		    mla.mla_e[i].project));
+	if (mla.mla_more && mla.mla_n > 0) {
+		memset(&ml, 0, sizeof(ml));
+		memcpy(ml.ml_after, mla.mla_e[mla.mla_n - 1].id,
+		    sizeof(ml.ml_after));
+		conn_request(w, c, MSG_OWNER_INST_LIST, &ml, sizeof(ml));
+		return 1;
+	}
+	owner_json(c, 200, json_pack("{s:O}", "instances", q->wr_json));
+	return 0;
+}
+
+void
+owner_answer(struct worker *w, struct wconn *c, const struct chan_msg *m)
+{
+	static struct msg_instance_ans	 ma;
+	struct msg_status		 ms;
+	struct msg_status_ans		 mt;
+	struct msg_pw			 mw;
+	json_t				*j;
+	int				 status;
+
+	switch (m->m_hdr.ch_type) {
+	case MSG_OWNER_INST_LIST_ANS:
+		if (owner_list_page(w, c, m))
+			return;
+		break;
+	case MSG_OWNER_INST_PUT_ANS:
+	case MSG_OWNER_INST_DEL_ANS:
+	case MSG_OWNER_PW_DEL_ANS:
+		if (chan_get(m, &ms, sizeof(ms)) == -1)
+			fatalx("bad answer from broker");
+		status = (int)ms.ms_status;
+		if (status == 201 || status == 200)
+			owner_json(c, status, json_pack("{s:s}", "id",
+			    c->wc_req.wr_id));
+		else if (status == 204)
+			reply_send(c, 204, JSON_TYPE, NULL, 0);
+		else
+			reply_json_error(c, status, owner_why(status));
+		break;
+	case MSG_OWNER_INST_GET_ANS:
+		if (chan_get(m, &ma, sizeof(ma)) == -1)
+			fatalx("bad answer from broker");
+		if (ma.ma_status != 200)
+			reply_json_error(c, (int)ma.ma_status,
+			    owner_why((int)ma.ma_status));
+		else
+			owner_json(c, 200, owner_instance_json(&ma.ma_inst));
+		break;
+	case MSG_OWNER_PW_GET_ANS:
+		if (chan_get(m, &mw, sizeof(mw)) == -1 || mw.mw_len > PW_MAX)
+			fatalx("bad answer from broker");
+		if (mw.mw_status != 200)
+			reply_json_error(c, (int)mw.mw_status,
+			    owner_why((int)mw.mw_status));
+		else {
+			j = json_object();
+			if (j == NULL || json_object_set_new(j, "password",
+			    json_stringn((const char *)mw.mw_value,
+			    mw.mw_len)) == -1)
+				fatalx("json");
+			owner_json(c, 200, j);
+		}
+		sodium_memzero(&mw, sizeof(mw));
+		break;
+	case MSG_OWNER_STATUS_ANS:
+		if (chan_get(m, &mt, sizeof(mt)) == -1 ||
+		    !chan_str_ok(mt.mt_store, sizeof(mt.mt_store)) ||
+		    !chan_str_ok(mt.mt_version, sizeof(mt.mt_version)))
+			fatalx("bad answer from broker");
+		if (mt.mt_status != 200) {
+			reply_json_error(c, (int)mt.mt_status,
+			    owner_why((int)mt.mt_status));
+			break;
+		}
+		owner_json(c, 200, json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,"
+		    "s:s,s:I,s:I}", "version", mt.mt_version,
+		    "uptime", (json_int_t)mt.mt_uptime,
+		    "instances", (json_int_t)mt.mt_instances,
+		    "passwords", (json_int_t)mt.mt_passwords,
+		    "listeners", (json_int_t)mt.mt_listeners,
+		    "worker_pid", (json_int_t)mt.mt_worker_pid,
+		    "worker_restarts", (json_int_t)mt.mt_worker_restarts,
+		    "store", mt.mt_store,
+		    "key_newest", (json_int_t)mt.mt_key_newest,
+		    "keys", (json_int_t)mt.mt_keys));
+		break;
+	default:
+		fatalx("unexpected answer type %u", m->m_hdr.ch_type);
+	}
+	conn_reply_ready(w, c);
+}
+
+void
+owner_cleanup(struct wconn *c)
+{
+	if (c->wc_req.wr_json != NULL) {
+		json_decref(c->wc_req.wr_json);
+		c->wc_req.wr_json = NULL;
+	}
+}

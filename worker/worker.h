@@ -1,0 +1,120 @@
+/*
+ * The worker (sealmd-worker): unprivileged and confined.  It parses every
+ * untrusted byte, and asks the broker for typed operations.
+ */
+#ifndef SEALMD_WORKER_H
+#define SEALMD_WORKER_H
+
+#include <stdint.h>
+
+#include "privsep/buf.h"
+#include "privsep/chan.h"
+#include "privsep/msg.h"
+#include "http.h"
+#include "path.h"
+
+#define GUEST_BODY_MAX		4096	/* non-password routes; read, ignored */
+#define OWNER_BODY_MAX		32768
+#define OWNER_OUT_MAX		(8 * 1024 * 1024)
+#define GUEST_OUT_MAX		16384
+#define WORKER_SWEEP_MS		200
+
+enum wc_state {
+	WC_HEAD,	/* reading a request head */
+	WC_BODY,	/* reading its body */
+	WC_WAIT,	/* waiting for the broker */
+	WC_WRITE,	/* sending the answer */
+};
+
+enum route {
+	R_NONE,
+	R_ROOT,			/* "/": EC2 versions, no identity */
+	R_OS_VERSIONS,		/* /openstack */
+	R_OS_LISTING,		/* /openstack/<v> */
+	R_PASSWORD,
+	R_META,
+	R_VENDOR,
+	R_NETWORK,
+	R_VENDOR2,
+	R_NOTFOUND,		/* identify first, as Nova does, then 404 */
+	R_O_LIST,
+	R_O_INST,
+	R_O_PW,
+	R_O_STATUS,
+};
+
+/* What a request needs after its head bytes are gone. */
+struct wreq {
+	enum http_method	wr_method;
+	int			wr_minor;
+	int			wr_keepalive;
+	enum route		wr_route;
+	int			wr_version;	/* index, OS routes */
+	int			wr_status;	/* answer now with this, if set */
+	const char		*wr_why;	/* explanation for wr_status */
+	uint32_t		wr_reject;	/* password POST refused body */
+	int			wr_close;	/* body left unread: close */
+	size_t			wr_head_len;
+	size_t			wr_body_len;
+	int			wr_expect;
+	struct msg_guest	wr_guest;
+	char			wr_id[ID_LEN + 1];	/* owner routes */
+	char			wr_after[ID_LEN + 1];	/* list cursor */
+	void			*wr_json;	/* list being built */
+};
+
+struct wconn {
+	uint32_t		wc_id;		/* broker's id; 0: free */
+	int			wc_fd;
+	int			wc_role;
+	int			wc_ident;
+	int			wc_authorized;
+	enum wc_state		wc_state;
+	struct bbuf		wc_in;
+	struct bbuf		wc_out;
+	struct http_parser	wc_hp;
+	struct wreq		wc_req;
+	uint64_t		wc_deadline;
+	uint32_t		wc_reqid;	/* outstanding broker request */
+	uint16_t		wc_gen;
+	uint32_t		wc_events;
+	int			wc_continue_sent;
+};
+
+struct worker {
+	struct chan	 w_chan;
+	int		 w_ep;
+	struct wconn	*w_conns;
+	uint32_t	 w_max;
+	uint32_t	 w_nconns;
+	struct msg_init	 w_init;
+	int		 w_stopping;
+};
+
+/* conn.c */
+void	conn_loop(struct worker *);
+uint64_t conn_now_ms(void);
+int	conn_request(struct worker *, struct wconn *, uint32_t, const void *,
+	    size_t);
+void	conn_reply_ready(struct worker *, struct wconn *);
+
+/* guest.c */
+void	guest_prepare(struct wconn *, const struct http_req *,
+	    const struct path *);
+void	guest_dispatch(struct worker *, struct wconn *, const struct buf *);
+void	guest_answer(struct worker *, struct wconn *, const struct chan_msg *);
+
+/* owner.c */
+void	owner_prepare(struct wconn *, const struct http_req *,
+	    const struct path *);
+void	owner_dispatch(struct worker *, struct wconn *, const struct buf *);
+void	owner_answer(struct worker *, struct wconn *, const struct chan_msg *);
+void	owner_cleanup(struct wconn *);
+
+/* reply.c */
+const char *reply_reason(int);
+void	reply_send(struct wconn *, int, const char *, const void *, size_t);
+void	reply_text_error(struct wconn *, int, const char *);
+void	reply_json_error(struct wconn *, int, const char *);
+
+#endif
