@@ -28,10 +28,11 @@ BROKER_SRCS	:= broker/main.c broker/broker.c broker/listen.c \
 		   broker/worker_proc.c broker/ops.c broker/ident.c \
 		   broker/keys.c broker/seal.c broker/store.c \
 		   broker/store_sqlite.c broker/audit.c \
-		   policy/config.c policy/owner_auth.c
+		   policy/config.c policy/owner_auth.c \
+		   policy/sandbox_broker.c
 WORKER_SRCS	:= worker/main.c worker/conn.c worker/http.c \
 		   worker/path.c worker/guest.c worker/owner.c \
-		   worker/reply.c worker/utf8.c policy/sandbox.c
+		   worker/reply.c worker/utf8.c policy/sandbox_worker.c
 CTL_SRCS	:= ctl/sealmdctl.c
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))

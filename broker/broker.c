@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "broker.h"
+#include "policy/sandbox.h"
 #include "privsep/log.h"
 
 #define BROKER_TICK_MS		100
@@ -154,18 +155,20 @@ broker_run(struct broker *b)
 	broker_signals();
 	b->b_chan.c_fd = -1;
 	worker_start(b);
+	sandbox_broker(b->b_worker_path, b->b_root);
 	for (;;) {
 		now = broker_now_ms();
 		if (b->b_stopping && b->b_wstate == WORKER_DOWN)
 			break;
 		if (b->b_stopping && now > b->b_stop_deadline_ms)
 			worker_kill(b, "drain time over");
-		if (b->b_wstate == WORKER_DOWN && !b->b_stopping &&
-		    now >= b->b_restart_at_ms && b->b_wpid == 0)
-			worker_start(b);
+		/* Before a restart: a worker started now has no age yet. */
 		if (b->b_wstate == WORKER_STARTING &&
 		    now - b->b_wstart_ms > BROKER_INIT_MS)
 			worker_kill(b, "not ready after %d ms", BROKER_INIT_MS);
+		if (b->b_wstate == WORKER_DOWN && !b->b_stopping &&
+		    now >= b->b_restart_at_ms && b->b_wpid == 0)
+			worker_start(b);
 		worker_ping(b);
 
 		n = 0;

@@ -8,5 +8,7 @@
 
 void		sandbox_worker(const struct msg_init *, int);
 scmp_filter_ctx	sandbox_worker_filter(void);
+void		sandbox_broker(const char *, int);
+scmp_filter_ctx	sandbox_broker_filter(const char *);
 
 #endif
