@@ -60,6 +60,14 @@ $(B)/sealmd-worker: $(call obj,$(PRIVSEP_SRCS) $(WORKER_SRCS))
 $(B)/sealmdctl: $(call obj,$(PRIVSEP_SRCS) $(CTL_SRCS))
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(CTL_LIBS))
 
+# The filters as readable PFC, committed and reviewed as diffs.
+$(B)/seccomp-export: $(call obj,policy/export_filters.c \
+	    policy/sandbox_worker.c policy/sandbox_broker.c privsep/log.c)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,libseccomp libcap-ng)
+
+seccomp-export: $(B)/seccomp-export
+	$(B)/seccomp-export policy/worker.pfc policy/broker.pfc
+
 # Unit tests: one Criterion binary per tests/unit/test_NAME.c, linked with
 # the objects listed in UT_NAME.
 UT_buf		:= privsep/buf.c privsep/log.c
@@ -70,6 +78,8 @@ UT_seal		:= broker/seal.c broker/keys.c privsep/buf.c privsep/log.c
 UT_store	:= broker/store.c broker/store_sqlite.c privsep/buf.c \
 		   privsep/log.c
 UT_config	:= policy/config.c privsep/buf.c privsep/log.c
+UT_sandbox	:= policy/sandbox_worker.c policy/sandbox_broker.c \
+		   privsep/log.c
 UT_ops		:= broker/ops.c broker/ident.c broker/seal.c broker/keys.c \
 		   broker/store.c broker/store_sqlite.c broker/audit.c \
 		   policy/owner_auth.c privsep/buf.c privsep/log.c
@@ -111,6 +121,6 @@ install: all
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps unit integration check run install clean
+.PHONY: all deps unit integration check run install clean seccomp-export
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

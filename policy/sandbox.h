@@ -7,6 +7,7 @@
 #include "privsep/msg.h"
 
 void		sandbox_worker(const struct msg_init *, int);
+void		sandbox_worker_drop(const struct msg_init *);
 scmp_filter_ctx	sandbox_worker_filter(void);
 void		sandbox_broker(const char *, int);
 scmp_filter_ctx	sandbox_broker_filter(const char *);

@@ -10,7 +10,6 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 
-#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -46,8 +45,8 @@ sandbox_fds(int keep)
 		fatal("close_range");
 }
 
-static void
-sandbox_drop(const struct msg_init *mi)
+void
+sandbox_worker_drop(const struct msg_init *mi)
 {
 	if (chroot(mi->mi_chroot) == -1 || chdir("/") == -1)
 		fatal("chroot %s", mi->mi_chroot);
@@ -97,7 +96,8 @@ sandbox_limits(const struct msg_init *mi)
 /*
  * What the event loop, malloc, jansson and libsodium's hashing need, and
  * nothing else: no open, no socket, no exec, no fork or thread, no
- * executable memory.
+ * executable memory.  Everything that reads a file (jansson's hash seed,
+ * libsodium's setup) runs before this, so an open is an attack and kills.
  */
 scmp_filter_ctx
 sandbox_worker_filter(void)
@@ -134,12 +134,6 @@ sandbox_worker_filter(void)
 	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
 	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) != 0)
 		fatalx("seccomp memory rules");
-	/* libc may probe files; fail politely rather than kill. */
-	if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat),
-	    0) != 0 ||
-	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(open),
-	    0) != 0)
-		fatalx("seccomp errno rules");
 	return ctx;
 }
 
@@ -150,7 +144,7 @@ sandbox_worker(const struct msg_init *mi, int keep)
 
 	sandbox_fds(keep);
 	if (mi->mi_drop)
-		sandbox_drop(mi);
+		sandbox_worker_drop(mi);
 	else
 		log_info("not running as root: skipped chroot and the "
 		    "uid/gid and capability drop; applied rlimits, "
