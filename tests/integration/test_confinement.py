@@ -1,0 +1,131 @@
+"""Confinement of the real daemon, checked from outside through /proc, and
+worker crashes under load."""
+import os
+import pwd
+import re
+import signal
+import threading
+import time
+import unittest
+
+from sealmd_fixture import IS_ROOT, Daemon, uuid4
+
+# CAP_SETGID 6, CAP_SETUID 7, CAP_SETPCAP 8, CAP_KILL 5, CAP_SYS_CHROOT 18
+BROKER_CAPS = (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 18)
+
+
+def proc_status(pid):
+    out = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            out[k] = v.strip()
+    return out
+
+
+class Confinement(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.d = Daemon().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.cleanup()
+
+    def test_worker_is_confined(self):
+        st = proc_status(self.d.worker_pid())
+        self.assertEqual(st["Seccomp"], "2")
+        self.assertEqual(st["NoNewPrivs"], "1")
+        self.assertEqual(int(st["CapEff"], 16), 0)
+        self.assertEqual(int(st["CapPrm"], 16), 0)
+        self.assertEqual(int(st["CapBnd"], 16), 0)
+        if not IS_ROOT:
+            self.skipTest("not root: uid drop and chroot are skipped")
+        uid = pwd.getpwnam("sealmd-worker").pw_uid
+        self.assertEqual(st["Uid"].split(), [str(uid)] * 4)
+        self.assertEqual(st["Groups"], "")
+        self.assertEqual(os.readlink(f"/proc/{self.d.worker_pid()}/root"),
+                         "/run/sealmd/empty")
+        self.assertEqual(os.listdir("/run/sealmd/empty"), [])
+
+    def test_broker_is_confined(self):
+        st = proc_status(self.d.proc.pid)
+        self.assertEqual(st["Seccomp"], "2")
+        self.assertEqual(st["NoNewPrivs"], "1")
+        want = BROKER_CAPS if IS_ROOT else 0
+        self.assertEqual(int(st["CapEff"], 16), want)
+        self.assertEqual(int(st["CapBnd"], 16), want)
+
+    def test_worker_environment_is_empty(self):
+        with open(f"/proc/{self.d.worker_pid()}/environ", "rb") as f:
+            self.assertEqual(f.read(), b"")
+        with open(f"/proc/{self.d.worker_pid()}/cmdline", "rb") as f:
+            self.assertEqual(f.read(), b"sealmd-worker\x00")
+
+
+@unittest.skipUnless(IS_ROOT, "needs root to signal the worker's uid")
+class Crashes(unittest.TestCase):
+    """SIGSEGV and SIGKILL under load: the broker logs why, starts a new
+    worker within a second, and new connections are served."""
+
+    def setUp(self):
+        self.d = Daemon().start()
+        self.iid = uuid4()
+        self.assertEqual(self.d.register(self.iid, "crash")[0], 201)
+        h = self.d.proxy_headers(self.iid, "crash")
+        self.assertEqual(self.d.guest("POST", "/openstack/latest/password",
+                                      body=b"crash-canary", headers=h)[0],
+                         200)
+        self.h = h
+
+    def tearDown(self):
+        self.d.cleanup()
+
+    def load(self, stop, results):
+        deadline = time.time() + 20
+        while not stop.is_set() and time.time() < deadline:
+            try:
+                st, _, body = self.d.guest(
+                    "GET", "/openstack/latest/password", headers=self.h)
+                results.append((st, body))
+            except OSError:
+                results.append(("error", b""))
+
+    def crash_with(self, sig, cause):
+        stop, results = threading.Event(), []
+        t = threading.Thread(target=self.load, args=(stop, results))
+        t.start()
+        try:
+            time.sleep(0.2)
+            old = self.d.worker_pid()
+            t0 = time.time()
+            os.kill(old, sig)
+            pat = rf"worker (?!{old}\b)(\d+) ready"
+            while time.time() - t0 < 1.0 and not re.search(pat, self.d.log()):
+                time.sleep(0.01)
+            elapsed = time.time() - t0
+            self.assertRegex(self.d.log(), pat)
+            self.assertLess(elapsed, 1.0, "restart took %.2fs" % elapsed)
+            self.assertRegex(self.d.log(), rf"worker {old} {cause}")
+            time.sleep(0.2)
+        finally:
+            stop.set()
+            t.join()
+        self.assertIn((200, b"crash-canary"), results)
+        self.assertTrue(self.d.proc.poll() is None, "broker died")
+        st, _, body = self.d.guest("GET", "/openstack/latest/password",
+                                   headers=self.h)
+        self.assertEqual((st, body), (200, b"crash-canary"))
+
+    def test_sigsegv(self):
+        self.crash_with(signal.SIGSEGV, r"killed by signal 11")
+
+    def test_sigkill(self):
+        self.crash_with(signal.SIGKILL, r"killed by signal 9")
+
+    def test_sigsys_is_named(self):
+        self.crash_with(signal.SIGSYS, r"killed by seccomp")
+
+
+if __name__ == "__main__":
+    unittest.main()
