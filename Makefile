@@ -23,7 +23,8 @@ LDFLAGS	+= -pie -Wl,-z,relro,-z,now $(SAN)
 pc_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
 pc_libs = $(shell pkg-config --libs $(1) 2>/dev/null)
 
-PRIVSEP_SRCS	:= privsep/log.c privsep/buf.c privsep/chan.c privsep/validate.c
+PRIVSEP_SRCS	:= privsep/log.c privsep/buf.c privsep/chan.c privsep/validate.c \
+		   privsep/sd.c
 BROKER_SRCS	:= broker/main.c broker/broker.c broker/listen.c \
 		   broker/worker_proc.c broker/ops.c broker/ident.c \
 		   broker/keys.c broker/seal.c broker/store.c \
@@ -45,11 +46,13 @@ all: $(B)/sealmd $(B)/sealmd-worker $(B)/sealmdctl
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(call pc_cflags,$(PKGS)) -MMD -MP -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) $(call pc_cflags,$(PKGS)) -MMD -MP -c $< -o $@
 
 $(B)/obj/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(call pc_cflags,$(PKGS) criterion) -MMD -MP -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) $(call pc_cflags,$(PKGS) criterion) -MMD -MP -c $< -o $@
 
 $(B)/sealmd: $(call obj,$(PRIVSEP_SRCS) $(BROKER_SRCS))
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(BROKER_LIBS))

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include "broker.h"
 #include "policy/sandbox.h"
 #include "privsep/log.h"
+#include "privsep/sd.h"
 
 #define BROKER_TICK_MS		100
 #define BROKER_INIT_MS		5000	/* exec to MSG_INIT_DONE */
@@ -26,6 +28,8 @@ static void	broker_sig(int);
 static void	broker_signals(void);
 static void	broker_stop(struct broker *);
 static void	broker_read_chan(struct broker *);
+static void	broker_reload(struct broker *);
+static void	broker_notify_status(const char *, struct broker *);
 
 uint64_t
 broker_now_ms(void)
@@ -94,6 +98,106 @@ broker_signals(void)
 			fatal("sigaction");
 }
 
+static void
+broker_notify_status(const char *state, struct broker *b)
+{
+	uint32_t	ninst = 0, npw = 0;
+
+	(void)store_counts(b->b_store, &ninst, &npw);
+	sd_notifyf("%sSTATUS=serving %zu listeners, %u instances", state,
+	    b->b_nlisten, ninst);
+}
+
+/*
+ * The worker answered a ping.  The first answer after start means every
+ * listener works: READY=1.  The watchdog is fed only from here, so a hung
+ * worker stops it and systemd restarts the service.
+ */
+void
+broker_pong(struct broker *b)
+{
+	uint64_t	now = broker_now_ms();
+
+	b->b_ping_sent_ms = 0;
+	b->b_next_ping_ms = now + b->b_ping_every_ms;
+	if (!b->b_ready) {
+		b->b_ready = 1;
+		broker_notify_status("READY=1\n", b);
+		log_info("ready");
+	}
+	if (b->b_wd_usec != 0 && !b->b_stopping &&
+	    (now - b->b_wd_sent_ms) * 2000 >= b->b_wd_usec) {
+		sd_notifyf("WATCHDOG=1");
+		b->b_wd_sent_ms = now;
+	}
+}
+
+/*
+ * SIGHUP: read the configuration, instance seeds, key ring and proxy
+ * secret again, and give the worker its new timeouts.  Listeners, open
+ * connections and the running worker stay.  A bad file changes nothing.
+ */
+static void
+broker_reload(struct broker *b)
+{
+	static struct config	 nc;
+	struct config		*oc = b->b_conf;
+	struct keyring		 kr;
+	struct secret		 sec;
+	char			 err[CONF_ERR_MAX];
+	int			 have_sec = 0;
+	struct timespec		 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	sd_notifyf("RELOADING=1\nMONOTONIC_USEC=%llu",
+	    (unsigned long long)ts.tv_sec * 1000000ULL +
+	    (unsigned long long)ts.tv_nsec / 1000);
+	log_info("reloading %s", oc->c_path);
+	if (config_load(oc->c_path, &nc, err, sizeof(err)) == -1) {
+		log_warnx("reload: %s; the running configuration stays", err);
+		goto done;
+	}
+	if (keys_load_all(&nc, &kr, &sec, &have_sec, err, sizeof(err)) == -1) {
+		log_warnx("reload: %s; the running configuration stays", err);
+		config_free(&nc);
+		goto done;
+	}
+	keyring_free(&b->b_keys);
+	b->b_keys = kr;
+	if (b->b_have_secret)
+		secret_free(&b->b_secret);
+	b->b_secret = sec;
+	b->b_have_secret = have_sec;
+
+	/* What needs a restart: say so rather than half-apply it. */
+	if (nc.c_max_conns != oc->c_max_conns ||
+	    strcmp(nc.c_chroot, oc->c_chroot) != 0 ||
+	    strcmp(nc.c_worker_user, oc->c_worker_user) != 0 ||
+	    strcmp(nc.c_store_path, oc->c_store_path) != 0 ||
+	    strcmp(nc.c_owner_socket, oc->c_owner_socket) != 0 ||
+	    nc.c_nlisten != oc->c_nlisten ||
+	    memcmp(nc.c_listen, oc->c_listen, sizeof(nc.c_listen)) != 0)
+		log_warnx("reload: listeners, max_conns, chroot, worker_user "
+		    "and the store path change only on restart");
+	oc->c_header_timeout_ms = nc.c_header_timeout_ms;
+	oc->c_body_timeout_ms = nc.c_body_timeout_ms;
+	oc->c_idle_timeout_ms = nc.c_idle_timeout_ms;
+	free(oc->c_instances);
+	oc->c_instances = nc.c_instances;
+	oc->c_ninstances = nc.c_ninstances;
+	nc.c_instances = NULL;
+	nc.c_ninstances = 0;
+	config_free(&nc);
+	if (ops_seed_instances(b) == -1)
+		log_warnx("reload: some instance seeds were not registered");
+	worker_limits(b);
+	log_info("reloaded: key ring of %zu (newest %u), %zu seeded "
+	    "instances", b->b_keys.kr_n, keyring_newest(&b->b_keys)->k_id,
+	    oc->c_ninstances);
+ done:
+	broker_notify_status("READY=1\n", b);
+}
+
 /* SIGTERM: stop accepting, let the worker finish what is in flight. */
 static void
 broker_stop(struct broker *b)
@@ -102,6 +206,7 @@ broker_stop(struct broker *b)
 
 	if (b->b_stopping)
 		return;
+	sd_notifyf("STOPPING=1");
 	log_info("stopping: no new connections, draining for at most %d ms",
 	    BROKER_DRAIN_MS);
 	b->b_stopping = 1;
@@ -109,7 +214,8 @@ broker_stop(struct broker *b)
 	for (i = 0; i < b->b_nlisten; i++) {
 		close(b->b_listen[i].l_fd);
 		b->b_listen[i].l_fd = -1;
-		if (b->b_listen[i].l_role == ROLE_OWNER)
+		if (b->b_listen[i].l_role == ROLE_OWNER &&
+		    !b->b_listen[i].l_inherited)
 			(void)unlink(b->b_conf->c_owner_socket);
 	}
 	if (b->b_wstate == WORKER_UP &&
@@ -154,8 +260,12 @@ broker_run(struct broker *b)
 
 	broker_signals();
 	b->b_chan.c_fd = -1;
+	b->b_wd_usec = sd_watchdog_usec();
+	b->b_ping_every_ms = BROKER_PING_MS;
+	if (b->b_wd_usec != 0 && b->b_wd_usec / 4000 < BROKER_PING_MS)
+		b->b_ping_every_ms = b->b_wd_usec / 4000 + 1;
 	worker_start(b);
-	sandbox_broker(b->b_worker_path, b->b_root);
+	sandbox_broker(b->b_worker_path, b->b_drop);
 	for (;;) {
 		now = broker_now_ms();
 		if (b->b_stopping && b->b_wstate == WORKER_DOWN)
@@ -197,9 +307,8 @@ broker_run(struct broker *b)
 			while (read(broker_sigfd[0], &sig, 1) == 1) {
 				if (sig == SIGCHLD)
 					worker_reap(b);
-				else if (sig == SIGHUP)
-					log_info("SIGHUP ignored: reload is "
-					    "not implemented");
+				else if (sig == SIGHUP && !b->b_stopping)
+					broker_reload(b);
 				else
 					broker_stop(b);
 			}

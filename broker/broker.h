@@ -30,6 +30,7 @@ struct listener {
 	int		l_fd;
 	int		l_role;		/* enum listener_role */
 	int		l_ident;	/* enum identity_mode */
+	int		l_inherited;	/* from systemd: never unlink it */
 	char		l_name[128];	/* for logs: "guest:127.0.0.1:8775" */
 };
 
@@ -74,10 +75,14 @@ struct broker {
 	uint32_t	 b_ping_id;
 	uint64_t	 b_ping_sent_ms;	/* 0: no ping outstanding */
 	uint64_t	 b_next_ping_ms;
+	uint64_t	 b_ping_every_ms;	/* BROKER_PING_MS or watchdog/4 */
+	uint64_t	 b_wd_usec;		/* systemd watchdog, 0: none */
+	uint64_t	 b_wd_sent_ms;
+	int		 b_ready;		/* READY=1 sent */
 	char		 b_worker_path[PATH_MAX];
 	uid_t		 b_wuid;
 	gid_t		 b_wgid;
-	int		 b_root;
+	int		 b_drop;	/* may chroot the worker and change its id */
 
 	int		 b_stopping;
 	uint64_t	 b_stop_deadline_ms;
@@ -102,6 +107,11 @@ void	 worker_kill(struct broker *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	 worker_reap(struct broker *);
 void	 worker_ping(struct broker *);
+void	 worker_limits(struct broker *);
+void	 worker_fill_init(const struct broker *, struct msg_init *);
+
+/* broker.c, for ops.c */
+void	 broker_pong(struct broker *);
 
 /* ops.c */
 void	 ops_dispatch(struct broker *, struct chan_msg *);

@@ -27,7 +27,8 @@ static int	keys_read(int, const char *, uint8_t *, size_t, size_t *,
 		    char *, size_t);
 static int	keys_parse_id(const char *, uint32_t *);
 static int	keys_cmp(const void *, const void *);
-static int	keys_load_one(int, const char *, const char *, struct key *,
+static int	keys_load_one(int, const char *, const char *, size_t,
+		    struct key *,
 		    char *, size_t);
 
 static void
@@ -132,9 +133,10 @@ keys_cmp(const void *a, const void *b)
 	return ka->k_id < kb->k_id ? -1 : ka->k_id > kb->k_id;
 }
 
+/* name is the file's; its key id starts after skip bytes (a prefix). */
 static int
-keys_load_one(int dfd, const char *dir, const char *name, struct key *k,
-    char *err, size_t errlen)
+keys_load_one(int dfd, const char *dir, const char *name, size_t skip,
+    struct key *k, char *err, size_t errlen)
 {
 	struct stat	 st;
 	char		 path[PATH_MAX];
@@ -142,7 +144,7 @@ keys_load_one(int dfd, const char *dir, const char *name, struct key *k,
 	size_t		 got;
 	int		 fd, r = -1;
 
-	if (keys_parse_id(name, &k->k_id) == -1) {
+	if (keys_parse_id(name + skip, &k->k_id) == -1) {
 		keys_err(err, errlen, "%s/%s: not a key file name (want a "
 		    "decimal key id)", dir, name);
 		return -1;
@@ -200,9 +202,16 @@ keys_load_one(int dfd, const char *dir, const char *name, struct key *k,
 	return r;
 }
 
+/*
+ * Load every key file in dir.  With an empty prefix every file must be a
+ * key named by its id ("1", "2"); with a prefix (systemd credentials,
+ * "key-1") files without it belong to something else and are skipped.
+ */
 int
-keyring_load(struct keyring *kr, const char *dir, char *err, size_t errlen)
+keyring_load(struct keyring *kr, const char *dir, const char *prefix,
+    char *err, size_t errlen)
 {
+	size_t		 plen = strlen(prefix);
 	struct dirent	*de;
 	DIR		*d;
 	int		 dfd;
@@ -232,14 +241,15 @@ keyring_load(struct keyring *kr, const char *dir, char *err, size_t errlen)
 			}
 			break;
 		}
-		if (de->d_name[0] == '.')
+		if (de->d_name[0] == '.' ||
+		    strncmp(de->d_name, prefix, plen) != 0)
 			continue;
 		if (kr->kr_n == KEYRING_MAX) {
 			keys_err(err, errlen, "%s: more than %d keys", dir,
 			    KEYRING_MAX);
 			goto fail;
 		}
-		if (keys_load_one(dfd, dir, de->d_name,
+		if (keys_load_one(dfd, dir, de->d_name, plen,
 		    &kr->kr_keys[kr->kr_n], err, errlen) == -1)
 			goto fail;
 		kr->kr_n++;
@@ -255,6 +265,68 @@ keyring_load(struct keyring *kr, const char *dir, char *err, size_t errlen)
 	closedir(d);
 	keyring_free(kr);
 	return -1;
+}
+
+/* Does dir hold any systemd credential whose name starts with prefix? */
+static int
+keys_has_credential(const char *dir, const char *prefix)
+{
+	struct dirent	*de;
+	DIR		*d;
+	int		 found = 0;
+
+	if ((d = opendir(dir)) == NULL)
+		return 0;
+	while (!found && (de = readdir(d)) != NULL)
+		found = strncmp(de->d_name, prefix, strlen(prefix)) == 0;
+	closedir(d);
+	return found;
+}
+
+/*
+ * The key ring and the proxy secret for a configuration.  systemd
+ * credentials ("key-N", "proxy-secret" in $CREDENTIALS_DIRECTORY) win over
+ * the configured paths.  Nothing is kept unless both load.
+ */
+int
+keys_load_all(const struct config *conf, struct keyring *kr,
+    struct secret *sec, int *have_sec, char *err, size_t errlen)
+{
+	const char	*creds = getenv("CREDENTIALS_DIRECTORY");
+	const char	*spath = conf->c_proxy_secret_file;
+	char		 path[PATH_MAX], why[CONF_ERR_MAX];
+
+	*have_sec = 0;
+	memset(sec, 0, sizeof(*sec));
+	if (creds != NULL && keys_has_credential(creds, "key-")) {
+		if (keyring_load(kr, creds, "key-", why, sizeof(why)) == -1) {
+			keys_err(err, errlen, "key ring from credentials: %s",
+			    why);
+			return -1;
+		}
+	} else if (keyring_load(kr, conf->c_key_dir, "", why,
+	    sizeof(why)) == -1) {
+		keys_err(err, errlen, "key ring: %s", why);
+		return -1;
+	}
+	if (creds != NULL && keys_has_credential(creds, "proxy-secret")) {
+		if ((size_t)snprintf(path, sizeof(path), "%s/proxy-secret",
+		    creds) >= sizeof(path)) {
+			keys_err(err, errlen, "CREDENTIALS_DIRECTORY too long");
+			keyring_free(kr);
+			return -1;
+		}
+		spath = path;
+	}
+	if (spath[0] == '\0')
+		return 0;
+	if (secret_load(sec, spath, why, sizeof(why)) == -1) {
+		keys_err(err, errlen, "proxy secret: %s", why);
+		keyring_free(kr);
+		return -1;
+	}
+	*have_sec = 1;
+	return 0;
 }
 
 void

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "policy/config.h"
+
 #define KEY_LEN		32
 #define KEYRING_MAX	64
 #define SECRET_MAX	1024
@@ -28,13 +30,16 @@ struct secret {
 };
 
 int	keys_check_file(int, const char *, char *, size_t);
-int	keyring_load(struct keyring *, const char *, char *, size_t);
+int	keyring_load(struct keyring *, const char *, const char *, char *,
+	    size_t);
 void	keyring_free(struct keyring *);
 const struct key *keyring_newest(const struct keyring *);
 const struct key *keyring_find(const struct keyring *, uint32_t);
 const uint8_t *key_open(const struct key *);
 void	key_close(const struct key *);
 int	secret_load(struct secret *, const char *, char *, size_t);
+int	keys_load_all(const struct config *, struct keyring *, struct secret *,
+	    int *, char *, size_t);
 void	secret_free(struct secret *);
 const uint8_t *secret_open(const struct secret *);
 void	secret_close(const struct secret *);

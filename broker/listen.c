@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,12 +20,44 @@
 #include "broker.h"
 #include "policy/owner_auth.h"
 #include "privsep/log.h"
+#include "privsep/sd.h"
 
 #define LISTEN_BACKLOG	1024
 
 static const char busy_reply[] =
     "HTTP/1.1 503 Service Unavailable\r\n"
     "Content-Length: 0\r\nConnection: close\r\n\r\n";
+
+/* "guest:127.0.0.1:8775", "guest:[::1]:8775" or "owner:/path", for logs. */
+static int
+listen_name(struct listener *l, const struct sockaddr_storage *ss,
+    socklen_t len)
+{
+	const struct sockaddr_un	*sun = (const struct sockaddr_un *)ss;
+	char				 host[NI_MAXHOST], port[NI_MAXSERV];
+	int				 n;
+
+	if (ss->ss_family == AF_UNIX)
+		n = snprintf(l->l_name, sizeof(l->l_name), "owner:%s",
+		    len > offsetof(struct sockaddr_un, sun_path) &&
+		    sun->sun_path[0] != '\0' ? sun->sun_path : "(unnamed)");
+	else {
+		if (getnameinfo((const struct sockaddr *)ss, len, host,
+		    sizeof(host), port, sizeof(port),
+		    NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+			log_warnx("cannot name a listening socket");
+			return -1;
+		}
+		n = snprintf(l->l_name, sizeof(l->l_name), "guest:%s%s%s:%s",
+		    ss->ss_family == AF_INET6 ? "[" : "", host,
+		    ss->ss_family == AF_INET6 ? "]" : "", port);
+	}
+	if (n < 0 || (size_t)n >= sizeof(l->l_name)) {
+		log_warnx("listener name too long");
+		return -1;
+	}
+	return 0;
+}
 
 static int
 listen_tcp(struct broker *b, const struct conf_listen *cl)
@@ -33,7 +66,6 @@ listen_tcp(struct broker *b, const struct conf_listen *cl)
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen = sizeof(ss);
 	struct listener		*l = &b->b_listen[b->b_nlisten];
-	char			 host[NI_MAXHOST], port[NI_MAXSERV];
 	int			 fd, on = 1, r;
 
 	memset(&hints, 0, sizeof(hints));
@@ -60,16 +92,14 @@ listen_tcp(struct broker *b, const struct conf_listen *cl)
 		return -1;
 	}
 	freeaddrinfo(res);
-	if (getnameinfo((struct sockaddr *)&ss, sslen, host, sizeof(host),
-	    port, sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0)
-		fatalx("getnameinfo on a bound socket");
+	memset(l, 0, sizeof(*l));
 	l->l_fd = fd;
 	l->l_role = ROLE_GUEST;
 	l->l_ident = cl->cl_ident;
-	if ((size_t)snprintf(l->l_name, sizeof(l->l_name), "guest:%s%s%s:%s",
-	    ss.ss_family == AF_INET6 ? "[" : "", host,
-	    ss.ss_family == AF_INET6 ? "]" : "", port) >= sizeof(l->l_name))
-		fatalx("listener name too long");
+	if (listen_name(l, &ss, sslen) == -1) {
+		close(fd);
+		return -1;
+	}
 	log_info("listening: %s (identity %s)", l->l_name,
 	    cl->cl_ident == IDENT_DIRECT ? "direct" : "proxy");
 	b->b_nlisten++;
@@ -133,9 +163,9 @@ listen_owner(struct broker *b)
 			close(fd);
 		return -1;
 	}
+	memset(l, 0, sizeof(*l));
 	l->l_fd = fd;
 	l->l_role = ROLE_OWNER;
-	l->l_ident = 0;
 	if ((size_t)snprintf(l->l_name, sizeof(l->l_name), "owner:%s", path) >=
 	    sizeof(l->l_name))
 		fatalx("listener name too long");
@@ -144,14 +174,109 @@ listen_owner(struct broker *b)
 	return 0;
 }
 
+/*
+ * A socket systemd passed.  Its name gives the role: "guest" (identity
+ * from the first guest section, else proxy), "guest-proxy",
+ * "guest-direct" or "owner".  Its type must fit the role.
+ */
+static int
+listen_inherited(struct broker *b, const struct sd_fd *sf)
+{
+	struct listener		*l = &b->b_listen[b->b_nlisten];
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+	int			 type = 0, acc = 0, fl;
+	socklen_t		 olen = sizeof(int);
+
+	memset(l, 0, sizeof(*l));
+	l->l_fd = sf->sf_fd;
+	l->l_inherited = 1;
+	if (strcmp(sf->sf_name, "owner") == 0)
+		l->l_role = ROLE_OWNER;
+	else if (strcmp(sf->sf_name, "guest") == 0) {
+		l->l_role = ROLE_GUEST;
+		l->l_ident = b->b_conf->c_nlisten > 0 ?
+		    b->b_conf->c_listen[0].cl_ident : IDENT_PROXY;
+	} else if (strcmp(sf->sf_name, "guest-proxy") == 0) {
+		l->l_role = ROLE_GUEST;
+		l->l_ident = IDENT_PROXY;
+	} else if (strcmp(sf->sf_name, "guest-direct") == 0) {
+		l->l_role = ROLE_GUEST;
+		l->l_ident = IDENT_DIRECT;
+	} else {
+		log_warnx("socket fd %d from systemd has name \"%s\"; want "
+		    "guest, guest-proxy, guest-direct or owner", sf->sf_fd,
+		    sf->sf_name);
+		return -1;
+	}
+	if (getsockopt(l->l_fd, SOL_SOCKET, SO_TYPE, &type, &olen) == -1 ||
+	    getsockopt(l->l_fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &olen) == -1 ||
+	    getsockname(l->l_fd, (struct sockaddr *)&ss, &len) == -1 ||
+	    type != SOCK_STREAM || !acc ||
+	    (l->l_role == ROLE_OWNER) != (ss.ss_family == AF_UNIX) ||
+	    (ss.ss_family != AF_UNIX && ss.ss_family != AF_INET &&
+	    ss.ss_family != AF_INET6)) {
+		log_warnx("socket fd %d from systemd (\"%s\") is not a "
+		    "listening stream socket of the right family", sf->sf_fd,
+		    sf->sf_name);
+		return -1;
+	}
+	if ((fl = fcntl(l->l_fd, F_GETFL)) == -1 ||
+	    fcntl(l->l_fd, F_SETFL, fl | O_NONBLOCK) == -1) {
+		log_warn("socket fd %d from systemd", sf->sf_fd);
+		return -1;
+	}
+	if (listen_name(l, &ss, len) == -1)
+		return -1;
+	log_info("listening: %s (%s%s, from systemd)", l->l_name,
+	    l->l_role == ROLE_OWNER ? "owner API" : "identity ",
+	    l->l_role == ROLE_OWNER ? "" :
+	    l->l_ident == IDENT_DIRECT ? "direct" : "proxy");
+	b->b_nlisten++;
+	return 0;
+}
+
+/*
+ * Sockets from systemd first.  They replace the configuration's listeners
+ * of their role; a role systemd did not pass is bound from the
+ * configuration.
+ */
 int
 listen_setup(struct broker *b)
 {
-	size_t	i;
+	struct sd_fd	sfd[SD_FDS_MAX];
+	int		n, i, guests = 0, owner = 0;
+	size_t		j;
 
-	for (i = 0; i < b->b_conf->c_nlisten; i++)
-		if (listen_tcp(b, &b->b_conf->c_listen[i]) == -1)
+	if ((n = sd_listen_inherit(sfd, SD_FDS_MAX)) > CONF_LISTEN_MAX) {
+		log_warnx("systemd passed %d sockets; at most %d", n,
+		    CONF_LISTEN_MAX);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (listen_inherited(b, &sfd[i]) == -1)
 			return -1;
+		if (b->b_listen[b->b_nlisten - 1].l_role == ROLE_OWNER)
+			owner++;
+		else
+			guests++;
+	}
+	if (owner > 1) {
+		log_warnx("systemd passed %d owner sockets; at most one", owner);
+		return -1;
+	}
+	if (guests > 0 && b->b_conf->c_nlisten > 0)
+		log_info("guest listeners come from systemd; not binding the "
+		    "%zu listen entries of the configuration",
+		    b->b_conf->c_nlisten);
+	for (j = 0; guests == 0 && j < b->b_conf->c_nlisten; j++)
+		if (listen_tcp(b, &b->b_conf->c_listen[j]) == -1)
+			return -1;
+	if (owner > 0) {
+		log_info("owner socket comes from systemd; not binding %s",
+		    b->b_conf->c_owner_socket);
+		return 0;
+	}
 	return listen_owner(b);
 }
 

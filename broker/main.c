@@ -17,13 +17,17 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <cap-ng.h>
+
 #include "broker.h"
 #include "policy/owner_auth.h"
 #include "privsep/log.h"
+#include "privsep/sd.h"
 #include "seal.h"
 
 static void	usage(void) __attribute__((noreturn));
 static void	main_harden(void);
+static int	main_can_drop(void);
 static void	main_worker_ids(struct broker *);
 static void	main_chroot_dir(struct broker *);
 
@@ -51,13 +55,29 @@ main_harden(void)
 		fatal("signal(SIGPIPE)");
 }
 
+/*
+ * The worker is dropped to its own uid in a chroot when we can: as root,
+ * or as the unit's user holding the capabilities systemd granted.
+ */
+static int
+main_can_drop(void)
+{
+	if (geteuid() == 0)
+		return 1;
+	capng_get_caps_process();
+	return capng_have_capability(CAPNG_EFFECTIVE, CAP_SETUID) &&
+	    capng_have_capability(CAPNG_EFFECTIVE, CAP_SETGID) &&
+	    capng_have_capability(CAPNG_EFFECTIVE, CAP_SYS_CHROOT) &&
+	    capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP);
+}
+
 static void
 main_worker_ids(struct broker *b)
 {
 	struct passwd	*pw;
 
-	b->b_root = geteuid() == 0;
-	if (!b->b_root) {
+	b->b_drop = main_can_drop();
+	if (!b->b_drop) {
 		b->b_wuid = geteuid();
 		b->b_wgid = getegid();
 		return;
@@ -67,9 +87,9 @@ main_worker_ids(struct broker *b)
 		    "useradd --system --no-create-home --shell "
 		    "/usr/sbin/nologin %s", b->b_conf->c_worker_user,
 		    b->b_conf->c_worker_user);
-	if (pw->pw_uid == 0)
-		fatalx("worker user \"%s\" has uid 0",
-		    b->b_conf->c_worker_user);
+	if (pw->pw_uid == 0 || pw->pw_uid == geteuid())
+		fatalx("worker user \"%s\" must not be root or the user "
+		    "sealmd runs as", b->b_conf->c_worker_user);
 	b->b_wuid = pw->pw_uid;
 	b->b_wgid = pw->pw_gid;
 }
@@ -81,7 +101,7 @@ main_chroot_dir(struct broker *b)
 	const char	*dir = b->b_conf->c_chroot;
 	struct stat	 st;
 
-	if (!b->b_root)
+	if (!b->b_drop)
 		return;
 	if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
 		/* Create the parent too: /run/sealmd on a fresh boot. */
@@ -99,10 +119,11 @@ main_chroot_dir(struct broker *b)
 	}
 	if (lstat(dir, &st) == -1)
 		fatal("stat %s", dir);
-	if (!S_ISDIR(st.st_mode) || st.st_uid != 0 ||
+	/* The worker's uid must never own or write it. */
+	if (!S_ISDIR(st.st_mode) || (st.st_uid != 0 && st.st_uid != geteuid()) ||
 	    (st.st_mode & 022) != 0)
-		fatalx("chroot %s must be a directory owned by root and "
-		    "writable only by root", dir);
+		fatalx("chroot %s must be a directory owned by root (or by "
+		    "sealmd's own user) and writable only by its owner", dir);
 	if (st.st_nlink > 2)
 		fatalx("chroot %s must be empty", dir);
 }
@@ -115,6 +136,7 @@ main(int argc, char *argv[])
 	char			 err[CONF_ERR_MAX];
 	const char		*conffile = NULL;
 	int			 ch, checkonly = 0, debug = 0;
+	size_t			 i;
 
 	log_init("sealmd", 0);
 	while ((ch = getopt(argc, argv, "c:dn")) != -1) {
@@ -154,14 +176,11 @@ main(int argc, char *argv[])
 		fatalx("libsodium initialisation failed");
 	if (owner_auth_init(&conf) == -1)
 		exit(2);
-	if (keyring_load(&b.b_keys, conf.c_key_dir, err, sizeof(err)) == -1)
-		fatalx("key ring: %s", err);
-	if (conf.c_proxy_secret_file[0] != '\0') {
-		if (secret_load(&b.b_secret, conf.c_proxy_secret_file, err,
-		    sizeof(err)) == -1)
-			fatalx("proxy secret: %s", err);
-		b.b_have_secret = 1;
-	}
+	if (keys_load_all(&conf, &b.b_keys, &b.b_secret, &b.b_have_secret, err,
+	    sizeof(err)) == -1)
+		fatalx("%s", err);
+	if (b.b_have_secret == 0 && conf.c_proxy_secret_file[0] != '\0')
+		fatalx("no proxy secret");
 	if ((b.b_store = store_open_sqlite(conf.c_store_path)) == NULL)
 		fatalx("cannot open store %s", conf.c_store_path);
 	if (ops_seed_instances(&b) == -1)
@@ -174,6 +193,14 @@ main(int argc, char *argv[])
 	    NULL)
 		fatal("calloc");
 	if (listen_setup(&b) == -1)
+		exit(1);
+	for (i = 0; i < b.b_nlisten; i++)
+		if (b.b_listen[i].l_role == ROLE_GUEST &&
+		    b.b_listen[i].l_ident == IDENT_PROXY && !b.b_have_secret)
+			fatalx("%s uses proxy identity but there is no proxy "
+			    "secret (proxy_secret_file or credential "
+			    "proxy-secret)", b.b_listen[i].l_name);
+	if (sd_notify_open() == -1)
 		exit(1);
 	log_info("started: %zu listeners, key ring of %zu (newest %u), "
 	    "store %s, worker %s", b.b_nlisten, b.b_keys.kr_n,

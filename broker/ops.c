@@ -156,6 +156,8 @@ ops_init_done(struct ops_ctx *c)
 		return ops_violation(c, "init done twice");
 	c->b->b_wstate = WORKER_UP;
 	log_info("worker %d ready", (int)c->b->b_wpid);
+	/* Ping at once: READY=1 waits for a worker that answers. */
+	c->b->b_next_ping_ms = 0;
 	return 0;
 }
 
@@ -165,8 +167,7 @@ ops_pong(struct ops_ctx *c)
 	if (c->b->b_ping_sent_ms == 0 ||
 	    c->m->m_hdr.ch_reqid != c->b->b_ping_id)
 		return ops_violation(c, "unexpected pong");
-	c->b->b_ping_sent_ms = 0;
-	c->b->b_next_ping_ms = broker_now_ms() + BROKER_PING_MS;
+	broker_pong(c->b);
 	return 0;
 }
 

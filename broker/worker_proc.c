@@ -55,10 +55,41 @@ worker_find_path(struct broker *b)
 	return access(b->b_worker_path, X_OK);
 }
 
+/* What the worker is told: who to become, and its limits. */
+void
+worker_fill_init(const struct broker *b, struct msg_init *mi)
+{
+	const struct config	*conf = b->b_conf;
+
+	memset(mi, 0, sizeof(*mi));
+	mi->mi_uid = (uint32_t)b->b_wuid;
+	mi->mi_gid = (uint32_t)b->b_wgid;
+	mi->mi_drop = (uint32_t)b->b_drop;
+	mi->mi_max_conns = conf->c_max_conns;
+	mi->mi_header_timeout_ms = conf->c_header_timeout_ms;
+	mi->mi_body_timeout_ms = conf->c_body_timeout_ms;
+	mi->mi_idle_timeout_ms = conf->c_idle_timeout_ms;
+	if ((size_t)snprintf(mi->mi_chroot, sizeof(mi->mi_chroot), "%s",
+	    conf->c_chroot) >= sizeof(mi->mi_chroot))
+		fatalx("chroot path too long: %s", conf->c_chroot);
+}
+
+/* After a reload: new timeouts, without dropping a connection. */
+void
+worker_limits(struct broker *b)
+{
+	struct msg_init	mi;
+
+	if (b->b_wstate != WORKER_UP)
+		return;
+	worker_fill_init(b, &mi);
+	if (chan_send(&b->b_chan, MSG_LIMITS, 0, 0, &mi, sizeof(mi), -1) == -1)
+		worker_kill(b, "cannot send limits: %s", strerror(errno));
+}
+
 void
 worker_start(struct broker *b)
 {
-	struct config	*conf = b->b_conf;
 	struct msg_init	 mi;
 	char		*argv[] = { (char *)(uintptr_t)"sealmd-worker", NULL };
 	char		*envp[] = { NULL };
@@ -96,19 +127,9 @@ worker_start(struct broker *b)
 	b->b_wstate = WORKER_STARTING;
 	b->b_wstart_ms = broker_now_ms();
 	b->b_ping_sent_ms = 0;
-	b->b_next_ping_ms = b->b_wstart_ms + BROKER_PING_MS;
+	b->b_next_ping_ms = b->b_wstart_ms + b->b_ping_every_ms;
 
-	memset(&mi, 0, sizeof(mi));
-	mi.mi_uid = (uint32_t)b->b_wuid;
-	mi.mi_gid = (uint32_t)b->b_wgid;
-	mi.mi_drop = (uint32_t)b->b_root;
-	mi.mi_max_conns = conf->c_max_conns;
-	mi.mi_header_timeout_ms = conf->c_header_timeout_ms;
-	mi.mi_body_timeout_ms = conf->c_body_timeout_ms;
-	mi.mi_idle_timeout_ms = conf->c_idle_timeout_ms;
-	if ((size_t)snprintf(mi.mi_chroot, sizeof(mi.mi_chroot), "%s",
-	    conf->c_chroot) >= sizeof(mi.mi_chroot))
-		fatalx("chroot path too long: %s", conf->c_chroot);
+	worker_fill_init(b, &mi);
 	if (chan_send(&b->b_chan, MSG_INIT, 0, 0, &mi, sizeof(mi), -1) == -1)
 		worker_kill(b, "cannot send init: %s", strerror(errno));
 	else

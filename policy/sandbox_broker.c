@@ -47,7 +47,7 @@ sandbox_broker_filter(const char *worker_path)
 		SCMP_SYS(pwrite64), SCMP_SYS(fsync), SCMP_SYS(fdatasync),
 		SCMP_SYS(ftruncate), SCMP_SYS(fchown), SCMP_SYS(fchmod),
 		SCMP_SYS(unlinkat), SCMP_SYS(access), SCMP_SYS(readlink),
-		SCMP_SYS(getcwd),
+		SCMP_SYS(getcwd), SCMP_SYS(getdents64),
 		/* starting and stopping a worker */
 		SCMP_SYS(socketpair), SCMP_SYS(clone), SCMP_SYS(wait4),
 		SCMP_SYS(kill), SCMP_SYS(setsid), SCMP_SYS(dup2),

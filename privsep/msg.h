@@ -75,6 +75,9 @@ enum msg_type {
 	MSG_OWNER_STATUS = 32,
 	MSG_OWNER_STATUS_ANS,
 
+	MSG_LIMITS = 34,	/* b->w: new timeouts after a reload */
+	MSG_LIMITS_ACK,		/* unused answer slot */
+
 	MSG_TYPE_MAX
 };
 
@@ -88,7 +91,7 @@ enum identity_mode {
 	IDENT_DIRECT = 2,
 };
 
-/* MSG_INIT */
+/* MSG_INIT; MSG_LIMITS reuses it and applies only the timeouts. */
 struct msg_init {
 	uint32_t	mi_uid;		/* 0 with mi_drop 0: not root */
 	uint32_t	mi_gid;

@@ -304,6 +304,21 @@ conn_readable(struct worker *w, struct wconn *c)
 	conn_process(w, c);
 }
 
+/* A reload changed the timeouts; they apply from the next deadline on. */
+static void
+conn_limits(struct worker *w, const struct chan_msg *m)
+{
+	struct msg_init	mi;
+
+	if (chan_get(m, &mi, sizeof(mi)) == -1 ||
+	    mi.mi_header_timeout_ms == 0 || mi.mi_body_timeout_ms == 0 ||
+	    mi.mi_idle_timeout_ms == 0)
+		fatalx("bad limits from broker");
+	w->w_init.mi_header_timeout_ms = mi.mi_header_timeout_ms;
+	w->w_init.mi_body_timeout_ms = mi.mi_body_timeout_ms;
+	w->w_init.mi_idle_timeout_ms = mi.mi_idle_timeout_ms;
+}
+
 static void
 conn_chan_read(struct worker *w)
 {
@@ -331,6 +346,9 @@ conn_chan_read(struct worker *w)
 			continue;
 		case MSG_SHUTDOWN:
 			w->w_stopping = 1;
+			continue;
+		case MSG_LIMITS:
+			conn_limits(w, &m);
 			continue;
 		default:
 			break;
