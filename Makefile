@@ -6,6 +6,10 @@ SBINDIR		?= $(PREFIX)/sbin
 BINDIR		?= $(PREFIX)/bin
 LIBEXECDIR	?= $(PREFIX)/libexec/sealmd
 SYSCONFDIR	?= /etc
+UNITDIR		?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR	?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR	?= $(PREFIX)/lib/tmpfiles.d
+MANDIR		?= $(PREFIX)/share/man
 DESTDIR		?=
 
 CC		?= cc
@@ -105,6 +109,7 @@ integration: all
 
 check: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BINS)
+	@$(MAKE) --no-print-directory lint-man
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
 
@@ -114,16 +119,37 @@ run: deps
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
-	    $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(SYSCONFDIR)/sealmd
+	    $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/sealmd
+	install -d -m 0700 $(DESTDIR)$(SYSCONFDIR)/sealmd/keys
 	install -m 0755 $(B)/sealmd $(DESTDIR)$(SBINDIR)/sealmd
 	install -m 0755 $(B)/sealmd-worker $(DESTDIR)$(LIBEXECDIR)/sealmd-worker
 	install -m 0755 $(B)/sealmdctl $(DESTDIR)$(BINDIR)/sealmdctl
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	    dist/sealmd.service.in > $(DESTDIR)$(UNITDIR)/sealmd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/sealmd.service
+	install -m 0644 dist/sealmd.socket dist/sealmd-owner.socket \
+	    $(DESTDIR)$(UNITDIR)/
+	install -m 0644 dist/sealmd.sysusers $(DESTDIR)$(SYSUSERSDIR)/sealmd.conf
+	install -m 0644 dist/sealmd.tmpfiles $(DESTDIR)$(TMPFILESDIR)/sealmd.conf
 	install -m 0644 dist/sealmd.conf.example \
 	    $(DESTDIR)$(SYSCONFDIR)/sealmd/sealmd.conf.example
+	test -e $(DESTDIR)$(SYSCONFDIR)/sealmd/sealmd.conf || \
+	    install -m 0644 dist/sealmd.conf.systemd \
+	    $(DESTDIR)$(SYSCONFDIR)/sealmd/sealmd.conf
+	install -m 0644 man/sealmd.8 man/sealmdctl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 man/sealmd.conf.5 $(DESTDIR)$(MANDIR)/man5/
+
+lint-man:
+	@for m in man/*.[58]; do mandoc -T lint -W warning $$m || exit 1; done
+	@echo "man pages: lint clean"
 
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps unit integration check run install clean seccomp-export
+.PHONY: all deps unit integration check run install clean seccomp-export \
+	lint-man
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

@@ -204,8 +204,9 @@ keys_load_one(int dfd, const char *dir, const char *name, size_t skip,
 
 /*
  * Load every key file in dir.  With an empty prefix every file must be a
- * key named by its id ("1", "2"); with a prefix (systemd credentials,
- * "key-1") files without it belong to something else and are skipped.
+ * key named by its id ("1", "2").  With a prefix (systemd credentials:
+ * LoadCredential=key:DIR gives "key_1", "key_2") files without it belong
+ * to something else and are skipped.
  */
 int
 keyring_load(struct keyring *kr, const char *dir, const char *prefix,
@@ -285,7 +286,7 @@ keys_has_credential(const char *dir, const char *prefix)
 
 /*
  * The key ring and the proxy secret for a configuration.  systemd
- * credentials ("key-N", "proxy-secret" in $CREDENTIALS_DIRECTORY) win over
+ * credentials ("key_N", "proxy-secret" in $CREDENTIALS_DIRECTORY) win over
  * the configured paths.  Nothing is kept unless both load.
  */
 int
@@ -298,8 +299,8 @@ keys_load_all(const struct config *conf, struct keyring *kr,
 
 	*have_sec = 0;
 	memset(sec, 0, sizeof(*sec));
-	if (creds != NULL && keys_has_credential(creds, "key-")) {
-		if (keyring_load(kr, creds, "key-", why, sizeof(why)) == -1) {
+	if (creds != NULL && keys_has_credential(creds, "key_")) {
+		if (keyring_load(kr, creds, "key_", why, sizeof(why)) == -1) {
 			keys_err(err, errlen, "key ring from credentials: %s",
 			    why);
 			return -1;

@@ -536,22 +536,22 @@ Test(seal, secret_refuses_symlink)
 	cr_assert_not_null(strstr(err, "symbolic link"), "%s", err);
 }
 
-/* systemd credentials: "key-N" files among other credentials. */
+/* systemd credentials: "key_N" files among other credentials. */
 Test(seal, keyring_load_credential_names)
 {
 	struct keyring	kr;
 	uint8_t		k[KEY_LEN];
 
 	memset(k, 0x51, sizeof(k));
-	put_file("key-1", k, sizeof(k), 0400);
-	put_file("key-7", k, sizeof(k), 0400);
+	put_file("key_1", k, sizeof(k), 0400);
+	put_file("key_7", k, sizeof(k), 0400);
 	put_file("proxy-secret", "s3cret\n", 7, 0400);
-	cr_assert_eq(keyring_load(&kr, tdir, "key-", err, sizeof(err)), 0,
+	cr_assert_eq(keyring_load(&kr, tdir, "key_", err, sizeof(err)), 0,
 	    "keyring_load: %s", err);
 	cr_assert_eq(kr.kr_n, 2);
 	cr_assert_eq(keyring_newest(&kr)->k_id, 7);
 	keyring_free(&kr);
-	put_file("key-x", k, sizeof(k), 0400);
-	cr_assert_eq(keyring_load(&kr, tdir, "key-", err, sizeof(err)), -1);
-	cr_assert_not_null(strstr(err, "key-x"), "err: %s", err);
+	put_file("key_x", k, sizeof(k), 0400);
+	cr_assert_eq(keyring_load(&kr, tdir, "key_", err, sizeof(err)), -1);
+	cr_assert_not_null(strstr(err, "key_x"), "err: %s", err);
 }
