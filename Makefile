@@ -32,7 +32,7 @@ PRIVSEP_SRCS	:= privsep/log.c privsep/buf.c privsep/chan.c privsep/validate.c \
 BROKER_SRCS	:= broker/main.c broker/broker.c broker/listen.c \
 		   broker/worker_proc.c broker/ops.c broker/ident.c \
 		   broker/keys.c broker/seal.c broker/store.c \
-		   broker/store_sqlite.c broker/audit.c \
+		   broker/store_sqlite.c broker/audit.c broker/ratelimit.c \
 		   policy/config.c policy/owner_auth.c \
 		   policy/sandbox_broker.c
 WORKER_SRCS	:= worker/main.c worker/conn.c worker/http.c \
@@ -87,9 +87,7 @@ UT_store	:= broker/store.c broker/store_sqlite.c privsep/buf.c \
 UT_config	:= policy/config.c privsep/buf.c privsep/log.c
 UT_sandbox	:= policy/sandbox_worker.c policy/sandbox_broker.c \
 		   privsep/log.c
-UT_ops		:= broker/ops.c broker/ident.c broker/seal.c broker/keys.c \
-		   broker/store.c broker/store_sqlite.c broker/audit.c \
-		   policy/owner_auth.c privsep/buf.c privsep/log.c
+UT_ratelimit	:= broker/ratelimit.c
 UNIT_NAMES	:= $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_BINS	:= $(patsubst %,$(B)/tests/test_%,$(UNIT_NAMES))
 

@@ -10,6 +10,7 @@
 
 #include "broker.h"
 #include "privsep/log.h"
+#include "ratelimit.h"
 
 #define HMAC_HEX_LEN	(crypto_auth_hmacsha256_BYTES * 2)
 
@@ -37,19 +38,43 @@ ident_sig_ok(const struct secret *sec, const char *instance, const char *sig)
 	return ok;
 }
 
-/* Returns the HTTP status: 200 with *inst filled, or 403/404/503. */
+/*
+ * The rate for a listener's mode: what the configuration says, or by
+ * default 10/s for direct listeners (any host on the segment can send)
+ * and none behind the proxy (neutron already fronts it).
+ */
+static uint32_t
+ident_rate(const struct broker *b, int ident)
+{
+	if (b->b_conf->c_rate != CONF_RATE_DEFAULT)
+		return b->b_conf->c_rate;
+	return ident == IDENT_DIRECT ? CONF_RATE_DIRECT : 0;
+}
+
+/*
+ * Returns the HTTP status: 200 with *inst filled, or 403/404/429/503.
+ * The rate limit keys a direct guest by its address before any lookup, a
+ * proxied one by its instance once the signature proves it.
+ */
 int
 ident_guest(struct broker *b, const struct bconn *bc,
     const struct msg_guest *g, struct msg_instance *inst)
 {
-	int	r;
+	uint32_t	rate = ident_rate(b, bc->bc_ident);
+	int		r;
 
-	if (bc->bc_ident == IDENT_DIRECT)
+	if (bc->bc_ident == IDENT_DIRECT) {
+		if (!ratelimit_allow(bc->bc_addr, rate, b->b_conf->c_burst,
+		    broker_now_ms()))
+			return 429;
 		r = store_instance_by_addr(b->b_store, bc->bc_addr, inst);
-	else {
+	} else {
 		if (!b->b_have_secret ||
 		    !ident_sig_ok(&b->b_secret, g->mg_instance, g->mg_sig))
 			return 403;
+		if (!ratelimit_allow(g->mg_instance, rate, b->b_conf->c_burst,
+		    broker_now_ms()))
+			return 429;
 		r = store_instance_get(b->b_store, g->mg_instance, inst);
 		if (r == STORE_OK && ((g->mg_flags & GUEST_F_TENANT_LONG) ||
 		    strcmp(inst->mn_project, g->mg_tenant) != 0))

@@ -23,6 +23,7 @@
 #include "policy/owner_auth.h"
 #include "privsep/log.h"
 #include "privsep/sd.h"
+#include "ratelimit.h"
 #include "seal.h"
 
 static void	usage(void) __attribute__((noreturn));
@@ -174,6 +175,7 @@ main(int argc, char *argv[])
 	b.b_started = time(NULL);
 	if (seal_init() == -1)
 		fatalx("libsodium initialisation failed");
+	ratelimit_init();
 	if (owner_auth_init(&conf) == -1)
 		exit(2);
 	if (keys_load_all(&conf, &b.b_keys, &b.b_secret, &b.b_have_secret, err,

@@ -115,6 +115,8 @@ static const struct conf_key conf_keys[] = {
 	    F(c_body_timeout_ms), CONF_TIMEOUT_MIN, CONF_TIMEOUT_MAX },
 	{ SEC_LIMITS, "idle_timeout_ms", 0, conf_set_u32,
 	    F(c_idle_timeout_ms), CONF_TIMEOUT_MIN, CONF_TIMEOUT_MAX },
+	{ SEC_LIMITS, "rate", 0, conf_set_u32, F(c_rate), 0, CONF_RATE_MAX },
+	{ SEC_LIMITS, "burst", 0, conf_set_u32, F(c_burst), 1, CONF_RATE_MAX },
 	{ SEC_GUEST, "listen", 1, conf_set_listen, NOF, 0, 0 },
 	{ SEC_GUEST, "identity", 0, conf_set_identity, NOF, 0, 0 },
 	{ SEC_GUEST, "proxy_secret_file", 0, conf_set_secret, NOF, 0, 0 },
@@ -798,6 +800,8 @@ conf_defaults(struct config *c)
 	c->c_header_timeout_ms = 10000;
 	c->c_body_timeout_ms = 10000;
 	c->c_idle_timeout_ms = 30000;
+	c->c_rate = CONF_RATE_DEFAULT;
+	c->c_burst = 20;
 }
 
 /*

@@ -16,6 +16,9 @@
 #define CONF_ALLOW_MAX		32
 #define CONF_INSTANCES_MAX	1024
 #define CONF_ERR_MAX		512
+#define CONF_RATE_MAX		1000000
+#define CONF_RATE_DEFAULT	UINT32_MAX	/* direct: 10/s; proxy: off */
+#define CONF_RATE_DIRECT	10
 
 #define CONF_DEFAULT_STATE_DIR	"/var/lib/sealmd"
 #define CONF_DEFAULT_CHROOT	"/run/sealmd/empty"
@@ -54,6 +57,8 @@ struct config {
 	uint32_t	c_header_timeout_ms;
 	uint32_t	c_body_timeout_ms;
 	uint32_t	c_idle_timeout_ms;
+	uint32_t	c_rate;		/* guest ops per second per source */
+	uint32_t	c_burst;
 
 	size_t			c_ninstances;
 	struct msg_instance	*c_instances;	/* seeds, calloc'd */
