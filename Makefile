@@ -91,6 +91,13 @@ UT_ratelimit	:= broker/ratelimit.c
 UNIT_NAMES	:= $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_BINS	:= $(patsubst %,$(B)/tests/test_%,$(UNIT_NAMES))
 
+# Test-only hostile worker for the integration suite; never installed.
+EVIL_WORKER	:= $(B)/tests/evil-worker
+$(EVIL_WORKER): $(B)/obj/tests/evil/evil_worker.o \
+	    $(call obj,privsep/chan.c privsep/buf.c privsep/log.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^
+
 .SECONDEXPANSION:
 $(B)/tests/test_%: $(B)/obj/tests/unit/test_%.o $$(call obj,$$(UT_$$*))
 	@mkdir -p $(dir $@)
@@ -102,7 +109,7 @@ deps:
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
-integration: all
+integration: all $(EVIL_WORKER)
 	@python3 tests/integration/run.py
 
 check: deps
