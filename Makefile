@@ -114,7 +114,7 @@ integration: all $(EVIL_WORKER)
 
 check: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BINS)
-	@$(MAKE) --no-print-directory lint-man
+	@$(MAKE) --no-print-directory lint-man analyze
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
 
@@ -147,6 +147,20 @@ install: all
 	install -m 0644 man/sealmd.8 man/sealmdctl.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 man/sealmd.conf.5 $(DESTDIR)$(MANDIR)/man5/
 
+# Static analysis: gcc -fanalyzer with warnings as errors, and cppcheck.
+# Suppressions are inline, each with its reason.
+ALL_SRCS	:= $(sort $(PRIVSEP_SRCS) $(BROKER_SRCS) $(WORKER_SRCS) $(CTL_SRCS))
+analyze:
+	@for f in $(ALL_SRCS); do \
+	    $(CC) $(CFLAGS) $(call pc_cflags,$(PKGS)) -fanalyzer \
+	        -c $$f -o /dev/null || exit 1; \
+	done
+	@echo "gcc -fanalyzer: clean"
+	@cppcheck -q --enable=warning,portability --error-exitcode=1 \
+	    --inline-suppr -I. -D_GNU_SOURCE -DLIBEXECDIR='"/x"' \
+	    privsep broker worker policy ctl
+	@echo "cppcheck: clean"
+
 lint-man:
 	@for m in man/*.[58]; do mandoc -T lint -W warning $$m || exit 1; done
 	@echo "man pages: lint clean"
@@ -155,6 +169,6 @@ clean:
 	rm -rf $(B)
 
 .PHONY: all deps unit integration check run install clean seccomp-export \
-	lint-man
+	lint-man analyze
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

@@ -203,6 +203,38 @@ ctl_usage_err(const char *fmt, ...)
 	exit(2);
 }
 
+/* An option of "instance add"; only its option table reaches here. */
+static void
+ctl_add_opt(struct ctl_inst *in, int ch, const char *opt)
+{
+	json_t	*s;
+
+	if (in == NULL)
+		ctl_usage_err("option %s is only for \"instance add\"", opt);
+	switch (ch) {
+	case CTL_OPT_PROJECT:
+	case CTL_OPT_HOSTNAME:
+		if ((s = json_string(optarg)) == NULL)
+			ctl_usage_err("%s: not valid UTF-8", opt);
+		if (ch == CTL_OPT_PROJECT && in->in_project == NULL)
+			in->in_project = s;
+		else if (ch == CTL_OPT_HOSTNAME && in->in_hostname == NULL)
+			in->in_hostname = s;
+		else
+			ctl_usage_err("%s: given twice",
+			    ch == CTL_OPT_PROJECT ? "--project" : "--hostname");
+		break;
+	case CTL_OPT_ADDRESS:
+		if (json_array_append_new(in->in_addrs,
+		    json_string(optarg)) == -1)
+			ctl_usage_err("--address: not valid UTF-8");
+		break;
+	default:
+		in->in_keyfiles[in->in_nkeyfiles++] = optarg;
+		break;
+	}
+}
+
 /*
  * Options may come before the command and, for convenience, after it too:
  * each command parses its own argv again with the global options plus its
@@ -212,7 +244,6 @@ static int
 ctl_getopt(struct ctl *c, int argc, char **argv, const char *optstr,
     struct ctl_inst *in)
 {
-	json_t	*s;
 	int	 ch;
 
 	optind = 0;	/* glibc: start over on a new vector */
@@ -230,26 +261,9 @@ ctl_getopt(struct ctl *c, int argc, char **argv, const char *optstr,
 			break;
 		case CTL_OPT_PROJECT:
 		case CTL_OPT_HOSTNAME:
-			if ((s = json_string(optarg)) == NULL)
-				ctl_usage_err("%s: not valid UTF-8",
-				    argv[optind - 1]);
-			if (ch == CTL_OPT_PROJECT && in->in_project == NULL)
-				in->in_project = s;
-			else if (ch == CTL_OPT_HOSTNAME &&
-			    in->in_hostname == NULL)
-				in->in_hostname = s;
-			else
-				ctl_usage_err("%s: given twice",
-				    ch == CTL_OPT_PROJECT ? "--project" :
-				    "--hostname");
-			break;
 		case CTL_OPT_ADDRESS:
-			if (json_array_append_new(in->in_addrs,
-			    json_string(optarg)) == -1)
-				ctl_usage_err("--address: not valid UTF-8");
-			break;
 		case CTL_OPT_KEYFILE:
-			in->in_keyfiles[in->in_nkeyfiles++] = optarg;
+			ctl_add_opt(in, ch, argv[optind - 1]);
 			break;
 		case ':':
 			ctl_usage_err("option %s needs an argument",
@@ -698,9 +712,14 @@ ctl_resp_json(const struct ctl_resp *r)
 
 	if (n == 0 || (copy = malloc(n)) == NULL)
 		return NULL;
-	/* jansson wants plain memory: copy out through the cursor. */
+	/*
+	 * jansson wants plain memory: copy out through the cursor.  A
+	 * password may hold NUL (Nova stores any UTF-8 text), which the
+	 * server sends as \u0000; jansson refuses that unless allowed.
+	 */
 	(void)buf_get(&b, copy, n);
-	j = json_loadb(copy, n, JSON_REJECT_DUPLICATES, &jerr);
+	j = json_loadb(copy, n, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
+	    &jerr);
 	sodium_memzero(copy, n);
 	free(copy);
 	if (j != NULL && !json_is_object(j)) {

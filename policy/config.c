@@ -543,11 +543,18 @@ conf_set_pubkey(struct conf_parse *p, const struct conf_key *k,
 	return 0;
 }
 
+/*
+ * gcc 12's analyzer loses track of the grown array once it is stored in
+ * the configuration and reports a leak that cannot happen: config_free
+ * owns c_instances.
+ */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wanalyzer-malloc-leak"
 static int
 conf_instance_begin(struct conf_parse *p, const char *id)
 {
 	struct config		*c = p->p_conf;
-	struct msg_instance	*n;
+	struct msg_instance	*n, *grown;
 	char			 lid[ID_LEN + 1], vis[48];
 	size_t			 i, cap;
 
@@ -569,10 +576,10 @@ conf_instance_begin(struct conf_parse *p, const char *id)
 		cap = p->p_instcap ? p->p_instcap * 2 : CONF_INSTANCES_FIRST;
 		if (cap > CONF_INSTANCES_MAX)
 			cap = CONF_INSTANCES_MAX;
-		if ((n = reallocarray(c->c_instances, cap, sizeof(*n))) ==
-		    NULL)
+		if ((grown = reallocarray(c->c_instances, cap,
+		    sizeof(*grown))) == NULL)
 			return conf_err(p, p->p_lineno, "%s", strerror(errno));
-		c->c_instances = n;
+		c->c_instances = grown;
 		p->p_instcap = cap;
 	}
 	n = &c->c_instances[c->c_ninstances++];
@@ -580,6 +587,7 @@ conf_instance_begin(struct conf_parse *p, const char *id)
 	memcpy(n->mn_id, lid, sizeof(n->mn_id));
 	return 0;
 }
+#pragma GCC diagnostic pop
 
 /* Open the section called name, on the current line. */
 static int
