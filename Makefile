@@ -98,6 +98,18 @@ $(EVIL_WORKER): $(B)/obj/tests/evil/evil_worker.o \
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^
 
+# Test-only: the real worker that turns hostile after its confinement.
+EVIL_CONF_OBJS	:= $(patsubst %.c,$(B)/obj-evil/%.o,$(PRIVSEP_SRCS) \
+		   $(WORKER_SRCS) tests/evil/evil_confined.c)
+$(B)/obj-evil/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (evil)"
+	@$(CC) $(CFLAGS) -DSEALMD_EVIL $(call pc_cflags,$(PKGS)) -MMD -MP \
+	    -c $< -o $@
+$(B)/tests/sealmd-worker-evil: $(EVIL_CONF_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(WORKER_LIBS))
+
 .SECONDEXPANSION:
 $(B)/tests/test_%: $(B)/obj/tests/unit/test_%.o $$(call obj,$$(UT_$$*))
 	@mkdir -p $(dir $@)
@@ -109,7 +121,7 @@ deps:
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
-integration: all $(EVIL_WORKER)
+integration: all $(EVIL_WORKER) $(B)/tests/sealmd-worker-evil
 	@python3 tests/integration/run.py
 
 check: deps
@@ -161,14 +173,31 @@ analyze:
 	    privsep broker worker policy ctl
 	@echo "cppcheck: clean"
 
+# Sanitizer and valgrind builds go to their own directories, with flags
+# that never reach a release build (see SECURITY.md).
+ASAN_SAN	:= -fsanitize=address,undefined -fno-omit-frame-pointer \
+		   -fno-sanitize-recover=all -DSEALMD_SANITIZE
+check-asan: deps
+	@$(MAKE) --no-print-directory B=build-asan OPT="-O1 -g" \
+	    SAN="$(ASAN_SAN)" all unit build-asan/tests/evil-worker \
+	    build-asan/tests/sealmd-worker-evil
+	@SEALMD_BUILD=$(CURDIR)/build-asan python3 tests/integration/run.py
+
+check-valgrind: deps
+	@$(MAKE) --no-print-directory B=build-vg OPT="-O1 -g" \
+	    SAN="-DSEALMD_VALGRIND" all build-vg/tests/evil-worker \
+	    build-vg/tests/sealmd-worker-evil
+	@SEALMD_BUILD=$(CURDIR)/build-vg SEALMD_VALGRIND=1 \
+	    python3 tests/integration/run.py
+
 lint-man:
 	@for m in man/*.[58]; do mandoc -T lint -W warning $$m || exit 1; done
 	@echo "man pages: lint clean"
 
 clean:
-	rm -rf $(B)
+	rm -rf $(B) build-asan build-vg
 
 .PHONY: all deps unit integration check run install clean seccomp-export \
-	lint-man analyze
+	lint-man analyze check-asan check-valgrind
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

@@ -15,6 +15,9 @@
 #include <sodium.h>
 
 #include "policy/sandbox.h"
+#ifdef SEALMD_EVIL
+#include "tests/evil/evil_confined.h"
+#endif
 #include "privsep/log.h"
 #include "worker.h"
 
@@ -62,6 +65,10 @@ int
 main(void)
 {
 	static struct worker	w;
+#ifdef SEALMD_EVIL
+	char			evil_arg[256];
+	int			evil;
+#endif
 
 	log_init("sealmd-worker", 0);
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
@@ -80,9 +87,17 @@ main(void)
 
 	if ((w.w_ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		fatal("epoll_create1");
+#ifdef SEALMD_EVIL
+	/* Test build only: choose an attack while files can be read. */
+	evil = evil_confined_pick(evil_arg, sizeof(evil_arg));
+#endif
 	sandbox_worker(&w.w_init, w.w_ep);
 	if (chan_send(&w.w_chan, MSG_INIT_DONE, 0, 0, NULL, 0, -1) == -1)
 		fatal("channel to broker");
+#ifdef SEALMD_EVIL
+	if (evil != -1)
+		evil_confined_run(&w, evil, evil_arg);
+#endif
 	conn_loop(&w);
 	return 0;
 }

@@ -4,6 +4,11 @@ Each Daemon gets its own temporary state directory, key ring, proxy secret,
 owner socket and ephemeral guest ports (port 0; the bound port is read from
 the broker's "listening:" log line).  Only processes started here are ever
 signalled, by pid.
+
+Helpers: RawConn / Daemon.conn() and Daemon.exchange() drive raw HTTP and
+parse whole answers; Daemon.owner_full() returns owner answers with their
+headers; canary() / remember_secret() and the CANARIES, SIGNATURES and
+ARCHIVE registries feed test_zz_secrets, which runs last.
 """
 import hashlib
 import hmac
@@ -20,10 +25,36 @@ import tempfile
 import time
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-BUILD = os.path.join(TOP, "build")
+# make check-asan / check-valgrind point this at their own build.
+BUILD = os.environ.get("SEALMD_BUILD") or os.path.join(TOP, "build")
+# make check-valgrind: the broker runs under valgrind; any error or definite
+# leak makes it exit 99, which stop() turns into a test failure.
+VALGRIND = os.environ.get("SEALMD_VALGRIND") == "1"
 SEALMD = os.path.join(BUILD, "sealmd")
 SEALMDCTL = os.path.join(BUILD, "sealmdctl")
 IS_ROOT = os.geteuid() == 0
+
+# Secrets the tests post or compute, so that test_zz_secrets can prove none
+# of them ever reached a log or a raw store file.  ARCHIVE keeps what every
+# Daemon left behind (log, raw database files) at cleanup time.
+CANARIES = []
+SIGNATURES = set()
+ARCHIVE = []
+
+
+def canary(tag):
+    """A distinctive posted value, remembered for the secrets test."""
+    v = f"sealmd-canary-{tag}-{secrets.token_hex(6)}"
+    CANARIES.append(v)
+    return v
+
+
+def remember_secret(value):
+    """Remember some other posted value (str or bytes) as a canary."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8")
+    CANARIES.append(value)
+    return value
 
 
 def uuid4():
@@ -34,11 +65,133 @@ def uuid4():
     return f"{h[0:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
 
 
+class Response:
+    """One parsed HTTP answer from RawConn."""
+
+    def __init__(self, version, status, reason, headers, body, raw_head):
+        self.version = version
+        self.status = status
+        self.reason = reason
+        self.headers = headers          # [(name, value)] in order
+        self.body = body
+        self.raw_head = raw_head
+
+    def header(self, name, default=None):
+        for k, v in self.headers:
+            if k.lower() == name.lower():
+                return v
+        return default
+
+    def header_all(self, name):
+        return [v for k, v in self.headers if k.lower() == name.lower()]
+
+    def __repr__(self):
+        return f"<Response {self.status} {self.headers} {self.body[:80]!r}>"
+
+
+class RawConn:
+    """A TCP connection driven by hand: send bytes, read whole answers."""
+
+    def __init__(self, port, source=None, timeout=5):
+        self.sock = socket.create_connection(
+            ("127.0.0.1", port), timeout=timeout,
+            source_address=(source, 0) if source else None)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.timeout = timeout
+        self.buf = b""
+        self.eof = False
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def _fill(self, deadline):
+        """Read once more; False at EOF, reset or deadline."""
+        left = deadline - time.monotonic()
+        if self.eof or left <= 0:
+            return False
+        self.sock.settimeout(left)
+        try:
+            chunk = self.sock.recv(65536)
+        except socket.timeout:
+            return False
+        except (ConnectionResetError, BrokenPipeError):
+            self.eof = True
+            return False
+        if not chunk:
+            self.eof = True
+            return False
+        self.buf += chunk
+        return True
+
+    def read_response(self, head=False, timeout=None, interim=False):
+        """The next complete answer, or None if the peer closed/stalled
+        first.  1xx answers are skipped unless interim is set."""
+        deadline = time.monotonic() + (timeout or self.timeout)
+        while True:
+            while b"\r\n\r\n" not in self.buf:
+                if not self._fill(deadline):
+                    return None
+            end = self.buf.index(b"\r\n\r\n")
+            raw_head = self.buf[:end]
+            lines = raw_head.split(b"\r\n")
+            version, status, reason = (lines[0].decode("latin-1")
+                                       .split(" ", 2) + [""])[:3]
+            status = int(status)
+            headers = []
+            for ln in lines[1:]:
+                k, _, v = ln.decode("latin-1").partition(":")
+                headers.append((k, v.strip()))
+            rest = self.buf[end + 4:]
+            if 100 <= status < 200:
+                self.buf = rest
+                if interim:
+                    return Response(version, status, reason, headers, b"",
+                                    raw_head)
+                continue
+            cl = None
+            for k, v in headers:
+                if k.lower() == "content-length":
+                    cl = int(v)
+            if head or status in (204, 304):
+                n = 0
+            elif cl is not None:
+                n = cl
+            else:
+                while self._fill(deadline):
+                    pass
+                n = len(self.buf) - end - 4
+            while len(self.buf) < end + 4 + n:
+                if not self._fill(deadline):
+                    return None
+            body = self.buf[end + 4:end + 4 + n]
+            self.buf = self.buf[end + 4 + n:]
+            return Response(version, status, reason, headers, body, raw_head)
+
+    def closed(self, timeout=2.0):
+        """True if the peer closes (EOF or reset) within timeout with no
+        further bytes; False if it stays open or sends more."""
+        deadline = time.monotonic() + timeout
+        before = len(self.buf)
+        while self._fill(deadline):
+            pass
+        return self.eof and len(self.buf) == before
+
+    def close(self):
+        self.sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
 class Daemon:
     """One running sealmd with a generated configuration."""
 
     def __init__(self, guests=(("proxy", "127.0.0.1"),), instances=(),
-                 limits=None, extra="", state=None, keep_state=False):
+                 limits=None, extra="", state=None, keep_state=False,
+                 worker_path=None):
         self.state = state or tempfile.mkdtemp(prefix="sealmd-it-")
         self.keep_state = keep_state
         os.chmod(self.state, 0o700)
@@ -57,6 +210,8 @@ class Daemon:
         self.db = os.path.join(self.state, "sealmd.db")
         lines = ["[sealmd]", f"state_dir = {self.state}",
                  f"key_dir = {keys}"]
+        if worker_path:
+            lines.append(f"worker_path = {worker_path}")
         if not IS_ROOT:
             lines.append("# not root: no chroot")
         lines += ["", "[limits]"]
@@ -91,8 +246,14 @@ class Daemon:
     def start(self, timeout=10):
         self.logf = open(self.log_path, "ab")
         self.log_offset = self.logf.tell()
-        self.proc = subprocess.Popen([SEALMD, "-c", self.conf],
-                                     stdout=self.logf, stderr=self.logf,
+        cmd = [SEALMD, "-c", self.conf]
+        if VALGRIND:
+            timeout = max(timeout, 60)
+            cmd = ["valgrind", "--error-exitcode=99", "--leak-check=full",
+                   "--errors-for-leak-kinds=definite",
+                   "--show-leak-kinds=definite",
+                   f"--log-file={self.state}/valgrind.%p.log"] + cmd
+        self.proc = subprocess.Popen(cmd, stdout=self.logf, stderr=self.logf,
                                      stdin=subprocess.DEVNULL)
         deadline = time.time() + timeout
         while time.time() < deadline:
@@ -133,12 +294,51 @@ class Daemon:
                 self.proc.wait()
         if getattr(self, "logf", None):
             self.logf.close()
+        if VALGRIND and self.proc and self.proc.returncode == 99:
+            reports = ""
+            for n in sorted(os.listdir(self.state)):
+                if n.startswith("valgrind."):
+                    with open(os.path.join(self.state, n)) as f:
+                        reports += f.read()
+            self.proc = None
+            raise AssertionError("valgrind found errors in the broker:\n" +
+                                 reports)
         return self.proc.returncode if self.proc else None
 
+    def raw_files(self):
+        """The raw store files as they are now: {path: bytes}."""
+        out = {}
+        for p in (self.db, self.db + "-wal", self.db + "-journal"):
+            try:
+                with open(p, "rb") as f:
+                    out[p] = f.read()
+            except FileNotFoundError:
+                pass
+        return out
+
+    def archive(self, when):
+        try:
+            log = self.all_logs()
+        except FileNotFoundError:
+            log = b""
+        ARCHIVE.append({"state": self.state, "when": when, "log": log,
+                        "files": self.raw_files()})
+
     def cleanup(self):
+        if self.proc and self.proc.poll() is None:
+            self.archive("running")
         self.stop()
+        self.archive("stopped")
         if not self.keep_state:
             shutil.rmtree(self.state, ignore_errors=True)
+
+    def worker_deaths(self):
+        """Log lines of every worker kill or death since start()."""
+        if self.proc is None:
+            return []
+        return re.findall(r"(?m)^<\d>sealmd: (?:killing worker \d+:.*|"
+                          r"worker \d+ (?:killed by|exited with).*)$",
+                          self.log())
 
     def worker_pid(self):
         pids = re.findall(r"worker (\d+) ready", self.log())
@@ -146,8 +346,10 @@ class Daemon:
 
     # --- guest side -----------------------------------------------------
     def sign(self, instance_id):
-        return hmac.new(self.secret, instance_id.encode(),
-                        hashlib.sha256).hexdigest()
+        sig = hmac.new(self.secret, instance_id.encode(),
+                       hashlib.sha256).hexdigest()
+        SIGNATURES.add(sig)
+        return sig
 
     def proxy_headers(self, instance_id, project, sig=None):
         return {"X-Instance-ID": instance_id, "X-Tenant-ID": project,
@@ -188,6 +390,20 @@ class Daemon:
         finally:
             s.close()
 
+    def conn(self, port=None, source=None, timeout=5):
+        return RawConn(port or self.ports[0], source=source, timeout=timeout)
+
+    def exchange(self, data, head=False, port=None, timeout=5,
+                 check_close=True):
+        """Send data on a fresh connection; (first answer, closed after).
+        With check_close False the second item is None (no wait)."""
+        with self.conn(port=port, timeout=timeout) as c:
+            c.send(data)
+            r = c.read_response(head=head)
+            if not check_close:
+                return r, None
+            return r, (c.closed() if r is not None else True)
+
     # --- owner side -----------------------------------------------------
     def owner(self, method, path, body=None):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -210,6 +426,24 @@ class Daemon:
         finally:
             conn.close()
 
+    def owner_full(self, method, path, body=None, headers=None):
+        """Owner request; returns (status, headers dict, raw body)."""
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(10)
+        s.connect(self.socket)
+        conn = http.client.HTTPConnection("localhost")
+        conn.sock = s
+        try:
+            hdrs = dict(headers or {})
+            if body is not None and not isinstance(body, (bytes, str)):
+                body = json.dumps(body).encode()
+                hdrs.setdefault("Content-Type", "application/json")
+            conn.request(method, path, body=body, headers=hdrs)
+            r = conn.getresponse()
+            return r.status, dict(r.getheaders()), r.read()
+        finally:
+            conn.close()
+
     def register(self, instance_id, project, addresses=(), keys=None,
                  hostname=None):
         body = {"project_id": project, "addresses": list(addresses)}
@@ -218,6 +452,30 @@ class Daemon:
         if hostname:
             body["hostname"] = hostname
         return self.owner("PUT", f"/instances/{instance_id}", body)
+
+    def store_snapshot(self):
+        """What the owner API says the store holds: every registration and
+        every password (GET /instances, GET /instances/{id},
+        GET /servers/{id}/os-server-password) plus the store counts in
+        /status.  Returns (digest, snapshot); equal digests mean equal
+        contents."""
+        st, listing = self.owner("GET", "/instances")
+        if st != 200:
+            raise AssertionError(f"GET /instances: {st} {listing!r}")
+        snap = {"list": sorted(listing["instances"],
+                               key=lambda e: e["id"]), "inst": {},
+                "pw": {}}
+        for e in snap["list"]:
+            iid = e["id"]
+            st, js = self.owner("GET", f"/instances/{iid}")
+            snap["inst"][iid] = (st, js)
+            st, js = self.owner("GET", f"/servers/{iid}/os-server-password")
+            snap["pw"][iid] = (st, js)
+        st, js = self.owner("GET", "/status")
+        snap["counts"] = (st, js.get("instances"), js.get("passwords")) \
+            if isinstance(js, dict) else (st, js)
+        blob = json.dumps(snap, sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest(), snap
 
     def ctl(self, *args, stdin=None):
         return subprocess.run([SEALMDCTL, "-s", self.socket, *args],

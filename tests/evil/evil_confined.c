@@ -1,0 +1,203 @@
+/*
+ * The confined worker turns hostile.  Before confinement (files can still
+ * be read) it takes the next line of "evil-confined" beside its own
+ * executable, keeping its place in "evil-confined-next"; a start past the
+ * last line, or with no file, is an ordinary worker.  After confinement
+ * and MSG_INIT_DONE it plays that line:
+ *
+ *	open-keys PATH		open the key directory: seccomp kills
+ *	connect			make a TCP socket: seccomp kills
+ *	exec			run /bin/sh: seccomp kills
+ *	forge-conn		an op on a connection id nobody issued
+ *	direct-claim UUID	on a real direct connection, write UUID's
+ *				password: the broker refuses a claimed identity
+ *	owner-on-guest UUID	on a real guest connection, clear UUID's
+ *				password: an owner op, refused
+ *
+ * Then it waits to be killed; if it is not, it says so and exits 3.
+ */
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "privsep/log.h"
+#include "tests/evil/evil_confined.h"
+#include "worker/worker.h"
+
+#define EVIL_FILE	"evil-confined"
+#define EVIL_NEXT	"evil-confined-next"
+#define EVIL_WAIT_MS	5000
+
+static const char *const evil_names[] = {
+	"open-keys", "connect", "exec", "forge-conn", "direct-claim",
+	"owner-on-guest",
+};
+#define EVIL_N	(int)(sizeof(evil_names) / sizeof(evil_names[0]))
+
+static int
+evil_read(const char *path, char *buf, size_t bufsz)
+{
+	ssize_t	n;
+	int	fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, bufsz - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return 0;
+}
+
+int
+evil_confined_pick(char *arg, size_t argsz)
+{
+	char	self[PATH_MAX], dir[PATH_MAX], path[PATH_MAX + 32];
+	char	list[4096], next[32], *line, *save = NULL, *sp;
+	ssize_t	n;
+	long	idx, i;
+	int	fd, k;
+
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0)
+		fatal("readlink");
+	self[n] = '\0';
+	snprintf(dir, sizeof(dir), "%s", dirname(self));
+	snprintf(path, sizeof(path), "%s/%s", dir, EVIL_FILE);
+	if (evil_read(path, list, sizeof(list)) == -1)
+		return -1;
+	snprintf(path, sizeof(path), "%s/%s", dir, EVIL_NEXT);
+	idx = evil_read(path, next, sizeof(next)) == 0 ? atol(next) : 0;
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0644)) == -1 || dprintf(fd, "%ld\n", idx + 1) < 0)
+		fatal("%s", path);
+	close(fd);
+	for (i = 0, line = strtok_r(list, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save), i++) {
+		if (i != idx)
+			continue;
+		arg[0] = '\0';
+		if ((sp = strchr(line, ' ')) != NULL) {
+			*sp = '\0';
+			snprintf(arg, argsz, "%s", sp + 1);
+		}
+		for (k = 0; k < EVIL_N; k++)
+			if (strcmp(line, evil_names[k]) == 0) {
+				log_warnx("EVIL test worker: will play %s",
+				    line);
+				return k;
+			}
+		fatalx("unknown evil scenario %s", line);
+	}
+	return -1;
+}
+
+/* Wait for the channel with the worker's own epoll: poll is forbidden. */
+static int
+evil_wait(struct worker *w)
+{
+	static int		added;
+	struct epoll_event	ev;
+
+	if (!added) {
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLIN;
+		if (epoll_ctl(w->w_ep, EPOLL_CTL_ADD, w->w_chan.c_fd, &ev) == -1)
+			fatal("epoll_ctl");
+		added = 1;
+	}
+	return epoll_wait(w->w_ep, &ev, 1, EVIL_WAIT_MS) == 1;
+}
+
+/* Answer pings until a connection arrives. */
+static uint32_t
+evil_wait_conn(struct worker *w)
+{
+	static struct chan_msg	m;
+
+	for (;;) {
+		if (!evil_wait(w))
+			fatalx("EVIL: no connection came");
+		if (chan_recv(&w->w_chan, &m) != 1)
+			fatalx("EVIL: channel closed");
+		if (m.m_hdr.ch_type == MSG_PING)
+			(void)chan_send(&w->w_chan, MSG_PONG, m.m_hdr.ch_reqid,
+			    0, NULL, 0, -1);
+		else if (m.m_hdr.ch_type == MSG_CONN_NEW)
+			return m.m_hdr.ch_connid;
+	}
+}
+
+/* A well-formed write of "evil" in every way but the claimed identity. */
+static void
+evil_put(struct msg_guest_pw_put *mp, const char *victim)
+{
+	memset(mp, 0, sizeof(*mp));
+	snprintf(mp->mp_guest.mg_instance, sizeof(mp->mp_guest.mg_instance),
+	    "%s", victim);
+	mp->mp_nchunks = 1;
+	mp->mp_len[0] = 4;
+	memcpy(mp->mp_chunk[0], "evil", 4);
+	crypto_generichash(mp->mp_digest, sizeof(mp->mp_digest),
+	    mp->mp_chunk[0], 4, NULL, 0);
+}
+
+void
+evil_confined_run(struct worker *w, int which, const char *arg)
+{
+	static struct chan_msg	 m;
+	struct msg_guest_pw_put	 mp;
+	struct msg_guest	 g;
+	struct msg_id		 id;
+	char			*sh[] = { (char *)(uintptr_t)"/bin/sh", NULL };
+	uint32_t		 conn;
+
+	switch (which) {
+	case 0:
+		(void)syscall(SYS_openat, AT_FDCWD, arg, O_RDONLY);
+		break;
+	case 1:
+		(void)syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+		break;
+	case 2:
+		(void)syscall(SYS_execve, "/bin/sh", sh, NULL);
+		break;
+	case 3:
+		memset(&g, 0, sizeof(g));
+		(void)chan_send(&w->w_chan, MSG_GUEST_PW_GET, 1, 0x7fff0001,
+		    &g, sizeof(g), -1);
+		break;
+	case 4:
+		conn = evil_wait_conn(w);
+		evil_put(&mp, arg);
+		(void)chan_send(&w->w_chan, MSG_GUEST_PW_PUT, 1, conn, &mp,
+		    sizeof(mp), -1);
+		break;
+	default:
+		conn = evil_wait_conn(w);
+		memset(&id, 0, sizeof(id));
+		snprintf(id.mi_id, sizeof(id.mi_id), "%s", arg);
+		(void)chan_send(&w->w_chan, MSG_OWNER_PW_DEL, 1, conn, &id,
+		    sizeof(id), -1);
+		break;
+	}
+	/* Still alive: wait for the broker's verdict. */
+	while (evil_wait(w) && chan_recv(&w->w_chan, &m) == 1) {
+		if (m.m_hdr.ch_type != MSG_PING)
+			log_warnx("EVIL %s: the broker answered type %u",
+			    evil_names[which], m.m_hdr.ch_type);
+	}
+	log_warnx("EVIL %s: still alive", evil_names[which]);
+	exit(3);
+}
