@@ -43,10 +43,9 @@ chan_clear(struct chan *c)
 }
 
 static int
-chan_write_frame(int sock, const uint8_t *data, size_t len, int fd)
+chan_write_frame(int sock, const struct iovec *iov, int niov, int fd)
 {
 	struct msghdr	 mh;
-	struct iovec	 iov;
 	union {
 		struct cmsghdr	hdr;
 		char		buf[CMSG_SPACE(sizeof(int))];
@@ -54,10 +53,8 @@ chan_write_frame(int sock, const uint8_t *data, size_t len, int fd)
 	struct cmsghdr	*cmsg;
 
 	memset(&mh, 0, sizeof(mh));
-	iov.iov_base = (void *)(uintptr_t)data;
-	iov.iov_len = len;
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
+	mh.msg_iov = (struct iovec *)(uintptr_t)iov;
+	mh.msg_iovlen = (size_t)niov;
 	if (fd != -1) {
 		memset(&cm, 0, sizeof(cm));
 		mh.msg_control = cm.buf;
@@ -74,9 +71,10 @@ chan_write_frame(int sock, const uint8_t *data, size_t len, int fd)
 }
 
 /*
- * Queue one frame and try to send what is queued.  A fd passed here is
- * owned by the channel from now on and closed once sent.  Returns -1 when
- * the queue is full or the peer is gone.
+ * Send one frame, or queue it behind frames the peer has not taken yet.
+ * Nothing is allocated when the socket takes it at once, the usual case.
+ * A fd passed here is owned by the channel from now on and closed once
+ * sent.  Returns -1 when the queue is full or the peer is gone.
  */
 int
 chan_send(struct chan *c, uint32_t type, uint32_t reqid, uint32_t connid,
@@ -84,6 +82,7 @@ chan_send(struct chan *c, uint32_t type, uint32_t reqid, uint32_t connid,
 {
 	struct chan_frame	*f;
 	struct chan_hdr		 h;
+	struct iovec		 iov[2];
 
 	if (len > CHAN_MAX_PAYLOAD || c->c_queued >= CHAN_QUEUE_MAX) {
 		if (fd != -1)
@@ -91,16 +90,33 @@ chan_send(struct chan *c, uint32_t type, uint32_t reqid, uint32_t connid,
 		errno = ENOBUFS;
 		return -1;
 	}
-	if ((f = malloc(sizeof(*f) + sizeof(h) + len)) == NULL) {
-		if (fd != -1)
-			close(fd);
-		return -1;
-	}
 	memset(&h, 0, sizeof(h));
 	h.ch_type = type;
 	h.ch_len = (uint32_t)len;
 	h.ch_reqid = reqid;
 	h.ch_connid = connid;
+	if (c->c_head == NULL) {
+		iov[0].iov_base = &h;
+		iov[0].iov_len = sizeof(h);
+		iov[1].iov_base = (void *)(uintptr_t)payload;
+		iov[1].iov_len = len;
+		if (chan_write_frame(c->c_fd, iov, len > 0 ? 2 : 1, fd) == 0) {
+			if (fd != -1)
+				close(fd);
+			return 0;
+		}
+		if (errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != EINTR && errno != ENOBUFS) {
+			if (fd != -1)
+				close(fd);
+			return -1;
+		}
+	}
+	if ((f = malloc(sizeof(*f) + sizeof(h) + len)) == NULL) {
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
 	f->f_next = NULL;
 	f->f_fd = fd;
 	f->f_len = sizeof(h) + len;
@@ -121,10 +137,12 @@ int
 chan_flush(struct chan *c)
 {
 	struct chan_frame	*f;
+	struct iovec		 iov;
 
 	while ((f = c->c_head) != NULL) {
-		if (chan_write_frame(c->c_fd, f->f_data, f->f_len,
-		    f->f_fd) == -1) {
+		iov.iov_base = f->f_data;
+		iov.iov_len = f->f_len;
+		if (chan_write_frame(c->c_fd, &iov, 1, f->f_fd) == -1) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK ||
 			    errno == EINTR || errno == ENOBUFS)
 				return 0;
