@@ -214,15 +214,16 @@ ctl_add_opt(struct ctl_inst *in, int ch, const char *opt)
 	switch (ch) {
 	case CTL_OPT_PROJECT:
 	case CTL_OPT_HOSTNAME:
-		if ((s = json_string(optarg)) == NULL)
-			ctl_usage_err("%s: not valid UTF-8", opt);
-		if (ch == CTL_OPT_PROJECT && in->in_project == NULL)
-			in->in_project = s;
-		else if (ch == CTL_OPT_HOSTNAME && in->in_hostname == NULL)
-			in->in_hostname = s;
-		else
+		if ((ch == CTL_OPT_PROJECT && in->in_project != NULL) ||
+		    (ch == CTL_OPT_HOSTNAME && in->in_hostname != NULL))
 			ctl_usage_err("%s: given twice",
 			    ch == CTL_OPT_PROJECT ? "--project" : "--hostname");
+		if ((s = json_string(optarg)) == NULL)
+			ctl_usage_err("%s: not valid UTF-8", opt);
+		if (ch == CTL_OPT_PROJECT)
+			in->in_project = s;
+		else
+			in->in_hostname = s;
 		break;
 	case CTL_OPT_ADDRESS:
 		if (json_array_append_new(in->in_addrs,

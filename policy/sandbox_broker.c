@@ -64,6 +64,7 @@ sandbox_broker_filter(const char *worker_path)
 #ifdef SEALMD_SANITIZE
 		/* make check-asan only: the ASan runtime's exit path. */
 		SCMP_SYS(sigaltstack), SCMP_SYS(sched_yield),
+		SCMP_SYS(open),	/* at start of a new worker */
 #endif
 	};
 	scmp_filter_ctx	ctx;

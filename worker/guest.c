@@ -3,6 +3,7 @@
  * Only "/" is answered without identifying the caller; everything else
  * first asks the broker who the guest is, as Nova's handler does.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,7 +195,10 @@ guest_os_versions(struct wconn *c)
 	size_t		 n = 0;
 	int		 i;
 
-	/* Nova lists only versions dated today or earlier. */
+	/*
+	 * Nova lists only versions dated today or earlier.  tzset() ran
+	 * before the sandbox, so gmtime_r opens no file here.
+	 */
 	gmtime_r(&now, &tm);
 	strftime(today, sizeof(today), "%Y-%m-%d", &tm);
 	for (i = 0; i < OS_NVERSIONS; i++)
@@ -248,6 +252,8 @@ guest_why(int status)
 		return "A password is already set.";
 	case 411:
 		return "A Content-Length header is required.";
+	case 429:
+		return "Too many requests; slow down.";
 	case 503:
 		return "The store is unavailable; try again later.";
 	default:

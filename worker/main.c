@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <sodium.h>
@@ -77,7 +78,12 @@ main(void)
 	worker_read_init(&w);
 	log_init("sealmd-worker", (int)w.w_init.mi_debug);
 
-	/* Both read /dev/urandom once; do it while files can be opened. */
+	/*
+	 * Everything that reads a file does it now, while files can be
+	 * opened: jansson's hash seed and libsodium read /dev/urandom, and
+	 * glibc's time code reads /etc/localtime on first use.
+	 */
+	tzset();
 	json_object_seed(0);
 	if (sodium_init() < 0)
 		fatalx("sodium_init");

@@ -1,0 +1,200 @@
+"""Guest side in direct mode (nova-compat §4.2, DESIGN §3): the peer
+address accept() gave the broker is the identity; headers never change
+it, and proxied requests are refused."""
+import json
+import unittest
+
+from sealmd_fixture import Daemon, canary, uuid4
+
+PW = "/openstack/latest/password"
+EC2_ROOT = (b"1.0\n2007-01-19\n2007-03-01\n2007-08-29\n2007-10-10\n"
+            b"2007-12-15\n2008-02-01\n2008-09-01\n2009-04-04\nlatest")
+A_ADDR, B_ADDR, C_ADDR, NOBODY = ("127.0.0.2", "127.0.0.3", "127.0.0.4",
+                                  "127.0.0.9")
+
+
+class Direct(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.d = Daemon(guests=(("direct", "127.0.0.1"),)).start()
+        cls.a, cls.b, cls.c = uuid4(), uuid4(), uuid4()
+        assert cls.d.register(cls.a, "proj-a", addresses=[A_ADDR],
+                              hostname="vm-a")[0] == 201
+        assert cls.d.register(cls.b, "proj-b",
+                              addresses=[B_ADDR, "10.1.2.3"])[0] == 201
+        assert cls.d.register(cls.c, "proj-c", addresses=[C_ADDR])[0] == 201
+        cls.va = canary("direct-a").encode()
+        cls.vb = canary("direct-b").encode()
+
+    @classmethod
+    def tearDownClass(cls):
+        deaths = cls.d.worker_deaths()
+        cls.d.cleanup()
+        assert not deaths, f"the worker died: {deaths}"
+
+    def g(self, method, path, source, body=None, headers=None):
+        st, hdrs, data = self.d.guest(method, path, body=body,
+                                      headers=headers, source=source)
+        self.assertNotIn("location", {k.lower() for k in hdrs})
+        return st, hdrs, data
+
+    def test_1_each_guest_sees_only_its_own_password(self):
+        st, _, body = self.g("GET", PW, A_ADDR)
+        self.assertEqual((st, body), (200, b""))
+        self.assertEqual(self.g("POST", PW, A_ADDR, body=self.va)[0], 200)
+        self.assertEqual(self.g("GET", PW, B_ADDR)[2], b"")
+        self.assertEqual(self.g("POST", "/openstack/2013-04-04/password",
+                                B_ADDR, body=self.vb)[0], 200)
+        st, hdrs, body = self.g("GET", PW, A_ADDR)
+        self.assertEqual((st, body), (200, self.va))
+        self.assertEqual(hdrs.get("Cache-Control"), "no-store")
+        self.assertEqual(self.g("GET", PW, B_ADDR)[2], self.vb)
+        self.assertEqual(self.g("POST", PW, A_ADDR, body=b"again")[0], 409)
+        self.assertEqual(self.g("GET", PW, A_ADDR)[2], self.va)
+        st, js = self.d.owner("GET", f"/servers/{self.b}/os-server-password")
+        self.assertEqual((st, js), (200, {"password": self.vb.decode()}))
+
+    def test_2_identity_headers_are_ignored(self):
+        # C claims to be A through every proxy header: still C.
+        h = self.d.proxy_headers(self.a, "proj-a")
+        self.assertEqual(self.g("GET", PW, C_ADDR, headers=h)[2], b"")
+        v = canary("direct-c").encode()
+        self.assertEqual(self.g("POST", PW, C_ADDR, body=v, headers=h)[0],
+                         200)
+        self.assertEqual(self.g("GET", PW, C_ADDR)[2], v)
+        st, js = self.d.owner("GET", f"/servers/{self.c}/os-server-password")
+        self.assertEqual(js, {"password": v.decode()})
+        # A's value was not touched by the claim.
+        st, js = self.d.owner("GET", f"/servers/{self.a}/os-server-password")
+        self.assertEqual(st, 200)
+        self.assertNotEqual(js["password"], v.decode())
+        # A bad signature or unknown instance header changes nothing.
+        for hh in ({"X-Instance-ID": uuid4(), "X-Tenant-ID": "x",
+                    "X-Instance-ID-Signature": "0" * 64},
+                   {"X-Instance-ID": "z"}, {"X-Tenant-ID": "proj-c"}):
+            st, _, body = self.g("GET", PW, C_ADDR, headers=hh)
+            self.assertEqual((st, body), (200, v))
+        md = json.loads(self.g("GET", "/openstack/latest/meta_data.json",
+                               C_ADDR, headers=h)[2])
+        self.assertEqual((md["uuid"], md["project_id"]), (self.c, "proj-c"))
+
+    def test_unregistered_source_404(self):
+        for m, path, body in (("GET", PW, None), ("POST", PW, b"x"),
+                              ("PUT", PW, None),
+                              ("GET", "/openstack", None),
+                              ("GET", "/openstack/latest", None),
+                              ("GET", "/openstack/latest/meta_data.json",
+                               None)):
+            st, _, _ = self.g(m, path, NOBODY, body=body)
+            self.assertEqual(st, 404, (m, path))
+            # Headers cannot make an unknown address known.
+            st, _, _ = self.g(m, path, NOBODY, body=body,
+                              headers=self.d.proxy_headers(self.a, "proj-a"))
+            self.assertEqual(st, 404, (m, path))
+        # The listener's own address is not registered either.
+        self.assertEqual(self.g("GET", PW, "127.0.0.1")[0], 404)
+
+    def test_forwarded_headers_refused(self):
+        for hh in ({"X-Forwarded-For": A_ADDR}, {"X-Forwarded-For": NOBODY},
+                   {"Forwarded": f"for={A_ADDR}"},
+                   {"x-forwarded-for": "1.2.3.4"},
+                   {"FORWARDED": "for=1.2.3.4;proto=http"}):
+            for m, body in (("GET", None), ("POST", b"xff-value")):
+                st, hdrs, _ = self.g(m, PW, B_ADDR, body=body, headers=hh)
+                self.assertEqual(st, 400, (hh, m))
+            st, _, _ = self.g("GET", "/openstack/latest", NOBODY, headers=hh)
+            self.assertEqual(st, 400, hh)
+        # Nothing was stored through the refused POSTs (B was set to vb
+        # or is still unset, never "xff-value").
+        self.assertNotEqual(self.g("GET", PW, B_ADDR)[2], b"xff-value")
+
+    def test_root_without_registration(self):
+        for src in (NOBODY, A_ADDR, "127.0.0.1"):
+            for m in ("GET", "POST", "DELETE"):
+                st, _, body = self.g(m, "/", src)
+                self.assertEqual((st, body), (200, EC2_ROOT), (src, m))
+        st, _, body = self.g("GET", "/foo/../", NOBODY)
+        self.assertEqual((st, body), (200, EC2_ROOT))
+
+    def test_listings_and_routing_in_direct_mode(self):
+        st, _, body = self.g("GET", "/openstack/latest", A_ADDR)
+        self.assertEqual((st, body), (200, b"meta_data.json\npassword\n"
+                         b"vendor_data.json\nnetwork_data.json\n"
+                         b"vendor_data2.json"))
+        st, _, body = self.g("GET", "/openstack", A_ADDR)
+        self.assertEqual(st, 200)
+        self.assertTrue(body.startswith(b"2012-08-10\n"))
+        self.assertTrue(body.endswith(b"\nlatest"))
+        self.assertEqual(self.g("GET", "/openstack/2012-08-10/password",
+                                A_ADDR)[0], 404)
+        self.assertEqual(self.g("GET", "/latest/password", A_ADDR)[0], 404)
+        self.assertEqual(self.g("DELETE", PW, A_ADDR)[0], 400)
+        md = json.loads(self.g("GET", "/openstack/latest/meta_data.json",
+                               A_ADDR)[2])
+        self.assertEqual((md["uuid"], md["hostname"], md["project_id"]),
+                         (self.a, "vm-a", "proj-a"))
+
+    def test_z_deregistered_address_404(self):
+        d = self.d
+        e = uuid4()
+        addr = "127.0.0.5"
+        self.assertEqual(d.register(e, "proj-e", addresses=[addr])[0], 201)
+        self.assertEqual(self.g("GET", PW, addr)[:1], (200,))
+        # Moving the address to another registration moves the identity.
+        self.assertEqual(d.register(e, "proj-e", addresses=[])[0], 200)
+        self.assertEqual(self.g("GET", PW, addr)[0], 404)
+        f = uuid4()
+        self.assertEqual(d.register(f, "proj-f", addresses=[addr])[0], 201)
+        v = canary("direct-f").encode()
+        self.assertEqual(self.g("POST", PW, addr, body=v)[0], 200)
+        st, js = d.owner("GET", f"/servers/{f}/os-server-password")
+        self.assertEqual(js, {"password": v.decode()})
+        st, js = d.owner("GET", f"/servers/{e}/os-server-password")
+        self.assertEqual(js, {"password": ""})
+        self.assertEqual(d.owner("DELETE", f"/instances/{f}")[0], 204)
+        self.assertEqual(self.g("GET", PW, addr)[0], 404)
+
+
+class MixedListeners(unittest.TestCase):
+    """A proxy listener and a direct one on the same daemon."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.d = Daemon(guests=(("proxy", "127.0.0.1"),
+                               ("direct", "127.0.0.1"))).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        deaths = cls.d.worker_deaths()
+        cls.d.cleanup()
+        assert not deaths, f"the worker died: {deaths}"
+
+    def test_modes_per_listener(self):
+        d = self.d
+        self.assertEqual(len(d.ports), 2)
+        proxy_port, direct_port = d.ports
+        iid = uuid4()
+        self.assertEqual(d.register(iid, "proj-m",
+                                    addresses=["127.0.0.6"])[0], 201)
+        h = d.proxy_headers(iid, "proj-m")
+        v = canary("mixed").encode()
+        # Direct: the address; the proxy headers are ignored.
+        self.assertEqual(d.guest("POST", PW, body=v, port=direct_port,
+                                 source="127.0.0.6")[0], 200)
+        self.assertEqual(d.guest("GET", PW, port=direct_port,
+                                 source="127.0.0.7", headers=h)[0], 404)
+        # Proxy: the headers; the address alone identifies nobody.
+        self.assertEqual(d.guest("GET", PW, port=proxy_port,
+                                 source="127.0.0.6")[0], 400)
+        st, _, body = d.guest("GET", PW, port=proxy_port, headers=h)
+        self.assertEqual((st, body), (200, v))
+        # X-Forwarded-For is fine on the proxy listener only.
+        xff = dict(h, **{"X-Forwarded-For": "127.0.0.6"})
+        self.assertEqual(d.guest("GET", PW, port=proxy_port,
+                                 headers=xff)[0], 200)
+        self.assertEqual(d.guest("GET", PW, port=direct_port,
+                                 source="127.0.0.6", headers=xff)[0], 400)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,501 @@
+"""The owner API on the unix socket (DESIGN §4, nova-compat §6):
+registration, listing, Nova's os-server-password, status, errors, and
+SO_PEERCRED authorisation."""
+import base64
+import json
+import os
+import socket
+import stat
+import subprocess
+import unittest
+
+from sealmd_fixture import IS_ROOT, SEALMDCTL, Daemon, canary, uuid4
+
+PW = "/openstack/latest/password"
+ED_BLOB = base64.b64encode(b"\x00\x00\x00\x0bssh-ed25519\x00\x00\x00\x20" +
+                           bytes(32)).decode()
+ED_KEY = f"ssh-ed25519 {ED_BLOB} bob@example"
+
+
+def pwpath(iid):
+    return f"/servers/{iid}/os-server-password"
+
+
+class OwnerBase(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.d = Daemon().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        deaths = cls.d.worker_deaths()
+        cls.d.cleanup()
+        assert not deaths, f"the worker died: {deaths}"
+
+    def o(self, method, path, body=None, headers=None):
+        """(status, parsed JSON or None, headers, raw body)"""
+        st, hdrs, raw = self.d.owner_full(method, path, body=body,
+                                          headers=headers)
+        self.assertNotIn("location", {k.lower() for k in hdrs})
+        js = None
+        if raw:
+            self.assertEqual(hdrs.get("Content-Type"), "application/json",
+                             (method, path, raw))
+            js = json.loads(raw)
+        return st, js, hdrs, raw
+
+    def assert_error(self, method, path, status, body=None):
+        st, js, _, _ = self.o(method, path, body=body)
+        self.assertEqual(st, status, (method, path, body))
+        self.assertIsInstance(js, dict, (method, path))
+        self.assertEqual(list(js), ["error"], js)
+        self.assertIsInstance(js["error"], str)
+        self.assertTrue(js["error"])
+        return js
+
+
+class Instances(OwnerBase):
+    def test_put_create_then_replace(self):
+        iid = uuid4()
+        body = {"project_id": "proj-o1", "addresses": ["10.0.0.1"]}
+        st, js, _, _ = self.o("PUT", f"/instances/{iid}", body)
+        self.assertEqual((st, js), (201, {"id": iid}))
+        st, js, _, _ = self.o("GET", f"/instances/{iid}")
+        self.assertEqual(st, 200)
+        self.assertEqual(js["id"], iid)
+        self.assertEqual(js["project_id"], "proj-o1")
+        self.assertEqual(js["addresses"], ["10.0.0.1"])
+        self.assertEqual(js["hostname"], "")
+        self.assertEqual(js["public_keys"], {})
+        created = js["created"]
+        self.assertIsInstance(created, int)
+        body = {"project_id": "proj-o2", "hostname": "host-2.example",
+                "addresses": ["10.0.0.2", "fd00::2"],
+                "public_keys": {"bob": ED_KEY}}
+        st, js, _, _ = self.o("PUT", f"/instances/{iid}", body)
+        self.assertEqual((st, js), (200, {"id": iid}))
+        st, js, _, _ = self.o("GET", f"/instances/{iid}")
+        self.assertEqual(js, {"id": iid, "project_id": "proj-o2",
+                              "hostname": "host-2.example",
+                              "addresses": ["10.0.0.2", "fd00::2"],
+                              "public_keys": {"bob": ED_KEY},
+                              "created": created})
+        # The replaced address is free again.
+        other = uuid4()
+        self.assertEqual(self.d.register(other, "p", ["10.0.0.1"])[0], 201)
+
+    def test_uppercase_id_is_canonicalised(self):
+        iid = uuid4()
+        self.assertEqual(self.d.register(iid.upper(), "proj-up")[0], 201)
+        st, js, _, _ = self.o("GET", f"/instances/{iid}")
+        self.assertEqual((st, js["id"]), (200, iid))
+        st, js, _, _ = self.o("GET", f"/instances/{iid.upper()}")
+        self.assertEqual((st, js["id"]), (200, iid))
+
+    def test_replace_keeps_password(self):
+        iid = uuid4()
+        self.assertEqual(self.d.register(iid, "proj-keep")[0], 201)
+        v = canary("owner-keep")
+        h = self.d.proxy_headers(iid, "proj-keep")
+        self.assertEqual(self.d.guest("POST", PW, body=v.encode(),
+                                      headers=h)[0], 200)
+        self.assertEqual(self.d.register(iid, "proj-keep",
+                                         hostname="renamed")[0], 200)
+        st, js, _, _ = self.o("GET", pwpath(iid))
+        self.assertEqual((st, js), (200, {"password": v}))
+
+    def test_list_pages(self):
+        d = self.d
+        mine = set()
+        for i in range(150):
+            iid = uuid4()
+            self.assertEqual(d.register(iid, f"proj-list-{i % 3}")[0], 201)
+            mine.add((iid, f"proj-list-{i % 3}"))
+        st, js, _, _ = self.o("GET", "/instances")
+        self.assertEqual(st, 200)
+        self.assertEqual(list(js), ["instances"])
+        got = [(e["id"], e["project_id"]) for e in js["instances"]]
+        self.assertEqual(len(got), len(set(got)), "duplicates in listing")
+        self.assertTrue(mine <= set(got), mine - set(got))
+        ids = [e[0] for e in got]
+        self.assertEqual(ids, sorted(ids))
+        st, status, _, _ = self.o("GET", "/status")
+        self.assertEqual(status["instances"], len(got))
+        for e in js["instances"]:
+            self.assertEqual(sorted(e), ["id", "project_id"])
+
+    def test_delete_removes_password(self):
+        d = self.d
+        iid = uuid4()
+        self.assertEqual(d.register(iid, "proj-del", ["10.0.9.9"])[0], 201)
+        h = d.proxy_headers(iid, "proj-del")
+        v = canary("owner-del")
+        self.assertEqual(d.guest("POST", PW, body=v.encode(), headers=h)[0],
+                         200)
+        st, js, hdrs, raw = self.o("DELETE", f"/instances/{iid}")
+        self.assertEqual((st, raw), (204, b""))
+        self.assertIsNone(hdrs.get("Content-Length"))
+        self.assertEqual(self.o("GET", f"/instances/{iid}")[0], 404)
+        self.assertEqual(self.o("GET", pwpath(iid))[0], 404)
+        self.assertEqual(d.guest("GET", PW, headers=h)[0], 404)
+        self.assertEqual(self.o("DELETE", f"/instances/{iid}")[0], 404)
+        # Re-registered: no password, and its address was freed.
+        self.assertEqual(d.register(iid, "proj-del", ["10.0.9.9"])[0], 201)
+        st, _, body = d.guest("GET", PW, headers=h)
+        self.assertEqual((st, body), (200, b""))
+        self.assertEqual(self.o("GET", pwpath(iid))[1], {"password": ""})
+
+    def test_address_taken_409(self):
+        a, b = uuid4(), uuid4()
+        self.assertEqual(self.d.register(a, "p", ["10.7.0.1"])[0], 201)
+        js = self.assert_error("PUT", f"/instances/{b}", 409,
+                               {"project_id": "p",
+                                "addresses": ["10.7.0.2", "10.7.0.1"]})
+        self.assertEqual(self.o("GET", f"/instances/{b}")[0], 404)
+        # Also when replacing an existing registration, which stays as is.
+        self.assertEqual(self.d.register(b, "p", ["10.7.0.3"])[0], 201)
+        self.assert_error("PUT", f"/instances/{b}", 409,
+                          {"project_id": "p2", "addresses": ["10.7.0.1"]})
+        st, js, _, _ = self.o("GET", f"/instances/{b}")
+        self.assertEqual((js["project_id"], js["addresses"]),
+                         ("p", ["10.7.0.3"]))
+
+    def test_bad_bodies_400(self):
+        iid = uuid4()
+        path = f"/instances/{iid}"
+        bad = [
+            b"", b"{", b"not json", b"[]", b'"str"', b"null", b"42",
+            b'{"project_id": "p", "project_id": "q"}',
+            {"project_id": "p", "colour": "blue"},
+            {"project_id": "p", "password": "x"},
+            {"addresses": []},
+            {"hostname": "h"},
+            {},
+            {"project_id": ""},
+            {"project_id": "has space"},
+            {"project_id": "p" * 65},
+            {"project_id": 5},
+            {"project_id": None},
+            {"project_id": "p\u00e9"},
+            {"project_id": "p\u0000q"},
+            {"project_id": "p", "addresses": "10.0.0.1"},
+            {"project_id": "p", "addresses": ["999.1.1.1"]},
+            {"project_id": "p", "addresses": ["10.0.0.01"]},
+            {"project_id": "p", "addresses": ["10.0.0"]},
+            {"project_id": "p", "addresses": ["FD00::1"]},
+            {"project_id": "p", "addresses": ["fe80::1%eth0"]},
+            {"project_id": "p", "addresses": ["10.0.0.1/24"]},
+            {"project_id": "p", "addresses": ["host.example"]},
+            {"project_id": "p", "addresses": [""]},
+            {"project_id": "p", "addresses": [7]},
+            {"project_id": "p", "addresses": ["10.0.0.1", "10.0.0.1"]},
+            {"project_id": "p",
+             "addresses": [f"10.8.0.{i}" for i in range(9)]},
+            {"project_id": "p", "hostname": "bad host"},
+            {"project_id": "p", "hostname": "h" * 256},
+            {"project_id": "p", "hostname": "h_x"},
+            {"project_id": "p", "public_keys": ["ssh-ed25519 AAAA"]},
+            {"project_id": "p", "public_keys": {"k": "nospace"}},
+            {"project_id": "p", "public_keys": {"bad name": ED_KEY}},
+            {"project_id": "p", "public_keys": {"k": 5}},
+            {"project_id": "p", "public_keys": {"k": "ssh-rsa AA\nBB"}},
+            {"project_id": "p", "public_keys": {
+                f"k{i}": ED_KEY for i in range(5)}},
+        ]
+        for body in bad:
+            self.assert_error("PUT", path, 400, body)
+            self.assertEqual(self.o("GET", path)[0], 404, body)
+        # Too large for the owner body limit.
+        st, _, _, _ = self.o("PUT", path, {"project_id": "p",
+                                           "hostname": "h" * 40000})
+        self.assertIn(st, (400, 413))
+        self.assertEqual(self.o("GET", path)[0], 404)
+
+    def test_good_edge_bodies(self):
+        # At the limits, everything is accepted.
+        iid = uuid4()
+        body = {"project_id": "P" * 64, "hostname": "h" * 255,
+                "addresses": [f"10.9.0.{i}" for i in range(8)],
+                "public_keys": {f"k{i}": ED_KEY for i in range(4)}}
+        st, _, _, _ = self.o("PUT", f"/instances/{iid}", body)
+        self.assertEqual(st, 201)
+        st, js, _, _ = self.o("GET", f"/instances/{iid}")
+        self.assertEqual(js["addresses"], body["addresses"])
+        self.assertEqual(js["public_keys"], body["public_keys"])
+        self.assertEqual(js["hostname"], "h" * 255)
+
+
+class ServerPassword(OwnerBase):
+    def test_get_clear_repost(self):
+        d = self.d
+        iid = uuid4()
+        self.assertEqual(d.register(iid, "proj-pw")[0], 201)
+        h = d.proxy_headers(iid, "proj-pw")
+        st, js, hdrs, _ = self.o("GET", pwpath(iid))
+        self.assertEqual((st, js), (200, {"password": ""}))
+        self.assertEqual(hdrs.get("Cache-Control"), "no-store")
+        v1 = canary("owner-pw1")
+        self.assertEqual(d.guest("POST", PW, body=v1.encode(),
+                                 headers=h)[0], 200)
+        st, js, hdrs, _ = self.o("GET", pwpath(iid))
+        self.assertEqual((st, js), (200, {"password": v1}))
+        self.assertEqual(hdrs.get("Cache-Control"), "no-store")
+        st, js, hdrs, raw = self.o("DELETE", pwpath(iid))
+        self.assertEqual((st, raw), (204, b""))
+        self.assertEqual(hdrs.get("Cache-Control"), "no-store")
+        self.assertEqual(self.o("GET", pwpath(iid))[1], {"password": ""})
+        st, _, body = d.guest("GET", PW, headers=h)
+        self.assertEqual((st, body), (200, b""))
+        # Clearing an unset password is fine too.
+        self.assertEqual(self.o("DELETE", pwpath(iid))[0], 204)
+        v2 = canary("owner-pw2")
+        self.assertEqual(d.guest("POST", PW, body=v2.encode(),
+                                 headers=h)[0], 200)
+        self.assertEqual(self.o("GET", pwpath(iid))[1], {"password": v2})
+        self.assertEqual(d.guest("POST", PW, body=b"x", headers=h)[0], 409)
+
+    def test_password_json_escaping(self):
+        d = self.d
+        iid = uuid4()
+        self.assertEqual(d.register(iid, "proj-esc")[0], 201)
+        v = 'q"\\\n\t\x01\x7f</script>é中😀\x00end'
+        self.assertEqual(d.guest("POST", PW, body=v.encode(),
+                                 headers=d.proxy_headers(iid, "proj-esc"))[0],
+                         200)
+        st, js, _, raw = self.o("GET", pwpath(iid))
+        self.assertEqual((st, js), (200, {"password": v}))
+
+    def test_unknown_and_invalid_ids(self):
+        unknown = uuid4()
+        for m, path in (("GET", f"/instances/{unknown}"),
+                        ("DELETE", f"/instances/{unknown}"),
+                        ("GET", pwpath(unknown)),
+                        ("DELETE", pwpath(unknown))):
+            self.assert_error(m, path, 404)
+        for bad in ("not-a-uuid", "1234", unknown.replace("-", ""),
+                    unknown[:-1] + "g", unknown + "0", "z" * 36,
+                    unknown[:8] + "_" + unknown[9:]):
+            for m, path in (("GET", f"/instances/{bad}"),
+                            ("PUT", f"/instances/{bad}"),
+                            ("DELETE", f"/instances/{bad}"),
+                            ("GET", pwpath(bad)), ("DELETE", pwpath(bad))):
+                self.assert_error(m, path, 400,
+                                  {"project_id": "p"} if m == "PUT" else None)
+
+
+class Routes(OwnerBase):
+    def test_unknown_routes_404(self):
+        iid = uuid4()
+        for m, path in (("GET", "/"), ("GET", "/foo"), ("GET", "/instances/"
+                        f"{iid}/x"), ("GET", f"/servers/{iid}"),
+                        ("GET", f"/servers/{iid}/other"),
+                        ("GET", f"/servers/{iid}/os-server-password/x"),
+                        ("GET", "/openstack/latest/password"),
+                        ("GET", "/Status"), ("GET", "/INSTANCES"),
+                        ("POST", "/nothing")):
+            self.assert_error(m, path, 404)
+
+    def test_wrong_methods_405(self):
+        iid = uuid4()
+        for m, path, allow in (
+                ("POST", "/instances", "GET"),
+                ("PUT", "/instances", "GET"),
+                ("DELETE", "/instances", "GET"),
+                ("POST", f"/instances/{iid}", "GET, PUT, DELETE"),
+                ("PATCH", f"/instances/{iid}", "GET, PUT, DELETE"),
+                ("POST", pwpath(iid), "GET, DELETE"),
+                ("PUT", pwpath(iid), "GET, DELETE"),
+                ("PUT", "/status", "GET"),
+                ("DELETE", "/status", "GET")):
+            st, js, hdrs, _ = self.o(m, path)
+            self.assertEqual(st, 405, (m, path))
+            self.assertEqual(list(js), ["error"])
+            self.assertEqual(hdrs.get("Allow"), allow, (m, path))
+
+    def test_status(self):
+        st, js, _, _ = self.o("GET", "/status")
+        self.assertEqual(st, 200)
+        for k in ("version", "store"):
+            self.assertIsInstance(js[k], str)
+            self.assertTrue(js[k])
+        for k in ("uptime", "instances", "passwords", "listeners",
+                  "worker_pid", "worker_restarts", "key_newest", "keys"):
+            self.assertIsInstance(js[k], int, k)
+            self.assertGreaterEqual(js[k], 0, k)
+        self.assertEqual(js["store"], "sqlite")
+        self.assertEqual((js["keys"], js["key_newest"]), (1, 1))
+        self.assertEqual(js["listeners"], 2)
+        self.assertEqual(js["worker_pid"], self.d.worker_pid())
+        # The counts follow what happens.
+        iid = uuid4()
+        self.assertEqual(self.d.register(iid, "proj-st")[0], 201)
+        self.assertEqual(self.d.guest(
+            "POST", PW, body=canary("status").encode(),
+            headers=self.d.proxy_headers(iid, "proj-st"))[0], 200)
+        js2 = self.o("GET", "/status")[1]
+        self.assertEqual(js2["instances"], js["instances"] + 1)
+        self.assertEqual(js2["passwords"], js["passwords"] + 1)
+
+    def test_keep_alive_on_owner_socket(self):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(5)
+        s.connect(self.d.socket)
+        try:
+            s.sendall(b"GET /status HTTP/1.1\r\nHost: x\r\n\r\n"
+                      b"GET /instances HTTP/1.1\r\nHost: x\r\n"
+                      b"Connection: close\r\n\r\n")
+            data = b""
+            for _ in range(100):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        finally:
+            s.close()
+        self.assertEqual(data.count(b"HTTP/1.1 200 OK\r\n"), 2, data[:300])
+
+
+class ListingPages(unittest.TestCase):
+    """GET /instances is assembled from pages of 64: check the edges."""
+
+    def test_page_boundaries(self):
+        d = Daemon().start()
+        try:
+            self.assertEqual(d.owner("GET", "/instances"),
+                             (200, {"instances": []}))
+            ids = []
+            for n in range(1, 130):
+                iid = uuid4()
+                ids.append(iid)
+                self.assertEqual(d.register(iid, f"p{n}")[0], 201)
+                if n in (1, 63, 64, 65, 127, 128, 129):
+                    st, js = d.owner("GET", "/instances")
+                    got = [e["id"] for e in js["instances"]]
+                    self.assertEqual(st, 200)
+                    self.assertEqual(got, sorted(ids), n)
+            self.assertEqual(d.owner("GET", "/status")[1]["instances"], 129)
+        finally:
+            deaths = d.worker_deaths()
+            d.cleanup()
+        self.assertEqual(deaths, [])
+
+
+class PeerNotAllowed(unittest.TestCase):
+    """SO_PEERCRED: a uid that is neither root, the daemon's, nor listed
+    gets 403 for every owner operation."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.d = Daemon().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        deaths = cls.d.worker_deaths()
+        cls.d.cleanup()
+        assert not deaths, f"the worker died: {deaths}"
+
+    def as_nobody(self, requests):
+        """Send each raw request as uid/gid 65534 on its own connection;
+        return the status lines' codes."""
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # child: never return into unittest
+            code = 1
+            try:
+                os.close(r)
+                os.setgroups([])
+                os.setgid(65534)
+                os.setuid(65534)
+                out = []
+                for req in requests:
+                    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                    s.settimeout(5)
+                    try:
+                        s.connect(self.d.socket)
+                        s.sendall(req)
+                        data = b""
+                        for _ in range(100):
+                            chunk = s.recv(4096)
+                            if not chunk:
+                                break
+                            data += chunk
+                        out.append(data.split(b"\r\n", 1)[0].decode() +
+                                   "|" + data.split(b"\r\n\r\n", 1)[-1]
+                                   .decode("utf-8", "replace"))
+                    except OSError as e:
+                        out.append(f"ERR {e}")
+                    finally:
+                        s.close()
+                os.write(w, json.dumps(out).encode())
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(w)
+        data = b""
+        with os.fdopen(r, "rb") as f:
+            data = f.read()
+        _, status = os.waitpid(pid, 0)
+        self.assertEqual(os.waitstatus_to_exitcode(status), 0, data)
+        return json.loads(data)
+
+    def test_other_uid_gets_403(self):
+        if not IS_ROOT:
+            self.skipTest("NOT ROOT: cannot switch to uid 65534 to test "
+                          "SO_PEERCRED refusal")
+        d = self.d
+        iid = uuid4()
+        self.assertEqual(d.register(iid, "proj-peer")[0], 201)
+        v = canary("peer")
+        self.assertEqual(d.guest("POST", PW, body=v.encode(),
+                                 headers=d.proxy_headers(iid, "proj-peer"))[0],
+                         200)
+        # Let uid 65534 reach the socket.
+        os.chmod(d.state, 0o711)
+        os.chmod(d.socket, 0o666)
+        new = uuid4()
+        body = json.dumps({"project_id": "evil"}).encode()
+        reqs = [f"{m} {p} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                .encode() + (b"Content-Type: application/json\r\n"
+                             b"Content-Length: %d\r\n\r\n" % len(body) +
+                             body if m == "PUT" else b"\r\n")
+                for m, p in (("GET", "/status"), ("GET", "/instances"),
+                             ("GET", f"/instances/{iid}"),
+                             ("PUT", f"/instances/{new}"),
+                             ("PUT", f"/instances/{iid}"),
+                             ("DELETE", f"/instances/{iid}"),
+                             ("GET", pwpath(iid)), ("DELETE", pwpath(iid)))]
+        try:
+            out = self.as_nobody(reqs)
+            # sealmdctl run by that uid: a server error, exit 1.
+            for args in (("status",), ("get", iid), ("list",)):
+                r = subprocess.run([SEALMDCTL, "-s", d.socket, *args],
+                                   capture_output=True, timeout=30,
+                                   user=65534, group=65534, extra_groups=[])
+                self.assertEqual(r.returncode, 1, (args, r.stderr))
+                self.assertIn(b"403", r.stderr)
+                self.assertEqual(r.stdout, b"")
+        finally:
+            os.chmod(d.socket, 0o660)
+            os.chmod(d.state, 0o700)
+        self.assertEqual(len(out), len(reqs))
+        for line in out:
+            status, _, body = line.partition("|")
+            self.assertEqual(status, "HTTP/1.1 403 Forbidden", out)
+            self.assertNotIn(v, body)
+            self.assertIn("error", json.loads(body))
+        # Nothing changed.
+        self.assertEqual(d.owner("GET", f"/instances/{new}")[0], 404)
+        st, js = d.owner("GET", f"/instances/{iid}")
+        self.assertEqual((st, js["project_id"]), (200, "proj-peer"))
+        self.assertEqual(d.owner("GET", pwpath(iid)),
+                         (200, {"password": v}))
+        # And the socket's own mode keeps others out by default.
+        self.assertEqual(stat.S_IMODE(os.stat(d.socket).st_mode), 0o660)
+
+    def test_socket_mode_default(self):
+        mode = stat.S_IMODE(os.stat(self.d.socket).st_mode)
+        self.assertEqual(mode & 0o007, 0, oct(mode))
+
+
+if __name__ == "__main__":
+    unittest.main()
