@@ -45,7 +45,7 @@ broker_conn_get(struct broker *b, uint32_t id)
 {
 	uint32_t	slot = id & 0xffff;
 
-	if (id == 0 || slot >= b->b_conf->c_max_conns ||
+	if (id == 0 || slot >= BROKER_CONNS(b) ||
 	    b->b_conns[slot].bc_id != id)
 		return NULL;
 	return &b->b_conns[slot];
@@ -58,8 +58,8 @@ broker_conn_free(struct broker *b, uint32_t id)
 
 	if ((bc = broker_conn_get(b, id)) == NULL)
 		return;
+	b->b_nconns[bc->bc_role]--;
 	memset(bc, 0, sizeof(*bc));
-	b->b_nconns--;
 }
 
 static void

@@ -25,6 +25,8 @@
 #define BROKER_STABLE_MS	10000	/* resets the restart backoff */
 #define BROKER_DRAIN_MS		5000	/* in-flight limit on SIGTERM */
 #define BROKER_LISTENERS_MAX	(CONF_LISTEN_MAX + 1)
+#define BROKER_OWNER_CONNS	32	/* beyond max_conns: guests can't starve it */
+#define BROKER_CONNS(b)		((b)->b_conf->c_max_conns + BROKER_OWNER_CONNS)
 
 struct listener {
 	int		l_fd;
@@ -61,8 +63,8 @@ struct broker {
 	struct listener	 b_listen[BROKER_LISTENERS_MAX];
 	size_t		 b_nlisten;
 
-	struct bconn	*b_conns;	/* c_max_conns slots */
-	uint32_t	 b_nconns;
+	struct bconn	*b_conns;	/* BROKER_CONNS slots */
+	uint32_t	 b_nconns[3];	/* open, by enum listener_role */
 	uint32_t	 b_gen;
 
 	enum worker_state b_wstate;

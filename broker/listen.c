@@ -307,20 +307,27 @@ listen_peer_addr(const struct sockaddr_storage *ss, char *addr, size_t addrsz,
 	(void)snprintf(peer, peersz, "%s:%u", addr, port);
 }
 
+/*
+ * A slot for a new connection.  Guests may hold max_conns at once; the
+ * owner API has BROKER_OWNER_CONNS more of its own, so that a flood of
+ * guests never locks the owner out.
+ */
 static uint32_t
-listen_conn_alloc(struct broker *b)
+listen_conn_alloc(struct broker *b, int role)
 {
-	uint32_t	i, max = b->b_conf->c_max_conns;
+	uint32_t	i, cap;
 
-	if (b->b_nconns >= max)
+	cap = role == ROLE_OWNER ? BROKER_OWNER_CONNS : b->b_conf->c_max_conns;
+	if (b->b_nconns[role] >= cap)
 		return 0;
-	for (i = 0; i < max; i++) {
+	for (i = 0; i < BROKER_CONNS(b); i++) {
 		if (b->b_conns[i].bc_id == 0) {
 			b->b_gen = (b->b_gen + 1) & 0xffff;
 			if (b->b_gen == 0)
 				b->b_gen = 1;
 			b->b_conns[i].bc_id = (b->b_gen << 16) | i;
-			b->b_nconns++;
+			b->b_conns[i].bc_role = role;
+			b->b_nconns[role]++;
 			return b->b_conns[i].bc_id;
 		}
 	}
@@ -348,18 +355,18 @@ listen_accept(struct broker *b, struct listener *l)
 			log_warn("accept on %s", l->l_name);
 		return 0;
 	}
-	if ((id = listen_conn_alloc(b)) == 0) {
+	if ((id = listen_conn_alloc(b, l->l_role)) == 0) {
 		/* Best effort: the socket is fresh, so this rarely blocks. */
 		(void)send(fd, busy_reply, sizeof(busy_reply) - 1,
 		    MSG_NOSIGNAL | MSG_DONTWAIT);
 		close(fd);
 		log_warnx("%s: connection limit %u reached", l->l_name,
+		    l->l_role == ROLE_OWNER ? BROKER_OWNER_CONNS :
 		    b->b_conf->c_max_conns);
 		return 1;
 	}
 	bc = broker_conn_get(b, id);
 	bc->bc_listener = (int)(l - b->b_listen);
-	bc->bc_role = l->l_role;
 	bc->bc_ident = l->l_ident;
 	if (l->l_role == ROLE_OWNER) {
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred,

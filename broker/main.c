@@ -206,7 +206,7 @@ main(int argc, char *argv[])
 	main_chroot_dir(&b);
 	if (worker_find_path(&b) == -1)
 		fatalx("cannot find the sealmd-worker executable");
-	if ((b.b_conns = calloc(conf.c_max_conns, sizeof(*b.b_conns))) ==
+	if ((b.b_conns = calloc(BROKER_CONNS(&b), sizeof(*b.b_conns))) ==
 	    NULL)
 		fatal("calloc");
 	if (listen_setup(&b) == -1)

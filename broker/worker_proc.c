@@ -65,7 +65,7 @@ worker_fill_init(const struct broker *b, struct msg_init *mi)
 	mi->mi_uid = (uint32_t)b->b_wuid;
 	mi->mi_gid = (uint32_t)b->b_wgid;
 	mi->mi_drop = (uint32_t)b->b_drop;
-	mi->mi_max_conns = conf->c_max_conns;
+	mi->mi_max_conns = BROKER_CONNS(b);
 	mi->mi_header_timeout_ms = conf->c_header_timeout_ms;
 	mi->mi_body_timeout_ms = conf->c_body_timeout_ms;
 	mi->mi_idle_timeout_ms = conf->c_idle_timeout_ms;
@@ -150,7 +150,7 @@ worker_down(struct broker *b)
 	if (b->b_chan.c_fd != -1)
 		close(b->b_chan.c_fd);
 	b->b_chan.c_fd = -1;
-	for (i = 0; i < b->b_conf->c_max_conns; i++)
+	for (i = 0; i < BROKER_CONNS(b); i++)
 		if (b->b_conns[i].bc_id != 0)
 			broker_conn_free(b, b->b_conns[i].bc_id);
 	if (b->b_wstate == WORKER_STOPPING || b->b_stopping) {

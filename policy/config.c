@@ -30,7 +30,7 @@
 #define CONF_GUEST_NAME_MAX	32
 #define CONF_NAME_MAX		63	/* user and group names */
 #define CONF_INSTANCES_FIRST	16
-#define CONF_CONNS_MAX		65536
+#define CONF_CONNS_MAX		65000	/* connection ids keep 16 bits of slot, with 32 owner slots */
 #define CONF_TIMEOUT_MIN	100
 #define CONF_TIMEOUT_MAX	3600000
 

@@ -14,8 +14,10 @@
 #define HTTP_LINE_MAX		8192	/* request line, without CRLF */
 #define HTTP_HEADERS_MAX	16384	/* header section, without line 1 */
 #define HTTP_FIELDS_MAX		64
-#define HTTP_HEAD_MAX		(HTTP_LINE_MAX + 2 + HTTP_HEADERS_MAX + 2)
 #define HTTP_EMPTY_LINES_MAX	4	/* CRLFs tolerated before a request */
+/* The longest head the parser accepts, leading empty lines included. */
+#define HTTP_HEAD_MAX		(2 * HTTP_EMPTY_LINES_MAX + HTTP_LINE_MAX + 2 + \
+				 HTTP_HEADERS_MAX + 2)
 #define HTTP_CL_MAX		(1ULL << 30)	/* larger Content-Length is 400 */
 
 enum http_method {

@@ -105,7 +105,7 @@ Test(config, full)
 	    "worker_path = /opt/sealmd/sealmd-worker\n"
 	    "\n"
 	    "[limits]\n"
-	    "max_conns = 65536\n"
+	    "max_conns = 65000\n"
 	    "header_timeout_ms = 100\n"
 	    "body_timeout_ms = 3600000\n"
 	    "idle_timeout_ms = 4242\n"
@@ -154,7 +154,7 @@ Test(config, full)
 	cr_expect_str_eq(c.c_chroot, "/var/empty");
 	cr_expect_str_eq(c.c_worker_path, "/opt/sealmd/sealmd-worker");
 
-	cr_expect_eq(c.c_max_conns, 65536);
+	cr_expect_eq(c.c_max_conns, 65000);
 	cr_expect_eq(c.c_header_timeout_ms, 100);
 	cr_expect_eq(c.c_body_timeout_ms, 3600000);
 	cr_expect_eq(c.c_idle_timeout_ms, 4242);
@@ -522,7 +522,7 @@ Test(config, limits_range)
 	expect_err("[limits]\n\nidle_timeout_ms = 1e3\n", 3,
 	    "idle_timeout_ms");
 	expect_err("[limits]\nmax_conns = 0\n", 2, "max_conns");
-	expect_err("[limits]\nmax_conns = 65537\n", 2, "max_conns");
+	expect_err("[limits]\nmax_conns = 65001\n", 2, "max_conns");
 	expect_err("[limits]\nmax_conns = 18446744073709551617\n", 2,
 	    "max_conns");
 }
