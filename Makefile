@@ -33,6 +33,7 @@ BROKER_SRCS	:= broker/main.c broker/broker.c broker/listen.c \
 		   broker/worker_proc.c broker/ops.c broker/ident.c \
 		   broker/keys.c broker/seal.c broker/store.c \
 		   broker/store_sqlite.c broker/audit.c broker/ratelimit.c \
+		   broker/writer.c \
 		   policy/config.c policy/owner_auth.c \
 		   policy/sandbox_broker.c
 WORKER_SRCS	:= worker/main.c worker/conn.c worker/http.c \
@@ -43,6 +44,7 @@ CTL_SRCS	:= ctl/sealmdctl.c
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
 BROKER_LIBS	:= libsodium libseccomp libcap-ng sqlite3 inih
+BROKER_LDLIBS	:= -lpthread
 WORKER_LIBS	:= libsodium libseccomp libcap-ng jansson
 CTL_LIBS	:= jansson libsodium
 
@@ -59,7 +61,7 @@ $(B)/obj/tests/%.o: tests/%.c
 	@$(CC) $(CFLAGS) $(call pc_cflags,$(PKGS) criterion) -MMD -MP -c $< -o $@
 
 $(B)/sealmd: $(call obj,$(PRIVSEP_SRCS) $(BROKER_SRCS))
-	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(BROKER_LIBS))
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(BROKER_LIBS)) $(BROKER_LDLIBS)
 
 $(B)/sealmd-worker: $(call obj,$(PRIVSEP_SRCS) $(WORKER_SRCS))
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(WORKER_LIBS))
@@ -201,3 +203,5 @@ clean:
 	lint-man analyze check-asan check-valgrind
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+-include tests/fuzz/fuzz.mk
+-include bench/bench.mk

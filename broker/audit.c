@@ -10,15 +10,17 @@
 #include "broker.h"
 #include "privsep/log.h"
 
+/* listener and peer come by value: a write may finish after its conn. */
 void
-audit_op(const struct broker *b, const struct bconn *bc, const char *op,
-    const char *instance, unsigned int status, const uint8_t *fp)
+audit_op(const struct broker *b, int listener, const char *peer,
+    const char *op, const char *instance, unsigned int status,
+    const uint8_t *fp)
 {
 	char	hex[FP_LEN * 2 + 1] = "-";
 
 	if (fp != NULL)
 		sodium_bin2hex(hex, sizeof(hex), fp, FP_LEN);
 	log_audit("op=%s listener=%s peer=%s instance=%s status=%u fp=%s",
-	    op, b->b_listen[bc->bc_listener].l_name, bc->bc_peer,
+	    op, b->b_listen[listener].l_name, peer,
 	    instance[0] != '\0' ? instance : "-", status, hex);
 }

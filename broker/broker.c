@@ -17,6 +17,7 @@
 #include "policy/sandbox.h"
 #include "privsep/log.h"
 #include "privsep/sd.h"
+#include "writer.h"
 
 #define BROKER_TICK_MS		100
 #define BROKER_INIT_MS		5000	/* exec to MSG_INIT_DONE */
@@ -251,7 +252,7 @@ broker_read_chan(struct broker *b)
 void
 broker_run(struct broker *b)
 {
-	struct pollfd	 pfd[2 + BROKER_LISTENERS_MAX];
+	struct pollfd	 pfd[3 + BROKER_LISTENERS_MAX];
 	struct listener	*lmap[BROKER_LISTENERS_MAX];
 	size_t		 i, n, nl;
 	unsigned char	 sig;
@@ -284,6 +285,8 @@ broker_run(struct broker *b)
 		n = 0;
 		pfd[n].fd = broker_sigfd[0];
 		pfd[n++].events = POLLIN;
+		pfd[n].fd = writer_fd();
+		pfd[n++].events = POLLIN;
 		if (b->b_chan.c_fd != -1) {
 			pfd[n].fd = b->b_chan.c_fd;
 			pfd[n++].events = POLLIN |
@@ -313,13 +316,15 @@ broker_run(struct broker *b)
 					broker_stop(b);
 			}
 		}
-		if (n > 1 + nl && b->b_chan.c_fd == pfd[1].fd) {
-			if ((pfd[1].revents & POLLOUT) &&
+		if (pfd[1].revents & POLLIN)
+			ops_write_done(b);
+		if (n > 2 + nl && b->b_chan.c_fd == pfd[2].fd) {
+			if ((pfd[2].revents & POLLOUT) &&
 			    chan_flush(&b->b_chan) == -1)
 				worker_kill(b, "channel write: %s",
 				    strerror(errno));
 			if (b->b_chan.c_fd != -1 &&
-			    (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)))
+			    (pfd[2].revents & (POLLIN | POLLHUP | POLLERR)))
 				broker_read_chan(b);
 		}
 		for (i = 0; i < nl; i++) {

@@ -74,6 +74,7 @@ struct broker {
 	uint64_t	 b_restart_at_ms;
 	uint32_t	 b_backoff_ms;
 	uint32_t	 b_restarts;
+	uint32_t	 b_wgen;	/* worker generation, for late answers */
 	uint32_t	 b_ping_id;
 	uint64_t	 b_ping_sent_ms;	/* 0: no ping outstanding */
 	uint64_t	 b_next_ping_ms;
@@ -118,13 +119,14 @@ void	 broker_pong(struct broker *);
 /* ops.c */
 void	 ops_dispatch(struct broker *, struct chan_msg *);
 int	 ops_seed_instances(struct broker *);
+void	 ops_write_done(struct broker *);
 
 /* ident.c */
 int	 ident_guest(struct broker *, const struct bconn *,
 	    const struct msg_guest *, struct msg_instance *);
 
 /* audit.c */
-void	 audit_op(const struct broker *, const struct bconn *, const char *,
+void	 audit_op(const struct broker *, int, const char *, const char *,
 	    const char *, unsigned int, const uint8_t *);
 
 #endif

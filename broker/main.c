@@ -25,6 +25,7 @@
 #include "privsep/sd.h"
 #include "ratelimit.h"
 #include "seal.h"
+#include "writer.h"
 
 static void	usage(void) __attribute__((noreturn));
 static void	main_harden(void);
@@ -202,6 +203,10 @@ main(int argc, char *argv[])
 		fatalx("cannot open store %s", conf.c_store_path);
 	if (ops_seed_instances(&b) == -1)
 		fatalx("cannot seed instances from %s", conffile);
+	/* Before the filter loads; TSYNC then confines this thread too. */
+	if (writer_start(conf.c_store_path) == -1)
+		fatalx("cannot start the store writer for %s",
+		    conf.c_store_path);
 	main_worker_ids(&b);
 	main_chroot_dir(&b);
 	if (worker_find_path(&b) == -1)
@@ -225,6 +230,7 @@ main(int argc, char *argv[])
 
 	broker_run(&b);
 
+	writer_stop();
 	store_close(b.b_store);
 	keyring_free(&b.b_keys);
 	if (b.b_have_secret)

@@ -5,6 +5,7 @@
  * NUL-terminated strings and in-range fields.  Any violation kills the
  * worker; the broker carries on and starts a new one.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -14,6 +15,7 @@
 #include "privsep/log.h"
 #include "privsep/validate.h"
 #include "seal.h"
+#include "writer.h"
 
 struct ops_ctx {
 	struct broker		*b;
@@ -72,6 +74,14 @@ static const struct ops_entry ops_table[] = {
 	    ops_owner_pw_del },
 	{ MSG_OWNER_STATUS, ROLE_OWNER, 0, ops_owner_status },
 };
+
+static void
+ops_audit(struct ops_ctx *c, const char *op, const char *instance,
+    unsigned int status, const uint8_t *fp)
+{
+	audit_op(c->b, c->bc->bc_listener, c->bc->bc_peer, op, instance,
+	    status, fp);
+}
 
 static int
 ops_violation(struct ops_ctx *c, const char *why)
@@ -228,7 +238,7 @@ ops_guest_ident(struct ops_ctx *c)
 
 	if (ops_guest_common(c, &g, &inst, &status) == -1)
 		return -1;
-	audit_op(c->b, c->bc, "guest.ident", ops_audit_id(&g, &inst, status),
+	ops_audit(c, "guest.ident", ops_audit_id(&g, &inst, status),
 	    (unsigned)status, NULL);
 	return ops_answer_status(c, (unsigned)status);
 }
@@ -243,7 +253,7 @@ ops_guest_meta(struct ops_ctx *c)
 	memset(&ma, 0, sizeof(ma));
 	if (ops_guest_common(c, &g, &ma.ma_inst, &status) == -1)
 		return -1;
-	audit_op(c->b, c->bc, "guest.meta",
+	ops_audit(c, "guest.meta",
 	    ops_audit_id(&g, &ma.ma_inst, status), (unsigned)status, NULL);
 	if (status != 200)
 		memset(&ma.ma_inst, 0, sizeof(ma.ma_inst));
@@ -304,7 +314,7 @@ ops_guest_pw_get(struct ops_ctx *c)
 		return -1;
 	if (status == 200)
 		status = ops_pw_read(c->b, inst.mn_id, &mw, &present);
-	audit_op(c->b, c->bc, "guest.pw.get", ops_audit_id(&g, &inst, status),
+	ops_audit(c, "guest.pw.get", ops_audit_id(&g, &inst, status),
 	    (unsigned)status, NULL);
 	mw.mw_status = (uint32_t)status;
 	r = ops_answer(c, &mw, sizeof(mw));
@@ -348,46 +358,63 @@ ops_chunks_ok(struct ops_ctx *c, const struct msg_guest_pw_put *mp)
 	return 0;
 }
 
-/* Seal every chunk and commit them all, or none (set-once). */
+/* Seal every chunk; the writer commits them all, or none (set-once). */
 static int
-ops_pw_commit(struct broker *b, const char *id,
-    const struct msg_guest_pw_put *mp, uint8_t fp[FP_LEN])
+ops_pw_seal(struct broker *b, const char *id,
+    const struct msg_guest_pw_put *mp, struct store_pw *sp)
 {
-	crypto_generichash_state	 st;
-	struct store_pw			 sp;
-	uint8_t				 value[PW_MAX];
-	size_t				 i, off = 0;
-	int				 r, status;
+	uint8_t		value[PW_MAX];
+	size_t		i, off = 0;
+	int		r = 0;
 
-	memset(&sp, 0, sizeof(sp));
-	sp.sp_nchunks = mp->mp_nchunks;
-	sp.sp_set_at = (int64_t)time(NULL);
-	crypto_generichash_init(&st, NULL, 0, PW_DIGEST_LEN);
-	for (i = 0; i < mp->mp_nchunks; i++) {
+	memset(sp, 0, sizeof(*sp));
+	sp->sp_nchunks = mp->mp_nchunks;
+	sp->sp_set_at = (int64_t)time(NULL);
+	for (i = 0; i < mp->mp_nchunks && r == 0; i++) {
 		memcpy(value + off, mp->mp_chunk[i], mp->mp_len[i]);
 		off += mp->mp_len[i];
-		if (seal_chunk(&b->b_keys, id, (uint8_t)i, mp->mp_nchunks,
-		    mp->mp_chunk[i], mp->mp_len[i], &sp.sp_chunk[i]) == -1) {
-			sodium_memzero(value, sizeof(value));
-			return 500;
-		}
+		r = seal_chunk(&b->b_keys, id, (uint8_t)i, mp->mp_nchunks,
+		    mp->mp_chunk[i], mp->mp_len[i], &sp->sp_chunk[i]);
 	}
-	if (seal_fingerprint(&b->b_keys, value, off, fp) == -1) {
-		sodium_memzero(value, sizeof(value));
-		return 500;
-	}
+	if (r == 0)
+		r = seal_fingerprint(&b->b_keys, value, off, sp->sp_fp);
 	sodium_memzero(value, sizeof(value));
-	memcpy(sp.sp_fp, fp, FP_LEN);
-	r = store_pw_put_if_absent(b->b_store, id, &sp);
-	if (r == STORE_OK)
-		status = 200;
-	else if (r == STORE_CONFLICT)
-		status = 409;
-	else if (r == STORE_NOTFOUND)
-		status = 404;
-	else
-		status = 503;
-	return status;
+	return r;
+}
+
+/*
+ * Hand a write to the writer thread.  The answer goes out when its batch
+ * has committed (ops_write_done).  A full queue is 503 at once.
+ */
+static int
+ops_submit(struct ops_ctx *c, struct wjob *j, const char *audit)
+{
+	j->wj_type = c->m->m_hdr.ch_type + 1;
+	j->wj_reqid = c->m->m_hdr.ch_reqid;
+	j->wj_connid = c->m->m_hdr.ch_connid;
+	j->wj_wgen = c->b->b_wgen;
+	j->wj_listener = c->bc->bc_listener;
+	j->wj_audit = audit;
+	memcpy(j->wj_peer, c->bc->bc_peer, sizeof(j->wj_peer));
+	if (writer_submit(j) == 0)
+		return 0;
+	log_warnx("store writer queue full");
+	ops_audit(c, audit, j->wj_id, 503, NULL);
+	sodium_memzero(j, sizeof(*j));
+	free(j);
+	return ops_answer_status(c, 503);
+}
+
+static struct wjob *
+ops_job(enum wjob_op op, const char *id)
+{
+	struct wjob	*j;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		fatal("calloc");
+	j->wj_op = op;
+	(void)snprintf(j->wj_id, sizeof(j->wj_id), "%s", id);
+	return j;
 }
 
 static int
@@ -396,8 +423,8 @@ ops_guest_pw_put(struct ops_ctx *c)
 	struct msg_guest_pw_put	 mp;
 	struct msg_instance	 inst;
 	struct msg_pw		 cur;
-	uint8_t			 fp[FP_LEN];
-	int			 status, present, have_fp = 0;
+	struct wjob		*j;
+	int			 status, present;
 
 	if (chan_get(c->m, &mp, sizeof(mp)) == -1 ||
 	    ops_guest_ok(c, &mp.mp_guest) == -1 ||
@@ -416,12 +443,17 @@ ops_guest_pw_put(struct ops_ctx *c)
 	if (status == 200 && mp.mp_reject != 0)
 		status = (int)mp.mp_reject;
 	if (status == 200 && mp.mp_nchunks > 0) {
-		status = ops_pw_commit(c->b, inst.mn_id, &mp, fp);
-		have_fp = status == 200;
+		j = ops_job(WJ_PW_PUT, inst.mn_id);
+		if (ops_pw_seal(c->b, inst.mn_id, &mp, &j->wj_pw) == 0) {
+			sodium_memzero(&mp, sizeof(mp));
+			return ops_submit(c, j, "guest.pw.put");
+		}
+		sodium_memzero(j, sizeof(*j));
+		free(j);
+		status = 500;
 	}
-	audit_op(c->b, c->bc, "guest.pw.put",
-	    ops_audit_id(&mp.mp_guest, &inst, status), (unsigned)status,
-	    have_fp ? fp : NULL);
+	ops_audit(c, "guest.pw.put",
+	    ops_audit_id(&mp.mp_guest, &inst, status), (unsigned)status, NULL);
 	sodium_memzero(&mp, sizeof(mp));
 	return ops_answer_status(c, (unsigned)status);
 }
@@ -432,7 +464,7 @@ ops_owner_denied(struct ops_ctx *c, const char *op, const char *id)
 {
 	if (c->bc->bc_authorized)
 		return 0;
-	audit_op(c->b, c->bc, op, valid_uuid(id) ? id : "", 403, NULL);
+	ops_audit(c, op, valid_uuid(id) ? id : "", 403, NULL);
 	return 1;
 }
 
@@ -464,20 +496,21 @@ ops_store_status(int r, int ok)
 static int
 ops_owner_inst_put(struct ops_ctx *c)
 {
-	struct msg_instance	inst;
-	int			created = 0, r, status;
+	struct wjob	*j;
 
-	if (chan_get(c->m, &inst, sizeof(inst)) == -1 ||
-	    !valid_instance(&inst))
+	j = ops_job(WJ_INST_PUT, "");
+	if (chan_get(c->m, &j->wj_inst, sizeof(j->wj_inst)) == -1 ||
+	    !valid_instance(&j->wj_inst)) {
+		free(j);
 		return ops_violation(c, "invalid instance");
-	if (ops_owner_denied(c, "owner.instance.put", inst.mn_id))
+	}
+	memcpy(j->wj_id, j->wj_inst.mn_id, sizeof(j->wj_id));
+	if (ops_owner_denied(c, "owner.instance.put", j->wj_id)) {
+		free(j);
 		return ops_answer_status(c, 403);
-	inst.mn_created = 0;
-	r = store_instance_put(c->b->b_store, &inst, &created);
-	status = ops_store_status(r, created ? 201 : 200);
-	audit_op(c->b, c->bc, "owner.instance.put", inst.mn_id,
-	    (unsigned)status, NULL);
-	return ops_answer_status(c, (unsigned)status);
+	}
+	j->wj_inst.mn_created = 0;
+	return ops_submit(c, j, "owner.instance.put");
 }
 
 static int
@@ -493,7 +526,7 @@ ops_owner_inst_get(struct ops_ctx *c)
 	if (!ops_owner_denied(c, "owner.instance.get", mi.mi_id)) {
 		status = ops_store_status(store_instance_get(c->b->b_store,
 		    mi.mi_id, &ma.ma_inst), 200);
-		audit_op(c->b, c->bc, "owner.instance.get", mi.mi_id,
+		ops_audit(c, "owner.instance.get", mi.mi_id,
 		    (unsigned)status, NULL);
 	}
 	if (status != 200)
@@ -506,17 +539,13 @@ static int
 ops_owner_inst_del(struct ops_ctx *c)
 {
 	struct msg_id	mi;
-	int		status;
 
 	if (ops_get_id(c, &mi) == -1)
 		return -1;
 	if (ops_owner_denied(c, "owner.instance.delete", mi.mi_id))
 		return ops_answer_status(c, 403);
-	status = ops_store_status(store_instance_del(c->b->b_store, mi.mi_id),
-	    204);
-	audit_op(c->b, c->bc, "owner.instance.delete", mi.mi_id,
-	    (unsigned)status, NULL);
-	return ops_answer_status(c, (unsigned)status);
+	return ops_submit(c, ops_job(WJ_INST_DEL, mi.mi_id),
+	    "owner.instance.delete");
 }
 
 static int
@@ -536,7 +565,7 @@ ops_owner_inst_list(struct ops_ctx *c)
 		mla.mla_status = (uint32_t)ops_store_status(
 		    store_instance_list(c->b->b_store, ml.ml_after, &mla), 200);
 		if (ml.ml_after[0] == '\0')
-			audit_op(c->b, c->bc, "owner.instance.list", "",
+			ops_audit(c, "owner.instance.list", "",
 			    mla.mla_status, NULL);
 	}
 	if (mla.mla_status != 200)
@@ -562,7 +591,7 @@ ops_owner_pw_get(struct ops_ctx *c)
 		    mi.mi_id, &inst), 200);
 		if (status == 200)
 			status = ops_pw_read(c->b, mi.mi_id, &mw, &present);
-		audit_op(c->b, c->bc, "owner.pw.get", mi.mi_id,
+		ops_audit(c, "owner.pw.get", mi.mi_id,
 		    (unsigned)status, NULL);
 	}
 	mw.mw_status = (uint32_t)status;
@@ -575,16 +604,12 @@ static int
 ops_owner_pw_del(struct ops_ctx *c)
 {
 	struct msg_id	mi;
-	int		status;
 
 	if (ops_get_id(c, &mi) == -1)
 		return -1;
 	if (ops_owner_denied(c, "owner.pw.clear", mi.mi_id))
 		return ops_answer_status(c, 403);
-	status = ops_store_status(store_pw_del(c->b->b_store, mi.mi_id), 204);
-	audit_op(c->b, c->bc, "owner.pw.clear", mi.mi_id, (unsigned)status,
-	    NULL);
-	return ops_answer_status(c, (unsigned)status);
+	return ops_submit(c, ops_job(WJ_PW_DEL, mi.mi_id), "owner.pw.clear");
 }
 
 static int
@@ -632,4 +657,35 @@ ops_seed_instances(struct broker *b)
 		}
 	}
 	return 0;
+}
+
+/*
+ * Answers for writes whose batch has committed (or failed).  The audit
+ * line is written even when the connection, or the worker, is gone: the
+ * write happened.  Answers for an older worker's connections are dropped.
+ */
+void
+ops_write_done(struct broker *b)
+{
+	struct msg_status	 ms;
+	struct wjob		*j, *next;
+	int			 ok, status;
+
+	for (j = writer_done(); j != NULL; j = next) {
+		next = j->wj_next;
+		ok = j->wj_op == WJ_PW_PUT ? 200 :
+		    j->wj_op == WJ_INST_PUT ? (j->wj_created ? 201 : 200) : 204;
+		status = ops_store_status(j->wj_result, ok);
+		audit_op(b, j->wj_listener, j->wj_peer, j->wj_audit, j->wj_id,
+		    (unsigned)status, j->wj_op == WJ_PW_PUT && status == 200 ?
+		    j->wj_pw.sp_fp : NULL);
+		memset(&ms, 0, sizeof(ms));
+		ms.ms_status = (uint32_t)status;
+		if (j->wj_wgen == b->b_wgen && b->b_chan.c_fd != -1 &&
+		    chan_send(&b->b_chan, j->wj_type, j->wj_reqid,
+		    j->wj_connid, &ms, sizeof(ms), -1) == -1)
+			worker_kill(b, "channel full");
+		sodium_memzero(j, sizeof(*j));
+		free(j);
+	}
 }

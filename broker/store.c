@@ -77,3 +77,21 @@ store_counts(struct store *st, uint32_t *instances, uint32_t *passwords)
 {
 	return st->st_ops->counts(st, instances, passwords);
 }
+
+int
+store_batch_begin(struct store *st)
+{
+	return st->st_ops->batch_begin(st);
+}
+
+int
+store_batch_commit(struct store *st)
+{
+	return st->st_ops->batch_commit(st);
+}
+
+int
+store_batch_active(struct store *st)
+{
+	return st->st_ops->batch_active(st);
+}

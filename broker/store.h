@@ -55,6 +55,10 @@ struct store_ops {
 	int	(*pw_get)(struct store *, const char *, struct store_pw *);
 	int	(*pw_del)(struct store *, const char *);
 	int	(*counts)(struct store *, uint32_t *, uint32_t *);
+	/* Group commit: writes between begin and commit share one fsync. */
+	int	(*batch_begin)(struct store *);
+	int	(*batch_commit)(struct store *);
+	int	(*batch_active)(struct store *);
 };
 
 struct store {
@@ -76,5 +80,8 @@ int	store_pw_put_if_absent(struct store *, const char *,
 int	store_pw_get(struct store *, const char *, struct store_pw *);
 int	store_pw_del(struct store *, const char *);
 int	store_counts(struct store *, uint32_t *, uint32_t *);
+int	store_batch_begin(struct store *);
+int	store_batch_commit(struct store *);
+int	store_batch_active(struct store *);
 
 #endif

@@ -28,6 +28,9 @@ enum sq_stmt {
 	SQ_BEGIN_IMMEDIATE,
 	SQ_COMMIT,
 	SQ_ROLLBACK,
+	SQ_SAVEPOINT,
+	SQ_RELEASE,
+	SQ_ROLLBACK_TO,
 	SQ_INST_CREATED,
 	SQ_INST_INSERT,
 	SQ_INST_UPDATE,
@@ -54,6 +57,9 @@ static const char *const sq_sql[SQ_NSTMT] = {
 	[SQ_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
 	[SQ_COMMIT] = "COMMIT",
 	[SQ_ROLLBACK] = "ROLLBACK",
+	[SQ_SAVEPOINT] = "SAVEPOINT w",
+	[SQ_RELEASE] = "RELEASE w",
+	[SQ_ROLLBACK_TO] = "ROLLBACK TO w",
 	[SQ_INST_CREATED] = "SELECT created FROM instances WHERE id = ?1",
 	[SQ_INST_INSERT] = "INSERT INTO instances (id, project, hostname, "
 	    "created) VALUES (?1, ?2, ?3, ?4)",
@@ -136,6 +142,7 @@ struct sq {
 	sqlite3		*sq_db;
 	char		*sq_path;
 	sqlite3_stmt	*sq_st[SQ_NSTMT];
+	int		 sq_nested;	/* this write is inside a batch */
 };
 
 static void	sq_close(struct store *);
@@ -153,6 +160,9 @@ static int	sq_pw_put_if_absent(struct store *, const char *,
 static int	sq_pw_get(struct store *, const char *, struct store_pw *);
 static int	sq_pw_del(struct store *, const char *);
 static int	sq_counts(struct store *, uint32_t *, uint32_t *);
+static int	sq_batch_begin(struct store *);
+static int	sq_batch_commit(struct store *);
+static int	sq_batch_active(struct store *);
 
 static const struct store_ops sq_ops = {
 	.name = "sqlite",
@@ -166,6 +176,9 @@ static const struct store_ops sq_ops = {
 	.pw_get = sq_pw_get,
 	.pw_del = sq_pw_del,
 	.counts = sq_counts,
+	.batch_begin = sq_batch_begin,
+	.batch_commit = sq_batch_commit,
+	.batch_active = sq_batch_active,
 };
 
 static void	sq_free(struct sq *);
@@ -178,6 +191,9 @@ static void	sq_done(sqlite3_stmt *);
 static int	sq_step(struct sq *, sqlite3_stmt *);
 static int	sq_run(struct sq *, enum sq_stmt);
 static void	sq_rollback(struct sq *);
+static int	sq_tx_begin(struct sq *);
+static int	sq_tx_commit(struct sq *);
+static void	sq_tx_abort(struct sq *);
 static int	sq_bind_str(sqlite3_stmt *, int, const char *, size_t);
 static int	sq_col_str(sqlite3_stmt *, int, char *, size_t);
 static int	sq_col_blob(sqlite3_stmt *, int, uint8_t *, size_t, size_t,
@@ -428,6 +444,65 @@ sq_rollback(struct sq *sq)
 		(void)sq_run(sq, SQ_ROLLBACK);
 }
 
+/*
+ * One write, all or nothing: its own transaction, or a savepoint when the
+ * writer thread has a batch open (group commit: one fsync for many).
+ */
+static int
+sq_tx_begin(struct sq *sq)
+{
+	sq->sq_nested = !sqlite3_get_autocommit(sq->sq_db);
+	return sq_run(sq, sq->sq_nested ? SQ_SAVEPOINT : SQ_BEGIN_IMMEDIATE);
+}
+
+static int
+sq_tx_commit(struct sq *sq)
+{
+	return sq_run(sq, sq->sq_nested ? SQ_RELEASE : SQ_COMMIT);
+}
+
+static void
+sq_tx_abort(struct sq *sq)
+{
+	if (!sq->sq_nested) {
+		sq_rollback(sq);
+		return;
+	}
+	/* Only this write: the batch goes on, unless SQLite ended it. */
+	if (!sqlite3_get_autocommit(sq->sq_db) &&
+	    sq_run(sq, SQ_ROLLBACK_TO) == 0)
+		(void)sq_run(sq, SQ_RELEASE);
+}
+
+static int
+sq_batch_begin(struct store *st)
+{
+	struct sq	*sq = st->st_engine;
+
+	return sq_run(sq, SQ_BEGIN_IMMEDIATE) == 0 ? STORE_OK : STORE_ERR;
+}
+
+/* Nothing in the batch is on disk until this returns STORE_OK. */
+static int
+sq_batch_commit(struct store *st)
+{
+	struct sq	*sq = st->st_engine;
+
+	if (sq_run(sq, SQ_COMMIT) == 0)
+		return STORE_OK;
+	sq_rollback(sq);
+	return STORE_ERR;
+}
+
+/* False once SQLite has rolled the batch back by itself (disk full). */
+static int
+sq_batch_active(struct store *st)
+{
+	struct sq	*sq = st->st_engine;
+
+	return !sqlite3_get_autocommit(sq->sq_db);
+}
+
 /* Bind at most max bytes: a longer string cannot match a stored one. */
 static int
 sq_bind_str(sqlite3_stmt *s, int col, const char *str, size_t max)
@@ -548,7 +623,7 @@ sq_instance_put(struct store *st, const struct msg_instance *inst,
 		log_warnx("%s: malformed instance record", __func__);
 		return STORE_ERR;
 	}
-	if (sq_run(sq, SQ_BEGIN_IMMEDIATE) == -1)
+	if (sq_tx_begin(sq) == -1)
 		return STORE_ERR;
 
 	/* Refuse before any change if another instance holds an address. */
@@ -633,14 +708,14 @@ sq_instance_put(struct store *st, const struct msg_instance *inst,
 			goto out;
 	}
 
-	if (sq_run(sq, SQ_COMMIT) == -1)
+	if (sq_tx_commit(sq) == -1)
 		goto out;
 	if (created != NULL)
 		*created = isnew;
 	r = STORE_OK;
  out:
 	if (r != STORE_OK)
-		sq_rollback(sq);
+		sq_tx_abort(sq);
 	return r;
 }
 
@@ -866,7 +941,7 @@ sq_pw_put_if_absent(struct store *st, const char *id,
 			return STORE_ERR;
 		}
 	}
-	if (sq_run(sq, SQ_BEGIN_IMMEDIATE) == -1)
+	if (sq_tx_begin(sq) == -1)
 		return STORE_ERR;
 	if ((rc = sq_exists(sq, id)) != 1) {
 		r = rc == 0 ? STORE_NOTFOUND : STORE_ERR;
@@ -902,12 +977,12 @@ sq_pw_put_if_absent(struct store *st, const char *id,
 		if (rc != SQLITE_DONE)
 			goto out;
 	}
-	if (sq_run(sq, SQ_COMMIT) == -1)
+	if (sq_tx_commit(sq) == -1)
 		goto out;
 	r = STORE_OK;
  out:
 	if (r != STORE_OK)
-		sq_rollback(sq);
+		sq_tx_abort(sq);
 	return r;
 }
 

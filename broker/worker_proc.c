@@ -124,6 +124,7 @@ worker_start(struct broker *b)
 		fatal("fcntl");
 	chan_init(&b->b_chan, sv[0], 0);
 	b->b_wpid = pid;
+	b->b_wgen++;
 	b->b_wstate = WORKER_STARTING;
 	b->b_wstart_ms = broker_now_ms();
 	b->b_ping_sent_ms = 0;

@@ -72,8 +72,10 @@ sandbox_broker_filter(const char *worker_path)
 
 	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL)
 		fatalx("seccomp_init");
+	/* The store writer thread runs already: confine every thread. */
 	if (seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
-	    SCMP_ACT_KILL_PROCESS) != 0)
+	    SCMP_ACT_KILL_PROCESS) != 0 ||
+	    seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1) != 0)
 		fatalx("seccomp_attr_set");
 	for (i = 0; i < sizeof(allow) / sizeof(allow[0]); i++)
 		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allow[i], 0) != 0)

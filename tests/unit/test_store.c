@@ -548,3 +548,55 @@ Test(store, data_persists_across_reopen)
 	cr_assert_eq(ni, 1);
 	cr_assert_eq(np, 1);
 }
+
+/*
+ * Group commit: writes in one batch fail alone, and nothing is visible to
+ * the reading connection until the batch commits.
+ */
+Test(store, batch_isolates_failures_and_commits_together)
+{
+	struct store		*reader;
+	struct store_pw		 a, b, out;
+	struct msg_instance	 in;
+	int			 created;
+
+	put_new(1, "10.0.0.1", NULL);
+	put_new(2, NULL, NULL);
+	reader = store_open_sqlite(dbpath);
+	cr_assert_not_null(reader);
+	mkpw(&a, 2, 0x41);
+	mkpw(&b, 1, 0x42);
+
+	cr_assert_eq(store_batch_begin(st), STORE_OK);
+	cr_assert_eq(store_pw_put_if_absent(st, mkid(1), &a), STORE_OK);
+	cr_assert_eq(store_pw_put_if_absent(st, mkid(1), &b), STORE_CONFLICT);
+	cr_assert_eq(store_pw_put_if_absent(st, mkid(9), &b), STORE_NOTFOUND);
+	mkinst(&in, 3, "10.0.0.1", NULL);	/* address taken by 1 */
+	cr_assert_eq(store_instance_put(st, &in, &created), STORE_CONFLICT);
+	cr_assert_eq(store_pw_put_if_absent(st, mkid(2), &b), STORE_OK);
+	cr_assert(store_batch_active(st));
+	/* Not committed: the other connection sees none of it. */
+	cr_assert_eq(store_pw_get(reader, mkid(1), &out), STORE_NOTFOUND);
+	cr_assert_eq(store_pw_get(reader, mkid(2), &out), STORE_NOTFOUND);
+	cr_assert_eq(store_batch_commit(st), STORE_OK);
+	cr_assert_not(store_batch_active(st));
+
+	cr_assert_eq(store_pw_get(reader, mkid(1), &out), STORE_OK);
+	assert_pw_eq(&out, &a);
+	cr_assert_eq(store_pw_get(reader, mkid(2), &out), STORE_OK);
+	assert_pw_eq(&out, &b);
+	cr_assert_eq(store_instance_get(reader, mkid(3), &in), STORE_NOTFOUND);
+	store_close(reader);
+}
+
+Test(store, batch_not_committed_is_lost)
+{
+	struct store_pw	a, out;
+
+	put_new(1, NULL, NULL);
+	mkpw(&a, 1, 0x43);
+	cr_assert_eq(store_batch_begin(st), STORE_OK);
+	cr_assert_eq(store_pw_put_if_absent(st, mkid(1), &a), STORE_OK);
+	reopen();	/* closing without COMMIT, as a crash would */
+	cr_assert_eq(store_pw_get(st, mkid(1), &out), STORE_NOTFOUND);
+}

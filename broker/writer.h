@@ -1,0 +1,50 @@
+/*
+ * Group commit.  Every write to the store goes to one writer thread with
+ * its own connection.  It runs each queued write in a savepoint of one
+ * transaction and commits them together: many answers, one fsync.  The
+ * event loop keeps its own connection for reads, which never wait for the
+ * writer.  A write is answered only after its batch has committed.
+ */
+#ifndef SEALMD_WRITER_H
+#define SEALMD_WRITER_H
+
+#include <stdint.h>
+
+#include "privsep/msg.h"
+#include "store.h"
+
+#define WRITER_BATCH_MAX	256
+#define WRITER_QUEUE_MAX	4096	/* beyond it: 503 at once */
+
+enum wjob_op {
+	WJ_PW_PUT,
+	WJ_INST_PUT,
+	WJ_INST_DEL,
+	WJ_PW_DEL,
+};
+
+struct wjob {
+	struct wjob		*wj_next;
+	enum wjob_op		 wj_op;
+	char			 wj_id[ID_LEN + 1];
+	struct store_pw		 wj_pw;
+	struct msg_instance	 wj_inst;
+	int			 wj_result;	/* enum store_result */
+	int			 wj_created;
+	/* Where the answer goes, and what the audit line says. */
+	uint32_t		 wj_type;
+	uint32_t		 wj_reqid;
+	uint32_t		 wj_connid;
+	uint32_t		 wj_wgen;	/* worker generation */
+	int			 wj_listener;
+	char			 wj_peer[64];
+	const char		*wj_audit;
+};
+
+int		 writer_start(const char *);
+void		 writer_stop(void);
+int		 writer_fd(void);
+int		 writer_submit(struct wjob *);
+struct wjob	*writer_done(void);
+
+#endif
