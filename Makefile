@@ -33,7 +33,7 @@ BROKER_SRCS	:= broker/main.c broker/broker.c broker/listen.c \
 		   broker/worker_proc.c broker/ops.c broker/ident.c \
 		   broker/keys.c broker/seal.c broker/store.c \
 		   broker/store_sqlite.c broker/audit.c broker/ratelimit.c \
-		   broker/writer.c \
+		   broker/writer.c broker/tokens.c \
 		   policy/config.c policy/owner_auth.c \
 		   policy/sandbox_broker.c
 WORKER_SRCS	:= worker/main.c worker/conn.c worker/http.c \

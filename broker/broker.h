@@ -33,6 +33,7 @@ struct listener {
 	int		l_role;		/* enum listener_role */
 	int		l_ident;	/* enum identity_mode */
 	int		l_inherited;	/* from systemd: never unlink it */
+	struct conf_guard l_guard;	/* guests: SSRF and squatting guards */
 	char		l_name[128];	/* for logs: "guest:127.0.0.1:8775" */
 };
 
@@ -123,7 +124,8 @@ void	 ops_write_done(struct broker *);
 
 /* ident.c */
 int	 ident_guest(struct broker *, const struct bconn *,
-	    const struct msg_guest *, struct msg_instance *);
+	    const struct msg_guest *, struct msg_instance *, int);
+const char *ident_bind(const struct bconn *, const struct msg_guest *);
 
 /* audit.c */
 void	 audit_op(const struct broker *, int, const char *, const char *,

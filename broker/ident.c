@@ -11,6 +11,7 @@
 #include "broker.h"
 #include "privsep/log.h"
 #include "ratelimit.h"
+#include "tokens.h"
 
 #define HMAC_HEX_LEN	(crypto_auth_hmacsha256_BYTES * 2)
 
@@ -51,14 +52,40 @@ ident_rate(const struct broker *b, int ident)
 	return ident == IDENT_DIRECT ? CONF_RATE_DIRECT : 0;
 }
 
+/* Whom a session token belongs to: the address, or the proven instance. */
+const char *
+ident_bind(const struct bconn *bc, const struct msg_guest *g)
+{
+	return bc->bc_ident == IDENT_DIRECT ? bc->bc_addr : g->mg_instance;
+}
+
 /*
- * Returns the HTTP status: 200 with *inst filled, or 403/404/429/503.
+ * session_tokens: a token that is sent must be live and this guest's;
+ * "required" also refuses a request without one.
+ */
+static int
+ident_token_ok(struct broker *b, const struct bconn *bc,
+    const struct msg_guest *g)
+{
+	int	mode = b->b_listen[bc->bc_listener].l_guard.cg_tokens;
+
+	if (mode == GUARD_TOKENS_OFF)
+		return 1;
+	if ((g->mg_flags & GUEST_F_TOKEN_BAD) == 0 && g->mg_token[0] == '\0')
+		return mode != GUARD_TOKENS_REQUIRED;
+	return (g->mg_flags & GUEST_F_TOKEN_BAD) == 0 &&
+	    tokens_check(g->mg_token, ident_bind(bc, g), broker_now_ms());
+}
+
+/*
+ * Returns the HTTP status: 200 with *inst filled, or 401/403/404/429/503.
  * The rate limit keys a direct guest by its address before any lookup, a
- * proxied one by its instance once the signature proves it.
+ * proxied one by its instance once the signature proves it.  The session
+ * token is checked once the identity it is bound to is known.
  */
 int
 ident_guest(struct broker *b, const struct bconn *bc,
-    const struct msg_guest *g, struct msg_instance *inst)
+    const struct msg_guest *g, struct msg_instance *inst, int need_token)
 {
 	uint32_t	rate = ident_rate(b, bc->bc_ident);
 	int		r;
@@ -67,6 +94,8 @@ ident_guest(struct broker *b, const struct bconn *bc,
 		if (!ratelimit_allow(bc->bc_addr, rate, b->b_conf->c_burst,
 		    broker_now_ms()))
 			return 429;
+		if (need_token && !ident_token_ok(b, bc, g))
+			return 401;
 		r = store_instance_by_addr(b->b_store, bc->bc_addr, inst);
 	} else {
 		if (!b->b_have_secret ||
@@ -75,6 +104,8 @@ ident_guest(struct broker *b, const struct bconn *bc,
 		if (!ratelimit_allow(g->mg_instance, rate, b->b_conf->c_burst,
 		    broker_now_ms()))
 			return 429;
+		if (need_token && !ident_token_ok(b, bc, g))
+			return 401;
 		r = store_instance_get(b->b_store, g->mg_instance, inst);
 		if (r == STORE_OK && ((g->mg_flags & GUEST_F_TENANT_LONG) ||
 		    strcmp(inst->mn_project, g->mg_tenant) != 0))

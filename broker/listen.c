@@ -59,6 +59,28 @@ listen_name(struct listener *l, const struct sockaddr_storage *ss,
 	return 0;
 }
 
+/*
+ * hop_limit: every packet of an answer, the SYN-ACK included, carries this
+ * TTL (hop limit), so it dies before a forwarding host can pass it on
+ * (SSRF).  Set on the listener: accepted sockets inherit it.
+ */
+static int
+listen_hops(const struct listener *l, int fd, int family)
+{
+	int	hops = l->l_guard.cg_hops;
+
+	if (hops == 0)
+		return 0;
+	if ((family == AF_INET && setsockopt(fd, IPPROTO_IP, IP_TTL, &hops,
+	    sizeof(hops)) == -1) || (family == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &hops,
+	    sizeof(hops)) == -1)) {
+		log_warn("%s: hop_limit", l->l_name);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 listen_tcp(struct broker *b, const struct conf_listen *cl)
 {
@@ -96,7 +118,9 @@ listen_tcp(struct broker *b, const struct conf_listen *cl)
 	l->l_fd = fd;
 	l->l_role = ROLE_GUEST;
 	l->l_ident = cl->cl_ident;
-	if (listen_name(l, &ss, sslen) == -1) {
+	l->l_guard = cl->cl_guard;
+	if (listen_name(l, &ss, sslen) == -1 ||
+	    listen_hops(l, fd, ss.ss_family) == -1) {
 		close(fd);
 		return -1;
 	}
@@ -209,6 +233,12 @@ listen_inherited(struct broker *b, const struct sd_fd *sf)
 		    sf->sf_name);
 		return -1;
 	}
+	/* Guards as the first guest section says; answers stay local. */
+	if (l->l_role == ROLE_GUEST && b->b_conf->c_nlisten > 0)
+		l->l_guard = b->b_conf->c_listen[0].cl_guard;
+	if (l->l_role == ROLE_GUEST && l->l_ident == IDENT_DIRECT &&
+	    b->b_conf->c_nlisten == 0)
+		l->l_guard.cg_hops = 1;
 	if (getsockopt(l->l_fd, SOL_SOCKET, SO_TYPE, &type, &olen) == -1 ||
 	    getsockopt(l->l_fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &olen) == -1 ||
 	    getsockname(l->l_fd, (struct sockaddr *)&ss, &len) == -1 ||
@@ -226,7 +256,9 @@ listen_inherited(struct broker *b, const struct sd_fd *sf)
 		log_warn("socket fd %d from systemd", sf->sf_fd);
 		return -1;
 	}
-	if (listen_name(l, &ss, len) == -1)
+	if (listen_name(l, &ss, len) == -1 ||
+	    (l->l_role == ROLE_GUEST && listen_hops(l, l->l_fd,
+	    ss.ss_family) == -1))
 		return -1;
 	log_info("listening: %s (%s%s, from systemd)", l->l_name,
 	    l->l_role == ROLE_OWNER ? "owner API" : "identity ",
@@ -380,15 +412,19 @@ listen_accept(struct broker *b, struct listener *l)
 		(void)snprintf(bc->bc_peer, sizeof(bc->bc_peer),
 		    "uid=%u,gid=%u,pid=%d", (unsigned)cred.uid,
 		    (unsigned)cred.gid, (int)cred.pid);
-	} else
+	} else {
 		listen_peer_addr(&ss, bc->bc_addr, sizeof(bc->bc_addr),
 		    bc->bc_peer, sizeof(bc->bc_peer));
+	}
 
 	memset(&mc, 0, sizeof(mc));
 	mc.mc_role = (uint32_t)bc->bc_role;
 	mc.mc_ident = (uint32_t)bc->bc_ident;
 	mc.mc_listener = (uint32_t)bc->bc_listener;
 	mc.mc_authorized = (uint32_t)bc->bc_authorized;
+	mc.mc_tokens = (uint32_t)l->l_guard.cg_tokens;
+	memcpy(mc.mc_header, l->l_guard.cg_header, sizeof(mc.mc_header));
+	memcpy(mc.mc_value, l->l_guard.cg_value, sizeof(mc.mc_value));
 	if (chan_send(&b->b_chan, MSG_CONN_NEW, 0, id, &mc, sizeof(mc),
 	    fd) == -1) {
 		broker_conn_free(b, id);

@@ -24,6 +24,7 @@
 #include "privsep/log.h"
 #include "privsep/sd.h"
 #include "ratelimit.h"
+#include "tokens.h"
 #include "seal.h"
 #include "writer.h"
 
@@ -192,6 +193,7 @@ main(int argc, char *argv[])
 	if (seal_init() == -1)
 		fatalx("libsodium initialisation failed");
 	ratelimit_init();
+	tokens_init();
 	if (owner_auth_init(&conf) == -1)
 		exit(2);
 	if (keys_load_all(&conf, &b.b_keys, &b.b_secret, &b.b_have_secret, err,

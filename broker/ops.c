@@ -15,6 +15,7 @@
 #include "privsep/log.h"
 #include "privsep/validate.h"
 #include "seal.h"
+#include "tokens.h"
 #include "writer.h"
 
 struct ops_ctx {
@@ -40,6 +41,7 @@ static int	ops_guest_ident(struct ops_ctx *);
 static int	ops_guest_meta(struct ops_ctx *);
 static int	ops_guest_pw_get(struct ops_ctx *);
 static int	ops_guest_pw_put(struct ops_ctx *);
+static int	ops_guest_token(struct ops_ctx *);
 static int	ops_owner_inst_put(struct ops_ctx *);
 static int	ops_owner_inst_get(struct ops_ctx *);
 static int	ops_owner_inst_del(struct ops_ctx *);
@@ -60,6 +62,8 @@ static const struct ops_entry ops_table[] = {
 	    ops_guest_pw_get },
 	{ MSG_GUEST_PW_PUT, ROLE_GUEST, sizeof(struct msg_guest_pw_put),
 	    ops_guest_pw_put },
+	{ MSG_GUEST_TOKEN, ROLE_GUEST, sizeof(struct msg_guest_token),
+	    ops_guest_token },
 	{ MSG_OWNER_INST_PUT, ROLE_OWNER, sizeof(struct msg_instance),
 	    ops_owner_inst_put },
 	{ MSG_OWNER_INST_GET, ROLE_OWNER, sizeof(struct msg_id),
@@ -198,12 +202,15 @@ ops_guest_ok(struct ops_ctx *c, const struct msg_guest *g)
 {
 	if (!chan_str_ok(g->mg_instance, sizeof(g->mg_instance)) ||
 	    !chan_str_ok(g->mg_tenant, sizeof(g->mg_tenant)) ||
-	    !chan_str_ok(g->mg_sig, sizeof(g->mg_sig)))
+	    !chan_str_ok(g->mg_sig, sizeof(g->mg_sig)) ||
+	    !chan_str_ok(g->mg_token, sizeof(g->mg_token)))
 		return ops_violation(c, "unterminated identity field");
-	if ((g->mg_flags & ~GUEST_F_TENANT_LONG) != 0)
+	if ((g->mg_flags & ~(GUEST_F_TENANT_LONG | GUEST_F_TOKEN_BAD)) != 0)
 		return ops_violation(c, "unknown identity flags");
+	/* A direct guest may show a session token, and claim nothing else. */
 	if (c->bc->bc_ident == IDENT_DIRECT &&
-	    (g->mg_flags != 0 || g->mg_instance[0] != '\0' ||
+	    ((g->mg_flags & GUEST_F_TENANT_LONG) != 0 ||
+	    g->mg_instance[0] != '\0' ||
 	    g->mg_tenant[0] != '\0' || g->mg_sig[0] != '\0'))
 		return ops_violation(c, "identity claimed in direct mode");
 	return 0;
@@ -225,7 +232,7 @@ ops_guest_common(struct ops_ctx *c, struct msg_guest *g,
 {
 	if (chan_get(c->m, g, sizeof(*g)) == -1 || ops_guest_ok(c, g) == -1)
 		return -1;
-	*status = ident_guest(c->b, c->bc, g, inst);
+	*status = ident_guest(c->b, c->bc, g, inst, 1);
 	return 0;
 }
 
@@ -319,6 +326,58 @@ ops_guest_pw_get(struct ops_ctx *c)
 	mw.mw_status = (uint32_t)status;
 	r = ops_answer(c, &mw, sizeof(mw));
 	sodium_memzero(&mw, sizeof(mw));
+	return r;
+}
+
+/*
+ * post_window: a value may be posted only so long after the instance was
+ * registered or its password cleared; after that a late process inside
+ * the guest cannot squat the slot.
+ */
+static int
+ops_window_closed(struct ops_ctx *c, const struct msg_instance *inst)
+{
+	uint32_t	window;
+	int64_t		start;
+
+	window = c->b->b_listen[c->bc->bc_listener].l_guard.cg_post_window;
+	if (window == 0)
+		return 0;
+	start = inst->mn_cleared > inst->mn_created ? inst->mn_cleared :
+	    inst->mn_created;
+	return (int64_t)time(NULL) > start + (int64_t)window;
+}
+
+/*
+ * PUT /openstack/api/token: a session token for the guest this
+ * connection proves (its address, or its verified instance).
+ */
+static int
+ops_guest_token(struct ops_ctx *c)
+{
+	struct msg_guest_token	mt;
+	struct msg_token_ans	ma;
+	struct msg_instance	inst;
+	int			status, r;
+
+	memset(&ma, 0, sizeof(ma));
+	if (chan_get(c->m, &mt, sizeof(mt)) == -1 ||
+	    ops_guest_ok(c, &mt.mt_guest) == -1)
+		return -1;
+	if (mt.mt_ttl == 0 || mt.mt_ttl > TOKEN_TTL_MAX)
+		return ops_violation(c, "token ttl out of range");
+	if (c->b->b_listen[c->bc->bc_listener].l_guard.cg_tokens ==
+	    GUARD_TOKENS_OFF)
+		return ops_violation(c, "token asked where tokens are off");
+	status = ident_guest(c->b, c->bc, &mt.mt_guest, &inst, 0);
+	if (status == 200 && tokens_issue(ident_bind(c->bc, &mt.mt_guest),
+	    mt.mt_ttl, broker_now_ms(), ma.ma_token, sizeof(ma.ma_token)) == -1)
+		status = 500;
+	ops_audit(c, "guest.token", ops_audit_id(&mt.mt_guest, &inst, status),
+	    (unsigned)status, NULL);
+	ma.ma_status = (uint32_t)status;
+	r = ops_answer(c, &ma, sizeof(ma));
+	sodium_memzero(&ma, sizeof(ma));
 	return r;
 }
 
@@ -432,7 +491,7 @@ ops_guest_pw_put(struct ops_ctx *c)
 		sodium_memzero(&mp, sizeof(mp));
 		return -1;
 	}
-	status = ident_guest(c->b, c->bc, &mp.mp_guest, &inst);
+	status = ident_guest(c->b, c->bc, &mp.mp_guest, &inst, 1);
 	/* Nova's order: the conflict, then the size, then the write. */
 	if (status == 200) {
 		status = ops_pw_read(c->b, inst.mn_id, &cur, &present);
@@ -440,6 +499,8 @@ ops_guest_pw_put(struct ops_ctx *c)
 		if (status == 200 && present)
 			status = 409;
 	}
+	if (status == 200 && ops_window_closed(c, &inst))
+		status = 403;
 	if (status == 200 && mp.mp_reject != 0)
 		status = (int)mp.mp_reject;
 	if (status == 200 && mp.mp_nchunks > 0) {

@@ -18,7 +18,7 @@
 #include "privsep/log.h"
 #include "store.h"
 
-#define SQ_SCHEMA_VERSION	1
+#define SQ_SCHEMA_VERSION	2
 #define SQ_STR(x)		#x
 #define SQ_XSTR(x)		SQ_STR(x)
 #define SQ_BUSY_MS		5000
@@ -35,6 +35,7 @@ enum sq_stmt {
 	SQ_INST_INSERT,
 	SQ_INST_UPDATE,
 	SQ_INST_GET,
+	SQ_INST_CLEARED,
 	SQ_INST_DEL,
 	SQ_INST_LIST,
 	SQ_ADDR_OWNER,
@@ -65,8 +66,9 @@ static const char *const sq_sql[SQ_NSTMT] = {
 	    "created) VALUES (?1, ?2, ?3, ?4)",
 	[SQ_INST_UPDATE] = "UPDATE instances SET project = ?2, hostname = ?3 "
 	    "WHERE id = ?1",
-	[SQ_INST_GET] = "SELECT id, project, hostname, created FROM instances "
-	    "WHERE id = ?1",
+	[SQ_INST_GET] = "SELECT id, project, hostname, created, cleared "
+	    "FROM instances WHERE id = ?1",
+	[SQ_INST_CLEARED] = "UPDATE instances SET cleared = ?2 WHERE id = ?1",
 	[SQ_INST_DEL] = "DELETE FROM instances WHERE id = ?1",
 	[SQ_INST_LIST] = "SELECT id, project FROM instances WHERE id > ?1 "
 	    "ORDER BY id LIMIT ?2",
@@ -125,6 +127,8 @@ static const char *const sq_migrate[SQ_SCHEMA_VERSION] = {
 	"  fingerprint BLOB NOT NULL,"
 	"  set_at INTEGER NOT NULL,"
 	"  PRIMARY KEY (instance_id, idx));",
+	/* 2: when the password was last cleared, for post_window. */
+	"ALTER TABLE instances ADD COLUMN cleared INTEGER NOT NULL DEFAULT 0;",
 };
 
 /* Each setting is read back: a silent no-op would void a promise. */
@@ -735,7 +739,8 @@ sq_fill(struct sq *sq, const char *id, struct msg_instance *inst)
 	    sizeof(inst->mn_id)) == -1 || sq_col_str(s, 1, inst->mn_project,
 	    sizeof(inst->mn_project)) == -1 || sq_col_str(s, 2,
 	    inst->mn_hostname, sizeof(inst->mn_hostname)) == -1 ||
-	    sq_col_int(s, 3, INT64_MIN, INT64_MAX, &inst->mn_created) == -1))
+	    sq_col_int(s, 3, INT64_MIN, INT64_MAX, &inst->mn_created) == -1 ||
+	    sq_col_int(s, 4, 0, INT64_MAX, &inst->mn_cleared) == -1))
 		bad = 1;
 	sq_done(s);
 	if (rc == SQLITE_DONE)
@@ -1051,28 +1056,37 @@ sq_pw_get(struct store *st, const char *id, struct store_pw *pw)
 
 /* Clearing an unset password is fine; an unknown instance is not. */
 static int
+/* Clearing also records when, which reopens a post_window. */
 sq_pw_del(struct store *st, const char *id)
 {
 	struct sq	*sq = st->st_engine;
 	sqlite3_stmt	*s;
-	int		 rc;
+	int		 rc, r = STORE_ERR;
 
+	if (sq_tx_begin(sq) == -1)
+		return STORE_ERR;
+	if ((rc = sq_exists(sq, id)) != 1) {
+		r = rc == 0 ? STORE_NOTFOUND : STORE_ERR;
+		goto out;
+	}
 	s = sq_get(sq, SQ_PW_DEL);
 	rc = sq_bind_str(s, 1, id, ID_LEN) == -1 ? SQLITE_ERROR :
 	    sq_step(sq, s);
 	sq_done(s);
 	if (rc != SQLITE_DONE)
-		return STORE_ERR;
-	if (sqlite3_changes(sq->sq_db) > 0)
-		return STORE_OK;
-	switch (sq_exists(sq, id)) {
-	case 1:
-		return STORE_OK;
-	case 0:
-		return STORE_NOTFOUND;
-	default:
-		return STORE_ERR;
-	}
+		goto out;
+	s = sq_get(sq, SQ_INST_CLEARED);
+	rc = sq_bind_str(s, 1, id, ID_LEN) == -1 ||
+	    sqlite3_bind_int64(s, 2, (int64_t)time(NULL)) != SQLITE_OK ?
+	    SQLITE_ERROR : sq_step(sq, s);
+	sq_done(s);
+	if (rc != SQLITE_DONE || sq_tx_commit(sq) == -1)
+		goto out;
+	r = STORE_OK;
+ out:
+	if (r != STORE_OK)
+		sq_tx_abort(sq);
+	return r;
 }
 
 static int

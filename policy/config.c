@@ -37,6 +37,7 @@
 #define CONF_ALNUM	"ABCDEFGHIJKLMNOPQRSTUVWXYZ" \
 			"abcdefghijklmnopqrstuvwxyz0123456789"
 #define CONF_NAME_SET	CONF_ALNUM "_.-"
+#define CONF_TOKEN_SET	CONF_ALNUM "!#$%&'*+-.^_`|~"
 #define CONF_KEYTYPE_SET CONF_ALNUM "@._-"
 #define CONF_BASE64_SET	CONF_ALNUM "+/="
 
@@ -74,6 +75,8 @@ static int	conf_set_name(struct conf_parse *, const struct conf_key *,
 static int	conf_set_u32(struct conf_parse *, const struct conf_key *,
 		    const char *);
 static int	conf_set_listen(struct conf_parse *, const struct conf_key *,
+		    const char *);
+static int	conf_set_guard(struct conf_parse *, const struct conf_key *,
 		    const char *);
 static int	conf_set_identity(struct conf_parse *,
 		    const struct conf_key *, const char *);
@@ -120,6 +123,11 @@ static const struct conf_key conf_keys[] = {
 	{ SEC_GUEST, "listen", 1, conf_set_listen, NOF, 0, 0 },
 	{ SEC_GUEST, "identity", 0, conf_set_identity, NOF, 0, 0 },
 	{ SEC_GUEST, "proxy_secret_file", 0, conf_set_secret, NOF, 0, 0 },
+	{ SEC_GUEST, "require_header", 0, conf_set_guard, NOF, 0, 0 },
+	{ SEC_GUEST, "session_tokens", 0, conf_set_guard, NOF, 0, 0 },
+	{ SEC_GUEST, "hop_limit", 0, conf_set_guard, NOF, 0, GUARD_HOPS_MAX },
+	{ SEC_GUEST, "post_window", 0, conf_set_guard, NOF, 0,
+	    GUARD_WINDOW_MAX },
 	{ SEC_OWNER, "socket", 0, conf_set_socket, F(c_owner_socket), 0, 0 },
 	{ SEC_OWNER, "allow_uid", 1, conf_set_uid, NOF, 0, 0 },
 	{ SEC_OWNER, "allow_group", 1, conf_set_group, NOF, 0, 0 },
@@ -165,6 +173,8 @@ struct conf_parse {
 	size_t		 p_nguest;
 	size_t		 p_listen_first;	/* this section's listeners */
 	int		 p_ident;		/* 0 until given */
+	struct conf_guard p_guard;		/* this section's guards */
+	int		 p_hops_given;
 	int		 p_proxy_line;	/* first proxy section with listeners */
 	int		 p_secret_line;
 	size_t		 p_instcap;
@@ -354,6 +364,66 @@ conf_set_identity(struct conf_parse *p, const struct conf_key *k,
 	else
 		return conf_err(p, p->p_lineno, "%s: not proxy or direct",
 		    k->k_name);
+	return 0;
+}
+
+/*
+ * The guards of a guest section: require_header = NAME: VALUE,
+ * session_tokens = off|optional|required, hop_limit = N (0 leaves the
+ * kernel's default), post_window = SECONDS (0: no window).
+ */
+static int
+conf_set_guard(struct conf_parse *p, const struct conf_key *k, const char *v)
+{
+	struct conf_guard	*g = &p->p_guard;
+	const char		*colon;
+	struct buf		 b;
+	uint64_t		 n;
+	size_t			 nlen;
+
+	if (strcmp(k->k_name, "require_header") == 0) {
+		if ((colon = strchr(v, ':')) == NULL)
+			return conf_err(p, p->p_lineno, "%s: not NAME: VALUE",
+			    k->k_name);
+		nlen = (size_t)(colon - v);
+		do
+			colon++;
+		while (*colon == ' ' || *colon == '\t');
+		if (nlen == 0 || nlen > GUARD_HEADER_NAME_MAX ||
+		    strlen(colon) == 0 || strlen(colon) > GUARD_HEADER_VALUE_MAX)
+			return conf_err(p, p->p_lineno, "%s: NAME of 1 to %d "
+			    "and VALUE of 1 to %d characters", k->k_name,
+			    GUARD_HEADER_NAME_MAX, GUARD_HEADER_VALUE_MAX);
+		memcpy(g->cg_header, v, nlen);
+		g->cg_header[nlen] = '\0';
+		if (!conf_chars_ok(g->cg_header, GUARD_HEADER_NAME_MAX,
+		    CONF_TOKEN_SET))
+			return conf_err(p, p->p_lineno, "%s: the name is not "
+			    "an HTTP token", k->k_name);
+		(void)snprintf(g->cg_value, sizeof(g->cg_value), "%s", colon);
+		return 0;
+	}
+	if (strcmp(k->k_name, "session_tokens") == 0) {
+		if (strcmp(v, "off") == 0)
+			g->cg_tokens = GUARD_TOKENS_OFF;
+		else if (strcmp(v, "optional") == 0)
+			g->cg_tokens = GUARD_TOKENS_OPTIONAL;
+		else if (strcmp(v, "required") == 0)
+			g->cg_tokens = GUARD_TOKENS_REQUIRED;
+		else
+			return conf_err(p, p->p_lineno, "%s: not off, "
+			    "optional or required", k->k_name);
+		return 0;
+	}
+	buf_init(&b, v, strlen(v));
+	if (buf_to_u64(&b, k->k_max, &n) == -1)
+		return conf_err(p, p->p_lineno, "%s: not a number from 0 to "
+		    "%u", k->k_name, k->k_max);
+	if (strcmp(k->k_name, "hop_limit") == 0) {
+		g->cg_hops = (int)n;
+		p->p_hops_given = 1;
+	} else
+		g->cg_post_window = (uint32_t)n;
 	return 0;
 }
 
@@ -627,6 +697,8 @@ conf_section_begin(struct conf_parse *p, const char *name)
 		    sizeof(p->p_secname));
 		p->p_listen_first = p->p_conf->c_nlisten;
 		p->p_ident = 0;
+		memset(&p->p_guard, 0, sizeof(p->p_guard));
+		p->p_hops_given = 0;
 		return 0;
 	}
 	if (strncmp(name, "instance ", 9) == 0) {
@@ -650,8 +722,13 @@ conf_section_end(struct conf_parse *p)
 	case SEC_GUEST:
 		/* identity may follow the listen lines it applies to. */
 		ident = p->p_ident ? p->p_ident : IDENT_PROXY;
-		for (i = p->p_listen_first; i < c->c_nlisten; i++)
+		/* Direct answers go no further than the guest's segment. */
+		if (!p->p_hops_given && ident == IDENT_DIRECT)
+			p->p_guard.cg_hops = 1;
+		for (i = p->p_listen_first; i < c->c_nlisten; i++) {
 			c->c_listen[i].cl_ident = ident;
+			c->c_listen[i].cl_guard = p->p_guard;
+		}
 		if (ident == IDENT_PROXY && c->c_nlisten > p->p_listen_first &&
 		    p->p_proxy_line == 0)
 			p->p_proxy_line = p->p_secline;

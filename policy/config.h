@@ -25,11 +25,26 @@
 #define CONF_DEFAULT_SOCKET	"/run/sealmd/owner.sock"
 #define CONF_DEFAULT_WORKER	"sealmd-worker"
 
+#define GUARD_HEADER_NAME_MAX	GUARD_NAME_MAX
+#define GUARD_HEADER_VALUE_MAX	GUARD_VALUE_MAX
+#define GUARD_HOPS_MAX		255
+#define GUARD_WINDOW_MAX	(366U * 86400)
+
+/* SSRF and squatting guards of one guest section (issue 10). */
+struct conf_guard {
+	char		cg_header[GUARD_HEADER_NAME_MAX + 1];	/* "" = none */
+	char		cg_value[GUARD_HEADER_VALUE_MAX + 1];
+	int		cg_tokens;	/* GUARD_TOKENS_* */
+	int		cg_hops;	/* IP_TTL for answers; 0: leave it */
+	uint32_t	cg_post_window;	/* seconds; 0: no window */
+};
+
 struct conf_listen {
 	char		cl_host[256];	/* literal address, no names */
 	char		cl_port[8];
 	int		cl_ident;	/* enum identity_mode */
 	char		cl_section[64];	/* "guest" or "guest NAME" */
+	struct conf_guard cl_guard;
 };
 
 struct config {

@@ -33,6 +33,14 @@
 #define INST_KEYS_MAX		4
 #define SIG_MAX			64	/* lowercase hex HMAC-SHA256 */
 #define LIST_MAX		64
+#define LISTENERS_MAX		32	/* mc_listener is below this */
+#define TOKEN_LEN		43	/* 32 random bytes, base64url */
+#define TOKEN_TTL_MAX		21600
+#define GUARD_TOKENS_OFF	0	/* session_tokens, in mc_tokens */
+#define GUARD_TOKENS_OPTIONAL	1
+#define GUARD_TOKENS_REQUIRED	2
+#define GUARD_NAME_MAX		63
+#define GUARD_VALUE_MAX		255
 
 struct chan_hdr {
 	uint32_t	ch_type;
@@ -59,6 +67,8 @@ enum msg_type {
 	MSG_GUEST_PW_GET_ANS,
 	MSG_GUEST_PW_PUT = 16,	/* hashed chunk operation */
 	MSG_GUEST_PW_PUT_ANS,
+	MSG_GUEST_TOKEN = 18,	/* w->b: issue a session token */
+	MSG_GUEST_TOKEN_ANS,
 
 	MSG_OWNER_INST_PUT = 20,
 	MSG_OWNER_INST_PUT_ANS,
@@ -110,6 +120,9 @@ struct msg_conn_new {
 	uint32_t	mc_ident;	/* enum identity_mode, guests only */
 	uint32_t	mc_listener;	/* index, for logs */
 	uint32_t	mc_authorized;	/* owner peer allowed by SO_PEERCRED */
+	uint32_t	mc_tokens;	/* session tokens: 0 off, 1 opt, 2 req */
+	char		mc_header[GUARD_NAME_MAX + 1];	/* required header */
+	char		mc_value[GUARD_VALUE_MAX + 1];
 };
 
 /*
@@ -118,12 +131,26 @@ struct msg_conn_new {
  * mode all three are empty and the broker uses the peer address.
  */
 #define GUEST_F_TENANT_LONG	0x1	/* X-Tenant-ID too long to match */
+#define GUEST_F_TOKEN_BAD	0x2	/* X-Metadata-Token malformed */
 
 struct msg_guest {
 	uint32_t	mg_flags;
 	char		mg_instance[PROJECT_MAX + 1];
 	char		mg_tenant[PROJECT_MAX + 1];
 	char		mg_sig[SIG_MAX + 1];
+	char		mg_token[TOKEN_LEN + 1];	/* X-Metadata-Token */
+};
+
+/* MSG_GUEST_TOKEN */
+struct msg_guest_token {
+	struct msg_guest mt_guest;
+	uint32_t	mt_ttl;		/* seconds, 1..TOKEN_TTL_MAX */
+};
+
+/* MSG_GUEST_TOKEN_ANS */
+struct msg_token_ans {
+	uint32_t	ma_status;
+	char		ma_token[TOKEN_LEN + 1];
 };
 
 /*
@@ -169,6 +196,7 @@ struct msg_instance {
 	uint32_t	mn_nkeys;
 	struct msg_key	mn_keys[INST_KEYS_MAX];
 	int64_t		mn_created;
+	int64_t		mn_cleared;	/* last password clear, 0: never */
 };
 
 /* MSG_GUEST_META_ANS, MSG_OWNER_INST_GET_ANS */

@@ -58,7 +58,10 @@ conn_new(struct worker *w, const struct chan_msg *m)
 	struct wconn		*c = NULL;
 	uint32_t		 i;
 
-	if (m->m_fd == -1 || chan_get(m, &mc, sizeof(mc)) == -1)
+	if (m->m_fd == -1 || chan_get(m, &mc, sizeof(mc)) == -1 ||
+	    mc.mc_listener >= LISTENERS_MAX ||
+	    !chan_str_ok(mc.mc_header, sizeof(mc.mc_header)) ||
+	    !chan_str_ok(mc.mc_value, sizeof(mc.mc_value)))
 		fatalx("broker sent a bad new connection");
 	for (i = 0; i < w->w_max; i++)
 		if (w->w_conns[i].wc_id == 0) {
@@ -77,6 +80,12 @@ conn_new(struct worker *w, const struct chan_msg *m)
 	c->wc_role = (int)mc.mc_role;
 	c->wc_ident = (int)mc.mc_ident;
 	c->wc_authorized = (int)mc.mc_authorized;
+	c->wc_guard = &w->w_guard[mc.mc_listener];
+	w->w_guard[mc.mc_listener].wg_tokens = mc.mc_tokens;
+	memcpy(w->w_guard[mc.mc_listener].wg_header, mc.mc_header,
+	    sizeof(mc.mc_header));
+	memcpy(w->w_guard[mc.mc_listener].wg_value, mc.mc_value,
+	    sizeof(mc.mc_value));
 	c->wc_state = WC_HEAD;
 	c->wc_deadline = conn_now_ms() + w->w_init.mi_header_timeout_ms;
 	bbuf_init(&c->wc_in, HTTP_HEAD_MAX +

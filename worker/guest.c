@@ -62,6 +62,11 @@ guest_route(struct wreq *q, const struct path *p)
 		q->wr_route = R_OS_VERSIONS;
 		return;
 	}
+	if (p->p_nseg == 3 && strcmp(p->p_seg[1], "api") == 0 &&
+	    strcmp(p->p_seg[2], "token") == 0) {
+		q->wr_route = R_TOKEN;
+		return;
+	}
 	if ((q->wr_version = guest_version(p->p_seg[1])) == -1 ||
 	    p->p_nseg > 3)
 		return;
@@ -150,12 +155,68 @@ guest_proxy_headers(struct wreq *q, const struct http_req *r)
 	}
 }
 
+/* X-Metadata-Token: a well-formed token goes to the broker to check. */
+static void
+guest_token_header(struct wreq *q, const struct http_req *r)
+{
+	struct msg_guest	*g = &q->wr_guest;
+	int			 n;
+
+	n = guest_header(r, "X-Metadata-Token", g->mg_token,
+	    sizeof(g->mg_token));
+	if (n == -1 || (n == 1 && (strlen(g->mg_token) != TOKEN_LEN ||
+	    strspn(g->mg_token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
+	    "qrstuvwxyz0123456789-_") != TOKEN_LEN))) {
+		g->mg_flags |= GUEST_F_TOKEN_BAD;
+		g->mg_token[0] = '\0';
+	}
+}
+
+/*
+ * PUT /openstack/api/token with X-Metadata-Token-TTL-Seconds.  As IMDSv2
+ * does, a PUT that came through a proxy (X-Forwarded-For) gets no token.
+ */
+static void
+guest_token_route(struct wconn *c, const struct http_req *r)
+{
+	struct wreq		*q = &c->wc_req;
+	const struct http_field	*f;
+	uint64_t		 ttl;
+
+	if (c->wc_guard->wg_tokens == GUARD_TOKENS_OFF)
+		guest_refuse(q, 404, "Session tokens are not enabled here.");
+	else if (q->wr_method != HTTP_M_PUT) {
+		q->wr_status = 405;
+		q->wr_why = "PUT only.";
+	} else if (http_field(r, "X-Forwarded-For") != NULL)
+		guest_refuse(q, 403, "A proxied request gets no token.");
+	else if ((f = http_field(r, "X-Metadata-Token-TTL-Seconds")) == NULL ||
+	    http_field_count(r, "X-Metadata-Token-TTL-Seconds") != 1 ||
+	    buf_to_u64(&f->hf_value, TOKEN_TTL_MAX, &ttl) == -1 || ttl == 0)
+		guest_refuse(q, 400, "X-Metadata-Token-TTL-Seconds must be 1 "
+		    "to 21600.");
+	else
+		q->wr_ttl = (uint32_t)ttl;
+}
+
 void
 guest_prepare(struct wconn *c, const struct http_req *r, const struct path *p)
 {
-	struct wreq	*q = &c->wc_req;
+	struct wreq		*q = &c->wc_req;
+	const struct wguard	*g = c->wc_guard;
+	const struct http_field	*f;
 
 	guest_route(q, p);
+	/* require_header: a GET-only SSRF cannot add a header. */
+	if (g->wg_header[0] != '\0' &&
+	    ((f = http_field(r, g->wg_header)) == NULL ||
+	    http_field_count(r, g->wg_header) != 1 ||
+	    !buf_eq(&f->hf_value, g->wg_value)))
+		guest_refuse(q, 403, "A required header is missing.");
+	if (g->wg_tokens != GUARD_TOKENS_OFF)
+		guest_token_header(q, r);
+	if (q->wr_route == R_TOKEN)
+		guest_token_route(c, r);
 	if (c->wc_ident == IDENT_DIRECT) {
 		/* Headers can never change who a direct guest is. */
 		if (http_field(r, "X-Forwarded-For") != NULL ||
@@ -244,6 +305,8 @@ guest_why(int status)
 	switch (status) {
 	case 400:
 		return "The request is not valid.";
+	case 401:
+		return "A valid X-Metadata-Token is required.";
 	case 403:
 		return "Invalid proxy request signature.";
 	case 404:
@@ -290,6 +353,17 @@ guest_put(struct worker *w, struct wconn *c, const struct buf *body)
 	sodium_memzero(&mp, sizeof(mp));
 }
 
+static void
+guest_token_ask(struct worker *w, struct wconn *c)
+{
+	struct msg_guest_token	mt;
+
+	memset(&mt, 0, sizeof(mt));
+	mt.mt_guest = c->wc_req.wr_guest;
+	mt.mt_ttl = c->wc_req.wr_ttl;
+	conn_request(w, c, MSG_GUEST_TOKEN, &mt, sizeof(mt));
+}
+
 void
 guest_dispatch(struct worker *w, struct wconn *c, const struct buf *body)
 {
@@ -313,6 +387,8 @@ guest_dispatch(struct worker *w, struct wconn *c, const struct buf *body)
 	else if (q->wr_route == R_META)
 		conn_request(w, c, MSG_GUEST_META, &q->wr_guest,
 		    sizeof(q->wr_guest));
+	else if (q->wr_route == R_TOKEN)
+		guest_token_ask(w, c);
 	else
 		conn_request(w, c, MSG_GUEST_IDENT, &q->wr_guest,
 		    sizeof(q->wr_guest));
@@ -384,6 +460,7 @@ guest_answer(struct worker *w, struct wconn *c, const struct chan_msg *m)
 	static struct msg_instance_ans	 ma;
 	struct msg_status		 ms;
 	struct msg_pw			 mw;
+	struct msg_token_ans		 ta;
 	int				 status;
 
 	switch (m->m_hdr.ch_type) {
@@ -407,6 +484,18 @@ guest_answer(struct worker *w, struct wconn *c, const struct chan_msg *m)
 			    guest_why((int)ma.ma_status));
 		else
 			guest_meta(c, &ma.ma_inst);
+		break;
+	case MSG_GUEST_TOKEN_ANS:
+		if (chan_get(m, &ta, sizeof(ta)) == -1 ||
+		    !chan_str_ok(ta.ma_token, sizeof(ta.ma_token)))
+			fatalx("bad answer from broker");
+		if (ta.ma_status != 200)
+			reply_text_error(c, (int)ta.ma_status,
+			    guest_why((int)ta.ma_status));
+		else
+			reply_send(c, 200, TXT, ta.ma_token,
+			    strlen(ta.ma_token));
+		sodium_memzero(&ta, sizeof(ta));
 		break;
 	case MSG_GUEST_PW_GET_ANS:
 		if (chan_get(m, &mw, sizeof(mw)) == -1 || mw.mw_len > PW_MAX)

@@ -37,6 +37,7 @@ enum route {
 	R_NETWORK,
 	R_VENDOR2,
 	R_NOTFOUND,		/* identify first, as Nova does, then 404 */
+	R_TOKEN,		/* PUT /openstack/api/token */
 	R_O_LIST,
 	R_O_INST,
 	R_O_PW,
@@ -53,6 +54,7 @@ struct wreq {
 	int			wr_status;	/* answer now with this, if set */
 	const char		*wr_why;	/* explanation for wr_status */
 	uint32_t		wr_reject;	/* password POST refused body */
+	uint32_t		wr_ttl;		/* token route */
 	int			wr_close;	/* body left unread: close */
 	size_t			wr_head_len;
 	size_t			wr_body_len;
@@ -63,8 +65,16 @@ struct wreq {
 	void			*wr_json;	/* list being built */
 };
 
+/* A guest listener's guards, as the broker sent them with a connection. */
+struct wguard {
+	uint32_t		wg_tokens;
+	char			wg_header[GUARD_NAME_MAX + 1];
+	char			wg_value[GUARD_VALUE_MAX + 1];
+};
+
 struct wconn {
 	uint32_t		wc_id;		/* broker's id; 0: free */
+	const struct wguard	*wc_guard;
 	int			wc_fd;
 	int			wc_role;
 	int			wc_ident;
@@ -88,6 +98,7 @@ struct worker {
 	uint32_t	 w_max;
 	uint32_t	 w_nconns;
 	struct msg_init	 w_init;
+	struct wguard	 w_guard[LISTENERS_MAX];
 	int		 w_stopping;
 };
 
@@ -110,6 +121,8 @@ void	owner_prepare(struct wconn *, const struct http_req *,
 void	owner_dispatch(struct worker *, struct wconn *, const struct buf *);
 void	owner_answer(struct worker *, struct wconn *, const struct chan_msg *);
 void	owner_cleanup(struct wconn *);
+const char *owner_parse_instance(const struct buf *, const char *,
+	    struct msg_instance *);
 
 /* reply.c */
 const char *reply_reason(int);

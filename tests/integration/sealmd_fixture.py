@@ -191,7 +191,7 @@ class Daemon:
 
     def __init__(self, guests=(("proxy", "127.0.0.1"),), instances=(),
                  limits=None, extra="", state=None, keep_state=False,
-                 worker_path=None):
+                 worker_path=None, extra_guest=""):
         self.state = state or tempfile.mkdtemp(prefix="sealmd-it-")
         self.keep_state = keep_state
         os.chmod(self.state, 0o700)
@@ -220,7 +220,7 @@ class Daemon:
         for i, (mode, host) in enumerate(guests):
             name = "guest" if i == 0 else f"guest g{i}"
             lines += ["", f"[{name}]", f"listen = {host}:0",
-                      f"identity = {mode}"]
+                      f"identity = {mode}", extra_guest]
             if mode == "proxy":
                 lines.append(f"proxy_secret_file = {self.secret_file}")
         lines += ["", "[owner]", f"socket = {self.socket}", "",

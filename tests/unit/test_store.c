@@ -178,7 +178,7 @@ Test(store, open_refuses_loose_mode)
 
 Test(store, open_refuses_newer_schema)
 {
-	raw_sql("UPDATE schema_version SET version = 2");
+	raw_sql("UPDATE schema_version SET version = 99");
 	store_close(st);
 	st = store_open_sqlite(dbpath);
 	cr_assert_null(st);
@@ -599,4 +599,33 @@ Test(store, batch_not_committed_is_lost)
 	cr_assert_eq(store_pw_put_if_absent(st, mkid(1), &a), STORE_OK);
 	reopen();	/* closing without COMMIT, as a crash would */
 	cr_assert_eq(store_pw_get(st, mkid(1), &out), STORE_NOTFOUND);
+}
+
+/* A version 1 store (no "cleared" column) is upgraded on open. */
+Test(store, migrates_version_1)
+{
+	struct msg_instance	out;
+
+	put_new(1, NULL, NULL);
+	store_close(st);
+	raw_sql("ALTER TABLE instances DROP COLUMN cleared");
+	raw_sql("UPDATE schema_version SET version = 1");
+	st = store_open_sqlite(dbpath);
+	cr_assert_not_null(st);
+	cr_assert_eq(store_instance_get(st, mkid(1), &out), STORE_OK);
+	cr_assert_eq(out.mn_cleared, 0);
+	raw_sql("SELECT cleared FROM instances");
+}
+
+Test(store, clear_records_when)
+{
+	struct msg_instance	out;
+	time_t			t0 = time(NULL);
+
+	put_new(1, NULL, NULL);
+	cr_assert_eq(store_pw_del(st, mkid(1)), STORE_OK);
+	cr_assert_eq(store_instance_get(st, mkid(1), &out), STORE_OK);
+	cr_assert_geq(out.mn_cleared, t0);
+	cr_assert_leq(out.mn_cleared, time(NULL));
+	cr_assert_eq(store_pw_del(st, mkid(9)), STORE_NOTFOUND);
 }
