@@ -92,8 +92,11 @@ owner_str(json_t *v, char *dst, size_t dstsz)
 	return 0;
 }
 
-/* The registration body; NULL on success, else what is wrong with it. */
-static const char *
+/*
+ * The registration body; NULL on success, else what is wrong with it.
+ * Not static: tests/fuzz/fuzz_owner_json.c calls it.
+ */
+const char *
 owner_parse_instance(const struct buf *body, const char *id,
     struct msg_instance *mi)
 {
