@@ -28,17 +28,18 @@ pc_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
 pc_libs = $(shell pkg-config --libs $(1) 2>/dev/null)
 
 PRIVSEP_SRCS	:= privsep/log.c privsep/buf.c privsep/chan.c privsep/validate.c \
-		   privsep/sd.c
+		   privsep/sd.c privsep/metrics.c
 BROKER_SRCS	:= broker/main.c broker/broker.c broker/listen.c \
 		   broker/worker_proc.c broker/ops.c broker/ident.c \
 		   broker/keys.c broker/seal.c broker/store.c \
 		   broker/store_sqlite.c broker/audit.c broker/ratelimit.c \
-		   broker/writer.c broker/tokens.c \
+		   broker/writer.c broker/tokens.c broker/stats.c \
 		   policy/config.c policy/owner_auth.c \
 		   policy/sandbox_broker.c
 WORKER_SRCS	:= worker/main.c worker/conn.c worker/http.c \
 		   worker/path.c worker/guest.c worker/owner.c \
-		   worker/reply.c worker/utf8.c policy/sandbox_worker.c
+		   worker/reply.c worker/utf8.c worker/prom.c \
+		   policy/sandbox_worker.c
 CTL_SRCS	:= ctl/sealmdctl.c
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))

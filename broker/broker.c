@@ -17,6 +17,7 @@
 #include "policy/sandbox.h"
 #include "privsep/log.h"
 #include "privsep/sd.h"
+#include "stats.h"
 #include "writer.h"
 
 #define BROKER_TICK_MS		100
@@ -39,6 +40,15 @@ broker_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+uint64_t
+broker_now_us(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
 struct bconn *
@@ -119,6 +129,7 @@ broker_pong(struct broker *b)
 {
 	uint64_t	now = broker_now_ms();
 
+	stats_rtt((double)(broker_now_us() - b->b_ping_sent_us) / 1e6);
 	b->b_ping_sent_ms = 0;
 	b->b_next_ping_ms = now + b->b_ping_every_ms;
 	if (!b->b_ready) {
@@ -241,8 +252,11 @@ broker_read_chan(struct broker *b)
 				worker_kill(b, "malformed frame");
 			else if (b->b_wstate == WORKER_STOPPING)
 				worker_down(b);	/* it finished, as asked */
-			else
+			else {
+				/* It died: the wait status will say how. */
+				b->b_kill_cause = MET_C_EXIT;
 				worker_kill(b, "channel closed");
+			}
 			break;
 		}
 		ops_dispatch(b, &m);
@@ -275,8 +289,10 @@ broker_run(struct broker *b)
 			worker_kill(b, "drain time over");
 		/* Before a restart: a worker started now has no age yet. */
 		if (b->b_wstate == WORKER_STARTING &&
-		    now - b->b_wstart_ms > BROKER_INIT_MS)
+		    now - b->b_wstart_ms > BROKER_INIT_MS) {
+			b->b_kill_cause = MET_C_HANG;
 			worker_kill(b, "not ready after %d ms", BROKER_INIT_MS);
+		}
 		if (b->b_wstate == WORKER_DOWN && !b->b_stopping &&
 		    now >= b->b_restart_at_ms && b->b_wpid == 0)
 			worker_start(b);

@@ -78,6 +78,8 @@ struct broker {
 	uint32_t	 b_wgen;	/* worker generation, for late answers */
 	uint32_t	 b_ping_id;
 	uint64_t	 b_ping_sent_ms;	/* 0: no ping outstanding */
+	uint64_t	 b_ping_sent_us;	/* the same, for the RTT */
+	int		 b_kill_cause;	/* enum met_cause, -1: none yet */
 	uint64_t	 b_next_ping_ms;
 	uint64_t	 b_ping_every_ms;	/* BROKER_PING_MS or watchdog/4 */
 	uint64_t	 b_wd_usec;		/* systemd watchdog, 0: none */
@@ -95,6 +97,7 @@ struct broker {
 
 /* broker.c */
 uint64_t	 broker_now_ms(void);
+uint64_t	 broker_now_us(void);
 void	 broker_run(struct broker *);
 void	 broker_conn_free(struct broker *, uint32_t);
 struct bconn	*broker_conn_get(struct broker *, uint32_t);

@@ -15,6 +15,7 @@
 #include "privsep/log.h"
 #include "privsep/validate.h"
 #include "seal.h"
+#include "stats.h"
 #include "tokens.h"
 #include "writer.h"
 
@@ -49,6 +50,7 @@ static int	ops_owner_inst_list(struct ops_ctx *);
 static int	ops_owner_pw_get(struct ops_ctx *);
 static int	ops_owner_pw_del(struct ops_ctx *);
 static int	ops_owner_status(struct ops_ctx *);
+static int	ops_owner_metrics(struct ops_ctx *);
 
 static const struct ops_entry ops_table[] = {
 	{ MSG_INIT_DONE, 0, 0, ops_init_done },
@@ -77,6 +79,7 @@ static const struct ops_entry ops_table[] = {
 	{ MSG_OWNER_PW_DEL, ROLE_OWNER, sizeof(struct msg_id),
 	    ops_owner_pw_del },
 	{ MSG_OWNER_STATUS, ROLE_OWNER, 0, ops_owner_status },
+	{ MSG_OWNER_METRICS, ROLE_OWNER, 0, ops_owner_metrics },
 };
 
 static void
@@ -674,17 +677,51 @@ ops_owner_pw_del(struct ops_ctx *c)
 }
 
 static int
+ops_owner_metrics(struct ops_ctx *c)
+{
+	static struct msg_metrics_ans	mm;
+
+	memset(&mm, 0, sizeof(mm));
+	if (ops_owner_denied(c, "owner.metrics", ""))
+		mm.mm_status = 403;
+	else {
+		/* Counted first, so a scrape sees itself. */
+		ops_audit(c, "owner.metrics", "", 200, NULL);
+		stats_fill(c->b, &mm);
+		mm.mm_status = 200;
+	}
+	return ops_answer(c, &mm, sizeof(mm));
+}
+
+static int
 ops_owner_status(struct ops_ctx *c)
 {
-	struct msg_status_ans	mt;
-	struct broker		*b = c->b;
+	static struct msg_status_ans	mt;
+	struct broker			*b = c->b;
+	const struct listener		*l;
+	size_t				 i;
+	int				 store_ok;
 
 	memset(&mt, 0, sizeof(mt));
 	if (ops_owner_denied(c, "owner.status", ""))
 		mt.mt_status = 403;
 	else {
-		mt.mt_status = (uint32_t)ops_store_status(store_counts(
-		    b->b_store, &mt.mt_instances, &mt.mt_passwords), 200);
+		for (i = 0; i < b->b_nlisten && i < MET_LISTENERS; i++) {
+			l = &b->b_listen[i];
+			(void)snprintf(mt.mt_lname[i], sizeof(mt.mt_lname[i]),
+			    "%s", l->l_name);
+			(void)snprintf(mt.mt_lmode[i], sizeof(mt.mt_lmode[i]),
+			    "%s", l->l_role == ROLE_OWNER ? "owner" :
+			    l->l_ident == IDENT_DIRECT ? "direct" : "proxy");
+		}
+		mt.mt_nlisten = (uint32_t)i;
+		for (i = 0; i < b->b_keys.kr_n; i++)
+			mt.mt_keyids[i] = b->b_keys.kr_keys[i].k_id;
+		mt.mt_nkeyids = (uint32_t)b->b_keys.kr_n;
+		/* The store's state is part of the answer, not its status. */
+		mt.mt_status = 200;
+		store_ok = store_counts(b->b_store, &mt.mt_instances,
+		    &mt.mt_passwords) == STORE_OK;
 		mt.mt_listeners = (uint32_t)b->b_nlisten;
 		mt.mt_worker_restarts = b->b_restarts;
 		mt.mt_worker_pid = (uint32_t)b->b_wpid;
@@ -693,6 +730,8 @@ ops_owner_status(struct ops_ctx *c)
 		mt.mt_uptime = (int64_t)(time(NULL) - b->b_started);
 		(void)snprintf(mt.mt_store, sizeof(mt.mt_store), "%s",
 		    store_name(b->b_store));
+		(void)snprintf(mt.mt_store_state, sizeof(mt.mt_store_state),
+		    "%s", store_ok ? "ok" : "unavailable");
 		(void)snprintf(mt.mt_version, sizeof(mt.mt_version), "%s",
 		    SEALMD_VERSION);
 	}

@@ -20,6 +20,7 @@
 
 #include "broker.h"
 #include "privsep/log.h"
+#include "stats.h"
 
 /*
  * The configured path, else the sealmd-worker beside this executable (a
@@ -125,6 +126,7 @@ worker_start(struct broker *b)
 	chan_init(&b->b_chan, sv[0], 0);
 	b->b_wpid = pid;
 	b->b_wgen++;
+	b->b_kill_cause = -1;
 	b->b_wstate = WORKER_STARTING;
 	b->b_wstart_ms = broker_now_ms();
 	b->b_ping_sent_ms = 0;
@@ -178,6 +180,8 @@ worker_kill(struct broker *b, const char *fmt, ...)
 	va_start(ap, fmt);
 	(void)vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
+	if (b->b_kill_cause == -1)
+		b->b_kill_cause = MET_C_VIOLATION;
 	if (b->b_wpid > 0) {
 		log_warnx("killing worker %d: %s", (int)b->b_wpid, reason);
 		(void)kill(b->b_wpid, SIGKILL);
@@ -190,11 +194,20 @@ void
 worker_reap(struct broker *b)
 {
 	pid_t	pid;
-	int	st;
+	int	st, cause;
 
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
 		if (pid != b->b_wpid)
 			continue;
+		/* Why this worker ended, for the restart counter. */
+		cause = b->b_kill_cause;
+		if (WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS)
+			cause = MET_C_SECCOMP;
+		else if (cause == -1 || (cause == MET_C_EXIT &&
+		    WIFSIGNALED(st)))
+			cause = WIFSIGNALED(st) ? MET_C_SIGNAL : MET_C_EXIT;
+		if (!b->b_stopping)
+			stats_restart((enum met_cause)cause);
 		if (WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS)
 			log_warnx("worker %d killed by seccomp (SIGSYS)",
 			    (int)pid);
@@ -218,15 +231,18 @@ worker_ping(struct broker *b)
 	if (b->b_wstate != WORKER_UP)
 		return;
 	if (b->b_ping_sent_ms != 0) {
-		if (now - b->b_ping_sent_ms > BROKER_PONG_MS)
+		if (now - b->b_ping_sent_ms > BROKER_PONG_MS) {
+			b->b_kill_cause = MET_C_HANG;
 			worker_kill(b, "no answer to ping in %d ms",
 			    BROKER_PONG_MS);
+		}
 		return;
 	}
 	if (now < b->b_next_ping_ms)
 		return;
 	b->b_ping_id++;
 	b->b_ping_sent_ms = now;
+	b->b_ping_sent_us = broker_now_us();
 	if (chan_send(&b->b_chan, MSG_PING, b->b_ping_id, 0, NULL, 0, -1) ==
 	    -1)
 		worker_kill(b, "cannot send ping: %s", strerror(errno));

@@ -4,9 +4,11 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "privsep/log.h"
+#include "stats.h"
 #include "writer.h"
 
 static pthread_t	 writer_thread;
@@ -18,6 +20,7 @@ static size_t		 writer_ntodo;
 static int		 writer_stopping;
 static int		 writer_efd = -1;
 static struct store	*writer_store;
+static struct msg_hist	 writer_commit_h, writer_group_h;	/* writer_mtx */
 
 static void	*writer_main(void *);
 static void	 writer_run_one(struct wjob *);
@@ -133,9 +136,11 @@ writer_run_one(struct wjob *j)
 static void
 writer_batch(struct wjob **jobs, size_t n)
 {
-	size_t	first = 0, i, k;
-	int	open = 0;
+	struct timespec	t0, t1;
+	size_t		first = 0, i, k;
+	int		open = 0;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (i = 0; i < n; i++) {
 		if (!open) {
 			first = i;
@@ -151,6 +156,23 @@ writer_batch(struct wjob **jobs, size_t n)
 	if (open && store_batch_commit(writer_store) != STORE_OK)
 		for (k = first; k < n; k++)
 			jobs[k]->wj_result = STORE_ERR;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	pthread_mutex_lock(&writer_mtx);
+	stats_hist(&writer_commit_h, MET_H_COMMIT,
+	    (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	stats_hist(&writer_group_h, MET_H_GROUP, (double)n);
+	pthread_mutex_unlock(&writer_mtx);
+}
+
+/* Commit latency and group size so far, for GET /metrics. */
+void
+writer_stats(struct msg_hist *commit, struct msg_hist *group)
+{
+	pthread_mutex_lock(&writer_mtx);
+	*commit = writer_commit_h;
+	*group = writer_group_h;
+	pthread_mutex_unlock(&writer_mtx);
 }
 
 static void *

@@ -46,5 +46,6 @@ void		 writer_stop(void);
 int		 writer_fd(void);
 int		 writer_submit(struct wjob *);
 struct wjob	*writer_done(void);
+void		 writer_stats(struct msg_hist *, struct msg_hist *);
 
 #endif

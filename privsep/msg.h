@@ -14,6 +14,8 @@
 
 #include <stdint.h>
 
+#include "metrics.h"
+
 #define CHAN_WORKER_FD		3	/* the worker's end, after exec */
 #define CHAN_MAX_PAYLOAD	12288
 
@@ -87,6 +89,8 @@ enum msg_type {
 
 	MSG_LIMITS = 34,	/* b->w: new timeouts after a reload */
 	MSG_LIMITS_ACK,		/* unused answer slot */
+	MSG_OWNER_METRICS = 40,	/* w->b; 36-39 are TLS's */
+	MSG_OWNER_METRICS_ANS,
 
 	MSG_TYPE_MAX
 };
@@ -225,9 +229,37 @@ struct msg_list_ans {
 	}		mla_e[LIST_MAX];
 };
 
+struct msg_hist {
+	uint64_t	mh_bucket[MET_BUCKETS];	/* not cumulative */
+	uint64_t	mh_count;
+	double		mh_sum;
+};
+
+/* MSG_OWNER_METRICS_ANS: raw counts; the worker renders the text. */
+struct msg_metrics_ans {
+	uint32_t	mm_status;
+	uint32_t	mm_nlisten;
+	uint64_t	mm_ops[MET_OPS][MET_STATUSES];
+	uint64_t	mm_listener[MET_LISTENERS][MET_STATUSES];
+	char		mm_lname[MET_LISTENERS][128];
+	struct msg_hist	mm_hist[MET_NHIST];
+	uint64_t	mm_restarts[MET_CAUSES];
+	uint64_t	mm_ratelimited;
+	uint32_t	mm_conns_guest;
+	uint32_t	mm_conns_owner;
+	uint32_t	mm_instances;
+	uint32_t	mm_passwords;
+};
+
 /* MSG_OWNER_STATUS_ANS */
 struct msg_status_ans {
 	uint32_t	mt_status;
+	uint32_t	mt_nlisten;
+	char		mt_lname[MET_LISTENERS][128];
+	char		mt_lmode[MET_LISTENERS][16];	/* proxy|direct|owner */
+	uint32_t	mt_nkeyids;
+	uint32_t	mt_keyids[64];
+	char		mt_store_state[16];
 	uint32_t	mt_instances;
 	uint32_t	mt_passwords;
 	uint32_t	mt_listeners;

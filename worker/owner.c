@@ -70,6 +70,9 @@ owner_prepare(struct wconn *c, const struct http_req *r, const struct path *p)
 	} else if (p->p_nseg == 1 && strcmp(p->p_seg[0], "status") == 0) {
 		q->wr_route = R_O_STATUS;
 		allowed = m == HTTP_M_GET || m == HTTP_M_HEAD;
+	} else if (p->p_nseg == 1 && strcmp(p->p_seg[0], "metrics") == 0) {
+		q->wr_route = R_O_METRICS;
+		allowed = m == HTTP_M_GET || m == HTTP_M_HEAD;
 	} else {
 		owner_refuse(q, 404, "no such resource");
 		return;
@@ -214,6 +217,9 @@ owner_dispatch(struct worker *w, struct wconn *c, const struct buf *body)
 	case R_O_STATUS:
 		conn_request(w, c, MSG_OWNER_STATUS, NULL, 0);
 		return;
+	case R_O_METRICS:
+		conn_request(w, c, MSG_OWNER_METRICS, NULL, 0);
+		return;
 	case R_O_INST:
 		if (q->wr_method == HTTP_M_PUT) {
 			if ((why = owner_parse_instance(body, q->wr_id,
@@ -318,12 +324,68 @@ owner_list_page(struct worker *w, struct wconn *c, const struct chan_msg *m)
 	return 0;
 }
 
+static json_t *
+owner_listeners(const struct msg_status_ans *mt)
+{
+	json_t		*a;
+	uint32_t	 i;
+
+	if ((a = json_array()) == NULL)
+		fatalx("json");
+	for (i = 0; i < mt->mt_nlisten; i++) {
+		if (!chan_str_ok(mt->mt_lname[i], sizeof(mt->mt_lname[i])) ||
+		    !chan_str_ok(mt->mt_lmode[i], sizeof(mt->mt_lmode[i])))
+			fatalx("bad answer from broker");
+		json_array_append_new(a, json_pack("{s:s,s:s}", "name",
+		    mt->mt_lname[i], "mode", mt->mt_lmode[i]));
+	}
+	return a;
+}
+
+static json_t *
+owner_key_ids(const struct msg_status_ans *mt)
+{
+	json_t		*a;
+	uint32_t	 i;
+
+	if ((a = json_array()) == NULL)
+		fatalx("json");
+	for (i = 0; i < mt->mt_nkeyids; i++)
+		json_array_append_new(a, json_integer(mt->mt_keyids[i]));
+	return a;
+}
+
+static void
+owner_metrics(struct wconn *c, const struct chan_msg *m)
+{
+	static struct msg_metrics_ans	mm;
+	struct bbuf			text;
+	size_t				i;
+
+	if (chan_get(m, &mm, sizeof(mm)) == -1 ||
+	    mm.mm_nlisten > MET_LISTENERS)
+		fatalx("bad answer from broker");
+	for (i = 0; i < mm.mm_nlisten; i++)
+		if (!chan_str_ok(mm.mm_lname[i], sizeof(mm.mm_lname[i])))
+			fatalx("bad answer from broker");
+	if (mm.mm_status != 200) {
+		reply_json_error(c, (int)mm.mm_status,
+		    owner_why((int)mm.mm_status));
+		return;
+	}
+	bbuf_init(&text, OWNER_METRICS_MAX);
+	prom_render(&text, &mm);
+	reply_send(c, 200, "text/plain; version=0.0.4; charset=utf-8",
+	    text.bb_data, text.bb_len);
+	bbuf_free(&text);
+}
+
 void
 owner_answer(struct worker *w, struct wconn *c, const struct chan_msg *m)
 {
 	static struct msg_instance_ans	 ma;
+	static struct msg_status_ans	 mt;
 	struct msg_status		 ms;
-	struct msg_status_ans		 mt;
 	struct msg_pw			 mw;
 	json_t				*j;
 	int				 status;
@@ -372,27 +434,36 @@ owner_answer(struct worker *w, struct wconn *c, const struct chan_msg *m)
 		}
 		sodium_memzero(&mw, sizeof(mw));
 		break;
+	case MSG_OWNER_METRICS_ANS:
+		owner_metrics(c, m);
+		break;
 	case MSG_OWNER_STATUS_ANS:
 		if (chan_get(m, &mt, sizeof(mt)) == -1 ||
 		    !chan_str_ok(mt.mt_store, sizeof(mt.mt_store)) ||
-		    !chan_str_ok(mt.mt_version, sizeof(mt.mt_version)))
+		    !chan_str_ok(mt.mt_store_state,
+		    sizeof(mt.mt_store_state)) ||
+		    !chan_str_ok(mt.mt_version, sizeof(mt.mt_version)) ||
+		    mt.mt_nlisten > MET_LISTENERS || mt.mt_nkeyids > 64)
 			fatalx("bad answer from broker");
 		if (mt.mt_status != 200) {
 			reply_json_error(c, (int)mt.mt_status,
 			    owner_why((int)mt.mt_status));
 			break;
 		}
-		owner_json(c, 200, json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,"
-		    "s:s,s:I,s:I}", "version", mt.mt_version,
+		owner_json(c, 200, json_pack("{s:s,s:I,s:I,s:I,s:I,s:o,s:I,s:I,"
+		    "s:s,s:s,s:I,s:I,s:o}", "version", mt.mt_version,
 		    "uptime", (json_int_t)mt.mt_uptime,
 		    "instances", (json_int_t)mt.mt_instances,
 		    "passwords", (json_int_t)mt.mt_passwords,
 		    "listeners", (json_int_t)mt.mt_listeners,
+		    "listener_list", owner_listeners(&mt),
 		    "worker_pid", (json_int_t)mt.mt_worker_pid,
 		    "worker_restarts", (json_int_t)mt.mt_worker_restarts,
 		    "store", mt.mt_store,
+		    "store_state", mt.mt_store_state,
 		    "key_newest", (json_int_t)mt.mt_key_newest,
-		    "keys", (json_int_t)mt.mt_keys));
+		    "keys", (json_int_t)mt.mt_keys,
+		    "key_ids", owner_key_ids(&mt)));
 		break;
 	default:
 		fatalx("unexpected answer type %u", m->m_hdr.ch_type);

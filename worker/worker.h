@@ -16,6 +16,7 @@
 #define GUEST_BODY_MAX		4096	/* non-password routes; read, ignored */
 #define OWNER_BODY_MAX		32768
 #define OWNER_OUT_MAX		(8 * 1024 * 1024)
+#define OWNER_METRICS_MAX	(256 * 1024)
 #define GUEST_OUT_MAX		16384
 #define WORKER_SWEEP_MS		200
 
@@ -42,6 +43,7 @@ enum route {
 	R_O_INST,
 	R_O_PW,
 	R_O_STATUS,
+	R_O_METRICS,
 };
 
 /* What a request needs after its head bytes are gone. */
@@ -123,6 +125,9 @@ void	owner_answer(struct worker *, struct wconn *, const struct chan_msg *);
 void	owner_cleanup(struct wconn *);
 const char *owner_parse_instance(const struct buf *, const char *,
 	    struct msg_instance *);
+
+/* prom.c */
+void	prom_render(struct bbuf *, const struct msg_metrics_ans *);
 
 /* reply.c */
 const char *reply_reason(int);
