@@ -203,6 +203,6 @@ clean:
 .PHONY: all deps unit integration check run install clean seccomp-export \
 	lint-man analyze check-asan check-valgrind
 
--include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
 -include tests/fuzz/fuzz.mk
 -include bench/bench.mk

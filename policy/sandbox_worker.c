@@ -115,6 +115,7 @@ sandbox_worker_filter(void)
 	ALLOW(ctx, recvmsg);
 	ALLOW(ctx, sendmsg);
 	ALLOW(ctx, sendto);
+	ALLOW(ctx, shutdown);		/* lingering close */
 	ALLOW(ctx, epoll_wait);
 	ALLOW(ctx, epoll_pwait);
 	ALLOW(ctx, epoll_ctl);

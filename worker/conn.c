@@ -25,6 +25,7 @@ static void	conn_process(struct worker *, struct wconn *);
 static void	conn_set_events(struct worker *, struct wconn *, uint32_t);
 static void	conn_chan_read(struct worker *);
 static void	conn_sweep(struct worker *);
+static void	conn_linger(struct worker *, struct wconn *);
 
 uint64_t
 conn_now_ms(void)
@@ -230,6 +231,7 @@ conn_process(struct worker *w, struct wconn *c)
 			if (res == HTTP_ERROR) {
 				memset(&c->wc_req, 0, sizeof(c->wc_req));
 				c->wc_req.wr_minor = 1;
+				c->wc_req.wr_close = 1;	/* linger */
 				if (c->wc_role == ROLE_OWNER)
 					reply_json_error(c, status,
 					    "malformed request");
@@ -268,6 +270,7 @@ conn_process(struct worker *w, struct wconn *c)
 			conn_dispatch(w, c);
 			return;
 		case WC_WAIT:
+		case WC_LINGER:
 			return;
 		case WC_WRITE:
 			if (bbuf_write_fd(&c->wc_out, c->wc_fd) == -1 &&
@@ -277,6 +280,10 @@ conn_process(struct worker *w, struct wconn *c)
 			}
 			if (c->wc_out.bb_len > 0)
 				return;
+			if (c->wc_req.wr_close) {
+				conn_linger(w, c);
+				return;
+			}
 			if (!c->wc_req.wr_keepalive) {
 				conn_close(w, c);
 				return;
@@ -296,10 +303,42 @@ conn_process(struct worker *w, struct wconn *c)
 	}
 }
 
+/*
+ * The answer went out before the body was read (too large, chunked).
+ * Closing now would make the kernel reset the connection, and the client,
+ * still sending, might never see the answer.  So: no more writes, read and
+ * drop what comes, within a time and a byte limit, then close.
+ */
+static void
+conn_linger(struct worker *w, struct wconn *c)
+{
+	if (shutdown(c->wc_fd, SHUT_WR) == -1) {
+		conn_close(w, c);
+		return;
+	}
+	c->wc_state = WC_LINGER;
+	c->wc_lingered = 0;
+	c->wc_deadline = conn_now_ms() + LINGER_MS;
+	bbuf_reset(&c->wc_in);
+	conn_set_events(w, c, EPOLLIN);
+}
+
 static void
 conn_readable(struct worker *w, struct wconn *c)
 {
 	ssize_t	n;
+
+	if (c->wc_state == WC_LINGER) {
+		n = bbuf_read_fd(&c->wc_in, c->wc_fd, CONN_READ_MAX);
+		bbuf_reset(&c->wc_in);
+		if (n > 0)
+			c->wc_lingered += (size_t)n;
+		if (n == 0 || (n == -1 && errno != EAGAIN &&
+		    errno != EWOULDBLOCK && errno != EINTR) ||
+		    c->wc_lingered > LINGER_MAX)
+			conn_close(w, c);
+		return;
+	}
 
 	n = bbuf_read_fd(&c->wc_in, c->wc_fd, CONN_READ_MAX);
 	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK &&
@@ -400,7 +439,7 @@ conn_sweep(struct worker *w)
 		}
 		if (now < c->wc_deadline || c->wc_state == WC_WAIT)
 			continue;
-		if (c->wc_state == WC_WRITE ||
+		if (c->wc_state == WC_WRITE || c->wc_state == WC_LINGER ||
 		    (c->wc_state == WC_HEAD && c->wc_in.bb_len == 0)) {
 			conn_close(w, c);
 			continue;

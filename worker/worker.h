@@ -19,12 +19,15 @@
 #define OWNER_METRICS_MAX	(256 * 1024)
 #define GUEST_OUT_MAX		16384
 #define WORKER_SWEEP_MS		200
+#define LINGER_MS		2000	/* a refused body may still arrive */
+#define LINGER_MAX		(256 * 1024)
 
 enum wc_state {
 	WC_HEAD,	/* reading a request head */
 	WC_BODY,	/* reading its body */
 	WC_WAIT,	/* waiting for the broker */
 	WC_WRITE,	/* sending the answer */
+	WC_LINGER,	/* answered early: discarding the unread rest */
 };
 
 enum route {
@@ -90,6 +93,7 @@ struct wconn {
 	uint32_t		wc_reqid;	/* outstanding broker request */
 	uint16_t		wc_gen;
 	uint32_t		wc_events;
+	size_t			wc_lingered;	/* bytes discarded */
 	int			wc_continue_sent;
 };
 
