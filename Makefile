@@ -34,6 +34,7 @@ BROKER_SRCS	:= broker/main.c broker/broker.c broker/listen.c \
 		   broker/keys.c broker/seal.c broker/store.c \
 		   broker/store_sqlite.c broker/audit.c broker/ratelimit.c \
 		   broker/writer.c broker/tokens.c broker/stats.c \
+		   broker/rotate.c \
 		   policy/config.c policy/owner_auth.c \
 		   policy/sandbox_broker.c
 WORKER_SRCS	:= worker/main.c worker/conn.c worker/http.c \

@@ -17,6 +17,7 @@
 #include "policy/sandbox.h"
 #include "privsep/log.h"
 #include "privsep/sd.h"
+#include "rotate.h"
 #include "stats.h"
 #include "writer.h"
 
@@ -169,7 +170,8 @@ broker_reload(struct broker *b)
 		log_warnx("reload: %s; the running configuration stays", err);
 		goto done;
 	}
-	if (keys_load_all(&nc, &kr, &sec, &have_sec, err, sizeof(err)) == -1) {
+	if (keys_load_all(&nc, &kr, &sec, &have_sec, &b->b_keys_creds, err,
+	    sizeof(err)) == -1) {
 		log_warnx("reload: %s; the running configuration stays", err);
 		config_free(&nc);
 		goto done;
@@ -297,6 +299,7 @@ broker_run(struct broker *b)
 		    now >= b->b_restart_at_ms && b->b_wpid == 0)
 			worker_start(b);
 		worker_ping(b);
+		rotate_step(b);
 
 		n = 0;
 		pfd[n].fd = broker_sigfd[0];

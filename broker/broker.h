@@ -57,6 +57,11 @@ enum worker_state {
 struct broker {
 	struct config	*b_conf;
 	struct keyring	 b_keys;
+	int		 b_keys_creds;	/* ring from systemd credentials */
+	int		 b_rewrap;	/* a rewrap pass is running */
+	uint32_t	 b_rewrap_inflight;
+	uint32_t	 b_rewrap_done;
+	char		 b_rewrap_after[ID_LEN + 1];
 	struct secret	 b_secret;
 	int		 b_have_secret;
 	struct store	*b_store;

@@ -291,7 +291,8 @@ keys_has_credential(const char *dir, const char *prefix)
  */
 int
 keys_load_all(const struct config *conf, struct keyring *kr,
-    struct secret *sec, int *have_sec, char *err, size_t errlen)
+    struct secret *sec, int *have_sec, int *from_creds, char *err,
+    size_t errlen)
 {
 	const char	*creds = getenv("CREDENTIALS_DIRECTORY");
 	const char	*spath = conf->c_proxy_secret_file;
@@ -299,7 +300,8 @@ keys_load_all(const struct config *conf, struct keyring *kr,
 
 	*have_sec = 0;
 	memset(sec, 0, sizeof(*sec));
-	if (creds != NULL && keys_has_credential(creds, "key_")) {
+	*from_creds = creds != NULL && keys_has_credential(creds, "key_");
+	if (*from_creds) {
 		if (keyring_load(kr, creds, "key_", why, sizeof(why)) == -1) {
 			keys_err(err, errlen, "key ring from credentials: %s",
 			    why);
@@ -328,6 +330,75 @@ keys_load_all(const struct config *conf, struct keyring *kr,
 	}
 	*have_sec = 1;
 	return 0;
+}
+
+/* Sync a directory so that a created or removed key file stays so. */
+static int
+keys_sync_dir(const char *dir, char *err, size_t errlen)
+{
+	int	dfd, r = 0;
+
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    fsync(dfd) == -1) {
+		keys_err(err, errlen, "%s: %s", dir, strerror(errno));
+		r = -1;
+	}
+	if (dfd != -1)
+		close(dfd);
+	return r;
+}
+
+/* A new key file: 32 random bytes, created exclusively, mode 0600. */
+int
+keys_create(const char *dir, uint32_t id, char *err, size_t errlen)
+{
+	uint8_t		*k;
+	char		 path[PATH_MAX];
+	ssize_t		 n;
+	int		 fd, r = -1;
+
+	(void)snprintf(path, sizeof(path), "%s/%u", dir, id);
+	if ((k = sodium_malloc(KEY_LEN)) == NULL) {
+		keys_err(err, errlen, "sodium_malloc: %s", strerror(errno));
+		return -1;
+	}
+	randombytes_buf(k, KEY_LEN);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) == -1) {
+		keys_err(err, errlen, "%s: %s", path, strerror(errno));
+		sodium_free(k);
+		return -1;
+	}
+	n = write(fd, k, KEY_LEN);
+	sodium_free(k);
+	if (n != KEY_LEN || fsync(fd) == -1)
+		keys_err(err, errlen, "%s: %s", path, n == -1 || n == KEY_LEN ?
+		    strerror(errno) : "short write");
+	else
+		r = 0;
+	if (close(fd) == -1 && r == 0) {
+		keys_err(err, errlen, "%s: %s", path, strerror(errno));
+		r = -1;
+	}
+	/* A short key file would stop the next start: remove it. */
+	if (r == -1)
+		(void)unlink(path);
+	if (r == 0)
+		r = keys_sync_dir(dir, err, errlen);
+	return r;
+}
+
+int
+keys_remove(const char *dir, uint32_t id, char *err, size_t errlen)
+{
+	char	path[PATH_MAX];
+
+	(void)snprintf(path, sizeof(path), "%s/%u", dir, id);
+	if (unlink(path) == -1) {
+		keys_err(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	return keys_sync_dir(dir, err, errlen);
 }
 
 void

@@ -39,7 +39,9 @@ const uint8_t *key_open(const struct key *);
 void	key_close(const struct key *);
 int	secret_load(struct secret *, const char *, char *, size_t);
 int	keys_load_all(const struct config *, struct keyring *, struct secret *,
-	    int *, char *, size_t);
+	    int *, int *, char *, size_t);
+int	keys_create(const char *, uint32_t, char *, size_t);
+int	keys_remove(const char *, uint32_t, char *, size_t);
 void	secret_free(struct secret *);
 const uint8_t *secret_open(const struct secret *);
 void	secret_close(const struct secret *);

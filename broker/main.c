@@ -196,8 +196,8 @@ main(int argc, char *argv[])
 	tokens_init();
 	if (owner_auth_init(&conf) == -1)
 		exit(2);
-	if (keys_load_all(&conf, &b.b_keys, &b.b_secret, &b.b_have_secret, err,
-	    sizeof(err)) == -1)
+	if (keys_load_all(&conf, &b.b_keys, &b.b_secret, &b.b_have_secret,
+	    &b.b_keys_creds, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if (b.b_have_secret == 0 && conf.c_proxy_secret_file[0] != '\0')
 		fatalx("no proxy secret");

@@ -14,6 +14,7 @@
 #include "broker.h"
 #include "privsep/log.h"
 #include "privsep/validate.h"
+#include "rotate.h"
 #include "seal.h"
 #include "stats.h"
 #include "tokens.h"
@@ -51,6 +52,8 @@ static int	ops_owner_pw_get(struct ops_ctx *);
 static int	ops_owner_pw_del(struct ops_ctx *);
 static int	ops_owner_status(struct ops_ctx *);
 static int	ops_owner_metrics(struct ops_ctx *);
+static int	ops_owner_keys(struct ops_ctx *);
+static int	ops_owner_key_retire(struct ops_ctx *);
 
 static const struct ops_entry ops_table[] = {
 	{ MSG_INIT_DONE, 0, 0, ops_init_done },
@@ -80,6 +83,11 @@ static const struct ops_entry ops_table[] = {
 	    ops_owner_pw_del },
 	{ MSG_OWNER_STATUS, ROLE_OWNER, 0, ops_owner_status },
 	{ MSG_OWNER_METRICS, ROLE_OWNER, 0, ops_owner_metrics },
+	{ MSG_OWNER_KEYS, ROLE_OWNER, 0, ops_owner_keys },
+	{ MSG_OWNER_KEY_ROTATE, ROLE_OWNER, 0, ops_owner_keys },
+	{ MSG_OWNER_KEY_REWRAP, ROLE_OWNER, 0, ops_owner_keys },
+	{ MSG_OWNER_KEY_RETIRE, ROLE_OWNER, sizeof(struct msg_key_id),
+	    ops_owner_key_retire },
 };
 
 static void
@@ -676,6 +684,76 @@ ops_owner_pw_del(struct ops_ctx *c)
 	return ops_submit(c, ops_job(WJ_PW_DEL, mi.mi_id), "owner.pw.clear");
 }
 
+/* GET /keys, POST /keys/rotate, POST /keys/rewrap: the ring afterwards. */
+static int
+ops_owner_keys(struct ops_ctx *c)
+{
+	struct msg_keys_ans	 mk;
+	const char		*op;
+	char			 err[CONF_ERR_MAX];
+	unsigned int		 status = 200;
+
+	switch (c->m->m_hdr.ch_type) {
+	case MSG_OWNER_KEY_ROTATE:
+		op = "key.rotate";
+		break;
+	case MSG_OWNER_KEY_REWRAP:
+		op = "key.rewrap";
+		break;
+	default:
+		op = "owner.keys";
+		break;
+	}
+	if (ops_owner_denied(c, op, "")) {
+		memset(&mk, 0, sizeof(mk));
+		mk.mk_status = 403;
+		return ops_answer(c, &mk, sizeof(mk));
+	}
+	if (c->m->m_hdr.ch_type == MSG_OWNER_KEY_ROTATE &&
+	    rotate_new_key(c->b, err, sizeof(err)) == -1) {
+		log_warnx("key rotation: %s", err);
+		status = 409;
+	}
+	if (c->m->m_hdr.ch_type == MSG_OWNER_KEY_REWRAP)
+		rotate_start(c->b);
+	rotate_fill(c->b, &mk);
+	if (status != 200)
+		mk.mk_status = status;
+	ops_audit(c, op, "", mk.mk_status, NULL);
+	return ops_answer(c, &mk, sizeof(mk));
+}
+
+static int
+ops_owner_key_retire(struct ops_ctx *c)
+{
+	struct msg_key_id	mk;
+	char			err[CONF_ERR_MAX] = "";
+	unsigned int		status;
+
+	if (chan_get(c->m, &mk, sizeof(mk)) == -1)
+		return ops_violation(c, "bad key id");
+	if (ops_owner_denied(c, "key.retire", ""))
+		return ops_answer_status(c, 403);
+	switch (rotate_retire(c->b, mk.mk_id, err, sizeof(err))) {
+	case 0:
+		status = 204;
+		break;
+	case 1:
+		status = 404;
+		break;
+	case 2:
+		status = 409;
+		break;
+	default:
+		status = 503;
+		break;
+	}
+	if (err[0] != '\0')
+		log_warnx("retire key %u: %s", mk.mk_id, err);
+	ops_audit(c, "key.retire", "", status, NULL);
+	return ops_answer_status(c, status);
+}
+
 static int
 ops_owner_metrics(struct ops_ctx *c)
 {
@@ -773,6 +851,14 @@ ops_write_done(struct broker *b)
 
 	for (j = writer_done(); j != NULL; j = next) {
 		next = j->wj_next;
+		if (j->wj_op == WJ_PW_REWRAP) {
+			rotate_done(b, j);
+			audit_op(b, -1, j->wj_peer, j->wj_audit, j->wj_id,
+			    j->wj_result == STORE_OK ? 200 : 409, NULL);
+			sodium_memzero(j, sizeof(*j));
+			free(j);
+			continue;
+		}
 		ok = j->wj_op == WJ_PW_PUT ? 200 :
 		    j->wj_op == WJ_INST_PUT ? (j->wj_created ? 201 : 200) : 204;
 		status = ops_store_status(j->wj_result, ok);

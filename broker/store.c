@@ -95,3 +95,24 @@ store_batch_active(struct store *st)
 {
 	return st->st_ops->batch_active(st);
 }
+
+int
+store_key_counts(struct store *st, struct store_keycount *kc, size_t max,
+    size_t *n)
+{
+	return st->st_ops->key_counts(st, kc, max, n);
+}
+
+int
+store_pw_older(struct store *st, uint32_t newest, const char *after,
+    char (*ids)[ID_LEN + 1], size_t max, size_t *n)
+{
+	return st->st_ops->pw_older(st, newest, after, ids, max, n);
+}
+
+int
+store_pw_rewrap(struct store *st, const char *id, const struct store_pw *old,
+    const struct store_pw *new)
+{
+	return st->st_ops->pw_rewrap(st, id, old, new);
+}

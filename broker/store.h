@@ -36,6 +36,14 @@ struct store_pw {
 	int64_t			sp_set_at;		/* unix seconds */
 };
 
+/* How many stored values each key id seals (key rotation). */
+struct store_keycount {
+	uint32_t	kc_id;
+	uint32_t	kc_records;
+};
+
+#define STORE_KEYCOUNTS_MAX	64
+
 struct store;
 
 struct store_ops {
@@ -55,6 +63,12 @@ struct store_ops {
 	int	(*pw_get)(struct store *, const char *, struct store_pw *);
 	int	(*pw_del)(struct store *, const char *);
 	int	(*counts)(struct store *, uint32_t *, uint32_t *);
+	int	(*key_counts)(struct store *, struct store_keycount *, size_t,
+		    size_t *);
+	int	(*pw_older)(struct store *, uint32_t, const char *,
+		    char (*)[ID_LEN + 1], size_t, size_t *);
+	int	(*pw_rewrap)(struct store *, const char *,
+		    const struct store_pw *, const struct store_pw *);
 	/* Group commit: writes between begin and commit share one fsync. */
 	int	(*batch_begin)(struct store *);
 	int	(*batch_commit)(struct store *);
@@ -80,6 +94,12 @@ int	store_pw_put_if_absent(struct store *, const char *,
 int	store_pw_get(struct store *, const char *, struct store_pw *);
 int	store_pw_del(struct store *, const char *);
 int	store_counts(struct store *, uint32_t *, uint32_t *);
+int	store_key_counts(struct store *, struct store_keycount *, size_t,
+	    size_t *);
+int	store_pw_older(struct store *, uint32_t, const char *,
+	    char (*)[ID_LEN + 1], size_t, size_t *);
+int	store_pw_rewrap(struct store *, const char *, const struct store_pw *,
+	    const struct store_pw *);
 int	store_batch_begin(struct store *);
 int	store_batch_commit(struct store *);
 int	store_batch_active(struct store *);

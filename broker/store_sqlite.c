@@ -50,6 +50,9 @@ enum sq_stmt {
 	SQ_PW_DEL,
 	SQ_COUNT_INST,
 	SQ_COUNT_PW,
+	SQ_KEY_COUNTS,
+	SQ_PW_OLDER,
+	SQ_PW_REWRAP,
 	SQ_NSTMT
 };
 
@@ -93,6 +96,15 @@ static const char *const sq_sql[SQ_NSTMT] = {
 	[SQ_COUNT_INST] = "SELECT count(*) FROM instances",
 	[SQ_COUNT_PW] = "SELECT count(DISTINCT instance_id) "
 	    "FROM password_chunks",
+	[SQ_KEY_COUNTS] = "SELECT key_id, count(DISTINCT instance_id) "
+	    "FROM password_chunks GROUP BY key_id ORDER BY key_id",
+	[SQ_PW_OLDER] = "SELECT DISTINCT instance_id FROM password_chunks "
+	    "WHERE key_id < ?1 AND instance_id > ?2 ORDER BY instance_id "
+	    "LIMIT ?3",
+	/* Only the chunk that was read: a clear or a new value wins. */
+	[SQ_PW_REWRAP] = "UPDATE password_chunks SET key_id = ?3, nonce = ?4, "
+	    "sealed = ?5 WHERE instance_id = ?1 AND idx = ?2 AND key_id = ?6 "
+	    "AND nonce = ?7",
 };
 
 /* sq_migrate[v] takes the schema from version v to v + 1. */
@@ -164,6 +176,12 @@ static int	sq_pw_put_if_absent(struct store *, const char *,
 static int	sq_pw_get(struct store *, const char *, struct store_pw *);
 static int	sq_pw_del(struct store *, const char *);
 static int	sq_counts(struct store *, uint32_t *, uint32_t *);
+static int	sq_key_counts(struct store *, struct store_keycount *, size_t,
+		    size_t *);
+static int	sq_pw_older(struct store *, uint32_t, const char *,
+		    char (*)[ID_LEN + 1], size_t, size_t *);
+static int	sq_pw_rewrap(struct store *, const char *,
+		    const struct store_pw *, const struct store_pw *);
 static int	sq_batch_begin(struct store *);
 static int	sq_batch_commit(struct store *);
 static int	sq_batch_active(struct store *);
@@ -180,6 +198,9 @@ static const struct store_ops sq_ops = {
 	.pw_get = sq_pw_get,
 	.pw_del = sq_pw_del,
 	.counts = sq_counts,
+	.key_counts = sq_key_counts,
+	.pw_older = sq_pw_older,
+	.pw_rewrap = sq_pw_rewrap,
 	.batch_begin = sq_batch_begin,
 	.batch_commit = sq_batch_commit,
 	.batch_active = sq_batch_active,
@@ -1111,4 +1132,105 @@ sq_counts(struct store *st, uint32_t *instances, uint32_t *passwords)
 	*instances = (uint32_t)v[0];
 	*passwords = (uint32_t)v[1];
 	return STORE_OK;
+}
+
+static int
+sq_key_counts(struct store *st, struct store_keycount *kc, size_t max,
+    size_t *n)
+{
+	struct sq	*sq = st->st_engine;
+	sqlite3_stmt	*s = sq_get(sq, SQ_KEY_COUNTS);
+	int64_t		 id, cnt;
+	int		 rc;
+
+	*n = 0;
+	while ((rc = sq_step(sq, s)) == SQLITE_ROW) {
+		if (*n == max || sq_col_int(s, 0, 0, UINT32_MAX, &id) == -1 ||
+		    sq_col_int(s, 1, 0, UINT32_MAX, &cnt) == -1) {
+			rc = SQLITE_CORRUPT;
+			break;
+		}
+		kc[*n].kc_id = (uint32_t)id;
+		kc[*n].kc_records = (uint32_t)cnt;
+		(*n)++;
+	}
+	sq_done(s);
+	return rc == SQLITE_DONE ? STORE_OK : STORE_ERR;
+}
+
+/* Instances with a chunk sealed by a key older than newest, in id order. */
+static int
+sq_pw_older(struct store *st, uint32_t newest, const char *after,
+    char (*ids)[ID_LEN + 1], size_t max, size_t *n)
+{
+	struct sq	*sq = st->st_engine;
+	sqlite3_stmt	*s = sq_get(sq, SQ_PW_OLDER);
+	int		 rc;
+
+	*n = 0;
+	if (sqlite3_bind_int64(s, 1, newest) != SQLITE_OK ||
+	    sq_bind_str(s, 2, after, ID_LEN) == -1 ||
+	    sqlite3_bind_int64(s, 3, (int64_t)max) != SQLITE_OK) {
+		sq_done(s);
+		return STORE_ERR;
+	}
+	while ((rc = sq_step(sq, s)) == SQLITE_ROW) {
+		if (*n == max || sq_col_str(s, 0, ids[*n], ID_LEN + 1) == -1) {
+			rc = SQLITE_CORRUPT;
+			break;
+		}
+		(*n)++;
+	}
+	sq_done(s);
+	return rc == SQLITE_DONE ? STORE_OK : STORE_ERR;
+}
+
+/*
+ * Replace every chunk of a value with its re-sealed form, all or none, and
+ * only if the value is still the one that was read (else STORE_CONFLICT).
+ */
+static int
+sq_pw_rewrap(struct store *st, const char *id, const struct store_pw *old,
+    const struct store_pw *new)
+{
+	struct sq			*sq = st->st_engine;
+	const struct store_sealed	*o, *c;
+	sqlite3_stmt			*s;
+	uint32_t			 i;
+	int				 rc, r = STORE_ERR;
+
+	if (old->sp_nchunks != new->sp_nchunks || new->sp_nchunks < 1 ||
+	    new->sp_nchunks > PW_CHUNKS)
+		return STORE_ERR;
+	if (sq_tx_begin(sq) == -1)
+		return STORE_ERR;
+	for (i = 0; i < new->sp_nchunks; i++) {
+		o = &old->sp_chunk[i];
+		c = &new->sp_chunk[i];
+		s = sq_get(sq, SQ_PW_REWRAP);
+		rc = sq_bind_str(s, 1, id, ID_LEN) == -1 ||
+		    sqlite3_bind_int64(s, 2, i) != SQLITE_OK ||
+		    sqlite3_bind_int64(s, 3, c->ss_key_id) != SQLITE_OK ||
+		    sqlite3_bind_blob(s, 4, c->ss_nonce, sizeof(c->ss_nonce),
+		    SQLITE_STATIC) != SQLITE_OK ||
+		    sqlite3_bind_blob(s, 5, c->ss_ct, (int)c->ss_len,
+		    SQLITE_STATIC) != SQLITE_OK ||
+		    sqlite3_bind_int64(s, 6, o->ss_key_id) != SQLITE_OK ||
+		    sqlite3_bind_blob(s, 7, o->ss_nonce, sizeof(o->ss_nonce),
+		    SQLITE_STATIC) != SQLITE_OK ? SQLITE_ERROR : sq_step(sq, s);
+		sq_done(s);
+		if (rc != SQLITE_DONE)
+			goto out;
+		if (sqlite3_changes(sq->sq_db) != 1) {
+			r = STORE_CONFLICT;
+			goto out;
+		}
+	}
+	if (sq_tx_commit(sq) == -1)
+		goto out;
+	r = STORE_OK;
+ out:
+	if (r != STORE_OK)
+		sq_tx_abort(sq);
+	return r;
 }

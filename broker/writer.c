@@ -124,6 +124,10 @@ writer_run_one(struct wjob *j)
 	case WJ_PW_DEL:
 		j->wj_result = store_pw_del(writer_store, j->wj_id);
 		break;
+	case WJ_PW_REWRAP:
+		j->wj_result = store_pw_rewrap(writer_store, j->wj_id,
+		    &j->wj_old, &j->wj_pw);
+		break;
 	}
 }
 
@@ -163,6 +167,18 @@ writer_batch(struct wjob **jobs, size_t n)
 	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	stats_hist(&writer_group_h, MET_H_GROUP, (double)n);
 	pthread_mutex_unlock(&writer_mtx);
+}
+
+/* Writes waiting for the writer: the rewrap pass keeps this small. */
+size_t
+writer_queued(void)
+{
+	size_t	n;
+
+	pthread_mutex_lock(&writer_mtx);
+	n = writer_ntodo;
+	pthread_mutex_unlock(&writer_mtx);
+	return n;
 }
 
 /* Commit latency and group size so far, for GET /metrics. */

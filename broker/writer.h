@@ -21,6 +21,7 @@ enum wjob_op {
 	WJ_INST_PUT,
 	WJ_INST_DEL,
 	WJ_PW_DEL,
+	WJ_PW_REWRAP,		/* wj_old re-sealed as wj_pw */
 };
 
 struct wjob {
@@ -28,6 +29,7 @@ struct wjob {
 	enum wjob_op		 wj_op;
 	char			 wj_id[ID_LEN + 1];
 	struct store_pw		 wj_pw;
+	struct store_pw		 wj_old;
 	struct msg_instance	 wj_inst;
 	int			 wj_result;	/* enum store_result */
 	int			 wj_created;
@@ -47,5 +49,6 @@ int		 writer_fd(void);
 int		 writer_submit(struct wjob *);
 struct wjob	*writer_done(void);
 void		 writer_stats(struct msg_hist *, struct msg_hist *);
+size_t		 writer_queued(void);
 
 #endif

@@ -6,7 +6,8 @@ const char *const met_ops[MET_OPS] = {
 	"guest.ident", "guest.meta", "guest.pw.get", "guest.pw.put",
 	"guest.token", "owner.instance.put", "owner.instance.get",
 	"owner.instance.delete", "owner.instance.list", "owner.pw.get",
-	"owner.pw.clear", "owner.status", "owner.metrics", "other",
+	"owner.pw.clear", "owner.status", "owner.metrics", "owner.keys",
+	    "key.rotate", "key.rewrap", "key.reseal", "key.retire", "other",
 };
 
 /* The last entry stands for every status not listed. */

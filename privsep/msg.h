@@ -91,6 +91,14 @@ enum msg_type {
 	MSG_LIMITS_ACK,		/* unused answer slot */
 	MSG_OWNER_METRICS = 40,	/* w->b; 36-39 are TLS's */
 	MSG_OWNER_METRICS_ANS,
+	MSG_OWNER_KEYS = 42,	/* key ids and what each seals */
+	MSG_OWNER_KEYS_ANS,
+	MSG_OWNER_KEY_ROTATE = 44,
+	MSG_OWNER_KEY_ROTATE_ANS,
+	MSG_OWNER_KEY_REWRAP = 46,
+	MSG_OWNER_KEY_REWRAP_ANS,
+	MSG_OWNER_KEY_RETIRE = 48,
+	MSG_OWNER_KEY_RETIRE_ANS,
 
 	MSG_TYPE_MAX
 };
@@ -249,6 +257,24 @@ struct msg_metrics_ans {
 	uint32_t	mm_conns_owner;
 	uint32_t	mm_instances;
 	uint32_t	mm_passwords;
+};
+
+#define KEYS_LIST_MAX	64
+
+/* MSG_OWNER_KEY_RETIRE */
+struct msg_key_id {
+	uint32_t	mk_id;
+};
+
+/* The answer to every key operation but retire: the ring as it now is. */
+struct msg_keys_ans {
+	uint32_t	mk_status;
+	uint32_t	mk_n;
+	uint32_t	mk_newest;
+	uint32_t	mk_rewrap;		/* a rewrap pass is running */
+	uint32_t	mk_rewrapped;		/* values re-sealed by it so far */
+	uint32_t	mk_id[KEYS_LIST_MAX];
+	uint32_t	mk_records[KEYS_LIST_MAX];	/* values it seals */
 };
 
 /* MSG_OWNER_STATUS_ANS */

@@ -30,6 +30,20 @@ owner_uuid(const char *seg, char *dst)
 	return valid_uuid(dst) ? 0 : -1;
 }
 
+/* A key id: decimal, 1 to 2^32-1, no sign or leading zero. */
+static int
+owner_key_id(const char *seg, uint32_t *id)
+{
+	struct buf	b;
+	uint64_t	v;
+
+	buf_init(&b, seg, strlen(seg));
+	if (seg[0] == '0' || buf_to_u64(&b, UINT32_MAX, &v) == -1 || v == 0)
+		return -1;
+	*id = (uint32_t)v;
+	return 0;
+}
+
 static void
 owner_refuse(struct wreq *q, int status, const char *why)
 {
@@ -73,6 +87,21 @@ owner_prepare(struct wconn *c, const struct http_req *r, const struct path *p)
 	} else if (p->p_nseg == 1 && strcmp(p->p_seg[0], "metrics") == 0) {
 		q->wr_route = R_O_METRICS;
 		allowed = m == HTTP_M_GET || m == HTTP_M_HEAD;
+	} else if (p->p_nseg == 1 && strcmp(p->p_seg[0], "keys") == 0) {
+		q->wr_route = R_O_KEYS;
+		allowed = m == HTTP_M_GET || m == HTTP_M_HEAD;
+	} else if (p->p_nseg == 2 && strcmp(p->p_seg[0], "keys") == 0 &&
+	    (strcmp(p->p_seg[1], "rotate") == 0 ||
+	    strcmp(p->p_seg[1], "rewrap") == 0)) {
+		q->wr_route = R_O_KEY_ACTION;
+		q->wr_key_op = strcmp(p->p_seg[1], "rotate") == 0 ?
+		    MSG_OWNER_KEY_ROTATE : MSG_OWNER_KEY_REWRAP;
+		allowed = m == HTTP_M_POST;
+	} else if (p->p_nseg == 2 && strcmp(p->p_seg[0], "keys") == 0) {
+		q->wr_route = R_O_KEY;
+		allowed = m == HTTP_M_DELETE;
+		if (owner_key_id(p->p_seg[1], &q->wr_key_id) == -1)
+			owner_refuse(q, 400, "invalid key id");
 	} else {
 		owner_refuse(q, 404, "no such resource");
 		return;
@@ -197,6 +226,7 @@ owner_dispatch(struct worker *w, struct wconn *c, const struct buf *body)
 	struct msg_instance	 mi;
 	struct msg_id		 id;
 	struct msg_list		 ml;
+	struct msg_key_id	 mk;
 	const char		*why;
 	uint32_t		 type;
 
@@ -219,6 +249,17 @@ owner_dispatch(struct worker *w, struct wconn *c, const struct buf *body)
 		return;
 	case R_O_METRICS:
 		conn_request(w, c, MSG_OWNER_METRICS, NULL, 0);
+		return;
+	case R_O_KEYS:
+		conn_request(w, c, MSG_OWNER_KEYS, NULL, 0);
+		return;
+	case R_O_KEY_ACTION:
+		conn_request(w, c, q->wr_key_op, NULL, 0);
+		return;
+	case R_O_KEY:
+		memset(&mk, 0, sizeof(mk));
+		mk.mk_id = q->wr_key_id;
+		conn_request(w, c, MSG_OWNER_KEY_RETIRE, &mk, sizeof(mk));
 		return;
 	case R_O_INST:
 		if (q->wr_method == HTTP_M_PUT) {
@@ -356,6 +397,32 @@ owner_key_ids(const struct msg_status_ans *mt)
 }
 
 static void
+owner_keys(struct wconn *c, const struct chan_msg *m)
+{
+	struct msg_keys_ans	 mk;
+	json_t			*keys;
+	uint32_t		 i;
+
+	if (chan_get(m, &mk, sizeof(mk)) == -1 || mk.mk_n > KEYS_LIST_MAX)
+		fatalx("bad answer from broker");
+	if (mk.mk_status != 200) {
+		reply_json_error(c, (int)mk.mk_status, mk.mk_status == 409 ?
+		    "the key ring cannot change here (see the log)" :
+		    owner_why((int)mk.mk_status));
+		return;
+	}
+	if ((keys = json_array()) == NULL)
+		fatalx("json");
+	for (i = 0; i < mk.mk_n; i++)
+		json_array_append_new(keys, json_pack("{s:I,s:I}", "id",
+		    (json_int_t)mk.mk_id[i], "values",
+		    (json_int_t)mk.mk_records[i]));
+	owner_json(c, 200, json_pack("{s:I,s:o,s:{s:b,s:I}}", "newest",
+	    (json_int_t)mk.mk_newest, "keys", keys, "rewrap", "running",
+	    (int)mk.mk_rewrap, "resealed", (json_int_t)mk.mk_rewrapped));
+}
+
+static void
 owner_metrics(struct wconn *c, const struct chan_msg *m)
 {
 	static struct msg_metrics_ans	mm;
@@ -436,6 +503,23 @@ owner_answer(struct worker *w, struct wconn *c, const struct chan_msg *m)
 		break;
 	case MSG_OWNER_METRICS_ANS:
 		owner_metrics(c, m);
+		break;
+	case MSG_OWNER_KEYS_ANS:
+	case MSG_OWNER_KEY_ROTATE_ANS:
+	case MSG_OWNER_KEY_REWRAP_ANS:
+		owner_keys(c, m);
+		break;
+	case MSG_OWNER_KEY_RETIRE_ANS:
+		if (chan_get(m, &ms, sizeof(ms)) == -1)
+			fatalx("bad answer from broker");
+		status = (int)ms.ms_status;
+		if (status == 204)
+			reply_send(c, 204, JSON_TYPE, NULL, 0);
+		else
+			reply_json_error(c, status, status == 404 ?
+			    "no such key" : status == 409 ? "the key is the "
+			    "newest, still seals values, or comes from "
+			    "systemd credentials" : owner_why(status));
 		break;
 	case MSG_OWNER_STATUS_ANS:
 		if (chan_get(m, &mt, sizeof(mt)) == -1 ||

@@ -47,6 +47,9 @@ enum route {
 	R_O_PW,
 	R_O_STATUS,
 	R_O_METRICS,
+	R_O_KEYS,		/* GET /keys */
+	R_O_KEY_ACTION,		/* POST /keys/rotate, /keys/rewrap */
+	R_O_KEY,		/* DELETE /keys/ID */
 };
 
 /* What a request needs after its head bytes are gone. */
@@ -67,6 +70,8 @@ struct wreq {
 	struct msg_guest	wr_guest;
 	char			wr_id[ID_LEN + 1];	/* owner routes */
 	char			wr_after[ID_LEN + 1];	/* list cursor */
+	uint32_t		wr_key_id;
+	uint32_t		wr_key_op;	/* MSG_OWNER_KEY_* */
 	void			*wr_json;	/* list being built */
 };
 
