@@ -300,6 +300,10 @@ broker_run(struct broker *b)
 			worker_start(b);
 		worker_ping(b);
 		rotate_step(b);
+		if (now >= b->b_next_sweep_ms) {
+			ops_expire_sweep(b);
+			b->b_next_sweep_ms = now + OPS_SWEEP_MS;
+		}
 
 		n = 0;
 		pfd[n].fd = broker_sigfd[0];

@@ -86,6 +86,7 @@ struct broker {
 	uint64_t	 b_ping_sent_us;	/* the same, for the RTT */
 	int		 b_kill_cause;	/* enum met_cause, -1: none yet */
 	uint64_t	 b_next_ping_ms;
+	uint64_t	 b_next_sweep_ms;
 	uint64_t	 b_ping_every_ms;	/* BROKER_PING_MS or watchdog/4 */
 	uint64_t	 b_wd_usec;		/* systemd watchdog, 0: none */
 	uint64_t	 b_wd_sent_ms;
@@ -129,6 +130,10 @@ void	 broker_pong(struct broker *);
 void	 ops_dispatch(struct broker *, struct chan_msg *);
 int	 ops_seed_instances(struct broker *);
 void	 ops_write_done(struct broker *);
+void	 ops_expire_sweep(struct broker *);
+
+#define OPS_SWEEP_MS		5000
+#define OPS_SWEEP_BATCH		64
 
 /* ident.c */
 int	 ident_guest(struct broker *, const struct bconn *,

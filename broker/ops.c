@@ -279,29 +279,59 @@ ops_guest_meta(struct ops_ctx *c)
 	return ops_answer(c, &ma, sizeof(ma));
 }
 
-/*
- * Open a stored value.  Returns 200 with the value, 200 with len 0 when
- * none is set, or 500/503.
- */
-static int
-ops_pw_read(struct broker *b, const char *id, struct msg_pw *mw,
-    int *present)
+/* How long a value of inst lives: its own TTL or the default; 0: ever. */
+static int64_t
+ops_ttl(const struct broker *b, const struct msg_instance *inst)
 {
-	struct store_pw	sp;
-	size_t		i, len, off = 0;
-	int		r, status = 200;
+	if (inst->mn_pw_ttl > 0)
+		return inst->mn_pw_ttl;
+	return inst->mn_pw_ttl == 0 ? (int64_t)b->b_conf->c_pw_ttl : 0;
+}
 
-	*present = 0;
+static int
+ops_one_time(const struct broker *b, const struct msg_instance *inst)
+{
+	return inst->mn_one_time == 1 ||
+	    (inst->mn_one_time == 0 && b->b_conf->c_one_time);
+}
+
+static int
+ops_expired(const struct store_pw *sp, int64_t ttl)
+{
+	return ttl > 0 && sp->sp_set_at + ttl <= (int64_t)time(NULL);
+}
+
+/* A value past its TTL is gone for good: have the writer delete it. */
+static void
+ops_expire(const char *id, int64_t set_at)
+{
+	struct wjob	*j;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		fatal("calloc");
+	j->wj_op = WJ_PW_EXPIRE;
+	(void)snprintf(j->wj_id, sizeof(j->wj_id), "%s", id);
+	j->wj_set_at = set_at;
+	j->wj_audit = "pw.expire";
+	j->wj_listener = -1;
+	(void)snprintf(j->wj_peer, sizeof(j->wj_peer), "broker");
+	if (writer_submit(j) == -1)
+		free(j);	/* the sweep will find it again */
+}
+
+/* Open every chunk of sp into mw; 200, or 500 if any does not open. */
+static int
+ops_pw_open(struct broker *b, const char *id, struct store_pw *sp,
+    struct msg_pw *mw)
+{
+	size_t	i, len, off = 0;
+	int	status = 200;
+
 	mw->mw_len = 0;
-	r = store_pw_get(b->b_store, id, &sp);
-	if (r == STORE_NOTFOUND)
-		return 200;
-	if (r != STORE_OK)
-		return 503;
-	for (i = 0; i < sp.sp_nchunks; i++) {
+	for (i = 0; i < sp->sp_nchunks; i++) {
 		if (off + PW_CHUNK_LEN > sizeof(mw->mw_value) ||
 		    seal_open(&b->b_keys, id, (uint8_t)i,
-		    (uint8_t)sp.sp_nchunks, &sp.sp_chunk[i],
+		    (uint8_t)sp->sp_nchunks, &sp->sp_chunk[i],
 		    mw->mw_value + off, &len) == -1) {
 			log_warnx("stored value of %s does not open "
 			    "(chunk %zu)", id, i);
@@ -311,11 +341,37 @@ ops_pw_read(struct broker *b, const char *id, struct msg_pw *mw,
 		}
 		off += len;
 	}
-	sodium_memzero(&sp, sizeof(sp));
-	if (status == 200) {
+	if (status == 200)
 		mw->mw_len = (uint32_t)off;
-		*present = off > 0;
+	sodium_memzero(sp, sizeof(*sp));
+	return status;
+}
+
+/*
+ * Read inst's value.  Returns 200 with the value, 200 with len 0 when
+ * none is set or it has expired, or 500/503.
+ */
+static int
+ops_pw_read(struct broker *b, const struct msg_instance *inst,
+    struct msg_pw *mw, int *present)
+{
+	struct store_pw	sp;
+	int		r, status;
+
+	*present = 0;
+	mw->mw_len = 0;
+	r = store_pw_get(b->b_store, inst->mn_id, &sp);
+	if (r == STORE_NOTFOUND)
+		return 200;
+	if (r != STORE_OK)
+		return 503;
+	if (ops_expired(&sp, ops_ttl(b, inst))) {
+		ops_expire(inst->mn_id, sp.sp_set_at);
+		sodium_memzero(&sp, sizeof(sp));
+		return 200;
 	}
+	status = ops_pw_open(b, inst->mn_id, &sp, mw);
+	*present = status == 200 && mw->mw_len > 0;
 	return status;
 }
 
@@ -331,7 +387,7 @@ ops_guest_pw_get(struct ops_ctx *c)
 	if (ops_guest_common(c, &g, &inst, &status) == -1)
 		return -1;
 	if (status == 200)
-		status = ops_pw_read(c->b, inst.mn_id, &mw, &present);
+		status = ops_pw_read(c->b, &inst, &mw, &present);
 	ops_audit(c, "guest.pw.get", ops_audit_id(&g, &inst, status),
 	    (unsigned)status, NULL);
 	mw.mw_status = (uint32_t)status;
@@ -505,7 +561,7 @@ ops_guest_pw_put(struct ops_ctx *c)
 	status = ident_guest(c->b, c->bc, &mp.mp_guest, &inst, 1);
 	/* Nova's order: the conflict, then the size, then the write. */
 	if (status == 200) {
-		status = ops_pw_read(c->b, inst.mn_id, &cur, &present);
+		status = ops_pw_read(c->b, &inst, &cur, &present);
 		sodium_memzero(&cur, sizeof(cur));
 		if (status == 200 && present)
 			status = 409;
@@ -651,6 +707,7 @@ ops_owner_pw_get(struct ops_ctx *c)
 	struct msg_id		mi;
 	struct msg_instance	inst;
 	struct msg_pw		mw;
+	struct wjob		*j;
 	int			status, present, r;
 
 	memset(&mw, 0, sizeof(mw));
@@ -661,8 +718,14 @@ ops_owner_pw_get(struct ops_ctx *c)
 	else {
 		status = ops_store_status(store_instance_get(c->b->b_store,
 		    mi.mi_id, &inst), 200);
+		/* One-time read: the writer reads and removes at once. */
+		if (status == 200 && ops_one_time(c->b, &inst)) {
+			j = ops_job(WJ_PW_TAKE, mi.mi_id);
+			j->wj_ttl = ops_ttl(c->b, &inst);
+			return ops_submit(c, j, "owner.pw.get");
+		}
 		if (status == 200)
-			status = ops_pw_read(c->b, mi.mi_id, &mw, &present);
+			status = ops_pw_read(c->b, &inst, &mw, &present);
 		ops_audit(c, "owner.pw.get", mi.mi_id,
 		    (unsigned)status, NULL);
 	}
@@ -838,6 +901,53 @@ ops_seed_instances(struct broker *b)
 }
 
 /*
+ * A one-time read is done: the value, if any, is already removed.  It is
+ * opened here, where the keys are, and answered as a GET.  Expired, it
+ * counts as none.
+ */
+static void
+ops_take_done(struct broker *b, struct wjob *j)
+{
+	struct msg_pw	mw;
+	int		status, took;
+
+	memset(&mw, 0, sizeof(mw));
+	status = ops_store_status(j->wj_result, 200);
+	took = status == 200 && j->wj_pw.sp_nchunks > 0;
+	if (took && !ops_expired(&j->wj_pw, j->wj_ttl))
+		status = ops_pw_open(b, j->wj_id, &j->wj_pw, &mw);
+	audit_op(b, j->wj_listener, j->wj_peer, j->wj_audit, j->wj_id,
+	    (unsigned)status, NULL);
+	if (took)
+		audit_op(b, -1, "broker", "pw.one_time_clear", j->wj_id, 200,
+		    NULL);
+	mw.mw_status = (uint32_t)status;
+	if (j->wj_wgen == b->b_wgen && b->b_chan.c_fd != -1 &&
+	    chan_send(&b->b_chan, j->wj_type, j->wj_reqid, j->wj_connid, &mw,
+	    sizeof(mw), -1) == -1)
+		worker_kill(b, "channel full");
+	sodium_memzero(&mw, sizeof(mw));
+	sodium_memzero(j, sizeof(*j));
+	free(j);
+}
+
+/* Delete values past their TTL, a batch at a time, every few seconds. */
+void
+ops_expire_sweep(struct broker *b)
+{
+	char		ids[OPS_SWEEP_BATCH][ID_LEN + 1];
+	int64_t		set_at[OPS_SWEEP_BATCH];
+	size_t		n, i;
+
+	if (store_pw_expired(b->b_store, (int64_t)time(NULL),
+	    (int64_t)b->b_conf->c_pw_ttl, ids, set_at, OPS_SWEEP_BATCH,
+	    &n) != STORE_OK)
+		return;
+	for (i = 0; i < n; i++)
+		ops_expire(ids[i], set_at[i]);
+}
+
+/*
  * Answers for writes whose batch has committed (or failed).  The audit
  * line is written even when the connection, or the worker, is gone: the
  * write happened.  Answers for an older worker's connections are dropped.
@@ -851,6 +961,17 @@ ops_write_done(struct broker *b)
 
 	for (j = writer_done(); j != NULL; j = next) {
 		next = j->wj_next;
+		if (j->wj_op == WJ_PW_TAKE) {
+			ops_take_done(b, j);
+			continue;
+		}
+		if (j->wj_op == WJ_PW_EXPIRE) {
+			if (j->wj_result == STORE_OK)
+				audit_op(b, -1, j->wj_peer, j->wj_audit,
+				    j->wj_id, 200, NULL);
+			free(j);
+			continue;
+		}
 		if (j->wj_op == WJ_PW_REWRAP) {
 			rotate_done(b, j);
 			audit_op(b, -1, j->wj_peer, j->wj_audit, j->wj_id,

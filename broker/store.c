@@ -116,3 +116,22 @@ store_pw_rewrap(struct store *st, const char *id, const struct store_pw *old,
 {
 	return st->st_ops->pw_rewrap(st, id, old, new);
 }
+
+int
+store_pw_expire(struct store *st, const char *id, int64_t set_at)
+{
+	return st->st_ops->pw_expire(st, id, set_at);
+}
+
+int
+store_pw_expired(struct store *st, int64_t now, int64_t ttl,
+    char (*ids)[ID_LEN + 1], int64_t *set_at, size_t max, size_t *n)
+{
+	return st->st_ops->pw_expired(st, now, ttl, ids, set_at, max, n);
+}
+
+int
+store_pw_take(struct store *st, const char *id, struct store_pw *pw)
+{
+	return st->st_ops->pw_take(st, id, pw);
+}

@@ -69,6 +69,10 @@ struct store_ops {
 		    char (*)[ID_LEN + 1], size_t, size_t *);
 	int	(*pw_rewrap)(struct store *, const char *,
 		    const struct store_pw *, const struct store_pw *);
+	int	(*pw_expire)(struct store *, const char *, int64_t);
+	int	(*pw_expired)(struct store *, int64_t, int64_t,
+		    char (*)[ID_LEN + 1], int64_t *, size_t, size_t *);
+	int	(*pw_take)(struct store *, const char *, struct store_pw *);
 	/* Group commit: writes between begin and commit share one fsync. */
 	int	(*batch_begin)(struct store *);
 	int	(*batch_commit)(struct store *);
@@ -100,6 +104,10 @@ int	store_pw_older(struct store *, uint32_t, const char *,
 	    char (*)[ID_LEN + 1], size_t, size_t *);
 int	store_pw_rewrap(struct store *, const char *, const struct store_pw *,
 	    const struct store_pw *);
+int	store_pw_expire(struct store *, const char *, int64_t);
+int	store_pw_expired(struct store *, int64_t, int64_t,
+	    char (*)[ID_LEN + 1], int64_t *, size_t, size_t *);
+int	store_pw_take(struct store *, const char *, struct store_pw *);
 int	store_batch_begin(struct store *);
 int	store_batch_commit(struct store *);
 int	store_batch_active(struct store *);

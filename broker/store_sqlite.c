@@ -18,7 +18,7 @@
 #include "privsep/log.h"
 #include "store.h"
 
-#define SQ_SCHEMA_VERSION	2
+#define SQ_SCHEMA_VERSION	3
 #define SQ_STR(x)		#x
 #define SQ_XSTR(x)		SQ_STR(x)
 #define SQ_BUSY_MS		5000
@@ -36,6 +36,8 @@ enum sq_stmt {
 	SQ_INST_UPDATE,
 	SQ_INST_GET,
 	SQ_INST_CLEARED,
+	SQ_PW_EXPIRE,
+	SQ_PW_EXPIRED,
 	SQ_INST_DEL,
 	SQ_INST_LIST,
 	SQ_ADDR_OWNER,
@@ -66,11 +68,18 @@ static const char *const sq_sql[SQ_NSTMT] = {
 	[SQ_ROLLBACK_TO] = "ROLLBACK TO w",
 	[SQ_INST_CREATED] = "SELECT created FROM instances WHERE id = ?1",
 	[SQ_INST_INSERT] = "INSERT INTO instances (id, project, hostname, "
-	    "created) VALUES (?1, ?2, ?3, ?4)",
-	[SQ_INST_UPDATE] = "UPDATE instances SET project = ?2, hostname = ?3 "
-	    "WHERE id = ?1",
-	[SQ_INST_GET] = "SELECT id, project, hostname, created, cleared "
-	    "FROM instances WHERE id = ?1",
+	    "created, pw_ttl, one_time) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[SQ_INST_UPDATE] = "UPDATE instances SET project = ?2, hostname = ?3, "
+	    "pw_ttl = ?5, one_time = ?6 WHERE id = ?1",
+	[SQ_INST_GET] = "SELECT id, project, hostname, created, cleared, "
+	    "pw_ttl, one_time FROM instances WHERE id = ?1",
+	[SQ_PW_EXPIRE] = "DELETE FROM password_chunks WHERE instance_id = ?1 "
+	    "AND set_at = ?2",
+	/* Values older than their instance's TTL, or the default ?2. */
+	[SQ_PW_EXPIRED] = "SELECT p.instance_id, p.set_at FROM password_chunks "
+	    "p JOIN instances i ON i.id = p.instance_id WHERE p.idx = 0 AND "
+	    "((i.pw_ttl > 0 AND p.set_at + i.pw_ttl <= ?1) OR (i.pw_ttl = 0 "
+	    "AND ?2 > 0 AND p.set_at + ?2 <= ?1)) LIMIT ?3",
 	[SQ_INST_CLEARED] = "UPDATE instances SET cleared = ?2 WHERE id = ?1",
 	[SQ_INST_DEL] = "DELETE FROM instances WHERE id = ?1",
 	[SQ_INST_LIST] = "SELECT id, project FROM instances WHERE id > ?1 "
@@ -141,6 +150,10 @@ static const char *const sq_migrate[SQ_SCHEMA_VERSION] = {
 	"  PRIMARY KEY (instance_id, idx));",
 	/* 2: when the password was last cleared, for post_window. */
 	"ALTER TABLE instances ADD COLUMN cleared INTEGER NOT NULL DEFAULT 0;",
+	/* 3: per-instance expiry and one-time read (0: the default). */
+	"ALTER TABLE instances ADD COLUMN pw_ttl INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE instances ADD COLUMN one_time INTEGER NOT NULL "
+	"DEFAULT 0;",
 };
 
 /* Each setting is read back: a silent no-op would void a promise. */
@@ -158,7 +171,6 @@ struct sq {
 	sqlite3		*sq_db;
 	char		*sq_path;
 	sqlite3_stmt	*sq_st[SQ_NSTMT];
-	int		 sq_nested;	/* this write is inside a batch */
 };
 
 static void	sq_close(struct store *);
@@ -182,6 +194,10 @@ static int	sq_pw_older(struct store *, uint32_t, const char *,
 		    char (*)[ID_LEN + 1], size_t, size_t *);
 static int	sq_pw_rewrap(struct store *, const char *,
 		    const struct store_pw *, const struct store_pw *);
+static int	sq_pw_expire(struct store *, const char *, int64_t);
+static int	sq_pw_expired(struct store *, int64_t, int64_t,
+		    char (*)[ID_LEN + 1], int64_t *, size_t, size_t *);
+static int	sq_pw_take(struct store *, const char *, struct store_pw *);
 static int	sq_batch_begin(struct store *);
 static int	sq_batch_commit(struct store *);
 static int	sq_batch_active(struct store *);
@@ -201,6 +217,9 @@ static const struct store_ops sq_ops = {
 	.key_counts = sq_key_counts,
 	.pw_older = sq_pw_older,
 	.pw_rewrap = sq_pw_rewrap,
+	.pw_expire = sq_pw_expire,
+	.pw_expired = sq_pw_expired,
+	.pw_take = sq_pw_take,
 	.batch_begin = sq_batch_begin,
 	.batch_commit = sq_batch_commit,
 	.batch_active = sq_batch_active,
@@ -216,9 +235,9 @@ static void	sq_done(sqlite3_stmt *);
 static int	sq_step(struct sq *, sqlite3_stmt *);
 static int	sq_run(struct sq *, enum sq_stmt);
 static void	sq_rollback(struct sq *);
-static int	sq_tx_begin(struct sq *);
-static int	sq_tx_commit(struct sq *);
-static void	sq_tx_abort(struct sq *);
+static int	sq_tx_begin(struct sq *, int *);
+static int	sq_tx_commit(struct sq *, int);
+static void	sq_tx_abort(struct sq *, int);
 static int	sq_bind_str(sqlite3_stmt *, int, const char *, size_t);
 static int	sq_col_str(sqlite3_stmt *, int, char *, size_t);
 static int	sq_col_blob(sqlite3_stmt *, int, uint8_t *, size_t, size_t,
@@ -474,22 +493,22 @@ sq_rollback(struct sq *sq)
  * writer thread has a batch open (group commit: one fsync for many).
  */
 static int
-sq_tx_begin(struct sq *sq)
+sq_tx_begin(struct sq *sq, int *nested)
 {
-	sq->sq_nested = !sqlite3_get_autocommit(sq->sq_db);
-	return sq_run(sq, sq->sq_nested ? SQ_SAVEPOINT : SQ_BEGIN_IMMEDIATE);
+	*nested = !sqlite3_get_autocommit(sq->sq_db);
+	return sq_run(sq, *nested ? SQ_SAVEPOINT : SQ_BEGIN_IMMEDIATE);
 }
 
 static int
-sq_tx_commit(struct sq *sq)
+sq_tx_commit(struct sq *sq, int nested)
 {
-	return sq_run(sq, sq->sq_nested ? SQ_RELEASE : SQ_COMMIT);
+	return sq_run(sq, nested ? SQ_RELEASE : SQ_COMMIT);
 }
 
 static void
-sq_tx_abort(struct sq *sq)
+sq_tx_abort(struct sq *sq, int nested)
 {
-	if (!sq->sq_nested) {
+	if (!nested) {
 		sq_rollback(sq);
 		return;
 	}
@@ -637,6 +656,7 @@ static int
 sq_instance_put(struct store *st, const struct msg_instance *inst,
     int *created)
 {
+	int			 nested;
 	struct sq	*sq = st->st_engine;
 	sqlite3_stmt	*s;
 	char		 owner[ID_LEN + 1];
@@ -648,7 +668,7 @@ sq_instance_put(struct store *st, const struct msg_instance *inst,
 		log_warnx("%s: malformed instance record", __func__);
 		return STORE_ERR;
 	}
-	if (sq_tx_begin(sq) == -1)
+	if (sq_tx_begin(sq, &nested) == -1)
 		return STORE_ERR;
 
 	/* Refuse before any change if another instance holds an address. */
@@ -684,7 +704,9 @@ sq_instance_put(struct store *st, const struct msg_instance *inst,
 	if (rc == SQLITE_ERROR ||
 	    sq_bind_str(s, 1, inst->mn_id, ID_LEN) == -1 ||
 	    sq_bind_str(s, 2, inst->mn_project, PROJECT_MAX) == -1 ||
-	    sq_bind_str(s, 3, inst->mn_hostname, HOSTNAME_MAX) == -1)
+	    sq_bind_str(s, 3, inst->mn_hostname, HOSTNAME_MAX) == -1 ||
+	    sqlite3_bind_int64(s, 5, inst->mn_pw_ttl) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 6, inst->mn_one_time) != SQLITE_OK)
 		rc = SQLITE_ERROR;
 	else
 		rc = sq_step(sq, s);
@@ -733,14 +755,14 @@ sq_instance_put(struct store *st, const struct msg_instance *inst,
 			goto out;
 	}
 
-	if (sq_tx_commit(sq) == -1)
+	if (sq_tx_commit(sq, nested) == -1)
 		goto out;
 	if (created != NULL)
 		*created = isnew;
 	r = STORE_OK;
  out:
 	if (r != STORE_OK)
-		sq_tx_abort(sq);
+		sq_tx_abort(sq, nested);
 	return r;
 }
 
@@ -750,6 +772,7 @@ sq_fill(struct sq *sq, const char *id, struct msg_instance *inst)
 {
 	struct msg_key	*k;
 	sqlite3_stmt	*s;
+	int64_t		 v;
 	int		 rc, bad = 0;
 
 	memset(inst, 0, sizeof(*inst));
@@ -761,7 +784,11 @@ sq_fill(struct sq *sq, const char *id, struct msg_instance *inst)
 	    sizeof(inst->mn_project)) == -1 || sq_col_str(s, 2,
 	    inst->mn_hostname, sizeof(inst->mn_hostname)) == -1 ||
 	    sq_col_int(s, 3, INT64_MIN, INT64_MAX, &inst->mn_created) == -1 ||
-	    sq_col_int(s, 4, 0, INT64_MAX, &inst->mn_cleared) == -1))
+	    sq_col_int(s, 4, 0, INT64_MAX, &inst->mn_cleared) == -1 ||
+	    sq_col_int(s, 5, -1, PW_TTL_MAX, &v) == -1 ||
+	    (inst->mn_pw_ttl = (int32_t)v, 0) ||
+	    sq_col_int(s, 6, -1, 1, &v) == -1 ||
+	    (inst->mn_one_time = (int32_t)v, 0)))
 		bad = 1;
 	sq_done(s);
 	if (rc == SQLITE_DONE)
@@ -949,6 +976,7 @@ static int
 sq_pw_put_if_absent(struct store *st, const char *id,
     const struct store_pw *pw)
 {
+	int			 nested;
 	struct sq		*sq = st->st_engine;
 	const struct store_sealed *c;
 	sqlite3_stmt		*s;
@@ -967,7 +995,7 @@ sq_pw_put_if_absent(struct store *st, const char *id,
 			return STORE_ERR;
 		}
 	}
-	if (sq_tx_begin(sq) == -1)
+	if (sq_tx_begin(sq, &nested) == -1)
 		return STORE_ERR;
 	if ((rc = sq_exists(sq, id)) != 1) {
 		r = rc == 0 ? STORE_NOTFOUND : STORE_ERR;
@@ -1003,12 +1031,12 @@ sq_pw_put_if_absent(struct store *st, const char *id,
 		if (rc != SQLITE_DONE)
 			goto out;
 	}
-	if (sq_tx_commit(sq) == -1)
+	if (sq_tx_commit(sq, nested) == -1)
 		goto out;
 	r = STORE_OK;
  out:
 	if (r != STORE_OK)
-		sq_tx_abort(sq);
+		sq_tx_abort(sq, nested);
 	return r;
 }
 
@@ -1080,11 +1108,12 @@ static int
 /* Clearing also records when, which reopens a post_window. */
 sq_pw_del(struct store *st, const char *id)
 {
+	int			 nested;
 	struct sq	*sq = st->st_engine;
 	sqlite3_stmt	*s;
 	int		 rc, r = STORE_ERR;
 
-	if (sq_tx_begin(sq) == -1)
+	if (sq_tx_begin(sq, &nested) == -1)
 		return STORE_ERR;
 	if ((rc = sq_exists(sq, id)) != 1) {
 		r = rc == 0 ? STORE_NOTFOUND : STORE_ERR;
@@ -1101,12 +1130,12 @@ sq_pw_del(struct store *st, const char *id)
 	    sqlite3_bind_int64(s, 2, (int64_t)time(NULL)) != SQLITE_OK ?
 	    SQLITE_ERROR : sq_step(sq, s);
 	sq_done(s);
-	if (rc != SQLITE_DONE || sq_tx_commit(sq) == -1)
+	if (rc != SQLITE_DONE || sq_tx_commit(sq, nested) == -1)
 		goto out;
 	r = STORE_OK;
  out:
 	if (r != STORE_OK)
-		sq_tx_abort(sq);
+		sq_tx_abort(sq, nested);
 	return r;
 }
 
@@ -1193,6 +1222,7 @@ static int
 sq_pw_rewrap(struct store *st, const char *id, const struct store_pw *old,
     const struct store_pw *new)
 {
+	int			 nested;
 	struct sq			*sq = st->st_engine;
 	const struct store_sealed	*o, *c;
 	sqlite3_stmt			*s;
@@ -1202,7 +1232,7 @@ sq_pw_rewrap(struct store *st, const char *id, const struct store_pw *old,
 	if (old->sp_nchunks != new->sp_nchunks || new->sp_nchunks < 1 ||
 	    new->sp_nchunks > PW_CHUNKS)
 		return STORE_ERR;
-	if (sq_tx_begin(sq) == -1)
+	if (sq_tx_begin(sq, &nested) == -1)
 		return STORE_ERR;
 	for (i = 0; i < new->sp_nchunks; i++) {
 		o = &old->sp_chunk[i];
@@ -1226,11 +1256,81 @@ sq_pw_rewrap(struct store *st, const char *id, const struct store_pw *old,
 			goto out;
 		}
 	}
-	if (sq_tx_commit(sq) == -1)
+	if (sq_tx_commit(sq, nested) == -1)
 		goto out;
 	r = STORE_OK;
  out:
 	if (r != STORE_OK)
-		sq_tx_abort(sq);
+		sq_tx_abort(sq, nested);
 	return r;
+}
+
+/* Delete a value that outlived its TTL, unless it was replaced since. */
+static int
+sq_pw_expire(struct store *st, const char *id, int64_t set_at)
+{
+	struct sq	*sq = st->st_engine;
+	sqlite3_stmt	*s = sq_get(sq, SQ_PW_EXPIRE);
+	int		 rc;
+
+	rc = sq_bind_str(s, 1, id, ID_LEN) == -1 ||
+	    sqlite3_bind_int64(s, 2, set_at) != SQLITE_OK ? SQLITE_ERROR :
+	    sq_step(sq, s);
+	sq_done(s);
+	if (rc != SQLITE_DONE)
+		return STORE_ERR;
+	return sqlite3_changes(sq->sq_db) > 0 ? STORE_OK : STORE_NOTFOUND;
+}
+
+/* Values due to expire at now, by instance TTL or the default ttl. */
+static int
+sq_pw_expired(struct store *st, int64_t now, int64_t ttl,
+    char (*ids)[ID_LEN + 1], int64_t *set_at, size_t max, size_t *n)
+{
+	struct sq	*sq = st->st_engine;
+	sqlite3_stmt	*s = sq_get(sq, SQ_PW_EXPIRED);
+	int		 rc;
+
+	*n = 0;
+	if (sqlite3_bind_int64(s, 1, now) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, ttl) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 3, (int64_t)max) != SQLITE_OK) {
+		sq_done(s);
+		return STORE_ERR;
+	}
+	while ((rc = sq_step(sq, s)) == SQLITE_ROW) {
+		if (*n == max || sq_col_str(s, 0, ids[*n], ID_LEN + 1) == -1 ||
+		    sq_col_int(s, 1, INT64_MIN, INT64_MAX, &set_at[*n]) == -1) {
+			rc = SQLITE_CORRUPT;
+			break;
+		}
+		(*n)++;
+	}
+	sq_done(s);
+	return rc == SQLITE_DONE ? STORE_OK : STORE_ERR;
+}
+
+/*
+ * One-time read: the value and its removal in one transaction, so that of
+ * two readers exactly one gets it.  No value: STORE_OK with no chunks.
+ */
+static int
+sq_pw_take(struct store *st, const char *id, struct store_pw *pw)
+{
+	int			 nested;
+	struct sq	*sq = st->st_engine;
+	int		 r;
+
+	if (sq_tx_begin(sq, &nested) == -1)
+		return STORE_ERR;
+	r = sq_pw_get(st, id, pw);
+	if (r == STORE_NOTFOUND) {
+		memset(pw, 0, sizeof(*pw));
+		r = sq_exists(sq, id) == 1 ? STORE_OK : STORE_NOTFOUND;
+	} else if (r == STORE_OK && sq_pw_del(st, id) != STORE_OK)
+		r = STORE_ERR;
+	if (r != STORE_ERR && sq_tx_commit(sq, nested) == 0)
+		return r;
+	sq_tx_abort(sq, nested);
+	return STORE_ERR;
 }

@@ -124,6 +124,14 @@ writer_run_one(struct wjob *j)
 	case WJ_PW_DEL:
 		j->wj_result = store_pw_del(writer_store, j->wj_id);
 		break;
+	case WJ_PW_EXPIRE:
+		j->wj_result = store_pw_expire(writer_store, j->wj_id,
+		    j->wj_set_at);
+		break;
+	case WJ_PW_TAKE:
+		j->wj_result = store_pw_take(writer_store, j->wj_id,
+		    &j->wj_pw);
+		break;
 	case WJ_PW_REWRAP:
 		j->wj_result = store_pw_rewrap(writer_store, j->wj_id,
 		    &j->wj_old, &j->wj_pw);

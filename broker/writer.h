@@ -22,6 +22,8 @@ enum wjob_op {
 	WJ_INST_DEL,
 	WJ_PW_DEL,
 	WJ_PW_REWRAP,		/* wj_old re-sealed as wj_pw */
+	WJ_PW_EXPIRE,		/* the value set at wj_set_at outlived its TTL */
+	WJ_PW_TAKE,		/* one-time read: read and remove */
 };
 
 struct wjob {
@@ -31,6 +33,8 @@ struct wjob {
 	struct store_pw		 wj_pw;
 	struct store_pw		 wj_old;
 	struct msg_instance	 wj_inst;
+	int64_t			 wj_set_at;
+	int64_t			 wj_ttl;	/* WJ_PW_TAKE: effective TTL */
 	int			 wj_result;	/* enum store_result */
 	int			 wj_created;
 	/* Where the answer goes, and what the audit line says. */

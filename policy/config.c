@@ -78,6 +78,8 @@ static int	conf_set_listen(struct conf_parse *, const struct conf_key *,
 		    const char *);
 static int	conf_set_guard(struct conf_parse *, const struct conf_key *,
 		    const char *);
+static int	conf_set_bool(struct conf_parse *, const struct conf_key *,
+		    const char *);
 static int	conf_set_identity(struct conf_parse *,
 		    const struct conf_key *, const char *);
 static int	conf_set_secret(struct conf_parse *, const struct conf_key *,
@@ -133,6 +135,9 @@ static const struct conf_key conf_keys[] = {
 	{ SEC_OWNER, "allow_group", 1, conf_set_group, NOF, 0, 0 },
 	{ SEC_STORE, "backend", 0, conf_set_backend, NOF, 0, 0 },
 	{ SEC_STORE, "path", 0, conf_set_path, F(c_store_path), 0, 0 },
+	{ SEC_STORE, "password_ttl", 0, conf_set_u32, F(c_pw_ttl), 0,
+	    PW_TTL_MAX },
+	{ SEC_STORE, "one_time_read", 0, conf_set_bool, F(c_one_time), 0, 0 },
 	{ SEC_INSTANCE, "project", 0, conf_set_project, NOF, 0, 0 },
 	{ SEC_INSTANCE, "address", 1, conf_set_address, NOF, 0, 0 },
 	{ SEC_INSTANCE, "hostname", 0, conf_set_hostname, NOF, 0, 0 },
@@ -424,6 +429,21 @@ conf_set_guard(struct conf_parse *p, const struct conf_key *k, const char *v)
 		p->p_hops_given = 1;
 	} else
 		g->cg_post_window = (uint32_t)n;
+	return 0;
+}
+
+static int
+conf_set_bool(struct conf_parse *p, const struct conf_key *k, const char *v)
+{
+	uint32_t	b;
+
+	if (strcmp(v, "yes") == 0)
+		b = 1;
+	else if (strcmp(v, "no") == 0)
+		b = 0;
+	else
+		return conf_err(p, p->p_lineno, "%s: not yes or no", k->k_name);
+	memcpy((char *)p->p_conf + k->k_off, &b, sizeof(b));
 	return 0;
 }
 

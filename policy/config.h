@@ -67,6 +67,8 @@ struct config {
 
 	char		c_store_backend[16];	/* "sqlite" */
 	char		c_store_path[PATH_MAX];	/* default: state_dir/sealmd.db */
+	uint32_t	c_pw_ttl;	/* seconds a value lives; 0: for ever */
+	uint32_t	c_one_time;	/* the first owner GET also clears */
 
 	uint32_t	c_max_conns;
 	uint32_t	c_header_timeout_ms;

@@ -7,7 +7,8 @@ const char *const met_ops[MET_OPS] = {
 	"guest.token", "owner.instance.put", "owner.instance.get",
 	"owner.instance.delete", "owner.instance.list", "owner.pw.get",
 	"owner.pw.clear", "owner.status", "owner.metrics", "owner.keys",
-	    "key.rotate", "key.rewrap", "key.reseal", "key.retire", "other",
+	    "key.rotate", "key.rewrap", "key.reseal", "key.retire",
+	    "pw.expire", "pw.one_time_clear", "other",
 };
 
 /* The last entry stands for every status not listed. */

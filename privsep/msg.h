@@ -209,7 +209,11 @@ struct msg_instance {
 	struct msg_key	mn_keys[INST_KEYS_MAX];
 	int64_t		mn_created;
 	int64_t		mn_cleared;	/* last password clear, 0: never */
+	int32_t		mn_pw_ttl;	/* 0: the default, -1: never, else s */
+	int32_t		mn_one_time;	/* 0: the default, 1: yes, -1: no */
 };
+
+#define PW_TTL_MAX	(10 * 366 * 86400)
 
 /* MSG_GUEST_META_ANS, MSG_OWNER_INST_GET_ANS */
 struct msg_instance_ans {

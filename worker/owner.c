@@ -182,6 +182,19 @@ owner_parse_instance(const struct buf *body, const char *id,
 				memcpy(mi->mn_addr[mi->mn_naddr++], addr,
 				    strlen(addr) + 1);
 			}
+		} else if (strcmp(key, "password_ttl") == 0) {
+			/* 0: never; omitted: the deployment's default. */
+			if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+			    json_integer_value(v) > PW_TTL_MAX)
+				why = "password_ttl: seconds, 0 for never";
+			else
+				mi->mn_pw_ttl = json_integer_value(v) == 0 ? -1 :
+				    (int32_t)json_integer_value(v);
+		} else if (strcmp(key, "one_time_read") == 0) {
+			if (!json_is_boolean(v))
+				why = "one_time_read: true or false";
+			else
+				mi->mn_one_time = json_is_true(v) ? 1 : -1;
 		} else if (strcmp(key, "public_keys") == 0) {
 			const char	*kname;
 			json_t		*kv;
@@ -318,7 +331,7 @@ owner_json(struct wconn *c, int status, json_t *j)
 static json_t *
 owner_instance_json(const struct msg_instance *mi)
 {
-	json_t		*addrs, *keys;
+	json_t		*addrs, *keys, *j;
 	uint32_t	 i;
 
 	if ((addrs = json_array()) == NULL || (keys = json_object()) == NULL)
@@ -328,10 +341,19 @@ owner_instance_json(const struct msg_instance *mi)
 	for (i = 0; i < mi->mn_nkeys && i < INST_KEYS_MAX; i++)
 		json_object_set_new(keys, mi->mn_keys[i].mk_name,
 		    json_string(mi->mn_keys[i].mk_data));
-	return json_pack("{s:s,s:s,s:s,s:o,s:o,s:I}", "id", mi->mn_id,
+	if ((j = json_pack("{s:s,s:s,s:s,s:o,s:o,s:I}", "id", mi->mn_id,
 	    "project_id", mi->mn_project, "hostname", mi->mn_hostname,
 	    "addresses", addrs, "public_keys", keys,
-	    "created", (json_int_t)mi->mn_created);
+	    "created", (json_int_t)mi->mn_created)) == NULL)
+		fatalx("json");
+	/* Only what was set for this instance; else the default applies. */
+	if (mi->mn_pw_ttl != 0)
+		json_object_set_new(j, "password_ttl", json_integer(
+		    mi->mn_pw_ttl > 0 ? mi->mn_pw_ttl : 0));
+	if (mi->mn_one_time != 0)
+		json_object_set_new(j, "one_time_read",
+		    json_boolean(mi->mn_one_time > 0));
+	return j;
 }
 
 /* One page of the listing; asks for the next page until there is none. */

@@ -191,7 +191,7 @@ class Daemon:
 
     def __init__(self, guests=(("proxy", "127.0.0.1"),), instances=(),
                  limits=None, extra="", state=None, keep_state=False,
-                 worker_path=None, extra_guest=""):
+                 worker_path=None, extra_guest="", extra_store=""):
         self.state = state or tempfile.mkdtemp(prefix="sealmd-it-")
         self.keep_state = keep_state
         os.chmod(self.state, 0o700)
@@ -224,7 +224,8 @@ class Daemon:
             if mode == "proxy":
                 lines.append(f"proxy_secret_file = {self.secret_file}")
         lines += ["", "[owner]", f"socket = {self.socket}", "",
-                  "[store]", "backend = sqlite", f"path = {self.db}"]
+                  "[store]", "backend = sqlite", f"path = {self.db}",
+                  extra_store]
         for inst in instances:
             lines += ["", f"[instance {inst['id']}]",
                       f"project = {inst['project']}"]
@@ -408,7 +409,11 @@ class Daemon:
     def owner(self, method, path, body=None):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.settimeout(10)
-        s.connect(self.socket)
+        try:
+            s.connect(self.socket)
+        except OSError:
+            s.close()
+            raise
         conn = http.client.HTTPConnection("localhost")
         conn.sock = s
         try:
@@ -430,7 +435,11 @@ class Daemon:
         """Owner request; returns (status, headers dict, raw body)."""
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.settimeout(10)
-        s.connect(self.socket)
+        try:
+            s.connect(self.socket)
+        except OSError:
+            s.close()
+            raise
         conn = http.client.HTTPConnection("localhost")
         conn.sock = s
         try:

@@ -601,7 +601,7 @@ Test(store, batch_not_committed_is_lost)
 	cr_assert_eq(store_pw_get(st, mkid(1), &out), STORE_NOTFOUND);
 }
 
-/* A version 1 store (no "cleared" column) is upgraded on open. */
+/* A version 1 store is upgraded on open, step by step. */
 Test(store, migrates_version_1)
 {
 	struct msg_instance	out;
@@ -609,12 +609,16 @@ Test(store, migrates_version_1)
 	put_new(1, NULL, NULL);
 	store_close(st);
 	raw_sql("ALTER TABLE instances DROP COLUMN cleared");
+	raw_sql("ALTER TABLE instances DROP COLUMN pw_ttl");
+	raw_sql("ALTER TABLE instances DROP COLUMN one_time");
 	raw_sql("UPDATE schema_version SET version = 1");
 	st = store_open_sqlite(dbpath);
 	cr_assert_not_null(st);
 	cr_assert_eq(store_instance_get(st, mkid(1), &out), STORE_OK);
 	cr_assert_eq(out.mn_cleared, 0);
-	raw_sql("SELECT cleared FROM instances");
+	cr_assert_eq(out.mn_pw_ttl, 0);
+	cr_assert_eq(out.mn_one_time, 0);
+	raw_sql("SELECT cleared, pw_ttl, one_time FROM instances");
 }
 
 Test(store, clear_records_when)
@@ -628,4 +632,55 @@ Test(store, clear_records_when)
 	cr_assert_geq(out.mn_cleared, t0);
 	cr_assert_leq(out.mn_cleared, time(NULL));
 	cr_assert_eq(store_pw_del(st, mkid(9)), STORE_NOTFOUND);
+}
+
+/* A one-time read takes the value and removes it, all at once. */
+Test(store, take_once)
+{
+	struct store_pw	a, out;
+
+	put_new(1, NULL, NULL);
+	mkpw(&a, 2, 0x51);
+	cr_assert_eq(store_pw_put_if_absent(st, mkid(1), &a), STORE_OK);
+	cr_assert_eq(store_pw_take(st, mkid(1), &out), STORE_OK);
+	assert_pw_eq(&out, &a);
+	cr_assert_eq(store_pw_take(st, mkid(1), &out), STORE_OK);
+	cr_assert_eq(out.sp_nchunks, 0);
+	cr_assert_eq(store_pw_get(st, mkid(1), &out), STORE_NOTFOUND);
+	cr_assert_eq(store_pw_take(st, mkid(9), &out), STORE_NOTFOUND);
+}
+
+Test(store, expiry)
+{
+	struct store_pw		a, b;
+	struct msg_instance	in;
+	char			ids[4][ID_LEN + 1];
+	int64_t			set_at[4];
+	size_t			n;
+	int			created;
+
+	put_new(1, NULL, NULL);
+	mkinst(&in, 2, NULL, NULL);
+	in.mn_pw_ttl = 100;		/* its own TTL beats the default */
+	cr_assert_eq(store_instance_put(st, &in, &created), STORE_OK);
+	mkpw(&a, 1, 0x01);		/* set_at 1700000001 */
+	mkpw(&b, 1, 0x02);
+	cr_assert_eq(store_pw_put_if_absent(st, mkid(1), &a), STORE_OK);
+	cr_assert_eq(store_pw_put_if_absent(st, mkid(2), &b), STORE_OK);
+	cr_assert_eq(store_pw_expired(st, 1700000050, 10, ids, set_at, 4,
+	    &n), STORE_OK);
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(ids[0], mkid(1));
+	cr_assert_eq(store_pw_expired(st, 1700000050, 0, ids, set_at, 4, &n),
+	    STORE_OK);
+	cr_assert_eq(n, 0);
+	cr_assert_eq(store_pw_expired(st, 1700000102, 0, ids, set_at, 4, &n),
+	    STORE_OK);
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(ids[0], mkid(2));
+	/* Only the value that was seen expires. */
+	cr_assert_eq(store_pw_expire(st, mkid(2), set_at[0] + 1),
+	    STORE_NOTFOUND);
+	cr_assert_eq(store_pw_expire(st, mkid(2), set_at[0]), STORE_OK);
+	cr_assert_eq(store_pw_get(st, mkid(2), &b), STORE_NOTFOUND);
 }
