@@ -41,16 +41,21 @@ WORKER_SRCS	:= worker/main.c worker/conn.c worker/http.c \
 		   worker/path.c worker/guest.c worker/owner.c \
 		   worker/reply.c worker/utf8.c worker/prom.c \
 		   policy/sandbox_worker.c
-CTL_SRCS	:= ctl/sealmdctl.c
+CTL_SRCS	:= ctl/sealmdctl.c ctl/sealcmd.c ctl/sealbox.c ctl/sshkey.c \
+		   ctl/secret.c ctl/rsa.c
+# The guest tool links libsodium and libc only.
+GUEST_SRCS	:= guest/sealmd-guest.c ctl/sealbox.c ctl/sshkey.c \
+		   ctl/secret.c privsep/buf.c
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
 BROKER_LIBS	:= libsodium libseccomp libcap-ng sqlite3 inih
 BROKER_LDLIBS	:= -lpthread
 WORKER_LIBS	:= libsodium libseccomp libcap-ng jansson
-CTL_LIBS	:= jansson libsodium
+CTL_LIBS	:= jansson libsodium libcrypto
+GUEST_LIBS	:= libsodium
 
-all: $(B)/sealmd $(B)/sealmd-worker $(B)/sealmdctl
+all: $(B)/sealmd $(B)/sealmd-worker $(B)/sealmdctl $(B)/sealmd-guest
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -70,6 +75,9 @@ $(B)/sealmd-worker: $(call obj,$(PRIVSEP_SRCS) $(WORKER_SRCS))
 
 $(B)/sealmdctl: $(call obj,$(PRIVSEP_SRCS) $(CTL_SRCS))
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(CTL_LIBS))
+
+$(B)/sealmd-guest: $(call obj,$(GUEST_SRCS))
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(GUEST_LIBS))
 
 # The filters as readable PFC, committed and reviewed as diffs.
 $(B)/seccomp-export: $(call obj,policy/export_filters.c \
@@ -92,6 +100,8 @@ UT_config	:= policy/config.c privsep/buf.c privsep/log.c
 UT_sandbox	:= policy/sandbox_worker.c policy/sandbox_broker.c \
 		   privsep/log.c
 UT_ratelimit	:= broker/ratelimit.c
+UT_sealbox	:= ctl/sealbox.c privsep/buf.c
+UT_sshkey	:= ctl/sshkey.c privsep/buf.c
 UNIT_NAMES	:= $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_BINS	:= $(patsubst %,$(B)/tests/test_%,$(UNIT_NAMES))
 
@@ -128,6 +138,11 @@ unit: $(UNIT_BINS)
 integration: all $(EVIL_WORKER) $(B)/tests/sealmd-worker-evil
 	@python3 tests/integration/run.py
 
+# Crash consistency at length: 500 kill -9 cycles of broker and worker.
+soak: all
+	@SEALMD_SOAK_CYCLES=500 python3 tests/integration/run.py \
+	    test_crash_consistency.py
+
 check: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BINS)
 	@$(MAKE) --no-print-directory lint-man analyze
@@ -148,6 +163,7 @@ install: all
 	install -m 0755 $(B)/sealmd $(DESTDIR)$(SBINDIR)/sealmd
 	install -m 0755 $(B)/sealmd-worker $(DESTDIR)$(LIBEXECDIR)/sealmd-worker
 	install -m 0755 $(B)/sealmdctl $(DESTDIR)$(BINDIR)/sealmdctl
+	install -m 0755 $(B)/sealmd-guest $(DESTDIR)$(BINDIR)/sealmd-guest
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 	    dist/sealmd.service.in > $(DESTDIR)$(UNITDIR)/sealmd.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/sealmd.service
@@ -160,12 +176,14 @@ install: all
 	test -e $(DESTDIR)$(SYSCONFDIR)/sealmd/sealmd.conf || \
 	    install -m 0644 dist/sealmd.conf.systemd \
 	    $(DESTDIR)$(SYSCONFDIR)/sealmd/sealmd.conf
-	install -m 0644 man/sealmd.8 man/sealmdctl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 man/sealmd.8 man/sealmdctl.8 man/sealmd-guest.8 \
+	    $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 man/sealmd.conf.5 $(DESTDIR)$(MANDIR)/man5/
 
 # Static analysis: gcc -fanalyzer with warnings as errors, and cppcheck.
 # Suppressions are inline, each with its reason.
-ALL_SRCS	:= $(sort $(PRIVSEP_SRCS) $(BROKER_SRCS) $(WORKER_SRCS) $(CTL_SRCS))
+ALL_SRCS	:= $(sort $(PRIVSEP_SRCS) $(BROKER_SRCS) $(WORKER_SRCS) $(CTL_SRCS) \
+		   $(GUEST_SRCS))
 analyze:
 	@for f in $(ALL_SRCS); do \
 	    $(CC) $(CFLAGS) $(call pc_cflags,$(PKGS)) -fanalyzer \
@@ -174,7 +192,7 @@ analyze:
 	@echo "gcc -fanalyzer: clean"
 	@cppcheck -q --enable=warning,portability --error-exitcode=1 \
 	    --inline-suppr -I. -D_GNU_SOURCE -DLIBEXECDIR='"/x"' \
-	    privsep broker worker policy ctl
+	    privsep broker worker policy ctl guest
 	@echo "cppcheck: clean"
 
 # Sanitizer and valgrind builds go to their own directories, with flags
@@ -202,7 +220,7 @@ clean:
 	rm -rf $(B) build-asan build-vg
 
 .PHONY: all deps unit integration check run install clean seccomp-export \
-	lint-man analyze check-asan check-valgrind
+	lint-man analyze check-asan check-valgrind soak
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 -include tests/fuzz/fuzz.mk
