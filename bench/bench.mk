@@ -1,0 +1,42 @@
+# Benchmarks, included at the end of the Makefile.  Nothing here is part of
+# `make check`, and nothing here is timed in a test.
+#
+#   make bench         bench/run.py: sealmd against nginx and fdatasync,
+#                      side by side in one run (BENCH_SECONDS, BENCH_ROUNDS)
+#   make bench-instr   bench/instr.py: instructions per guest GET under
+#                      callgrind (broker, and the worker's parser)
+#   make bench-deps    install wrk, nginx and valgrind (Debian)
+#
+# bench/README.md says what each figure means and where it stops meaning it.
+
+BENCH_B		:= $(B)/bench
+INSTR_B		:= $(B)/instr
+
+bench-deps:
+	@./scripts/bench-deps.sh
+
+$(BENCH_B)/fsync_ref: $(B)/obj/bench/fsync_ref.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+# The worker's parser objects exactly as the release build compiles them.
+$(BENCH_B)/instr_worker: $(B)/obj/bench/instr_worker.o \
+	    $(call obj,worker/http.c worker/path.c worker/utf8.c \
+	    privsep/buf.c privsep/log.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+bench: deps bench-deps
+	@$(MAKE) --no-print-directory all $(BENCH_B)/fsync_ref
+	@SEALMD_BUILD=$(CURDIR)/$(B) python3 bench/run.py
+
+# The broker under callgrind needs the SEALMD_VALGRIND build (no broker
+# seccomp filter: valgrind cannot emulate the seccomp syscall), kept in its
+# own directory with the release optimisation level.
+bench-instr: deps bench-deps
+	@$(MAKE) --no-print-directory all $(BENCH_B)/instr_worker
+	@$(MAKE) --no-print-directory B=$(INSTR_B) SAN="-DSEALMD_VALGRIND" all
+	@SEALMD_BUILD=$(CURDIR)/$(B) SEALMD_INSTR_BUILD=$(CURDIR)/$(INSTR_B) \
+	    python3 bench/instr.py
+
+.PHONY: bench bench-instr bench-deps
