@@ -323,6 +323,8 @@ broker_run(struct broker *b)
 				pfd[n++].events = POLLIN;
 			}
 		}
+		/* Nothing runs until poll returns: keys go no-access. */
+		keys_lock_all();
 		if (poll(pfd, n, BROKER_TICK_MS) == -1) {
 			if (errno == EINTR)
 				continue;

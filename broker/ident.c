@@ -78,7 +78,8 @@ ident_token_ok(struct broker *b, const struct bconn *bc,
 }
 
 /*
- * Returns the HTTP status: 200 with *inst filled, or 401/403/404/429/503.
+ * Returns the HTTP status: 200 with *inst's row filled (not its addresses
+ * or keys), or 401/403/404/429/503.
  * The rate limit keys a direct guest by its address before any lookup, a
  * proxied one by its instance once the signature proves it.  The session
  * token is checked once the identity it is bound to is known.
@@ -96,7 +97,7 @@ ident_guest(struct broker *b, const struct bconn *bc,
 			return 429;
 		if (need_token && !ident_token_ok(b, bc, g))
 			return 401;
-		r = store_instance_by_addr(b->b_store, bc->bc_addr, inst);
+		r = store_instance_head(b->b_store, bc->bc_addr, 1, inst);
 	} else {
 		if (!b->b_have_secret ||
 		    !ident_sig_ok(&b->b_secret, g->mg_instance, g->mg_sig))
@@ -106,7 +107,7 @@ ident_guest(struct broker *b, const struct bconn *bc,
 			return 429;
 		if (need_token && !ident_token_ok(b, bc, g))
 			return 401;
-		r = store_instance_get(b->b_store, g->mg_instance, inst);
+		r = store_instance_head(b->b_store, g->mg_instance, 0, inst);
 		if (r == STORE_OK && ((g->mg_flags & GUEST_F_TENANT_LONG) ||
 		    strcmp(inst->mn_project, g->mg_tenant) != 0))
 			return 404;

@@ -20,6 +20,10 @@
 #include "privsep/log.h"
 #include "keys.h"
 
+static uint8_t	*keys_open_pages[KEYRING_MAX + 1];	/* + the secret */
+static size_t	 keys_nopen;
+
+static void	keys_unlock(uint8_t *);
 static void	keys_err(char *, size_t, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 static int	keys_stat(int, const char *, struct stat *, char *, size_t);
@@ -406,6 +410,7 @@ keyring_free(struct keyring *kr)
 {
 	size_t	i;
 
+	keys_lock_all();
 	for (i = 0; i < kr->kr_n; i++)
 		sodium_free(kr->kr_keys[i].k_bytes);
 	memset(kr, 0, sizeof(*kr));
@@ -433,16 +438,47 @@ keyring_find(const struct keyring *kr, uint32_t id)
 const uint8_t *
 key_open(const struct key *k)
 {
-	if (sodium_mprotect_readonly(k->k_bytes) == -1)
-		fatal("%s: key %u", __func__, k->k_id);
+	keys_unlock(k->k_bytes);
 	return k->k_bytes;
 }
 
+/* Done with it; keys_lock_all makes the pages no-access again. */
 void
 key_close(const struct key *k)
 {
-	if (sodium_mprotect_noaccess(k->k_bytes) == -1)
-		fatal("%s: key %u", __func__, k->k_id);
+	(void)k;
+}
+
+/*
+ * Key pages are unlocked on first use and stay readable until the event
+ * loop, at the end of its turn, calls keys_lock_all: a turn that opens a
+ * hundred chunks pays two mprotect calls, not two hundred.  Idle, every
+ * key is no-access.  Only the event-loop thread touches keys.
+ */
+static void
+keys_unlock(uint8_t *page)
+{
+	size_t	i;
+
+	for (i = 0; i < keys_nopen; i++)
+		if (keys_open_pages[i] == page)
+			return;
+	if (keys_nopen == sizeof(keys_open_pages) / sizeof(keys_open_pages[0]))
+		fatalx("too many key pages open");
+	if (sodium_mprotect_readonly(page) == -1)
+		fatal("%s", __func__);
+	keys_open_pages[keys_nopen++] = page;
+}
+
+void
+keys_lock_all(void)
+{
+	size_t	i;
+
+	for (i = 0; i < keys_nopen; i++)
+		if (sodium_mprotect_noaccess(keys_open_pages[i]) == -1)
+			fatal("%s", __func__);
+	keys_nopen = 0;
 }
 
 int
@@ -507,6 +543,7 @@ secret_load(struct secret *s, const char *path, char *err, size_t errlen)
 void
 secret_free(struct secret *s)
 {
+	keys_lock_all();
 	if (s->s_bytes != NULL)
 		sodium_free(s->s_bytes);
 	memset(s, 0, sizeof(*s));
@@ -515,14 +552,12 @@ secret_free(struct secret *s)
 const uint8_t *
 secret_open(const struct secret *s)
 {
-	if (sodium_mprotect_readonly(s->s_bytes) == -1)
-		fatal("%s", __func__);
+	keys_unlock(s->s_bytes);
 	return s->s_bytes;
 }
 
 void
 secret_close(const struct secret *s)
 {
-	if (sodium_mprotect_noaccess(s->s_bytes) == -1)
-		fatal("%s", __func__);
+	(void)s;
 }

@@ -44,6 +44,7 @@ static int	ops_guest_meta(struct ops_ctx *);
 static int	ops_guest_pw_get(struct ops_ctx *);
 static int	ops_guest_pw_put(struct ops_ctx *);
 static int	ops_guest_token(struct ops_ctx *);
+static int	ops_store_status(int, int);
 static int	ops_owner_inst_put(struct ops_ctx *);
 static int	ops_owner_inst_get(struct ops_ctx *);
 static int	ops_owner_inst_del(struct ops_ctx *);
@@ -266,11 +267,18 @@ ops_guest_meta(struct ops_ctx *c)
 {
 	struct msg_guest	g;
 	struct msg_instance_ans	ma;
+	char			id[ID_LEN + 1];
 	int			status;
 
 	memset(&ma, 0, sizeof(ma));
 	if (ops_guest_common(c, &g, &ma.ma_inst, &status) == -1)
 		return -1;
+	/* Identified by its row; meta_data.json wants the keys too. */
+	if (status == 200) {
+		memcpy(id, ma.ma_inst.mn_id, sizeof(id));
+		status = ops_store_status(store_instance_get(c->b->b_store,
+		    id, &ma.ma_inst), 200);
+	}
 	ops_audit(c, "guest.meta",
 	    ops_audit_id(&g, &ma.ma_inst, status), (unsigned)status, NULL);
 	if (status != 200)

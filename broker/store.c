@@ -135,3 +135,10 @@ store_pw_take(struct store *st, const char *id, struct store_pw *pw)
 {
 	return st->st_ops->pw_take(st, id, pw);
 }
+
+int
+store_instance_head(struct store *st, const char *key, int by_addr,
+    struct msg_instance *inst)
+{
+	return st->st_ops->instance_head(st, key, by_addr, inst);
+}

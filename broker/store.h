@@ -69,6 +69,8 @@ struct store_ops {
 		    char (*)[ID_LEN + 1], size_t, size_t *);
 	int	(*pw_rewrap)(struct store *, const char *,
 		    const struct store_pw *, const struct store_pw *);
+	int	(*instance_head)(struct store *, const char *, int,
+		    struct msg_instance *);
 	int	(*pw_expire)(struct store *, const char *, int64_t);
 	int	(*pw_expired)(struct store *, int64_t, int64_t,
 		    char (*)[ID_LEN + 1], int64_t *, size_t, size_t *);
@@ -104,6 +106,8 @@ int	store_pw_older(struct store *, uint32_t, const char *,
 	    char (*)[ID_LEN + 1], size_t, size_t *);
 int	store_pw_rewrap(struct store *, const char *, const struct store_pw *,
 	    const struct store_pw *);
+int	store_instance_head(struct store *, const char *, int,
+	    struct msg_instance *);
 int	store_pw_expire(struct store *, const char *, int64_t);
 int	store_pw_expired(struct store *, int64_t, int64_t,
 	    char (*)[ID_LEN + 1], int64_t *, size_t, size_t *);

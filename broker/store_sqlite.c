@@ -36,6 +36,7 @@ enum sq_stmt {
 	SQ_INST_UPDATE,
 	SQ_INST_GET,
 	SQ_INST_CLEARED,
+	SQ_INST_HEAD_BY_ADDR,
 	SQ_PW_EXPIRE,
 	SQ_PW_EXPIRED,
 	SQ_INST_DEL,
@@ -73,6 +74,10 @@ static const char *const sq_sql[SQ_NSTMT] = {
 	    "pw_ttl = ?5, one_time = ?6 WHERE id = ?1",
 	[SQ_INST_GET] = "SELECT id, project, hostname, created, cleared, "
 	    "pw_ttl, one_time FROM instances WHERE id = ?1",
+	[SQ_INST_HEAD_BY_ADDR] = "SELECT i.id, i.project, i.hostname, "
+	    "i.created, i.cleared, i.pw_ttl, i.one_time FROM "
+	    "instance_addresses a JOIN instances i ON i.id = a.instance_id "
+	    "WHERE a.addr = ?1",
 	[SQ_PW_EXPIRE] = "DELETE FROM password_chunks WHERE instance_id = ?1 "
 	    "AND set_at = ?2",
 	/* Values older than their instance's TTL, or the default ?2. */
@@ -198,6 +203,9 @@ static int	sq_pw_expire(struct store *, const char *, int64_t);
 static int	sq_pw_expired(struct store *, int64_t, int64_t,
 		    char (*)[ID_LEN + 1], int64_t *, size_t, size_t *);
 static int	sq_pw_take(struct store *, const char *, struct store_pw *);
+static int	sq_head_row(sqlite3_stmt *, struct msg_instance *);
+static int	sq_instance_head(struct store *, const char *, int,
+		    struct msg_instance *);
 static int	sq_batch_begin(struct store *);
 static int	sq_batch_commit(struct store *);
 static int	sq_batch_active(struct store *);
@@ -220,6 +228,7 @@ static const struct store_ops sq_ops = {
 	.pw_expire = sq_pw_expire,
 	.pw_expired = sq_pw_expired,
 	.pw_take = sq_pw_take,
+	.instance_head = sq_instance_head,
 	.batch_begin = sq_batch_begin,
 	.batch_commit = sq_batch_commit,
 	.batch_active = sq_batch_active,
@@ -772,23 +781,13 @@ sq_fill(struct sq *sq, const char *id, struct msg_instance *inst)
 {
 	struct msg_key	*k;
 	sqlite3_stmt	*s;
-	int64_t		 v;
 	int		 rc, bad = 0;
 
 	memset(inst, 0, sizeof(*inst));
 	s = sq_get(sq, SQ_INST_GET);
 	rc = sq_bind_str(s, 1, id, ID_LEN) == -1 ? SQLITE_ERROR :
 	    sq_step(sq, s);
-	if (rc == SQLITE_ROW && (sq_col_str(s, 0, inst->mn_id,
-	    sizeof(inst->mn_id)) == -1 || sq_col_str(s, 1, inst->mn_project,
-	    sizeof(inst->mn_project)) == -1 || sq_col_str(s, 2,
-	    inst->mn_hostname, sizeof(inst->mn_hostname)) == -1 ||
-	    sq_col_int(s, 3, INT64_MIN, INT64_MAX, &inst->mn_created) == -1 ||
-	    sq_col_int(s, 4, 0, INT64_MAX, &inst->mn_cleared) == -1 ||
-	    sq_col_int(s, 5, -1, PW_TTL_MAX, &v) == -1 ||
-	    (inst->mn_pw_ttl = (int32_t)v, 0) ||
-	    sq_col_int(s, 6, -1, 1, &v) == -1 ||
-	    (inst->mn_one_time = (int32_t)v, 0)))
+	if (rc == SQLITE_ROW && sq_head_row(s, inst) == -1)
 		bad = 1;
 	sq_done(s);
 	if (rc == SQLITE_DONE)
@@ -1333,4 +1332,51 @@ sq_pw_take(struct store *st, const char *id, struct store_pw *pw)
 		return r;
 	sq_tx_abort(sq, nested);
 	return STORE_ERR;
+}
+
+/* The scalar columns of an instance row, in SQ_INST_GET's order. */
+static int
+sq_head_row(sqlite3_stmt *s, struct msg_instance *inst)
+{
+	int64_t	ttl, once;
+
+	if (sq_col_str(s, 0, inst->mn_id, sizeof(inst->mn_id)) == -1 ||
+	    sq_col_str(s, 1, inst->mn_project, sizeof(inst->mn_project)) ==
+	    -1 || sq_col_str(s, 2, inst->mn_hostname,
+	    sizeof(inst->mn_hostname)) == -1 ||
+	    sq_col_int(s, 3, INT64_MIN, INT64_MAX, &inst->mn_created) == -1 ||
+	    sq_col_int(s, 4, 0, INT64_MAX, &inst->mn_cleared) == -1 ||
+	    sq_col_int(s, 5, -1, PW_TTL_MAX, &ttl) == -1 ||
+	    sq_col_int(s, 6, -1, 1, &once) == -1)
+		return -1;
+	inst->mn_pw_ttl = (int32_t)ttl;
+	inst->mn_one_time = (int32_t)once;
+	return 0;
+}
+
+/*
+ * The instance row alone, by id or by address: one statement, and only
+ * its scalar fields are filled (no addresses, no keys).  Identifying a
+ * guest needs no more, and it runs on every guest request.
+ */
+static int
+sq_instance_head(struct store *st, const char *key, int by_addr,
+    struct msg_instance *inst)
+{
+	struct sq	*sq = st->st_engine;
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	inst->mn_naddr = inst->mn_nkeys = 0;
+	s = sq_get(sq, by_addr ? SQ_INST_HEAD_BY_ADDR : SQ_INST_GET);
+	rc = sq_bind_str(s, 1, key, by_addr ? ADDR_MAX : ID_LEN) == -1 ?
+	    SQLITE_ERROR : sq_step(sq, s);
+	if (rc == SQLITE_ROW && sq_head_row(s, inst) == -1) {
+		log_warnx("%s: malformed instance row", sq->sq_path);
+		rc = SQLITE_CORRUPT;
+	}
+	sq_done(s);
+	if (rc == SQLITE_ROW)
+		return STORE_OK;
+	return rc == SQLITE_DONE ? STORE_NOTFOUND : STORE_ERR;
 }

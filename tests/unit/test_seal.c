@@ -2,6 +2,7 @@
  * Key ring loading, shared secret loading, chunk sealing and fingerprints.
  */
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -554,4 +555,33 @@ Test(seal, keyring_load_credential_names)
 	put_file("key_x", k, sizeof(k), 0400);
 	cr_assert_eq(keyring_load(&kr, tdir, "key_", err, sizeof(err)), -1);
 	cr_assert_not_null(strstr(err, "key_x"), "err: %s", err);
+}
+
+/* Readable while in use; once locked, any read faults. */
+Test(seal, keys_locked_when_idle)
+{
+	struct keyring	 kr;
+	const uint8_t	*p;
+	volatile uint8_t sink;
+	pid_t		 pid;
+	int		 st;
+
+	put_key(1);
+	load_ok(&kr);
+	p = key_open(keyring_newest(&kr));
+	sink = p[0];
+	key_close(keyring_newest(&kr));
+	sink = p[1];		/* still this turn: readable */
+	keys_lock_all();
+	pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		sink = p[0];
+		_exit(0);
+	}
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV,
+	    "a locked key page was readable (status 0x%x)", st);
+	(void)sink;
+	keyring_free(&kr);
 }
