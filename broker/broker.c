@@ -19,6 +19,7 @@
 #include "privsep/sd.h"
 #include "rotate.h"
 #include "stats.h"
+#include "waiters.h"
 #include "writer.h"
 
 #define BROKER_TICK_MS		100
@@ -300,6 +301,7 @@ broker_run(struct broker *b)
 			worker_start(b);
 		worker_ping(b);
 		rotate_step(b);
+		waiters_expire(b, now);
 		if (now >= b->b_next_sweep_ms) {
 			ops_expire_sweep(b);
 			b->b_next_sweep_ms = now + OPS_SWEEP_MS;

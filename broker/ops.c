@@ -18,6 +18,7 @@
 #include "seal.h"
 #include "stats.h"
 #include "tokens.h"
+#include "waiters.h"
 #include "writer.h"
 
 struct ops_ctx {
@@ -78,7 +79,7 @@ static const struct ops_entry ops_table[] = {
 	    ops_owner_inst_del },
 	{ MSG_OWNER_INST_LIST, ROLE_OWNER, sizeof(struct msg_list),
 	    ops_owner_inst_list },
-	{ MSG_OWNER_PW_GET, ROLE_OWNER, sizeof(struct msg_id),
+	{ MSG_OWNER_PW_GET, ROLE_OWNER, sizeof(struct msg_pw_get),
 	    ops_owner_pw_get },
 	{ MSG_OWNER_PW_DEL, ROLE_OWNER, sizeof(struct msg_id),
 	    ops_owner_pw_del },
@@ -200,6 +201,7 @@ ops_pong(struct ops_ctx *c)
 static int
 ops_conn_done(struct ops_ctx *c)
 {
+	waiters_drop_conn(c->bc->bc_id);
 	broker_conn_free(c->b, c->bc->bc_id);
 	return 0;
 }
@@ -321,8 +323,8 @@ ops_expire(const char *id, int64_t set_at)
 	(void)snprintf(j->wj_id, sizeof(j->wj_id), "%s", id);
 	j->wj_set_at = set_at;
 	j->wj_audit = "pw.expire";
-	j->wj_listener = -1;
-	(void)snprintf(j->wj_peer, sizeof(j->wj_peer), "broker");
+	j->wj_rt.rt_listener = -1;
+	(void)snprintf(j->wj_rt.rt_peer, sizeof(j->wj_rt.rt_peer), "broker");
 	if (writer_submit(j) == -1)
 		free(j);	/* the sweep will find it again */
 }
@@ -520,16 +522,34 @@ ops_pw_seal(struct broker *b, const char *id,
  * Hand a write to the writer thread.  The answer goes out when its batch
  * has committed (ops_write_done).  A full queue is 503 at once.
  */
+/* Where this request's answer goes, for an answer that comes later. */
+static void
+ops_route(const struct ops_ctx *c, struct route *rt)
+{
+	rt->rt_type = c->m->m_hdr.ch_type + 1;
+	rt->rt_reqid = c->m->m_hdr.ch_reqid;
+	rt->rt_connid = c->m->m_hdr.ch_connid;
+	rt->rt_wgen = c->b->b_wgen;
+	rt->rt_listener = c->bc->bc_listener;
+	memcpy(rt->rt_peer, c->bc->bc_peer, sizeof(rt->rt_peer));
+}
+
+/* A late answer; dropped when the worker it was for is gone. */
+static void
+ops_send_route(struct broker *b, const struct route *rt, const void *p,
+    size_t len)
+{
+	if (rt->rt_wgen == b->b_wgen && b->b_chan.c_fd != -1 &&
+	    chan_send(&b->b_chan, rt->rt_type, rt->rt_reqid, rt->rt_connid,
+	    p, len, -1) == -1)
+		worker_kill(b, "channel full");
+}
+
 static int
 ops_submit(struct ops_ctx *c, struct wjob *j, const char *audit)
 {
-	j->wj_type = c->m->m_hdr.ch_type + 1;
-	j->wj_reqid = c->m->m_hdr.ch_reqid;
-	j->wj_connid = c->m->m_hdr.ch_connid;
-	j->wj_wgen = c->b->b_wgen;
-	j->wj_listener = c->bc->bc_listener;
+	ops_route(c, &j->wj_rt);
 	j->wj_audit = audit;
-	memcpy(j->wj_peer, c->bc->bc_peer, sizeof(j->wj_peer));
 	if (writer_submit(j) == 0)
 		return 0;
 	log_warnx("store writer queue full");
@@ -709,38 +729,70 @@ ops_owner_inst_list(struct ops_ctx *c)
 	return ops_answer(c, &mla, sizeof(mla));
 }
 
-static int
-ops_owner_pw_get(struct ops_ctx *c)
+/*
+ * An owner GET, answered now or later: for a request as it comes, for a
+ * waiter woken by a POST, or for one whose time is up (wait 0).  A
+ * one-time value goes through the writer, which reads and removes it.
+ */
+void
+ops_pw_get_for(struct broker *b, const struct route *rt, const char *id,
+    uint32_t wait)
 {
-	struct msg_id		mi;
 	struct msg_instance	inst;
 	struct msg_pw		mw;
 	struct wjob		*j;
-	int			status, present, r;
+	int			status, present = 0;
 
 	memset(&mw, 0, sizeof(mw));
-	if (ops_get_id(c, &mi) == -1)
-		return -1;
-	if (ops_owner_denied(c, "owner.pw.get", mi.mi_id))
-		status = 403;
-	else {
-		status = ops_store_status(store_instance_get(c->b->b_store,
-		    mi.mi_id, &inst), 200);
-		/* One-time read: the writer reads and removes at once. */
-		if (status == 200 && ops_one_time(c->b, &inst)) {
-			j = ops_job(WJ_PW_TAKE, mi.mi_id);
-			j->wj_ttl = ops_ttl(c->b, &inst);
-			return ops_submit(c, j, "owner.pw.get");
-		}
-		if (status == 200)
-			status = ops_pw_read(c->b, &inst, &mw, &present);
-		ops_audit(c, "owner.pw.get", mi.mi_id,
-		    (unsigned)status, NULL);
+	status = ops_store_status(store_instance_head(b->b_store, id, 0,
+	    &inst), 200);
+	if (status == 200 && ops_one_time(b, &inst)) {
+		j = ops_job(WJ_PW_TAKE, id);
+		j->wj_ttl = ops_ttl(b, &inst);
+		j->wj_wait = wait;
+		j->wj_rt = *rt;
+		j->wj_audit = "owner.pw.get";
+		if (writer_submit(j) == 0)
+			return;
+		free(j);
+		status = 503;
 	}
+	if (status == 200)
+		status = ops_pw_read(b, &inst, &mw, &present);
+	if (status == 200 && !present && wait > 0) {
+		if (waiters_add(rt, id, broker_now_ms() +
+		    (uint64_t)wait * 1000) == 0)
+			return;
+		log_warnx("owner GET with wait: %d waiters already",
+		    WAITERS_MAX);
+		status = 503;
+	}
+	audit_op(b, rt->rt_listener, rt->rt_peer, "owner.pw.get", id,
+	    (unsigned)status, NULL);
 	mw.mw_status = (uint32_t)status;
-	r = ops_answer(c, &mw, sizeof(mw));
+	ops_send_route(b, rt, &mw, sizeof(mw));
 	sodium_memzero(&mw, sizeof(mw));
-	return r;
+}
+
+static int
+ops_owner_pw_get(struct ops_ctx *c)
+{
+	struct msg_pw_get	mq;
+	struct msg_pw		mw;
+	struct route		rt;
+
+	if (chan_get(c->m, &mq, sizeof(mq)) == -1 ||
+	    !chan_str_ok(mq.mq_id, sizeof(mq.mq_id)) ||
+	    !valid_uuid(mq.mq_id) || mq.mq_wait > PW_WAIT_MAX)
+		return ops_violation(c, "bad password read");
+	if (ops_owner_denied(c, "owner.pw.get", mq.mq_id)) {
+		memset(&mw, 0, sizeof(mw));
+		mw.mw_status = 403;
+		return ops_answer(c, &mw, sizeof(mw));
+	}
+	ops_route(c, &rt);
+	ops_pw_get_for(c->b, &rt, mq.mq_id, mq.mq_wait);
+	return 0;
 }
 
 static int
@@ -924,16 +976,21 @@ ops_take_done(struct broker *b, struct wjob *j)
 	took = status == 200 && j->wj_pw.sp_nchunks > 0;
 	if (took && !ops_expired(&j->wj_pw, j->wj_ttl))
 		status = ops_pw_open(b, j->wj_id, &j->wj_pw, &mw);
-	audit_op(b, j->wj_listener, j->wj_peer, j->wj_audit, j->wj_id,
+	else if (status == 200 && j->wj_wait > 0 &&
+	    waiters_add(&j->wj_rt, j->wj_id, broker_now_ms() +
+	    (uint64_t)j->wj_wait * 1000) == 0) {
+		/* Nothing to take yet: wait for the guest's POST. */
+		sodium_memzero(j, sizeof(*j));
+		free(j);
+		return;
+	}
+	audit_op(b, j->wj_rt.rt_listener, j->wj_rt.rt_peer, j->wj_audit, j->wj_id,
 	    (unsigned)status, NULL);
 	if (took)
 		audit_op(b, -1, "broker", "pw.one_time_clear", j->wj_id, 200,
 		    NULL);
 	mw.mw_status = (uint32_t)status;
-	if (j->wj_wgen == b->b_wgen && b->b_chan.c_fd != -1 &&
-	    chan_send(&b->b_chan, j->wj_type, j->wj_reqid, j->wj_connid, &mw,
-	    sizeof(mw), -1) == -1)
-		worker_kill(b, "channel full");
+	ops_send_route(b, &j->wj_rt, &mw, sizeof(mw));
 	sodium_memzero(&mw, sizeof(mw));
 	sodium_memzero(j, sizeof(*j));
 	free(j);
@@ -975,14 +1032,14 @@ ops_write_done(struct broker *b)
 		}
 		if (j->wj_op == WJ_PW_EXPIRE) {
 			if (j->wj_result == STORE_OK)
-				audit_op(b, -1, j->wj_peer, j->wj_audit,
+				audit_op(b, -1, j->wj_rt.rt_peer, j->wj_audit,
 				    j->wj_id, 200, NULL);
 			free(j);
 			continue;
 		}
 		if (j->wj_op == WJ_PW_REWRAP) {
 			rotate_done(b, j);
-			audit_op(b, -1, j->wj_peer, j->wj_audit, j->wj_id,
+			audit_op(b, -1, j->wj_rt.rt_peer, j->wj_audit, j->wj_id,
 			    j->wj_result == STORE_OK ? 200 : 409, NULL);
 			sodium_memzero(j, sizeof(*j));
 			free(j);
@@ -991,15 +1048,15 @@ ops_write_done(struct broker *b)
 		ok = j->wj_op == WJ_PW_PUT ? 200 :
 		    j->wj_op == WJ_INST_PUT ? (j->wj_created ? 201 : 200) : 204;
 		status = ops_store_status(j->wj_result, ok);
-		audit_op(b, j->wj_listener, j->wj_peer, j->wj_audit, j->wj_id,
+		audit_op(b, j->wj_rt.rt_listener, j->wj_rt.rt_peer, j->wj_audit, j->wj_id,
 		    (unsigned)status, j->wj_op == WJ_PW_PUT && status == 200 ?
 		    j->wj_pw.sp_fp : NULL);
 		memset(&ms, 0, sizeof(ms));
 		ms.ms_status = (uint32_t)status;
-		if (j->wj_wgen == b->b_wgen && b->b_chan.c_fd != -1 &&
-		    chan_send(&b->b_chan, j->wj_type, j->wj_reqid,
-		    j->wj_connid, &ms, sizeof(ms), -1) == -1)
-			worker_kill(b, "channel full");
+		ops_send_route(b, &j->wj_rt, &ms, sizeof(ms));
+		/* A value arrived: owners waiting for it get it now. */
+		if (j->wj_op == WJ_PW_PUT && status == 200)
+			waiters_wake(b, j->wj_id);
 		sodium_memzero(j, sizeof(*j));
 		free(j);
 	}

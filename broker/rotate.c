@@ -159,8 +159,8 @@ rotate_step(struct broker *b)
 		j->wj_op = WJ_PW_REWRAP;
 		memcpy(j->wj_id, ids[i], sizeof(j->wj_id));
 		j->wj_audit = "key.reseal";
-		j->wj_listener = -1;
-		(void)snprintf(j->wj_peer, sizeof(j->wj_peer), "broker");
+		j->wj_rt.rt_listener = -1;
+		(void)snprintf(j->wj_rt.rt_peer, sizeof(j->wj_rt.rt_peer), "broker");
 		if (store_pw_get(b->b_store, ids[i], &j->wj_old) != STORE_OK ||
 		    rotate_reseal(b, ids[i], &j->wj_old, &j->wj_pw) != 0) {
 			log_warnx("rewrap: the value of %s does not open; "

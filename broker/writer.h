@@ -16,6 +16,19 @@
 #define WRITER_BATCH_MAX	256
 #define WRITER_QUEUE_MAX	4096	/* beyond it: 503 at once */
 
+/*
+ * Where a deferred answer goes (a write after its commit, a waiting GET
+ * after a POST), and who the audit line names.
+ */
+struct route {
+	uint32_t		 rt_type;	/* the answer's message type */
+	uint32_t		 rt_reqid;
+	uint32_t		 rt_connid;
+	uint32_t		 rt_wgen;	/* worker generation */
+	int			 rt_listener;	/* -1: the broker itself */
+	char			 rt_peer[64];
+};
+
 enum wjob_op {
 	WJ_PW_PUT,
 	WJ_INST_PUT,
@@ -35,15 +48,10 @@ struct wjob {
 	struct msg_instance	 wj_inst;
 	int64_t			 wj_set_at;
 	int64_t			 wj_ttl;	/* WJ_PW_TAKE: effective TTL */
+	uint32_t		 wj_wait;	/* WJ_PW_TAKE: ?wait=, seconds */
 	int			 wj_result;	/* enum store_result */
 	int			 wj_created;
-	/* Where the answer goes, and what the audit line says. */
-	uint32_t		 wj_type;
-	uint32_t		 wj_reqid;
-	uint32_t		 wj_connid;
-	uint32_t		 wj_wgen;	/* worker generation */
-	int			 wj_listener;
-	char			 wj_peer[64];
+	struct route		 wj_rt;
 	const char		*wj_audit;
 };
 

@@ -226,6 +226,14 @@ struct msg_id {
 	char		mi_id[ID_LEN + 1];
 };
 
+/* MSG_OWNER_PW_GET: with mq_wait, answer when a value arrives. */
+#define PW_WAIT_MAX	600	/* seconds */
+
+struct msg_pw_get {
+	char		mq_id[ID_LEN + 1];
+	uint32_t	mq_wait;	/* seconds, 0: answer now */
+};
+
 /* MSG_OWNER_INST_LIST: entries after ml_after, in id order */
 struct msg_list {
 	char		ml_after[ID_LEN + 1];

@@ -44,6 +44,30 @@ owner_key_id(const char *seg, uint32_t *id)
 	return 0;
 }
 
+/*
+ * ?wait=SECONDS in a query of name=value pairs; other names are ignored,
+ * as Nova ignores them.  -1 for a bad or repeated wait.
+ */
+static int
+owner_wait(const struct buf *query, uint32_t *wait)
+{
+	struct buf	q = *query, pair, name;
+	uint64_t	v;
+	int		seen = 0;
+
+	*wait = 0;
+	while (buf_left(&q) > 0) {
+		if (buf_sep(&q, '&', &pair) == -1)
+			break;
+		if (buf_sep(&pair, '=', &name) == -1 || !buf_eq(&name, "wait"))
+			continue;
+		if (seen++ || buf_to_u64(&pair, PW_WAIT_MAX, &v) == -1)
+			return -1;
+		*wait = (uint32_t)v;
+	}
+	return 0;
+}
+
 static void
 owner_refuse(struct wreq *q, int status, const char *why)
 {
@@ -60,7 +84,6 @@ owner_prepare(struct wconn *c, const struct http_req *r, const struct path *p)
 	enum http_method m = q->wr_method;
 	int		 allowed;
 
-	(void)r;
 	if (!c->wc_authorized) {
 		owner_refuse(q, 403, "peer not allowed");
 		return;
@@ -81,6 +104,8 @@ owner_prepare(struct wconn *c, const struct http_req *r, const struct path *p)
 		    m == HTTP_M_DELETE;
 		if (owner_uuid(p->p_seg[1], q->wr_id) == -1)
 			owner_refuse(q, 400, "invalid server id");
+		else if (owner_wait(&r->hr_query, &q->wr_wait) == -1)
+			owner_refuse(q, 400, "wait: seconds, 0 to 600");
 	} else if (p->p_nseg == 1 && strcmp(p->p_seg[0], "status") == 0) {
 		q->wr_route = R_O_STATUS;
 		allowed = m == HTTP_M_GET || m == HTTP_M_HEAD;
@@ -240,6 +265,7 @@ owner_dispatch(struct worker *w, struct wconn *c, const struct buf *body)
 	struct msg_id		 id;
 	struct msg_list		 ml;
 	struct msg_key_id	 mk;
+	struct msg_pw_get	 mq;
 	const char		*why;
 	uint32_t		 type;
 
@@ -289,9 +315,15 @@ owner_dispatch(struct worker *w, struct wconn *c, const struct buf *body)
 		    MSG_OWNER_INST_GET;
 		break;
 	case R_O_PW:
-		type = q->wr_method == HTTP_M_DELETE ? MSG_OWNER_PW_DEL :
-		    MSG_OWNER_PW_GET;
-		break;
+		if (q->wr_method == HTTP_M_DELETE) {
+			type = MSG_OWNER_PW_DEL;
+			break;
+		}
+		memset(&mq, 0, sizeof(mq));
+		memcpy(mq.mq_id, q->wr_id, sizeof(mq.mq_id));
+		mq.mq_wait = q->wr_wait;
+		conn_request(w, c, MSG_OWNER_PW_GET, &mq, sizeof(mq));
+		return;
 	default:
 		fatalx("owner route %d", q->wr_route);
 	}

@@ -63,6 +63,7 @@ struct wreq {
 	const char		*wr_why;	/* explanation for wr_status */
 	uint32_t		wr_reject;	/* password POST refused body */
 	uint32_t		wr_ttl;		/* token route */
+	uint32_t		wr_wait;	/* owner GET ?wait=, seconds */
 	int			wr_close;	/* body left unread: close */
 	size_t			wr_head_len;
 	size_t			wr_body_len;

@@ -1,0 +1,76 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "broker.h"
+#include "waiters.h"
+
+struct waiter {
+	struct route	wt_rt;
+	char		wt_id[ID_LEN + 1];
+	uint64_t	wt_deadline_ms;		/* 0: free */
+};
+
+static struct waiter	waiters[WAITERS_MAX];
+
+/* -1 when the table is full (the caller answers 503). */
+int
+waiters_add(const struct route *rt, const char *id, uint64_t deadline_ms)
+{
+	size_t	i;
+
+	for (i = 0; i < WAITERS_MAX; i++) {
+		if (waiters[i].wt_deadline_ms != 0)
+			continue;
+		waiters[i].wt_rt = *rt;
+		(void)snprintf(waiters[i].wt_id, sizeof(waiters[i].wt_id),
+		    "%s", id);
+		waiters[i].wt_deadline_ms = deadline_ms;
+		return 0;
+	}
+	return -1;
+}
+
+/* A value for id was committed: every waiter of id gets it now. */
+void
+waiters_wake(struct broker *b, const char *id)
+{
+	struct route	rt;
+	size_t		i;
+
+	for (i = 0; i < WAITERS_MAX; i++) {
+		if (waiters[i].wt_deadline_ms == 0 ||
+		    strcmp(waiters[i].wt_id, id) != 0)
+			continue;
+		rt = waiters[i].wt_rt;
+		waiters[i].wt_deadline_ms = 0;
+		ops_pw_get_for(b, &rt, id, 0);
+	}
+}
+
+/* Time is up: the value is still not there, so the answer is empty. */
+void
+waiters_expire(struct broker *b, uint64_t now_ms)
+{
+	struct route	rt;
+	size_t		i;
+
+	for (i = 0; i < WAITERS_MAX; i++) {
+		if (waiters[i].wt_deadline_ms == 0 ||
+		    waiters[i].wt_deadline_ms > now_ms)
+			continue;
+		rt = waiters[i].wt_rt;
+		waiters[i].wt_deadline_ms = 0;
+		ops_pw_get_for(b, &rt, waiters[i].wt_id, 0);
+	}
+}
+
+/* The owner hung up: nobody is left to answer. */
+void
+waiters_drop_conn(uint32_t connid)
+{
+	size_t	i;
+
+	for (i = 0; i < WAITERS_MAX; i++)
+		if (waiters[i].wt_rt.rt_connid == connid)
+			waiters[i].wt_deadline_ms = 0;
+}
