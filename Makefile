@@ -34,7 +34,7 @@ BROKER_SRCS	:= broker/main.c broker/broker.c broker/listen.c \
 		   broker/keys.c broker/seal.c broker/store.c \
 		   broker/store_sqlite.c broker/audit.c broker/ratelimit.c \
 		   broker/writer.c broker/tokens.c broker/stats.c \
-		   broker/rotate.c broker/waiters.c \
+		   broker/rotate.c broker/waiters.c broker/hasher.c \
 		   policy/config.c policy/owner_auth.c \
 		   policy/sandbox_broker.c
 WORKER_SRCS	:= worker/main.c worker/conn.c worker/http.c \
@@ -100,6 +100,7 @@ UT_config	:= policy/config.c privsep/buf.c privsep/log.c
 UT_sandbox	:= policy/sandbox_worker.c policy/sandbox_broker.c \
 		   privsep/log.c
 UT_ratelimit	:= broker/ratelimit.c
+UT_hasher	:= broker/hasher.c privsep/log.c
 UT_sealbox	:= ctl/sealbox.c privsep/buf.c
 UT_sshkey	:= ctl/sshkey.c ctl/sealbox.c privsep/buf.c
 UNIT_NAMES	:= $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))

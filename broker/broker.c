@@ -20,6 +20,7 @@
 #include "rotate.h"
 #include "stats.h"
 #include "waiters.h"
+#include "hasher.h"
 #include "writer.h"
 
 #define BROKER_TICK_MS		100
@@ -269,7 +270,7 @@ broker_read_chan(struct broker *b)
 void
 broker_run(struct broker *b)
 {
-	struct pollfd	 pfd[3 + BROKER_LISTENERS_MAX];
+	struct pollfd	 pfd[4 + BROKER_LISTENERS_MAX];
 	struct listener	*lmap[BROKER_LISTENERS_MAX];
 	size_t		 i, n, nl;
 	unsigned char	 sig;
@@ -312,6 +313,8 @@ broker_run(struct broker *b)
 		pfd[n++].events = POLLIN;
 		pfd[n].fd = writer_fd();
 		pfd[n++].events = POLLIN;
+		pfd[n].fd = hasher_fd();
+		pfd[n++].events = POLLIN;
 		if (b->b_chan.c_fd != -1) {
 			pfd[n].fd = b->b_chan.c_fd;
 			pfd[n++].events = POLLIN |
@@ -345,13 +348,15 @@ broker_run(struct broker *b)
 		}
 		if (pfd[1].revents & POLLIN)
 			ops_write_done(b);
-		if (n > 2 + nl && b->b_chan.c_fd == pfd[2].fd) {
-			if ((pfd[2].revents & POLLOUT) &&
+		if (pfd[2].revents & POLLIN)
+			ops_hash_done(b);
+		if (n > 3 + nl && b->b_chan.c_fd == pfd[3].fd) {
+			if ((pfd[3].revents & POLLOUT) &&
 			    chan_flush(&b->b_chan) == -1)
 				worker_kill(b, "channel write: %s",
 				    strerror(errno));
 			if (b->b_chan.c_fd != -1 &&
-			    (pfd[2].revents & (POLLIN | POLLHUP | POLLERR)))
+			    (pfd[3].revents & (POLLIN | POLLHUP | POLLERR)))
 				broker_read_chan(b);
 		}
 		for (i = 0; i < nl; i++) {

@@ -131,6 +131,7 @@ void	 ops_dispatch(struct broker *, struct chan_msg *);
 int	 ops_seed_instances(struct broker *);
 void	 ops_write_done(struct broker *);
 void	 ops_expire_sweep(struct broker *);
+void	 ops_hash_done(struct broker *);
 struct route;
 void	 ops_pw_get_for(struct broker *, const struct route *, const char *,
 	    uint32_t);

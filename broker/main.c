@@ -26,6 +26,7 @@
 #include "ratelimit.h"
 #include "tokens.h"
 #include "seal.h"
+#include "hasher.h"
 #include "writer.h"
 
 static void	usage(void) __attribute__((noreturn));
@@ -209,6 +210,8 @@ main(int argc, char *argv[])
 	if (writer_start(conf.c_store_path) == -1)
 		fatalx("cannot start the store writer for %s",
 		    conf.c_store_path);
+	if (hasher_start() == -1)
+		fatalx("cannot start the verifier hasher");
 	main_worker_ids(&b);
 	main_chroot_dir(&b);
 	if (worker_find_path(&b) == -1)
@@ -232,6 +235,7 @@ main(int argc, char *argv[])
 
 	broker_run(&b);
 
+	hasher_stop();
 	writer_stop();
 	store_close(b.b_store);
 	keyring_free(&b.b_keys);

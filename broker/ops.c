@@ -17,6 +17,7 @@
 #include "rotate.h"
 #include "seal.h"
 #include "stats.h"
+#include "hasher.h"
 #include "tokens.h"
 #include "waiters.h"
 #include "writer.h"
@@ -46,6 +47,7 @@ static int	ops_guest_pw_get(struct ops_ctx *);
 static int	ops_guest_pw_put(struct ops_ctx *);
 static int	ops_guest_token(struct ops_ctx *);
 static int	ops_store_status(int, int);
+static void	ops_route(const struct ops_ctx *, struct route *);
 static int	ops_owner_inst_put(struct ops_ctx *);
 static int	ops_owner_inst_get(struct ops_ctx *);
 static int	ops_owner_inst_del(struct ops_ctx *);
@@ -55,6 +57,7 @@ static int	ops_owner_pw_del(struct ops_ctx *);
 static int	ops_owner_status(struct ops_ctx *);
 static int	ops_owner_metrics(struct ops_ctx *);
 static int	ops_owner_keys(struct ops_ctx *);
+static int	ops_owner_pw_verify(struct ops_ctx *);
 static int	ops_owner_key_retire(struct ops_ctx *);
 
 static const struct ops_entry ops_table[] = {
@@ -86,6 +89,8 @@ static const struct ops_entry ops_table[] = {
 	{ MSG_OWNER_STATUS, ROLE_OWNER, 0, ops_owner_status },
 	{ MSG_OWNER_METRICS, ROLE_OWNER, 0, ops_owner_metrics },
 	{ MSG_OWNER_KEYS, ROLE_OWNER, 0, ops_owner_keys },
+	{ MSG_OWNER_PW_VERIFY, ROLE_OWNER, sizeof(struct msg_pw_verify),
+	    ops_owner_pw_verify },
 	{ MSG_OWNER_KEY_ROTATE, ROLE_OWNER, 0, ops_owner_keys },
 	{ MSG_OWNER_KEY_REWRAP, ROLE_OWNER, 0, ops_owner_keys },
 	{ MSG_OWNER_KEY_RETIRE, ROLE_OWNER, sizeof(struct msg_key_id),
@@ -306,6 +311,13 @@ ops_one_time(const struct broker *b, const struct msg_instance *inst)
 }
 
 static int
+ops_mode(const struct broker *b, const struct msg_instance *inst)
+{
+	return inst->mn_mode != PW_MODE_DEFAULT ? inst->mn_mode :
+	    b->b_conf->c_mode;
+}
+
+static int
 ops_expired(const struct store_pw *sp, int64_t ttl)
 {
 	return ttl > 0 && sp->sp_set_at + ttl <= (int64_t)time(NULL);
@@ -338,6 +350,12 @@ ops_pw_open(struct broker *b, const char *id, struct store_pw *sp,
 	int	status = 200;
 
 	mw->mw_len = 0;
+	/* A verifier is never handed out: say there is one, nothing more. */
+	if (sp->sp_kind == PW_KIND_VERIFIER) {
+		mw->mw_flags |= PW_F_VERIFIER;
+		sodium_memzero(sp, sizeof(*sp));
+		return 200;
+	}
 	for (i = 0; i < sp->sp_nchunks; i++) {
 		if (off + PW_CHUNK_LEN > sizeof(mw->mw_value) ||
 		    seal_open(&b->b_keys, id, (uint8_t)i,
@@ -381,7 +399,8 @@ ops_pw_read(struct broker *b, const struct msg_instance *inst,
 		return 200;
 	}
 	status = ops_pw_open(b, inst->mn_id, &sp, mw);
-	*present = status == 200 && mw->mw_len > 0;
+	*present = status == 200 && (mw->mw_len > 0 ||
+	    (mw->mw_flags & PW_F_VERIFIER));
 	return status;
 }
 
@@ -496,26 +515,68 @@ ops_chunks_ok(struct ops_ctx *c, const struct msg_guest_pw_put *mp)
 
 /* Seal every chunk; the writer commits them all, or none (set-once). */
 static int
-ops_pw_seal(struct broker *b, const char *id,
-    const struct msg_guest_pw_put *mp, struct store_pw *sp)
+ops_pw_seal(struct broker *b, const char *id, const uint8_t *value,
+    size_t len, uint32_t kind, struct store_pw *sp)
 {
-	uint8_t		value[PW_MAX];
-	size_t		i, off = 0;
-	int		r = 0;
+	size_t	i, n;
+	int	r = 0;
 
 	memset(sp, 0, sizeof(*sp));
-	sp->sp_nchunks = mp->mp_nchunks;
+	sp->sp_nchunks = (uint32_t)((len + PW_CHUNK_LEN - 1) / PW_CHUNK_LEN);
+	sp->sp_kind = kind;
 	sp->sp_set_at = (int64_t)time(NULL);
-	for (i = 0; i < mp->mp_nchunks && r == 0; i++) {
-		memcpy(value + off, mp->mp_chunk[i], mp->mp_len[i]);
-		off += mp->mp_len[i];
-		r = seal_chunk(&b->b_keys, id, (uint8_t)i, mp->mp_nchunks,
-		    mp->mp_chunk[i], mp->mp_len[i], &sp->sp_chunk[i]);
+	if (sp->sp_nchunks == 0 || sp->sp_nchunks > PW_CHUNKS)
+		return -1;
+	for (i = 0; i < sp->sp_nchunks && r == 0; i++) {
+		n = len - i * PW_CHUNK_LEN < PW_CHUNK_LEN ?
+		    len - i * PW_CHUNK_LEN : PW_CHUNK_LEN;
+		r = seal_chunk(&b->b_keys, id, (uint8_t)i,
+		    (uint8_t)sp->sp_nchunks, value + i * PW_CHUNK_LEN, n,
+		    &sp->sp_chunk[i]);
 	}
 	if (r == 0)
-		r = seal_fingerprint(&b->b_keys, value, off, sp->sp_fp);
-	sodium_memzero(value, sizeof(value));
+		r = seal_fingerprint(&b->b_keys, value, len, sp->sp_fp);
 	return r;
+}
+
+/* The value of a checked PUT, in one piece (the chunks are canonical). */
+static size_t
+ops_pw_join(const struct msg_guest_pw_put *mp, uint8_t value[PW_MAX])
+{
+	size_t	i, off = 0;
+
+	for (i = 0; i < mp->mp_nchunks; i++) {
+		memcpy(value + off, mp->mp_chunk[i], mp->mp_len[i]);
+		off += mp->mp_len[i];
+	}
+	return off;
+}
+
+/*
+ * Verifier mode: the value goes to the hasher, never to the store; its
+ * verifier is sealed and written when the hash is done (ops_hash_done).
+ */
+static int
+ops_pw_hash(struct ops_ctx *c, const char *id,
+    const struct msg_guest_pw_put *mp)
+{
+	struct hjob	*h;
+
+	if ((h = sodium_malloc(sizeof(*h))) == NULL)
+		fatal("sodium_malloc");
+	memset(h, 0, sizeof(*h));
+	h->hj_op = HJ_HASH;
+	(void)snprintf(h->hj_id, sizeof(h->hj_id), "%s", id);
+	ops_route(c, &h->hj_rt);
+	h->hj_len = ops_pw_join(mp, h->hj_value);
+	h->hj_ops = c->b->b_conf->c_vops;
+	h->hj_mem = c->b->b_conf->c_vmem;
+	if (hasher_submit(h) == 0)
+		return 0;
+	sodium_free(h);
+	log_warnx("hasher queue full");
+	ops_audit(c, "guest.pw.put", id, 503, NULL);
+	return ops_answer_status(c, 503);
 }
 
 /*
@@ -578,7 +639,9 @@ ops_guest_pw_put(struct ops_ctx *c)
 	struct msg_instance	 inst;
 	struct msg_pw		 cur;
 	struct wjob		*j;
-	int			 status, present;
+	uint8_t			 value[PW_MAX];
+	size_t			 len;
+	int			 status, present, r;
 
 	if (chan_get(c->m, &mp, sizeof(mp)) == -1 ||
 	    ops_guest_ok(c, &mp.mp_guest) == -1 ||
@@ -599,8 +662,17 @@ ops_guest_pw_put(struct ops_ctx *c)
 	if (status == 200 && mp.mp_reject != 0)
 		status = (int)mp.mp_reject;
 	if (status == 200 && mp.mp_nchunks > 0) {
+		if (ops_mode(c->b, &inst) == PW_MODE_VERIFIER) {
+			r = ops_pw_hash(c, inst.mn_id, &mp);
+			sodium_memzero(&mp, sizeof(mp));
+			return r;
+		}
 		j = ops_job(WJ_PW_PUT, inst.mn_id);
-		if (ops_pw_seal(c->b, inst.mn_id, &mp, &j->wj_pw) == 0) {
+		len = ops_pw_join(&mp, value);
+		r = ops_pw_seal(c->b, inst.mn_id, value, len, PW_KIND_VALUE,
+		    &j->wj_pw);
+		sodium_memzero(value, sizeof(value));
+		if (r == 0) {
 			sodium_memzero(&mp, sizeof(mp));
 			return ops_submit(c, j, "guest.pw.put");
 		}
@@ -746,7 +818,9 @@ ops_pw_get_for(struct broker *b, const struct route *rt, const char *id,
 	memset(&mw, 0, sizeof(mw));
 	status = ops_store_status(store_instance_head(b->b_store, id, 0,
 	    &inst), 200);
-	if (status == 200 && ops_one_time(b, &inst)) {
+	/* A verifier is not a value to read once: it stays. */
+	if (status == 200 && ops_one_time(b, &inst) &&
+	    ops_mode(b, &inst) != PW_MODE_VERIFIER) {
 		j = ops_job(WJ_PW_TAKE, id);
 		j->wj_ttl = ops_ttl(b, &inst);
 		j->wj_wait = wait;
@@ -994,6 +1068,121 @@ ops_take_done(struct broker *b, struct wjob *j)
 	sodium_memzero(&mw, sizeof(mw));
 	sodium_memzero(j, sizeof(*j));
 	free(j);
+}
+
+/*
+ * POST /servers/ID/os-server-password/verify: the candidate against the
+ * stored verifier, on the hasher thread.  204 match, 403 not; 404 when
+ * nothing is stored, 409 when a value (not a verifier) is.
+ */
+static int
+ops_owner_pw_verify(struct ops_ctx *c)
+{
+	static struct msg_pw_verify	 mv;
+	struct msg_instance		 inst;
+	struct store_pw			 sp;
+	struct hjob			*h = NULL;
+	uint8_t				 chunk[PW_CHUNK_LEN];
+	size_t				 i, len, off = 0;
+	int				 status = 200, r;
+
+	if (chan_get(c->m, &mv, sizeof(mv)) == -1 ||
+	    !chan_str_ok(mv.mv_id, sizeof(mv.mv_id)) ||
+	    !valid_uuid(mv.mv_id) || mv.mv_len > PW_MAX) {
+		sodium_memzero(&mv, sizeof(mv));
+		return ops_violation(c, "bad verify request");
+	}
+	if (ops_owner_denied(c, "owner.pw.verify", mv.mv_id))
+		status = 403;
+	else if ((r = store_instance_head(c->b->b_store, mv.mv_id, 0,
+	    &inst)) != STORE_OK)
+		status = ops_store_status(r, 200);
+	else if ((r = store_pw_get(c->b->b_store, mv.mv_id, &sp)) != STORE_OK)
+		status = ops_store_status(r, 200);
+	else if (sp.sp_kind != PW_KIND_VERIFIER ||
+	    ops_expired(&sp, ops_ttl(c->b, &inst)))
+		status = sp.sp_kind != PW_KIND_VERIFIER ? 409 : 404;
+	else {
+		if ((h = sodium_malloc(sizeof(*h))) == NULL)
+			fatal("sodium_malloc");
+		memset(h, 0, sizeof(*h));
+		for (i = 0; i < sp.sp_nchunks; i++) {
+			if (seal_open(&c->b->b_keys, mv.mv_id, (uint8_t)i,
+			    (uint8_t)sp.sp_nchunks, &sp.sp_chunk[i], chunk,
+			    &len) == -1 ||
+			    off + len >= sizeof(h->hj_verifier)) {
+				status = 500;
+				break;
+			}
+			memcpy(h->hj_verifier + off, chunk, len);
+			off += len;
+		}
+		h->hj_verifier[off] = '\0';
+		sodium_memzero(chunk, sizeof(chunk));
+	}
+	sodium_memzero(&sp, sizeof(sp));
+	if (status == 200) {
+		h->hj_op = HJ_VERIFY;
+		memcpy(h->hj_id, mv.mv_id, sizeof(h->hj_id));
+		ops_route(c, &h->hj_rt);
+		memcpy(h->hj_value, mv.mv_value, mv.mv_len);
+		h->hj_len = mv.mv_len;
+		sodium_memzero(mv.mv_value, sizeof(mv.mv_value));
+		if (hasher_submit(h) == 0)
+			return 0;
+		status = 503;
+	}
+	if (h != NULL)
+		sodium_free(h);
+	ops_audit(c, "owner.pw.verify", mv.mv_id, (unsigned)status, NULL);
+	sodium_memzero(&mv, sizeof(mv));
+	return ops_answer_status(c, (unsigned)status);
+}
+
+/*
+ * The hasher is done.  A new verifier is sealed and written like a value
+ * (the fingerprint is of the verifier: a keyed hash of the password would
+ * be a shortcut past Argon2); a verification is answered.
+ */
+void
+ops_hash_done(struct broker *b)
+{
+	struct msg_status	 ms;
+	struct hjob		*h, *next;
+	struct wjob		*j;
+	int			 status;
+
+	for (h = hasher_done(); h != NULL; h = next) {
+		next = h->hj_next;
+		status = 0;
+		if (h->hj_op == HJ_VERIFY)
+			status = h->hj_match == 1 ? 204 :
+			    h->hj_match == 0 ? 403 : 500;
+		else if (h->hj_match != 1)
+			status = 500;
+		else {
+			j = ops_job(WJ_PW_PUT, h->hj_id);
+			j->wj_rt = h->hj_rt;
+			j->wj_audit = "guest.pw.put";
+			if (ops_pw_seal(b, h->hj_id,
+			    (const uint8_t *)h->hj_verifier,
+			    strlen(h->hj_verifier), PW_KIND_VERIFIER,
+			    &j->wj_pw) == -1 || writer_submit(j) == -1) {
+				sodium_memzero(j, sizeof(*j));
+				free(j);
+				status = 503;
+			}
+		}
+		if (status != 0) {
+			audit_op(b, h->hj_rt.rt_listener, h->hj_rt.rt_peer,
+			    h->hj_op == HJ_VERIFY ? "owner.pw.verify" :
+			    "guest.pw.put", h->hj_id, (unsigned)status, NULL);
+			memset(&ms, 0, sizeof(ms));
+			ms.ms_status = (uint32_t)status;
+			ops_send_route(b, &h->hj_rt, &ms, sizeof(ms));
+		}
+		sodium_free(h);
+	}
 }
 
 /* Delete values past their TTL, a batch at a time, every few seconds. */

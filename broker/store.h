@@ -29,8 +29,12 @@ struct store_sealed {
 	uint8_t		ss_ct[PW_CHUNK_LEN + SEAL_TAG_LEN];
 };
 
+#define PW_KIND_VALUE		0	/* the value the guest posted */
+#define PW_KIND_VERIFIER	1	/* an Argon2id verifier of it */
+
 struct store_pw {
 	uint32_t		sp_nchunks;		/* 1..PW_CHUNKS */
+	uint32_t		sp_kind;		/* PW_KIND_* */
 	struct store_sealed	sp_chunk[PW_CHUNKS];
 	uint8_t			sp_fp[FP_LEN];
 	int64_t			sp_set_at;		/* unix seconds */

@@ -18,7 +18,7 @@
 #include "privsep/log.h"
 #include "store.h"
 
-#define SQ_SCHEMA_VERSION	3
+#define SQ_SCHEMA_VERSION	4
 #define SQ_STR(x)		#x
 #define SQ_XSTR(x)		SQ_STR(x)
 #define SQ_BUSY_MS		5000
@@ -69,13 +69,14 @@ static const char *const sq_sql[SQ_NSTMT] = {
 	[SQ_ROLLBACK_TO] = "ROLLBACK TO w",
 	[SQ_INST_CREATED] = "SELECT created FROM instances WHERE id = ?1",
 	[SQ_INST_INSERT] = "INSERT INTO instances (id, project, hostname, "
-	    "created, pw_ttl, one_time) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	    "created, pw_ttl, one_time, pw_mode) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[SQ_INST_UPDATE] = "UPDATE instances SET project = ?2, hostname = ?3, "
-	    "pw_ttl = ?5, one_time = ?6 WHERE id = ?1",
+	    "pw_ttl = ?5, one_time = ?6, pw_mode = ?7 WHERE id = ?1",
 	[SQ_INST_GET] = "SELECT id, project, hostname, created, cleared, "
-	    "pw_ttl, one_time FROM instances WHERE id = ?1",
+	    "pw_ttl, one_time, pw_mode FROM instances WHERE id = ?1",
 	[SQ_INST_HEAD_BY_ADDR] = "SELECT i.id, i.project, i.hostname, "
-	    "i.created, i.cleared, i.pw_ttl, i.one_time FROM "
+	    "i.created, i.cleared, i.pw_ttl, i.one_time, i.pw_mode FROM "
 	    "instance_addresses a JOIN instances i ON i.id = a.instance_id "
 	    "WHERE a.addr = ?1",
 	[SQ_PW_EXPIRE] = "DELETE FROM password_chunks WHERE instance_id = ?1 "
@@ -102,10 +103,11 @@ static const char *const sq_sql[SQ_NSTMT] = {
 	[SQ_KEY_LIST] = "SELECT name, data FROM instance_keys "
 	    "WHERE instance_id = ?1 ORDER BY pos",
 	[SQ_PW_INSERT] = "INSERT INTO password_chunks (instance_id, idx, "
-	    "count, key_id, nonce, sealed, fingerprint, set_at) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	    "count, key_id, nonce, sealed, fingerprint, set_at, kind) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 	[SQ_PW_GET] = "SELECT idx, count, key_id, nonce, sealed, fingerprint, "
-	    "set_at FROM password_chunks WHERE instance_id = ?1 ORDER BY idx",
+	    "set_at, kind FROM password_chunks WHERE instance_id = ?1 "
+	    "ORDER BY idx",
 	[SQ_PW_DEL] = "DELETE FROM password_chunks WHERE instance_id = ?1",
 	[SQ_COUNT_INST] = "SELECT count(*) FROM instances",
 	[SQ_COUNT_PW] = "SELECT count(DISTINCT instance_id) "
@@ -159,6 +161,10 @@ static const char *const sq_migrate[SQ_SCHEMA_VERSION] = {
 	"ALTER TABLE instances ADD COLUMN pw_ttl INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE instances ADD COLUMN one_time INTEGER NOT NULL "
 	"DEFAULT 0;",
+	/* 4: verifier mode: what a stored record is, and per-instance mode. */
+	"ALTER TABLE password_chunks ADD COLUMN kind INTEGER NOT NULL "
+	"DEFAULT 0;"
+	"ALTER TABLE instances ADD COLUMN pw_mode INTEGER NOT NULL DEFAULT 0;",
 };
 
 /* Each setting is read back: a silent no-op would void a promise. */
@@ -715,7 +721,8 @@ sq_instance_put(struct store *st, const struct msg_instance *inst,
 	    sq_bind_str(s, 2, inst->mn_project, PROJECT_MAX) == -1 ||
 	    sq_bind_str(s, 3, inst->mn_hostname, HOSTNAME_MAX) == -1 ||
 	    sqlite3_bind_int64(s, 5, inst->mn_pw_ttl) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 6, inst->mn_one_time) != SQLITE_OK)
+	    sqlite3_bind_int64(s, 6, inst->mn_one_time) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 7, inst->mn_mode) != SQLITE_OK)
 		rc = SQLITE_ERROR;
 	else
 		rc = sq_step(sq, s);
@@ -1013,7 +1020,8 @@ sq_pw_put_if_absent(struct store *st, const char *id,
 		    SQLITE_STATIC) != SQLITE_OK ||
 		    sqlite3_bind_blob(s, 7, pw->sp_fp, sizeof(pw->sp_fp),
 		    SQLITE_STATIC) != SQLITE_OK ||
-		    sqlite3_bind_int64(s, 8, pw->sp_set_at) != SQLITE_OK) {
+		    sqlite3_bind_int64(s, 8, pw->sp_set_at) != SQLITE_OK ||
+		    sqlite3_bind_int64(s, 9, pw->sp_kind) != SQLITE_OK) {
 			sq_done(s);
 			goto out;
 		}
@@ -1045,7 +1053,7 @@ sq_pw_get(struct store *st, const char *id, struct store_pw *pw)
 	struct sq		*sq = st->st_engine;
 	struct store_sealed	*c;
 	sqlite3_stmt		*s;
-	int64_t			 idx, count, key_id, set_at;
+	int64_t			 idx, count, key_id, set_at, kind;
 	size_t			 len;
 	uint32_t		 n = 0;
 	int			 rc, bad = 0;
@@ -1078,11 +1086,13 @@ sq_pw_get(struct store *st, const char *id, struct store_pw *pw)
 		if (n == 0) {
 			pw->sp_nchunks = (uint32_t)count;
 			pw->sp_set_at = set_at;
-			if (sq_col_blob(s, 5, pw->sp_fp, FP_LEN, FP_LEN,
-			    &len) == -1) {
+			if (sq_col_int(s, 7, PW_KIND_VALUE, PW_KIND_VERIFIER,
+			    &kind) == -1 || sq_col_blob(s, 5, pw->sp_fp,
+			    FP_LEN, FP_LEN, &len) == -1) {
 				bad = 1;
 				break;
 			}
+			pw->sp_kind = (uint32_t)kind;
 		}
 		n++;
 		rc = sq_step(sq, s);
@@ -1338,7 +1348,7 @@ sq_pw_take(struct store *st, const char *id, struct store_pw *pw)
 static int
 sq_head_row(sqlite3_stmt *s, struct msg_instance *inst)
 {
-	int64_t	ttl, once;
+	int64_t	ttl, once, mode;
 
 	if (sq_col_str(s, 0, inst->mn_id, sizeof(inst->mn_id)) == -1 ||
 	    sq_col_str(s, 1, inst->mn_project, sizeof(inst->mn_project)) ==
@@ -1347,10 +1357,12 @@ sq_head_row(sqlite3_stmt *s, struct msg_instance *inst)
 	    sq_col_int(s, 3, INT64_MIN, INT64_MAX, &inst->mn_created) == -1 ||
 	    sq_col_int(s, 4, 0, INT64_MAX, &inst->mn_cleared) == -1 ||
 	    sq_col_int(s, 5, -1, PW_TTL_MAX, &ttl) == -1 ||
-	    sq_col_int(s, 6, -1, 1, &once) == -1)
+	    sq_col_int(s, 6, -1, 1, &once) == -1 ||
+	    sq_col_int(s, 7, PW_MODE_DEFAULT, PW_MODE_VERIFIER, &mode) == -1)
 		return -1;
 	inst->mn_pw_ttl = (int32_t)ttl;
 	inst->mn_one_time = (int32_t)once;
+	inst->mn_mode = (int32_t)mode;
 	return 0;
 }
 

@@ -80,6 +80,8 @@ static int	conf_set_guard(struct conf_parse *, const struct conf_key *,
 		    const char *);
 static int	conf_set_bool(struct conf_parse *, const struct conf_key *,
 		    const char *);
+static int	conf_set_mode(struct conf_parse *, const struct conf_key *,
+		    const char *);
 static int	conf_set_identity(struct conf_parse *,
 		    const struct conf_key *, const char *);
 static int	conf_set_secret(struct conf_parse *, const struct conf_key *,
@@ -138,6 +140,10 @@ static const struct conf_key conf_keys[] = {
 	{ SEC_STORE, "password_ttl", 0, conf_set_u32, F(c_pw_ttl), 0,
 	    PW_TTL_MAX },
 	{ SEC_STORE, "one_time_read", 0, conf_set_bool, F(c_one_time), 0, 0 },
+	{ SEC_STORE, "mode", 0, conf_set_mode, NOF, 0, 0 },
+	{ SEC_STORE, "verifier_ops", 0, conf_set_u32, F(c_vops), 1, 100 },
+	{ SEC_STORE, "verifier_mem", 0, conf_set_u32, F(c_vmem), 8192,
+	    UINT32_MAX },
 	{ SEC_INSTANCE, "project", 0, conf_set_project, NOF, 0, 0 },
 	{ SEC_INSTANCE, "address", 1, conf_set_address, NOF, 0, 0 },
 	{ SEC_INSTANCE, "hostname", 0, conf_set_hostname, NOF, 0, 0 },
@@ -429,6 +435,20 @@ conf_set_guard(struct conf_parse *p, const struct conf_key *k, const char *v)
 		p->p_hops_given = 1;
 	} else
 		g->cg_post_window = (uint32_t)n;
+	return 0;
+}
+
+/* escrow keeps the value (Nova); verifier only an Argon2id verifier. */
+static int
+conf_set_mode(struct conf_parse *p, const struct conf_key *k, const char *v)
+{
+	if (strcmp(v, "escrow") == 0)
+		p->p_conf->c_mode = PW_MODE_ESCROW;
+	else if (strcmp(v, "verifier") == 0)
+		p->p_conf->c_mode = PW_MODE_VERIFIER;
+	else
+		return conf_err(p, p->p_lineno, "%s: not escrow or verifier",
+		    k->k_name);
 	return 0;
 }
 
@@ -906,6 +926,9 @@ conf_defaults(struct config *c)
 	c->c_body_timeout_ms = 10000;
 	c->c_idle_timeout_ms = 30000;
 	c->c_rate = CONF_RATE_DEFAULT;
+	c->c_mode = PW_MODE_ESCROW;
+	c->c_vops = CONF_VERIFIER_OPS;
+	c->c_vmem = CONF_VERIFIER_MEM;
 	c->c_burst = 20;
 }
 

@@ -19,6 +19,8 @@
 #define CONF_RATE_MAX		1000000
 #define CONF_RATE_DEFAULT	UINT32_MAX	/* direct: 10/s; proxy: off */
 #define CONF_RATE_DIRECT	10
+#define CONF_VERIFIER_OPS	3		/* libsodium's MODERATE */
+#define CONF_VERIFIER_MEM	268435456U	/* 256 MiB, MODERATE */
 
 #define CONF_DEFAULT_STATE_DIR	"/var/lib/sealmd"
 #define CONF_DEFAULT_CHROOT	"/run/sealmd/empty"
@@ -69,6 +71,9 @@ struct config {
 	char		c_store_path[PATH_MAX];	/* default: state_dir/sealmd.db */
 	uint32_t	c_pw_ttl;	/* seconds a value lives; 0: for ever */
 	uint32_t	c_one_time;	/* the first owner GET also clears */
+	int		c_mode;		/* PW_MODE_ESCROW or _VERIFIER */
+	uint32_t	c_vops;		/* Argon2id passes */
+	uint32_t	c_vmem;		/* Argon2id memory, bytes */
 
 	uint32_t	c_max_conns;
 	uint32_t	c_header_timeout_ms;

@@ -8,7 +8,7 @@ const char *const met_ops[MET_OPS] = {
 	"owner.instance.delete", "owner.instance.list", "owner.pw.get",
 	"owner.pw.clear", "owner.status", "owner.metrics", "owner.keys",
 	    "key.rotate", "key.rewrap", "key.reseal", "key.retire",
-	    "pw.expire", "pw.one_time_clear", "other",
+	    "pw.expire", "pw.one_time_clear", "owner.pw.verify", "other",
 };
 
 /* The last entry stands for every status not listed. */

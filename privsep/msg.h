@@ -99,6 +99,8 @@ enum msg_type {
 	MSG_OWNER_KEY_REWRAP_ANS,
 	MSG_OWNER_KEY_RETIRE = 48,
 	MSG_OWNER_KEY_RETIRE_ANS,
+	MSG_OWNER_PW_VERIFY = 50,	/* a candidate against the verifier */
+	MSG_OWNER_PW_VERIFY_ANS,
 
 	MSG_TYPE_MAX
 };
@@ -188,8 +190,11 @@ struct msg_status {
 };
 
 /* MSG_GUEST_PW_GET_ANS, MSG_OWNER_PW_GET_ANS */
+#define PW_F_VERIFIER	0x1	/* a verifier is stored, not a value */
+
 struct msg_pw {
 	uint32_t	mw_status;
+	uint32_t	mw_flags;
 	uint32_t	mw_len;
 	uint8_t		mw_value[PW_MAX];
 };
@@ -211,7 +216,12 @@ struct msg_instance {
 	int64_t		mn_cleared;	/* last password clear, 0: never */
 	int32_t		mn_pw_ttl;	/* 0: the default, -1: never, else s */
 	int32_t		mn_one_time;	/* 0: the default, 1: yes, -1: no */
+	int32_t		mn_mode;	/* PW_MODE_* */
 };
+
+#define PW_MODE_DEFAULT		0
+#define PW_MODE_ESCROW		1	/* Nova's: the value, sealed */
+#define PW_MODE_VERIFIER	2	/* an Argon2id verifier only */
 
 #define PW_TTL_MAX	(10 * 366 * 86400)
 
@@ -232,6 +242,13 @@ struct msg_id {
 struct msg_pw_get {
 	char		mq_id[ID_LEN + 1];
 	uint32_t	mq_wait;	/* seconds, 0: answer now */
+};
+
+/* MSG_OWNER_PW_VERIFY */
+struct msg_pw_verify {
+	char		mv_id[ID_LEN + 1];
+	uint32_t	mv_len;
+	uint8_t		mv_value[PW_MAX];
 };
 
 /* MSG_OWNER_INST_LIST: entries after ml_after, in id order */

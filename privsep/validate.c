@@ -108,7 +108,8 @@ valid_instance(const struct msg_instance *mi)
 	    !valid_hostname(mi->mn_hostname) ||
 	    mi->mn_naddr > INST_ADDRS_MAX || mi->mn_nkeys > INST_KEYS_MAX ||
 	    mi->mn_pw_ttl < -1 || mi->mn_pw_ttl > PW_TTL_MAX ||
-	    mi->mn_one_time < -1 || mi->mn_one_time > 1)
+	    mi->mn_one_time < -1 || mi->mn_one_time > 1 ||
+	    mi->mn_mode < PW_MODE_DEFAULT || mi->mn_mode > PW_MODE_VERIFIER)
 		return 0;
 	for (i = 0; i < mi->mn_naddr; i++) {
 		if (!chan_str_ok(mi->mn_addr[i], sizeof(mi->mn_addr[i])) ||

@@ -106,6 +106,13 @@ owner_prepare(struct wconn *c, const struct http_req *r, const struct path *p)
 			owner_refuse(q, 400, "invalid server id");
 		else if (owner_wait(&r->hr_query, &q->wr_wait) == -1)
 			owner_refuse(q, 400, "wait: seconds, 0 to 600");
+	} else if (p->p_nseg == 4 && strcmp(p->p_seg[0], "servers") == 0 &&
+	    strcmp(p->p_seg[2], "os-server-password") == 0 &&
+	    strcmp(p->p_seg[3], "verify") == 0) {
+		q->wr_route = R_O_VERIFY;
+		allowed = m == HTTP_M_POST;
+		if (owner_uuid(p->p_seg[1], q->wr_id) == -1)
+			owner_refuse(q, 400, "invalid server id");
 	} else if (p->p_nseg == 1 && strcmp(p->p_seg[0], "status") == 0) {
 		q->wr_route = R_O_STATUS;
 		allowed = m == HTTP_M_GET || m == HTTP_M_HEAD;
@@ -215,6 +222,15 @@ owner_parse_instance(const struct buf *body, const char *id,
 			else
 				mi->mn_pw_ttl = json_integer_value(v) == 0 ? -1 :
 				    (int32_t)json_integer_value(v);
+		} else if (strcmp(key, "password_mode") == 0) {
+			if (!json_is_string(v) || (strcmp(json_string_value(v),
+			    "escrow") != 0 && strcmp(json_string_value(v),
+			    "verifier") != 0))
+				why = "password_mode: escrow or verifier";
+			else
+				mi->mn_mode = strcmp(json_string_value(v),
+				    "escrow") == 0 ? PW_MODE_ESCROW :
+				    PW_MODE_VERIFIER;
 		} else if (strcmp(key, "one_time_read") == 0) {
 			if (!json_is_boolean(v))
 				why = "one_time_read: true or false";
@@ -257,6 +273,27 @@ owner_parse_instance(const struct buf *body, const char *id,
 	return why;
 }
 
+/* The candidate is the whole body, as a guest's POST is. */
+static void
+owner_verify(struct worker *w, struct wconn *c, const struct buf *body)
+{
+	static struct msg_pw_verify	mv;
+	struct buf			b = *body;
+
+	if (buf_left(&b) > PW_MAX) {
+		reply_json_error(c, 400, "a candidate is at most 1020 bytes");
+		conn_reply_ready(w, c);
+		return;
+	}
+	memset(&mv, 0, sizeof(mv));
+	memcpy(mv.mv_id, c->wc_req.wr_id, sizeof(mv.mv_id));
+	mv.mv_len = (uint32_t)buf_left(&b);
+	if (buf_get(&b, mv.mv_value, mv.mv_len) == -1)
+		fatalx("verify body");
+	conn_request(w, c, MSG_OWNER_PW_VERIFY, &mv, sizeof(mv));
+	sodium_memzero(&mv, sizeof(mv));
+}
+
 void
 owner_dispatch(struct worker *w, struct wconn *c, const struct buf *body)
 {
@@ -291,6 +328,9 @@ owner_dispatch(struct worker *w, struct wconn *c, const struct buf *body)
 		return;
 	case R_O_KEYS:
 		conn_request(w, c, MSG_OWNER_KEYS, NULL, 0);
+		return;
+	case R_O_VERIFY:
+		owner_verify(w, c, body);
 		return;
 	case R_O_KEY_ACTION:
 		conn_request(w, c, q->wr_key_op, NULL, 0);
@@ -385,6 +425,9 @@ owner_instance_json(const struct msg_instance *mi)
 	if (mi->mn_one_time != 0)
 		json_object_set_new(j, "one_time_read",
 		    json_boolean(mi->mn_one_time > 0));
+	if (mi->mn_mode != PW_MODE_DEFAULT)
+		json_object_set_new(j, "password_mode", json_string(
+		    mi->mn_mode == PW_MODE_ESCROW ? "escrow" : "verifier"));
 	return j;
 }
 
@@ -549,11 +592,25 @@ owner_answer(struct worker *w, struct wconn *c, const struct chan_msg *m)
 			j = json_object();
 			if (j == NULL || json_object_set_new(j, "password",
 			    json_stringn((const char *)mw.mw_value,
-			    mw.mw_len)) == -1)
+			    mw.mw_len)) == -1 || ((mw.mw_flags &
+			    PW_F_VERIFIER) && json_object_set_new(j,
+			    "verifier", json_true()) == -1))
 				fatalx("json");
 			owner_json(c, 200, j);
 		}
 		sodium_memzero(&mw, sizeof(mw));
+		break;
+	case MSG_OWNER_PW_VERIFY_ANS:
+		if (chan_get(m, &ms, sizeof(ms)) == -1)
+			fatalx("bad answer from broker");
+		status = (int)ms.ms_status;
+		if (status == 204)
+			reply_send(c, 204, JSON_TYPE, NULL, 0);
+		else
+			reply_json_error(c, status, status == 403 ?
+			    "no match" : status == 409 ? "a value is stored, "
+			    "not a verifier" : status == 404 ?
+			    "no password is set" : owner_why(status));
 		break;
 	case MSG_OWNER_METRICS_ANS:
 		owner_metrics(c, m);

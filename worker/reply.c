@@ -62,7 +62,7 @@ reply_send(struct wconn *c, int status, const char *ctype, const void *body,
 		r |= bbuf_printf(o, "Content-Length: %zu\r\n", len);
 	}
 	if (q->wr_route == R_PASSWORD || q->wr_route == R_O_PW ||
-	    q->wr_route == R_TOKEN)
+	    q->wr_route == R_TOKEN || q->wr_route == R_O_VERIFY)
 		r |= bbuf_add_str(o, "Cache-Control: no-store\r\n");
 	if (status == 405)
 		r |= bbuf_add_str(o, q->wr_route == R_O_LIST ? "Allow: GET\r\n" :

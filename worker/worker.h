@@ -50,6 +50,7 @@ enum route {
 	R_O_KEYS,		/* GET /keys */
 	R_O_KEY_ACTION,		/* POST /keys/rotate, /keys/rewrap */
 	R_O_KEY,		/* DELETE /keys/ID */
+	R_O_VERIFY,		/* POST .../os-server-password/verify */
 };
 
 /* What a request needs after its head bytes are gone. */

@@ -611,6 +611,8 @@ Test(store, migrates_version_1)
 	raw_sql("ALTER TABLE instances DROP COLUMN cleared");
 	raw_sql("ALTER TABLE instances DROP COLUMN pw_ttl");
 	raw_sql("ALTER TABLE instances DROP COLUMN one_time");
+	raw_sql("ALTER TABLE instances DROP COLUMN pw_mode");
+	raw_sql("ALTER TABLE password_chunks DROP COLUMN kind");
 	raw_sql("UPDATE schema_version SET version = 1");
 	st = store_open_sqlite(dbpath);
 	cr_assert_not_null(st);
@@ -618,7 +620,9 @@ Test(store, migrates_version_1)
 	cr_assert_eq(out.mn_cleared, 0);
 	cr_assert_eq(out.mn_pw_ttl, 0);
 	cr_assert_eq(out.mn_one_time, 0);
-	raw_sql("SELECT cleared, pw_ttl, one_time FROM instances");
+	cr_assert_eq(out.mn_mode, PW_MODE_DEFAULT);
+	raw_sql("SELECT cleared, pw_ttl, one_time, pw_mode FROM instances");
+	raw_sql("SELECT kind FROM password_chunks");
 }
 
 Test(store, clear_records_when)
