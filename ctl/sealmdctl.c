@@ -32,6 +32,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "ctl/sealcmd.h"
 #include "privsep/buf.h"
 
 #define CTL_DEFAULT_SOCKET	"/run/sealmd/owner.sock"
@@ -134,6 +135,8 @@ static int	ctl_cmd_inst_add(struct ctl *, int, char **);
 static int	ctl_cmd_inst_rm(struct ctl *, int, char **);
 static int	ctl_cmd_status(struct ctl *, int, char **);
 static int	ctl_cmd_keygen(struct ctl *, int, char **);
+static int	ctl_cmd_seal_for(struct ctl *, int, char **);
+static int	ctl_cmd_decrypt(struct ctl *, int, char **);
 
 static const struct ctl_cmd ctl_cmds[] = {
 	{ "get",	ctl_cmd_get },
@@ -142,6 +145,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "instance",	ctl_cmd_instance },
 	{ "status",	ctl_cmd_status },
 	{ "keygen",	ctl_cmd_keygen },
+	{ "seal-for",	ctl_cmd_seal_for },
+	{ "decrypt",	ctl_cmd_decrypt },
 	{ NULL,		NULL }
 };
 
@@ -184,6 +189,12 @@ ctl_usage(FILE *fp, int code)
 	    "  instance ls           same as list\n"
 	    "  status                show the daemon's status\n"
 	    "  keygen DIR            create a new sealing key file in DIR\n"
+	    "  seal-for [--random N --password-file F] KEYFILE\n"
+	    "                        seal a password (stdin) to an ssh-ed25519\n"
+	    "                        public key; print the value to post\n"
+	    "  decrypt --identity FILE\n"
+	    "                        decrypt a value (stdin): sx1: with an\n"
+	    "                        OpenSSH ed25519 key, RSA with a PEM key\n"
 	    "\n"
 	    "The socket is $SEALMD_SOCKET if set, else %s.\n"
 	    "--json prints the server's JSON answer (get, list, status).\n",
@@ -1362,6 +1373,19 @@ ctl_cmd_keygen(struct ctl *c, int argc, char **argv)
 	if (dfd != -1)
 		close(dfd);
 	return rv;
+}
+
+/* Local commands: no server, and no option of sealmdctl's own. */
+static int
+ctl_cmd_seal_for(struct ctl *c, int argc, char **argv)
+{
+	return sealcmd_seal_for(argc, argv, &c->c_out);
+}
+
+static int
+ctl_cmd_decrypt(struct ctl *c, int argc, char **argv)
+{
+	return sealcmd_decrypt(argc, argv, &c->c_out);
 }
 
 int
