@@ -125,21 +125,23 @@ conn_request(struct worker *w, struct wconn *c, uint32_t type,
 {
 	c->wc_gen++;
 	c->wc_reqid = ((uint32_t)c->wc_gen << 16) | (uint32_t)(c - w->w_conns);
+	/* Reading goes on (pipelining) while the broker works. */
 	c->wc_state = WC_WAIT;
-	conn_set_events(w, c, 0);
 	if (chan_send(&w->w_chan, type, c->wc_reqid, c->wc_id, p, len, -1) ==
 	    -1)
 		fatal("channel to broker");
 	return 0;
 }
 
-/* The answer is in wc_out: start writing it. */
+/*
+ * The answer is in wc_out.  conn_process writes it at once; only what the
+ * socket does not take waits for EPOLLOUT.
+ */
 void
 conn_reply_ready(struct worker *w, struct wconn *c)
 {
 	c->wc_state = WC_WRITE;
 	c->wc_deadline = conn_now_ms() + w->w_init.mi_idle_timeout_ms;
-	conn_set_events(w, c, EPOLLOUT);
 }
 
 /*
@@ -239,7 +241,7 @@ conn_process(struct worker *w, struct wconn *c)
 					reply_text_error(c, status,
 					    "The request is malformed.");
 				conn_reply_ready(w, c);
-				return;
+				break;
 			}
 			conn_head_done(w, c, &r);
 			c->wc_req.wr_head_len = r.hr_head_len;
@@ -250,7 +252,7 @@ conn_process(struct worker *w, struct wconn *c)
 				/* Answer without reading what follows. */
 				c->wc_req.wr_body_len = 0;
 				conn_dispatch(w, c);
-				return;
+				break;
 			}
 			if (c->wc_req.wr_expect && !c->wc_continue_sent &&
 			    c->wc_req.wr_body_len > 0 &&
@@ -268,7 +270,7 @@ conn_process(struct worker *w, struct wconn *c)
 				return;
 			}
 			conn_dispatch(w, c);
-			return;
+			break;
 		case WC_WAIT:
 		case WC_LINGER:
 			return;
@@ -278,13 +280,15 @@ conn_process(struct worker *w, struct wconn *c)
 				conn_close(w, c);
 				return;
 			}
-			if (c->wc_out.bb_len > 0)
+			if (c->wc_out.bb_len > 0) {
+				conn_set_events(w, c, EPOLLOUT);
 				return;
+			}
 			if (c->wc_req.wr_close) {
 				conn_linger(w, c);
 				return;
 			}
-			if (!c->wc_req.wr_keepalive) {
+			if (!c->wc_req.wr_keepalive || c->wc_peer_eof) {
 				conn_close(w, c);
 				return;
 			}
@@ -341,6 +345,16 @@ conn_readable(struct worker *w, struct wconn *c)
 	}
 
 	n = bbuf_read_fd(&c->wc_in, c->wc_fd, CONN_READ_MAX);
+	/*
+	 * With an answer pending, a half-close or a full buffer only stops
+	 * the reading: the answer still goes out.
+	 */
+	if ((c->wc_state == WC_WAIT || c->wc_state == WC_WRITE) &&
+	    (n == 0 || (n == -1 && errno == ENOBUFS))) {
+		c->wc_peer_eof |= n == 0;
+		conn_set_events(w, c, c->wc_state == WC_WRITE ? EPOLLOUT : 0);
+		return;
+	}
 	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK &&
 	    errno != EINTR)) {
 		conn_close(w, c);

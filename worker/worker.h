@@ -101,6 +101,7 @@ struct wconn {
 	uint16_t		wc_gen;
 	uint32_t		wc_events;
 	size_t			wc_lingered;	/* bytes discarded */
+	int			wc_peer_eof;	/* half-closed: answer, then close */
 	int			wc_continue_sent;
 };
 
