@@ -250,6 +250,8 @@ class Shipped(unittest.TestCase):
         want_files = {
             "usr/sbin/sealmd": "0o755",
             "usr/bin/sealmdctl": "0o755",
+            "usr/bin/sealmd-guest": "0o755",
+            "usr/bin/sealmd-guest": "0o755",
             "usr/libexec/sealmd/sealmd-worker": "0o755",
             "usr/lib/systemd/system/sealmd.service": "0o644",
             "usr/lib/systemd/system/sealmd.socket": "0o644",
@@ -258,6 +260,8 @@ class Shipped(unittest.TestCase):
             "usr/lib/tmpfiles.d/sealmd.conf": "0o644",
             "usr/share/man/man8/sealmd.8": "0o644",
             "usr/share/man/man8/sealmdctl.8": "0o644",
+            "usr/share/man/man8/sealmd-guest.8": "0o644",
+            "usr/share/man/man8/sealmd-guest.8": "0o644",
             "usr/share/man/man5/sealmd.conf.5": "0o644",
             "etc/sealmd/sealmd.conf": "0o644",
             "etc/sealmd/sealmd.conf.example": "0o644",
