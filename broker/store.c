@@ -34,13 +34,6 @@ store_instance_get(struct store *st, const char *id,
 }
 
 int
-store_instance_by_addr(struct store *st, const char *addr,
-    struct msg_instance *inst)
-{
-	return st->st_ops->instance_by_addr(st, addr, inst);
-}
-
-int
 store_instance_del(struct store *st, const char *id)
 {
 	return st->st_ops->instance_del(st, id);

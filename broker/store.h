@@ -57,8 +57,6 @@ struct store_ops {
 		    int *);
 	int	(*instance_get)(struct store *, const char *,
 		    struct msg_instance *);
-	int	(*instance_by_addr)(struct store *, const char *,
-		    struct msg_instance *);
 	int	(*instance_del)(struct store *, const char *);
 	int	(*instance_list)(struct store *, const char *,
 		    struct msg_list_ans *);
@@ -95,8 +93,6 @@ const char	*store_name(const struct store *);
 void	store_close(struct store *);
 int	store_instance_put(struct store *, const struct msg_instance *, int *);
 int	store_instance_get(struct store *, const char *, struct msg_instance *);
-int	store_instance_by_addr(struct store *, const char *,
-	    struct msg_instance *);
 int	store_instance_del(struct store *, const char *);
 int	store_instance_list(struct store *, const char *, struct msg_list_ans *);
 int	store_pw_put_if_absent(struct store *, const char *,

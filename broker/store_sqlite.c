@@ -189,8 +189,6 @@ static int	sq_instance_put(struct store *, const struct msg_instance *,
 		    int *);
 static int	sq_instance_get(struct store *, const char *,
 		    struct msg_instance *);
-static int	sq_instance_by_addr(struct store *, const char *,
-		    struct msg_instance *);
 static int	sq_instance_del(struct store *, const char *);
 static int	sq_instance_list(struct store *, const char *,
 		    struct msg_list_ans *);
@@ -221,7 +219,6 @@ static const struct store_ops sq_ops = {
 	.close = sq_close,
 	.instance_put = sq_instance_put,
 	.instance_get = sq_instance_get,
-	.instance_by_addr = sq_instance_by_addr,
 	.instance_del = sq_instance_del,
 	.instance_list = sq_instance_list,
 	.pw_put_if_absent = sq_pw_put_if_absent,
@@ -861,39 +858,6 @@ sq_instance_get(struct store *st, const char *id, struct msg_instance *inst)
 	if (sq_run(sq, SQ_BEGIN) == -1)
 		return STORE_ERR;
 	r = sq_fill(sq, id, inst);
-	if (sq_run(sq, SQ_COMMIT) == -1) {
-		sq_rollback(sq);
-		r = STORE_ERR;
-	}
-	if (r != STORE_OK)
-		memset(inst, 0, sizeof(*inst));
-	return r;
-}
-
-static int
-sq_instance_by_addr(struct store *st, const char *addr,
-    struct msg_instance *inst)
-{
-	struct sq	*sq = st->st_engine;
-	sqlite3_stmt	*s;
-	char		 id[ID_LEN + 1];
-	int		 rc, r;
-
-	memset(inst, 0, sizeof(*inst));
-	if (sq_run(sq, SQ_BEGIN) == -1)
-		return STORE_ERR;
-	s = sq_get(sq, SQ_ADDR_OWNER);
-	rc = sq_bind_str(s, 1, addr, ADDR_MAX) == -1 ? SQLITE_ERROR :
-	    sq_step(sq, s);
-	if (rc == SQLITE_ROW && sq_col_str(s, 0, id, sizeof(id)) == -1) {
-		log_warnx("%s: malformed stored address", sq->sq_path);
-		rc = SQLITE_CORRUPT;
-	}
-	sq_done(s);
-	if (rc == SQLITE_ROW)
-		r = sq_fill(sq, id, inst);
-	else
-		r = rc == SQLITE_DONE ? STORE_NOTFOUND : STORE_ERR;
 	if (sq_run(sq, SQ_COMMIT) == -1) {
 		sq_rollback(sq);
 		r = STORE_ERR;

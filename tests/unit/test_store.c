@@ -261,27 +261,29 @@ Test(store, instance_refuses_malformed)
 	cr_assert_eq(store_instance_get(st, mkid(1), &in), STORE_NOTFOUND);
 }
 
-Test(store, by_addr)
+/* The identity lookup: the instance row alone, by address. */
+Test(store, head_by_addr)
 {
 	struct msg_instance	in, out;
 	int			created;
 
 	put_new(1, "10.0.0.1", "10.0.0.2");
 	put_new(2, "10.0.0.3", NULL);
-	cr_assert_eq(store_instance_by_addr(st, "10.0.0.2", &out), STORE_OK);
+	cr_assert_eq(store_instance_head(st, "10.0.0.2", 1, &out), STORE_OK);
 	cr_assert_str_eq(out.mn_id, mkid(1));
-	cr_assert_eq(out.mn_naddr, 2);
-	cr_assert_eq(store_instance_by_addr(st, "10.0.0.3", &out), STORE_OK);
+	cr_assert_str_eq(out.mn_project, "project-1");
+	cr_assert_eq(out.mn_naddr, 0);	/* the row alone */
+	cr_assert_eq(store_instance_head(st, "10.0.0.3", 1, &out), STORE_OK);
 	cr_assert_str_eq(out.mn_id, mkid(2));
-	cr_assert_eq(store_instance_by_addr(st, "10.0.0.4", &out),
+	cr_assert_eq(store_instance_head(st, "10.0.0.4", 1, &out),
 	    STORE_NOTFOUND);
 
 	/* A replaced address no longer leads to the instance. */
 	mkinst(&in, 1, "10.0.0.5", NULL);
 	cr_assert_eq(store_instance_put(st, &in, &created), STORE_OK);
-	cr_assert_eq(store_instance_by_addr(st, "10.0.0.1", &out),
+	cr_assert_eq(store_instance_head(st, "10.0.0.1", 1, &out),
 	    STORE_NOTFOUND);
-	cr_assert_eq(store_instance_by_addr(st, "10.0.0.5", &out), STORE_OK);
+	cr_assert_eq(store_instance_head(st, "10.0.0.5", 1, &out), STORE_OK);
 	cr_assert_str_eq(out.mn_id, mkid(1));
 }
 
@@ -298,7 +300,7 @@ Test(store, address_conflict_changes_nothing)
 	cr_assert_eq(store_instance_put(st, &in, &created), STORE_CONFLICT);
 	cr_assert_eq(created, -1);
 	cr_assert_eq(store_instance_get(st, mkid(3), &out), STORE_NOTFOUND);
-	cr_assert_eq(store_instance_by_addr(st, "10.0.0.7", &out),
+	cr_assert_eq(store_instance_head(st, "10.0.0.7", 1, &out),
 	    STORE_NOTFOUND);
 
 	/* An existing one keeps its old registration. */
@@ -309,7 +311,7 @@ Test(store, address_conflict_changes_nothing)
 	cr_assert_str_eq(out.mn_hostname, "host-2");
 	cr_assert_eq(out.mn_naddr, 1);
 	cr_assert_str_eq(out.mn_addr[0], "10.0.0.2");
-	cr_assert_eq(store_instance_by_addr(st, "10.0.0.1", &out), STORE_OK);
+	cr_assert_eq(store_instance_head(st, "10.0.0.1", 1, &out), STORE_OK);
 	cr_assert_str_eq(out.mn_id, mkid(1));
 
 	/* Re-putting one's own address is no conflict. */
@@ -419,7 +421,7 @@ Test(store, overlong_keys_find_nothing)
 	memcpy(longid, mkid(1), ID_LEN);
 	cr_assert_eq(store_instance_get(st, longid, &out), STORE_NOTFOUND);
 	cr_assert_eq(store_instance_del(st, longid), STORE_NOTFOUND);
-	cr_assert_eq(store_instance_by_addr(st, longid, &out),
+	cr_assert_eq(store_instance_head(st, longid, 1, &out),
 	    STORE_NOTFOUND);
 	cr_assert_eq(store_instance_get(st, mkid(1), &out), STORE_OK);
 }
@@ -497,7 +499,7 @@ Test(store, instance_del_cascades)
 	cr_assert_eq(store_instance_del(st, mkid(1)), STORE_OK);
 	cr_assert_eq(store_instance_del(st, mkid(1)), STORE_NOTFOUND);
 	cr_assert_eq(store_instance_get(st, mkid(1), &out), STORE_NOTFOUND);
-	cr_assert_eq(store_instance_by_addr(st, "10.0.0.1", &out),
+	cr_assert_eq(store_instance_head(st, "10.0.0.1", 1, &out),
 	    STORE_NOTFOUND);
 
 	/* Re-registered, it starts without the old password. */
