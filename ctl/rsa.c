@@ -48,6 +48,9 @@ rsa_decrypt(const struct bbuf *pem, const struct buf *b64, struct bbuf *pt,
 	int		 asked = 0, size, rv = -1;
 
 	bbuf_init(&s, n + 1);
+	*why = "not a PEM private key (PKCS#1 or PKCS#8)";
+	if (pem->bb_len == 0)
+		goto out;
 	*why = "out of memory";
 	if ((bio = BIO_new_mem_buf(pem->bb_data, (int)pem->bb_len)) == NULL)
 		goto out;

@@ -33,10 +33,10 @@ enum {
 };
 
 static const struct option sealcmd_seal_opts[] = {
-	{ "help",		no_argument,		NULL, 'h' },
-	{ "random",		required_argument,	NULL, SEALCMD_OPT_RANDOM },
-	{ "password-file",	required_argument,	NULL, SEALCMD_OPT_PWFILE },
-	{ NULL,			0,			NULL, 0 }
+	{ "help",		no_argument,	   NULL, 'h' },
+	{ "random",		required_argument, NULL, SEALCMD_OPT_RANDOM },
+	{ "password-file",	required_argument, NULL, SEALCMD_OPT_PWFILE },
+	{ NULL,			0,		   NULL, 0 }
 };
 
 static const struct option sealcmd_decrypt_opts[] = {
@@ -55,6 +55,8 @@ static int	sealcmd_open_box(const char *, const struct buf *,
 		    const struct buf *, struct bbuf *);
 static int	sealcmd_open_rsa(const char *, const struct buf *,
 		    const struct bbuf *, struct bbuf *);
+static int	sealcmd_is_ctl(uint8_t);
+static int	sealcmd_emit(const struct bbuf *, struct bbuf *);
 
 static void
 sealcmd_usage_err(const char *fmt, ...)
@@ -314,11 +316,52 @@ sealcmd_open_rsa(const char *file, const struct buf *value,
 	return 0;
 }
 
+static int
+sealcmd_is_ctl(uint8_t ch)
+{
+	return ch < 0x20 || ch == 0x7f;
+}
+
+/*
+ * The password and a newline.  Anyone who knows the public key can seal a
+ * value, so to a terminal control bytes go escaped, lest a hostile guest
+ * drive the owner's terminal; to a pipe or file they go as they are.
+ */
+static int
+sealcmd_emit(const struct bbuf *pt, struct bbuf *out)
+{
+	struct buf	b;
+	uint8_t		ch;
+	int		escaped = 0, rv = 0;
+
+	bbuf_view(pt, &b);
+	if (!isatty(STDOUT_FILENO)) {
+		if (bbuf_add(out, pt->bb_data, pt->bb_len) == -1)
+			rv = -1;
+	} else {
+		while (rv == 0 && buf_get_u8(&b, &ch) == 0) {
+			if (sealcmd_is_ctl(ch)) {
+				escaped = 1;
+				rv = bbuf_printf(out, "\\x%02x", ch);
+			} else
+				rv = bbuf_add(out, &ch, 1);
+		}
+	}
+	if (rv == 0)
+		rv = bbuf_add(out, "\n", 1);
+	if (rv == -1)
+		warnx("decrypt: out of memory");
+	else if (escaped)
+		warnx("decrypt: control characters in the password are shown "
+		    "as \\xNN; redirect stdout for the raw bytes");
+	return rv;
+}
+
 /* decrypt --identity FILE < value */
 int
 sealcmd_decrypt(int argc, char **argv, struct bbuf *out)
 {
-	struct bbuf	 in, key;
+	struct bbuf	 in, key, pt;
 	struct buf	 value, keytext;
 	const char	*file = NULL;
 	int		 ch, rv = -1;
@@ -349,20 +392,20 @@ sealcmd_decrypt(int argc, char **argv, struct bbuf *out)
 		return -1;
 	}
 	bbuf_init(&key, 0);
+	bbuf_init(&pt, SEALBOX_VALUE_MAX);
 	if (sealcmd_read_value(&in, &value) == -1 ||
 	    sshkey_read_file(file, &key) == -1)
 		goto out;
 	bbuf_view(&key, &keytext);
 	if (sealbox_is_sealed(&value))
-		rv = sealcmd_open_box(file, &value, &keytext, out);
+		rv = sealcmd_open_box(file, &value, &keytext, &pt);
 	else
-		rv = sealcmd_open_rsa(file, &value, &key, out);
-	if (rv == 0 && bbuf_add(out, "\n", 1) == -1) {
-		warnx("decrypt: out of memory");
-		rv = -1;
-	}
+		rv = sealcmd_open_rsa(file, &value, &key, &pt);
+	if (rv == 0)
+		rv = sealcmd_emit(&pt, out);
  out:
 	bbuf_free(&in);
 	bbuf_free(&key);
+	bbuf_free(&pt);
 	return rv;
 }

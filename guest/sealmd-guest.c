@@ -165,7 +165,8 @@ static void
 g_usage(FILE *fp, int code)
 {
 	fprintf(fp,
-	    "usage: sealmd-guest post [--key-file FILE] [--stdin | --length N]\n"
+	    "usage: sealmd-guest post [--key-file FILE]\n"
+	    "           [--stdin | --length N]\n"
 	    "           [--chpasswd USER [--chpasswd-program PATH]]\n"
 	    "           [--url http://HOST[:PORT]] [--timeout SECONDS]\n"
 	    "\n"
@@ -854,7 +855,8 @@ g_json_keys(const struct buf *doc, uint8_t *pub)
 			break;
 		case '}':
 		case ']':
-			if (lv == NULL || lv->gl_open != (ch == '}' ? '{' : '['))
+			if (lv == NULL ||
+			    lv->gl_open != (ch == '}' ? '{' : '['))
 				goto bad;
 			depth--;
 			break;

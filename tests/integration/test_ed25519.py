@@ -18,6 +18,7 @@ own and its parent's /proc/PID/cmdline and environ) or the daemon's log.
 import base64
 import ctypes
 import os
+import pty
 import shutil
 import socket
 import subprocess
@@ -304,6 +305,80 @@ class Ed25519RoundTrip(unittest.TestCase):
         r = run([SEALMDCTL, "seal-for", "--random", "24",
                  self.key + ".pub"])
         self.assertEqual(r.returncode, 2)
+
+    def test_decrypt_escapes_controls_on_a_terminal(self):
+        # Anyone with the public key can seal: a hostile guest's "password"
+        # must not drive the owner's terminal.
+        hostile = b"pw\x1b]0;owned\x07\x1b[2J"
+        r = run([SEALMDCTL, "seal-for", self.key + ".pub"], stdin=hostile)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        value = r.stdout
+        dec = run([SEALMDCTL, "decrypt", "-i", self.key], stdin=value)
+        self.assertEqual(dec.stdout, hostile + b"\n")     # a pipe: raw
+        master, slave = pty.openpty()
+        try:
+            p = subprocess.run([SEALMDCTL, "decrypt", "-i", self.key],
+                               input=value, stdout=slave,
+                               stderr=subprocess.PIPE, timeout=30)
+            os.close(slave)
+            slave = None
+            out = b""
+            while True:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                out += chunk
+        finally:
+            if slave is not None:
+                os.close(slave)
+            os.close(master)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertNotIn(b"\x1b", out)
+        self.assertIn(b"pw\\x1b]0;owned\\x07\\x1b[2J", out)
+        self.assertIn(b"control characters", p.stderr)
+
+    def seal_on_tty(self, first, second):
+        """seal-for with its stdin on a terminal; answers each prompt."""
+        master, slave = pty.openpty()
+        p = subprocess.Popen([SEALMDCTL, "seal-for", self.key + ".pub"],
+                             stdin=slave, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        os.close(slave)
+        err = b""
+        try:
+            for prompt, answer in ((b"Password: ", first),
+                                   (b"Again: ", second)):
+                deadline = time.monotonic() + 10
+                while not err.endswith(prompt) and \
+                        time.monotonic() < deadline:
+                    chunk = os.read(p.stderr.fileno(), 256)
+                    if not chunk:
+                        break
+                    err += chunk
+                if not err.endswith(prompt):
+                    break
+                time.sleep(0.1)     # the mode is set after the prompt
+                os.write(master, answer)
+            out, rest = p.communicate(timeout=10)
+        finally:
+            os.close(master)
+        return p.returncode, out, err + rest
+
+    def test_seal_for_prompts_on_a_terminal(self):
+        rc, out, err = self.seal_on_tty(b"tty-pw\n", b"tty-pw\n")
+        self.assertEqual(rc, 0, err)
+        self.assertNotIn(b"tty-pw", err)
+        dec = run([SEALMDCTL, "decrypt", "-i", self.key], stdin=out)
+        self.assertEqual(dec.stdout, b"tty-pw\n")
+        rc, out, err = self.seal_on_tty(b"one\n", b"two\n")
+        self.assertEqual((rc, out), (1, b""))
+        self.assertIn(b"differ", err)
+        rc, out, err = self.seal_on_tty(b"abc\x03\n", b"")
+        self.assertEqual((rc, out), (1, b""))
+        self.assertIn(b"interrupted", err)
 
     def test_length_limit_is_nova_limit(self):
         iid = self.register()

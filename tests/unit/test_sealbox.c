@@ -54,7 +54,8 @@ Test(sealbox, limits_are_what_the_readme_says)
 Test(sealbox, round_trip)
 {
 	static const char	pw[] = "P@ssw0rd-\xc3\xa9\xe4\xb8\xad";
-	char			value[SEALBOX_VALUE_MAX + 1], value2[sizeof(value)];
+	char			value[SEALBOX_VALUE_MAX + 1];
+	char			value2[sizeof(value)];
 	uint8_t			pt[SEALBOX_PLAIN_MAX];
 	size_t			len = 0, i;
 	struct buf		v;
@@ -65,8 +66,9 @@ Test(sealbox, round_trip)
 	cr_expect_null(strchr(value + 4, ':'));
 	cr_expect_eq(strlen(value + 4) % 4, 0);
 	for (i = 4; value[i] != '\0'; i++)
-		cr_expect(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrst"
-		    "uvwxyz0123456789+/=", value[i]) != NULL, "char %zu", i);
+		cr_expect(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn"
+		    "opqrstuvwxyz0123456789+/=", value[i]) != NULL,
+		    "char %zu", i);
 	buf_init(&v, value, strlen(value));
 	cr_expect(sealbox_is_sealed(&v));
 	cr_assert_eq(open_value(value, sk, pt, &len), SEALBOX_OK);
