@@ -137,8 +137,9 @@ broker_pong(struct broker *b)
 	b->b_next_ping_ms = now + b->b_ping_every_ms;
 	if (!b->b_ready) {
 		b->b_ready = 1;
-		broker_notify_status("READY=1\n", b);
+		/* Logged first: whoever READY=1 wakes finds the line there. */
 		log_info("ready");
+		broker_notify_status("READY=1\n", b);
 	}
 	if (b->b_wd_usec != 0 && !b->b_stopping &&
 	    (now - b->b_wd_sent_ms) * 2000 >= b->b_wd_usec) {

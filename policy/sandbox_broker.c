@@ -65,6 +65,7 @@ sandbox_broker_filter(const char *worker_path)
 		/* make check-asan only: the ASan runtime's exit path. */
 		SCMP_SYS(sigaltstack), SCMP_SYS(sched_yield),
 		SCMP_SYS(open),	/* at start of a new worker */
+		SCMP_SYS(sched_getaffinity),
 #endif
 	};
 	scmp_filter_ctx	ctx;
