@@ -185,7 +185,8 @@ sealcmd_seal_for(int argc, char **argv, struct bbuf *out)
 	if (nrandom > 0)
 		e = secret_random(&pwb, (size_t)nrandom, &pw);
 	else
-		e = secret_read(STDIN_FILENO, &pwb, SEALBOX_PLAIN_MAX, &pw);
+		e = secret_read(STDIN_FILENO, &pwb, SEALBOX_PLAIN_MAX, 1,
+		    &pw);
 	if (e == -1)
 		goto out;
 	t = pw;

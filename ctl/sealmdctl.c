@@ -33,6 +33,7 @@
 #include <sodium.h>
 
 #include "ctl/sealcmd.h"
+#include "ctl/secret.h"
 #include "privsep/buf.h"
 
 #define CTL_DEFAULT_SOCKET	"/run/sealmd/owner.sock"
@@ -48,6 +49,9 @@
 #define CTL_KEY_LEN		32
 #define CTL_UUID_LEN		36
 #define CTL_NAME_MAX		32	/* "instance add" */
+#define CTL_WAIT_MAX		600	/* as the server's ?wait= */
+#define CTL_CANDIDATE_MAX	1020	/* as the server's verify */
+#define CTL_JSON_TYPE		"application/json"
 
 enum {
 	CTL_OPT_JSON = 256,
@@ -55,6 +59,7 @@ enum {
 	CTL_OPT_ADDRESS,
 	CTL_OPT_HOSTNAME,
 	CTL_OPT_KEYFILE,
+	CTL_OPT_WAIT,
 };
 
 struct ctl {
@@ -63,6 +68,8 @@ struct ctl {
 	char		 c_cmd[CTL_NAME_MAX];	/* for messages */
 	struct bbuf	 c_out;		/* stdout, written at the end */
 	int		 c_outerr;	/* c_out overflowed */
+	int		 c_wait_ok;	/* the command takes --wait */
+	uint32_t	 c_wait;	/* --wait seconds */
 };
 
 /* What "instance add" collects from its options. */
@@ -84,6 +91,7 @@ struct ctl_resp {
 struct ctl_cmd {
 	const char	*cc_name;
 	int		(*cc_fn)(struct ctl *, int, char **);
+	int		 cc_wait;	/* takes --wait */
 };
 
 static void	ctl_usage(FILE *, int) __attribute__((noreturn));
@@ -93,6 +101,7 @@ static int	ctl_getopt(struct ctl *, int, char **, const char *,
 		    struct ctl_inst *);
 static const char *ctl_operand(struct ctl *, int, char **, const char *,
 		    struct ctl_inst *);
+static void	ctl_wait_opt(struct ctl *, const char *);
 static void	ctl_uuid(const struct ctl *, const char *, char *);
 static void	ctl_dispatch(struct ctl *, const struct ctl_cmd *,
 		    const char *, int, char **) __attribute__((noreturn));
@@ -108,6 +117,8 @@ static int	ctl_is_namechar(uint8_t);
 static int	ctl_is_text(uint8_t);
 static int	ctl_need(int, const char **, const char *);
 static int	ctl_parse(struct ctl_resp *, int, const char **);
+static int	ctl_call_raw(const struct ctl *, const char *, const char *,
+		    const char *, const void *, size_t, struct ctl_resp *);
 static int	ctl_call(const struct ctl *, const char *, const char *,
 		    const json_t *, struct ctl_resp *);
 static void	ctl_resp_free(struct ctl_resp *);
@@ -137,29 +148,50 @@ static int	ctl_cmd_status(struct ctl *, int, char **);
 static int	ctl_cmd_keygen(struct ctl *, int, char **);
 static int	ctl_cmd_seal_for(struct ctl *, int, char **);
 static int	ctl_cmd_decrypt(struct ctl *, int, char **);
+static int	ctl_cmd_verify(struct ctl *, int, char **);
+static int	ctl_cmd_key(struct ctl *, int, char **);
+static int	ctl_cmd_key_ls(struct ctl *, int, char **);
+static int	ctl_cmd_key_rotate(struct ctl *, int, char **);
+static int	ctl_cmd_key_rewrap(struct ctl *, int, char **);
+static int	ctl_cmd_key_retire(struct ctl *, int, char **);
+static int	ctl_key_ring(struct ctl *, const struct ctl_resp *, json_t **,
+		    int);
+static int	ctl_key_call(struct ctl *, const char *, const char *, int,
+		    json_t **);
 
 static const struct ctl_cmd ctl_cmds[] = {
-	{ "get",	ctl_cmd_get },
-	{ "clear",	ctl_cmd_clear },
-	{ "list",	ctl_cmd_list },
-	{ "instance",	ctl_cmd_instance },
-	{ "status",	ctl_cmd_status },
-	{ "keygen",	ctl_cmd_keygen },
-	{ "seal-for",	ctl_cmd_seal_for },
-	{ "decrypt",	ctl_cmd_decrypt },
-	{ NULL,		NULL }
+	{ "get",	ctl_cmd_get,		1 },
+	{ "clear",	ctl_cmd_clear,		0 },
+	{ "verify",	ctl_cmd_verify,		0 },
+	{ "list",	ctl_cmd_list,		0 },
+	{ "instance",	ctl_cmd_instance,	0 },
+	{ "key",	ctl_cmd_key,		0 },
+	{ "status",	ctl_cmd_status,		0 },
+	{ "keygen",	ctl_cmd_keygen,		0 },
+	{ "seal-for",	ctl_cmd_seal_for,	0 },
+	{ "decrypt",	ctl_cmd_decrypt,	0 },
+	{ NULL,		NULL,			0 }
 };
 
 static const struct ctl_cmd ctl_inst_cmds[] = {
-	{ "add",	ctl_cmd_inst_add },
-	{ "rm",		ctl_cmd_inst_rm },
-	{ "ls",		ctl_cmd_list },
-	{ NULL,		NULL }
+	{ "add",	ctl_cmd_inst_add,	0 },
+	{ "rm",		ctl_cmd_inst_rm,	0 },
+	{ "ls",		ctl_cmd_list,		0 },
+	{ NULL,		NULL,			0 }
+};
+
+static const struct ctl_cmd ctl_key_cmds[] = {
+	{ "ls",		ctl_cmd_key_ls,		0 },
+	{ "rotate",	ctl_cmd_key_rotate,	0 },
+	{ "rewrap",	ctl_cmd_key_rewrap,	1 },
+	{ "retire",	ctl_cmd_key_retire,	0 },
+	{ NULL,		NULL,			0 }
 };
 
 static const struct option ctl_opts[] = {
 	{ "help",	no_argument,		NULL,	'h' },
 	{ "json",	no_argument,		NULL,	CTL_OPT_JSON },
+	{ "wait",	required_argument,	NULL,	CTL_OPT_WAIT },
 	{ NULL,		0,			NULL,	0 }
 };
 
@@ -179,14 +211,21 @@ ctl_usage(FILE *fp, int code)
 	fprintf(fp,
 	    "usage: sealmdctl [-s socket] [--json] command [argument ...]\n"
 	    "\n"
-	    "  get UUID              print the instance's password\n"
+	    "  get UUID [--wait N]   print the instance's password, waiting\n"
+	    "                        up to N seconds for the guest to post it\n"
 	    "  clear UUID            delete the instance's password\n"
+	    "  verify UUID           check a candidate (stdin) against the\n"
+	    "                        instance's verifier\n"
 	    "  list                  list registered instances\n"
 	    "  instance add UUID --project P [--address A]... [--hostname H]\n"
 	    "               [--public-key-file F]...\n"
 	    "                        register or replace an instance\n"
 	    "  instance rm UUID      unregister an instance\n"
 	    "  instance ls           same as list\n"
+	    "  key ls                list the sealing keys\n"
+	    "  key rotate            make a new newest sealing key\n"
+	    "  key rewrap [--wait N] reseal every value under the newest key\n"
+	    "  key retire ID         delete a key that seals nothing\n"
 	    "  status                show the daemon's status\n"
 	    "  keygen DIR            create a new sealing key file in DIR\n"
 	    "  seal-for [--random N --password-file F] KEYFILE\n"
@@ -247,6 +286,25 @@ ctl_add_opt(struct ctl_inst *in, int ch, const char *opt)
 	}
 }
 
+/* --wait N: only after a command that waits, and bounded as the server. */
+static void
+ctl_wait_opt(struct ctl *c, const char *arg)
+{
+	unsigned long	 v;
+	char		*end;
+
+	if (!c->c_wait_ok)
+		ctl_usage_err("option --wait is only for \"get\" and "
+		    "\"key rewrap\", after the command");
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (arg[0] < '0' || arg[0] > '9' || *end != '\0' || errno != 0 ||
+	    v > CTL_WAIT_MAX)
+		ctl_usage_err("--wait: seconds, 0 to %d: %s", CTL_WAIT_MAX,
+		    arg);
+	c->c_wait = (uint32_t)v;
+}
+
 /*
  * Options may come before the command and, for convenience, after it too:
  * each command parses its own argv again with the global options plus its
@@ -270,6 +328,9 @@ ctl_getopt(struct ctl *c, int argc, char **argv, const char *optstr,
 			break;
 		case CTL_OPT_JSON:
 			c->c_json = 1;
+			break;
+		case CTL_OPT_WAIT:
+			ctl_wait_opt(c, optarg);
 			break;
 		case CTL_OPT_PROJECT:
 		case CTL_OPT_HOSTNAME:
@@ -348,6 +409,7 @@ ctl_dispatch(struct ctl *c, const struct ctl_cmd *tab, const char *prefix,
 		ctl_usage_err("unknown command: %s%s", prefix, argv[0]);
 	(void)snprintf(c->c_cmd, sizeof(c->c_cmd), "%s%s", prefix,
 	    cc->cc_name);
+	c->c_wait_ok = cc->cc_wait;
 	rv = cc->cc_fn(c, argc, argv);
 	if (rv == 0 && c->c_outerr) {
 		warnx("output larger than %d bytes", CTL_OUT_MAX);
@@ -657,37 +719,37 @@ ctl_parse(struct ctl_resp *r, int eof, const char **why)
 
 /*
  * Send one request and read its answer into r, which the caller frees
- * with ctl_resp_free whatever happened.  Returns 0 on a 2xx answer; every
- * other outcome has been reported.
+ * with ctl_resp_free whatever happened.  The body, if any, is len bytes
+ * of type ctype.  Returns 0 on a 2xx answer; every other outcome has been
+ * reported.
  */
 static int
-ctl_call(const struct ctl *c, const char *method, const char *path,
-    const json_t *body, struct ctl_resp *r)
+ctl_call_raw(const struct ctl *c, const char *method, const char *path,
+    const char *ctype, const void *body, size_t len, struct ctl_resp *r)
 {
 	struct bbuf	 req;
-	char		*json = NULL;
 	int64_t		 deadline;
 	int		 fd = -1, rv = -1;
 
 	memset(r, 0, sizeof(*r));
 	bbuf_init(&r->r_raw, CTL_RESP_MAX);
 	bbuf_init(&req, CTL_REQ_MAX);
-	if (body != NULL && (json = json_dumps(body, JSON_COMPACT)) == NULL) {
-		warnx("cannot encode the request");
-		goto out;
-	}
+	/* The length even when 0: a POST without one is refused (411). */
 	if (bbuf_printf(&req, "%s %s HTTP/1.1\r\nHost: localhost\r\n"
 	    "Connection: close\r\n", method, path) == -1 ||
-	    (json != NULL && bbuf_printf(&req, "Content-Type: "
-	    "application/json\r\nContent-Length: %zu\r\n",
-	    strlen(json)) == -1) ||
+	    (ctype != NULL && bbuf_printf(&req, "Content-Type: %s\r\n",
+	    ctype) == -1) ||
+	    ((body != NULL || strcmp(method, "POST") == 0) &&
+	    bbuf_printf(&req, "Content-Length: %zu\r\n", len) == -1) ||
 	    bbuf_add_str(&req, "\r\n") == -1 ||
-	    (json != NULL && bbuf_add_str(&req, json) == -1)) {
+	    (body != NULL && bbuf_add(&req, body, len) == -1)) {
 		warnx("request larger than %d bytes", CTL_REQ_MAX);
 		goto out;
 	}
 
-	deadline = ctl_now_ms() + CTL_TIMEOUT_SEC * 1000;
+	/* A waiting read holds the answer back for up to c_wait seconds. */
+	deadline = ctl_now_ms() + ((int64_t)CTL_TIMEOUT_SEC + c->c_wait) *
+	    1000;
 	if ((fd = ctl_connect(c->c_socket)) == -1 ||
 	    ctl_send(c, fd, &req, deadline) == -1 ||
 	    ctl_recv(c, fd, r, deadline) == -1)
@@ -700,8 +762,26 @@ ctl_call(const struct ctl *c, const char *method, const char *path,
  out:
 	if (fd != -1)
 		close(fd);
+	bbuf_free(&req);	/* wipes: it may hold a candidate */
+	return rv;
+}
+
+/* ctl_call_raw with a JSON body, or none. */
+static int
+ctl_call(const struct ctl *c, const char *method, const char *path,
+    const json_t *body, struct ctl_resp *r)
+{
+	char	*json = NULL;
+	int	 rv;
+
+	if (body != NULL && (json = json_dumps(body, JSON_COMPACT)) == NULL) {
+		memset(r, 0, sizeof(*r));
+		warnx("cannot encode the request");
+		return -1;
+	}
+	rv = ctl_call_raw(c, method, path, json != NULL ? CTL_JSON_TYPE : NULL,
+	    json, json != NULL ? strlen(json) : 0, r);
 	free(json);
-	bbuf_free(&req);
 	return rv;
 }
 
@@ -873,6 +953,9 @@ ctl_cmd_get(struct ctl *c, int argc, char **argv)
 	ctl_uuid(c, ctl_operand(c, argc, argv, "UUID", NULL), id);
 	(void)snprintf(path, sizeof(path), "/servers/%s/os-server-password",
 	    id);
+	if (c->c_wait > 0)
+		(void)snprintf(path + strlen(path), sizeof(path) - strlen(path),
+		    "?wait=%u", c->c_wait);
 	if (ctl_call(c, "GET", path, NULL, &r) == -1)
 		goto out;
 	if (r.r_status != 200) {
@@ -886,6 +969,11 @@ ctl_cmd_get(struct ctl *c, int argc, char **argv)
 	pw = json_object_get(j, "password");
 	if (!json_is_string(pw)) {
 		ctl_malformed(c, "no \"password\" string");
+		goto out;
+	}
+	if (c->c_wait > 0 && json_string_length(pw) == 0) {
+		/* A script that waits must not mistake silence for a value. */
+		warnx("%s: no value after %u seconds", c->c_cmd, c->c_wait);
 		goto out;
 	}
 	if (c->c_json)
@@ -915,6 +1003,222 @@ ctl_cmd_clear(struct ctl *c, int argc, char **argv)
 	if (ctl_call(c, "DELETE", path, NULL, &r) == -1)
 		goto out;
 	if (r.r_status != 204 && r.r_status != 200) {
+		ctl_unexpected(c, &r);
+		goto out;
+	}
+	rv = 0;
+ out:
+	ctl_resp_free(&r);
+	return rv;
+}
+
+/*
+ * The candidate is stdin less one final newline, or a line typed once
+ * without echo; it goes only into the request body, which is wiped.
+ */
+static int
+ctl_cmd_verify(struct ctl *c, int argc, char **argv)
+{
+	struct ctl_resp	 r;
+	struct bbuf	 cb;
+	struct buf	 cand;
+	char		 id[CTL_UUID_LEN + 1], path[128];
+	int		 rv = -1;
+
+	ctl_uuid(c, ctl_operand(c, argc, argv, "UUID", NULL), id);
+	(void)snprintf(path, sizeof(path), "/servers/%s/os-server-password"
+	    "/verify", id);
+	memset(&r, 0, sizeof(r));
+	if (secret_read(STDIN_FILENO, &cb, CTL_CANDIDATE_MAX, 0, &cand) == -1)
+		goto out;
+	if (ctl_call_raw(c, "POST", path, "text/plain", cb.bb_data,
+	    buf_left(&cand), &r) == -1)
+		goto out;
+	if (r.r_status != 204) {
+		ctl_unexpected(c, &r);
+		goto out;
+	}
+	ctl_out(c, "match\n", 6);
+	rv = 0;
+ out:
+	bbuf_free(&cb);
+	ctl_resp_free(&r);
+	return rv;
+}
+
+static int
+ctl_cmd_key(struct ctl *c, int argc, char **argv)
+{
+	if (argc < 2)
+		ctl_usage_err("key: missing subcommand (ls, rotate, rewrap, "
+		    "retire)");
+	ctl_dispatch(c, ctl_key_cmds, "key ", argc - 1, argv + 1);
+}
+
+/*
+ * Every /keys answer is the ring afterwards; check its shape, then print
+ * it as JSON or as a table.  Returns the object in *jp for the caller to
+ * inspect and free.
+ */
+static int
+ctl_key_ring(struct ctl *c, const struct ctl_resp *r, json_t **jp,
+    int print)
+{
+	json_t	*j, *keys, *e, *newest, *rw;
+	size_t	 i;
+
+	*jp = NULL;
+	if (r->r_status != 200) {
+		ctl_unexpected(c, r);
+		return -1;
+	}
+	if ((j = ctl_resp_json(r)) == NULL) {
+		ctl_malformed(c, "not a JSON object");
+		return -1;
+	}
+	*jp = j;
+	newest = json_object_get(j, "newest");
+	keys = json_object_get(j, "keys");
+	rw = json_object_get(j, "rewrap");
+	if (!json_is_integer(newest) || !json_is_array(keys) ||
+	    !json_is_boolean(json_object_get(rw, "running")) ||
+	    !json_is_integer(json_object_get(rw, "resealed"))) {
+		ctl_malformed(c, "not a key ring");
+		return -1;
+	}
+	json_array_foreach(keys, i, e)
+		if (!json_is_integer(json_object_get(e, "id")) ||
+		    !json_is_integer(json_object_get(e, "values"))) {
+			ctl_malformed(c, "bad entry in \"keys\"");
+			return -1;
+		}
+	if (!print)
+		return 0;
+	if (c->c_json) {
+		ctl_out_json(c, j);
+		return 0;
+	}
+	ctl_outf(c, "KEY  VALUES\n");
+	json_array_foreach(keys, i, e)
+		ctl_outf(c, "%-4" JSON_INTEGER_FORMAT " %" JSON_INTEGER_FORMAT
+		    "%s\n", json_integer_value(json_object_get(e, "id")),
+		    json_integer_value(json_object_get(e, "values")),
+		    json_integer_value(json_object_get(e, "id")) ==
+		    json_integer_value(newest) ? "  (newest)" : "");
+	ctl_outf(c, "rewrap: %s, %" JSON_INTEGER_FORMAT " resealed\n",
+	    json_is_true(json_object_get(rw, "running")) ? "running" : "idle",
+	    json_integer_value(json_object_get(rw, "resealed")));
+	return 0;
+}
+
+/* One request on /keys that answers with the ring. */
+static int
+ctl_key_call(struct ctl *c, const char *method, const char *path,
+    int print, json_t **jp)
+{
+	struct ctl_resp	 r;
+	int		 rv = -1;
+
+	*jp = NULL;
+	if (ctl_call(c, method, path, NULL, &r) == 0)
+		rv = ctl_key_ring(c, &r, jp, print);
+	ctl_resp_free(&r);
+	return rv;
+}
+
+static int
+ctl_cmd_key_ls(struct ctl *c, int argc, char **argv)
+{
+	json_t	*j;
+	int	 rv;
+
+	(void)ctl_operand(c, argc, argv, NULL, NULL);
+	rv = ctl_key_call(c, "GET", "/keys", 1, &j);
+	json_decref(j);
+	return rv;
+}
+
+static int
+ctl_cmd_key_rotate(struct ctl *c, int argc, char **argv)
+{
+	json_t	*j;
+	int	 rv;
+
+	(void)ctl_operand(c, argc, argv, NULL, NULL);
+	rv = ctl_key_call(c, "POST", "/keys/rotate", 1, &j);
+	json_decref(j);
+	return rv;
+}
+
+/*
+ * Start resealing; with --wait N, poll the ring once a second until the
+ * broker says it is done, and fail if it is not within N seconds.
+ */
+static int
+ctl_cmd_key_rewrap(struct ctl *c, int argc, char **argv)
+{
+	json_t		*j;
+	int64_t		 deadline;
+	uint32_t	 wait;
+	int		 done;
+
+	(void)ctl_operand(c, argc, argv, NULL, NULL);
+	/* Each request has only the usual timeout; the polling has N. */
+	wait = c->c_wait;
+	c->c_wait = 0;
+	deadline = ctl_now_ms() + (int64_t)wait * 1000;
+	if (ctl_key_call(c, "POST", "/keys/rewrap", wait == 0, &j) == -1) {
+		json_decref(j);
+		return -1;
+	}
+	for (;;) {
+		done = !json_is_true(json_object_get(json_object_get(j,
+		    "rewrap"), "running"));
+		if (wait == 0 || done || ctl_now_ms() >= deadline)
+			break;
+		json_decref(j);
+		(void)poll(NULL, 0, 1000);
+		if (ctl_key_call(c, "GET", "/keys", 0, &j) == -1) {
+			json_decref(j);
+			return -1;
+		}
+	}
+	if (wait > 0 && !done) {
+		warnx("%s: still running after %u seconds", c->c_cmd, wait);
+		json_decref(j);
+		return -1;
+	}
+	if (wait > 0) {
+		/* Print the final ring, the one the owner waited for. */
+		json_decref(j);
+		if (ctl_key_call(c, "GET", "/keys", 1, &j) == -1) {
+			json_decref(j);
+			return -1;
+		}
+	}
+	json_decref(j);
+	return 0;
+}
+
+static int
+ctl_cmd_key_retire(struct ctl *c, int argc, char **argv)
+{
+	struct ctl_resp	 r;
+	const char	*arg;
+	char		 path[64], *end;
+	unsigned long	 id;
+	int		 rv = -1;
+
+	arg = ctl_operand(c, argc, argv, "ID", NULL);
+	errno = 0;
+	id = strtoul(arg, &end, 10);
+	if (arg[0] < '1' || arg[0] > '9' || *end != '\0' || errno != 0 ||
+	    id > UINT32_MAX)
+		ctl_usage_err("%s: invalid key id: %s", c->c_cmd, arg);
+	(void)snprintf(path, sizeof(path), "/keys/%lu", id);
+	if (ctl_call(c, "DELETE", path, NULL, &r) == -1)
+		goto out;
+	if (r.r_status != 204) {
 		ctl_unexpected(c, &r);
 		goto out;
 	}

@@ -111,10 +111,10 @@ secret_chomp(const struct bbuf *bb, struct buf *pw)
 /*
  * The password from fd, into bb (which the caller frees) with pw a view
  * of it: all of fd less one final newline or, on a terminal, a line
- * typed twice.  At most max bytes.
+ * typed once, or twice when confirm is set.  At most max bytes.
  */
 int
-secret_read(int fd, struct bbuf *bb, size_t max, struct buf *pw)
+secret_read(int fd, struct bbuf *bb, size_t max, int confirm, struct buf *pw)
 {
 	struct bbuf	again;
 	struct buf	pw2;
@@ -125,13 +125,13 @@ secret_read(int fd, struct bbuf *bb, size_t max, struct buf *pw)
 	bbuf_init(&again, max + 3);
 	if (isatty(fd)) {
 		if (secret_tty(fd, bb, "Password: ") == -1 ||
-		    secret_tty(fd, &again, "Again: ") == -1)
+		    (confirm && secret_tty(fd, &again, "Again: ") == -1))
 			goto out;
 		secret_chomp(bb, pw);
 		secret_chomp(&again, &pw2);
-		if (buf_left(pw) != buf_left(&pw2) ||
+		if (confirm && (buf_left(pw) != buf_left(&pw2) ||
 		    sodium_memcmp(bb->bb_data, again.bb_data,
-		    buf_left(pw)) != 0) {
+		    buf_left(pw)) != 0)) {
 			warnx("the two passwords differ");
 			goto out;
 		}

@@ -12,7 +12,7 @@
 #define SECRET_RANDOM_MIN	12
 #define SECRET_RANDOM_DEFAULT	20	/* about 116 bits */
 
-int	secret_read(int, struct bbuf *, size_t, struct buf *);
+int	secret_read(int, struct bbuf *, size_t, int, struct buf *);
 int	secret_random(struct bbuf *, size_t, struct buf *);
 
 #endif

@@ -1048,7 +1048,8 @@ g_post(const struct g_opts *o, const struct g_server *gs)
 	} else if (g_fetch_key(gs, pub) == -1)
 		goto out;
 	if (o->go_stdin)
-		e = secret_read(STDIN_FILENO, &pwb, SEALBOX_PLAIN_MAX, &pw);
+		e = secret_read(STDIN_FILENO, &pwb, SEALBOX_PLAIN_MAX, 1,
+		    &pw);
 	else
 		e = secret_random(&pwb, o->go_length, &pw);
 	if (e == -1)
