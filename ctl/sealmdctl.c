@@ -158,6 +158,8 @@ static int	ctl_key_ring(struct ctl *, const struct ctl_resp *, json_t **,
 		    int);
 static int	ctl_key_call(struct ctl *, const char *, const char *, int,
 		    json_t **);
+static int	ctl_key_print(struct ctl *, int, char **, const char *,
+		    const char *);
 
 static const struct ctl_cmd ctl_cmds[] = {
 	{ "get",	ctl_cmd_get,		1 },
@@ -1126,28 +1128,30 @@ ctl_key_call(struct ctl *c, const char *method, const char *path,
 	return rv;
 }
 
+/* key ls and key rotate: one request, no operand, print the ring. */
 static int
-ctl_cmd_key_ls(struct ctl *c, int argc, char **argv)
+ctl_key_print(struct ctl *c, int argc, char **argv, const char *method,
+    const char *path)
 {
 	json_t	*j;
 	int	 rv;
 
 	(void)ctl_operand(c, argc, argv, NULL, NULL);
-	rv = ctl_key_call(c, "GET", "/keys", 1, &j);
+	rv = ctl_key_call(c, method, path, 1, &j);
 	json_decref(j);
 	return rv;
 }
 
 static int
+ctl_cmd_key_ls(struct ctl *c, int argc, char **argv)
+{
+	return ctl_key_print(c, argc, argv, "GET", "/keys");
+}
+
+static int
 ctl_cmd_key_rotate(struct ctl *c, int argc, char **argv)
 {
-	json_t	*j;
-	int	 rv;
-
-	(void)ctl_operand(c, argc, argv, NULL, NULL);
-	rv = ctl_key_call(c, "POST", "/keys/rotate", 1, &j);
-	json_decref(j);
-	return rv;
+	return ctl_key_print(c, argc, argv, "POST", "/keys/rotate");
 }
 
 /*
