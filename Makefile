@@ -42,10 +42,10 @@ WORKER_SRCS	:= worker/main.c worker/conn.c worker/http.c \
 		   worker/reply.c worker/utf8.c worker/prom.c \
 		   policy/sandbox_worker.c
 CTL_SRCS	:= ctl/sealmdctl.c ctl/sealcmd.c ctl/sealbox.c ctl/sshkey.c \
-		   ctl/secret.c ctl/rsa.c
+		   ctl/secret.c ctl/rsa.c ctl/httpc.c
 # The guest tool links libsodium and libc only.
 GUEST_SRCS	:= guest/sealmd-guest.c ctl/sealbox.c ctl/sshkey.c \
-		   ctl/secret.c privsep/buf.c
+		   ctl/secret.c ctl/httpc.c privsep/buf.c
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 

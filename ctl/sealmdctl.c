@@ -26,12 +26,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 #include <sodium.h>
 
+#include "ctl/httpc.h"
 #include "ctl/sealcmd.h"
 #include "ctl/secret.h"
 #include "privsep/buf.h"
@@ -81,13 +81,6 @@ struct ctl_inst {
 	size_t		  in_nkeyfiles;
 };
 
-struct ctl_resp {
-	struct bbuf	 r_raw;
-	int		 r_status;
-	struct buf	 r_reason;	/* views into r_raw */
-	struct buf	 r_body;
-};
-
 struct ctl_cmd {
 	const char	*cc_name;
 	int		(*cc_fn)(struct ctl *, int, char **);
@@ -106,25 +99,16 @@ static void	ctl_uuid(const struct ctl *, const char *, char *);
 static void	ctl_dispatch(struct ctl *, const struct ctl_cmd *,
 		    const char *, int, char **) __attribute__((noreturn));
 static void	ctl_nodump(void);
-static int64_t	ctl_now_ms(void);
-static int	ctl_wait(int, short, int64_t);
 static int	ctl_connect(const char *);
-static int	ctl_send(const struct ctl *, int, struct bbuf *, int64_t);
-static int	ctl_recv(const struct ctl *, int, struct ctl_resp *, int64_t);
-static int	ctl_line(struct buf *, struct buf *, int);
-static int	ctl_is_tchar(uint8_t);
 static int	ctl_is_namechar(uint8_t);
 static int	ctl_is_text(uint8_t);
-static int	ctl_need(int, const char **, const char *);
-static int	ctl_parse(struct ctl_resp *, int, const char **);
 static int	ctl_call_raw(const struct ctl *, const char *, const char *,
-		    const char *, const void *, size_t, struct ctl_resp *);
+		    const char *, const void *, size_t, struct httpc_resp *);
 static int	ctl_call(const struct ctl *, const char *, const char *,
-		    const json_t *, struct ctl_resp *);
-static void	ctl_resp_free(struct ctl_resp *);
-static json_t	*ctl_resp_json(const struct ctl_resp *);
-static void	ctl_server_error(const struct ctl_resp *);
-static void	ctl_unexpected(const struct ctl *, const struct ctl_resp *);
+		    const json_t *, struct httpc_resp *);
+static json_t	*ctl_resp_json(const struct httpc_resp *);
+static void	ctl_server_error(const struct httpc_resp *);
+static void	ctl_unexpected(const struct ctl *, const struct httpc_resp *);
 static void	ctl_malformed(const struct ctl *, const char *);
 static int	ctl_vis_add(struct bbuf *, const char *, size_t);
 static void	ctl_out(struct ctl *, const char *, size_t);
@@ -154,8 +138,8 @@ static int	ctl_cmd_key_ls(struct ctl *, int, char **);
 static int	ctl_cmd_key_rotate(struct ctl *, int, char **);
 static int	ctl_cmd_key_rewrap(struct ctl *, int, char **);
 static int	ctl_cmd_key_retire(struct ctl *, int, char **);
-static int	ctl_key_ring(struct ctl *, const struct ctl_resp *, json_t **,
-		    int);
+static int	ctl_key_ring(struct ctl *, const struct httpc_resp *,
+		    json_t **, int);
 static int	ctl_key_call(struct ctl *, const char *, const char *, int,
 		    json_t **);
 static int	ctl_key_print(struct ctl *, int, char **, const char *,
@@ -434,36 +418,6 @@ ctl_nodump(void)
 		err(1, "cannot disable core dumps");
 }
 
-static int64_t
-ctl_now_ms(void)
-{
-	struct timespec	ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		err(1, "clock_gettime");
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* 1 when fd is ready, 0 at the deadline, -1 on error. */
-static int
-ctl_wait(int fd, short events, int64_t deadline)
-{
-	struct pollfd	pfd;
-	int64_t		left;
-	int		n;
-
-	pfd.fd = fd;
-	pfd.events = events;
-	for (;;) {
-		if ((left = deadline - ctl_now_ms()) <= 0)
-			return 0;
-		n = poll(&pfd, 1, (int)left);
-		if (n == -1 && errno == EINTR)
-			continue;
-		return n;
-	}
-}
-
 static int
 ctl_connect(const char *path)
 {
@@ -504,114 +458,6 @@ ctl_connect(const char *path)
 	return fd;
 }
 
-static int
-ctl_send(const struct ctl *c, int fd, struct bbuf *req, int64_t deadline)
-{
-	ssize_t	n;
-	int	rv;
-
-	while (req->bb_len > 0) {
-		if ((rv = ctl_wait(fd, POLLOUT, deadline)) <= 0) {
-			if (rv == 0)
-				warnx("%s: request not taken within %d seconds",
-				    c->c_socket, CTL_TIMEOUT_SEC);
-			else
-				warn("%s: poll", c->c_socket);
-			return -1;
-		}
-		n = send(fd, req->bb_data, req->bb_len, MSG_NOSIGNAL);
-		if (n == -1 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		/* The server may have answered early (413, ...); read it. */
-		if (n == -1 && (errno == EPIPE || errno == ECONNRESET))
-			return 0;
-		if (n == -1) {
-			warn("%s: send", c->c_socket);
-			return -1;
-		}
-		bbuf_consume(req, (size_t)n);
-	}
-	return 0;
-}
-
-static int
-ctl_recv(const struct ctl *c, int fd, struct ctl_resp *r, int64_t deadline)
-{
-	const char	*why = NULL;
-	ssize_t		 n;
-	int		 rv;
-
-	for (;;) {
-		if ((rv = ctl_wait(fd, POLLIN, deadline)) <= 0) {
-			if (rv == 0)
-				warnx("%s: no answer within %d seconds",
-				    c->c_socket, CTL_TIMEOUT_SEC);
-			else
-				warn("%s: poll", c->c_socket);
-			return -1;
-		}
-		n = bbuf_read_fd(&r->r_raw, fd, CTL_READ_CHUNK);
-		if (n == -1 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n == -1 && errno == ENOBUFS) {
-			warnx("%s: answer larger than %d bytes", c->c_socket,
-			    CTL_RESP_MAX);
-			return -1;
-		}
-		if (n == -1) {
-			warn("%s: read", c->c_socket);
-			return -1;
-		}
-		if (n == 0 && r->r_raw.bb_len == 0) {
-			warnx("%s: connection closed without an answer",
-			    c->c_socket);
-			return -1;
-		}
-		if ((rv = ctl_parse(r, n == 0, &why)) == 1)
-			return 0;
-		if (rv == -1) {
-			ctl_malformed(c, why);
-			return -1;
-		}
-	}
-}
-
-/*
- * Take the next line off b, without its LF and a CR before that.  Returns
- * 0 when no complete line is there; with last set, an unterminated rest
- * counts as the final line.
- */
-static int
-ctl_line(struct buf *b, struct buf *line, int last)
-{
-	struct buf	t;
-	size_t		pos;
-	uint8_t		ch;
-
-	if (buf_find(b, '\n', &pos) == 0) {
-		(void)buf_take(b, pos, line);
-		(void)buf_skip(b, 1);
-	} else if (last && buf_left(b) > 0)
-		(void)buf_take(b, buf_left(b), line);
-	else
-		return 0;
-	if (buf_left(line) > 0 &&
-	    buf_peek(line, buf_left(line) - 1, &ch) == 0 && ch == '\r') {
-		(void)buf_take(line, buf_left(line) - 1, &t);
-		*line = t;
-	}
-	return 1;
-}
-
-/* RFC 9110 tchar. */
-static int
-ctl_is_tchar(uint8_t ch)
-{
-	return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') ||
-	    (ch >= 'A' && ch <= 'Z') ||
-	    (ch != '\0' && strchr("!#$%&'*+-.^_`|~", ch) != NULL);
-}
-
 /* Key names and key types: [A-Za-z0-9_.@-]. */
 static int
 ctl_is_namechar(uint8_t ch)
@@ -627,136 +473,36 @@ ctl_is_text(uint8_t ch)
 	return ch == '\t' || (ch >= 0x20 && ch != 0x7f);
 }
 
-/* Incomplete: wait for more, unless the peer is done. */
-static int
-ctl_need(int eof, const char **why, const char *what)
-{
-	if (!eof)
-		return 0;
-	*why = what;
-	return -1;
-}
-
-/*
- * Parse what has arrived of the response.  Returns 1 when it is complete,
- * 0 when more is needed, -1 when it is malformed (*why says how).  It
- * starts over on every call: the views it leaves are valid only once it
- * has returned 1 and nothing more is read.
- */
-static int
-ctl_parse(struct ctl_resp *r, int eof, const char **why)
-{
-	struct buf	b, line, code, name, value;
-	uint64_t	status, cl = 0, v;
-	size_t		pos;
-	uint8_t		ch;
-	int		has_cl;
-
-	bbuf_view(&r->r_raw, &b);
-	do {
-		if (!ctl_line(&b, &line, 0))
-			return ctl_need(eof, why, "truncated head");
-		if (!buf_has_prefix(&line, "HTTP/1.") ||
-		    buf_skip(&line, 7) == -1 ||
-		    buf_get_u8(&line, &ch) == -1 || ch < '0' || ch > '9' ||
-		    buf_get_u8(&line, &ch) == -1 || ch != ' ' ||
-		    buf_take(&line, 3, &code) == -1 ||
-		    buf_to_u64(&code, 999, &status) == -1 || status < 100 ||
-		    (buf_get_u8(&line, &ch) == 0 && ch != ' ')) {
-			*why = "bad status line";
-			return -1;
-		}
-		r->r_reason = line;
-		has_cl = 0;
-		for (;;) {
-			if (!ctl_line(&b, &line, 0))
-				return ctl_need(eof, why, "truncated head");
-			if (buf_left(&line) == 0)
-				break;
-			if (buf_find(&line, ':', &pos) == -1 || pos == 0) {
-				*why = "bad header line";
-				return -1;
-			}
-			(void)buf_take(&line, pos, &name);
-			(void)buf_skip(&line, 1);
-			value = line;
-			buf_trim_ows(&value);
-			/* Also refuses obsolete line folding. */
-			if (!buf_all(&name, ctl_is_tchar)) {
-				*why = "bad header name";
-				return -1;
-			}
-			if (buf_caseeq(&name, "transfer-encoding")) {
-				*why = "unsupported Transfer-Encoding";
-				return -1;
-			}
-			if (!buf_caseeq(&name, "content-length"))
-				continue;
-			if (buf_to_u64(&value, CTL_RESP_MAX, &v) == -1 ||
-			    (has_cl && v != cl)) {
-				*why = "bad Content-Length";
-				return -1;
-			}
-			cl = v;
-			has_cl = 1;
-		}
-		/* Interim 1xx answers come before the real one. */
-	} while (status < 200 && status != 101);
-	r->r_status = (int)status;
-
-	if (status == 204 || status == 304)
-		buf_init(&r->r_body, NULL, 0);
-	else if (has_cl) {
-		if (buf_left(&b) < cl)
-			return ctl_need(eof, why, "truncated body");
-		(void)buf_take(&b, cl, &r->r_body);
-	} else {
-		/* No length: the body runs to the end of the connection. */
-		if (!eof)
-			return 0;
-		r->r_body = b;
-	}
-	return 1;
-}
-
 /*
  * Send one request and read its answer into r, which the caller frees
- * with ctl_resp_free whatever happened.  The body, if any, is len bytes
+ * with httpc_resp_free whatever happened.  The body, if any, is len bytes
  * of type ctype.  Returns 0 on a 2xx answer; every other outcome has been
  * reported.
  */
 static int
 ctl_call_raw(const struct ctl *c, const char *method, const char *path,
-    const char *ctype, const void *body, size_t len, struct ctl_resp *r)
+    const char *ctype, const void *body, size_t len, struct httpc_resp *r)
 {
-	struct bbuf	 req;
-	int64_t		 deadline;
-	int		 fd = -1, rv = -1;
+	struct httpc_peer	 hp = { "localhost", NULL, c->c_socket,
+				    CTL_TIMEOUT_SEC };
+	struct bbuf		 req;
+	int64_t			 deadline;
+	int			 fd = -1, rv = -1;
 
-	memset(r, 0, sizeof(*r));
-	bbuf_init(&r->r_raw, CTL_RESP_MAX);
+	httpc_resp_init(r, CTL_RESP_MAX);
 	bbuf_init(&req, CTL_REQ_MAX);
-	/* The length even when 0: a POST without one is refused (411). */
-	if (bbuf_printf(&req, "%s %s HTTP/1.1\r\nHost: localhost\r\n"
-	    "Connection: close\r\n", method, path) == -1 ||
-	    (ctype != NULL && bbuf_printf(&req, "Content-Type: %s\r\n",
-	    ctype) == -1) ||
-	    ((body != NULL || strcmp(method, "POST") == 0) &&
-	    bbuf_printf(&req, "Content-Length: %zu\r\n", len) == -1) ||
-	    bbuf_add_str(&req, "\r\n") == -1 ||
-	    (body != NULL && bbuf_add(&req, body, len) == -1)) {
+	if (httpc_request(&req, &hp, method, path, ctype, body, len) == -1) {
 		warnx("request larger than %d bytes", CTL_REQ_MAX);
 		goto out;
 	}
 
 	/* A waiting read holds the answer back for up to c_wait seconds. */
-	deadline = ctl_now_ms() + ((int64_t)CTL_TIMEOUT_SEC + c->c_wait) *
+	deadline = httpc_now_ms() + ((int64_t)CTL_TIMEOUT_SEC + c->c_wait) *
 	    1000;
 	if ((fd = ctl_connect(c->c_socket)) == -1 ||
-	    ctl_send(c, fd, &req, deadline) == -1 ||
-	    ctl_recv(c, fd, r, deadline) == -1)
+	    httpc_exchange(&hp, fd, &req, r, deadline) == -1)
 		goto out;
-	if (r->r_status < 200 || r->r_status > 299) {
+	if (r->hr_status < 200 || r->hr_status > 299) {
 		ctl_server_error(r);
 		goto out;
 	}
@@ -771,7 +517,7 @@ ctl_call_raw(const struct ctl *c, const char *method, const char *path,
 /* ctl_call_raw with a JSON body, or none. */
 static int
 ctl_call(const struct ctl *c, const char *method, const char *path,
-    const json_t *body, struct ctl_resp *r)
+    const json_t *body, struct httpc_resp *r)
 {
 	char	*json = NULL;
 	int	 rv;
@@ -787,18 +533,11 @@ ctl_call(const struct ctl *c, const char *method, const char *path,
 	return rv;
 }
 
-static void
-ctl_resp_free(struct ctl_resp *r)
-{
-	bbuf_free(&r->r_raw);	/* wipes: it may hold a password */
-	memset(r, 0, sizeof(*r));
-}
-
 /* The body as a JSON object, or NULL. */
 static json_t *
-ctl_resp_json(const struct ctl_resp *r)
+ctl_resp_json(const struct httpc_resp *r)
 {
-	struct buf	 b = r->r_body;
+	struct buf	 b = r->hr_body;
 	json_error_t	 jerr;
 	json_t		*j;
 	char		*copy;
@@ -825,10 +564,10 @@ ctl_resp_json(const struct ctl_resp *r)
 
 /* "sealmdctl: 404: no such instance" from the server's {"error": ...}. */
 static void
-ctl_server_error(const struct ctl_resp *r)
+ctl_server_error(const struct httpc_resp *r)
 {
 	struct bbuf	 msg;
-	struct buf	 reason = r->r_reason;
+	struct buf	 reason = r->hr_reason;
 	char		 text[CTL_MSG_MAX];
 	json_t		*j, *e;
 
@@ -843,16 +582,16 @@ ctl_server_error(const struct ctl_resp *r)
 		(void)ctl_vis_add(&msg, text, strlen(text));
 	else
 		(void)bbuf_add_str(&msg, "request failed");
-	warnx("%d: %.*s", r->r_status, (int)msg.bb_len,
+	warnx("%d: %.*s", r->hr_status, (int)msg.bb_len,
 	    (const char *)msg.bb_data);
 	json_decref(j);
 	bbuf_free(&msg);
 }
 
 static void
-ctl_unexpected(const struct ctl *c, const struct ctl_resp *r)
+ctl_unexpected(const struct ctl *c, const struct httpc_resp *r)
 {
-	warnx("%s: unexpected answer %d to %s", c->c_socket, r->r_status,
+	warnx("%s: unexpected answer %d to %s", c->c_socket, r->hr_status,
 	    c->c_cmd);
 }
 
@@ -947,10 +686,10 @@ ctl_flush(struct ctl *c)
 static int
 ctl_cmd_get(struct ctl *c, int argc, char **argv)
 {
-	struct ctl_resp	 r;
-	char		 id[CTL_UUID_LEN + 1], path[128];
-	json_t		*j = NULL, *pw;
-	int		 rv = -1;
+	struct httpc_resp	 r;
+	char			 id[CTL_UUID_LEN + 1], path[128];
+	json_t			*j = NULL, *pw;
+	int			 rv = -1;
 
 	ctl_uuid(c, ctl_operand(c, argc, argv, "UUID", NULL), id);
 	(void)snprintf(path, sizeof(path), "/servers/%s/os-server-password",
@@ -960,7 +699,7 @@ ctl_cmd_get(struct ctl *c, int argc, char **argv)
 		    "?wait=%u", c->c_wait);
 	if (ctl_call(c, "GET", path, NULL, &r) == -1)
 		goto out;
-	if (r.r_status != 200) {
+	if (r.hr_status != 200) {
 		ctl_unexpected(c, &r);
 		goto out;
 	}
@@ -988,29 +727,29 @@ ctl_cmd_get(struct ctl *c, int argc, char **argv)
 	rv = 0;
  out:
 	json_decref(j);
-	ctl_resp_free(&r);
+	httpc_resp_free(&r);
 	return rv;
 }
 
 static int
 ctl_cmd_clear(struct ctl *c, int argc, char **argv)
 {
-	struct ctl_resp	r;
-	char		id[CTL_UUID_LEN + 1], path[128];
-	int		rv = -1;
+	struct httpc_resp	r;
+	char			id[CTL_UUID_LEN + 1], path[128];
+	int			rv = -1;
 
 	ctl_uuid(c, ctl_operand(c, argc, argv, "UUID", NULL), id);
 	(void)snprintf(path, sizeof(path), "/servers/%s/os-server-password",
 	    id);
 	if (ctl_call(c, "DELETE", path, NULL, &r) == -1)
 		goto out;
-	if (r.r_status != 204 && r.r_status != 200) {
+	if (r.hr_status != 204 && r.hr_status != 200) {
 		ctl_unexpected(c, &r);
 		goto out;
 	}
 	rv = 0;
  out:
-	ctl_resp_free(&r);
+	httpc_resp_free(&r);
 	return rv;
 }
 
@@ -1021,11 +760,11 @@ ctl_cmd_clear(struct ctl *c, int argc, char **argv)
 static int
 ctl_cmd_verify(struct ctl *c, int argc, char **argv)
 {
-	struct ctl_resp	 r;
-	struct bbuf	 cb;
-	struct buf	 cand;
-	char		 id[CTL_UUID_LEN + 1], path[128];
-	int		 rv = -1;
+	struct httpc_resp	 r;
+	struct bbuf		 cb;
+	struct buf		 cand;
+	char			 id[CTL_UUID_LEN + 1], path[128];
+	int			 rv = -1;
 
 	ctl_uuid(c, ctl_operand(c, argc, argv, "UUID", NULL), id);
 	(void)snprintf(path, sizeof(path), "/servers/%s/os-server-password"
@@ -1036,7 +775,7 @@ ctl_cmd_verify(struct ctl *c, int argc, char **argv)
 	if (ctl_call_raw(c, "POST", path, "text/plain", cb.bb_data,
 	    buf_left(&cand), &r) == -1)
 		goto out;
-	if (r.r_status != 204) {
+	if (r.hr_status != 204) {
 		ctl_unexpected(c, &r);
 		goto out;
 	}
@@ -1044,7 +783,7 @@ ctl_cmd_verify(struct ctl *c, int argc, char **argv)
 	rv = 0;
  out:
 	bbuf_free(&cb);
-	ctl_resp_free(&r);
+	httpc_resp_free(&r);
 	return rv;
 }
 
@@ -1063,14 +802,14 @@ ctl_cmd_key(struct ctl *c, int argc, char **argv)
  * inspect and free.
  */
 static int
-ctl_key_ring(struct ctl *c, const struct ctl_resp *r, json_t **jp,
+ctl_key_ring(struct ctl *c, const struct httpc_resp *r, json_t **jp,
     int print)
 {
 	json_t	*j, *keys, *e, *newest, *rw;
 	size_t	 i;
 
 	*jp = NULL;
-	if (r->r_status != 200) {
+	if (r->hr_status != 200) {
 		ctl_unexpected(c, r);
 		return -1;
 	}
@@ -1101,12 +840,13 @@ ctl_key_ring(struct ctl *c, const struct ctl_resp *r, json_t **jp,
 		return 0;
 	}
 	ctl_outf(c, "KEY  VALUES\n");
-	json_array_foreach(keys, i, e)
+	json_array_foreach(keys, i, e) {
 		ctl_outf(c, "%-4" JSON_INTEGER_FORMAT " %" JSON_INTEGER_FORMAT
 		    "%s\n", json_integer_value(json_object_get(e, "id")),
 		    json_integer_value(json_object_get(e, "values")),
 		    json_integer_value(json_object_get(e, "id")) ==
 		    json_integer_value(newest) ? "  (newest)" : "");
+	}
 	ctl_outf(c, "rewrap: %s, %" JSON_INTEGER_FORMAT " resealed\n",
 	    json_is_true(json_object_get(rw, "running")) ? "running" : "idle",
 	    json_integer_value(json_object_get(rw, "resealed")));
@@ -1118,13 +858,13 @@ static int
 ctl_key_call(struct ctl *c, const char *method, const char *path,
     int print, json_t **jp)
 {
-	struct ctl_resp	 r;
-	int		 rv = -1;
+	struct httpc_resp	 r;
+	int			 rv = -1;
 
 	*jp = NULL;
 	if (ctl_call(c, method, path, NULL, &r) == 0)
 		rv = ctl_key_ring(c, &r, jp, print);
-	ctl_resp_free(&r);
+	httpc_resp_free(&r);
 	return rv;
 }
 
@@ -1170,7 +910,7 @@ ctl_cmd_key_rewrap(struct ctl *c, int argc, char **argv)
 	/* Each request has only the usual timeout; the polling has N. */
 	wait = c->c_wait;
 	c->c_wait = 0;
-	deadline = ctl_now_ms() + (int64_t)wait * 1000;
+	deadline = httpc_now_ms() + (int64_t)wait * 1000;
 	if (ctl_key_call(c, "POST", "/keys/rewrap", wait == 0, &j) == -1) {
 		json_decref(j);
 		return -1;
@@ -1178,7 +918,7 @@ ctl_cmd_key_rewrap(struct ctl *c, int argc, char **argv)
 	for (;;) {
 		done = !json_is_true(json_object_get(json_object_get(j,
 		    "rewrap"), "running"));
-		if (wait == 0 || done || ctl_now_ms() >= deadline)
+		if (wait == 0 || done || httpc_now_ms() >= deadline)
 			break;
 		json_decref(j);
 		(void)poll(NULL, 0, 1000);
@@ -1207,11 +947,11 @@ ctl_cmd_key_rewrap(struct ctl *c, int argc, char **argv)
 static int
 ctl_cmd_key_retire(struct ctl *c, int argc, char **argv)
 {
-	struct ctl_resp	 r;
-	const char	*arg;
-	char		 path[64], *end;
-	unsigned long	 id;
-	int		 rv = -1;
+	struct httpc_resp	 r;
+	const char		*arg;
+	char			 path[64], *end;
+	unsigned long		 id;
+	int			 rv = -1;
 
 	arg = ctl_operand(c, argc, argv, "ID", NULL);
 	errno = 0;
@@ -1222,28 +962,28 @@ ctl_cmd_key_retire(struct ctl *c, int argc, char **argv)
 	(void)snprintf(path, sizeof(path), "/keys/%lu", id);
 	if (ctl_call(c, "DELETE", path, NULL, &r) == -1)
 		goto out;
-	if (r.r_status != 204) {
+	if (r.hr_status != 204) {
 		ctl_unexpected(c, &r);
 		goto out;
 	}
 	rv = 0;
  out:
-	ctl_resp_free(&r);
+	httpc_resp_free(&r);
 	return rv;
 }
 
 static int
 ctl_cmd_list(struct ctl *c, int argc, char **argv)
 {
-	struct ctl_resp	 r;
-	json_t		*j = NULL, *arr, *e, *id, *proj;
-	size_t		 i;
-	int		 rv = -1;
+	struct httpc_resp	 r;
+	json_t			*j = NULL, *arr, *e, *id, *proj;
+	size_t			 i;
+	int			 rv = -1;
 
 	(void)ctl_operand(c, argc, argv, NULL, NULL);
 	if (ctl_call(c, "GET", "/instances", NULL, &r) == -1)
 		goto out;
-	if (r.r_status != 200) {
+	if (r.hr_status != 200) {
 		ctl_unexpected(c, &r);
 		goto out;
 	}
@@ -1277,7 +1017,7 @@ ctl_cmd_list(struct ctl *c, int argc, char **argv)
 	rv = 0;
  out:
 	json_decref(j);
-	ctl_resp_free(&r);
+	httpc_resp_free(&r);
 	return rv;
 }
 
@@ -1398,7 +1138,7 @@ ctl_key_read(const char *file, char **linep, char *name)
 	}
 	bbuf_view(&bb, &b);
 	do {
-		if (!ctl_line(&b, &line, 1)) {
+		if (!httpc_line(&b, &line, 1)) {
 			warnx("%s: no key in file", file);
 			goto out;
 		}
@@ -1427,13 +1167,13 @@ ctl_key_read(const char *file, char **linep, char *name)
 static int
 ctl_cmd_inst_add(struct ctl *c, int argc, char **argv)
 {
-	struct ctl_inst	 in;
-	struct ctl_resp	 r;
-	char		 id[CTL_UUID_LEN + 1], path[128];
-	char		 name[CTL_KEYNAME_MAX + 1], *line = NULL;
-	json_t		*keys = NULL, *body = NULL, *s;
-	size_t		 i;
-	int		 rv = -1;
+	struct ctl_inst		 in;
+	struct httpc_resp	 r;
+	char			 id[CTL_UUID_LEN + 1], path[128];
+	char			 name[CTL_KEYNAME_MAX + 1], *line = NULL;
+	json_t			*keys = NULL, *body = NULL, *s;
+	size_t			 i;
+	int			 rv = -1;
 
 	memset(&r, 0, sizeof(r));
 	memset(&in, 0, sizeof(in));
@@ -1474,9 +1214,9 @@ ctl_cmd_inst_add(struct ctl *c, int argc, char **argv)
 	(void)snprintf(path, sizeof(path), "/instances/%s", id);
 	if (ctl_call(c, "PUT", path, body, &r) == -1)
 		goto out;
-	if (r.r_status == 201)
+	if (r.hr_status == 201)
 		ctl_outf(c, "created %s\n", id);
-	else if (r.r_status == 200)
+	else if (r.hr_status == 200)
 		ctl_outf(c, "replaced %s\n", id);
 	else {
 		ctl_unexpected(c, &r);
@@ -1491,44 +1231,44 @@ ctl_cmd_inst_add(struct ctl *c, int argc, char **argv)
 	json_decref(in.in_addrs);
 	json_decref(keys);
 	json_decref(body);
-	ctl_resp_free(&r);
+	httpc_resp_free(&r);
 	return rv;
 }
 
 static int
 ctl_cmd_inst_rm(struct ctl *c, int argc, char **argv)
 {
-	struct ctl_resp	r;
-	char		id[CTL_UUID_LEN + 1], path[128];
-	int		rv = -1;
+	struct httpc_resp	r;
+	char			id[CTL_UUID_LEN + 1], path[128];
+	int			rv = -1;
 
 	ctl_uuid(c, ctl_operand(c, argc, argv, "UUID", NULL), id);
 	(void)snprintf(path, sizeof(path), "/instances/%s", id);
 	if (ctl_call(c, "DELETE", path, NULL, &r) == -1)
 		goto out;
-	if (r.r_status != 204 && r.r_status != 200) {
+	if (r.hr_status != 204 && r.hr_status != 200) {
 		ctl_unexpected(c, &r);
 		goto out;
 	}
 	rv = 0;
  out:
-	ctl_resp_free(&r);
+	httpc_resp_free(&r);
 	return rv;
 }
 
 static int
 ctl_cmd_status(struct ctl *c, int argc, char **argv)
 {
-	struct ctl_resp	 r;
-	const char	*key;
-	json_t		*j = NULL, *v;
-	char		*s;
-	int		 rv = -1;
+	struct httpc_resp	 r;
+	const char		*key;
+	json_t			*j = NULL, *v;
+	char			*s;
+	int			 rv = -1;
 
 	(void)ctl_operand(c, argc, argv, NULL, NULL);
 	if (ctl_call(c, "GET", "/status", NULL, &r) == -1)
 		goto out;
-	if (r.r_status != 200) {
+	if (r.hr_status != 200) {
 		ctl_unexpected(c, &r);
 		goto out;
 	}
@@ -1560,7 +1300,7 @@ ctl_cmd_status(struct ctl *c, int argc, char **argv)
 	rv = 0;
  out:
 	json_decref(j);
-	ctl_resp_free(&r);
+	httpc_resp_free(&r);
 	return rv;
 }
 

@@ -7,8 +7,8 @@
  *	    [--chpasswd USER [--chpasswd-program PATH]] [--url URL]
  *	    [--timeout SECONDS]
  *
- * It links libc and libsodium only: HTTP/1.1 is written here, over one
- * TCP connection per request with a deadline on every step, and the key
+ * It links libc and libsodium only: HTTP/1.1 comes from ctl/httpc.c, over
+ * one TCP connection per request with a deadline on every step, and the key
  * is picked out of meta_data.json by a small scanner rather than a JSON
  * library.  Every byte the network sends is read through struct buf.
  * The password never goes to argv, the environment or stderr.
@@ -32,11 +32,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
+#include "ctl/httpc.h"
 #include "ctl/sealbox.h"
 #include "ctl/secret.h"
 #include "ctl/sshkey.h"
@@ -50,7 +50,6 @@
 #define G_CHILD_TIMEOUT		30	/* seconds chpasswd may take */
 #define G_REQ_MAX		4096
 #define G_RESP_MAX		(256 * 1024)
-#define G_READ_CHUNK		(16 * 1024)
 #define G_HOST_MAX		128
 #define G_USER_MAX		32
 #define G_JSON_DEPTH		32
@@ -108,13 +107,6 @@ struct g_server {
 	int		gs_timeout;
 };
 
-struct g_resp {
-	struct bbuf	gr_raw;
-	struct bbuf	gr_chunked;	/* decoded chunked body */
-	int		gr_status;
-	struct buf	gr_body;	/* view into gr_raw or gr_chunked */
-};
-
 static char	g_default_chprog[] = "/usr/sbin/chpasswd";
 static char	g_child_path[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -141,17 +133,9 @@ static void	g_options(int, char **, struct g_opts *);
 static int	g_is_userchar(uint8_t);
 static int	g_is_hostchar(uint8_t);
 static void	g_url(const char *, struct g_server *);
-static int64_t	g_now_ms(void);
-static int	g_wait(int, short, int64_t);
 static int	g_connect(const struct g_server *, int64_t);
-static int	g_line(struct buf *, struct buf *);
-static int	g_hex(const struct buf *, uint64_t *);
-static int	g_is_tchar(uint8_t);
-static int	g_chunked(struct buf *, struct bbuf *, const char **);
-static int	g_parse(struct g_resp *, int, const char **);
 static int	g_request(const struct g_server *, const char *, const char *,
-		    const char *, struct g_resp *);
-static void	g_resp_free(struct g_resp *);
+		    const char *, struct httpc_resp *);
 static int	g_json_string(struct buf *, struct bbuf *, int *);
 static enum g_member g_member_of(const struct bbuf *, uint8_t);
 static void	g_candidate(const struct bbuf *, uint8_t *, int *);
@@ -390,36 +374,6 @@ g_url(const char *url, struct g_server *gs)
 		    (unsigned long long)pn);
 }
 
-static int64_t
-g_now_ms(void)
-{
-	struct timespec	ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		err(1, "clock_gettime");
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* 1 when fd is ready, 0 at the deadline, -1 on error. */
-static int
-g_wait(int fd, short events, int64_t deadline)
-{
-	struct pollfd	pfd;
-	int64_t		left;
-	int		n;
-
-	pfd.fd = fd;
-	pfd.events = events;
-	for (;;) {
-		if ((left = deadline - g_now_ms()) <= 0)
-			return 0;
-		n = poll(&pfd, 1, (int)left);
-		if (n == -1 && errno == EINTR)
-			continue;
-		return n;
-	}
-}
-
 /* A non-blocking connect bounded by the deadline. */
 static int
 g_connect(const struct g_server *gs, int64_t deadline)
@@ -450,7 +404,7 @@ g_connect(const struct g_server *gs, int64_t deadline)
 		return -1;
 	}
 	if (rv == -1) {
-		if ((rv = g_wait(fd, POLLOUT, deadline)) <= 0) {
+		if ((rv = httpc_wait(fd, POLLOUT, deadline)) <= 0) {
 			if (rv == 0)
 				warnx("connect to %s: no answer within %d "
 				    "seconds", gs->gs_hosthdr, gs->gs_timeout);
@@ -471,281 +425,40 @@ g_connect(const struct g_server *gs, int64_t deadline)
 	return fd;
 }
 
-/* Next complete line, without LF and a CR before it; 0 if none yet. */
-static int
-g_line(struct buf *b, struct buf *line)
-{
-	struct buf	t;
-	size_t		pos;
-	uint8_t		ch;
-
-	if (buf_find(b, '\n', &pos) == -1)
-		return 0;
-	(void)buf_take(b, pos, line);
-	(void)buf_skip(b, 1);
-	if (buf_peek(line, buf_left(line) - 1, &ch) == 0 && ch == '\r') {
-		(void)buf_take(line, buf_left(line) - 1, &t);
-		*line = t;
-	}
-	return 1;
-}
-
-/* A chunk size: hex digits, at most G_RESP_MAX. */
-static int
-g_hex(const struct buf *b, uint64_t *v)
-{
-	struct buf	t = *b;
-	uint64_t	acc = 0;
-	uint8_t		ch, d;
-
-	if (buf_left(&t) == 0)
-		return -1;
-	while (buf_get_u8(&t, &ch) == 0) {
-		if (ch >= '0' && ch <= '9')
-			d = (uint8_t)(ch - '0');
-		else if (ch >= 'a' && ch <= 'f')
-			d = (uint8_t)(ch - 'a' + 10);
-		else if (ch >= 'A' && ch <= 'F')
-			d = (uint8_t)(ch - 'A' + 10);
-		else
-			return -1;
-		acc = acc * 16 + d;
-		if (acc > G_RESP_MAX)
-			return -1;
-	}
-	*v = acc;
-	return 0;
-}
-
-/* RFC 9110 tchar. */
-static int
-g_is_tchar(uint8_t ch)
-{
-	return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') ||
-	    (ch >= 'A' && ch <= 'Z') ||
-	    (ch != '\0' && strchr("!#$%&'*+-.^_`|~", ch) != NULL);
-}
-
-/*
- * Decode a chunked body from b into out: 1 complete, 0 more needed, -1
- * malformed.  Extensions and trailers are skipped.
- */
-static int
-g_chunked(struct buf *b, struct bbuf *out, const char **why)
-{
-	struct buf	line, size, data;
-	uint64_t	n;
-	uint8_t		*p;
-	size_t		avail;
-
-	bbuf_reset(out);
-	for (;;) {
-		if (!g_line(b, &line))
-			return 0;
-		if (buf_sep(&line, ';', &size) == -1)
-			size = line;
-		buf_trim_ows(&size);
-		if (g_hex(&size, &n) == -1) {
-			*why = "bad chunk size";
-			return -1;
-		}
-		if (n == 0)
-			break;
-		if (buf_take(b, n, &data) == -1)
-			return 0;
-		if (bbuf_reserve(out, n, &p, &avail) == -1 || avail < n) {
-			*why = "body too large";
-			return -1;
-		}
-		(void)buf_get(&data, p, n);
-		bbuf_commit(out, n);
-		if (!g_line(b, &line))
-			return 0;
-		if (buf_left(&line) != 0) {
-			*why = "bad chunk end";
-			return -1;
-		}
-	}
-	do {
-		if (!g_line(b, &line))
-			return 0;
-	} while (buf_left(&line) > 0);
-	return 1;
-}
-
-/*
- * Parse what has arrived: 1 complete, 0 more needed, -1 malformed (*why).
- * It starts over on every call.
- */
-static int
-g_parse(struct g_resp *r, int eof, const char **why)
-{
-	struct buf	b, line, code, name, value;
-	uint64_t	status, cl = 0, v;
-	size_t		pos;
-	uint8_t		ch;
-	int		has_cl, chunked, rv;
-
-	bbuf_view(&r->gr_raw, &b);
-	*why = "truncated answer";
-	do {
-		if (!g_line(&b, &line))
-			return eof ? -1 : 0;
-		if (!buf_has_prefix(&line, "HTTP/1.") ||
-		    buf_skip(&line, 7) == -1 ||
-		    buf_get_u8(&line, &ch) == -1 || ch < '0' || ch > '9' ||
-		    buf_get_u8(&line, &ch) == -1 || ch != ' ' ||
-		    buf_take(&line, 3, &code) == -1 ||
-		    buf_to_u64(&code, 999, &status) == -1 || status < 100) {
-			*why = "bad status line";
-			return -1;
-		}
-		has_cl = chunked = 0;
-		for (;;) {
-			if (!g_line(&b, &line))
-				return eof ? -1 : 0;
-			if (buf_left(&line) == 0)
-				break;
-			if (buf_find(&line, ':', &pos) == -1 || pos == 0) {
-				*why = "bad header line";
-				return -1;
-			}
-			(void)buf_take(&line, pos, &name);
-			(void)buf_skip(&line, 1);
-			value = line;
-			buf_trim_ows(&value);
-			if (!buf_all(&name, g_is_tchar)) {
-				*why = "bad header name";
-				return -1;
-			}
-			if (buf_caseeq(&name, "transfer-encoding")) {
-				if (!buf_caseeq(&value, "chunked")) {
-					*why = "unsupported Transfer-Encoding";
-					return -1;
-				}
-				chunked = 1;
-			}
-			if (!buf_caseeq(&name, "content-length"))
-				continue;
-			if (buf_to_u64(&value, G_RESP_MAX, &v) == -1 ||
-			    (has_cl && v != cl)) {
-				*why = "bad Content-Length";
-				return -1;
-			}
-			cl = v;
-			has_cl = 1;
-		}
-	} while (status < 200);
-	r->gr_status = (int)status;
-
-	if (status == 204 || status == 304)
-		buf_init(&r->gr_body, NULL, 0);
-	else if (chunked) {
-		if ((rv = g_chunked(&b, &r->gr_chunked, why)) != 1)
-			return rv == 0 && eof ? -1 : rv;
-		bbuf_view(&r->gr_chunked, &r->gr_body);
-	} else if (has_cl) {
-		if (buf_take(&b, cl, &r->gr_body) == -1)
-			return eof ? -1 : 0;
-	} else {
-		if (!eof)
-			return 0;
-		r->gr_body = b;
-	}
-	return 1;
-}
-
 /*
  * One request on a new connection; r gets the answer (freed by the
- * caller with g_resp_free whatever happened).  0 when an answer came.
+ * caller with httpc_resp_free whatever happened).  0 when an answer came.
  */
 static int
 g_request(const struct g_server *gs, const char *method, const char *path,
-    const char *body, struct g_resp *r)
+    const char *body, struct httpc_resp *r)
 {
-	struct bbuf	 req;
-	const char	*why;
-	int64_t		 deadline;
-	ssize_t		 n;
-	int		 fd, rv = -1, w;
+	char			 name[G_HOST_MAX + 64];
+	struct httpc_peer	 hp = { gs->gs_hosthdr, "sealmd-guest", name,
+				    gs->gs_timeout };
+	struct bbuf		 req;
+	int64_t			 deadline;
+	int			 fd, rv;
 
-	memset(r, 0, sizeof(*r));
-	bbuf_init(&r->gr_raw, G_RESP_MAX);
-	bbuf_init(&r->gr_chunked, G_RESP_MAX);
+	httpc_resp_init(r, G_RESP_MAX);
 	bbuf_init(&req, G_REQ_MAX);
-	if (bbuf_printf(&req, "%s %s HTTP/1.1\r\nHost: %s\r\n"
-	    "User-Agent: sealmd-guest\r\nConnection: close\r\n", method,
-	    path, gs->gs_hosthdr) == -1 ||
-	    (body != NULL && bbuf_printf(&req, "Content-Length: %zu\r\n",
-	    strlen(body)) == -1) ||
-	    bbuf_add_str(&req, "\r\n") == -1 ||
-	    (body != NULL && bbuf_add_str(&req, body) == -1)) {
+	/* Messages name the URL the request went to. */
+	(void)snprintf(name, sizeof(name), "%s%s", gs->gs_hosthdr, path);
+	if (httpc_request(&req, &hp, method, path, NULL, body,
+	    body != NULL ? strlen(body) : 0) == -1) {
 		warnx("request too large");
 		bbuf_free(&req);
 		return -1;
 	}
-	deadline = g_now_ms() + (int64_t)gs->gs_timeout * 1000;
+	deadline = httpc_now_ms() + (int64_t)gs->gs_timeout * 1000;
 	if ((fd = g_connect(gs, deadline)) == -1) {
 		bbuf_free(&req);
 		return -1;
 	}
-	while (req.bb_len > 0) {
-		if ((w = g_wait(fd, POLLOUT, deadline)) <= 0)
-			goto timeout;
-		n = send(fd, req.bb_data, req.bb_len, MSG_NOSIGNAL);
-		if (n == -1 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		/* An early answer (413, 409) may be waiting: read it. */
-		if (n == -1 && (errno == EPIPE || errno == ECONNRESET))
-			break;
-		if (n == -1) {
-			warn("send to %s", gs->gs_hosthdr);
-			goto out;
-		}
-		bbuf_consume(&req, (size_t)n);
-	}
-	for (;;) {
-		if ((w = g_wait(fd, POLLIN, deadline)) <= 0)
-			goto timeout;
-		n = bbuf_read_fd(&r->gr_raw, fd, G_READ_CHUNK);
-		if (n == -1 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n == -1 && errno == ENOBUFS) {
-			warnx("%s%s: answer larger than %d bytes",
-			    gs->gs_hosthdr, path, G_RESP_MAX);
-			goto out;
-		}
-		if (n == -1) {
-			warn("read from %s", gs->gs_hosthdr);
-			goto out;
-		}
-		if ((w = g_parse(r, n == 0, &why)) == 1)
-			break;
-		if (w == -1) {
-			warnx("%s%s: malformed answer: %s", gs->gs_hosthdr,
-			    path, why);
-			goto out;
-		}
-	}
-	rv = 0;
-	goto out;
- timeout:
-	if (w == 0)
-		warnx("%s%s: no answer within %d seconds", gs->gs_hosthdr,
-		    path, gs->gs_timeout);
-	else
-		warn("poll");
- out:
+	rv = httpc_exchange(&hp, fd, &req, r, deadline);
 	close(fd);
 	bbuf_free(&req);
 	return rv;
-}
-
-static void
-g_resp_free(struct g_resp *r)
-{
-	bbuf_free(&r->gr_raw);
-	bbuf_free(&r->gr_chunked);
 }
 
 /*
@@ -907,19 +620,19 @@ g_json_keys(const struct buf *doc, uint8_t *pub)
 static int
 g_fetch_key(const struct g_server *gs, uint8_t *pub)
 {
-	struct g_resp	r;
-	int		rv = -1;
+	struct httpc_resp	r;
+	int			rv = -1;
 
 	if (g_request(gs, "GET", G_META_PATH, NULL, &r) == -1)
 		goto out;
-	if (r.gr_status != 200) {
+	if (r.hr_status != 200) {
 		warnx("%s%s: answered %d; give the key with --key-file",
-		    gs->gs_hosthdr, G_META_PATH, r.gr_status);
+		    gs->gs_hosthdr, G_META_PATH, r.hr_status);
 		goto out;
 	}
-	rv = g_json_keys(&r.gr_body, pub);
+	rv = g_json_keys(&r.hr_body, pub);
  out:
-	g_resp_free(&r);
+	httpc_resp_free(&r);
 	return rv;
 }
 
@@ -986,9 +699,9 @@ g_chpasswd(char *prog, const char *user, const struct buf *pw)
 	}
 	close(p[1]);
 
-	deadline = g_now_ms() + G_CHILD_TIMEOUT * 1000;
+	deadline = httpc_now_ms() + G_CHILD_TIMEOUT * 1000;
 	while ((e = waitpid(pid, &status, WNOHANG)) == 0) {
-		if (g_now_ms() >= deadline) {
+		if (httpc_now_ms() >= deadline) {
 			warnx("%s: still running after %d seconds; killed",
 			    prog, G_CHILD_TIMEOUT);
 			(void)kill(pid, SIGKILL);
@@ -1027,13 +740,14 @@ g_is_pwchar(uint8_t ch)
 static int
 g_post(const struct g_opts *o, const struct g_server *gs)
 {
-	struct g_resp	 r;
-	struct bbuf	 pwb;
-	struct buf	 pw, t;
-	uint8_t		 pub[SEALBOX_ED25519_PUB], pt[SEALBOX_PLAIN_MAX];
-	char		 value[SEALBOX_VALUE_MAX + 1];
-	size_t		 len;
-	int		 e, rv = -1;
+	struct httpc_resp	 r;
+	struct bbuf		 pwb;
+	struct buf		 pw, t;
+	uint8_t			 pub[SEALBOX_ED25519_PUB];
+	uint8_t			 pt[SEALBOX_PLAIN_MAX];
+	char			 value[SEALBOX_VALUE_MAX + 1];
+	size_t			 len;
+	int			 e, rv = -1;
 
 	memset(&r, 0, sizeof(r));
 	bbuf_init(&pwb, 0);
@@ -1068,14 +782,14 @@ g_post(const struct g_opts *o, const struct g_server *gs)
 	}
 	if (g_request(gs, "POST", G_PASSWORD_PATH, value, &r) == -1)
 		goto out;
-	if (r.gr_status == 409) {
+	if (r.hr_status == 409) {
 		g_info("a password is already set (409): nothing changed");
 		rv = 0;
 		goto out;
 	}
-	if (r.gr_status != 200) {
+	if (r.hr_status != 200) {
 		warnx("%s%s: answered %d; the password was not posted",
-		    gs->gs_hosthdr, G_PASSWORD_PATH, r.gr_status);
+		    gs->gs_hosthdr, G_PASSWORD_PATH, r.hr_status);
 		goto out;
 	}
 	g_info("password posted");
@@ -1090,7 +804,7 @@ g_post(const struct g_opts *o, const struct g_server *gs)
 	}
 	rv = 0;
  out:
-	g_resp_free(&r);
+	httpc_resp_free(&r);
 	sodium_memzero(pt, sizeof(pt));
 	bbuf_free(&pwb);
 	return rv;
