@@ -14,7 +14,8 @@ DESTDIR		?=
 
 CC		?= cc
 B		:= build
-PKGS		:= libsodium libseccomp libcap-ng sqlite3 inih jansson
+PKGS		:= libsodium libseccomp libcap-ng sqlite3 inih jansson libtls \
+		   libcrypto
 
 WARN	:= -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wpointer-arith -Wcast-qual -Werror
@@ -35,12 +36,13 @@ BROKER_SRCS	:= broker/main.c broker/broker.c broker/listen.c \
 		   broker/store_sqlite.c broker/audit.c broker/ratelimit.c \
 		   broker/writer.c broker/tokens.c broker/stats.c \
 		   broker/rotate.c broker/waiters.c broker/hasher.c \
+		   broker/tlskey.c broker/tlsauth.c \
 		   policy/config.c policy/owner_auth.c \
 		   policy/sandbox_broker.c
 WORKER_SRCS	:= worker/main.c worker/conn.c worker/http.c \
 		   worker/path.c worker/guest.c worker/owner.c \
 		   worker/reply.c worker/utf8.c worker/prom.c \
-		   policy/sandbox_worker.c
+		   worker/tls.c policy/sandbox_worker.c
 CTL_SRCS	:= ctl/sealmdctl.c ctl/sealcmd.c ctl/sealbox.c ctl/sshkey.c \
 		   ctl/secret.c ctl/rsa.c ctl/httpc.c
 # The guest tool links libsodium and libc only.
@@ -49,9 +51,9 @@ GUEST_SRCS	:= guest/sealmd-guest.c ctl/sealbox.c ctl/sshkey.c \
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
-BROKER_LIBS	:= libsodium libseccomp libcap-ng sqlite3 inih
+BROKER_LIBS	:= libsodium libseccomp libcap-ng sqlite3 inih libcrypto
 BROKER_LDLIBS	:= -lpthread
-WORKER_LIBS	:= libsodium libseccomp libcap-ng jansson
+WORKER_LIBS	:= libsodium libseccomp libcap-ng jansson libtls libcrypto
 CTL_LIBS	:= jansson libsodium libcrypto
 GUEST_LIBS	:= libsodium
 
@@ -97,6 +99,7 @@ UT_seal		:= broker/seal.c broker/keys.c privsep/buf.c privsep/log.c
 UT_store	:= broker/store.c broker/store_sqlite.c privsep/buf.c \
 		   privsep/log.c
 UT_config	:= policy/config.c privsep/buf.c privsep/log.c
+UT_config_tls	:= policy/config.c privsep/buf.c privsep/log.c
 UT_sandbox	:= policy/sandbox_worker.c policy/sandbox_broker.c \
 		   privsep/log.c
 UT_ratelimit	:= broker/ratelimit.c

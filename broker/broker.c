@@ -157,7 +157,8 @@ static void
 broker_reload(struct broker *b)
 {
 	static struct config	 nc;
-	struct config		*oc = b->b_conf;
+	static struct tlsstate	 nt;
+	struct config		*oc = b->b_conf, *tc;
 	struct keyring		 kr;
 	struct secret		 sec;
 	char			 err[CONF_ERR_MAX];
@@ -179,12 +180,27 @@ broker_reload(struct broker *b)
 		config_free(&nc);
 		goto done;
 	}
+	/* Certificates belong to listeners: their number stays. */
+	tc = nc.c_ntls == oc->c_ntls ? &nc : oc;
+	if (tlskey_load(tc, &nt, err, sizeof(err)) == -1) {
+		log_warnx("reload: %s; the running configuration stays", err);
+		keyring_free(&kr);
+		if (have_sec)
+			secret_free(&sec);
+		config_free(&nc);
+		goto done;
+	}
 	keyring_free(&b->b_keys);
 	b->b_keys = kr;
 	if (b->b_have_secret)
 		secret_free(&b->b_secret);
 	b->b_secret = sec;
 	b->b_have_secret = have_sec;
+	if (tc == oc)
+		log_warnx("reload: the TLS certificates and keys at the "
+		    "running paths are reloaded; their number changes only on "
+		    "restart");
+	tlskey_commit(b, tc, &nt);
 
 	/* What needs a restart: say so rather than half-apply it. */
 	if (nc.c_max_conns != oc->c_max_conns ||
@@ -273,7 +289,7 @@ broker_run(struct broker *b)
 {
 	struct pollfd	 pfd[4 + BROKER_LISTENERS_MAX];
 	struct listener	*lmap[BROKER_LISTENERS_MAX];
-	size_t		 i, n, nl;
+	size_t		 i, n, nl, sidx;
 	unsigned char	 sig;
 	uint64_t	 now;
 	int		 j;
@@ -321,6 +337,9 @@ broker_run(struct broker *b)
 			pfd[n++].events = POLLIN |
 			    (chan_pending(&b->b_chan) ? POLLOUT : 0);
 		}
+		sidx = n;
+		if (tlskey_pollfd(b, &pfd[n]))
+			n++;
 		nl = 0;
 		if (b->b_wstate == WORKER_UP && !b->b_stopping) {
 			for (i = 0; i < b->b_nlisten; i++) {
@@ -360,6 +379,8 @@ broker_run(struct broker *b)
 			    (pfd[3].revents & (POLLIN | POLLHUP | POLLERR)))
 				broker_read_chan(b);
 		}
+		if (sidx < n - nl)
+			tlskey_read(b, &pfd[sidx]);
 		for (i = 0; i < nl; i++) {
 			if (!(pfd[n - nl + i].revents & POLLIN))
 				continue;

@@ -16,6 +16,7 @@
 #include "privsep/chan.h"
 #include "keys.h"
 #include "store.h"
+#include "tlskey.h"
 
 #define SEALMD_VERSION		"0.1.0"
 #define BROKER_PING_MS		5000	/* worker liveness ping */
@@ -24,7 +25,8 @@
 #define BROKER_BACKOFF_MAX_MS	1000
 #define BROKER_STABLE_MS	10000	/* resets the restart backoff */
 #define BROKER_DRAIN_MS		5000	/* in-flight limit on SIGTERM */
-#define BROKER_LISTENERS_MAX	(CONF_LISTEN_MAX + 1)
+/* Guests, the owner socket and the owner TLS listener. */
+#define BROKER_LISTENERS_MAX	(CONF_LISTEN_MAX + 2)
 #define BROKER_OWNER_CONNS	32	/* beyond max_conns: guests can't starve it */
 #define BROKER_CONNS(b)		((b)->b_conf->c_max_conns + BROKER_OWNER_CONNS)
 
@@ -33,6 +35,7 @@ struct listener {
 	int		l_role;		/* enum listener_role */
 	int		l_ident;	/* enum identity_mode */
 	int		l_inherited;	/* from systemd: never unlink it */
+	int		l_tls;		/* TLS context, 1-based; 0: plain */
 	struct conf_guard l_guard;	/* guests: SSRF and squatting guards */
 	char		l_name[128];	/* for logs: "guest:127.0.0.1:8775" */
 };
@@ -45,6 +48,9 @@ struct bconn {
 	int		bc_authorized;
 	char		bc_peer[64];	/* "ip:port" or "uid=N,gid=N,pid=N" */
 	char		bc_addr[ADDR_MAX + 1];	/* guest peer address */
+	int		bc_tls;		/* TLS context, 1-based; 0: plain */
+	uint32_t	bc_tlsgen;	/* its reloads when accepted */
+	int		bc_signed;	/* one signature per connection */
 };
 
 enum worker_state {
@@ -64,6 +70,7 @@ struct broker {
 	char		 b_rewrap_after[ID_LEN + 1];
 	struct secret	 b_secret;
 	int		 b_have_secret;
+	struct tlsstate	 b_tls;
 	struct store	*b_store;
 
 	struct listener	 b_listen[BROKER_LISTENERS_MAX];

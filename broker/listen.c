@@ -28,7 +28,10 @@ static const char busy_reply[] =
     "HTTP/1.1 503 Service Unavailable\r\n"
     "Content-Length: 0\r\nConnection: close\r\n\r\n";
 
-/* "guest:127.0.0.1:8775", "guest:[::1]:8775" or "owner:/path", for logs. */
+/*
+ * "guest:127.0.0.1:8775", "guest:[::1]:8775", "owner:/path" or, for the
+ * owner API over TLS, "owner:127.0.0.1:8776", for logs.
+ */
 static int
 listen_name(struct listener *l, const struct sockaddr_storage *ss,
     socklen_t len)
@@ -48,7 +51,8 @@ listen_name(struct listener *l, const struct sockaddr_storage *ss,
 			log_warnx("cannot name a listening socket");
 			return -1;
 		}
-		n = snprintf(l->l_name, sizeof(l->l_name), "guest:%s%s%s:%s",
+		n = snprintf(l->l_name, sizeof(l->l_name), "%s:%s%s%s:%s",
+		    l->l_role == ROLE_OWNER ? "owner" : "guest",
 		    ss->ss_family == AF_INET6 ? "[" : "", host,
 		    ss->ss_family == AF_INET6 ? "]" : "", port);
 	}
@@ -82,7 +86,7 @@ listen_hops(const struct listener *l, int fd, int family)
 }
 
 static int
-listen_tcp(struct broker *b, const struct conf_listen *cl)
+listen_tcp(struct broker *b, const struct conf_listen *cl, int role)
 {
 	struct addrinfo		 hints, *res;
 	struct sockaddr_storage	 ss;
@@ -116,16 +120,21 @@ listen_tcp(struct broker *b, const struct conf_listen *cl)
 	freeaddrinfo(res);
 	memset(l, 0, sizeof(*l));
 	l->l_fd = fd;
-	l->l_role = ROLE_GUEST;
-	l->l_ident = cl->cl_ident;
+	l->l_role = role;
+	l->l_ident = role == ROLE_GUEST ? cl->cl_ident : 0;
+	l->l_tls = role == ROLE_GUEST ? cl->cl_tls : b->b_conf->c_owner_tls;
 	l->l_guard = cl->cl_guard;
 	if (listen_name(l, &ss, sslen) == -1 ||
 	    listen_hops(l, fd, ss.ss_family) == -1) {
 		close(fd);
 		return -1;
 	}
-	log_info("listening: %s (identity %s)", l->l_name,
-	    cl->cl_ident == IDENT_DIRECT ? "direct" : "proxy");
+	if (role == ROLE_OWNER)
+		log_info("listening: %s (owner API over TLS)", l->l_name);
+	else
+		log_info("listening: %s (identity %s%s)", l->l_name,
+		    cl->cl_ident == IDENT_DIRECT ? "direct" : "proxy",
+		    l->l_tls ? ", TLS" : "");
 	b->b_nlisten++;
 	return 0;
 }
@@ -199,9 +208,28 @@ listen_owner(struct broker *b)
 }
 
 /*
+ * The TLS context of the first guest section with tls = yes and this
+ * identity, for a socket systemd passed as "guest-tls" (proxy) or
+ * "guest-direct-tls".
+ */
+static int
+listen_guest_tls(const struct config *conf, int ident)
+{
+	size_t	i;
+
+	for (i = 0; i < conf->c_ntls; i++)
+		if (!conf->c_tls[i].ct_owner &&
+		    conf->c_tls[i].ct_ident == ident)
+			return (int)i + 1;
+	return 0;
+}
+
+/*
  * A socket systemd passed.  Its name gives the role: "guest" (identity
  * from the first guest section, else proxy), "guest-proxy",
- * "guest-direct" or "owner".  Its type must fit the role.
+ * "guest-direct" or "owner"; "guest-tls", "guest-direct-tls" and
+ * "owner-tls" take their certificate from the configuration.  Its type
+ * must fit the role.
  */
 static int
 listen_inherited(struct broker *b, const struct sd_fd *sf)
@@ -227,10 +255,25 @@ listen_inherited(struct broker *b, const struct sd_fd *sf)
 	} else if (strcmp(sf->sf_name, "guest-direct") == 0) {
 		l->l_role = ROLE_GUEST;
 		l->l_ident = IDENT_DIRECT;
+	} else if (strcmp(sf->sf_name, "guest-tls") == 0 ||
+	    strcmp(sf->sf_name, "guest-direct-tls") == 0) {
+		l->l_role = ROLE_GUEST;
+		l->l_ident = sf->sf_name[6] == 'd' ? IDENT_DIRECT : IDENT_PROXY;
+		l->l_tls = listen_guest_tls(b->b_conf, l->l_ident);
+	} else if (strcmp(sf->sf_name, "owner-tls") == 0) {
+		l->l_role = ROLE_OWNER;
+		l->l_tls = b->b_conf->c_owner_tls;
 	} else {
 		log_warnx("socket fd %d from systemd has name \"%s\"; want "
-		    "guest, guest-proxy, guest-direct or owner", sf->sf_fd,
+		    "guest, guest-proxy, guest-direct, guest-tls, "
+		    "guest-direct-tls, owner or owner-tls", sf->sf_fd,
 		    sf->sf_name);
+		return -1;
+	}
+	if (strstr(sf->sf_name, "tls") != NULL && l->l_tls == 0) {
+		log_warnx("socket \"%s\" from systemd, but no section of the "
+		    "configuration gives it a certificate (tls = yes with that "
+		    "identity, or tls_cert in [owner])", sf->sf_name);
 		return -1;
 	}
 	/* Guards as the first guest section says; answers stay local. */
@@ -243,7 +286,8 @@ listen_inherited(struct broker *b, const struct sd_fd *sf)
 	    getsockopt(l->l_fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &olen) == -1 ||
 	    getsockname(l->l_fd, (struct sockaddr *)&ss, &len) == -1 ||
 	    type != SOCK_STREAM || !acc ||
-	    (l->l_role == ROLE_OWNER) != (ss.ss_family == AF_UNIX) ||
+	    (l->l_role == ROLE_OWNER && l->l_tls == 0) !=
+	    (ss.ss_family == AF_UNIX) ||
 	    (ss.ss_family != AF_UNIX && ss.ss_family != AF_INET &&
 	    ss.ss_family != AF_INET6)) {
 		log_warnx("socket fd %d from systemd (\"%s\") is not a "
@@ -260,10 +304,11 @@ listen_inherited(struct broker *b, const struct sd_fd *sf)
 	    (l->l_role == ROLE_GUEST && listen_hops(l, l->l_fd,
 	    ss.ss_family) == -1))
 		return -1;
-	log_info("listening: %s (%s%s, from systemd)", l->l_name,
+	log_info("listening: %s (%s%s%s, from systemd)", l->l_name,
 	    l->l_role == ROLE_OWNER ? "owner API" : "identity ",
 	    l->l_role == ROLE_OWNER ? "" :
-	    l->l_ident == IDENT_DIRECT ? "direct" : "proxy");
+	    l->l_ident == IDENT_DIRECT ? "direct" : "proxy",
+	    l->l_tls ? " over TLS" : "");
 	b->b_nlisten++;
 	return 0;
 }
@@ -277,7 +322,7 @@ int
 listen_setup(struct broker *b)
 {
 	struct sd_fd	sfd[SD_FDS_MAX];
-	int		n, i, guests = 0, owner = 0;
+	int		n, i, guests = 0, owner = 0, owner_tls = 0;
 	size_t		j;
 
 	if ((n = sd_listen_inherit(sfd, SD_FDS_MAX)) > CONF_LISTEN_MAX) {
@@ -288,12 +333,14 @@ listen_setup(struct broker *b)
 	for (i = 0; i < n; i++) {
 		if (listen_inherited(b, &sfd[i]) == -1)
 			return -1;
-		if (b->b_listen[b->b_nlisten - 1].l_role == ROLE_OWNER)
-			owner++;
-		else
+		if (b->b_listen[b->b_nlisten - 1].l_role != ROLE_OWNER)
 			guests++;
+		else if (b->b_listen[b->b_nlisten - 1].l_tls != 0)
+			owner_tls++;
+		else
+			owner++;
 	}
-	if (owner > 1) {
+	if (owner > 1 || owner_tls > 1) {
 		log_warnx("systemd passed %d owner sockets; at most one", owner);
 		return -1;
 	}
@@ -302,8 +349,11 @@ listen_setup(struct broker *b)
 		    "%zu listen entries of the configuration",
 		    b->b_conf->c_nlisten);
 	for (j = 0; guests == 0 && j < b->b_conf->c_nlisten; j++)
-		if (listen_tcp(b, &b->b_conf->c_listen[j]) == -1)
+		if (listen_tcp(b, &b->b_conf->c_listen[j], ROLE_GUEST) == -1)
 			return -1;
+	if (owner_tls == 0 && b->b_conf->c_owner_listen &&
+	    listen_tcp(b, &b->b_conf->c_owner_tcp, ROLE_OWNER) == -1)
+		return -1;
 	if (owner > 0) {
 		log_info("owner socket comes from systemd; not binding %s",
 		    b->b_conf->c_owner_socket);
@@ -366,6 +416,23 @@ listen_conn_alloc(struct broker *b, int role)
 	return 0;
 }
 
+/*
+ * The owner TLS listener may hold half of the owner API's connections:
+ * callers it has not authenticated yet must not lock out the unix socket.
+ */
+static int
+listen_owner_tls_full(struct broker *b)
+{
+	uint32_t	i, n = 0;
+
+	for (i = 0; i < BROKER_CONNS(b); i++)
+		if (b->b_conns[i].bc_id != 0 &&
+		    b->b_conns[i].bc_role == ROLE_OWNER &&
+		    b->b_conns[i].bc_tls != 0)
+			n++;
+	return n >= BROKER_OWNER_CONNS / 2;
+}
+
 /* Returns 1 when a connection was taken, 0 when none was waiting. */
 int
 listen_accept(struct broker *b, struct listener *l)
@@ -387,20 +454,25 @@ listen_accept(struct broker *b, struct listener *l)
 			log_warn("accept on %s", l->l_name);
 		return 0;
 	}
-	if ((id = listen_conn_alloc(b, l->l_role)) == 0) {
+	if ((l->l_role == ROLE_OWNER && l->l_tls != 0 &&
+	    listen_owner_tls_full(b)) ||
+	    (id = listen_conn_alloc(b, l->l_role)) == 0) {
 		/* Best effort: the socket is fresh, so this rarely blocks. */
-		(void)send(fd, busy_reply, sizeof(busy_reply) - 1,
-		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (l->l_tls == 0)
+			(void)send(fd, busy_reply, sizeof(busy_reply) - 1,
+			    MSG_NOSIGNAL | MSG_DONTWAIT);
 		close(fd);
 		log_warnx("%s: connection limit %u reached", l->l_name,
-		    l->l_role == ROLE_OWNER ? BROKER_OWNER_CONNS :
-		    b->b_conf->c_max_conns);
+		    l->l_role != ROLE_OWNER ? b->b_conf->c_max_conns :
+		    l->l_tls != 0 ? BROKER_OWNER_CONNS / 2 :
+		    BROKER_OWNER_CONNS);
 		return 1;
 	}
 	bc = broker_conn_get(b, id);
 	bc->bc_listener = (int)(l - b->b_listen);
 	bc->bc_ident = l->l_ident;
-	if (l->l_role == ROLE_OWNER) {
+	tlskey_conn_new(b, bc, l->l_tls);
+	if (l->l_role == ROLE_OWNER && l->l_tls == 0) {
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred,
 		    &credlen) == -1) {
 			log_warn("SO_PEERCRED on %s", l->l_name);
@@ -422,6 +494,7 @@ listen_accept(struct broker *b, struct listener *l)
 	mc.mc_ident = (uint32_t)bc->bc_ident;
 	mc.mc_listener = (uint32_t)bc->bc_listener;
 	mc.mc_authorized = (uint32_t)bc->bc_authorized;
+	mc.mc_tls = (uint32_t)bc->bc_tls;
 	mc.mc_tokens = (uint32_t)l->l_guard.cg_tokens;
 	memcpy(mc.mc_header, l->l_guard.cg_header, sizeof(mc.mc_header));
 	memcpy(mc.mc_value, l->l_guard.cg_value, sizeof(mc.mc_value));

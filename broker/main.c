@@ -202,6 +202,8 @@ main(int argc, char *argv[])
 		fatalx("%s", err);
 	if (b.b_have_secret == 0 && conf.c_proxy_secret_file[0] != '\0')
 		fatalx("no proxy secret");
+	if (tlskey_load(&conf, &b.b_tls, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 	if ((b.b_store = store_open_sqlite(conf.c_store_path)) == NULL)
 		fatalx("cannot open store %s", conf.c_store_path);
 	if (ops_seed_instances(&b) == -1)
@@ -239,6 +241,7 @@ main(int argc, char *argv[])
 	writer_stop();
 	store_close(b.b_store);
 	keyring_free(&b.b_keys);
+	tlskey_free(&b.b_tls);
 	if (b.b_have_secret)
 		secret_free(&b.b_secret);
 	free(b.b_conns);

@@ -55,6 +55,7 @@ static int	ops_owner_inst_list(struct ops_ctx *);
 static int	ops_owner_pw_get(struct ops_ctx *);
 static int	ops_owner_pw_del(struct ops_ctx *);
 static int	ops_owner_status(struct ops_ctx *);
+static int	ops_owner_auth(struct ops_ctx *);
 static int	ops_owner_metrics(struct ops_ctx *);
 static int	ops_owner_keys(struct ops_ctx *);
 static int	ops_owner_pw_verify(struct ops_ctx *);
@@ -87,6 +88,8 @@ static const struct ops_entry ops_table[] = {
 	{ MSG_OWNER_PW_DEL, ROLE_OWNER, sizeof(struct msg_id),
 	    ops_owner_pw_del },
 	{ MSG_OWNER_STATUS, ROLE_OWNER, 0, ops_owner_status },
+	{ MSG_OWNER_AUTH, ROLE_OWNER, sizeof(struct msg_owner_auth),
+	    ops_owner_auth },
 	{ MSG_OWNER_METRICS, ROLE_OWNER, 0, ops_owner_metrics },
 	{ MSG_OWNER_KEYS, ROLE_OWNER, 0, ops_owner_keys },
 	{ MSG_OWNER_PW_VERIFY, ROLE_OWNER, sizeof(struct msg_pw_verify),
@@ -1011,6 +1014,23 @@ ops_owner_status(struct ops_ctx *c)
 		    SEALMD_VERSION);
 	}
 	return ops_answer(c, &mt, sizeof(mt));
+}
+
+/* Credentials of a request on the owner TLS listener (tlsauth.c). */
+static int
+ops_owner_auth(struct ops_ctx *c)
+{
+	struct msg_owner_auth	mo;
+	unsigned int		status;
+	int			r;
+
+	if (chan_get(c->m, &mo, sizeof(mo)) == -1)
+		return ops_violation(c, "bad credentials");
+	r = tlsauth_check(c->b, c->bc, &mo, &status, c->why, sizeof(c->why));
+	sodium_memzero(&mo, sizeof(mo));
+	if (r == -1)
+		return -1;
+	return ops_answer_status(c, status);
 }
 
 /* Registrations seeded from [instance UUID] sections, at every start. */

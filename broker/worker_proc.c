@@ -94,11 +94,17 @@ worker_start(struct broker *b)
 	struct msg_init	 mi;
 	char		*argv[] = { (char *)(uintptr_t)"sealmd-worker", NULL };
 	char		*envp[] = { NULL };
-	int		 sv[2];
+	int		 sv[2], sfd;
 	pid_t		 pid;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
 		log_warn("socketpair");
+		b->b_restart_at_ms = broker_now_ms() + BROKER_BACKOFF_MAX_MS;
+		return;
+	}
+	if ((sfd = tlskey_chan_open(b)) == -1) {
+		close(sv[0]);
+		close(sv[1]);
 		b->b_restart_at_ms = broker_now_ms() + BROKER_BACKOFF_MAX_MS;
 		return;
 	}
@@ -107,13 +113,19 @@ worker_start(struct broker *b)
 		log_warn("fork");
 		close(sv[0]);
 		close(sv[1]);
+		close(sfd);
+		tlskey_chan_close(b);
 		b->b_restart_at_ms = broker_now_ms() + BROKER_BACKOFF_MAX_MS;
 		return;
 	case 0:
 		/* Terminal signals are for the broker, which drains the worker. */
-		if (setsid() == -1 || dup2(sv[1], CHAN_WORKER_FD) == -1)
+		if (sfd <= CHAN_SIGN_FD &&
+		    (sfd = fcntl(sfd, F_DUPFD, CHAN_SIGN_FD + 1)) == -1)
 			_exit(127);
-		if (close_range(CHAN_WORKER_FD + 1, ~0U, 0) == -1)
+		if (setsid() == -1 || dup2(sv[1], CHAN_WORKER_FD) == -1 ||
+		    dup2(sfd, CHAN_SIGN_FD) == -1)
+			_exit(127);
+		if (close_range(CHAN_SIGN_FD + 1, ~0U, 0) == -1)
 			_exit(127);
 		execve(b->b_worker_path, argv, envp);
 		_exit(127);
@@ -121,6 +133,7 @@ worker_start(struct broker *b)
 		break;
 	}
 	close(sv[1]);
+	close(sfd);
 	if (fcntl(sv[0], F_SETFL, O_NONBLOCK) == -1)
 		fatal("fcntl");
 	chan_init(&b->b_chan, sv[0], 0);
@@ -135,8 +148,10 @@ worker_start(struct broker *b)
 	worker_fill_init(b, &mi);
 	if (chan_send(&b->b_chan, MSG_INIT, 0, 0, &mi, sizeof(mi), -1) == -1)
 		worker_kill(b, "cannot send init: %s", strerror(errno));
-	else
+	else {
 		log_info("worker started, pid %d", (int)pid);
+		tlskey_send_certs(b);
+	}
 }
 
 /*
@@ -153,6 +168,7 @@ worker_down(struct broker *b)
 	if (b->b_chan.c_fd != -1)
 		close(b->b_chan.c_fd);
 	b->b_chan.c_fd = -1;
+	tlskey_chan_close(b);
 	for (i = 0; i < BROKER_CONNS(b); i++)
 		if (b->b_conns[i].bc_id != 0)
 			broker_conn_free(b, b->b_conns[i].bc_id);

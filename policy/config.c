@@ -102,6 +102,14 @@ static int	conf_set_hostname(struct conf_parse *,
 		    const struct conf_key *, const char *);
 static int	conf_set_pubkey(struct conf_parse *, const struct conf_key *,
 		    const char *);
+static int	conf_set_tls(struct conf_parse *, const struct conf_key *,
+		    const char *);
+static int	conf_set_tlsfile(struct conf_parse *, const struct conf_key *,
+		    const char *);
+static int	conf_set_owner_listen(struct conf_parse *,
+		    const struct conf_key *, const char *);
+static int	conf_set_subject(struct conf_parse *, const struct conf_key *,
+		    const char *);
 
 #define F(f)	offsetof(struct config, f), sizeof(((struct config *)NULL)->f)
 #define NOF	0, 0
@@ -127,6 +135,9 @@ static const struct conf_key conf_keys[] = {
 	{ SEC_GUEST, "listen", 1, conf_set_listen, NOF, 0, 0 },
 	{ SEC_GUEST, "identity", 0, conf_set_identity, NOF, 0, 0 },
 	{ SEC_GUEST, "proxy_secret_file", 0, conf_set_secret, NOF, 0, 0 },
+	{ SEC_GUEST, "tls", 0, conf_set_tls, NOF, 0, 0 },
+	{ SEC_GUEST, "tls_cert", 0, conf_set_tlsfile, NOF, 0, 0 },
+	{ SEC_GUEST, "tls_key", 0, conf_set_tlsfile, NOF, 0, 0 },
 	{ SEC_GUEST, "require_header", 0, conf_set_guard, NOF, 0, 0 },
 	{ SEC_GUEST, "session_tokens", 0, conf_set_guard, NOF, 0, 0 },
 	{ SEC_GUEST, "hop_limit", 0, conf_set_guard, NOF, 0, GUARD_HOPS_MAX },
@@ -135,6 +146,13 @@ static const struct conf_key conf_keys[] = {
 	{ SEC_OWNER, "socket", 0, conf_set_socket, F(c_owner_socket), 0, 0 },
 	{ SEC_OWNER, "allow_uid", 1, conf_set_uid, NOF, 0, 0 },
 	{ SEC_OWNER, "allow_group", 1, conf_set_group, NOF, 0, 0 },
+	{ SEC_OWNER, "listen_tls", 0, conf_set_owner_listen, NOF, 0, 0 },
+	{ SEC_OWNER, "tls_cert", 0, conf_set_tlsfile, NOF, 0, 0 },
+	{ SEC_OWNER, "tls_key", 0, conf_set_tlsfile, NOF, 0, 0 },
+	{ SEC_OWNER, "tls_client_ca", 0, conf_set_tlsfile, NOF, 0, 0 },
+	{ SEC_OWNER, "allow_subject", 1, conf_set_subject, NOF, 0, 0 },
+	{ SEC_OWNER, "token_hashes_file", 0, conf_set_path, F(c_token_file),
+	    0, 0 },
 	{ SEC_STORE, "backend", 0, conf_set_backend, NOF, 0, 0 },
 	{ SEC_STORE, "path", 0, conf_set_path, F(c_store_path), 0, 0 },
 	{ SEC_STORE, "password_ttl", 0, conf_set_u32, F(c_pw_ttl), 0,
@@ -187,6 +205,10 @@ struct conf_parse {
 	struct conf_guard p_guard;		/* this section's guards */
 	int		 p_hops_given;
 	int		 p_proxy_line;	/* first proxy section with listeners */
+	int		 p_tls;		/* this section's tls: 0 unset, 1, -1 */
+	char		 p_tls_cert[PATH_MAX];
+	char		 p_tls_key[PATH_MAX];
+	char		 p_tls_ca[PATH_MAX];
 	int		 p_secret_line;
 	size_t		 p_instcap;
 };
@@ -314,10 +336,9 @@ conf_set_u32(struct conf_parse *p, const struct conf_key *k, const char *v)
 
 /* HOST:PORT, HOST a literal address, IPv6 in brackets; port 0 is allowed. */
 static int
-conf_set_listen(struct conf_parse *p, const struct conf_key *k, const char *v)
+conf_hostport(struct conf_parse *p, const struct conf_key *k, const char *v,
+    struct conf_listen *l)
 {
-	struct config		*c = p->p_conf;
-	struct conf_listen	*l;
 	struct in6_addr		 addr;
 	struct buf		 b;
 	char			 host[INET6_ADDRSTRLEN];
@@ -325,9 +346,6 @@ conf_set_listen(struct conf_parse *p, const struct conf_key *k, const char *v)
 	uint64_t		 port;
 	int			 af;
 
-	if (c->c_nlisten >= CONF_LISTEN_MAX)
-		return conf_err(p, p->p_lineno, "%s: more than %d listeners",
-		    k->k_name, CONF_LISTEN_MAX);
 	if (v[0] == '[') {
 		af = AF_INET6;
 		h = v + 1;
@@ -355,12 +373,92 @@ conf_set_listen(struct conf_parse *p, const struct conf_key *k, const char *v)
 		return conf_err(p, p->p_lineno,
 		    "%s: port is not a number from 0 to 65535", k->k_name);
 
-	l = &c->c_listen[c->c_nlisten++];
+	memset(l, 0, sizeof(*l));
 	(void)inet_ntop(af, &addr, l->cl_host, sizeof(l->cl_host));
 	(void)snprintf(l->cl_port, sizeof(l->cl_port), "%u",
 	    (unsigned int)port);
 	(void)snprintf(l->cl_section, sizeof(l->cl_section), "%s",
 	    p->p_secname);
+	return 0;
+}
+
+static int
+conf_set_listen(struct conf_parse *p, const struct conf_key *k, const char *v)
+{
+	struct config	*c = p->p_conf;
+
+	if (c->c_nlisten >= CONF_LISTEN_MAX)
+		return conf_err(p, p->p_lineno, "%s: more than %d listeners",
+		    k->k_name, CONF_LISTEN_MAX);
+	if (conf_hostport(p, k, v, &c->c_listen[c->c_nlisten]) == -1)
+		return -1;
+	c->c_nlisten++;
+	return 0;
+}
+
+/* The owner API over TCP: always TLS, never anonymous. */
+static int
+conf_set_owner_listen(struct conf_parse *p, const struct conf_key *k,
+    const char *v)
+{
+	struct config	*c = p->p_conf;
+
+	if (conf_hostport(p, k, v, &c->c_owner_tcp) == -1)
+		return -1;
+	c->c_owner_listen = 1;
+	return 0;
+}
+
+static int
+conf_set_tls(struct conf_parse *p, const struct conf_key *k, const char *v)
+{
+	if (strcmp(v, "yes") == 0)
+		p->p_tls = 1;
+	else if (strcmp(v, "no") == 0)
+		p->p_tls = -1;
+	else
+		return conf_err(p, p->p_lineno, "%s: not yes or no",
+		    k->k_name);
+	return 0;
+}
+
+/* An absolute path, or the name of a systemd credential. */
+static int
+conf_set_tlsfile(struct conf_parse *p, const struct conf_key *k,
+    const char *v)
+{
+	char	*dst;
+
+	if (v[0] != '/' && (!conf_chars_ok(v, CONF_NAME_MAX, CONF_NAME_SET) ||
+	    v[0] == '.'))
+		return conf_err(p, p->p_lineno, "%s: not an absolute path or "
+		    "a credential name", k->k_name);
+	if (strcmp(k->k_name, "tls_cert") == 0)
+		dst = p->p_tls_cert;
+	else if (strcmp(k->k_name, "tls_key") == 0)
+		dst = p->p_tls_key;
+	else
+		dst = p->p_tls_ca;
+	return conf_copy(p, k, dst, PATH_MAX, v);
+}
+
+/* Compared with the subject libtls reports: "/C=../O=../CN=..". */
+static int
+conf_set_subject(struct conf_parse *p, const struct conf_key *k,
+    const char *v)
+{
+	struct config	*c = p->p_conf;
+
+	if (c->c_nallow_subject >= CONF_ALLOW_MAX)
+		return conf_err(p, p->p_lineno, "%s: more than %d",
+		    k->k_name, CONF_ALLOW_MAX);
+	if (v[0] != '/')
+		return conf_err(p, p->p_lineno, "%s: not a subject in the "
+		    "form /CN=name", k->k_name);
+	if (conf_copy(p, k, c->c_allow_subject[c->c_nallow_subject],
+	    sizeof(c->c_allow_subject[0]), v) == -1)
+		return -1;
+	c->c_nallow_subject++;
 	return 0;
 }
 
@@ -708,6 +806,8 @@ conf_section_begin(struct conf_parse *p, const char *name)
 
 	memset(p->p_seen, 0, sizeof(p->p_seen));
 	p->p_secline = p->p_lineno;
+	p->p_tls = 0;
+	p->p_tls_cert[0] = p->p_tls_key[0] = p->p_tls_ca[0] = '\0';
 	if (strlen(name) > CONF_SECTION_MAX)
 		goto unknown;
 	(void)snprintf(p->p_secname, sizeof(p->p_secname), "%s", name);
@@ -750,6 +850,79 @@ unknown:
 	    conf_vis(name, vis, sizeof(vis)));
 }
 
+/* A section's certificate and key become c_tls entry c_ntls, 1-based. */
+static int
+conf_tls_add(struct conf_parse *p, int ident, int owner)
+{
+	struct config	*c = p->p_conf;
+	struct conf_tls	*t;
+
+	if (p->p_tls_cert[0] == '\0' || p->p_tls_key[0] == '\0')
+		return conf_err(p, p->p_secline, "[%s]: TLS needs tls_cert "
+		    "and tls_key", p->p_secname);
+	if (c->c_ntls >= TLS_CTX_MAX)
+		return conf_err(p, p->p_secline, "[%s]: more than %d TLS "
+		    "certificates", p->p_secname, TLS_CTX_MAX);
+	t = &c->c_tls[c->c_ntls++];
+	memset(t, 0, sizeof(*t));
+	memcpy(t->ct_cert, p->p_tls_cert, sizeof(t->ct_cert));
+	memcpy(t->ct_key, p->p_tls_key, sizeof(t->ct_key));
+	memcpy(t->ct_ca, p->p_tls_ca, sizeof(t->ct_ca));
+	t->ct_ident = ident;
+	t->ct_owner = owner;
+	(void)snprintf(t->ct_section, sizeof(t->ct_section), "%s",
+	    p->p_secname);
+	return 0;
+}
+
+static int
+conf_guest_tls_end(struct conf_parse *p, int ident)
+{
+	struct config	*c = p->p_conf;
+	size_t		 i;
+
+	if (p->p_tls != 1) {
+		if (p->p_tls_cert[0] != '\0' || p->p_tls_key[0] != '\0')
+			return conf_err(p, p->p_secline, "[%s]: tls_cert and "
+			    "tls_key need tls = yes", p->p_secname);
+		return 0;
+	}
+	if (conf_tls_add(p, ident, 0) == -1)
+		return -1;
+	for (i = p->p_listen_first; i < c->c_nlisten; i++)
+		c->c_listen[i].cl_tls = (int)c->c_ntls;
+	return 0;
+}
+
+/*
+ * The owner API over TLS needs a certificate and a way to authenticate
+ * every caller: client certificates from tls_client_ca whose subject is an
+ * allow_subject, or tokens whose hashes are in token_hashes_file.
+ */
+static int
+conf_owner_end(struct conf_parse *p)
+{
+	struct config	*c = p->p_conf;
+	int		 any;
+
+	any = c->c_owner_listen || p->p_tls_cert[0] != '\0' ||
+	    p->p_tls_key[0] != '\0' || p->p_tls_ca[0] != '\0' ||
+	    c->c_nallow_subject > 0 || c->c_token_file[0] != '\0';
+	if (!any)
+		return 0;
+	if ((p->p_tls_ca[0] != '\0') != (c->c_nallow_subject > 0))
+		return conf_err(p, p->p_secline, "[owner]: tls_client_ca and "
+		    "allow_subject go together");
+	if (p->p_tls_ca[0] == '\0' && c->c_token_file[0] == '\0')
+		return conf_err(p, p->p_secline, "[owner]: the TLS listener "
+		    "needs tls_client_ca with allow_subject, or "
+		    "token_hashes_file: no anonymous access");
+	if (conf_tls_add(p, 0, 1) == -1)
+		return -1;
+	c->c_owner_tls = (int)c->c_ntls;
+	return 0;
+}
+
 /* What a section can only be checked for once all of it has been read. */
 static int
 conf_section_end(struct conf_parse *p)
@@ -772,6 +945,12 @@ conf_section_end(struct conf_parse *p)
 		if (ident == IDENT_PROXY && c->c_nlisten > p->p_listen_first &&
 		    p->p_proxy_line == 0)
 			p->p_proxy_line = p->p_secline;
+		if (conf_guest_tls_end(p, ident) == -1)
+			return -1;
+		break;
+	case SEC_OWNER:
+		if (conf_owner_end(p) == -1)
+			return -1;
 		break;
 	case SEC_INSTANCE:
 		if (conf_inst(p)->mn_project[0] == '\0')

@@ -45,8 +45,23 @@ struct conf_listen {
 	char		cl_host[256];	/* literal address, no names */
 	char		cl_port[8];
 	int		cl_ident;	/* enum identity_mode */
+	int		cl_tls;		/* c_tls index + 1; 0: plain HTTP */
 	char		cl_section[64];	/* "guest" or "guest NAME" */
 	struct conf_guard cl_guard;
+};
+
+/*
+ * A certificate and its key: a [guest ...] section with tls = yes, or the
+ * owner TLS listener.  A path without a leading '/' names a systemd
+ * credential in $CREDENTIALS_DIRECTORY.
+ */
+struct conf_tls {
+	char		ct_cert[PATH_MAX];
+	char		ct_key[PATH_MAX];
+	char		ct_ca[PATH_MAX];	/* owner: client CAs, or "" */
+	int		ct_ident;		/* guests: enum identity_mode */
+	int		ct_owner;
+	char		ct_section[64];
 };
 
 struct config {
@@ -61,7 +76,16 @@ struct config {
 	struct conf_listen	c_listen[CONF_LISTEN_MAX];
 	char		c_proxy_secret_file[PATH_MAX];
 
+	size_t		c_ntls;
+	struct conf_tls	c_tls[TLS_CTX_MAX];
+
 	char		c_owner_socket[PATH_MAX];
+	int		c_owner_tls;	/* c_tls index + 1; 0: no owner TLS */
+	int		c_owner_listen;	/* c_owner_tcp is set */
+	struct conf_listen c_owner_tcp;
+	size_t		c_nallow_subject;
+	char		c_allow_subject[CONF_ALLOW_MAX][AUTH_SUBJECT_MAX + 1];
+	char		c_token_file[PATH_MAX];
 	size_t		c_nallow_uid;
 	uid_t		c_allow_uid[CONF_ALLOW_MAX];
 	size_t		c_nallow_group;

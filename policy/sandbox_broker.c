@@ -61,6 +61,8 @@ sandbox_broker_filter(const char *worker_path)
 		SCMP_SYS(setuid), SCMP_SYS(setgid), SCMP_SYS(seccomp),
 		SCMP_SYS(epoll_create1), SCMP_SYS(epoll_ctl),
 		SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait),
+		/* libssl's setup sorts with qsort, which asks for RAM size */
+		SCMP_SYS(sysinfo),
 #ifdef SEALMD_SANITIZE
 		/* make check-asan only: the ASan runtime's exit path. */
 		SCMP_SYS(sigaltstack), SCMP_SYS(sched_yield),

@@ -24,7 +24,10 @@
 #define SANDBOX_FD_SLACK	16	/* channel, epoll, stdio */
 #define SANDBOX_DATA_MAX	(512UL * 1024 * 1024)
 
-/* Keep stdio, the channel and the event loop's own fd; close the rest. */
+/*
+ * Keep stdio, the channel, the sign channel and the event loop's own fd;
+ * close the rest.
+ */
 static void
 sandbox_fds(int keep)
 {
@@ -35,12 +38,12 @@ sandbox_fds(int keep)
 		fatal("open /dev/null");
 	if (dup2(fd, STDIN_FILENO) == -1 || dup2(fd, STDOUT_FILENO) == -1)
 		fatal("dup2");
-	if (fd > CHAN_WORKER_FD && fd != keep)
+	if (fd > CHAN_SIGN_FD && fd != keep)
 		close(fd);
-	if (keep <= CHAN_WORKER_FD)
+	if (keep <= CHAN_SIGN_FD)
 		fatalx("bad fd to keep");
-	if ((keep > CHAN_WORKER_FD + 1 &&
-	    close_range(CHAN_WORKER_FD + 1, (unsigned)keep - 1, 0) == -1) ||
+	if ((keep > CHAN_SIGN_FD + 1 &&
+	    close_range(CHAN_SIGN_FD + 1, (unsigned)keep - 1, 0) == -1) ||
 	    close_range((unsigned)keep + 1, ~0U, 0) == -1)
 		fatal("close_range");
 }
@@ -94,10 +97,12 @@ sandbox_limits(const struct msg_init *mi)
 } while (0)
 
 /*
- * What the event loop, malloc, jansson and libsodium's hashing need, and
- * nothing else: no open, no socket, no exec, no fork or thread, no
- * executable memory.  Everything that reads a file (jansson's hash seed,
- * libsodium's setup) runs before this, so an open is an attack and kills.
+ * What the event loop, malloc, jansson, libsodium's hashing and TLS
+ * handshakes need, and nothing else: no open, no socket, no exec, no fork
+ * or thread, no executable memory.  Everything that reads a file
+ * (jansson's hash seed, libsodium's and OpenSSL's setup) runs before
+ * this, so an open is an attack and kills.  OpenSSL draws randomness with
+ * getrandom; a signature waits for the broker in poll.
  */
 scmp_filter_ctx
 sandbox_worker_filter(void)
@@ -129,6 +134,8 @@ sandbox_worker_filter(void)
 	ALLOW(ctx, exit);
 	ALLOW(ctx, exit_group);
 	ALLOW(ctx, getpid);
+	ALLOW(ctx, getrandom);
+	ALLOW(ctx, poll);
 #ifdef SEALMD_SANITIZE
 	/* make check-asan only: the ASan runtime's exit path. */
 	ALLOW(ctx, sigaltstack);

@@ -17,6 +17,7 @@
 #include "metrics.h"
 
 #define CHAN_WORKER_FD		3	/* the worker's end, after exec */
+#define CHAN_SIGN_FD		4	/* the worker's end of the sign channel */
 #define CHAN_MAX_PAYLOAD	12288
 
 /* Nova's password layout (nova/api/metadata/password.py). */
@@ -89,6 +90,10 @@ enum msg_type {
 
 	MSG_LIMITS = 34,	/* b->w: new timeouts after a reload */
 	MSG_LIMITS_ACK,		/* unused answer slot */
+	MSG_TLS_SIGN = 36,	/* w->b, sign channel only: ECDSA of a digest */
+	MSG_TLS_SIGN_ANS,
+	MSG_TLS_CERT = 38,	/* b->w: a certificate chain or client CAs */
+	MSG_TLS_CERT_ACK,	/* unused answer slot */
 	MSG_OWNER_METRICS = 40,	/* w->b; 36-39 are TLS's */
 	MSG_OWNER_METRICS_ANS,
 	MSG_OWNER_KEYS = 42,	/* key ids and what each seals */
@@ -101,6 +106,8 @@ enum msg_type {
 	MSG_OWNER_KEY_RETIRE_ANS,
 	MSG_OWNER_PW_VERIFY = 50,	/* a candidate against the verifier */
 	MSG_OWNER_PW_VERIFY_ANS,
+	MSG_OWNER_AUTH = 52,	/* w->b: credentials of an owner TLS request */
+	MSG_OWNER_AUTH_ANS,
 
 	MSG_TYPE_MAX
 };
@@ -134,6 +141,7 @@ struct msg_conn_new {
 	uint32_t	mc_ident;	/* enum identity_mode, guests only */
 	uint32_t	mc_listener;	/* index, for logs */
 	uint32_t	mc_authorized;	/* owner peer allowed by SO_PEERCRED */
+	uint32_t	mc_tls;		/* TLS context, 1..TLS_CTX_MAX; 0: plain */
 	uint32_t	mc_tokens;	/* session tokens: 0 off, 1 opt, 2 req */
 	char		mc_header[GUARD_NAME_MAX + 1];	/* required header */
 	char		mc_value[GUARD_VALUE_MAX + 1];
@@ -325,6 +333,61 @@ struct msg_status_ans {
 	int64_t		mt_uptime;
 	char		mt_store[16];
 	char		mt_version[16];
+};
+
+/*
+ * TLS.  The worker holds certificates only; every private-key operation is
+ * a MSG_TLS_SIGN on the sign channel (fd CHAN_SIGN_FD in the worker), for
+ * the connection named in the header.  A key is named by the SHA-256 of
+ * its SubjectPublicKeyInfo DER.
+ */
+#define TLS_CTX_MAX		8	/* distinct certificates */
+#define TLS_KEYID_LEN		32
+#define TLS_SIGN_DATA_MAX	512	/* room for what is refused, e.g. RSA */
+#define TLS_SIG_MAX		144	/* DER ECDSA-P384 is at most 104 */
+#define TLS_PEM_MAX		8192
+#define TLS_SIGN_ECDSA		1	/* the one operation there is */
+
+/* MSG_TLS_SIGN: ms_len must be 32, 48 or 64 (SHA-256, -384, -512). */
+struct msg_tls_sign {
+	uint32_t	ms_op;		/* TLS_SIGN_ECDSA */
+	uint32_t	ms_len;
+	uint8_t		ms_keyid[TLS_KEYID_LEN];
+	uint8_t		ms_data[TLS_SIGN_DATA_MAX];
+};
+
+/* MSG_TLS_SIGN_ANS: a DER ECDSA-Sig-Value; length 0 if signing failed. */
+struct msg_tls_sig {
+	uint32_t	mg_len;
+	uint8_t		mg_sig[TLS_SIG_MAX];
+};
+
+/* MSG_TLS_CERT: a CA message for a context comes before its chain. */
+#define TLS_PEM_CHAIN		1	/* the server's chain, leaf first */
+#define TLS_PEM_CA		2	/* CAs that sign client certificates */
+
+struct msg_tls_cert {
+	uint32_t	mt_ctx;		/* 1..TLS_CTX_MAX */
+	uint32_t	mt_kind;
+	uint32_t	mt_len;
+	uint8_t		mt_pem[TLS_PEM_MAX];
+};
+
+/*
+ * MSG_OWNER_AUTH, before every request on an owner TLS connection: the
+ * client certificate's subject (verified against the configured CAs by
+ * the worker's handshake) and the X-Auth-Token header.  Answered with a
+ * struct msg_status: 200, 401 or 403.
+ */
+#define AUTH_SUBJECT_MAX	511
+#define AUTH_TOKEN_MAX		255
+#define AUTH_F_CERT		0x1	/* a verified client certificate */
+#define AUTH_F_TOKEN		0x2	/* an X-Auth-Token header, maybe bad */
+
+struct msg_owner_auth {
+	uint32_t	mo_flags;
+	char		mo_subject[AUTH_SUBJECT_MAX + 1];
+	char		mo_token[AUTH_TOKEN_MAX + 1];
 };
 
 #endif

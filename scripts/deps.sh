@@ -7,7 +7,7 @@ set -eu
 PKGS="build-essential pkg-config libsodium-dev libseccomp-dev libcap-ng-dev
 libcriterion-dev libsqlite3-dev libinih-dev libjansson-dev curl openssl
 python3 sqlite3 iproute2 systemd mandoc cppcheck clang libclang-rt-14-dev
-libssl-dev openssh-client"
+libssl-dev openssh-client libtls-dev"
 
 missing=""
 for p in $PKGS; do

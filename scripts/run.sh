@@ -1,7 +1,9 @@
 #!/bin/sh
 # make run: generate a key ring, a proxy secret and a config under ./run,
 # register a demo instance, print ready-to-paste requests, then run sealmd
-# in the foreground (Ctrl-C stops it).
+# in the foreground (Ctrl-C stops it).  Plain HTTP on loopback; with
+# SEALMD_TLS=1 also TLS on port SEALMD_TLS_PORT (8443), with a generated
+# self-signed ECDSA P-256 certificate.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -56,6 +58,34 @@ k=open(sys.argv[1],"rb").read().rstrip(b"\n")
 print(hmac.new(k,sys.argv[2].encode(),hashlib.sha256).hexdigest())' \
     "$state/proxy_secret" "$demo")
 
+tls_port="${SEALMD_TLS_PORT:-8443}"
+if [ "${SEALMD_TLS:-0}" = 1 ]; then
+	if [ ! -s "$state/tls.key" ] || [ ! -s "$state/tls.crt" ]; then
+		openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+		    -out "$state/tls.key"
+		openssl req -new -x509 -key "$state/tls.key" \
+		    -out "$state/tls.crt" -days 365 -subj /CN=localhost \
+		    -addext subjectAltName=DNS:localhost,IP:127.0.0.1
+	fi
+	cat >> "$state/sealmd.conf" <<CONF
+
+[guest tls]
+listen = 127.0.0.1:$tls_port
+identity = proxy
+proxy_secret_file = $state/proxy_secret
+tls = yes
+tls_cert = $state/tls.crt
+tls_key = $state/tls.key
+CONF
+	tls_msg="  # the same over TLS (the key stays in the broker):
+  curl -s --cacert $state/tls.crt -H 'X-Instance-ID: $demo' \\
+       -H 'X-Tenant-ID: demo-project' -H 'X-Instance-ID-Signature: $sig' \\
+       https://127.0.0.1:$tls_port/openstack/latest/password"
+else
+	tls_msg="  # TLS too: SEALMD_TLS=1 make run adds a listener on 127.0.0.1:$tls_port
+  # with a self-signed ECDSA P-256 certificate generated in $state/tls.crt."
+fi
+
 cat <<MSG
 
 sealmd is starting on 127.0.0.1:$port (proxy identity) with its owner API
@@ -75,6 +105,8 @@ on $state/owner.sock.  Try, from another terminal:
   curl -s --unix-socket $state/owner.sock \\
        http://localhost/servers/$demo/os-server-password
   $top/build/sealmdctl -s $state/owner.sock status
+
+$tls_msg
 
 Press Ctrl-C to stop.
 

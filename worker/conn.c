@@ -41,6 +41,7 @@ conn_set_events(struct worker *w, struct wconn *c, uint32_t ev)
 {
 	struct epoll_event	ee;
 
+	ev = wtls_events(c, ev);
 	if (c->wc_events == ev)
 		return;
 	memset(&ee, 0, sizeof(ee));
@@ -101,12 +102,15 @@ conn_new(struct worker *w, const struct chan_msg *m)
 		fatal("epoll_ctl add");
 	c->wc_events = EPOLLIN;
 	w->w_nconns++;
+	if (mc.mc_tls != 0 && wtls_conn_new(c, mc.mc_tls) == -1)
+		conn_close(w, c);
 }
 
 static void
 conn_close(struct worker *w, struct wconn *c)
 {
 	(void)epoll_ctl(w->w_ep, EPOLL_CTL_DEL, c->wc_fd, NULL);
+	wtls_conn_close(c);
 	close(c->wc_fd);
 	owner_cleanup(c);
 	bbuf_free(&c->wc_in);
@@ -161,6 +165,7 @@ conn_head_done(struct worker *w, struct wconn *c, const struct http_req *r)
 	q->wr_minor = r->hr_minor;
 	q->wr_keepalive = r->hr_keepalive && !w->w_stopping;
 	q->wr_expect = r->hr_expect_continue;
+	wtls_owner_token(c, r);
 	if (path_normalize(&r->hr_path, &p) == -1) {
 		q->wr_status = 400;
 		q->wr_why = "The request path is not valid.";
@@ -197,7 +202,7 @@ conn_head_done(struct worker *w, struct wconn *c, const struct http_req *r)
 		q->wr_keepalive = 0;
 }
 
-static void
+void
 conn_dispatch(struct worker *w, struct wconn *c)
 {
 	struct wreq	*q = &c->wc_req;
@@ -259,8 +264,13 @@ conn_process(struct worker *w, struct wconn *c)
 			    c->wc_in.bb_len < r.hr_head_len +
 			    c->wc_req.wr_body_len) {
 				c->wc_continue_sent = 1;
-				(void)send(c->wc_fd, "HTTP/1.1 100 Continue\r\n\r\n",
-				    25, MSG_NOSIGNAL | MSG_DONTWAIT);
+				if (c->wc_tls != NULL)
+					wtls_send(c, "HTTP/1.1 100 Continue"
+					    "\r\n\r\n", 25);
+				else
+					(void)send(c->wc_fd, "HTTP/1.1 100 "
+					    "Continue\r\n\r\n", 25,
+					    MSG_NOSIGNAL | MSG_DONTWAIT);
 			}
 			break;
 		case WC_BODY:
@@ -275,7 +285,8 @@ conn_process(struct worker *w, struct wconn *c)
 		case WC_LINGER:
 			return;
 		case WC_WRITE:
-			if (bbuf_write_fd(&c->wc_out, c->wc_fd) == -1 &&
+			if ((c->wc_tls != NULL ? wtls_write(c, &c->wc_out) :
+			    bbuf_write_fd(&c->wc_out, c->wc_fd)) == -1 &&
 			    errno != EAGAIN && errno != EWOULDBLOCK) {
 				conn_close(w, c);
 				return;
@@ -344,7 +355,8 @@ conn_readable(struct worker *w, struct wconn *c)
 		return;
 	}
 
-	n = bbuf_read_fd(&c->wc_in, c->wc_fd, CONN_READ_MAX);
+	n = c->wc_tls != NULL ? wtls_read(c, &c->wc_in, CONN_READ_MAX) :
+	    bbuf_read_fd(&c->wc_in, c->wc_fd, CONN_READ_MAX);
 	/*
 	 * With an answer pending, a half-close or a full buffer only stops
 	 * the reading: the answer still goes out.
@@ -411,6 +423,9 @@ conn_chan_read(struct worker *w)
 			continue;
 		case MSG_LIMITS:
 			conn_limits(w, &m);
+			continue;
+		case MSG_TLS_CERT:
+			wtls_cert(&m);
 			continue;
 		default:
 			break;
@@ -514,7 +529,8 @@ conn_loop(struct worker *w)
 			c = &w->w_conns[ev[i].data.u32 - 1];
 			if (c->wc_id == 0)
 				continue;
-			if (ev[i].events & EPOLLIN)
+			if ((ev[i].events & EPOLLIN) ||
+			    ((ev[i].events & EPOLLOUT) && wtls_read_blocked(c)))
 				conn_readable(w, c);
 			else if (ev[i].events & EPOLLOUT)
 				conn_process(w, c);

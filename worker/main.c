@@ -87,6 +87,7 @@ main(void)
 	json_object_seed(0);
 	if (sodium_init() < 0)
 		fatalx("sodium_init");
+	wtls_init();
 	w.w_max = w.w_init.mi_max_conns;
 	if ((w.w_conns = calloc(w.w_max, sizeof(*w.w_conns))) == NULL)
 		fatal("calloc");

@@ -84,7 +84,8 @@ owner_prepare(struct wconn *c, const struct http_req *r, const struct path *p)
 	enum http_method m = q->wr_method;
 	int		 allowed;
 
-	if (!c->wc_authorized) {
+	/* Over TLS the broker judges each request's credentials first. */
+	if (!c->wc_authorized && c->wc_tls == NULL) {
 		owner_refuse(q, 403, "peer not allowed");
 		return;
 	}
@@ -306,6 +307,8 @@ owner_dispatch(struct worker *w, struct wconn *c, const struct buf *body)
 	const char		*why;
 	uint32_t		 type;
 
+	if (wtls_owner_auth(w, c))
+		return;
 	if (q->wr_status != 0) {
 		reply_json_error(c, q->wr_status, q->wr_why);
 		conn_reply_ready(w, c);
@@ -555,6 +558,9 @@ owner_answer(struct worker *w, struct wconn *c, const struct chan_msg *m)
 	int				 status;
 
 	switch (m->m_hdr.ch_type) {
+	case MSG_OWNER_AUTH_ANS:
+		wtls_owner_answer(w, c, m);
+		return;
 	case MSG_OWNER_INST_LIST_ANS:
 		if (owner_list_page(w, c, m))
 			return;

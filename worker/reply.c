@@ -64,6 +64,9 @@ reply_send(struct wconn *c, int status, const char *ctype, const void *body,
 	if (q->wr_route == R_PASSWORD || q->wr_route == R_O_PW ||
 	    q->wr_route == R_TOKEN || q->wr_route == R_O_VERIFY)
 		r |= bbuf_add_str(o, "Cache-Control: no-store\r\n");
+	if (status == 401 && c->wc_role == ROLE_OWNER)
+		r |= bbuf_add_str(o, "WWW-Authenticate: X-Auth-Token, "
+		    "client-certificate\r\n");
 	if (status == 405)
 		r |= bbuf_add_str(o, q->wr_route == R_O_LIST ? "Allow: GET\r\n" :
 		    q->wr_route == R_O_INST ? "Allow: GET, PUT, DELETE\r\n" :

@@ -75,6 +75,9 @@ struct wreq {
 	uint32_t		wr_key_id;
 	uint32_t		wr_key_op;	/* MSG_OWNER_KEY_* */
 	void			*wr_json;	/* list being built */
+	int			wr_authed;	/* owner TLS: the broker agreed */
+	uint32_t		wr_auth_flags;	/* AUTH_F_TOKEN */
+	char			wr_token[AUTH_TOKEN_MAX + 1];
 };
 
 /* A guest listener's guards, as the broker sent them with a connection. */
@@ -83,6 +86,9 @@ struct wguard {
 	char			wg_header[GUARD_NAME_MAX + 1];
 	char			wg_value[GUARD_VALUE_MAX + 1];
 };
+
+struct tls;
+struct wtls_ctx;
 
 struct wconn {
 	uint32_t		wc_id;		/* broker's id; 0: free */
@@ -103,6 +109,10 @@ struct wconn {
 	size_t			wc_lingered;	/* bytes discarded */
 	int			wc_peer_eof;	/* half-closed: answer, then close */
 	int			wc_continue_sent;
+	struct tls		*wc_tls;	/* NULL: plain HTTP */
+	struct wtls_ctx		*wc_tctx;
+	uint32_t		wc_tls_want;	/* epoll events libtls awaits */
+	int			wc_tls_up;	/* past the first-byte check */
 };
 
 struct worker {
@@ -122,6 +132,22 @@ uint64_t conn_now_ms(void);
 int	conn_request(struct worker *, struct wconn *, uint32_t, const void *,
 	    size_t);
 void	conn_reply_ready(struct worker *, struct wconn *);
+void	conn_dispatch(struct worker *, struct wconn *);
+
+/* tls.c */
+void	wtls_init(void);
+void	wtls_cert(const struct chan_msg *);
+int	wtls_conn_new(struct wconn *, uint32_t);
+void	wtls_conn_close(struct wconn *);
+ssize_t	wtls_read(struct wconn *, struct bbuf *, size_t);
+ssize_t	wtls_write(struct wconn *, struct bbuf *);
+void	wtls_send(struct wconn *, const void *, size_t);
+uint32_t wtls_events(const struct wconn *, uint32_t);
+int	wtls_read_blocked(const struct wconn *);
+void	wtls_owner_token(struct wconn *, const struct http_req *);
+int	wtls_owner_auth(struct worker *, struct wconn *);
+void	wtls_owner_answer(struct worker *, struct wconn *,
+	    const struct chan_msg *);
 
 /* guest.c */
 void	guest_prepare(struct wconn *, const struct http_req *,

@@ -29,6 +29,7 @@
  *	digest HEX	BLAKE2b-256 of value; the test computes it, so this
  *			program needs no libsodium
  *	passfd PATH	a file whose descriptor is sent to the broker
+ *	keyid HEX	SHA-256 of the TLS listener's public key (SPKI DER)
  *	run NAME	one scenario per worker start, in order
  * Blank lines and lines starting with '#' are ignored.
  */
@@ -65,10 +66,15 @@
 #define EVIL_F_PROXY		0x2	/* a guest connection, proxy mode */
 #define EVIL_F_DIRECT		0x4	/* a guest connection, direct mode */
 #define EVIL_F_OWNER		0x8	/* an owner connection */
+#define EVIL_F_TLS		0x10	/* a guest connection, proxy, TLS */
+#define EVIL_SIGN_WAIT_MS	3000	/* for a signature the broker owes */
 #define EVIL_MANY_FDS		16	/* more than the broker has room for */
 
 struct evil {
 	struct chan	e_chan;
+	struct chan	e_sign;		/* the sign channel, fd 4 */
+	uint8_t		e_keyid[TLS_KEYID_LEN];
+	int		e_have_keyid;
 	char		e_dir[PATH_MAX];
 	char		e_target[ID_LEN + 1];
 	char		e_tenant[PROJECT_MAX + 1];
@@ -116,6 +122,13 @@ static void	evil_too_many_chunks(struct evil *);
 static void	evil_long_last_chunk(struct evil *);
 static void	evil_bad_flags(struct evil *);
 static void	evil_many_fds(struct evil *);
+static void	evil_sign_31(struct evil *);
+static void	evil_sign_1k(struct evil *);
+static void	evil_sign_unknown_key(struct evil *);
+static void	evil_sign_rsa_raw(struct evil *);
+static void	evil_sign_twice(struct evil *);
+static void	evil_sign_on_main(struct evil *);
+static void	evil_sign_plain_conn(struct evil *);
 
 static const struct evil_scenario evil_scenarios[] = {
 	{ "unknown-type", EVIL_F_INIT, evil_unknown_type },
@@ -149,6 +162,13 @@ static const struct evil_scenario evil_scenarios[] = {
 	{ "long-last-chunk", EVIL_F_INIT | EVIL_F_PROXY, evil_long_last_chunk },
 	{ "bad-flags", EVIL_F_INIT | EVIL_F_PROXY, evil_bad_flags },
 	{ "many-fds", 0, evil_many_fds },
+	{ "sign-31", EVIL_F_INIT | EVIL_F_TLS, evil_sign_31 },
+	{ "sign-1k", EVIL_F_INIT | EVIL_F_TLS, evil_sign_1k },
+	{ "sign-unknown-key", EVIL_F_INIT | EVIL_F_TLS, evil_sign_unknown_key },
+	{ "sign-rsa-raw", EVIL_F_INIT | EVIL_F_TLS, evil_sign_rsa_raw },
+	{ "sign-twice", EVIL_F_INIT | EVIL_F_TLS, evil_sign_twice },
+	{ "sign-on-main", EVIL_F_INIT | EVIL_F_TLS, evil_sign_on_main },
+	{ "sign-plain-conn", EVIL_F_INIT | EVIL_F_PROXY, evil_sign_plain_conn },
 };
 
 static void
@@ -228,6 +248,12 @@ evil_load(struct evil *e)
 			evil_copy(e->e_victim, sizeof(e->e_victim), line, val);
 		else if (strcmp(line, "passfd") == 0)
 			evil_copy(e->e_passfd, sizeof(e->e_passfd), line, val);
+		else if (strcmp(line, "keyid") == 0) {
+			if (evil_hex(val, e->e_keyid, sizeof(e->e_keyid)) == -1)
+				fatalx("keyid: want %zu hex bytes",
+				    sizeof(e->e_keyid));
+			e->e_have_keyid = 1;
+		}
 		else if (strcmp(line, "value") == 0) {
 			e->e_value_len = strlen(val);
 			if (e->e_value_len < 2 ||
@@ -351,10 +377,10 @@ evil_read_init(struct evil *e)
 
 /*
  * Wait for the broker to hand us a connection of the given role (and, for
- * guests, identity mode).
+ * guests, identity mode, plain or TLS).
  */
 static void
-evil_wait_conn(struct evil *e, uint32_t role, uint32_t ident)
+evil_wait_conn(struct evil *e, uint32_t role, uint32_t ident, int tls)
 {
 	static struct chan_msg	m;
 	struct msg_conn_new	mc;
@@ -373,11 +399,13 @@ evil_wait_conn(struct evil *e, uint32_t role, uint32_t ident)
 		}
 		if (m.m_hdr.ch_type == MSG_SHUTDOWN)
 			exit(0);
+		if (m.m_hdr.ch_type == MSG_TLS_CERT)
+			continue;	/* certificates for TLS listeners */
 		if (m.m_hdr.ch_type != MSG_CONN_NEW ||
 		    chan_get(&m, &mc, sizeof(mc)) == -1)
 			fatalx("unexpected message type %u", m.m_hdr.ch_type);
 		/* The fd stays open: the connection is live while we lie. */
-		if (mc.mc_role == role &&
+		if (mc.mc_role == role && (mc.mc_tls != 0) == tls &&
 		    (role != ROLE_GUEST || mc.mc_ident == ident)) {
 			e->e_connid = m.m_hdr.ch_connid;
 			log_info("got connection %u", e->e_connid);
@@ -401,7 +429,8 @@ evil_await_death(struct evil *e, const char *name)
 	int			r;
 
 	while ((r = evil_recv(e, &m, EVIL_DEATH_WAIT_MS)) == 1) {
-		if (m.m_hdr.ch_type == MSG_PING)
+		if (m.m_hdr.ch_type == MSG_PING ||
+		    m.m_hdr.ch_type == MSG_TLS_CERT)
 			continue;	/* routine, whatever we did */
 		if (chan_get(&m, &ms, sizeof(ms)) == 0)
 			log_warnx("scenario %s: broker answered type %u "
@@ -770,6 +799,95 @@ evil_many_fds(struct evil *e)
 		fatal("sendmsg");
 }
 
+/*
+ * A sign request for our connection, on the sign channel (or, with
+ * main_chan, where it does not belong).  The data is filler: only the
+ * length, operation and key id matter to the broker's checks.
+ */
+static void
+evil_sign(struct evil *e, uint32_t op, int bad_key, uint32_t len,
+    int main_chan)
+{
+	static struct msg_tls_sign	ms;
+	struct chan			*c;
+
+	if (!e->e_have_keyid)
+		fatalx("the sign scenarios need keyid");
+	c = main_chan ? &e->e_chan : &e->e_sign;
+	memset(&ms, 0, sizeof(ms));
+	ms.ms_op = op;
+	ms.ms_len = len;
+	memcpy(ms.ms_keyid, e->e_keyid, sizeof(ms.ms_keyid));
+	if (bad_key)
+		ms.ms_keyid[0] ^= 0xff;
+	memset(ms.ms_data, 0xa5, sizeof(ms.ms_data));
+	if (chan_send(c, MSG_TLS_SIGN, 7, e->e_connid, &ms, sizeof(ms),
+	    -1) == -1)
+		fatal("chan_send");
+	while (chan_pending(c))
+		if (chan_flush(c) == -1)
+			fatal("chan_flush");
+}
+
+static void
+evil_sign_31(struct evil *e)
+{
+	evil_sign(e, TLS_SIGN_ECDSA, 0, 31, 0);
+}
+
+/* Claims 1 KiB: more than the message can even carry. */
+static void
+evil_sign_1k(struct evil *e)
+{
+	evil_sign(e, TLS_SIGN_ECDSA, 0, 1024, 0);
+}
+
+static void
+evil_sign_unknown_key(struct evil *e)
+{
+	evil_sign(e, TLS_SIGN_ECDSA, 1, 32, 0);
+}
+
+/* relayd's RSA_NO_PADDING private encryption: a raw RSA-2048 block. */
+static void
+evil_sign_rsa_raw(struct evil *e)
+{
+	evil_sign(e, 2, 0, 256, 0);
+}
+
+/* One signature is the connection's due; the second is not. */
+static void
+evil_sign_twice(struct evil *e)
+{
+	static struct chan_msg	m;
+	struct msg_tls_sig	sg;
+	struct pollfd		pfd;
+
+	evil_sign(e, TLS_SIGN_ECDSA, 0, 32, 0);
+	pfd.fd = e->e_sign.c_fd;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, EVIL_SIGN_WAIT_MS) != 1 ||
+	    chan_recv(&e->e_sign, &m) != 1 ||
+	    m.m_hdr.ch_type != MSG_TLS_SIGN_ANS ||
+	    chan_get(&m, &sg, sizeof(sg)) == -1 || sg.mg_len == 0)
+		fatalx("no signature for the first request");
+	log_info("got a signature of %u bytes", sg.mg_len);
+	evil_sign(e, TLS_SIGN_ECDSA, 0, 32, 0);
+}
+
+static void
+evil_sign_on_main(struct evil *e)
+{
+	evil_sign(e, TLS_SIGN_ECDSA, 0, 32, 1);
+}
+
+/* A valid request, for a connection that speaks no TLS. */
+static void
+evil_sign_plain_conn(struct evil *e)
+{
+	evil_sign(e, TLS_SIGN_ECDSA, 0, 32, 0);
+}
+
 int
 main(void)
 {
@@ -785,6 +903,7 @@ main(void)
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		fatal("signal");
 	chan_init(&e.e_chan, CHAN_WORKER_FD, 1);
+	chan_init(&e.e_sign, CHAN_SIGN_FD, 0);
 	evil_find_dir(&e);
 	evil_load(&e);
 	next = evil_next_get(&e);
@@ -809,11 +928,13 @@ main(void)
 	if (es->es_flags & EVIL_F_INIT)
 		evil_send(&e, MSG_INIT_DONE, 0, 0, NULL, 0, -1);
 	if (es->es_flags & EVIL_F_PROXY)
-		evil_wait_conn(&e, ROLE_GUEST, IDENT_PROXY);
+		evil_wait_conn(&e, ROLE_GUEST, IDENT_PROXY, 0);
 	if (es->es_flags & EVIL_F_DIRECT)
-		evil_wait_conn(&e, ROLE_GUEST, IDENT_DIRECT);
+		evil_wait_conn(&e, ROLE_GUEST, IDENT_DIRECT, 0);
 	if (es->es_flags & EVIL_F_OWNER)
-		evil_wait_conn(&e, ROLE_OWNER, 0);
+		evil_wait_conn(&e, ROLE_OWNER, 0, 0);
+	if (es->es_flags & EVIL_F_TLS)
+		evil_wait_conn(&e, ROLE_GUEST, IDENT_PROXY, 1);
 	es->es_fn(&e);
 	log_info("scenario %s: sent", es->es_name);
 	evil_await_death(&e, es->es_name);

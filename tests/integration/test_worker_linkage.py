@@ -23,7 +23,14 @@ FORBIDDEN = re.compile(
     r"randombytes_buf|sqlite3_|PQ)")
 # The broker's code the worker must not contain, by module prefix.
 BROKER_ONLY = re.compile(r"^(store_|seal_|keyring_|secret_|ident_|ops_|"
-                         r"audit_)")
+                         r"audit_|tlskey_|tlsauth_)")
+# TLS: the worker loads certificates only; parsing a private key or
+# signing with one happens in the broker (tlskey.c).
+PRIVATE_KEY = re.compile(
+    r"^(PEM_read_bio_PrivateKey|PEM_read_PrivateKey|d2i_ECPrivateKey|"
+    r"d2i_AutoPrivateKey|d2i_PrivateKey|ECDSA_sign|ECDSA_do_sign|"
+    r"EVP_PKEY_sign|EVP_DigestSign|tls_config_set_key_|"
+    r"tls_config_set_keypair_|tls_config_add_keypair_|tls_load_file)")
 # What the worker may take from libsodium: hashing (the chunk digest) and
 # the memory helpers.  Anything else is a new use to review.
 SODIUM_ALLOWED = re.compile(
@@ -89,6 +96,13 @@ class WorkerLinkage(unittest.TestCase):
         extra = [s for s in used if not SODIUM_ALLOWED.match(s)]
         self.assertEqual(extra, [], f"libsodium functions beyond hashing: "
                          f"{extra} (all: {used})")
+
+    def test_private_keys_are_the_brokers(self):
+        self.assertIn("d2i_ECPrivateKey", undefined(BROKER))  # nm sees it
+        self.assertIn("tls_config_use_fake_private_key", undefined(WORKER))
+        bad = sorted(s for s in undefined(WORKER) if PRIVATE_KEY.match(s))
+        self.assertEqual(bad, [], "the worker can parse or use a private "
+                         "key")
 
     def test_worker_needs_no_store_library(self):
         libs = needed(WORKER)

@@ -1,0 +1,145 @@
+/*
+ * policy/config.c, TLS keys: tls, tls_cert and tls_key in guest sections,
+ * and the owner TLS listener, which never allows anonymous callers.
+ */
+#include <criterion/criterion.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "policy/config.h"
+
+static char	tmpdir[] = "/tmp/sealmd-test-config-tls.XXXXXX";
+static char	conf_path[PATH_MAX];
+
+static void
+setup(void)
+{
+	cr_assert_not_null(mkdtemp(tmpdir), "mkdtemp: %s", strerror(errno));
+	(void)snprintf(conf_path, sizeof(conf_path), "%s/sealmd.conf", tmpdir);
+}
+
+static void
+teardown(void)
+{
+	(void)unlink(conf_path);
+	(void)rmdir(tmpdir);
+}
+
+TestSuite(config_tls, .init = setup, .fini = teardown);
+
+static int
+load(const char *text, struct config *c, char *err, size_t errlen)
+{
+	FILE	*fp;
+
+	cr_assert_not_null(fp = fopen(conf_path, "w"));
+	cr_assert_eq(fputs(text, fp) >= 0, 1);
+	cr_assert_eq(fclose(fp), 0);
+	return config_load(conf_path, c, err, errlen);
+}
+
+static void
+refused(const char *text, int line, const char *what)
+{
+	struct config	c;
+	char		err[CONF_ERR_MAX], want[PATH_MAX + 32];
+
+	cr_assert_eq(load(text, &c, err, sizeof(err)), -1, "accepted:\n%s",
+	    text);
+	(void)snprintf(want, sizeof(want), "%s:%d: ", conf_path, line);
+	cr_expect(strncmp(err, want, strlen(want)) == 0,
+	    "error \"%s\" does not start with \"%s\"", err, want);
+	cr_expect_not_null(strstr(err, what), "error \"%s\" lacks \"%s\"",
+	    err, what);
+}
+
+#define GUEST_TLS \
+	"[guest]\nlisten = 127.0.0.1:80\nidentity = direct\n" \
+	"[guest tls]\nlisten = 127.0.0.1:443\nlisten = [::1]:443\n" \
+	"identity = direct\ntls = yes\ntls_cert = /etc/sealmd/tls.crt\n" \
+	"tls_key = tls-key\n"
+
+Test(config_tls, guest_sections)
+{
+	struct config	c;
+	char		err[CONF_ERR_MAX];
+
+	cr_assert_eq(load(GUEST_TLS, &c, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(c.c_ntls, 1);
+	cr_expect_eq(c.c_listen[0].cl_tls, 0);
+	cr_expect_eq(c.c_listen[1].cl_tls, 1);
+	cr_expect_eq(c.c_listen[2].cl_tls, 1);
+	cr_expect_str_eq(c.c_tls[0].ct_cert, "/etc/sealmd/tls.crt");
+	cr_expect_str_eq(c.c_tls[0].ct_key, "tls-key");	/* a credential */
+	cr_expect_eq(c.c_tls[0].ct_ident, IDENT_DIRECT);
+	cr_expect_eq(c.c_tls[0].ct_owner, 0);
+	cr_expect_eq(c.c_owner_tls, 0);
+	config_free(&c);
+}
+
+Test(config_tls, guest_mistakes)
+{
+	refused("[guest]\nlisten = 127.0.0.1:80\nidentity = direct\n"
+	    "tls = yes\ntls_cert = /a\n", 1, "TLS needs tls_cert and tls_key");
+	refused("[guest]\nlisten = 127.0.0.1:80\nidentity = direct\n"
+	    "tls_cert = /a\ntls_key = /b\n", 1, "need tls = yes");
+	refused("[guest]\ntls = maybe\n", 2, "tls: not yes or no");
+	refused("[guest]\ntls_key = ../key\n", 2,
+	    "not an absolute path or a credential name");
+}
+
+#define OWNER(lines) \
+	"[owner]\nsocket = /run/sealmd/owner.sock\n" lines
+
+Test(config_tls, owner_listener)
+{
+	struct config	c;
+	char		err[CONF_ERR_MAX];
+
+	cr_assert_eq(load(OWNER("listen_tls = 127.0.0.1:8776\n"
+	    "tls_cert = /c\ntls_key = /k\ntls_client_ca = /ca\n"
+	    "allow_subject = /O=Example/CN=ops\n"
+	    "allow_subject = /CN=backup\n"
+	    "token_hashes_file = /etc/sealmd/tokens\n"), &c, err,
+	    sizeof(err)), 0, "%s", err);
+	cr_expect_eq(c.c_owner_listen, 1);
+	cr_expect_str_eq(c.c_owner_tcp.cl_port, "8776");
+	cr_expect_eq(c.c_owner_tls, 1);
+	cr_expect_eq(c.c_tls[0].ct_owner, 1);
+	cr_expect_str_eq(c.c_tls[0].ct_ca, "/ca");
+	cr_expect_eq(c.c_nallow_subject, 2);
+	cr_expect_str_eq(c.c_allow_subject[1], "/CN=backup");
+	cr_expect_str_eq(c.c_token_file, "/etc/sealmd/tokens");
+	config_free(&c);
+}
+
+Test(config_tls, owner_never_anonymous)
+{
+	refused(OWNER("listen_tls = 127.0.0.1:8776\ntls_cert = /c\n"
+	    "tls_key = /k\n"), 1, "no anonymous access");
+	refused(OWNER("listen_tls = 127.0.0.1:8776\ntls_cert = /c\n"
+	    "tls_key = /k\ntls_client_ca = /ca\n"), 1,
+	    "tls_client_ca and allow_subject go together");
+	refused(OWNER("listen_tls = 127.0.0.1:8776\n"
+	    "token_hashes_file = /t\n"), 1, "TLS needs tls_cert and tls_key");
+	refused(OWNER("allow_subject = CN=x\n"), 3,
+	    "not a subject in the form /CN=name");
+}
+
+Test(config_tls, at_most_eight_certificates)
+{
+	char	text[4096];
+	size_t	off = 0;
+	int	i;
+
+	for (i = 0; i < TLS_CTX_MAX + 1; i++)
+		off += (size_t)snprintf(text + off, sizeof(text) - off,
+		    "[guest g%d]\ntls = yes\ntls_cert = /c\ntls_key = /k\n",
+		    i);
+	refused(text, 1 + 4 * TLS_CTX_MAX, "more than 8 TLS certificates");
+}

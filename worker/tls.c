@@ -1,0 +1,484 @@
+/*
+ * TLS in the worker, with libtls (libretls) and no private key.  Each
+ * context holds a certificate chain and libtls's "fake" private key: the
+ * public key of the certificate.  An EC_KEY_METHOD installed before any
+ * context exists sends every ECDSA signature to the broker on the sign
+ * channel and waits for the answer, since OpenSSL cannot defer it (as
+ * relayd's ca.c does).  The key is named by the SHA-256 of its
+ * SubjectPublicKeyInfo: libretls does not record a key hash of its own.
+ */
+#define OPENSSL_API_COMPAT	0x10100000L	/* EC_KEY_METHOD */
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
+#include <tls.h>
+
+#include "privsep/log.h"
+#include "worker.h"
+
+#define WTLS_SIGN_TIMEOUT_MS	2000
+#define WTLS_HANDSHAKE_RECORD	0x16	/* the first byte a TLS client sends */
+
+/*
+ * Not declared in tls.h: "This function is not publicly exported because
+ * it is a hack until libtls has a proper privsep setup" (relayd, smtpd
+ * and gmid declare it the same way).
+ */
+void	tls_config_use_fake_private_key(struct tls_config *);
+
+struct wtls_ctx {
+	struct tls		*wx_srv;
+	struct tls_config	*wx_cfg;
+	uint32_t		 wx_refs;	/* connections using it */
+	int			 wx_current;	/* 0: replaced by a reload */
+};
+
+static struct chan	 wtls_sign;
+static uint32_t		 wtls_reqid;
+static uint32_t		 wtls_conn;	/* whose handshake is running */
+static struct wtls_ctx	*wtls_ctx[TLS_CTX_MAX];
+static uint8_t		*wtls_ca[TLS_CTX_MAX];
+static size_t		 wtls_calen[TLS_CTX_MAX];
+
+static const char wtls_plain_reply[] =
+    "HTTP/1.1 400 Bad Request\r\n"
+    "Content-Type: text/plain; charset=UTF-8\r\n"
+    "Content-Length: 41\r\nConnection: close\r\n\r\n"
+    "This port speaks HTTPS, not plain HTTP.\r\n";
+
+/*
+ * One signature from the broker for the connection in wtls_conn.  The
+ * wait blocks the event loop: the broker answers in tens of microseconds.
+ */
+static int
+wtls_remote_sign(EC_KEY *eckey, const unsigned char *dgst, int dlen,
+    struct msg_tls_sig *sg)
+{
+	static struct chan_msg	 m;
+	struct msg_tls_sign	 ms;
+	struct pollfd		 pfd;
+	unsigned char		*der = NULL;
+	uint64_t		 end;
+	uint32_t		 reqid;
+	int			 n, r;
+
+	if (dlen <= 0 || (size_t)dlen > sizeof(ms.ms_data))
+		return -1;
+	memset(&ms, 0, sizeof(ms));
+	ms.ms_op = TLS_SIGN_ECDSA;
+	ms.ms_len = (uint32_t)dlen;
+	memcpy(ms.ms_data, dgst, (size_t)dlen);
+	if ((n = i2d_EC_PUBKEY(eckey, &der)) <= 0)
+		return -1;
+	SHA256(der, (size_t)n, ms.ms_keyid);
+	OPENSSL_free(der);
+	reqid = ++wtls_reqid;
+	if (chan_send(&wtls_sign, MSG_TLS_SIGN, reqid, wtls_conn, &ms,
+	    sizeof(ms), -1) == -1)
+		fatal("sign channel");
+	end = conn_now_ms() + WTLS_SIGN_TIMEOUT_MS;
+	for (;;) {
+		if (chan_flush(&wtls_sign) == -1)
+			fatal("sign channel");
+		if ((r = chan_recv(&wtls_sign, &m)) == -1) {
+			if (errno == EPIPE)
+				exit(0);	/* the broker is gone */
+			fatal("sign channel");
+		}
+		if (r == 1) {
+			if (m.m_hdr.ch_type != MSG_TLS_SIGN_ANS ||
+			    chan_get(&m, sg, sizeof(*sg)) == -1 ||
+			    sg->mg_len > sizeof(sg->mg_sig))
+				fatalx("bad answer on the sign channel");
+			/* An answer that came after its request gave up. */
+			if (m.m_hdr.ch_reqid != reqid)
+				continue;
+			return sg->mg_len > 0 ? 0 : -1;
+		}
+		if (conn_now_ms() >= end) {
+			log_warnx("no signature from the broker in %d ms",
+			    WTLS_SIGN_TIMEOUT_MS);
+			return -1;
+		}
+		pfd.fd = wtls_sign.c_fd;
+		pfd.events = POLLIN | (chan_pending(&wtls_sign) ? POLLOUT : 0);
+		if (poll(&pfd, 1, (int)(end - conn_now_ms()) + 1) == -1 &&
+		    errno != EINTR)
+			fatal("poll");
+	}
+}
+
+/* EC_KEY_METHOD sign: what libssl's ECDSA signing ends up calling. */
+static int
+wtls_ecdsa_sign(int type, const unsigned char *dgst, int dlen,
+    unsigned char *sig, unsigned int *siglen, const BIGNUM *kinv,
+    const BIGNUM *r, EC_KEY *eckey)
+{
+	struct msg_tls_sig	sg;
+
+	(void)type;
+	(void)kinv;
+	(void)r;
+	if (wtls_remote_sign(eckey, dgst, dlen, &sg) == -1 ||
+	    sg.mg_len > (unsigned int)ECDSA_size(eckey))
+		return 0;
+	memcpy(sig, sg.mg_sig, sg.mg_len);
+	*siglen = sg.mg_len;
+	return 1;
+}
+
+/*
+ * Before confinement: OpenSSL reads its configuration file on first use,
+ * which the filter would punish, and the method must be in place before
+ * any key exists.  OpenSSL must not clean up at exit: its atexit handler
+ * takes locks (futex), which the filter kills.
+ */
+void
+wtls_init(void)
+{
+	EC_KEY_METHOD	*meth;
+	struct tls	*t;
+	int		(*sign)(int, const unsigned char *, int,
+			    unsigned char *, unsigned int *, const BIGNUM *,
+			    const BIGNUM *, EC_KEY *);
+	int		(*setup)(EC_KEY *, BN_CTX *, BIGNUM **, BIGNUM **);
+	ECDSA_SIG	*(*sign_sig)(const unsigned char *, int,
+			    const BIGNUM *, const BIGNUM *, EC_KEY *);
+
+	chan_init(&wtls_sign, CHAN_SIGN_FD, 0);
+	if (OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL) != 1 ||
+	    tls_init() == -1 || (t = tls_server()) == NULL)
+		fatalx("libtls initialisation failed");
+	tls_free(t);
+	if ((meth = EC_KEY_METHOD_new(EC_KEY_get_default_method())) == NULL)
+		fatalx("EC_KEY_METHOD_new");
+	EC_KEY_METHOD_get_sign(meth, &sign, &setup, &sign_sig);
+	EC_KEY_METHOD_set_sign(meth, wtls_ecdsa_sign, setup, sign_sig);
+	EC_KEY_set_default_method(meth);
+}
+
+static void
+wtls_ctx_free(struct wtls_ctx *x)
+{
+	tls_free(x->wx_srv);
+	tls_config_free(x->wx_cfg);
+	free(x);
+}
+
+/* A context replaced by a reload lives until its last connection. */
+static void
+wtls_ctx_release(struct wtls_ctx *x)
+{
+	if (x->wx_refs == 0 && !x->wx_current)
+		wtls_ctx_free(x);
+}
+
+static struct wtls_ctx *
+wtls_ctx_new(const uint8_t *pem, size_t len, const uint8_t *ca, size_t calen)
+{
+	struct wtls_ctx	*x;
+
+	if ((x = calloc(1, sizeof(*x))) == NULL)
+		fatal("calloc");
+	if ((x->wx_cfg = tls_config_new()) == NULL ||
+	    (x->wx_srv = tls_server()) == NULL)
+		fatalx("libtls: out of memory");
+	/* TLS 1.2 and 1.3, libtls's "secure" ciphers: its defaults. */
+	if (tls_config_set_protocols(x->wx_cfg, TLS_PROTOCOLS_DEFAULT) == -1 ||
+	    tls_config_set_cert_mem(x->wx_cfg, pem, len) == -1 ||
+	    (ca != NULL && tls_config_set_ca_mem(x->wx_cfg, ca, calen) == -1)) {
+		log_warnx("TLS configuration: %s",
+		    tls_config_error(x->wx_cfg));
+		wtls_ctx_free(x);
+		return NULL;
+	}
+	tls_config_use_fake_private_key(x->wx_cfg);
+	if (ca != NULL)
+		tls_config_verify_client_optional(x->wx_cfg);
+	if (tls_configure(x->wx_srv, x->wx_cfg) == -1) {
+		log_warnx("TLS configuration: %s", tls_error(x->wx_srv));
+		wtls_ctx_free(x);
+		return NULL;
+	}
+	x->wx_current = 1;
+	return x;
+}
+
+/* MSG_TLS_CERT: client CAs are kept for the chain that follows them. */
+void
+wtls_cert(const struct chan_msg *m)
+{
+	static struct msg_tls_cert	 mt;
+	struct wtls_ctx			*x, *old;
+	uint32_t			 i;
+
+	if (chan_get(m, &mt, sizeof(mt)) == -1 || mt.mt_ctx == 0 ||
+	    mt.mt_ctx > TLS_CTX_MAX || mt.mt_len == 0 ||
+	    mt.mt_len > sizeof(mt.mt_pem) ||
+	    (mt.mt_kind != TLS_PEM_CHAIN && mt.mt_kind != TLS_PEM_CA))
+		fatalx("bad certificate message from the broker");
+	i = mt.mt_ctx - 1;
+	if (mt.mt_kind == TLS_PEM_CA) {
+		free(wtls_ca[i]);
+		if ((wtls_ca[i] = malloc(mt.mt_len)) == NULL)
+			fatal("malloc");
+		memcpy(wtls_ca[i], mt.mt_pem, mt.mt_len);
+		wtls_calen[i] = mt.mt_len;
+		return;
+	}
+	x = wtls_ctx_new(mt.mt_pem, mt.mt_len, wtls_ca[i], wtls_calen[i]);
+	free(wtls_ca[i]);
+	wtls_ca[i] = NULL;
+	wtls_calen[i] = 0;
+	if (x == NULL)
+		return;		/* the old certificate stays */
+	if ((old = wtls_ctx[i]) != NULL) {
+		old->wx_current = 0;
+		wtls_ctx_release(old);
+	}
+	wtls_ctx[i] = x;
+	log_debug("TLS context %u: new certificate", mt.mt_ctx);
+}
+
+/* A connection of a TLS listener; -1 if its context is not ready. */
+int
+wtls_conn_new(struct wconn *c, uint32_t ctx)
+{
+	struct wtls_ctx	*x;
+
+	if (ctx == 0 || ctx > TLS_CTX_MAX || (x = wtls_ctx[ctx - 1]) == NULL) {
+		log_warnx("no certificate for TLS context %u", ctx);
+		return -1;
+	}
+	if (tls_accept_socket(x->wx_srv, &c->wc_tls, c->wc_fd) == -1) {
+		log_warnx("tls_accept_socket: %s", tls_error(x->wx_srv));
+		return -1;
+	}
+	c->wc_tctx = x;
+	x->wx_refs++;
+	return 0;
+}
+
+/* close_notify, if the socket takes it now; the caller closes the fd. */
+void
+wtls_conn_close(struct wconn *c)
+{
+	struct wtls_ctx	*x = c->wc_tctx;
+
+	if (c->wc_tls == NULL)
+		return;
+	if (c->wc_tls_up) {
+		wtls_conn = c->wc_id;
+		(void)tls_close(c->wc_tls);
+	}
+	tls_free(c->wc_tls);
+	c->wc_tls = NULL;
+	c->wc_tctx = NULL;
+	x->wx_refs--;
+	wtls_ctx_release(x);
+}
+
+/*
+ * A libtls result as read(2) or write(2) would give it.  A read that
+ * needs the socket writable, or a write that needs it readable, is noted
+ * in wc_tls_want: the epoll events to wait for instead.
+ */
+static ssize_t
+wtls_want(struct wconn *c, ssize_t r, uint32_t dir)
+{
+	if (r == TLS_WANT_POLLIN || r == TLS_WANT_POLLOUT) {
+		c->wc_tls_want = r == TLS_WANT_POLLIN ? EPOLLIN : EPOLLOUT;
+		if (c->wc_tls_want == dir)
+			c->wc_tls_want = 0;
+		errno = EAGAIN;
+		return -1;
+	}
+	c->wc_tls_want = 0;
+	if (r == -1) {
+		log_debug("TLS connection %u: %s", c->wc_id,
+		    tls_error(c->wc_tls));
+		errno = ECONNRESET;
+	}
+	return r;
+}
+
+/*
+ * Refuse plain HTTP on a TLS port in plain HTTP, before libtls sees it.
+ * Returns 1 for a TLS client, 0 after refusing, -1 with errno.
+ */
+static int
+wtls_first_byte(struct wconn *c)
+{
+	struct msghdr	mh;
+	struct iovec	iov;
+	uint8_t		b;
+	ssize_t		n;
+
+	memset(&mh, 0, sizeof(mh));
+	iov.iov_base = &b;
+	iov.iov_len = 1;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if ((n = recvmsg(c->wc_fd, &mh, MSG_PEEK | MSG_DONTWAIT)) <= 0)
+		return (int)n;
+	if (b == WTLS_HANDSHAKE_RECORD)
+		return 1;
+	(void)send(c->wc_fd, wtls_plain_reply, sizeof(wtls_plain_reply) - 1,
+	    MSG_NOSIGNAL | MSG_DONTWAIT);
+	log_debug("connection %u: plain HTTP on a TLS port", c->wc_id);
+	return 0;
+}
+
+/*
+ * Read like read(2) into bb: until libtls needs the socket again, so that
+ * no decrypted byte waits inside OpenSSL where epoll cannot see it.
+ */
+ssize_t
+wtls_read(struct wconn *c, struct bbuf *bb, size_t max)
+{
+	uint8_t	*p;
+	size_t	 avail;
+	ssize_t	 n, total = 0;
+	int	 r;
+
+	if (!c->wc_tls_up) {
+		if ((r = wtls_first_byte(c)) <= 0)
+			return r;
+		c->wc_tls_up = 1;
+	}
+	wtls_conn = c->wc_id;
+	for (;;) {
+		if (bbuf_reserve(bb, max, &p, &avail) == -1) {
+			if (total > 0)
+				return total;
+			errno = ENOBUFS;
+			return -1;
+		}
+		if (avail > max)
+			avail = max;
+		n = wtls_want(c, tls_read(c->wc_tls, p, avail), EPOLLIN);
+		if (n <= 0)
+			return total > 0 ? total : n;
+		bbuf_commit(bb, (size_t)n);
+		total += n;
+	}
+}
+
+/* One tls_write from the front of bb; what was written is consumed. */
+ssize_t
+wtls_write(struct wconn *c, struct bbuf *bb)
+{
+	ssize_t	n;
+
+	if (bb->bb_len == 0)
+		return 0;
+	wtls_conn = c->wc_id;
+	n = wtls_want(c, tls_write(c->wc_tls, bb->bb_data, bb->bb_len),
+	    EPOLLOUT);
+	if (n > 0)
+		bbuf_consume(bb, (size_t)n);
+	return n;
+}
+
+/* Best effort, for "100 Continue": a short write fails the connection. */
+void
+wtls_send(struct wconn *c, const void *p, size_t len)
+{
+	wtls_conn = c->wc_id;
+	(void)wtls_want(c, tls_write(c->wc_tls, p, len), EPOLLOUT);
+}
+
+/* The epoll events c needs: libtls may write to read, or read to write. */
+uint32_t
+wtls_events(const struct wconn *c, uint32_t ev)
+{
+	if (c->wc_tls == NULL || c->wc_tls_want == 0 || ev == 0)
+		return ev;
+	return c->wc_tls_want;
+}
+
+/* A read waits for the socket to take a write (a handshake flight). */
+int
+wtls_read_blocked(const struct wconn *c)
+{
+	return c->wc_tls != NULL && c->wc_tls_want == EPOLLOUT &&
+	    c->wc_state <= WC_BODY;
+}
+
+/* The X-Auth-Token of an owner TLS request; the broker judges it. */
+void
+wtls_owner_token(struct wconn *c, const struct http_req *r)
+{
+	struct wreq		*q = &c->wc_req;
+	const struct http_field	*f;
+
+	if (c->wc_tls == NULL || c->wc_role != ROLE_OWNER ||
+	    http_field_count(r, "X-Auth-Token") == 0)
+		return;
+	q->wr_auth_flags = AUTH_F_TOKEN;
+	/* Two tokens, or one that does not fit: an empty one, refused. */
+	if (http_field_count(r, "X-Auth-Token") != 1 ||
+	    (f = http_field(r, "X-Auth-Token")) == NULL ||
+	    buf_copy_str(&f->hf_value, q->wr_token, sizeof(q->wr_token)) ==
+	    -1 || !chan_str_ok(q->wr_token, sizeof(q->wr_token)))
+		explicit_bzero(q->wr_token, sizeof(q->wr_token));
+}
+
+/*
+ * Before an owner TLS request runs, the broker judges its credentials.
+ * Returns 1 when it has been asked (the answer comes to
+ * wtls_owner_answer), 0 when the request may go on.
+ */
+int
+wtls_owner_auth(struct worker *w, struct wconn *c)
+{
+	struct wreq		*q = &c->wc_req;
+	struct msg_owner_auth	 mo;
+	const char		*s;
+
+	if (c->wc_tls == NULL || q->wr_authed)
+		return 0;
+	memset(&mo, 0, sizeof(mo));
+	mo.mo_flags = q->wr_auth_flags;
+	memcpy(mo.mo_token, q->wr_token, sizeof(mo.mo_token));
+	explicit_bzero(q->wr_token, sizeof(q->wr_token));
+	if (tls_peer_cert_provided(c->wc_tls) &&
+	    (s = tls_peer_cert_subject(c->wc_tls)) != NULL &&
+	    strlen(s) < sizeof(mo.mo_subject) &&
+	    chan_str_ok(s, strlen(s) + 1)) {
+		mo.mo_flags |= AUTH_F_CERT;
+		memcpy(mo.mo_subject, s, strlen(s) + 1);
+	}
+	conn_request(w, c, MSG_OWNER_AUTH, &mo, sizeof(mo));
+	explicit_bzero(&mo, sizeof(mo));
+	return 1;
+}
+
+void
+wtls_owner_answer(struct worker *w, struct wconn *c, const struct chan_msg *m)
+{
+	struct msg_status	ms;
+
+	if (chan_get(m, &ms, sizeof(ms)) == -1 || (ms.ms_status != 200 &&
+	    ms.ms_status != 401 && ms.ms_status != 403))
+		fatalx("bad answer from broker");
+	if (ms.ms_status == 200) {
+		c->wc_req.wr_authed = 1;
+		conn_dispatch(w, c);
+		return;
+	}
+	reply_json_error(c, (int)ms.ms_status, ms.ms_status == 403 ?
+	    "certificate subject not allowed" : "authentication required");
+	conn_reply_ready(w, c);
+}
