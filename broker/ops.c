@@ -975,6 +975,7 @@ static int
 ops_owner_status(struct ops_ctx *c)
 {
 	static struct msg_status_ans	mt;
+	struct msg_keys_ans		mk;
 	struct broker			*b = c->b;
 	const struct listener		*l;
 	size_t				 i;
@@ -993,13 +994,17 @@ ops_owner_status(struct ops_ctx *c)
 			    l->l_ident == IDENT_DIRECT ? "direct" : "proxy");
 		}
 		mt.mt_nlisten = (uint32_t)i;
-		for (i = 0; i < b->b_keys.kr_n; i++)
-			mt.mt_keyids[i] = b->b_keys.kr_keys[i].k_id;
-		mt.mt_nkeyids = (uint32_t)b->b_keys.kr_n;
+		/* The ring as GET /keys shows it: ids and what each seals. */
+		rotate_fill(b, &mk);
+		for (i = 0; i < mk.mk_n; i++) {
+			mt.mt_keyids[i] = mk.mk_id[i];
+			mt.mt_keyvalues[i] = mk.mk_records[i];
+		}
+		mt.mt_nkeyids = mk.mk_n;
 		/* The store's state is part of the answer, not its status. */
 		mt.mt_status = 200;
 		store_ok = store_counts(b->b_store, &mt.mt_instances,
-		    &mt.mt_passwords) == STORE_OK;
+		    &mt.mt_passwords) == STORE_OK && mk.mk_status == 200;
 		mt.mt_listeners = (uint32_t)b->b_nlisten;
 		mt.mt_worker_restarts = b->b_restarts;
 		mt.mt_worker_pid = (uint32_t)b->b_wpid;

@@ -321,7 +321,8 @@ struct msg_status_ans {
 	char		mt_lname[MET_LISTENERS][128];
 	char		mt_lmode[MET_LISTENERS][16];	/* proxy|direct|owner */
 	uint32_t	mt_nkeyids;
-	uint32_t	mt_keyids[64];
+	uint32_t	mt_keyids[KEYS_LIST_MAX];
+	uint32_t	mt_keyvalues[KEYS_LIST_MAX];	/* values each seals */
 	char		mt_store_state[16];
 	uint32_t	mt_instances;
 	uint32_t	mt_passwords;

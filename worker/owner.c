@@ -496,6 +496,23 @@ owner_key_ids(const struct msg_status_ans *mt)
 	return a;
 }
 
+/* {"ID": values sealed under it}, as key rotation wants to watch. */
+static json_t *
+owner_key_values(const struct msg_status_ans *mt)
+{
+	json_t		*o;
+	uint32_t	 i;
+	char		 id[16];
+
+	if ((o = json_object()) == NULL)
+		fatalx("json");
+	for (i = 0; i < mt->mt_nkeyids; i++) {
+		(void)snprintf(id, sizeof(id), "%u", mt->mt_keyids[i]);
+		json_object_set_new(o, id, json_integer(mt->mt_keyvalues[i]));
+	}
+	return o;
+}
+
 static void
 owner_keys(struct wconn *c, const struct chan_msg *m)
 {
@@ -644,7 +661,7 @@ owner_answer(struct worker *w, struct wconn *c, const struct chan_msg *m)
 		    !chan_str_ok(mt.mt_store_state,
 		    sizeof(mt.mt_store_state)) ||
 		    !chan_str_ok(mt.mt_version, sizeof(mt.mt_version)) ||
-		    mt.mt_nlisten > MET_LISTENERS || mt.mt_nkeyids > 64)
+		    mt.mt_nlisten > MET_LISTENERS || mt.mt_nkeyids > KEYS_LIST_MAX)
 			fatalx("bad answer from broker");
 		if (mt.mt_status != 200) {
 			reply_json_error(c, (int)mt.mt_status,
@@ -652,7 +669,7 @@ owner_answer(struct worker *w, struct wconn *c, const struct chan_msg *m)
 			break;
 		}
 		owner_json(c, 200, json_pack("{s:s,s:I,s:I,s:I,s:I,s:o,s:I,s:I,"
-		    "s:s,s:s,s:I,s:I,s:o}", "version", mt.mt_version,
+		    "s:s,s:s,s:I,s:I,s:o,s:o}", "version", mt.mt_version,
 		    "uptime", (json_int_t)mt.mt_uptime,
 		    "instances", (json_int_t)mt.mt_instances,
 		    "passwords", (json_int_t)mt.mt_passwords,
@@ -664,7 +681,8 @@ owner_answer(struct worker *w, struct wconn *c, const struct chan_msg *m)
 		    "store_state", mt.mt_store_state,
 		    "key_newest", (json_int_t)mt.mt_key_newest,
 		    "keys", (json_int_t)mt.mt_keys,
-		    "key_ids", owner_key_ids(&mt)));
+		    "key_ids", owner_key_ids(&mt),
+		    "key_values", owner_key_values(&mt)));
 		break;
 	default:
 		fatalx("unexpected answer type %u", m->m_hdr.ch_type);

@@ -1,6 +1,7 @@
 """sealmdctl's issue-9 commands against the real daemon: key ls, rotate,
 rewrap --wait, retire; get --wait; verify with the candidate on stdin.
 Exit codes as everywhere: 0 ok, 1 failure, 2 usage."""
+import json
 import threading
 import time
 import unittest
@@ -54,6 +55,9 @@ class CtlKeys(CtlBase):
         newest = self.d.owner("GET", "/keys")[1]["newest"]
         out = self.run_ok("key", "rotate")
         self.assertIn(f"{newest + 1}    0  (newest)", out)
+        st = json.loads(self.run_ok("--json", "status"))
+        self.assertEqual(st["key_values"], {str(newest): 12,
+                                            str(newest + 1): 0})
         # Key 1 still seals values: retire is refused, exit 1, and says so.
         r = self.d.ctl("key", "retire", str(newest))
         self.assertEqual(r.returncode, 1)

@@ -172,6 +172,9 @@ class Metrics(unittest.TestCase):
             self.assertIn(k, st)
         self.assertEqual(st["store_state"], "ok")
         self.assertEqual(st["key_ids"], [1])
+        # What each key seals, as key rotation needs to watch.
+        self.assertEqual(list(st["key_values"]), ["1"])
+        self.assertEqual(st["key_values"]["1"], st["passwords"])
         modes = sorted(l["mode"] for l in st["listener_list"])
         self.assertEqual(modes, ["direct", "owner", "proxy"])
 
