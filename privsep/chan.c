@@ -201,10 +201,6 @@ chan_recv(struct chan *c, struct chan_msg *m)
 			return 0;
 		return -1;
 	}
-	if (n == 0) {
-		errno = EPIPE;
-		return -1;
-	}
 	for (cmsg = CMSG_FIRSTHDR(&mh); cmsg != NULL;
 	    cmsg = CMSG_NXTHDR(&mh, cmsg)) {
 		if (cmsg->cmsg_level != SOL_SOCKET ||
@@ -226,6 +222,14 @@ chan_recv(struct chan *c, struct chan_msg *m)
 	}
 	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0)
 		bad = 1;
+	/* End of file, or an empty frame that may still carry an fd. */
+	if (n == 0) {
+		if (m->m_fd != -1)
+			close(m->m_fd);
+		m->m_fd = -1;
+		errno = EPIPE;
+		return -1;
+	}
 	buf_init(&b, m->m_raw, (size_t)n);
 	if (bad || buf_get(&b, &m->m_hdr, sizeof(m->m_hdr)) == -1 ||
 	    m->m_hdr.ch_len != buf_left(&b) ||

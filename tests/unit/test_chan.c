@@ -269,6 +269,24 @@ Test(chan, fd_on_bad_frame_closed)
 	expect_next_ok();
 }
 
+/* An empty frame ends the channel and must not leak the fd it carries. */
+Test(chan, fd_on_empty_frame_closed)
+{
+	uint8_t	buf[1];
+	int	p[2];
+
+	open_pair(1);
+	cr_assert_eq(pipe(p), 0);
+	send_raw_fds(buf, 0, p[0], 1);
+	close(p[0]);
+	errno = 0;
+	cr_expect_eq(chan_recv(&cb, &m), -1, "an empty frame was accepted");
+	cr_expect_eq(errno, EPIPE);
+	cr_expect_eq(m.m_fd, -1);
+	cr_expect(reader_gone(p[1]), "the fd of an empty frame stayed open");
+	close(p[1]);
+}
+
 Test(chan, str_ok)
 {
 	cr_expect(chan_str_ok("abc\0", 4));
