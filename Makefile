@@ -207,7 +207,8 @@ check-asan: deps
 	@$(MAKE) --no-print-directory B=build-asan OPT="-O1 -g" \
 	    SAN="$(ASAN_SAN)" all unit build-asan/tests/evil-worker \
 	    build-asan/tests/sealmd-worker-evil
-	@SEALMD_BUILD=$(CURDIR)/build-asan python3 tests/integration/run.py
+	@SEALMD_BUILD=$(CURDIR)/build-asan SEALMD_SANITIZE=1 \
+	    python3 tests/integration/run.py
 
 check-valgrind: deps
 	@$(MAKE) --no-print-directory B=build-vg OPT="-O1 -g" \

@@ -30,6 +30,8 @@ BUILD = os.environ.get("SEALMD_BUILD") or os.path.join(TOP, "build")
 # make check-valgrind: the broker runs under valgrind; any error or definite
 # leak makes it exit 99, which stop() turns into a test failure.
 VALGRIND = os.environ.get("SEALMD_VALGRIND") == "1"
+# An ASan+UBSan build: its runtime catches SIGSEGV and holds freed memory.
+SANITIZE = os.environ.get("SEALMD_SANITIZE") == "1"
 SEALMD = os.path.join(BUILD, "sealmd")
 SEALMDCTL = os.path.join(BUILD, "sealmdctl")
 IS_ROOT = os.geteuid() == 0

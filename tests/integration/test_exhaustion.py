@@ -15,7 +15,7 @@ import threading
 import time
 import unittest
 
-from sealmd_fixture import Daemon, SEALMD, canary, uuid4
+from sealmd_fixture import SANITIZE, Daemon, SEALMD, canary, uuid4
 
 PW = "/openstack/latest/password"
 GET_ROOT = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
@@ -270,7 +270,12 @@ class Slowloris(unittest.TestCase):
         print(f"memory: peak {rss_peak} KiB, bound {bound_kib} KiB "
               f"({peak_conns} connections x {per_conn} B + {base_rss} KiB)",
               flush=True)
-        self.assertLess(rss_peak, bound_kib)
+        if SANITIZE:
+            # ASan keeps freed memory in quarantine and adds shadow pages:
+            # the bound holds for the release build only.
+            print("memory: bound NOT CHECKED in the ASan build", flush=True)
+        else:
+            self.assertLess(rss_peak, bound_kib)
 
         # Afterwards: every connection is released and nothing restarted.
         deadline = time.monotonic() + 5
