@@ -8,7 +8,7 @@ import threading
 import time
 import unittest
 
-from sealmd_fixture import IS_ROOT, SANITIZE, Daemon, uuid4
+from sealmd_fixture import IS_ROOT, SANITIZE, VALGRIND, Daemon, uuid4
 
 # CAP_SETGID 6, CAP_SETUID 7, CAP_SETPCAP 8, CAP_KILL 5, CAP_SYS_CHROOT 18
 BROKER_CAPS = (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 18)
@@ -50,7 +50,11 @@ class Confinement(unittest.TestCase):
 
     def test_broker_is_confined(self):
         st = proc_status(self.d.proc.pid)
-        self.assertEqual(st["Seccomp"], "2")
+        if VALGRIND:
+            # Valgrind cannot run seccomp: that build loads no broker filter.
+            print("broker seccomp NOT CHECKED under valgrind", flush=True)
+        else:
+            self.assertEqual(st["Seccomp"], "2")
         self.assertEqual(st["NoNewPrivs"], "1")
         want = BROKER_CAPS if IS_ROOT else 0
         self.assertEqual(int(st["CapEff"], 16), want)

@@ -15,7 +15,7 @@ import threading
 import time
 import unittest
 
-from sealmd_fixture import SANITIZE, Daemon, SEALMD, canary, uuid4
+from sealmd_fixture import SANITIZE, VALGRIND, Daemon, SEALMD, canary, uuid4
 
 PW = "/openstack/latest/password"
 GET_ROOT = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
@@ -344,6 +344,9 @@ class ConnectionCap(unittest.TestCase):
         return False
 
     def test_cap_503_then_recovers(self):
+        if VALGRIND:
+            self.skipTest("SKIPPED (loudly): timing-bound, and the broker "
+                          "runs tens of times slower under valgrind")
         d = self.d
         held = self.fill()
         try:
