@@ -147,11 +147,15 @@ soak: all
 	@SEALMD_SOAK_CYCLES=500 python3 tests/integration/run.py \
 	    test_crash_consistency.py
 
+# Everything CI runs: the release build's tests, then the same suites
+# under ASan+UBSan and with the broker under valgrind.
 check: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BINS)
 	@$(MAKE) --no-print-directory lint-man analyze
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory check-asan
+	@$(MAKE) --no-print-directory check-valgrind
 
 run: deps
 	@$(MAKE) --no-print-directory all
@@ -201,6 +205,9 @@ analyze:
 
 # Sanitizer and valgrind builds go to their own directories, with flags
 # that never reach a release build (see SECURITY.md).
+# kill -9 cycles in these builds: the release build runs 25, and a
+# killed process leaves no sanitizer or valgrind report anyway.
+SAN_CYCLES	:= 5
 ASAN_SAN	:= -fsanitize=address,undefined -fno-omit-frame-pointer \
 		   -fno-sanitize-recover=all -DSEALMD_SANITIZE
 check-asan: deps
@@ -208,14 +215,14 @@ check-asan: deps
 	    SAN="$(ASAN_SAN)" all unit build-asan/tests/evil-worker \
 	    build-asan/tests/sealmd-worker-evil
 	@SEALMD_BUILD=$(CURDIR)/build-asan SEALMD_SANITIZE=1 \
-	    python3 tests/integration/run.py
+	    SEALMD_SOAK_CYCLES=$(SAN_CYCLES) python3 tests/integration/run.py
 
 check-valgrind: deps
 	@$(MAKE) --no-print-directory B=build-vg OPT="-O1 -g" \
 	    SAN="-DSEALMD_VALGRIND" all build-vg/tests/evil-worker \
 	    build-vg/tests/sealmd-worker-evil
 	@SEALMD_BUILD=$(CURDIR)/build-vg SEALMD_VALGRIND=1 \
-	    python3 tests/integration/run.py
+	    SEALMD_SOAK_CYCLES=$(SAN_CYCLES) python3 tests/integration/run.py
 
 lint-man:
 	@for m in man/*.[58]; do mandoc -T lint -W warning $$m || exit 1; done
