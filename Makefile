@@ -147,8 +147,9 @@ soak: all
 	@SEALMD_SOAK_CYCLES=500 python3 tests/integration/run.py \
 	    test_crash_consistency.py
 
-# Everything CI runs: the release build's tests, then the same suites
-# under ASan+UBSan and with the broker under valgrind.
+# Everything CI runs: the release build's tests, the same suites under
+# ASan+UBSan and with the broker under valgrind, then each fuzzer's
+# saved inputs and 30 s of fuzzing per harness.
 check: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BINS)
 	@$(MAKE) --no-print-directory lint-man analyze
@@ -156,6 +157,8 @@ check: deps
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory check-asan
 	@$(MAKE) --no-print-directory check-valgrind
+	@$(MAKE) --no-print-directory fuzz-regress
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=30
 
 run: deps
 	@$(MAKE) --no-print-directory all
