@@ -18,7 +18,7 @@
 #include "privsep/log.h"
 #include "store.h"
 
-#define SQ_SCHEMA_VERSION	4
+#define SQ_SCHEMA_VERSION	5
 #define SQ_STR(x)		#x
 #define SQ_XSTR(x)		SQ_STR(x)
 #define SQ_BUSY_MS		5000
@@ -38,7 +38,8 @@ enum sq_stmt {
 	SQ_INST_CLEARED,
 	SQ_INST_HEAD_BY_ADDR,
 	SQ_PW_EXPIRE,
-	SQ_PW_EXPIRED,
+	SQ_PW_EXPIRED_OWN,
+	SQ_PW_EXPIRED_DEF,
 	SQ_INST_DEL,
 	SQ_INST_LIST,
 	SQ_ADDR_OWNER,
@@ -81,11 +82,19 @@ static const char *const sq_sql[SQ_NSTMT] = {
 	    "WHERE a.addr = ?1",
 	[SQ_PW_EXPIRE] = "DELETE FROM password_chunks WHERE instance_id = ?1 "
 	    "AND set_at = ?2",
-	/* Values older than their instance's TTL, or the default ?2. */
-	[SQ_PW_EXPIRED] = "SELECT p.instance_id, p.set_at FROM password_chunks "
-	    "p JOIN instances i ON i.id = p.instance_id WHERE p.idx = 0 AND "
-	    "((i.pw_ttl > 0 AND p.set_at + i.pw_ttl <= ?1) OR (i.pw_ttl = 0 "
-	    "AND ?2 > 0 AND p.set_at + ?2 <= ?1)) LIMIT ?3",
+	/*
+	 * Values older than their instance's TTL, then than the default TTL
+	 * ?2.  Each walks an index of what may expire (schema 5), not every
+	 * value: the sweep runs on the event loop.
+	 */
+	[SQ_PW_EXPIRED_OWN] = "SELECT p.instance_id, p.set_at FROM instances "
+	    "i INDEXED BY instances_with_ttl JOIN password_chunks p ON "
+	    "p.instance_id = i.id AND p.idx = 0 WHERE i.pw_ttl > 0 AND "
+	    "p.set_at + i.pw_ttl <= ?1 LIMIT ?3",
+	[SQ_PW_EXPIRED_DEF] = "SELECT p.instance_id, p.set_at FROM "
+	    "password_chunks p INDEXED BY password_chunks_by_set_at JOIN "
+	    "instances i ON i.id = p.instance_id WHERE p.idx = 0 AND "
+	    "p.set_at <= ?1 - ?2 AND i.pw_ttl = 0 LIMIT ?3",
 	[SQ_INST_CLEARED] = "UPDATE instances SET cleared = ?2 WHERE id = ?1",
 	[SQ_INST_DEL] = "DELETE FROM instances WHERE id = ?1",
 	[SQ_INST_LIST] = "SELECT id, project FROM instances WHERE id > ?1 "
@@ -165,6 +174,11 @@ static const char *const sq_migrate[SQ_SCHEMA_VERSION] = {
 	"ALTER TABLE password_chunks ADD COLUMN kind INTEGER NOT NULL "
 	"DEFAULT 0;"
 	"ALTER TABLE instances ADD COLUMN pw_mode INTEGER NOT NULL DEFAULT 0;",
+	/* 5: the expiry sweep visits only what may expire. */
+	"CREATE INDEX instances_with_ttl ON instances (pw_ttl) "
+	"WHERE pw_ttl > 0;"
+	"CREATE INDEX password_chunks_by_set_at ON password_chunks (set_at) "
+	"WHERE idx = 0;",
 };
 
 /* Each setting is read back: a silent no-op would void a promise. */
@@ -1255,19 +1269,18 @@ sq_pw_expire(struct store *st, const char *id, int64_t set_at)
 	return sqlite3_changes(sq->sq_db) > 0 ? STORE_OK : STORE_NOTFOUND;
 }
 
-/* Values due to expire at now, by instance TTL or the default ttl. */
+/* Up to max - *n more rows of one expiry query into ids and set_at. */
 static int
-sq_pw_expired(struct store *st, int64_t now, int64_t ttl,
+sq_pw_expired_run(struct sq *sq, int which, int64_t now, int64_t ttl,
     char (*ids)[ID_LEN + 1], int64_t *set_at, size_t max, size_t *n)
 {
-	struct sq	*sq = st->st_engine;
-	sqlite3_stmt	*s = sq_get(sq, SQ_PW_EXPIRED);
+	sqlite3_stmt	*s = sq_get(sq, which);
 	int		 rc;
 
-	*n = 0;
 	if (sqlite3_bind_int64(s, 1, now) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, ttl) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 3, (int64_t)max) != SQLITE_OK) {
+	    (which == SQ_PW_EXPIRED_DEF &&
+	    sqlite3_bind_int64(s, 2, ttl) != SQLITE_OK) ||
+	    sqlite3_bind_int64(s, 3, (int64_t)(max - *n)) != SQLITE_OK) {
 		sq_done(s);
 		return STORE_ERR;
 	}
@@ -1281,6 +1294,23 @@ sq_pw_expired(struct store *st, int64_t now, int64_t ttl,
 	}
 	sq_done(s);
 	return rc == SQLITE_DONE ? STORE_OK : STORE_ERR;
+}
+
+/* Values due to expire at now, by instance TTL or the default ttl. */
+static int
+sq_pw_expired(struct store *st, int64_t now, int64_t ttl,
+    char (*ids)[ID_LEN + 1], int64_t *set_at, size_t max, size_t *n)
+{
+	struct sq	*sq = st->st_engine;
+
+	*n = 0;
+	if (sq_pw_expired_run(sq, SQ_PW_EXPIRED_OWN, now, ttl, ids, set_at,
+	    max, n) != STORE_OK)
+		return STORE_ERR;
+	if (ttl <= 0 || *n == max)
+		return STORE_OK;
+	return sq_pw_expired_run(sq, SQ_PW_EXPIRED_DEF, now, ttl, ids, set_at,
+	    max, n);
 }
 
 /*

@@ -610,6 +610,8 @@ Test(store, migrates_version_1)
 
 	put_new(1, NULL, NULL);
 	store_close(st);
+	raw_sql("DROP INDEX instances_with_ttl");
+	raw_sql("DROP INDEX password_chunks_by_set_at");
 	raw_sql("ALTER TABLE instances DROP COLUMN cleared");
 	raw_sql("ALTER TABLE instances DROP COLUMN pw_ttl");
 	raw_sql("ALTER TABLE instances DROP COLUMN one_time");
@@ -625,6 +627,8 @@ Test(store, migrates_version_1)
 	cr_assert_eq(out.mn_mode, PW_MODE_DEFAULT);
 	raw_sql("SELECT cleared, pw_ttl, one_time, pw_mode FROM instances");
 	raw_sql("SELECT kind FROM password_chunks");
+	raw_sql("SELECT 1 FROM instances INDEXED BY instances_with_ttl "
+	    "WHERE pw_ttl > 0");
 }
 
 Test(store, clear_records_when)
