@@ -12,6 +12,10 @@ reported as the median over the rounds:
   5. 1,000 idle keep-alive connections       RSS per connection vs nginx
   6. exec to READY=1, to the first answer,   sealmd vs nginx
      and the RSS of each process at idle
+  7. GET "Connection: close" over TLS,       sealmd vs nginx, the same
+     a full handshake per request            ECDSA P-256 certificate
+  8. GET keep-alive over TLS, 64 conns       sealmd vs nginx, the same
+                                             certificate
 
 wrk runs on cpu0 and every server on cpu1 when there are two CPUs.  The
 Markdown table goes to stdout, progress to stderr, and everything measured
@@ -23,11 +27,13 @@ BENCH_OUT (results directory), SEALMD_BUILD (default ./build),
 BENCH_WAIT_QUIET (seconds to wait for other load on the machine to go
 away before starting; default 0: start at once and say so in the report).
 Only 127.0.0.1 is ever contacted; only processes started here are
-signalled, by pid.
+signalled, by pid.  The TLS certificate and key are made with the openssl
+command in the run's temporary directory.
 """
 import base64
 import contextlib
 import datetime
+import hashlib
 import json
 import os
 import platform
@@ -38,6 +44,7 @@ import shlex
 import shutil
 import signal
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -48,6 +55,7 @@ import time
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(TOP, "tests", "integration"))
 import sealmd_fixture as fx  # noqa: E402
+import tls_helpers  # noqa: E402
 
 SECONDS = max(1, int(round(float(os.environ.get("BENCH_SECONDS", "10")))))
 ROUNDS = max(1, int(os.environ.get("BENCH_ROUNDS", "3")))
@@ -58,8 +66,9 @@ FSYNC_REF = os.path.join(BUILD, "bench", "fsync_ref")
 FSYNC_SECONDS = 3
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+OPENSSL = shutil.which("openssl") or "/usr/bin/openssl"
 
-CONNS = 64              # scenarios 1-3
+CONNS = 64              # scenarios 1-3, 7 and 8
 PROBE_CONNS = 8         # scenario 4: the GET latency probe ...
 PROBE_DELAY_MS = 1      # ... each connection pausing 1 ms between requests
 IDLE_CONNS = 1000       # scenario 5
@@ -256,18 +265,48 @@ def busy_pct(before, after):
 def http_get(port, path=PW_PATH, timeout=5):
     """(status, body) of one GET on a fresh connection."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-        s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                  f"Connection: close\r\n\r\n".encode())
-        data = b""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
+        return get_on(s, path, timeout)
+
+
+def get_on(s, path, timeout):
+    """(status, body) of one "Connection: close" GET on socket s."""
+    s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+              f"Connection: close\r\n\r\n".encode())
+    data = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
     head, _, body = data.partition(b"\r\n\r\n")
     status = int(head.split(b" ", 2)[1]) if head else 0
     return status, body
+
+
+def tls_check(port, cert, timeout=5):
+    """Two GETs over TLS, verified against cert, the second offering the
+    first one's session.  What was negotiated, and whether the second
+    handshake was a resumption (it should not be: scenario 7 counts full
+    handshakes)."""
+    ctx = ssl.create_default_context(cafile=cert)
+    ctx.options |= getattr(ssl, "OP_IGNORE_UNEXPECTED_EOF", 0)
+    out, session = {}, None
+    for _ in range(2):
+        with socket.create_connection(("127.0.0.1", port),
+                                      timeout=timeout) as raw, \
+                ctx.wrap_socket(raw, server_hostname="127.0.0.1",
+                                session=session) as s:
+            st, body = get_on(s, PW_PATH, timeout)
+            if (st, body) != (200, BODY):
+                raise RuntimeError(f"TLS GET on :{port} answered {st} "
+                                   f"{body[:60]!r}")
+            out = {"version": s.version(), "cipher": s.cipher()[0],
+                   "cert_sha256": hashlib.sha256(
+                       s.getpeercert(binary_form=True)).hexdigest(),
+                   "resumed": s.session_reused}
+            session = s.session
+    return out
 
 
 def first_answer(port, deadline):
@@ -318,9 +357,12 @@ def open_idle(port, n):
 # --- the servers -------------------------------------------------------------
 
 class Nginx:
-    """nginx with one worker serving BODY as a static file at PW_PATH."""
+    """nginx with one worker serving BODY as a static file at PW_PATH;
+    with tls=(cert, key), at the same path over TLS on tls_port too, with
+    neither session tickets nor a session cache (every new connection is
+    a full handshake)."""
 
-    def __init__(self):
+    def __init__(self, tls=None):
         self.dir = tempfile.mkdtemp(prefix="sealmd-bench-nginx-")
         os.chmod(self.dir, 0o755)       # the worker runs as nobody
         www = os.path.join(self.dir, "www")
@@ -333,6 +375,19 @@ class Nginx:
         self.port = free_port()
         user = "user nobody nogroup;" if os.geteuid() == 0 else ""
         t = self.dir
+        tls_server = ""
+        if tls:
+            self.tls_port = free_port()
+            tls_server = f"""
+    server {{
+        listen 127.0.0.1:{self.tls_port} ssl;
+        root {www};
+        ssl_certificate {tls[0]};
+        ssl_certificate_key {tls[1]};
+        ssl_protocols TLSv1.2 TLSv1.3;
+        ssl_session_tickets off;
+        ssl_session_cache off;
+    }}"""
         conf = f"""{user}
 worker_processes 1;
 daemon off;
@@ -355,7 +410,7 @@ http {{
     server {{
         listen 127.0.0.1:{self.port};
         root {www};
-    }}
+    }}{tls_server}
 }}
 """
         self.conf = os.path.join(t, "nginx.conf")
@@ -417,15 +472,21 @@ class Sealmd(fx.Daemon):
     """The fixture's daemon, started on the server CPU with NOTIFY_SOCKET
     pointing at a datagram socket of ours, so that start() measures exec
     to READY=1.  A direct listener (GETs need no signing) and a proxy
-    listener (POSTs to many instances from one address)."""
+    listener (POSTs to many instances from one address); with
+    tls=(cert, key), a third one, direct and TLS.  port[] is keyed by
+    identity, "-tls" added for the TLS one."""
 
     LIMITS = {"rate": 0, "max_conns": 4096, "idle_timeout_ms": 120000}
 
-    def __init__(self, prefix=(), build=None, **kw):
+    def __init__(self, prefix=(), build=None, tls=None, **kw):
         kw.setdefault("guests", (("direct", "127.0.0.1"),
-                                 ("proxy", "127.0.0.1")))
+                                 ("proxy", "127.0.0.1")) +
+                      ((("direct", "127.0.0.1"),) if tls else ()))
         kw.setdefault("limits", dict(self.LIMITS))
         super().__init__(**kw)
+        if tls:
+            tls_helpers.enable_tls(self, f"guest g{len(kw['guests']) - 1}",
+                                   *tls)
         self.prefix = list(prefix)
         self.exe = os.path.join(build, "sealmd") if build else SEALMD
         self.notify_path = os.path.join(self.state, "notify.sock")
@@ -464,10 +525,10 @@ class Sealmd(fx.Daemon):
         self.t0 = t0
         self.t_ready = ready - t0
         self.port = {}
-        for port, mode in re.findall(
-                r"listening: guest:[^ ]*:(\d+) \(identity (\w+)\)",
+        for port, mode, tls in re.findall(
+                r"listening: guest:[^ ]*:(\d+) \(identity (\w+)(, TLS)?\)",
                 self.log()):
-            self.port.setdefault(mode, int(port))
+            self.port.setdefault(mode + ("-tls" if tls else ""), int(port))
         self.ports = list(self.port.values())
         return self
 
@@ -711,12 +772,13 @@ class Wrk:
             self.scripts[name] = path
 
     def argv(self, port, conns, seconds, script="get", headers=(),
-             args=()):
+             args=(), tls=False):
         argv = [WRK, "-t1", f"-c{conns}", f"-d{seconds}s", "--latency",
                 "--timeout", "5s", "-s", self.scripts[script]]
         for h in headers:
             argv += ["-H", h]
-        return argv + [f"http://127.0.0.1:{port}{PW_PATH}"] + list(args)
+        scheme = "https" if tls else "http"
+        return argv + [f"{scheme}://127.0.0.1:{port}{PW_PATH}"] + list(args)
 
     def spawn(self, label, argv):
         remember(label, argv, CLIENT_CPU)
@@ -784,25 +846,44 @@ def alternate(rnd, a, b):
     return (a, b) if rnd % 2 == 0 else (b, a)
 
 
-def scen_get(w, d, ng, close):
-    label = "close" if close else "keepalive"
+def scen_get(w, d, ng, close, tls=False):
+    label = ("TLS " if tls else "") + ("close" if close else "keepalive")
     hdr = ("Connection: close",) if close else ()
     runs = {"sealmd": [], "nginx": []}
-    targets = {"sealmd": (d.port["direct"], lambda: list(d.pids().values())),
-               "nginx": (ng.port, lambda: list(ng.pids().values()))}
+    targets = {"sealmd": (d.port["direct-tls" if tls else "direct"],
+                          lambda: list(d.pids().values())),
+               "nginx": (ng.tls_port if tls else ng.port,
+                         lambda: list(ng.pids().values()))}
     for rnd in range(ROUNDS):
         for name in alternate(rnd, "sealmd", "nginx"):
             port, pids = targets[name]
+            log_at = os.path.getsize(d.log_path)
             r = w.run(f"wrk GET {label} ({name})",
-                      w.argv(port, CONNS, SECONDS, headers=hdr),
+                      w.argv(port, CONNS, SECONDS, headers=hdr, tls=tls),
                       SECONDS, pids())
+            if tls and name == "sealmd":
+                r["tls_signs"] = tls_signs(d, log_at)
             runs[name].append(r)
             note(f"GET {label} round {rnd + 1} {name}: {r['rps']:.0f} "
                  f"req/s, p99 {r['lat_p99_us']} us, server "
                  f"{r['server_cpu_us_per_req']:.1f} us/req, cpu "
                  f"{r['cpu_busy_pct']}, others {r['foreign_cpu_pct']}%, "
-                 f"errors {r['errors']}+{r['err_status']}")
+                 f"errors {r['errors']}+{r['err_status']}"
+                 + (f", {r['tls_signs']} handshakes signed"
+                    if "tls_signs" in r else ""))
     return runs
+
+
+def tls_signs(d, offset):
+    """How many signatures (full handshakes) the broker logged since the
+    log was offset bytes long."""
+    pat, n, tail = b"audit op=tls.sign ", 0, b""
+    with open(d.log_path, "rb") as f:
+        f.seek(offset)
+        while chunk := f.read(1 << 20):
+            n += (tail + chunk).count(pat) - tail.count(pat)
+            tail = chunk[-len(pat):]
+    return n
 
 
 def post_run(w, d, pool, seconds, label):
@@ -1077,16 +1158,20 @@ def build_rows(res):
                      "ratio": ratio, "target": target, "met": met,
                      "text": (s_txt, ref_txt, ratio_txt)})
 
-    for key, title in (("keepalive", "GET keep-alive, 64 conns"),
-                       ("close", "GET `Connection: close`, 64 conns")):
+    for key, title, target in (
+            ("keepalive", "GET keep-alive, 64 conns", 0.7),
+            ("close", "GET `Connection: close`, 64 conns", 0.7),
+            ("tls_close", "TLS handshakes: GET `Connection: close` over "
+             "TLS, 64 conns", 0.5),
+            ("tls_keepalive", "GET keep-alive over TLS, 64 conns", 0.7)):
         g = res[key]
         s = median([r["rps"] for r in g["sealmd"]])
         n = median([r["rps"] for r in g["nginx"]])
         sc = median([r["server_cpu_us_per_req"] for r in g["sealmd"]])
         nc = median([r["server_cpu_us_per_req"] for r in g["nginx"]])
         ratio = s / n if s and n else None
-        row(f"{title}: req/s", s, n, ratio, "≥ 0.7× nginx",
-            ratio is not None and ratio >= 0.7,
+        row(f"{title}: req/s", s, n, ratio, f"≥ {target}× nginx",
+            ratio is not None and ratio >= target,
             f"{fmt(s)} req/s ({fmt(sc, 1)} µs CPU/req)",
             f"nginx {fmt(n)} req/s ({fmt(nc, 1)} µs CPU/req)",
             f"{fmt(ratio, 2)}×")
@@ -1173,6 +1258,10 @@ def foreign_runs(res):
             ("GET keep-alive nginx", res["keepalive"]["nginx"]),
             ("GET close sealmd", res["close"]["sealmd"]),
             ("GET close nginx", res["close"]["nginx"]),
+            ("TLS close sealmd", res["tls_close"]["sealmd"]),
+            ("TLS close nginx", res["tls_close"]["nginx"]),
+            ("TLS keep-alive sealmd", res["tls_keepalive"]["sealmd"]),
+            ("TLS keep-alive nginx", res["tls_keepalive"]["nginx"]),
             ("POST", res["post"]["sealmd"]),
             ("fdatasync", res["post"]["fdatasync"]),
             ("GET probe during POSTs", res["mixed"]["during_post"]),
@@ -1213,6 +1302,19 @@ def markdown(rows, info, res, stamp, outfile):
                f"is the CPU time the kernel charged to the server's own "
                f"processes (broker + worker; nginx master + worker) per "
                f"answered request.")
+    t = res["tls"]
+    per = median([r["tls_signs"] / r["requests"]
+                  for r in res["tls_close"]["sealmd"] if r["requests"]])
+    out.append(f"TLS rows: the same self-signed ECDSA P-256 certificate on "
+               f"both; a Python (OpenSSL) client negotiated "
+               f"{t['sealmd']['version']} {t['sealmd']['cipher']} with "
+               f"sealmd and {t['nginx']['version']} "
+               f"{t['nginx']['cipher']} with nginx.  With `Connection: "
+               f"close`, sealmd's broker signed {fmt(per, 2)} handshakes "
+               f"per answered request (median).")
+    if t["sealmd"]["resumed"] or t["nginx"]["resumed"]:
+        out.append("**Warning:** a TLS session was resumed; the close "
+                   "row does not count full handshakes only.")
     fr = [f"{name} {fmt(median([r['foreign_cpu_pct'] for r in runs]))}%"
           for name, runs in foreign_runs(res)]
     out.append("Other processes' CPU during the runs (median, % of one "
@@ -1233,7 +1335,7 @@ def markdown(rows, info, res, stamp, outfile):
 
 def main():
     for exe, what in ((WRK, "wrk"), (NGINX, "nginx"), (SEALMD, "sealmd"),
-                      (FSYNC_REF, "fsync_ref")):
+                      (FSYNC_REF, "fsync_ref"), (OPENSSL, "openssl")):
         if not os.access(exe, os.X_OK):
             sys.exit(f"bench: {what} not found at {exe}; run make bench "
                      f"(it installs wrk and nginx with "
@@ -1269,16 +1371,31 @@ def main():
     t_start = time.monotonic()
     try:
         w = Wrk(tmp)
-        d = Sealmd().start()
+        tls = tls_helpers.Certs(os.path.join(tmp, "tls")).server("bench")
+        d = Sealmd(tls=tls).start()
         seed_direct(d)
-        ng = Nginx().start()
+        ng = Nginx(tls=tls).start()
         note(f"sealmd direct :{d.port['direct']} proxy :{d.port['proxy']} "
-             f"(pids {d.pids()}), nginx :{ng.port} (pids {ng.pids()})")
-        for port, pids in ((d.port["direct"], list(d.pids().values())),
-                           (ng.port, list(ng.pids().values()))):
-            w.run("wrk warm-up", w.argv(port, CONNS, 1), 1, pids)
+             f"direct TLS :{d.port['direct-tls']} (pids {d.pids()}), "
+             f"nginx :{ng.port} TLS :{ng.tls_port} (pids {ng.pids()})")
+        res["tls"] = {"cert": "ECDSA P-256, self-signed, openssl req",
+                      "sealmd": tls_check(d.port["direct-tls"], tls[0]),
+                      "nginx": tls_check(ng.tls_port, tls[0])}
+        note(f"TLS: {res['tls']}")
+        if res["tls"]["sealmd"]["cert_sha256"] != \
+                res["tls"]["nginx"]["cert_sha256"]:
+            raise RuntimeError("sealmd and nginx serve different "
+                               "certificates")
+        for port, pids, https in (
+                (d.port["direct"], list(d.pids().values()), False),
+                (ng.port, list(ng.pids().values()), False),
+                (d.port["direct-tls"], list(d.pids().values()), True),
+                (ng.tls_port, list(ng.pids().values()), True)):
+            w.run("wrk warm-up", w.argv(port, CONNS, 1, tls=https), 1, pids)
         res["keepalive"] = scen_get(w, d, ng, close=False)
         res["close"] = scen_get(w, d, ng, close=True)
+        res["tls_close"] = scen_get(w, d, ng, close=True, tls=True)
+        res["tls_keepalive"] = scen_get(w, d, ng, close=False, tls=True)
         ng.cleanup()
         ng = None
         pool = Pool(d, tmp)

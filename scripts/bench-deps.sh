@@ -7,7 +7,7 @@
 # As anyone else: print the command and fail.
 set -eu
 
-PKGS="wrk nginx valgrind util-linux procps python3 build-essential"
+PKGS="wrk nginx valgrind openssl util-linux procps python3 build-essential"
 
 missing=""
 for p in $PKGS; do
