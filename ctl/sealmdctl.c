@@ -123,6 +123,7 @@ static int	ctl_key_read(const char *, char **, char *);
 static int	ctl_key_next(int, const char *, uint32_t *);
 static int	ctl_write_all(int, const uint8_t *, size_t);
 static int	ctl_cmd_get(struct ctl *, int, char **);
+static int	ctl_delete(struct ctl *, const char *);
 static int	ctl_cmd_clear(struct ctl *, int, char **);
 static int	ctl_cmd_list(struct ctl *, int, char **);
 static int	ctl_cmd_instance(struct ctl *, int, char **);
@@ -731,16 +732,13 @@ ctl_cmd_get(struct ctl *c, int argc, char **argv)
 	return rv;
 }
 
+/* DELETE path; the answer has no body worth printing. */
 static int
-ctl_cmd_clear(struct ctl *c, int argc, char **argv)
+ctl_delete(struct ctl *c, const char *path)
 {
 	struct httpc_resp	r;
-	char			id[CTL_UUID_LEN + 1], path[128];
 	int			rv = -1;
 
-	ctl_uuid(c, ctl_operand(c, argc, argv, "UUID", NULL), id);
-	(void)snprintf(path, sizeof(path), "/servers/%s/os-server-password",
-	    id);
 	if (ctl_call(c, "DELETE", path, NULL, &r) == -1)
 		goto out;
 	if (r.hr_status != 204 && r.hr_status != 200) {
@@ -751,6 +749,17 @@ ctl_cmd_clear(struct ctl *c, int argc, char **argv)
  out:
 	httpc_resp_free(&r);
 	return rv;
+}
+
+static int
+ctl_cmd_clear(struct ctl *c, int argc, char **argv)
+{
+	char	id[CTL_UUID_LEN + 1], path[128];
+
+	ctl_uuid(c, ctl_operand(c, argc, argv, "UUID", NULL), id);
+	(void)snprintf(path, sizeof(path), "/servers/%s/os-server-password",
+	    id);
+	return ctl_delete(c, path);
 }
 
 /*
@@ -947,11 +956,9 @@ ctl_cmd_key_rewrap(struct ctl *c, int argc, char **argv)
 static int
 ctl_cmd_key_retire(struct ctl *c, int argc, char **argv)
 {
-	struct httpc_resp	 r;
-	const char		*arg;
-	char			 path[64], *end;
-	unsigned long		 id;
-	int			 rv = -1;
+	const char	*arg;
+	char		 path[64], *end;
+	unsigned long	 id;
 
 	arg = ctl_operand(c, argc, argv, "ID", NULL);
 	errno = 0;
@@ -960,16 +967,7 @@ ctl_cmd_key_retire(struct ctl *c, int argc, char **argv)
 	    id > UINT32_MAX)
 		ctl_usage_err("%s: invalid key id: %s", c->c_cmd, arg);
 	(void)snprintf(path, sizeof(path), "/keys/%lu", id);
-	if (ctl_call(c, "DELETE", path, NULL, &r) == -1)
-		goto out;
-	if (r.hr_status != 204) {
-		ctl_unexpected(c, &r);
-		goto out;
-	}
-	rv = 0;
- out:
-	httpc_resp_free(&r);
-	return rv;
+	return ctl_delete(c, path);
 }
 
 static int
@@ -1238,22 +1236,11 @@ ctl_cmd_inst_add(struct ctl *c, int argc, char **argv)
 static int
 ctl_cmd_inst_rm(struct ctl *c, int argc, char **argv)
 {
-	struct httpc_resp	r;
-	char			id[CTL_UUID_LEN + 1], path[128];
-	int			rv = -1;
+	char	id[CTL_UUID_LEN + 1], path[128];
 
 	ctl_uuid(c, ctl_operand(c, argc, argv, "UUID", NULL), id);
 	(void)snprintf(path, sizeof(path), "/instances/%s", id);
-	if (ctl_call(c, "DELETE", path, NULL, &r) == -1)
-		goto out;
-	if (r.hr_status != 204 && r.hr_status != 200) {
-		ctl_unexpected(c, &r);
-		goto out;
-	}
-	rv = 0;
- out:
-	httpc_resp_free(&r);
-	return rv;
+	return ctl_delete(c, path);
 }
 
 static int
