@@ -37,6 +37,8 @@ sandbox_broker_filter(const char *worker_path)
 		SCMP_SYS(getuid), SCMP_SYS(geteuid), SCMP_SYS(getgid),
 		SCMP_SYS(getegid), SCMP_SYS(exit), SCMP_SYS(exit_group),
 		SCMP_SYS(unlink), SCMP_SYS(getrandom), SCMP_SYS(futex),
+		/* a timed poll or futex resumed after SIGSTOP/SIGCONT */
+		SCMP_SYS(restart_syscall),
 		/* memory, including sodium_malloc's guard pages */
 		SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap),
 		SCMP_SYS(mremap), SCMP_SYS(mprotect), SCMP_SYS(madvise),

@@ -136,6 +136,7 @@ sandbox_worker_filter(void)
 	ALLOW(ctx, getpid);
 	ALLOW(ctx, getrandom);
 	ALLOW(ctx, poll);
+	ALLOW(ctx, restart_syscall);	/* resumed after SIGSTOP/SIGCONT */
 #ifdef SEALMD_SANITIZE
 	/* make check-asan only: the ASan runtime's exit path. */
 	ALLOW(ctx, sigaltstack);

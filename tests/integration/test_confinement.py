@@ -136,3 +136,31 @@ class Crashes(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+@unittest.skipUnless(IS_ROOT, "needs root to signal the worker's uid")
+class StopContinue(unittest.TestCase):
+    """SIGSTOP then SIGCONT (an admin's kill -STOP, a cgroup freeze, a
+    debugger) makes the kernel resume a sleeping poll or futex through
+    restart_syscall: both filters must allow it, or the process dies."""
+
+    def test_stop_and_continue(self):
+        d = Daemon().start()
+        try:
+            iid = uuid4()
+            self.assertEqual(d.register(iid, "pause")[0], 201)
+            h = d.proxy_headers(iid, "pause")
+            for who in ("broker", "worker", "broker"):
+                pid = d.proc.pid if who == "broker" else d.worker_pid()
+                # Let every thread settle into its timed wait first.
+                time.sleep(0.3)
+                os.kill(pid, signal.SIGSTOP)
+                time.sleep(0.3)
+                os.kill(pid, signal.SIGCONT)
+                time.sleep(0.3)
+                self.assertIsNone(d.proc.poll(), f"broker died ({who})")
+                self.assertEqual(d.worker_deaths(), [], who)
+                self.assertEqual(d.guest("GET", "/openstack/latest/password",
+                                         headers=h)[0], 200, who)
+        finally:
+            d.cleanup()
