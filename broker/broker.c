@@ -348,7 +348,9 @@ broker_run(struct broker *b)
 				pfd[n++].events = POLLIN;
 			}
 		}
-		/* Nothing runs until poll returns: keys go no-access. */
+		/* Nothing runs until poll returns: keys go no-access, and
+		 * the next turn's reads see every commit made meanwhile. */
+		store_read_end(b->b_store);
 		keys_lock_all();
 		if (poll(pfd, n, BROKER_TICK_MS) == -1) {
 			if (errno == EINTR)

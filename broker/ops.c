@@ -1238,6 +1238,8 @@ ops_write_done(struct broker *b)
 	struct wjob		*j, *next;
 	int			 ok, status;
 
+	/* Reads after an answer must see its commit: a new snapshot. */
+	store_read_end(b->b_store);
 	for (j = writer_done(); j != NULL; j = next) {
 		next = j->wj_next;
 		if (j->wj_op == WJ_PW_TAKE) {

@@ -135,3 +135,9 @@ store_instance_head(struct store *st, const char *key, int by_addr,
 {
 	return st->st_ops->instance_head(st, key, by_addr, inst);
 }
+
+void
+store_read_end(struct store *st)
+{
+	st->st_ops->read_end(st);
+}

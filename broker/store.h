@@ -81,6 +81,8 @@ struct store_ops {
 	int	(*batch_begin)(struct store *);
 	int	(*batch_commit)(struct store *);
 	int	(*batch_active)(struct store *);
+	/* Ends the snapshot the reads since the last call shared. */
+	void	(*read_end)(struct store *);
 };
 
 struct store {
@@ -115,5 +117,6 @@ int	store_pw_take(struct store *, const char *, struct store_pw *);
 int	store_batch_begin(struct store *);
 int	store_batch_commit(struct store *);
 int	store_batch_active(struct store *);
+void	store_read_end(struct store *);
 
 #endif

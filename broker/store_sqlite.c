@@ -196,6 +196,7 @@ struct sq {
 	sqlite3		*sq_db;
 	char		*sq_path;
 	sqlite3_stmt	*sq_st[SQ_NSTMT];
+	int		 sq_reading;	/* a read snapshot is open */
 };
 
 static void	sq_close(struct store *);
@@ -227,6 +228,7 @@ static int	sq_instance_head(struct store *, const char *, int,
 static int	sq_batch_begin(struct store *);
 static int	sq_batch_commit(struct store *);
 static int	sq_batch_active(struct store *);
+static void	sq_read_end(struct store *);
 
 static const struct store_ops sq_ops = {
 	.name = "sqlite",
@@ -249,6 +251,7 @@ static const struct store_ops sq_ops = {
 	.batch_begin = sq_batch_begin,
 	.batch_commit = sq_batch_commit,
 	.batch_active = sq_batch_active,
+	.read_end = sq_read_end,
 };
 
 static void	sq_free(struct sq *);
@@ -261,6 +264,8 @@ static void	sq_done(sqlite3_stmt *);
 static int	sq_step(struct sq *, sqlite3_stmt *);
 static int	sq_run(struct sq *, enum sq_stmt);
 static void	sq_rollback(struct sq *);
+static struct sq *sq_reader(struct store *);
+static void	sq_snapshot_end(struct sq *);
 static int	sq_tx_begin(struct sq *, int *);
 static int	sq_tx_commit(struct sq *, int);
 static void	sq_tx_abort(struct sq *, int);
@@ -464,6 +469,7 @@ sq_free(struct sq *sq)
 static void
 sq_close(struct store *st)
 {
+	sq_snapshot_end(st->st_engine);
 	sq_free(st->st_engine);
 	free(st);
 }
@@ -515,12 +521,48 @@ sq_rollback(struct sq *sq)
 }
 
 /*
+ * The event loop's reads share one snapshot until store_read_end(), which
+ * the broker calls before it sleeps and before it answers any write: WAL
+ * takes file locks per transaction, so once per loop turn, not per read.
+ * Inside a write transaction a read is simply part of it.
+ */
+static struct sq *
+sq_reader(struct store *st)
+{
+	struct sq	*sq = st->st_engine;
+
+	if (!sq->sq_reading && sqlite3_get_autocommit(sq->sq_db) &&
+	    sq_run(sq, SQ_BEGIN) == 0)
+		sq->sq_reading = 1;
+	return sq;
+}
+
+static void
+sq_snapshot_end(struct sq *sq)
+{
+	if (!sq->sq_reading)
+		return;
+	sq->sq_reading = 0;
+	/* An error inside may already have ended it. */
+	if (!sqlite3_get_autocommit(sq->sq_db) && sq_run(sq, SQ_COMMIT) == -1)
+		sq_rollback(sq);
+}
+
+static void
+sq_read_end(struct store *st)
+{
+	sq_snapshot_end(st->st_engine);
+}
+
+/*
  * One write, all or nothing: its own transaction, or a savepoint when the
- * writer thread has a batch open (group commit: one fsync for many).
+ * writer thread has a batch open (group commit: one fsync for many).  A
+ * read snapshot of the event loop ends first: a write is never part of it.
  */
 static int
 sq_tx_begin(struct sq *sq, int *nested)
 {
+	sq_snapshot_end(sq);
 	*nested = !sqlite3_get_autocommit(sq->sq_db);
 	return sq_run(sq, *nested ? SQ_SAVEPOINT : SQ_BEGIN_IMMEDIATE);
 }
@@ -549,6 +591,7 @@ sq_batch_begin(struct store *st)
 {
 	struct sq	*sq = st->st_engine;
 
+	sq_snapshot_end(sq);
 	return sq_run(sq, SQ_BEGIN_IMMEDIATE) == 0 ? STORE_OK : STORE_ERR;
 }
 
@@ -865,18 +908,14 @@ sq_fill(struct sq *sq, const char *id, struct msg_instance *inst)
 static int
 sq_instance_get(struct store *st, const char *id, struct msg_instance *inst)
 {
-	struct sq	*sq = st->st_engine;
+	struct sq	*sq = sq_reader(st);
 	int		 r;
 
 	memset(inst, 0, sizeof(*inst));
-	if (sq_run(sq, SQ_BEGIN) == -1)
+	/* Three queries: they must share the snapshot. */
+	if (sqlite3_get_autocommit(sq->sq_db))
 		return STORE_ERR;
-	r = sq_fill(sq, id, inst);
-	if (sq_run(sq, SQ_COMMIT) == -1) {
-		sq_rollback(sq);
-		r = STORE_ERR;
-	}
-	if (r != STORE_OK)
+	if ((r = sq_fill(sq, id, inst)) != STORE_OK)
 		memset(inst, 0, sizeof(*inst));
 	return r;
 }
@@ -902,7 +941,7 @@ static int
 sq_instance_list(struct store *st, const char *after,
     struct msg_list_ans *ans)
 {
-	struct sq	*sq = st->st_engine;
+	struct sq	*sq = sq_reader(st);
 	sqlite3_stmt	*s;
 	char		 from[ID_LEN + 2];
 	size_t		 len;
@@ -1028,7 +1067,7 @@ sq_pw_put_if_absent(struct store *st, const char *id,
 static int
 sq_pw_get(struct store *st, const char *id, struct store_pw *pw)
 {
-	struct sq		*sq = st->st_engine;
+	struct sq		*sq = sq_reader(st);
 	struct store_sealed	*c;
 	sqlite3_stmt		*s;
 	int64_t			 idx, count, key_id, set_at, kind;
@@ -1129,7 +1168,7 @@ sq_pw_del(struct store *st, const char *id)
 static int
 sq_counts(struct store *st, uint32_t *instances, uint32_t *passwords)
 {
-	struct sq	*sq = st->st_engine;
+	struct sq	*sq = sq_reader(st);
 	sqlite3_stmt	*s;
 	int64_t		 v[2];
 	enum sq_stmt	 q[2] = { SQ_COUNT_INST, SQ_COUNT_PW };
@@ -1154,7 +1193,7 @@ static int
 sq_key_counts(struct store *st, struct store_keycount *kc, size_t max,
     size_t *n)
 {
-	struct sq	*sq = st->st_engine;
+	struct sq	*sq = sq_reader(st);
 	sqlite3_stmt	*s = sq_get(sq, SQ_KEY_COUNTS);
 	int64_t		 id, cnt;
 	int		 rc;
@@ -1179,7 +1218,7 @@ static int
 sq_pw_older(struct store *st, uint32_t newest, const char *after,
     char (*ids)[ID_LEN + 1], size_t max, size_t *n)
 {
-	struct sq	*sq = st->st_engine;
+	struct sq	*sq = sq_reader(st);
 	sqlite3_stmt	*s = sq_get(sq, SQ_PW_OLDER);
 	int		 rc;
 
@@ -1301,7 +1340,7 @@ static int
 sq_pw_expired(struct store *st, int64_t now, int64_t ttl,
     char (*ids)[ID_LEN + 1], int64_t *set_at, size_t max, size_t *n)
 {
-	struct sq	*sq = st->st_engine;
+	struct sq	*sq = sq_reader(st);
 
 	*n = 0;
 	if (sq_pw_expired_run(sq, SQ_PW_EXPIRED_OWN, now, ttl, ids, set_at,
@@ -1369,7 +1408,7 @@ static int
 sq_instance_head(struct store *st, const char *key, int by_addr,
     struct msg_instance *inst)
 {
-	struct sq	*sq = st->st_engine;
+	struct sq	*sq = sq_reader(st);
 	sqlite3_stmt	*s;
 	int		 rc;
 

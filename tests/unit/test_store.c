@@ -582,6 +582,10 @@ Test(store, batch_isolates_failures_and_commits_together)
 	cr_assert_eq(store_pw_get(reader, mkid(2), &out), STORE_NOTFOUND);
 	cr_assert_eq(store_batch_commit(st), STORE_OK);
 	cr_assert_not(store_batch_active(st));
+	/* The reader's snapshot holds until it ends it, as the broker does
+	 * before it answers a write. */
+	cr_assert_eq(store_pw_get(reader, mkid(1), &out), STORE_NOTFOUND);
+	store_read_end(reader);
 
 	cr_assert_eq(store_pw_get(reader, mkid(1), &out), STORE_OK);
 	assert_pw_eq(&out, &a);
