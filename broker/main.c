@@ -147,6 +147,30 @@ __asan_default_options(void)
 }
 #endif
 
+/*
+ * sealmd -n: the file, and what starting would refuse in the files it
+ * names (TLS certificates and keys, owner groups), without starting.
+ */
+static void
+main_check(struct config *conf, struct broker *b)
+{
+	char	err[CONF_ERR_MAX];
+	int	rc = 0;
+
+	if (seal_init() == -1)
+		fatalx("libsodium initialisation failed");
+	if (owner_auth_init(conf) == -1)
+		rc = 2;
+	else if (tlskey_load(conf, &b->b_tls, err, sizeof(err)) == -1) {
+		fprintf(stderr, "sealmd: %s\n", err);
+		rc = 2;
+	} else
+		fprintf(stderr, "sealmd: configuration OK\n");
+	tlskey_free(&b->b_tls);
+	config_free(conf);
+	exit(rc);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -181,11 +205,8 @@ main(int argc, char *argv[])
 		fprintf(stderr, "sealmd: %s\n", err);
 		exit(2);
 	}
-	if (checkonly) {
-		fprintf(stderr, "sealmd: configuration OK\n");
-		config_free(&conf);
-		exit(0);
-	}
+	if (checkonly)
+		main_check(&conf, &b);
 
 	main_harden();
 	umask(077);

@@ -18,7 +18,7 @@ import tempfile
 import time
 import unittest
 
-from sealmd_fixture import BUILD, IS_ROOT, Daemon, canary, uuid4
+from sealmd_fixture import BUILD, IS_ROOT, SEALMD, Daemon, canary, uuid4
 from tls_helpers import (Certs, enable_owner_tls, enable_tls, openssl,
                          owner_port, sign_count)
 
@@ -216,12 +216,17 @@ class KeyFiles(unittest.TestCase):
         d = Daemon(guests=(("proxy", "127.0.0.1"),))
         enable_tls(d, "guest", crt, key)
         try:
+            # sealmd -n says the same, before any start.
+            chk = subprocess.run([SEALMD, "-n", "-c", d.conf],
+                                 capture_output=True, text=True, timeout=10)
             with self.assertRaises(RuntimeError) as cm:
                 d.start()
         finally:
             d.cleanup()
+        self.assertEqual(chk.returncode, 2, chk.stderr)
         for w in why:
             self.assertIn(w, str(cm.exception))
+            self.assertIn(w, chk.stderr)
 
     def test_rsa_key_is_a_config_error_that_says_why(self):
         crt, key = self.certs.server("rsa", "RSA")
@@ -246,6 +251,10 @@ class KeyFiles(unittest.TestCase):
         crt, key = self.certs.server("p384", "P-384")
         d = Daemon(guests=(("proxy", "127.0.0.1"),))
         enable_tls(d, "guest", crt, key)
+        chk = subprocess.run([SEALMD, "-n", "-c", d.conf],
+                             capture_output=True, text=True, timeout=10)
+        self.assertEqual((chk.returncode, chk.stderr),
+                         (0, "sealmd: configuration OK\n"))
         d.start()
         self.addCleanup(d.cleanup)
         self.assertEqual(curl(f"https://127.0.0.1:{d.ports[0]}/", crt)[0],
