@@ -341,8 +341,12 @@ wtls_first_byte(struct wconn *c)
 }
 
 /*
- * Read like read(2) into bb: until libtls needs the socket again, so that
- * no decrypted byte waits inside OpenSSL where epoll cannot see it.
+ * Read like read(2) into bb, so that no decrypted byte waits inside
+ * OpenSSL where epoll cannot see it: until libtls needs the socket again,
+ * or a read returns less than asked.  OpenSSL reads no further than the
+ * record it returns (libtls leaves read-ahead off), so a short read has
+ * emptied it, and what is left in the kernel wakes epoll (level-triggered):
+ * one read(2) per request saved.
  */
 ssize_t
 wtls_read(struct wconn *c, struct bbuf *bb, size_t max)
@@ -372,6 +376,8 @@ wtls_read(struct wconn *c, struct bbuf *bb, size_t max)
 			return total > 0 ? total : n;
 		bbuf_commit(bb, (size_t)n);
 		total += n;
+		if ((size_t)n < avail)
+			return total;
 	}
 }
 

@@ -112,6 +112,26 @@ class GuestTLS(unittest.TestCase):
                 self.assertEqual(tls[2][1], value.encode())
         no_kills(self, d)
 
+    def test_pipelined_records_are_all_answered(self):
+        # Several TLS records waiting in the socket at once, then several
+        # requests in one record: each is answered, none waits unseen.
+        req = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+        ctx = ssl.create_default_context(cafile=self.crt)
+        for batch in ([req] * 5, [req * 5]):
+            with self.subTest(records=len(batch)):
+                s = ctx.wrap_socket(socket.create_connection(
+                    ("127.0.0.1", self.tls), timeout=5),
+                    server_hostname="localhost")
+                for r in batch:
+                    s.send(r)
+                got = b""
+                while got.count(b"HTTP/1.1 200 ") < 5:
+                    chunk = s.recv(65536)
+                    self.assertTrue(chunk, got)
+                    got += chunk
+                s.close()
+        no_kills(self, self.d)
+
     def test_only_ecdsa_is_offered(self):
         d = self.d
         before = sign_count(d)
