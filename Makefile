@@ -104,6 +104,7 @@ UT_sandbox	:= policy/sandbox_worker.c policy/sandbox_broker.c \
 		   privsep/log.c
 UT_ratelimit	:= broker/ratelimit.c
 UT_hasher	:= broker/hasher.c privsep/log.c
+UT_log		:= privsep/log.c
 UT_sealbox	:= ctl/sealbox.c privsep/buf.c
 UT_sshkey	:= ctl/sshkey.c ctl/sealbox.c privsep/buf.c
 UNIT_NAMES	:= $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))

@@ -303,6 +303,8 @@ broker_run(struct broker *b)
 	worker_start(b);
 	sandbox_broker(b->b_worker_path, b->b_drop);
 	for (;;) {
+		/* The last turn's audit lines, before a fork copies them. */
+		log_flush();
 		now = broker_now_ms();
 		if (b->b_stopping && b->b_wstate == WORKER_DOWN)
 			break;
@@ -324,6 +326,7 @@ broker_run(struct broker *b)
 			ops_expire_sweep(b);
 			b->b_next_sweep_ms = now + OPS_SWEEP_MS;
 		}
+		log_flush();
 
 		n = 0;
 		pfd[n].fd = broker_sigfd[0];

@@ -1,9 +1,12 @@
 /*
  * log_warn and fatal append strerror(errno); the "x" forms do not.
  * Each line is written with one write(2) so that lines from the broker and
- * the worker, which share stderr, never interleave.
+ * the worker, which share stderr, never interleave.  Audit lines wait in a
+ * buffer of PIPE_BUF bytes, written whole by log_flush (the broker's, once
+ * per loop turn, before the turn's answers leave) or before any other line.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +16,8 @@
 
 static const char	*log_name = "sealmd";
 static int		 log_debugging;
+static char		 log_abuf[PIPE_BUF];	/* one atomic write */
+static size_t		 log_alen;
 
 static void	log_vwrite(int, int, const char *, const char *, va_list)
 		    __attribute__((format(printf, 4, 0)));
@@ -53,9 +58,29 @@ log_vwrite(int pri, int saved_errno, const char *tag, const char *fmt,
 			    (int)sizeof(line) - 2 : n + m;
 	}
 	line[n++] = '\n';
+	if (pri == LOG_PRI_NOTICE) {		/* log_audit's */
+		if (log_alen + (size_t)n > sizeof(log_abuf))
+			log_flush();
+		memcpy(log_abuf + log_alen, line, (size_t)n);
+		log_alen += (size_t)n;
+		return;
+	}
+	log_flush();
 	/* Nowhere to report a failed log write. */
 	if (write(STDERR_FILENO, line, (size_t)n) == -1)
 		return;
+}
+
+void
+log_flush(void)
+{
+	ssize_t	n;
+
+	if (log_alen == 0)
+		return;
+	n = write(STDERR_FILENO, log_abuf, log_alen);
+	(void)n;	/* nowhere to report it */
+	log_alen = 0;
 }
 
 #define LOG_BODY(pri, err, tag) do {				\

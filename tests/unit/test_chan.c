@@ -353,6 +353,46 @@ Test(chan, queue_in_order)
 	cr_expect_eq(chan_recv(&cb, &m), 0, "more frames than were sent");
 }
 
+/* A flush sends many frames per sendmmsg; a passed fd keeps its frame. */
+Test(chan, queued_fd_keeps_its_frame)
+{
+	struct msg_status	st;
+	uint32_t		i, n, fdat, got = 0;
+	char			c = 0;
+	int			p[2], r;
+
+	open_pair(1);
+	n = fill();
+	fdat = n + 70;
+	cr_assert_eq(pipe(p), 0);
+	for (i = 0; i < 150; i++, n++) {
+		st.ms_status = n;
+		cr_assert_eq(chan_send(&ca, MSG_PONG, n, 0, &st, sizeof(st),
+		    n == fdat ? p[0] : -1), 0);
+	}
+	cr_expect(!reader_gone(p[1]), "the queued fd was closed early");
+	while (got < n) {
+		while ((r = chan_recv(&cb, &m)) == 1) {
+			cr_assert_eq(chan_get(&m, &st, sizeof(st)), 0);
+			cr_assert_eq(m.m_hdr.ch_reqid, got);
+			cr_assert_eq(m.m_fd != -1, got == fdat, "fd on %u", got);
+			if (m.m_fd != -1) {
+				cr_assert_eq(write(p[1], "y", 1), 1);
+				cr_assert_eq(read(m.m_fd, &c, 1), 1);
+				cr_expect_eq(c, 'y');
+				close(m.m_fd);
+			}
+			got++;
+		}
+		cr_assert_eq(r, 0);
+		if (got < n)
+			cr_assert_eq(chan_flush(&ca), 0);
+	}
+	cr_expect_eq(ca.c_queued, 0);
+	cr_expect(reader_gone(p[1]), "the sent fd stayed open");
+	close(p[1]);
+}
+
 Test(chan, queue_bounded)
 {
 	struct msg_status	st = { 0 };

@@ -1,0 +1,91 @@
+/*
+ * privsep/log.c: audit lines wait for log_flush, every other line writes
+ * them out first, and a write never splits a line (PIPE_BUF at most).
+ */
+#include <sys/socket.h>
+
+#include <criterion/criterion.h>
+
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "privsep/log.h"
+
+static int	rd = -1;
+
+/* stderr becomes a socket that keeps each write(2) a separate record. */
+static void
+capture(void)
+{
+	int	p[2];
+
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, p), 0);
+	cr_assert_eq(fcntl(p[0], F_SETFL, O_NONBLOCK), 0);
+	cr_assert_eq(dup2(p[1], STDERR_FILENO), STDERR_FILENO);
+	close(p[1]);
+	rd = p[0];
+	log_init("t", 0);
+}
+
+/* One read(2): what one write(2) wrote. */
+static size_t
+drain(char *buf, size_t size)
+{
+	ssize_t	n;
+
+	n = read(rd, buf, size - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	return n > 0 ? (size_t)n : 0;
+}
+
+TestSuite(log, .init = capture);
+
+Test(log, audit_waits_for_flush)
+{
+	char	buf[PIPE_BUF * 2];
+
+	log_audit("op=a n=%d", 1);
+	log_audit("op=a n=%d", 2);
+	cr_expect_eq(drain(buf, sizeof(buf)), 0, "written early: %s", buf);
+	log_flush();
+	drain(buf, sizeof(buf));
+	cr_expect_str_eq(buf, "<5>t: audit op=a n=1\n<5>t: audit op=a n=2\n");
+	log_flush();
+	cr_expect_eq(drain(buf, sizeof(buf)), 0, "flushed twice");
+}
+
+Test(log, other_lines_keep_order)
+{
+	char	buf[PIPE_BUF * 2];
+
+	log_audit("op=b");
+	log_warnx("after the audit line");
+	drain(buf, sizeof(buf));
+	cr_expect_str_eq(buf, "<5>t: audit op=b\n");
+	drain(buf, sizeof(buf));
+	cr_expect_str_eq(buf, "<4>t: after the audit line\n");
+}
+
+Test(log, full_buffer_writes_whole_lines)
+{
+	char	buf[PIPE_BUF * 2], pad[200];
+	size_t	n, total = 0, lines = 0, i;
+
+	memset(pad, 'x', sizeof(pad) - 1);
+	pad[sizeof(pad) - 1] = '\0';
+	for (i = 0; i < 100; i++)
+		log_audit("op=c %s", pad);
+	log_flush();
+	while ((n = drain(buf, sizeof(buf))) > 0) {
+		cr_assert_leq(n, PIPE_BUF);
+		cr_assert_eq(buf[n - 1], '\n', "a write split a line");
+		for (i = 0; i < n; i++)
+			lines += buf[i] == '\n';
+		total += n;
+	}
+	cr_expect_eq(lines, 100);
+	cr_expect_eq(total, 100 * (strlen("<5>t: audit op=c ") +
+	    strlen(pad) + 1));
+}
