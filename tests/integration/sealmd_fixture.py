@@ -279,6 +279,16 @@ class Daemon:
         with open(self.log_path, "rb") as f:
             return f.read()
 
+    def audit_log(self):
+        """The log, with the audit line of every answer received so far.
+        The broker writes a loop turn's audit lines as the turn ends, and
+        an owner request is served in a later turn than anything already
+        answered: its round trip is the barrier."""
+        st, _ = self.owner("GET", "/status")
+        if st != 200:
+            raise RuntimeError(f"owner /status: {st}")
+        return self.log()
+
     def wait_log(self, pattern, timeout=5):
         deadline = time.time() + timeout
         while time.time() < deadline:

@@ -466,7 +466,7 @@ class RateLimit(unittest.TestCase):
             time.sleep(1.0 / self.RATE + 0.3)
             self.assertEqual(self.quick(d, 1, source="127.0.0.1"), [200])
             self.assertEqual(self.quick(d, 1, source="127.0.0.1"), [429])
-            self.assertRegex(d.log(), r"op=guest\.\S+ .*status=429")
+            self.assertRegex(d.audit_log(), r"op=guest\.\S+ .*status=429")
         finally:
             d.cleanup()
 

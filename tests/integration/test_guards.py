@@ -219,7 +219,7 @@ class PostWindow(unittest.TestCase):
             time.sleep(3.1)
             self.assertEqual(d.guest("POST", PW, body=b"too-late")[0], 403)
             self.assertEqual(d.guest("GET", PW)[2], b"")
-            self.assertRegex(d.log(), r"op=guest.pw.put .*status=403")
+            self.assertRegex(d.audit_log(), r"op=guest.pw.put .*status=403")
             # Clearing reopens the window, and the early value was kept.
             self.assertEqual(d.owner(
                 "DELETE", f"/servers/{late}/os-server-password")[0], 204)

@@ -80,7 +80,7 @@ class OneTime(unittest.TestCase):
         self.assertEqual(self.d.guest("GET", PW, headers=h)[2], b"")
         self.assertEqual(self.d.guest("POST", PW, body=b"again",
                                       headers=h)[0], 200)
-        self.assertRegex(self.d.log(),
+        self.assertRegex(self.d.audit_log(),
                          rf"op=pw.one_time_clear .*instance={iid}")
 
     def test_concurrent_reads_get_it_exactly_once(self):

@@ -365,7 +365,7 @@ class OwnerTLS(unittest.TestCase):
         st, _, err = self.get(url, headers=h)
         self.assertEqual(st, 200)
         self.assertEqual(self.get(url)[0], 401)
-        self.assertRegex(self.d.log(), r"audit op=owner\.auth\.token ")
+        self.assertRegex(self.d.audit_log(), r"audit op=owner\.auth\.token ")
         self.assertNotIn(self.token, self.d.log())
 
     def test_plain_http_refused(self):

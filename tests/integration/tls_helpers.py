@@ -101,4 +101,4 @@ def owner_port(daemon):
 
 
 def sign_count(daemon):
-    return len(re.findall(r"audit op=tls\.sign ", daemon.log()))
+    return len(re.findall(r"audit op=tls\.sign ", daemon.audit_log()))
