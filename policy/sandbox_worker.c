@@ -119,6 +119,7 @@ sandbox_worker_filter(void)
 	ALLOW(ctx, close);
 	ALLOW(ctx, recvmsg);
 	ALLOW(ctx, sendmsg);
+	ALLOW(ctx, sendmmsg);		/* a queued channel's flush */
 	ALLOW(ctx, sendto);
 	ALLOW(ctx, shutdown);		/* lingering close */
 	ALLOW(ctx, epoll_wait);

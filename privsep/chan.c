@@ -10,6 +10,8 @@
 #include "chan.h"
 #include "log.h"
 
+#define CHAN_FLUSH_BATCH	64	/* frames per sendmmsg */
+
 struct chan_frame {
 	struct chan_frame	*f_next;
 	int			 f_fd;
@@ -23,6 +25,17 @@ chan_init(struct chan *c, int fd, int allow_fd)
 	memset(c, 0, sizeof(*c));
 	c->c_fd = fd;
 	c->c_allow_fd = allow_fd;
+}
+
+/*
+ * From now on frames wait for chan_flush.  The worker sends what one
+ * event-loop turn produced together, in one sendmmsg, and the broker
+ * wakes once for all of it.
+ */
+void
+chan_cork(struct chan *c)
+{
+	c->c_corked = 1;
 }
 
 /* Drop every queued frame; passed fds waiting in the queue are closed. */
@@ -42,29 +55,40 @@ chan_clear(struct chan *c)
 	c->c_queued = 0;
 }
 
-static int
-chan_write_frame(int sock, const struct iovec *iov, int niov, int fd)
+union chan_cmsg {
+	struct cmsghdr	hdr;
+	char		buf[CMSG_SPACE(sizeof(int))];
+};
+
+/* One frame's msghdr; a fd other than -1 rides along as SCM_RIGHTS. */
+static void
+chan_msghdr(struct msghdr *mh, union chan_cmsg *cm, struct iovec *iov,
+    int niov, int fd)
 {
-	struct msghdr	 mh;
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof(int))];
-	}		 cm;
 	struct cmsghdr	*cmsg;
 
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = (struct iovec *)(uintptr_t)iov;
-	mh.msg_iovlen = (size_t)niov;
+	memset(mh, 0, sizeof(*mh));
+	mh->msg_iov = iov;
+	mh->msg_iovlen = (size_t)niov;
 	if (fd != -1) {
-		memset(&cm, 0, sizeof(cm));
-		mh.msg_control = cm.buf;
-		mh.msg_controllen = sizeof(cm.buf);
-		cmsg = CMSG_FIRSTHDR(&mh);
+		memset(cm, 0, sizeof(*cm));
+		mh->msg_control = cm->buf;
+		mh->msg_controllen = sizeof(cm->buf);
+		cmsg = CMSG_FIRSTHDR(mh);
 		cmsg->cmsg_level = SOL_SOCKET;
 		cmsg->cmsg_type = SCM_RIGHTS;
 		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
 	}
+}
+
+static int
+chan_write_frame(int sock, struct iovec *iov, int niov, int fd)
+{
+	struct msghdr		mh;
+	union chan_cmsg		cm;
+
+	chan_msghdr(&mh, &cm, iov, niov, fd);
 	if (sendmsg(sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) == -1)
 		return -1;
 	return 0;
@@ -95,7 +119,7 @@ chan_send(struct chan *c, uint32_t type, uint32_t reqid, uint32_t connid,
 	h.ch_len = (uint32_t)len;
 	h.ch_reqid = reqid;
 	h.ch_connid = connid;
-	if (c->c_head == NULL) {
+	if (c->c_head == NULL && !c->c_corked) {
 		iov[0].iov_base = &h;
 		iov[0].iov_len = sizeof(h);
 		iov[1].iov_base = (void *)(uintptr_t)payload;
@@ -129,33 +153,50 @@ chan_send(struct chan *c, uint32_t type, uint32_t reqid, uint32_t connid,
 		c->c_head = f;
 	c->c_tail = f;
 	c->c_queued++;
-	return chan_flush(c);
+	return c->c_corked ? 0 : chan_flush(c);
 }
 
-/* Send queued frames until the socket would block. */
+/* Send queued frames, many per sendmmsg, until the socket would block. */
 int
 chan_flush(struct chan *c)
 {
+	struct mmsghdr		 mm[CHAN_FLUSH_BATCH];
+	struct iovec		 iov[CHAN_FLUSH_BATCH];
+	union chan_cmsg		 cm[CHAN_FLUSH_BATCH];
 	struct chan_frame	*f;
-	struct iovec		 iov;
+	int			 i, n, sent;
 
-	while ((f = c->c_head) != NULL) {
-		iov.iov_base = f->f_data;
-		iov.iov_len = f->f_len;
-		if (chan_write_frame(c->c_fd, &iov, 1, f->f_fd) == -1) {
+	while (c->c_head != NULL) {
+		n = 0;
+		for (f = c->c_head; f != NULL && n < CHAN_FLUSH_BATCH;
+		    f = f->f_next, n++) {
+			iov[n].iov_base = f->f_data;
+			iov[n].iov_len = f->f_len;
+			chan_msghdr(&mm[n].msg_hdr, &cm[n], &iov[n], 1,
+			    f->f_fd);
+			mm[n].msg_len = 0;
+		}
+		sent = sendmmsg(c->c_fd, mm, (unsigned int)n,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (sent == -1) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK ||
 			    errno == EINTR || errno == ENOBUFS)
 				return 0;
 			return -1;
 		}
-		c->c_head = f->f_next;
+		for (i = 0; i < sent; i++) {
+			f = c->c_head;
+			c->c_head = f->f_next;
+			c->c_queued--;
+			if (f->f_fd != -1)
+				close(f->f_fd);
+			explicit_bzero(f->f_data, f->f_len);
+			free(f);
+		}
 		if (c->c_head == NULL)
 			c->c_tail = NULL;
-		c->c_queued--;
-		if (f->f_fd != -1)
-			close(f->f_fd);
-		explicit_bzero(f->f_data, f->f_len);
-		free(f);
+		if (sent < n)
+			return 0;	/* the socket is full */
 	}
 	return 0;
 }

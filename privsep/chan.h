@@ -22,6 +22,7 @@ struct chan {
 	struct chan_frame	*c_head;
 	struct chan_frame	*c_tail;
 	size_t			 c_queued;
+	int			 c_corked;	/* send only in chan_flush */
 };
 
 struct chan_msg {
@@ -33,6 +34,7 @@ struct chan_msg {
 
 void	chan_init(struct chan *, int, int);
 void	chan_clear(struct chan *);
+void	chan_cork(struct chan *);
 int	chan_send(struct chan *, uint32_t, uint32_t, uint32_t,
 	    const void *, size_t, int);
 int	chan_flush(struct chan *);

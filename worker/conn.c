@@ -501,6 +501,9 @@ conn_loop(struct worker *w)
 	if (epoll_ctl(w->w_ep, EPOLL_CTL_ADD, w->w_chan.c_fd, &ee) == -1)
 		fatal("epoll_ctl");
 	for (;;) {
+		/* The last turn's requests, in one sendmmsg. */
+		if (chan_pending(&w->w_chan) && chan_flush(&w->w_chan) == -1)
+			fatal("channel to broker");
 		if (w->w_stopping && w->w_nconns == 0 &&
 		    !chan_pending(&w->w_chan))
 			exit(0);

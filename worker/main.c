@@ -75,6 +75,7 @@ main(void)
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		fatal("signal");
 	chan_init(&w.w_chan, CHAN_WORKER_FD, 1);
+	chan_cork(&w.w_chan);		/* conn_loop flushes once per turn */
 	worker_read_init(&w);
 	log_init("sealmd-worker", (int)w.w_init.mi_debug);
 

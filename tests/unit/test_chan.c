@@ -353,6 +353,31 @@ Test(chan, queue_in_order)
 	cr_expect_eq(chan_recv(&cb, &m), 0, "more frames than were sent");
 }
 
+Test(chan, corked_frames_wait_for_flush)
+{
+	struct msg_status	st;
+	uint32_t		i, n = 150;	/* more than one sendmmsg */
+
+	open_pair(0);
+	chan_cork(&ca);
+	for (i = 0; i < n; i++) {
+		st.ms_status = i;
+		cr_assert_eq(chan_send(&ca, MSG_PONG, i, 0, &st, sizeof(st),
+		    -1), 0);
+	}
+	cr_expect_eq(chan_recv(&cb, &m), 0, "a corked frame went out");
+	cr_expect_eq(ca.c_queued, n);
+	cr_assert_eq(chan_flush(&ca), 0);
+	cr_expect(!chan_pending(&ca));
+	for (i = 0; i < n; i++) {
+		cr_assert_eq(chan_recv(&cb, &m), 1, "frame %u missing", i);
+		cr_assert_eq(chan_get(&m, &st, sizeof(st)), 0);
+		cr_assert_eq(m.m_hdr.ch_reqid, i);
+		cr_assert_eq(st.ms_status, i);
+	}
+	cr_expect_eq(chan_recv(&cb, &m), 0, "more frames than were sent");
+}
+
 /* A flush sends many frames per sendmmsg; a passed fd keeps its frame. */
 Test(chan, queued_fd_keeps_its_frame)
 {
