@@ -291,9 +291,12 @@ static void
 tlskey_ctx_free(struct tlsctx *tc)
 {
 	free(tc->tc_chain);
+	size_t	i;
+
 	free(tc->tc_ca);
 	tlskey_key_free(&tc->tc_key);
-	tlskey_key_free(&tc->tc_old);
+	for (i = 0; i < TLS_OLD_KEYS; i++)
+		tlskey_key_free(&tc->tc_old[i]);
 	memset(tc, 0, sizeof(*tc));
 }
 
@@ -381,9 +384,10 @@ tlskey_free(struct tlsstate *ts)
 }
 
 /*
- * SIGHUP: the new certificates and keys replace the old ones.  Each old
- * key stays for the connections accepted before, whose handshake may
- * still ask for it; nc is the configuration they came from.
+ * SIGHUP: the new certificates and keys replace the old ones.  The keys
+ * of the last TLS_OLD_KEYS generations stay for the connections accepted
+ * before, whose handshake may still ask for them; nc is the configuration
+ * they came from.
  */
 void
 tlskey_commit(struct broker *b, struct config *nc, struct tlsstate *ns)
@@ -391,14 +395,16 @@ tlskey_commit(struct broker *b, struct config *nc, struct tlsstate *ns)
 	struct tlsstate	*ts = &b->b_tls;
 	struct config	*oc = b->b_conf;
 	struct tlsctx	*tc;
-	size_t		 i;
+	size_t		 i, j;
 
 	for (i = 0; i < ns->ts_n; i++) {
 		tc = &ts->ts_ctx[i];
 		free(tc->tc_chain);
 		free(tc->tc_ca);
-		tlskey_key_free(&tc->tc_old);
-		tc->tc_old = tc->tc_key;
+		tlskey_key_free(&tc->tc_old[TLS_OLD_KEYS - 1]);
+		for (j = TLS_OLD_KEYS - 1; j > 0; j--)
+			tc->tc_old[j] = tc->tc_old[j - 1];
+		tc->tc_old[0] = tc->tc_key;
 		tc->tc_key = ns->ts_ctx[i].tc_key;
 		tc->tc_chain = ns->ts_ctx[i].tc_chain;
 		tc->tc_chainlen = ns->ts_ctx[i].tc_chainlen;
@@ -530,17 +536,22 @@ tlskey_sign(const struct tlskey *k, const uint8_t *dg, size_t len,
 	return ok ? 0 : -1;
 }
 
-/* The key a sign request names, if its connection may use it. */
+/*
+ * The key a sign request names, if its connection may use it: the
+ * current one, or one from a reload since the connection was accepted.
+ */
 static const struct tlskey *
 tlskey_find(struct broker *b, const struct bconn *bc, const uint8_t *id)
 {
 	const struct tlsctx	*tc = &b->b_tls.ts_ctx[bc->bc_tls - 1];
+	uint32_t		 i, age = tc->tc_gen - bc->bc_tlsgen;
 
 	if (sodium_memcmp(id, tc->tc_key.tk_id, TLS_KEYID_LEN) == 0)
 		return &tc->tc_key;
-	if (bc->bc_tlsgen != tc->tc_gen && tc->tc_old.tk_der != NULL &&
-	    sodium_memcmp(id, tc->tc_old.tk_id, TLS_KEYID_LEN) == 0)
-		return &tc->tc_old;
+	for (i = 0; i < TLS_OLD_KEYS && i < age; i++)
+		if (tc->tc_old[i].tk_der != NULL &&
+		    sodium_memcmp(id, tc->tc_old[i].tk_id, TLS_KEYID_LEN) == 0)
+			return &tc->tc_old[i];
 	return NULL;
 }
 
@@ -552,7 +563,7 @@ tlskey_dispatch(struct broker *b, const struct chan_msg *m)
 	struct bconn			*bc;
 	const struct tlskey		*k;
 	char				 hex[2 * 8 + 1];
-	uint32_t			 connid = m->m_hdr.ch_connid;
+	uint32_t			 connid = m->m_hdr.ch_connid, age;
 
 	if (m->m_hdr.ch_type != MSG_TLS_SIGN) {
 		worker_kill(b, "sign channel: message type %u",
@@ -583,19 +594,25 @@ tlskey_dispatch(struct broker *b, const struct chan_msg *m)
 		    "signatures, never raw RSA or decryption", ms.ms_op);
 		return;
 	}
-	if ((k = tlskey_find(b, bc, ms.ms_keyid)) == NULL) {
-		sodium_bin2hex(hex, sizeof(hex), ms.ms_keyid, 8);
-		worker_kill(b, "tls.sign: unknown key id %s...", hex);
-		return;
-	}
 	if (ms.ms_len != 32 && ms.ms_len != 48 && ms.ms_len != 64) {
 		worker_kill(b, "tls.sign: a digest of %u bytes refused (want "
 		    "32, 48 or 64)", ms.ms_len);
 		return;
 	}
+	k = tlskey_find(b, bc, ms.ms_keyid);
+	age = b->b_tls.ts_ctx[bc->bc_tls - 1].tc_gen - bc->bc_tlsgen;
+	if (k == NULL && age <= TLS_OLD_KEYS) {
+		sodium_bin2hex(hex, sizeof(hex), ms.ms_keyid, 8);
+		worker_kill(b, "tls.sign: unknown key id %s...", hex);
+		return;
+	}
 	bc->bc_signed = 1;
 	memset(&sg, 0, sizeof(sg));
-	if (tlskey_sign(k, ms.ms_data, ms.ms_len, &sg) == -1)
+	/* Not the worker's fault: its handshake outlived the key ring. */
+	if (k == NULL)
+		log_warnx("tls.sign: connection %u began %u reloads ago, its "
+		    "key is gone: handshake refused", connid, age);
+	else if (tlskey_sign(k, ms.ms_data, ms.ms_len, &sg) == -1)
 		log_warnx("tls.sign: signing failed");
 	audit_op(b, bc->bc_listener, bc->bc_peer, "tls.sign", "",
 	    sg.mg_len > 0 ? 200 : 500, NULL);

@@ -14,6 +14,7 @@
 
 #define TLS_TOKENS_MAX	64
 #define TLS_HASH_LEN	32	/* SHA-256 of an owner token */
+#define TLS_OLD_KEYS	3	/* reloads a handshake in flight survives */
 
 struct tlskey {
 	uint8_t		 tk_id[TLS_KEYID_LEN];	/* SHA-256 of the SPKI DER */
@@ -27,7 +28,8 @@ struct tlsctx {
 	uint8_t		*tc_ca;		/* client CAs (owner), or NULL */
 	size_t		 tc_calen;
 	struct tlskey	 tc_key;
-	struct tlskey	 tc_old;	/* the key before the last reload */
+	/* tc_old[i]: the key from i + 1 reloads ago, for older handshakes */
+	struct tlskey	 tc_old[TLS_OLD_KEYS];
 	uint32_t	 tc_gen;	/* reloads so far */
 };
 

@@ -15,6 +15,7 @@ import socket
 import ssl
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 
@@ -218,6 +219,90 @@ class GuestTLS(unittest.TestCase):
         self.assertEqual(curl(self.url("/"), self.crt)[0], 200)
         self.assertNotIn("listening:", d.log()[pos:])
         no_kills(self, d)
+
+
+def accept_backlog(port):
+    """Connections waiting in the accept queue of 127.0.0.1:port."""
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            fields = line.split()
+            if (fields[1] == f"0100007F:{port:04X}" and fields[3] == "0A"):
+                return int(fields[4].split(":")[1], 16)
+    raise AssertionError(f"no listener on port {port}")
+
+
+@unittest.skipUnless(IS_ROOT, "needs root to stop the worker's uid")
+class ReloadsDuringHandshake(unittest.TestCase):
+    """A handshake under way when the keys are reloaded signs with the key
+    of the certificate it began with: the broker keeps the keys of the
+    last 3 reloads.  Past that its handshake fails, and no one is
+    killed.  The worker is stopped so that the reloads land between the
+    accept and the handshake."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="sealmd-tls-reloads-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        self.certs = Certs(os.path.join(self.tmp, "certs"))
+        self.crt, self.key = self.certs.server("first")
+        self.d = Daemon(guests=(("proxy", "127.0.0.1"),))
+        enable_tls(self.d, "guest", self.crt, self.key)
+        self.addCleanup(self.d.cleanup)
+        self.d.start()
+        self.port = self.d.ports[0]
+
+    def handshake_across(self, reloads):
+        d, out = self.d, {}
+        first = ssl.PEM_cert_to_DER_cert(open(self.crt).read())
+        ctx = ssl.create_default_context(cafile=self.crt)
+        wpid = d.worker_pid()
+        os.kill(wpid, signal.SIGSTOP)
+        try:
+            raw = socket.create_connection(("127.0.0.1", self.port),
+                                           timeout=20)
+            deadline = time.time() + 10
+            while accept_backlog(self.port) and time.time() < deadline:
+                time.sleep(0.02)
+            self.assertEqual(accept_backlog(self.port), 0, "not accepted")
+
+            def shake():
+                try:
+                    s = ctx.wrap_socket(raw, server_hostname="localhost")
+                    out["der"] = s.getpeercert(True)
+                    s.close()
+                except (ssl.SSLError, OSError) as e:
+                    out["error"] = e
+            t = threading.Thread(target=shake)
+            t.start()
+            for i in range(reloads):
+                crt, key = self.certs.server(f"next{i}")
+                os.replace(key, self.key)
+                os.replace(crt, self.crt)
+                n = d.log().count("reloaded:")
+                d.proc.send_signal(signal.SIGHUP)
+                deadline = time.time() + 10
+                while d.log().count("reloaded:") == n:
+                    self.assertLess(time.time(), deadline, "no reload")
+                    time.sleep(0.02)
+        finally:
+            os.kill(wpid, signal.SIGCONT)
+        t.join(30)
+        self.assertFalse(t.is_alive())
+        # A new handshake gets the newest certificate.
+        self.assertEqual(curl(f"https://127.0.0.1:{self.port}/",
+                              self.crt)[0], 200)
+        no_kills(self, d)
+        return first, out
+
+    def test_three_reloads_keep_the_handshake(self):
+        first, out = self.handshake_across(3)
+        self.assertEqual(out.get("der"), first, out)
+
+    def test_four_reloads_fail_it_cleanly(self):
+        _, out = self.handshake_across(4)
+        self.assertIn("error", out)
+        self.assertRegex(self.d.log(), r"tls\.sign: connection \d+ began "
+                         r"4 reloads ago, its key is gone: handshake "
+                         r"refused")
 
 
 class KeyFiles(unittest.TestCase):
