@@ -264,7 +264,9 @@ broker_read_chan(struct broker *b)
 	static struct chan_msg	m;
 	int			i, r;
 
-	for (i = 0; i < BROKER_BATCH && b->b_chan.c_fd != -1; i++) {
+	/* What was read ahead must be taken now: poll cannot see it. */
+	for (i = 0; (i < BROKER_BATCH || chan_buffered(&b->b_chan)) &&
+	    b->b_chan.c_fd != -1; i++) {
 		r = chan_recv(&b->b_chan, &m);
 		if (r == 0)
 			break;

@@ -137,6 +137,7 @@ worker_start(struct broker *b)
 	if (fcntl(sv[0], F_SETFL, O_NONBLOCK) == -1)
 		fatal("fcntl");
 	chan_init(&b->b_chan, sv[0], 0);
+	chan_batch(&b->b_chan);
 	b->b_wpid = pid;
 	b->b_wgen++;
 	b->b_kill_cause = -1;

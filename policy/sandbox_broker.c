@@ -27,7 +27,8 @@ sandbox_broker_filter(const char *worker_path)
 		/* event loop, channel, listeners */
 		SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(read), SCMP_SYS(write),
 		SCMP_SYS(writev), SCMP_SYS(close), SCMP_SYS(accept4),
-		SCMP_SYS(recvmsg), SCMP_SYS(sendmsg), SCMP_SYS(sendmmsg),
+		SCMP_SYS(recvmsg), SCMP_SYS(recvmmsg), SCMP_SYS(sendmsg),
+		SCMP_SYS(sendmmsg),
 		SCMP_SYS(sendto),
 		SCMP_SYS(getsockopt), SCMP_SYS(setsockopt),
 		SCMP_SYS(getsockname), SCMP_SYS(getpeername), SCMP_SYS(fcntl),

@@ -118,6 +118,7 @@ sandbox_worker_filter(void)
 	ALLOW(ctx, write);
 	ALLOW(ctx, close);
 	ALLOW(ctx, recvmsg);
+	ALLOW(ctx, recvmmsg);		/* the channel, read ahead */
 	ALLOW(ctx, sendmsg);
 	ALLOW(ctx, sendmmsg);		/* a queued channel's flush */
 	ALLOW(ctx, sendto);

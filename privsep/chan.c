@@ -11,6 +11,22 @@
 #include "log.h"
 
 #define CHAN_FLUSH_BATCH	64	/* frames per sendmmsg */
+#define CHAN_RX_BATCH		16	/* frames per recvmmsg */
+
+union chan_rxcmsg {
+	struct cmsghdr	hdr;
+	char		buf[CMSG_SPACE(sizeof(int) * 4)];
+};
+
+/* Frames one recvmmsg read, handed out by chan_recv one at a time. */
+struct chan_rx {
+	struct mmsghdr		rx_mm[CHAN_RX_BATCH];
+	struct iovec		rx_iov[CHAN_RX_BATCH];
+	union chan_rxcmsg	rx_cm[CHAN_RX_BATCH];
+	uint8_t			rx_buf[CHAN_RX_BATCH]
+				    [sizeof(struct chan_hdr) + CHAN_MAX_PAYLOAD];
+	unsigned int		rx_n, rx_next;
+};
 
 struct chan_frame {
 	struct chan_frame	*f_next;
@@ -38,11 +54,55 @@ chan_cork(struct chan *c)
 	c->c_corked = 1;
 }
 
-/* Drop every queued frame; passed fds waiting in the queue are closed. */
+/*
+ * From now on chan_recv reads up to CHAN_RX_BATCH frames per recvmmsg.
+ * Frames read ahead are invisible to poll: a reader that stops early must
+ * go on while chan_buffered() says so.
+ */
+void
+chan_batch(struct chan *c)
+{
+	if (c->c_rx == NULL && (c->c_rx = calloc(1, sizeof(*c->c_rx))) == NULL)
+		fatal("%s", __func__);
+}
+
+int
+chan_buffered(const struct chan *c)
+{
+	return c->c_rx != NULL && c->c_rx->rx_next < c->c_rx->rx_n;
+}
+
+/* Close every fd a received control message carries. */
+static void
+chan_close_fds(struct msghdr *mh)
+{
+	struct cmsghdr	*cmsg;
+	size_t		 i, nfd;
+	int		 fd;
+
+	for (cmsg = CMSG_FIRSTHDR(mh); cmsg != NULL;
+	    cmsg = CMSG_NXTHDR(mh, cmsg)) {
+		if (cmsg->cmsg_level != SOL_SOCKET ||
+		    cmsg->cmsg_type != SCM_RIGHTS)
+			continue;
+		nfd = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < nfd; i++) {
+			memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int),
+			    sizeof(int));
+			close(fd);
+		}
+	}
+}
+
+/*
+ * Drop every queued frame and every frame read ahead; the fds they carry
+ * are closed.
+ */
 void
 chan_clear(struct chan *c)
 {
 	struct chan_frame	*f;
+	struct chan_rx		*rx = c->c_rx;
 
 	while ((f = c->c_head) != NULL) {
 		c->c_head = f->f_next;
@@ -53,6 +113,13 @@ chan_clear(struct chan *c)
 	}
 	c->c_tail = NULL;
 	c->c_queued = 0;
+	if (rx != NULL) {
+		for (; rx->rx_next < rx->rx_n; rx->rx_next++)
+			chan_close_fds(&rx->rx_mm[rx->rx_next].msg_hdr);
+		explicit_bzero(rx, sizeof(*rx));
+		free(rx);
+		c->c_rx = NULL;
+	}
 }
 
 union chan_cmsg {
@@ -208,42 +275,20 @@ chan_pending(const struct chan *c)
 }
 
 /*
- * Read one frame.  Returns 1 with a message, 0 when nothing is waiting,
- * and -1 on EOF, error or a frame whose framing is wrong: a truncated
- * frame, a length that disagrees with what arrived, or a fd where none is
- * allowed.  Payload checks per type are chan_get's job.
+ * Check one received frame, already in m->m_raw (n bytes), with the
+ * control data mh carries.
  */
-int
-chan_recv(struct chan *c, struct chan_msg *m)
+static int
+chan_parse(struct chan *c, struct chan_msg *m, struct msghdr *mh, ssize_t n)
 {
-	struct msghdr	 mh;
-	struct iovec	 iov;
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof(int) * 4)];
-	}		 cm;
 	struct cmsghdr	*cmsg;
 	struct buf	 b;
-	ssize_t		 n;
 	int		 fd, bad = 0;
 	size_t		 i, nfd;
 
 	m->m_fd = -1;
-	memset(&mh, 0, sizeof(mh));
-	iov.iov_base = m->m_raw;
-	iov.iov_len = sizeof(m->m_raw);
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cm.buf;
-	mh.msg_controllen = sizeof(cm.buf);
-	n = recvmsg(c->c_fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-	if (n == -1) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-			return 0;
-		return -1;
-	}
-	for (cmsg = CMSG_FIRSTHDR(&mh); cmsg != NULL;
-	    cmsg = CMSG_NXTHDR(&mh, cmsg)) {
+	for (cmsg = CMSG_FIRSTHDR(mh); cmsg != NULL;
+	    cmsg = CMSG_NXTHDR(mh, cmsg)) {
 		if (cmsg->cmsg_level != SOL_SOCKET ||
 		    cmsg->cmsg_type != SCM_RIGHTS) {
 			bad = 1;
@@ -261,7 +306,7 @@ chan_recv(struct chan *c, struct chan_msg *m)
 			}
 		}
 	}
-	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0)
+	if ((mh->msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0)
 		bad = 1;
 	/* End of file, or an empty frame that may still carry an fd. */
 	if (n == 0) {
@@ -283,6 +328,76 @@ chan_recv(struct chan *c, struct chan_msg *m)
 	}
 	buf_take(&b, buf_left(&b), &m->m_payload);
 	return 1;
+}
+
+/* Refill the read-ahead: 0 when nothing is waiting. */
+static int
+chan_rx_fill(struct chan *c)
+{
+	struct chan_rx	*rx = c->c_rx;
+	unsigned int	 k;
+	int		 r;
+
+	for (k = 0; k < CHAN_RX_BATCH; k++) {
+		rx->rx_iov[k].iov_base = rx->rx_buf[k];
+		rx->rx_iov[k].iov_len = sizeof(rx->rx_buf[k]);
+		memset(&rx->rx_mm[k], 0, sizeof(rx->rx_mm[k]));
+		rx->rx_mm[k].msg_hdr.msg_iov = &rx->rx_iov[k];
+		rx->rx_mm[k].msg_hdr.msg_iovlen = 1;
+		rx->rx_mm[k].msg_hdr.msg_control = rx->rx_cm[k].buf;
+		rx->rx_mm[k].msg_hdr.msg_controllen = sizeof(rx->rx_cm[k].buf);
+	}
+	rx->rx_n = rx->rx_next = 0;
+	r = recvmmsg(c->c_fd, rx->rx_mm, CHAN_RX_BATCH,
+	    MSG_DONTWAIT | MSG_CMSG_CLOEXEC, NULL);
+	if (r == -1) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return 0;
+		return -1;
+	}
+	rx->rx_n = (unsigned int)r;
+	return r > 0;
+}
+
+/*
+ * Read one frame.  Returns 1 with a message, 0 when nothing is waiting,
+ * and -1 on EOF, error or a frame whose framing is wrong: a truncated
+ * frame, a length that disagrees with what arrived, or a fd where none is
+ * allowed.  Payload checks per type are chan_get's job.
+ */
+int
+chan_recv(struct chan *c, struct chan_msg *m)
+{
+	struct msghdr	 mh;
+	struct iovec	 iov;
+	union chan_rxcmsg cm;
+	struct chan_rx	*rx = c->c_rx;
+	ssize_t		 n;
+	int		 r;
+
+	m->m_fd = -1;
+	if (rx != NULL) {
+		if (rx->rx_next == rx->rx_n && (r = chan_rx_fill(c)) != 1)
+			return r;
+		n = (ssize_t)rx->rx_mm[rx->rx_next].msg_len;
+		memcpy(m->m_raw, rx->rx_buf[rx->rx_next], (size_t)n);
+		explicit_bzero(rx->rx_buf[rx->rx_next], (size_t)n);
+		return chan_parse(c, m, &rx->rx_mm[rx->rx_next++].msg_hdr, n);
+	}
+	memset(&mh, 0, sizeof(mh));
+	iov.iov_base = m->m_raw;
+	iov.iov_len = sizeof(m->m_raw);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cm.buf;
+	mh.msg_controllen = sizeof(cm.buf);
+	n = recvmsg(c->c_fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n == -1) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return 0;
+		return -1;
+	}
+	return chan_parse(c, m, &mh, n);
 }
 
 /* Copy the payload into its struct; the size must match exactly. */

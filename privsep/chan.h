@@ -15,6 +15,7 @@
 #define CHAN_QUEUE_MAX	8192	/* frames waiting for the peer */
 
 struct chan_frame;
+struct chan_rx;
 
 struct chan {
 	int			 c_fd;
@@ -23,6 +24,7 @@ struct chan {
 	struct chan_frame	*c_tail;
 	size_t			 c_queued;
 	int			 c_corked;	/* send only in chan_flush */
+	struct chan_rx		*c_rx;		/* frames read ahead, or NULL */
 };
 
 struct chan_msg {
@@ -35,6 +37,8 @@ struct chan_msg {
 void	chan_init(struct chan *, int, int);
 void	chan_clear(struct chan *);
 void	chan_cork(struct chan *);
+void	chan_batch(struct chan *);
+int	chan_buffered(const struct chan *);
 int	chan_send(struct chan *, uint32_t, uint32_t, uint32_t,
 	    const void *, size_t, int);
 int	chan_flush(struct chan *);

@@ -401,7 +401,8 @@ conn_chan_read(struct worker *w)
 	uint32_t		 slot;
 	int			 i, r;
 
-	for (i = 0; i < CONN_EVENTS_MAX; i++) {
+	/* What was read ahead must be taken now: epoll cannot see it. */
+	for (i = 0; i < CONN_EVENTS_MAX || chan_buffered(&w->w_chan); i++) {
 		if ((r = chan_recv(&w->w_chan, &m)) == 0)
 			return;
 		if (r == -1) {

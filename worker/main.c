@@ -77,6 +77,7 @@ main(void)
 	chan_init(&w.w_chan, CHAN_WORKER_FD, 1);
 	chan_cork(&w.w_chan);		/* conn_loop flushes once per turn */
 	worker_read_init(&w);
+	chan_batch(&w.w_chan);
 	log_init("sealmd-worker", (int)w.w_init.mi_debug);
 
 	/*

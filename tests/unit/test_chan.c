@@ -418,6 +418,83 @@ Test(chan, queued_fd_keeps_its_frame)
 	close(p[1]);
 }
 
+/* recvmmsg read-ahead: order, fds on their own frame, and what polls miss. */
+Test(chan, batch_reads_ahead_in_order)
+{
+	struct msg_status	st;
+	uint32_t		i, n = 40;	/* more than one recvmmsg */
+	char			c = 0;
+	int			p[2];
+
+	open_pair(1);
+	chan_batch(&cb);
+	cr_assert_eq(pipe(p), 0);
+	for (i = 0; i < n; i++) {
+		st.ms_status = i;
+		cr_assert_eq(chan_send(&ca, MSG_PONG, i, 0, &st, sizeof(st),
+		    i == 20 ? p[0] : -1), 0);
+	}
+	for (i = 0; i < n; i++) {
+		cr_assert_eq(chan_recv(&cb, &m), 1, "frame %u missing", i);
+		cr_assert_eq(chan_get(&m, &st, sizeof(st)), 0);
+		cr_assert_eq(m.m_hdr.ch_reqid, i);
+		cr_assert_eq(st.ms_status, i);
+		cr_assert_eq(m.m_fd != -1, i == 20, "fd on frame %u", i);
+		if (m.m_fd != -1) {
+			cr_assert_eq(write(p[1], "x", 1), 1);
+			cr_assert_eq(read(m.m_fd, &c, 1), 1);
+			close(m.m_fd);
+		}
+		/* The rest of a batch is in memory, not in the socket. */
+		if (i == 0)
+			cr_expect(chan_buffered(&cb));
+	}
+	cr_expect(!chan_buffered(&cb));
+	cr_expect_eq(chan_recv(&cb, &m), 0, "more frames than were sent");
+	close(p[1]);
+	chan_clear(&cb);
+}
+
+Test(chan, batch_clear_closes_fds_read_ahead)
+{
+	struct msg_status	st = { 0 };
+	int			p[2];
+
+	open_pair(1);
+	chan_batch(&cb);
+	cr_assert_eq(pipe(p), 0);
+	cr_assert_eq(chan_send(&ca, MSG_PONG, 0, 0, &st, sizeof(st), -1), 0);
+	cr_assert_eq(chan_send(&ca, MSG_CONN_NEW, 1, 0, &st, sizeof(st),
+	    p[0]), 0);
+	cr_assert_eq(chan_recv(&cb, &m), 1);
+	cr_expect(chan_buffered(&cb));
+	cr_expect(!reader_gone(p[1]), "the fd read ahead was closed early");
+	chan_clear(&cb);
+	cr_expect(!chan_buffered(&cb));
+	cr_expect(reader_gone(p[1]), "chan_clear kept a fd read ahead");
+	close(p[1]);
+}
+
+Test(chan, batch_bad_frame_in_its_place)
+{
+	struct msg_status	st = { 0 };
+	uint8_t			junk[3] = { 1, 2, 3 };
+
+	open_pair(0);
+	chan_batch(&cb);
+	cr_assert_eq(chan_send(&ca, MSG_PONG, 7, 0, &st, sizeof(st), -1), 0);
+	send_raw(junk, sizeof(junk));
+	cr_assert_eq(chan_send(&ca, MSG_PONG, 8, 0, &st, sizeof(st), -1), 0);
+	cr_assert_eq(chan_recv(&cb, &m), 1);
+	cr_expect_eq(m.m_hdr.ch_reqid, 7);
+	errno = 0;
+	cr_expect_eq(chan_recv(&cb, &m), -1);
+	cr_expect_eq(errno, EBADMSG);
+	cr_assert_eq(chan_recv(&cb, &m), 1);
+	cr_expect_eq(m.m_hdr.ch_reqid, 8);
+	chan_clear(&cb);
+}
+
 Test(chan, queue_bounded)
 {
 	struct msg_status	st = { 0 };
