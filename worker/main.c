@@ -101,7 +101,8 @@ main(void)
 	evil = evil_confined_pick(evil_arg, sizeof(evil_arg));
 #endif
 	sandbox_worker(&w.w_init, w.w_ep);
-	if (chan_send(&w.w_chan, MSG_INIT_DONE, 0, 0, NULL, 0, -1) == -1)
+	if (chan_send(&w.w_chan, MSG_INIT_DONE, 0, 0, NULL, 0, -1) == -1 ||
+	    chan_flush(&w.w_chan) == -1)
 		fatal("channel to broker");
 #ifdef SEALMD_EVIL
 	if (evil != -1)

@@ -163,6 +163,8 @@ evil_confined_run(struct worker *w, int which, const char *arg)
 	char			*sh[] = { (char *)(uintptr_t)"/bin/sh", NULL };
 	uint32_t		 conn;
 
+	/* No conn_loop here to flush a turn: every frame leaves at once. */
+	w->w_chan.c_corked = 0;
 	switch (which) {
 	case 0:
 		(void)syscall(SYS_openat, AT_FDCWD, arg, O_RDONLY);
