@@ -67,6 +67,7 @@ worker_fill_init(const struct broker *b, struct msg_init *mi)
 	mi->mi_gid = (uint32_t)b->b_wgid;
 	mi->mi_drop = (uint32_t)b->b_drop;
 	mi->mi_max_conns = BROKER_CONNS(b);
+	mi->mi_tls = (uint32_t)b->b_tls.ts_n;
 	mi->mi_header_timeout_ms = conf->c_header_timeout_ms;
 	mi->mi_body_timeout_ms = conf->c_body_timeout_ms;
 	mi->mi_idle_timeout_ms = conf->c_idle_timeout_ms;

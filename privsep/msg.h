@@ -132,6 +132,7 @@ struct msg_init {
 	uint32_t	mi_body_timeout_ms;
 	uint32_t	mi_idle_timeout_ms;
 	uint32_t	mi_debug;
+	uint32_t	mi_tls;		/* TLS contexts; 0: OpenSSL stays idle */
 	char		mi_chroot[256];
 };
 

@@ -89,7 +89,9 @@ main(void)
 	json_object_seed(0);
 	if (sodium_init() < 0)
 		fatalx("sodium_init");
-	wtls_init();
+	/* Without a TLS listener OpenSSL is never set up: 3 MiB less. */
+	if (w.w_init.mi_tls > 0)
+		wtls_init(w.w_init.mi_tls);
 	w.w_max = w.w_init.mi_max_conns;
 	if ((w.w_conns = calloc(w.w_max, sizeof(*w.w_conns))) == NULL)
 		fatal("calloc");

@@ -47,6 +47,7 @@ struct wtls_ctx {
 static struct chan	 wtls_sign;
 static uint32_t		 wtls_reqid;
 static uint32_t		 wtls_conn;	/* whose handshake is running */
+static uint32_t		 wtls_nctx;	/* contexts the broker has */
 static struct wtls_ctx	*wtls_ctx[TLS_CTX_MAX];
 static uint8_t		*wtls_ca[TLS_CTX_MAX];
 static size_t		 wtls_calen[TLS_CTX_MAX];
@@ -145,7 +146,7 @@ wtls_ecdsa_sign(int type, const unsigned char *dgst, int dlen,
  * takes locks (futex), which the filter kills.
  */
 void
-wtls_init(void)
+wtls_init(uint32_t nctx)
 {
 	EC_KEY_METHOD	*meth;
 	struct tls	*t;
@@ -156,6 +157,9 @@ wtls_init(void)
 	ECDSA_SIG	*(*sign_sig)(const unsigned char *, int,
 			    const BIGNUM *, const BIGNUM *, EC_KEY *);
 
+	if (nctx > TLS_CTX_MAX)
+		fatalx("bad init message from the broker");
+	wtls_nctx = nctx;
 	chan_init(&wtls_sign, CHAN_SIGN_FD, 0);
 	if (OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL) != 1 ||
 	    tls_init() == -1 || (t = tls_server()) == NULL)
@@ -224,7 +228,7 @@ wtls_cert(const struct chan_msg *m)
 	uint32_t			 i;
 
 	if (chan_get(m, &mt, sizeof(mt)) == -1 || mt.mt_ctx == 0 ||
-	    mt.mt_ctx > TLS_CTX_MAX || mt.mt_len == 0 ||
+	    mt.mt_ctx > wtls_nctx || mt.mt_len == 0 ||
 	    mt.mt_len > sizeof(mt.mt_pem) ||
 	    (mt.mt_kind != TLS_PEM_CHAIN && mt.mt_kind != TLS_PEM_CA))
 		fatalx("bad certificate message from the broker");

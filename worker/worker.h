@@ -135,7 +135,7 @@ void	conn_reply_ready(struct worker *, struct wconn *);
 void	conn_dispatch(struct worker *, struct wconn *);
 
 /* tls.c */
-void	wtls_init(void);
+void	wtls_init(uint32_t);
 void	wtls_cert(const struct chan_msg *);
 int	wtls_conn_new(struct wconn *, uint32_t);
 void	wtls_conn_close(struct wconn *);
