@@ -923,7 +923,11 @@ fzc_dispatch(struct chan_msg *m)
 	fzc_wrote = fzc_killed = 0;
 	ops_dispatch(&fzc_b, m);
 	fzc_background();
-	/* An open transaction would hide the writer's commits from reads. */
+	/*
+	 * The broker ends its read snapshot before it sleeps; any other open
+	 * transaction would hide the writer's commits from later reads.
+	 */
+	store_read_end(fzc_real);
 	FUZZ_CHECK(!store_batch_active(fzc_real), "message type %u left a "
 	    "transaction open on the broker's store connection", q->fr_type);
 	FUZZ_CHECK(!(fzc_killed && fzc_wrote), "message type %u wrote the "
