@@ -39,10 +39,14 @@ BROKER_SRCS	:= broker/main.c broker/broker.c broker/listen.c \
 		   broker/tlskey.c broker/tlsauth.c \
 		   policy/config.c policy/owner_auth.c \
 		   policy/sandbox_broker.c
-WORKER_SRCS	:= worker/main.c worker/conn.c worker/http.c \
+# Two workers from one source: sealmd-worker-tls with worker/tls.c, and
+# sealmd-worker, for deployments with no TLS listener, without any TLS
+# library (worker/notls.c).
+WORKER_CORE	:= worker/main.c worker/conn.c worker/http.c \
 		   worker/path.c worker/guest.c worker/owner.c \
 		   worker/reply.c worker/utf8.c worker/prom.c \
-		   worker/tls.c policy/sandbox_worker.c
+		   policy/sandbox_worker.c
+WORKER_SRCS	:= $(WORKER_CORE) worker/tls.c
 CTL_SRCS	:= ctl/sealmdctl.c ctl/sealcmd.c ctl/sealbox.c ctl/sshkey.c \
 		   ctl/secret.c ctl/rsa.c ctl/httpc.c
 # The guest tool links libsodium and libc only.
@@ -53,11 +57,13 @@ obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
 BROKER_LIBS	:= libsodium libseccomp libcap-ng sqlite3 inih libcrypto
 BROKER_LDLIBS	:= -lpthread
-WORKER_LIBS	:= libsodium libseccomp libcap-ng jansson libtls libcrypto
+WORKER_PLAIN_LIBS := libsodium libseccomp libcap-ng jansson
+WORKER_LIBS	:= $(WORKER_PLAIN_LIBS) libtls libcrypto
 CTL_LIBS	:= jansson libsodium libcrypto
 GUEST_LIBS	:= libsodium
 
-all: $(B)/sealmd $(B)/sealmd-worker $(B)/sealmdctl $(B)/sealmd-guest
+all: $(B)/sealmd $(B)/sealmd-worker $(B)/sealmd-worker-tls $(B)/sealmdctl \
+    $(B)/sealmd-guest
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -72,7 +78,10 @@ $(B)/obj/tests/%.o: tests/%.c
 $(B)/sealmd: $(call obj,$(PRIVSEP_SRCS) $(BROKER_SRCS))
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(BROKER_LIBS)) $(BROKER_LDLIBS)
 
-$(B)/sealmd-worker: $(call obj,$(PRIVSEP_SRCS) $(WORKER_SRCS))
+$(B)/sealmd-worker: $(call obj,$(PRIVSEP_SRCS) $(WORKER_CORE) worker/notls.c)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(WORKER_PLAIN_LIBS))
+
+$(B)/sealmd-worker-tls: $(call obj,$(PRIVSEP_SRCS) $(WORKER_SRCS))
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(WORKER_LIBS))
 
 $(B)/sealmdctl: $(call obj,$(PRIVSEP_SRCS) $(CTL_SRCS))
@@ -174,6 +183,8 @@ install: all
 	install -d -m 0700 $(DESTDIR)$(SYSCONFDIR)/sealmd/keys
 	install -m 0755 $(B)/sealmd $(DESTDIR)$(SBINDIR)/sealmd
 	install -m 0755 $(B)/sealmd-worker $(DESTDIR)$(LIBEXECDIR)/sealmd-worker
+	install -m 0755 $(B)/sealmd-worker-tls \
+	    $(DESTDIR)$(LIBEXECDIR)/sealmd-worker-tls
 	install -m 0755 $(B)/sealmdctl $(DESTDIR)$(BINDIR)/sealmdctl
 	install -m 0755 $(B)/sealmd-guest $(DESTDIR)$(BINDIR)/sealmd-guest
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
@@ -195,6 +206,7 @@ install: all
 # Static analysis: gcc -fanalyzer with warnings as errors, and cppcheck.
 # Suppressions are inline, each with its reason.
 ALL_SRCS	:= $(sort $(PRIVSEP_SRCS) $(BROKER_SRCS) $(WORKER_SRCS) $(CTL_SRCS) \
+		   worker/notls.c \
 		   $(GUEST_SRCS))
 analyze:
 	@for f in $(ALL_SRCS); do \

@@ -238,7 +238,7 @@ main(int argc, char *argv[])
 	main_worker_ids(&b);
 	main_chroot_dir(&b);
 	if (worker_find_path(&b) == -1)
-		fatalx("cannot find the sealmd-worker executable");
+		fatalx("cannot run the worker %s", b.b_worker_path);
 	if ((b.b_conns = calloc(BROKER_CONNS(&b), sizeof(*b.b_conns))) ==
 	    NULL)
 		fatal("calloc");

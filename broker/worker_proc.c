@@ -23,15 +23,20 @@
 #include "stats.h"
 
 /*
- * The configured path, else the sealmd-worker beside this executable (a
- * build tree or a package), else the installed LIBEXECDIR one.
+ * The configured path, else the worker beside this executable (a build
+ * tree or a package), else the installed LIBEXECDIR one.  With a TLS
+ * listener that is sealmd-worker-tls; without one, sealmd-worker, which
+ * maps no TLS library at all.
  */
 int
 worker_find_path(struct broker *b)
 {
 	char		 self[PATH_MAX], *dir;
+	const char	*name;
 	ssize_t		 n;
 	struct stat	 st;
+
+	name = b->b_tls.ts_n > 0 ? CONF_WORKER_TLS : CONF_DEFAULT_WORKER;
 
 	if (b->b_conf->c_worker_path[0] != '\0') {
 		if ((size_t)snprintf(b->b_worker_path, sizeof(b->b_worker_path),
@@ -44,13 +49,13 @@ worker_find_path(struct broker *b)
 		self[n] = '\0';
 		dir = dirname(self);
 		if ((size_t)snprintf(b->b_worker_path, sizeof(b->b_worker_path),
-		    "%s/%s", dir, CONF_DEFAULT_WORKER) <
+		    "%s/%s", dir, name) <
 		    sizeof(b->b_worker_path) &&
 		    stat(b->b_worker_path, &st) == 0 && S_ISREG(st.st_mode))
 			return access(b->b_worker_path, X_OK);
 	}
 	if ((size_t)snprintf(b->b_worker_path, sizeof(b->b_worker_path),
-	    "%s/%s", LIBEXECDIR, CONF_DEFAULT_WORKER) >=
+	    "%s/%s", LIBEXECDIR, name) >=
 	    sizeof(b->b_worker_path))
 		return -1;
 	return access(b->b_worker_path, X_OK);

@@ -26,6 +26,7 @@
 #define CONF_DEFAULT_CHROOT	"/run/sealmd/empty"
 #define CONF_DEFAULT_SOCKET	"/run/sealmd/owner.sock"
 #define CONF_DEFAULT_WORKER	"sealmd-worker"
+#define CONF_WORKER_TLS		"sealmd-worker-tls"
 
 #define GUARD_HEADER_NAME_MAX	GUARD_NAME_MAX
 #define GUARD_HEADER_VALUE_MAX	GUARD_VALUE_MAX

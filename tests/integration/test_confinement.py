@@ -60,6 +60,16 @@ class Confinement(unittest.TestCase):
         self.assertEqual(int(st["CapEff"], 16), want)
         self.assertEqual(int(st["CapBnd"], 16), want)
 
+    def test_plain_worker_maps_no_tls_library(self):
+        # No TLS listener: the broker runs sealmd-worker, without OpenSSL.
+        self.assertRegex(self.d.log(), r"started: .*, worker \S*/"
+                         r"sealmd-worker\n")
+        with open(f"/proc/{self.d.worker_pid()}/maps") as f:
+            maps = f.read()
+        self.assertIn("libsodium", maps)
+        for lib in ("libtls", "libssl", "libcrypto"):
+            self.assertNotIn(lib, maps)
+
     def test_worker_environment_is_empty(self):
         with open(f"/proc/{self.d.worker_pid()}/environ", "rb") as f:
             self.assertEqual(f.read(), b"")

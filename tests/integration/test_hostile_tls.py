@@ -21,7 +21,7 @@ from tls_helpers import Certs, enable_tls, key_id, sign_count
 from test_tls import curl
 
 EVIL = os.path.join(BUILD, "tests", "evil-worker")
-REAL = os.path.join(BUILD, "sealmd-worker")
+REAL = os.path.join(BUILD, "sealmd-worker-tls")
 PLAIN, TLS = 0, 1               # index into Daemon.ports
 WAIT = 10
 
@@ -58,9 +58,9 @@ class HostileSigner(unittest.TestCase):
         self.dir = os.path.join(state, "evil")
         os.mkdir(self.dir, 0o700)
         shutil.copy2(EVIL, os.path.join(self.dir, "evil-worker"))
-        shutil.copy2(REAL, os.path.join(self.dir, "sealmd-worker"))
+        shutil.copy2(REAL, os.path.join(self.dir, "sealmd-worker-tls"))
         self.link = os.path.join(self.dir, "worker")
-        os.symlink("sealmd-worker", self.link)
+        os.symlink("sealmd-worker-tls", self.link)
         self.certs = Certs(os.path.join(state, "certs"))
         self.crt, self.key = self.certs.server("guest")
         self.d = Daemon(guests=(("proxy", "127.0.0.1"),
@@ -99,7 +99,7 @@ class HostileSigner(unittest.TestCase):
                                  d.log()[pos:])
             pid = int(m.group(1))
             if k == n - 1:
-                repoint(self.link, "sealmd-worker")
+                repoint(self.link, "sealmd-worker-tls")
             s = socket.create_connection(("127.0.0.1", d.ports[port]),
                                          timeout=WAIT)
             try:

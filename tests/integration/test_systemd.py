@@ -253,6 +253,7 @@ class Shipped(unittest.TestCase):
             "usr/bin/sealmd-guest": "0o755",
             "usr/bin/sealmd-guest": "0o755",
             "usr/libexec/sealmd/sealmd-worker": "0o755",
+            "usr/libexec/sealmd/sealmd-worker-tls": "0o755",
             "usr/lib/systemd/system/sealmd.service": "0o644",
             "usr/lib/systemd/system/sealmd.socket": "0o644",
             "usr/lib/systemd/system/sealmd-owner.socket": "0o644",

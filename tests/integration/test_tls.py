@@ -86,6 +86,11 @@ class GuestTLS(unittest.TestCase):
     def test_listener_is_tls(self):
         self.assertRegex(self.d.log(), r"listening: guest:127\.0\.0\.1:"
                          rf"{self.tls} \(identity proxy, TLS\)")
+        # A TLS listener: the broker runs the worker built with TLS.
+        self.assertRegex(self.d.log(), r"started: .*, worker \S*/"
+                         r"sealmd-worker-tls\n")
+        with open(f"/proc/{self.d.worker_pid()}/maps") as f:
+            self.assertIn("libtls", f.read())
 
     def test_same_answers_as_plain_http(self):
         d = self.d

@@ -1,7 +1,8 @@
-"""The worker binary links neither the store, nor the sealing code, nor
-libsodium's secret-key APIs (DESIGN.md §1).  Shown with nm and readelf on
-the built executables; the broker is checked the other way round, so that
-an nm that lists nothing cannot pass the test.
+"""The worker binaries link neither the store, nor the sealing code, nor
+libsodium's secret-key APIs (DESIGN.md §1), and the one for deployments
+without TLS links no TLS library.  Shown with nm and readelf on the built
+executables; the broker is checked the other way round, so that an nm
+that lists nothing cannot pass the test.
 """
 import os
 import re
@@ -12,6 +13,8 @@ import unittest
 from sealmd_fixture import BUILD
 
 WORKER = os.path.join(BUILD, "sealmd-worker")
+WORKER_TLS = os.path.join(BUILD, "sealmd-worker-tls")
+WORKERS = (WORKER, WORKER_TLS)
 BROKER = os.path.join(BUILD, "sealmd")
 
 # Imports the worker must never have.
@@ -66,7 +69,7 @@ def needed(path):
                      "binutils (nm, readelf) not installed")
 class WorkerLinkage(unittest.TestCase):
     def setUp(self):
-        for p in (WORKER, BROKER):
+        for p in WORKERS + (BROKER,):
             if not os.path.exists(p):
                 self.skipTest(f"{p} not built: make all")
 
@@ -84,40 +87,55 @@ class WorkerLinkage(unittest.TestCase):
         self.assertIn("seal_chunk", funcs)
 
     def test_worker_imports_no_secret_key_api(self):
-        imports = undefined(WORKER)
-        self.assertIn("crypto_generichash_final", imports)  # nm sees it
-        bad = sorted(s for s in imports if FORBIDDEN.match(s))
-        self.assertEqual(bad, [], "the worker imports secret-key, random "
-                         "or store functions")
+        for w in WORKERS:
+            imports = undefined(w)
+            self.assertIn("crypto_generichash_final", imports)  # nm sees it
+            bad = sorted(s for s in imports if FORBIDDEN.match(s))
+            self.assertEqual(bad, [], f"{w} imports secret-key, random "
+                             "or store functions")
 
     def test_worker_sodium_use_is_hashing_only(self):
-        used = sorted(s for s in undefined(WORKER)
-                      if re.match(r"^(crypto_|sodium_|randombytes_)", s))
-        extra = [s for s in used if not SODIUM_ALLOWED.match(s)]
-        self.assertEqual(extra, [], f"libsodium functions beyond hashing: "
-                         f"{extra} (all: {used})")
+        for w in WORKERS:
+            used = sorted(s for s in undefined(w)
+                          if re.match(r"^(crypto_|sodium_|randombytes_)", s))
+            extra = [s for s in used if not SODIUM_ALLOWED.match(s)]
+            self.assertEqual(extra, [], f"{w}: libsodium functions beyond "
+                             f"hashing: {extra} (all: {used})")
 
     def test_private_keys_are_the_brokers(self):
         self.assertIn("d2i_ECPrivateKey", undefined(BROKER))  # nm sees it
-        self.assertIn("tls_config_use_fake_private_key", undefined(WORKER))
-        bad = sorted(s for s in undefined(WORKER) if PRIVATE_KEY.match(s))
+        self.assertIn("tls_config_use_fake_private_key",
+                      undefined(WORKER_TLS))
+        bad = sorted(s for s in undefined(WORKER_TLS)
+                     if PRIVATE_KEY.match(s))
         self.assertEqual(bad, [], "the worker can parse or use a private "
                          "key")
 
     def test_worker_needs_no_store_library(self):
-        libs = needed(WORKER)
-        self.assertTrue(libs, "readelf found no NEEDED entries")
-        for lib in libs:
-            self.assertFalse(lib.startswith(("libsqlite3.", "libpq.")),
-                             f"the worker links {lib}")
+        for w in WORKERS:
+            libs = needed(w)
+            self.assertTrue(libs, "readelf found no NEEDED entries")
+            for lib in libs:
+                self.assertFalse(lib.startswith(("libsqlite3.", "libpq.")),
+                                 f"{w} links {lib}")
+
+    def test_plain_worker_links_no_tls_library(self):
+        self.assertTrue(any(n.startswith("libtls.")
+                            for n in needed(WORKER_TLS)))  # readelf sees it
+        tls = [n for n in needed(WORKER)
+               if n.startswith(("libtls.", "libssl.", "libcrypto."))]
+        self.assertEqual(tls, [], "sealmd-worker links a TLS library")
+        self.assertFalse([s for s in undefined(WORKER)
+                          if s.startswith(("tls_", "SSL_", "EVP_", "EC_"))])
 
     def test_worker_contains_no_broker_code(self):
-        funcs = defined_functions(WORKER)
-        if not funcs:
-            self.skipTest("the worker binary is stripped")
-        self.assertIn("conn_loop", funcs)  # the table is the worker's
-        leaked = sorted(f for f in funcs if BROKER_ONLY.match(f))
-        self.assertEqual(leaked, [], "broker code linked into the worker")
+        for w in WORKERS:
+            funcs = defined_functions(w)
+            if not funcs:
+                self.skipTest("the worker binary is stripped")
+            self.assertIn("conn_loop", funcs)  # the table is the worker's
+            leaked = sorted(f for f in funcs if BROKER_ONLY.match(f))
+            self.assertEqual(leaked, [], f"broker code linked into {w}")
 
 
 if __name__ == "__main__":
