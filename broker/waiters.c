@@ -11,6 +11,14 @@ struct waiter {
 };
 
 static struct waiter	waiters[WAITERS_MAX];
+static size_t		waiters_n;	/* live: most loop turns skip the scan */
+
+static void
+waiters_free(struct waiter *wt)
+{
+	wt->wt_deadline_ms = 0;
+	waiters_n--;
+}
 
 /* -1 when the table is full (the caller answers 503). */
 int
@@ -25,6 +33,7 @@ waiters_add(const struct route *rt, const char *id, uint64_t deadline_ms)
 		(void)snprintf(waiters[i].wt_id, sizeof(waiters[i].wt_id),
 		    "%s", id);
 		waiters[i].wt_deadline_ms = deadline_ms;
+		waiters_n++;
 		return 0;
 	}
 	return -1;
@@ -37,12 +46,12 @@ waiters_wake(struct broker *b, const char *id)
 	struct route	rt;
 	size_t		i;
 
-	for (i = 0; i < WAITERS_MAX; i++) {
+	for (i = 0; i < WAITERS_MAX && waiters_n > 0; i++) {
 		if (waiters[i].wt_deadline_ms == 0 ||
 		    strcmp(waiters[i].wt_id, id) != 0)
 			continue;
 		rt = waiters[i].wt_rt;
-		waiters[i].wt_deadline_ms = 0;
+		waiters_free(&waiters[i]);
 		ops_pw_get_for(b, &rt, id, 0);
 	}
 }
@@ -54,12 +63,12 @@ waiters_expire(struct broker *b, uint64_t now_ms)
 	struct route	rt;
 	size_t		i;
 
-	for (i = 0; i < WAITERS_MAX; i++) {
+	for (i = 0; i < WAITERS_MAX && waiters_n > 0; i++) {
 		if (waiters[i].wt_deadline_ms == 0 ||
 		    waiters[i].wt_deadline_ms > now_ms)
 			continue;
 		rt = waiters[i].wt_rt;
-		waiters[i].wt_deadline_ms = 0;
+		waiters_free(&waiters[i]);
 		ops_pw_get_for(b, &rt, waiters[i].wt_id, 0);
 	}
 }
@@ -70,7 +79,8 @@ waiters_drop_conn(uint32_t connid)
 {
 	size_t	i;
 
-	for (i = 0; i < WAITERS_MAX; i++)
-		if (waiters[i].wt_rt.rt_connid == connid)
-			waiters[i].wt_deadline_ms = 0;
+	for (i = 0; i < WAITERS_MAX && waiters_n > 0; i++)
+		if (waiters[i].wt_deadline_ms != 0 &&
+		    waiters[i].wt_rt.rt_connid == connid)
+			waiters_free(&waiters[i]);
 }
