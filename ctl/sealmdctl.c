@@ -117,7 +117,6 @@ static void	ctl_outf(struct ctl *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 static void	ctl_out_json(struct ctl *, const json_t *);
 static int	ctl_flush(struct ctl *);
-static int	ctl_token(struct buf *, struct buf *);
 static int	ctl_key_check(const char *, struct buf *, char *);
 static int	ctl_key_read(const char *, char **, char *);
 static int	ctl_key_next(int, const char *, uint32_t *);
@@ -1027,21 +1026,6 @@ ctl_cmd_instance(struct ctl *c, int argc, char **argv)
 	ctl_dispatch(c, ctl_inst_cmds, "instance ", argc - 1, argv + 1);
 }
 
-/* Next run of bytes other than SP and HTAB. */
-static int
-ctl_token(struct buf *b, struct buf *tok)
-{
-	size_t	n = 0;
-	uint8_t	ch;
-
-	buf_trim_ows(b);
-	while (buf_peek(b, n, &ch) == 0 && ch != ' ' && ch != '\t')
-		n++;
-	if (n == 0)
-		return -1;
-	return buf_take(b, n, tok);
-}
-
 /*
  * line must be "TYPE BASE64[ COMMENT]" whose base64 blob opens with the
  * string TYPE, as every OpenSSH public key and certificate does.  name
@@ -1063,7 +1047,7 @@ ctl_key_check(const char *file, struct buf *line, char *name)
 		warnx("%s: this is a private key, not a public key", file);
 		return -1;
 	}
-	if (ctl_token(line, &type) == -1 || ctl_token(line, &b64) == -1 ||
+	if (buf_token(line, &type) == -1 || buf_token(line, &b64) == -1 ||
 	    buf_left(&type) > CTL_KEYTYPE_MAX ||
 	    !buf_all(&type, ctl_is_namechar) ||
 	    buf_copy_str(&type, tname, sizeof(tname)) == -1)

@@ -34,7 +34,6 @@
 static int	sshkey_u32(struct buf *, uint32_t *);
 static int	sshkey_string(struct buf *, struct buf *);
 static int	sshkey_line(struct buf *, struct buf *);
-static int	sshkey_token(struct buf *, struct buf *);
 static int	sshkey_is_b64char(uint8_t);
 static int	sshkey_b64(const struct buf *, struct bbuf *);
 static int	sshkey_blob_pub(struct buf *, uint8_t [SEALBOX_ED25519_PUB]);
@@ -133,21 +132,6 @@ sshkey_blob_pub(struct buf *b, uint8_t pub[SEALBOX_ED25519_PUB])
 	return SSHKEY_OK;
 }
 
-/* Next run of bytes other than SP and HTAB. */
-static int
-sshkey_token(struct buf *b, struct buf *tok)
-{
-	size_t	n = 0;
-	uint8_t	ch;
-
-	buf_trim_ows(b);
-	while (buf_peek(b, n, &ch) == 0 && ch != ' ' && ch != '\t')
-		n++;
-	if (n == 0)
-		return -1;
-	return buf_take(b, n, tok);
-}
-
 /*
  * "TYPE BASE64 [COMMENT]" whose blob opens with the string TYPE, as
  * OpenSSH writes every public key: ETYPE for a sound line of another
@@ -161,7 +145,7 @@ sshkey_pub_parse(const struct buf *line, uint8_t pub[SEALBOX_ED25519_PUB])
 	char		tname[SSHKEY_TYPE_MAX + 1];
 	int		rv = SSHKEY_EFORMAT;
 
-	if (sshkey_token(&l, &type) == -1 || sshkey_token(&l, &b64) == -1 ||
+	if (buf_token(&l, &type) == -1 || buf_token(&l, &b64) == -1 ||
 	    buf_copy_str(&type, tname, sizeof(tname)) == -1 ||
 	    !buf_all(&b64, sshkey_is_b64char))
 		return SSHKEY_EFORMAT;

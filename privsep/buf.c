@@ -115,6 +115,24 @@ buf_sep(struct buf *b, uint8_t c, struct buf *out)
 	return 0;
 }
 
+/*
+ * After optional SP and HTAB, the next run of bytes other than SP and
+ * HTAB into tok (an OpenSSH key line's fields).  Fails on an empty run.
+ */
+int
+buf_token(struct buf *b, struct buf *tok)
+{
+	size_t	n = 0;
+	uint8_t	ch;
+
+	buf_trim_ows(b);
+	while (buf_peek(b, n, &ch) == 0 && ch != ' ' && ch != '\t')
+		n++;
+	if (n == 0)
+		return -1;
+	return buf_take(b, n, tok);
+}
+
 int
 buf_eq(const struct buf *b, const char *s)
 {

@@ -28,6 +28,7 @@ int	buf_find(const struct buf *, uint8_t, size_t *);
 int	buf_take(struct buf *, size_t, struct buf *);
 int	buf_slice(const struct buf *, size_t, size_t, struct buf *);
 int	buf_sep(struct buf *, uint8_t, struct buf *);
+int	buf_token(struct buf *, struct buf *);
 int	buf_eq(const struct buf *, const char *);
 int	buf_caseeq(const struct buf *, const char *);
 int	buf_has_prefix(const struct buf *, const char *);

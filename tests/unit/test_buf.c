@@ -212,6 +212,25 @@ Test(buf, trim_ows)
 	expect_trim("\r\nx\r\n", "\r\nx\r\n");
 }
 
+Test(buf, token)
+{
+	const char	*in = " \tssh-ed25519 AAAA\tcomment here";
+	struct buf	 b, tok;
+
+	buf_init(&b, in, strlen(in));
+	cr_assert_eq(buf_token(&b, &tok), 0);
+	cr_expect(buf_eq(&tok, "ssh-ed25519"));
+	cr_assert_eq(buf_token(&b, &tok), 0);
+	cr_expect(buf_eq(&tok, "AAAA"));
+	cr_assert_eq(buf_token(&b, &tok), 0);
+	cr_expect(buf_eq(&tok, "comment"));
+	cr_assert_eq(buf_token(&b, &tok), 0);
+	cr_expect(buf_eq(&tok, "here"));
+	cr_expect_eq(buf_token(&b, &tok), -1, "a token past the end");
+	buf_init(&b, " \t ", 3);
+	cr_expect_eq(buf_token(&b, &tok), -1, "only blanks");
+}
+
 Test(buf, compare)
 {
 	struct buf	b;
