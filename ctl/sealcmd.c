@@ -45,8 +45,6 @@ static const struct option sealcmd_decrypt_opts[] = {
 	{ NULL,			0,			NULL, 0 }
 };
 
-static void	sealcmd_usage_err(const char *, ...)
-		    __attribute__((format(printf, 1, 2), noreturn));
 static void	sealcmd_badopt(int, char **) __attribute__((noreturn));
 static int	sealcmd_is_space(uint8_t);
 static int	sealcmd_pwfile(const char *, const struct buf *);
@@ -58,28 +56,16 @@ static int	sealcmd_open_rsa(const char *, const struct buf *,
 static int	sealcmd_is_ctl(uint8_t);
 static int	sealcmd_emit(const struct bbuf *, struct bbuf *);
 
-static void
-sealcmd_usage_err(const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vwarnx(fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "Try 'sealmdctl --help'.\n");
-	exit(2);
-}
-
 /* getopt_long said ':' (no argument) or '?' (unknown option). */
 static void
 sealcmd_badopt(int ch, char **argv)
 {
 	if (ch == ':')
-		sealcmd_usage_err("option %s needs an argument",
+		ctl_usage_err("option %s needs an argument",
 		    argv[optind - 1]);
 	if (optopt > 0 && optopt < 0x7f)
-		sealcmd_usage_err("unknown option -%c", optopt);
-	sealcmd_usage_err("unknown option %s", argv[optind - 1]);
+		ctl_usage_err("unknown option -%c", optopt);
+	ctl_usage_err("unknown option %s", argv[optind - 1]);
 }
 
 static int
@@ -156,7 +142,7 @@ sealcmd_seal_for(int argc, char **argv, struct bbuf *out)
 			buf_init(&arg, optarg, strlen(optarg));
 			if (buf_to_u64(&arg, SEALBOX_PLAIN_MAX,
 			    &nrandom) == -1 || nrandom < SECRET_RANDOM_MIN)
-				sealcmd_usage_err("seal-for: --random: a length"
+				ctl_usage_err("seal-for: --random: a length"
 				    " from %d to %d", SECRET_RANDOM_MIN,
 				    SEALBOX_PLAIN_MAX);
 			break;
@@ -168,13 +154,13 @@ sealcmd_seal_for(int argc, char **argv, struct bbuf *out)
 		}
 	}
 	if (optind >= argc)
-		sealcmd_usage_err("seal-for: missing KEYFILE");
+		ctl_usage_err("seal-for: missing KEYFILE");
 	if (argc - optind > 1)
-		sealcmd_usage_err("seal-for: unexpected argument %s",
+		ctl_usage_err("seal-for: unexpected argument %s",
 		    argv[optind + 1]);
 	/* Only the file may hold it: stdout is the value, often piped on. */
 	if ((nrandom > 0) != (pwfile != NULL))
-		sealcmd_usage_err("seal-for: --random and --password-file go "
+		ctl_usage_err("seal-for: --random and --password-file go "
 		    "together");
 	if (sodium_init() == -1) {
 		warnx("cannot initialise libsodium");
@@ -384,10 +370,10 @@ sealcmd_decrypt(int argc, char **argv, struct bbuf *out)
 		}
 	}
 	if (optind < argc)
-		sealcmd_usage_err("decrypt: unexpected argument %s (the value "
+		ctl_usage_err("decrypt: unexpected argument %s (the value "
 		    "comes on stdin)", argv[optind]);
 	if (file == NULL)
-		sealcmd_usage_err("decrypt: --identity FILE is required");
+		ctl_usage_err("decrypt: --identity FILE is required");
 	if (sodium_init() == -1) {
 		warnx("cannot initialise libsodium");
 		return -1;

@@ -12,4 +12,8 @@
 int	sealcmd_seal_for(int, char **, struct bbuf *);
 int	sealcmd_decrypt(int, char **, struct bbuf *);
 
+/* sealmdctl.c: a usage error, with the hint to --help; exits 2. */
+void	ctl_usage_err(const char *, ...)
+	    __attribute__((format(printf, 1, 2), noreturn));
+
 #endif

@@ -88,8 +88,6 @@ struct ctl_cmd {
 };
 
 static void	ctl_usage(FILE *, int) __attribute__((noreturn));
-static void	ctl_usage_err(const char *, ...)
-		    __attribute__((format(printf, 1, 2), noreturn));
 static int	ctl_getopt(struct ctl *, int, char **, const char *,
 		    struct ctl_inst *);
 static const char *ctl_operand(struct ctl *, int, char **, const char *,
@@ -227,7 +225,7 @@ ctl_usage(FILE *fp, int code)
 	exit(code);
 }
 
-static void
+void
 ctl_usage_err(const char *fmt, ...)
 {
 	va_list	ap;
