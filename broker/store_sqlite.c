@@ -275,6 +275,8 @@ static int	sq_col_blob(sqlite3_stmt *, int, uint8_t *, size_t, size_t,
 		    size_t *);
 static int	sq_col_int(sqlite3_stmt *, int, int64_t, int64_t, int64_t *);
 static int	sq_str_ok(const char *, size_t);
+static int	sq_collect_ids(struct sq *, sqlite3_stmt *,
+		    char (*)[ID_LEN + 1], int64_t *, size_t, size_t *);
 static int	sq_inst_ok(const struct msg_instance *);
 static int	sq_exists(struct sq *, const char *);
 static int	sq_fill(struct sq *, const char *, struct msg_instance *);
@@ -1213,6 +1215,29 @@ sq_key_counts(struct store *st, struct store_keycount *kc, size_t max,
 	return rc == SQLITE_DONE ? STORE_OK : STORE_ERR;
 }
 
+/*
+ * Step s to its end, appending column 0 (an instance id) to ids and, with
+ * set_at, column 1 to set_at, at most max in all; *n counts them.
+ */
+static int
+sq_collect_ids(struct sq *sq, sqlite3_stmt *s, char (*ids)[ID_LEN + 1],
+    int64_t *set_at, size_t max, size_t *n)
+{
+	int	rc;
+
+	while ((rc = sq_step(sq, s)) == SQLITE_ROW) {
+		if (*n == max || sq_col_str(s, 0, ids[*n], ID_LEN + 1) == -1 ||
+		    (set_at != NULL && sq_col_int(s, 1, INT64_MIN, INT64_MAX,
+		    &set_at[*n]) == -1)) {
+			rc = SQLITE_CORRUPT;
+			break;
+		}
+		(*n)++;
+	}
+	sq_done(s);
+	return rc == SQLITE_DONE ? STORE_OK : STORE_ERR;
+}
+
 /* Instances with a chunk sealed by a key older than newest, in id order. */
 static int
 sq_pw_older(struct store *st, uint32_t newest, const char *after,
@@ -1220,7 +1245,6 @@ sq_pw_older(struct store *st, uint32_t newest, const char *after,
 {
 	struct sq	*sq = sq_reader(st);
 	sqlite3_stmt	*s = sq_get(sq, SQ_PW_OLDER);
-	int		 rc;
 
 	*n = 0;
 	if (sqlite3_bind_int64(s, 1, newest) != SQLITE_OK ||
@@ -1229,15 +1253,7 @@ sq_pw_older(struct store *st, uint32_t newest, const char *after,
 		sq_done(s);
 		return STORE_ERR;
 	}
-	while ((rc = sq_step(sq, s)) == SQLITE_ROW) {
-		if (*n == max || sq_col_str(s, 0, ids[*n], ID_LEN + 1) == -1) {
-			rc = SQLITE_CORRUPT;
-			break;
-		}
-		(*n)++;
-	}
-	sq_done(s);
-	return rc == SQLITE_DONE ? STORE_OK : STORE_ERR;
+	return sq_collect_ids(sq, s, ids, NULL, max, n);
 }
 
 /*
@@ -1314,7 +1330,6 @@ sq_pw_expired_run(struct sq *sq, int which, int64_t now, int64_t ttl,
     char (*ids)[ID_LEN + 1], int64_t *set_at, size_t max, size_t *n)
 {
 	sqlite3_stmt	*s = sq_get(sq, which);
-	int		 rc;
 
 	if (sqlite3_bind_int64(s, 1, now) != SQLITE_OK ||
 	    (which == SQ_PW_EXPIRED_DEF &&
@@ -1323,16 +1338,7 @@ sq_pw_expired_run(struct sq *sq, int which, int64_t now, int64_t ttl,
 		sq_done(s);
 		return STORE_ERR;
 	}
-	while ((rc = sq_step(sq, s)) == SQLITE_ROW) {
-		if (*n == max || sq_col_str(s, 0, ids[*n], ID_LEN + 1) == -1 ||
-		    sq_col_int(s, 1, INT64_MIN, INT64_MAX, &set_at[*n]) == -1) {
-			rc = SQLITE_CORRUPT;
-			break;
-		}
-		(*n)++;
-	}
-	sq_done(s);
-	return rc == SQLITE_DONE ? STORE_OK : STORE_ERR;
+	return sq_collect_ids(sq, s, ids, set_at, max, n);
 }
 
 /* Values due to expire at now, by instance TTL or the default ttl. */
