@@ -18,6 +18,7 @@ import unittest
 
 from sealmd_fixture import BUILD, Daemon
 from tls_helpers import Certs, enable_tls, key_id, sign_count
+from test_hostile_worker import repoint
 from test_tls import curl
 
 EVIL = os.path.join(BUILD, "tests", "evil-worker")
@@ -40,14 +41,6 @@ SCENARIOS = (
     ("sign-plain-conn", PLAIN,
      r"tls\.sign for connection \d+, not a live TLS connection"),
 )
-
-
-def repoint(link, target):
-    tmp = link + ".new"
-    if os.path.lexists(tmp):
-        os.unlink(tmp)
-    os.symlink(target, tmp)
-    os.replace(tmp, link)
 
 
 class HostileSigner(unittest.TestCase):
