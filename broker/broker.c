@@ -17,6 +17,7 @@
 #include "policy/sandbox.h"
 #include "privsep/log.h"
 #include "privsep/sd.h"
+#include "reader.h"
 #include "rotate.h"
 #include "stats.h"
 #include "waiters.h"
@@ -34,7 +35,6 @@ static void	broker_signals(void);
 static void	broker_stop(struct broker *);
 static void	broker_read_chan(struct broker *);
 static void	broker_reload(struct broker *);
-static void	broker_notify_status(const char *, struct broker *);
 
 uint64_t
 broker_now_ms(void)
@@ -112,11 +112,19 @@ broker_signals(void)
 			fatal("sigaction");
 }
 
-static void
-broker_notify_status(const char *state, struct broker *b)
+/* state and the instance count; the count is read ahead with a reader. */
+void
+broker_notify_status(struct broker *b, const char *state)
 {
-	uint32_t	ninst = 0, npw = 0;
+	struct rjob	*j;
+	uint32_t	 ninst = 0, npw = 0;
 
+	if (reader_on()) {
+		j = reader_job(RJ_COUNTS, RT_NOTIFY);
+		j->rj_state = state;
+		reader_submit(j);
+		return;
+	}
 	(void)store_counts(b->b_store, &ninst, &npw);
 	sd_notifyf("%sSTATUS=serving %zu listeners, %u instances", state,
 	    b->b_nlisten, ninst);
@@ -139,7 +147,7 @@ broker_pong(struct broker *b)
 		b->b_ready = 1;
 		/* Logged first: whoever READY=1 wakes finds the line there. */
 		log_info("ready");
-		broker_notify_status("READY=1\n", b);
+		broker_notify_status(b, "READY=1\n");
 	}
 	if (b->b_wd_usec != 0 && !b->b_stopping &&
 	    (now - b->b_wd_sent_ms) * 2000 >= b->b_wd_usec) {
@@ -207,11 +215,13 @@ broker_reload(struct broker *b)
 	    strcmp(nc.c_chroot, oc->c_chroot) != 0 ||
 	    strcmp(nc.c_worker_user, oc->c_worker_user) != 0 ||
 	    strcmp(nc.c_store_path, oc->c_store_path) != 0 ||
+	    strcmp(nc.c_store_backend, oc->c_store_backend) != 0 ||
+	    strcmp(nc.c_store_conninfo, oc->c_store_conninfo) != 0 ||
 	    strcmp(nc.c_owner_socket, oc->c_owner_socket) != 0 ||
 	    nc.c_nlisten != oc->c_nlisten ||
 	    memcmp(nc.c_listen, oc->c_listen, sizeof(nc.c_listen)) != 0)
 		log_warnx("reload: listeners, max_conns, chroot, worker_user "
-		    "and the store path change only on restart");
+		    "and the store change only on restart");
 	oc->c_header_timeout_ms = nc.c_header_timeout_ms;
 	oc->c_body_timeout_ms = nc.c_body_timeout_ms;
 	oc->c_idle_timeout_ms = nc.c_idle_timeout_ms;
@@ -228,7 +238,7 @@ broker_reload(struct broker *b)
 	    "instances", b->b_keys.kr_n, keyring_newest(&b->b_keys)->k_id,
 	    oc->c_ninstances);
  done:
-	broker_notify_status("READY=1\n", b);
+	broker_notify_status(b, "READY=1\n");
 }
 
 /* SIGTERM: stop accepting, let the worker finish what is in flight. */
@@ -289,7 +299,7 @@ broker_read_chan(struct broker *b)
 void
 broker_run(struct broker *b)
 {
-	struct pollfd	 pfd[4 + BROKER_LISTENERS_MAX];
+	struct pollfd	 pfd[6 + BROKER_LISTENERS_MAX];	/* 5 fds, TLS signer */
 	struct listener	*lmap[BROKER_LISTENERS_MAX];
 	size_t		 i, n, nl, sidx;
 	unsigned char	 sig;
@@ -303,7 +313,8 @@ broker_run(struct broker *b)
 	if (b->b_wd_usec != 0 && b->b_wd_usec / 4000 < BROKER_PING_MS)
 		b->b_ping_every_ms = b->b_wd_usec / 4000 + 1;
 	worker_start(b);
-	sandbox_broker(b->b_worker_path, b->b_drop);
+	sandbox_broker(b->b_worker_path, b->b_drop,
+	    strcmp(b->b_conf->c_store_backend, "postgresql") == 0);
 	for (;;) {
 		/* The last turn's audit lines, before a fork copies them. */
 		log_flush();
@@ -336,6 +347,8 @@ broker_run(struct broker *b)
 		pfd[n].fd = writer_fd();
 		pfd[n++].events = POLLIN;
 		pfd[n].fd = hasher_fd();
+		pfd[n++].events = POLLIN;
+		pfd[n].fd = reader_fd();
 		pfd[n++].events = POLLIN;
 		if (b->b_chan.c_fd != -1) {
 			pfd[n].fd = b->b_chan.c_fd;
@@ -377,13 +390,15 @@ broker_run(struct broker *b)
 			ops_write_done(b);
 		if (pfd[2].revents & POLLIN)
 			ops_hash_done(b);
-		if (n > 3 + nl && b->b_chan.c_fd == pfd[3].fd) {
-			if ((pfd[3].revents & POLLOUT) &&
+		if (pfd[3].revents & POLLIN)
+			ops_read_done(b);
+		if (n > 4 + nl && b->b_chan.c_fd == pfd[4].fd) {
+			if ((pfd[4].revents & POLLOUT) &&
 			    chan_flush(&b->b_chan) == -1)
 				worker_kill(b, "channel write: %s",
 				    strerror(errno));
 			if (b->b_chan.c_fd != -1 &&
-			    (pfd[3].revents & (POLLIN | POLLHUP | POLLERR)))
+			    (pfd[4].revents & (POLLIN | POLLHUP | POLLERR)))
 				broker_read_chan(b);
 		}
 		if (sidx < n - nl)

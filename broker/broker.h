@@ -68,6 +68,7 @@ struct broker {
 	uint32_t	 b_rewrap_inflight;
 	uint32_t	 b_rewrap_done;
 	char		 b_rewrap_after[ID_LEN + 1];
+	int		 b_rewrap_reading;	/* its next batch is read ahead */
 	struct secret	 b_secret;
 	int		 b_have_secret;
 	struct tlsstate	 b_tls;
@@ -132,11 +133,13 @@ void	 worker_fill_init(const struct broker *, struct msg_init *);
 
 /* broker.c, for ops.c */
 void	 broker_pong(struct broker *);
+void	 broker_notify_status(struct broker *, const char *);
 
 /* ops.c */
 void	 ops_dispatch(struct broker *, struct chan_msg *);
 int	 ops_seed_instances(struct broker *);
 void	 ops_write_done(struct broker *);
+void	 ops_read_done(struct broker *);
 void	 ops_expire_sweep(struct broker *);
 void	 ops_hash_done(struct broker *);
 struct route;

@@ -27,6 +27,8 @@
 #include "tokens.h"
 #include "seal.h"
 #include "hasher.h"
+#include "copystore.h"
+#include "reader.h"
 #include "writer.h"
 
 static void	usage(void) __attribute__((noreturn));
@@ -38,10 +40,15 @@ static void	main_chroot_dir(struct broker *);
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: sealmd [-dn] -c FILE\n"
-	    "  -c FILE  configuration file\n"
-	    "  -n       check the configuration and exit\n"
-	    "  -d       debug logging\n");
+	fprintf(stderr, "usage: sealmd [-dn] [--migrate] -c FILE\n"
+	    "       sealmd --copy-store FROM TO\n"
+	    "  -c FILE       configuration file\n"
+	    "  -n            check the configuration and exit\n"
+	    "  -d            debug logging\n"
+	    "  --migrate     bring the store's schema up to date and exit\n"
+	    "  --copy-store  copy the store of configuration FROM into the "
+	    "empty\n"
+	    "                store of configuration TO, sealed, and exit\n");
 	exit(2);
 }
 
@@ -171,6 +178,50 @@ main_check(struct config *conf, struct broker *b)
 	exit(rc);
 }
 
+/* sealmd --copy-store FROM TO */
+static void
+main_copy(const char *from, const char *to)
+{
+	static struct config	cfrom, cto;
+	char			err[CONF_ERR_MAX];
+	int			rc;
+
+	if (config_load(from, &cfrom, err, sizeof(err)) == -1 ||
+	    config_load(to, &cto, err, sizeof(err)) == -1) {
+		fprintf(stderr, "sealmd: %s\n", err);
+		exit(2);
+	}
+	if (seal_init() == -1)
+		fatalx("libsodium initialisation failed");
+	umask(077);
+	rc = copystore_run(&cfrom, &cto);
+	config_free(&cfrom);
+	config_free(&cto);
+	exit(rc == 0 ? 0 : 1);
+}
+
+/*
+ * sealmd --migrate: a shared store's schema changes only when asked,
+ * since other nodes may still run the older sealmd.
+ */
+static void
+main_migrate(struct config *conf)
+{
+	struct store	*st;
+
+	if ((st = store_open(conf->c_store_backend, config_store_target(conf),
+	    1)) == NULL) {
+		fprintf(stderr, "sealmd: cannot open or migrate the %s store\n",
+		    conf->c_store_backend);
+		exit(1);
+	}
+	store_close(st);
+	fprintf(stderr, "sealmd: the %s store's schema is up to date\n",
+	    conf->c_store_backend);
+	config_free(conf);
+	exit(0);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -178,11 +229,17 @@ main(int argc, char *argv[])
 	static struct broker	 b;
 	char			 err[CONF_ERR_MAX];
 	const char		*conffile = NULL;
-	int			 ch, checkonly = 0, debug = 0;
+	static const struct option longopts[] = {
+		{ "migrate", no_argument, NULL, 'M' },
+		{ "copy-store", no_argument, NULL, 'C' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int			 ch, checkonly = 0, debug = 0, migrate = 0;
+	int			 copy = 0;
 	size_t			 i;
 
 	log_init("sealmd", 0);
-	while ((ch = getopt(argc, argv, "c:dn")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:dn", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			conffile = optarg;
@@ -193,13 +250,22 @@ main(int argc, char *argv[])
 		case 'n':
 			checkonly = 1;
 			break;
+		case 'M':
+			migrate = 1;
+			break;
+		case 'C':
+			copy = 1;
+			break;
 		default:
 			usage();
 		}
 	}
-	if (conffile == NULL || optind != argc)
-		usage();
 	log_init("sealmd", debug);
+	if (copy && conffile == NULL && !migrate && !checkonly &&
+	    argc - optind == 2)
+		main_copy(argv[optind], argv[optind + 1]);
+	if (copy || conffile == NULL || optind != argc)
+		usage();
 
 	if (config_load(conffile, &conf, err, sizeof(err)) == -1) {
 		fprintf(stderr, "sealmd: %s\n", err);
@@ -207,6 +273,8 @@ main(int argc, char *argv[])
 	}
 	if (checkonly)
 		main_check(&conf, &b);
+	if (migrate)
+		main_migrate(&conf);
 
 	main_harden();
 	umask(077);
@@ -225,14 +293,20 @@ main(int argc, char *argv[])
 		fatalx("no proxy secret");
 	if (tlskey_load(&conf, &b.b_tls, err, sizeof(err)) == -1)
 		fatalx("%s", err);
-	if ((b.b_store = store_open_sqlite(conf.c_store_path)) == NULL)
-		fatalx("cannot open store %s", conf.c_store_path);
+	if ((b.b_store = store_open(conf.c_store_backend,
+	    config_store_target(&conf), 0)) == NULL)
+		fatalx("cannot open the %s store", conf.c_store_backend);
 	if (ops_seed_instances(&b) == -1)
 		fatalx("cannot seed instances from %s", conffile);
 	/* Before the filter loads; TSYNC then confines this thread too. */
-	if (writer_start(conf.c_store_path) == -1)
-		fatalx("cannot start the store writer for %s",
-		    conf.c_store_path);
+	if (writer_start(conf.c_store_backend, config_store_target(&conf)) ==
+	    -1)
+		fatalx("cannot start the store writer");
+	/* A database across a network is read off the event loop. */
+	if (strcmp(conf.c_store_backend, "postgresql") == 0 &&
+	    reader_start(conf.c_store_backend, config_store_target(&conf)) ==
+	    -1)
+		fatalx("cannot start the store readers");
 	if (hasher_start() == -1)
 		fatalx("cannot start the verifier hasher");
 	main_worker_ids(&b);
@@ -259,6 +333,7 @@ main(int argc, char *argv[])
 	broker_run(&b);
 
 	hasher_stop();
+	reader_stop();
 	writer_stop();
 	store_close(b.b_store);
 	keyring_free(&b.b_keys);

@@ -14,6 +14,7 @@
 #include "broker.h"
 #include "privsep/log.h"
 #include "privsep/validate.h"
+#include "reader.h"
 #include "rotate.h"
 #include "seal.h"
 #include "stats.h"
@@ -60,6 +61,7 @@ static int	ops_owner_metrics(struct ops_ctx *);
 static int	ops_owner_keys(struct ops_ctx *);
 static int	ops_owner_pw_verify(struct ops_ctx *);
 static int	ops_owner_key_retire(struct ops_ctx *);
+static int	ops_defer(struct ops_ctx *);
 
 static const struct ops_entry ops_table[] = {
 	{ MSG_INIT_DONE, 0, 0, ops_init_done },
@@ -180,8 +182,89 @@ ops_dispatch(struct broker *b, struct chan_msg *m)
 		    m->m_hdr.ch_type);
 		return;
 	}
+	if (reader_on() && ops_defer(&c) == 0)
+		return;
 	if (oe->oe_fn(&c) == -1)
 		worker_kill(b, "message type %u: %s", m->m_hdr.ch_type, c.why);
+}
+
+/*
+ * With a reader, a message that reads the store waits for its reads: the
+ * plan comes from the message as it stands, unchecked, and the handler
+ * checks it as ever when it runs again on what was read.  1: it reads
+ * nothing, run it now.
+ */
+static int
+ops_defer(struct ops_ctx *c)
+{
+	union reader_msg	 u;
+	struct buf		 peek = c->m->m_payload;
+	struct rjob		*j;
+	enum rj_plan		 plan = RJ_ID;
+	const char		*key = "";
+	int			 want = 0;
+	size_t			 len = buf_left(&peek);
+
+	memset(&u, 0, sizeof(u));
+	if (len > sizeof(u) || buf_get(&peek, &u, len) == -1)
+		return 1;
+	switch (c->m->m_hdr.ch_type) {
+	case MSG_GUEST_META:
+		want = RJ_WANT_INST;
+		/* FALLTHROUGH */
+	case MSG_GUEST_PW_GET:
+	case MSG_GUEST_PW_PUT:	/* Nova's 409 before anything is sealed */
+		if (want == 0)
+			want = RJ_WANT_PW;
+		/* FALLTHROUGH */
+	case MSG_GUEST_IDENT:
+	case MSG_GUEST_TOKEN:
+		if (c->bc->bc_ident == IDENT_DIRECT) {
+			plan = RJ_ADDR;
+			key = c->bc->bc_addr;
+		} else
+			key = u.g.mg_instance;
+		break;
+	case MSG_OWNER_INST_GET:
+		want = RJ_WANT_INST;
+		key = u.i.mi_id;
+		break;
+	case MSG_OWNER_PW_GET:
+		want = RJ_WANT_PW;
+		key = u.q.mq_id;
+		break;
+	case MSG_OWNER_PW_VERIFY:
+		want = RJ_WANT_PW;
+		key = u.v.mv_id;
+		break;
+	case MSG_OWNER_INST_LIST:
+		plan = RJ_LIST;
+		key = u.l.ml_after;
+		break;
+	case MSG_OWNER_STATUS:
+	case MSG_OWNER_METRICS:
+	case MSG_OWNER_KEYS:
+	case MSG_OWNER_KEY_ROTATE:
+	case MSG_OWNER_KEY_REWRAP:
+	case MSG_OWNER_KEY_RETIRE:
+		plan = RJ_COUNTS;
+		break;
+	default:
+		sodium_memzero(&u, sizeof(u));
+		return 1;
+	}
+	j = reader_job(plan, RT_MSG);
+	j->rj_want = want;
+	/* Unterminated, it finds nothing; the handler refuses it. */
+	(void)snprintf(j->rj_key, sizeof(j->rj_key), "%.*s",
+	    (int)strnlen(key, sizeof(j->rj_key) - 1), key);
+	j->rj_wgen = c->b->b_wgen;
+	j->rj_hdr = c->m->m_hdr;
+	j->rj_len = len;
+	memcpy(j->rj_payload, &u, len);
+	sodium_memzero(&u, sizeof(u));
+	reader_submit(j);
+	return 0;
 }
 
 static int
@@ -603,8 +686,9 @@ static void
 ops_send_route(struct broker *b, const struct route *rt, const void *p,
     size_t len)
 {
-	if (rt->rt_wgen == b->b_wgen && b->b_chan.c_fd != -1 &&
-	    chan_send(&b->b_chan, rt->rt_type, rt->rt_reqid, rt->rt_connid,
+	/* The broker's own requests are answered to nobody. */
+	if (rt->rt_listener != -1 && rt->rt_wgen == b->b_wgen &&
+	    b->b_chan.c_fd != -1 && chan_send(&b->b_chan, rt->rt_type, rt->rt_reqid, rt->rt_connid,
 	    p, len, -1) == -1)
 		worker_kill(b, "channel full");
 }
@@ -816,8 +900,18 @@ ops_pw_get_for(struct broker *b, const struct route *rt, const char *id,
 	struct msg_instance	inst;
 	struct msg_pw		mw;
 	struct wjob		*j;
+	struct rjob		*j2;
 	int			status, present = 0;
 
+	if (reader_on()) {
+		j2 = reader_job(RJ_ID, RT_PW_GET);
+		j2->rj_want = RJ_WANT_PW;
+		memcpy(j2->rj_key, id, strnlen(id, ID_LEN));
+		j2->rj_rt = *rt;
+		j2->rj_wait = wait;
+		reader_submit(j2);
+		return;
+	}
 	memset(&mw, 0, sizeof(mw));
 	status = ops_store_status(store_instance_head(b->b_store, id, 0,
 	    &inst), 200);
@@ -1042,10 +1136,27 @@ ops_owner_auth(struct ops_ctx *c)
 int
 ops_seed_instances(struct broker *b)
 {
-	size_t	i;
-	int	created, r;
+	struct wjob	*j;
+	size_t		 i;
+	int		 created, r;
 
-	for (i = 0; i < b->b_conf->c_ninstances; i++) {
+	/* A reload does not wait on a database: the writer seeds, and its
+	 * audit lines say how each went. */
+	for (i = 0; reader_on() && i < b->b_conf->c_ninstances; i++) {
+		j = ops_job(WJ_INST_PUT, b->b_conf->c_instances[i].mn_id);
+		j->wj_inst = b->b_conf->c_instances[i];
+		j->wj_rt.rt_listener = -1;
+		(void)snprintf(j->wj_rt.rt_peer, sizeof(j->wj_rt.rt_peer),
+		    "config");
+		j->wj_audit = "config.instance.put";
+		if (writer_submit(j) == -1) {
+			log_warnx("instance %s from the configuration: the "
+			    "store writer is full", j->wj_id);
+			free(j);
+			return -1;
+		}
+	}
+	for (i = 0; !reader_on() && i < b->b_conf->c_ninstances; i++) {
 		r = store_instance_put(b->b_store, &b->b_conf->c_instances[i],
 		    &created);
 		if (r != STORE_OK) {
@@ -1216,14 +1327,69 @@ ops_expire_sweep(struct broker *b)
 {
 	char		ids[OPS_SWEEP_BATCH][ID_LEN + 1];
 	int64_t		set_at[OPS_SWEEP_BATCH];
+	struct rjob	*j;
 	size_t		n, i;
 
+	if (reader_on()) {
+		j = reader_job(RJ_EXPIRED, RT_SWEEP);
+		j->rj_now = (int64_t)time(NULL);
+		j->rj_ttl = (int64_t)b->b_conf->c_pw_ttl;
+		j->rj_max = OPS_SWEEP_BATCH;
+		reader_submit(j);
+		return;
+	}
 	if (store_pw_expired(b->b_store, (int64_t)time(NULL),
 	    (int64_t)b->b_conf->c_pw_ttl, ids, set_at, OPS_SWEEP_BATCH,
 	    &n) != STORE_OK)
 		return;
 	for (i = 0; i < n; i++)
 		ops_expire(ids[i], set_at[i]);
+}
+
+/*
+ * Reads done ahead: each request runs now, on what was read.  A message
+ * of an older worker, or of a connection closed meanwhile, is dropped.
+ */
+void
+ops_read_done(struct broker *b)
+{
+	static struct chan_msg	 m;
+	struct rjob		*j, *next;
+
+	for (j = reader_done(); j != NULL; j = next) {
+		next = j->rj_next;
+		reader_replay_begin(b, j);
+		switch (j->rj_then) {
+		case RT_MSG:
+			if (j->rj_wgen != b->b_wgen ||
+			    (b->b_wstate != WORKER_UP &&
+			    b->b_wstate != WORKER_STOPPING) ||
+			    broker_conn_get(b, j->rj_hdr.ch_connid) == NULL)
+				break;
+			m.m_hdr = j->rj_hdr;
+			m.m_fd = -1;
+			buf_init(&m.m_payload, j->rj_payload, j->rj_len);
+			ops_dispatch(b, &m);
+			break;
+		case RT_PW_GET:
+			ops_pw_get_for(b, &j->rj_rt, j->rj_key, j->rj_wait);
+			break;
+		case RT_SWEEP:
+			ops_expire_sweep(b);
+			break;
+		case RT_ROTATE:
+			b->b_rewrap_reading = 0;
+			rotate_step(b);
+			break;
+		case RT_NOTIFY:
+			broker_notify_status(b, j->rj_state);
+			break;
+		}
+		reader_replay_end(b);
+		sodium_memzero(j, sizeof(*j));
+		free(j);
+	}
+	sodium_memzero(&m.m_hdr, sizeof(m.m_hdr));
 }
 
 /*

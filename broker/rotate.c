@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include "privsep/log.h"
+#include "reader.h"
 #include "rotate.h"
 #include "seal.h"
 #include "writer.h"
@@ -135,12 +136,24 @@ rotate_step(struct broker *b)
 {
 	char		 ids[ROTATE_BATCH][ID_LEN + 1];
 	struct wjob	*j;
+	struct rjob	*rj;
 	size_t		 n, i;
 	uint32_t	 newest;
 
-	if (!b->b_rewrap || writer_queued() > ROTATE_QUEUE_MAX)
+	if (!b->b_rewrap || writer_queued() > ROTATE_QUEUE_MAX ||
+	    b->b_rewrap_reading)
 		return;
 	newest = keyring_newest(&b->b_keys)->k_id;
+	if (reader_on()) {
+		rj = reader_job(RJ_OLDER, RT_ROTATE);
+		rj->rj_newest = newest;
+		memcpy(rj->rj_key, b->b_rewrap_after,
+		    strnlen(b->b_rewrap_after, ID_LEN));
+		rj->rj_max = ROTATE_BATCH;
+		b->b_rewrap_reading = 1;
+		reader_submit(rj);
+		return;
+	}
 	if (store_pw_older(b->b_store, newest, b->b_rewrap_after, ids,
 	    ROTATE_BATCH, &n) != STORE_OK)
 		return;

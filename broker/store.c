@@ -3,8 +3,79 @@
  * struct store_ops, so callers never know which engine they hold.
  */
 #include <stddef.h>
+#include <string.h>
 
+#include "privsep/log.h"
 #include "store.h"
+
+/*
+ * backend "sqlite" opens the file target, migrating it; "postgresql" the
+ * database conninfo target, and migrates an older schema only with
+ * migrate: other nodes may still run on it.
+ */
+struct store *
+store_open(const char *backend, const char *target, int migrate)
+{
+	if (strcmp(backend, "postgresql") == 0)
+		return store_open_postgresql(target, migrate);
+	return store_open_sqlite(target);
+}
+
+static int
+store_str_ok(const char *str, size_t size)
+{
+	return strnlen(str, size) < size;
+}
+
+/*
+ * What an engine is asked to keep.  The broker validated it; an engine
+ * checks again, since it is what keeps it.
+ */
+int
+store_inst_ok(const struct msg_instance *inst)
+{
+	uint32_t	i, j;
+
+	if (inst->mn_id[0] == '\0' ||
+	    !store_str_ok(inst->mn_id, sizeof(inst->mn_id)) ||
+	    !store_str_ok(inst->mn_project, sizeof(inst->mn_project)) ||
+	    !store_str_ok(inst->mn_hostname, sizeof(inst->mn_hostname)) ||
+	    inst->mn_naddr > INST_ADDRS_MAX || inst->mn_nkeys > INST_KEYS_MAX)
+		return 0;
+	for (i = 0; i < inst->mn_naddr; i++) {
+		if (inst->mn_addr[i][0] == '\0' ||
+		    !store_str_ok(inst->mn_addr[i], sizeof(inst->mn_addr[i])))
+			return 0;
+		for (j = 0; j < i; j++)
+			if (strcmp(inst->mn_addr[i], inst->mn_addr[j]) == 0)
+				return 0;
+	}
+	for (i = 0; i < inst->mn_nkeys; i++)
+		if (!store_str_ok(inst->mn_keys[i].mk_name,
+		    sizeof(inst->mn_keys[i].mk_name)) ||
+		    !store_str_ok(inst->mn_keys[i].mk_data,
+		    sizeof(inst->mn_keys[i].mk_data)))
+			return 0;
+	return 1;
+}
+
+int
+store_pw_ok(const struct store_pw *pw)
+{
+	uint32_t	i;
+
+	if (pw->sp_nchunks < 1 || pw->sp_nchunks > PW_CHUNKS) {
+		log_warnx("store: bad chunk count %u", pw->sp_nchunks);
+		return 0;
+	}
+	for (i = 0; i < pw->sp_nchunks; i++)
+		if (pw->sp_chunk[i].ss_len < SEAL_TAG_LEN ||
+		    pw->sp_chunk[i].ss_len > PW_CHUNK_LEN + SEAL_TAG_LEN) {
+			log_warnx("store: bad sealed length");
+			return 0;
+		}
+	return 1;
+}
 
 const char *
 store_name(const struct store *st)

@@ -90,8 +90,12 @@ struct store {
 	void			*st_engine;
 };
 
+struct store	*store_open(const char *, const char *, int);
 struct store	*store_open_sqlite(const char *);
+struct store	*store_open_postgresql(const char *, int);
 const char	*store_name(const struct store *);
+int	store_inst_ok(const struct msg_instance *);
+int	store_pw_ok(const struct store_pw *);
 void	store_close(struct store *);
 int	store_instance_put(struct store *, const struct msg_instance *, int *);
 int	store_instance_get(struct store *, const char *, struct msg_instance *);

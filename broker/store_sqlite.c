@@ -274,10 +274,8 @@ static int	sq_col_str(sqlite3_stmt *, int, char *, size_t);
 static int	sq_col_blob(sqlite3_stmt *, int, uint8_t *, size_t, size_t,
 		    size_t *);
 static int	sq_col_int(sqlite3_stmt *, int, int64_t, int64_t, int64_t *);
-static int	sq_str_ok(const char *, size_t);
 static int	sq_collect_ids(struct sq *, sqlite3_stmt *,
 		    char (*)[ID_LEN + 1], int64_t *, size_t, size_t *);
-static int	sq_inst_ok(const struct msg_instance *);
 static int	sq_exists(struct sq *, const char *);
 static int	sq_fill(struct sq *, const char *, struct msg_instance *);
 
@@ -671,41 +669,6 @@ sq_col_int(sqlite3_stmt *s, int col, int64_t min, int64_t max, int64_t *v)
 	return *v < min || *v > max ? -1 : 0;
 }
 
-static int
-sq_str_ok(const char *str, size_t size)
-{
-	return strnlen(str, size) < size;
-}
-
-/* The broker validated this; check again, we are what keeps it on disk. */
-static int
-sq_inst_ok(const struct msg_instance *inst)
-{
-	uint32_t	i, j;
-
-	if (inst->mn_id[0] == '\0' ||
-	    !sq_str_ok(inst->mn_id, sizeof(inst->mn_id)) ||
-	    !sq_str_ok(inst->mn_project, sizeof(inst->mn_project)) ||
-	    !sq_str_ok(inst->mn_hostname, sizeof(inst->mn_hostname)) ||
-	    inst->mn_naddr > INST_ADDRS_MAX || inst->mn_nkeys > INST_KEYS_MAX)
-		return 0;
-	for (i = 0; i < inst->mn_naddr; i++) {
-		if (inst->mn_addr[i][0] == '\0' ||
-		    !sq_str_ok(inst->mn_addr[i], sizeof(inst->mn_addr[i])))
-			return 0;
-		for (j = 0; j < i; j++)
-			if (strcmp(inst->mn_addr[i], inst->mn_addr[j]) == 0)
-				return 0;
-	}
-	for (i = 0; i < inst->mn_nkeys; i++)
-		if (!sq_str_ok(inst->mn_keys[i].mk_name,
-		    sizeof(inst->mn_keys[i].mk_name)) ||
-		    !sq_str_ok(inst->mn_keys[i].mk_data,
-		    sizeof(inst->mn_keys[i].mk_data)))
-			return 0;
-	return 1;
-}
-
 /* 1 if the instance exists, 0 if not, -1 on error. */
 static int
 sq_exists(struct sq *sq, const char *id)
@@ -735,7 +698,7 @@ sq_instance_put(struct store *st, const struct msg_instance *inst,
 	uint32_t	 i;
 	int		 rc, isnew, r = STORE_ERR;
 
-	if (!sq_inst_ok(inst)) {
+	if (!store_inst_ok(inst)) {
 		log_warnx("%s: malformed instance record", __func__);
 		return STORE_ERR;
 	}
@@ -1008,18 +971,8 @@ sq_pw_put_if_absent(struct store *st, const char *id,
 	uint32_t		 i;
 	int			 rc, r = STORE_ERR;
 
-	if (pw->sp_nchunks < 1 || pw->sp_nchunks > PW_CHUNKS) {
-		log_warnx("%s: bad chunk count %u", __func__, pw->sp_nchunks);
+	if (!store_pw_ok(pw))
 		return STORE_ERR;
-	}
-	for (i = 0; i < pw->sp_nchunks; i++) {
-		c = &pw->sp_chunk[i];
-		if (c->ss_len < SEAL_TAG_LEN ||
-		    c->ss_len > PW_CHUNK_LEN + SEAL_TAG_LEN) {
-			log_warnx("%s: bad sealed length", __func__);
-			return STORE_ERR;
-		}
-	}
 	if (sq_tx_begin(sq, &nested) == -1)
 		return STORE_ERR;
 	if ((rc = sq_exists(sq, id)) != 1) {

@@ -28,9 +28,9 @@ static void	 writer_batch(struct wjob **, size_t);
 
 /* Open the writer's own connection and start it. */
 int
-writer_start(const char *path)
+writer_start(const char *backend, const char *target)
 {
-	if ((writer_store = store_open_sqlite(path)) == NULL)
+	if ((writer_store = store_open(backend, target, 0)) == NULL)
 		return -1;
 	if ((writer_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1) {
 		log_warn("eventfd");

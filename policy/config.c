@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <ini.h>
+#include <libpq-fe.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -92,6 +93,8 @@ static int	conf_set_uid(struct conf_parse *, const struct conf_key *,
 		    const char *);
 static int	conf_set_group(struct conf_parse *, const struct conf_key *,
 		    const char *);
+static int	conf_set_conninfo(struct conf_parse *,
+		    const struct conf_key *, const char *);
 static int	conf_set_backend(struct conf_parse *, const struct conf_key *,
 		    const char *);
 static int	conf_set_project(struct conf_parse *, const struct conf_key *,
@@ -155,6 +158,8 @@ static const struct conf_key conf_keys[] = {
 	    0, 0 },
 	{ SEC_STORE, "backend", 0, conf_set_backend, NOF, 0, 0 },
 	{ SEC_STORE, "path", 0, conf_set_path, F(c_store_path), 0, 0 },
+	{ SEC_STORE, "conninfo", 0, conf_set_conninfo, F(c_store_conninfo), 0,
+	    0 },
 	{ SEC_STORE, "password_ttl", 0, conf_set_u32, F(c_pw_ttl), 0,
 	    PW_TTL_MAX },
 	{ SEC_STORE, "one_time_read", 0, conf_set_bool, F(c_one_time), 0, 0 },
@@ -638,14 +643,39 @@ static int
 conf_set_backend(struct conf_parse *p, const struct conf_key *k,
     const char *v)
 {
-	if (strcmp(v, "postgresql") == 0)
-		return conf_err(p, p->p_lineno,
-		    "%s: postgresql is not built in this version", k->k_name);
-	if (strcmp(v, "sqlite") != 0)
-		return conf_err(p, p->p_lineno, "%s: unknown, only sqlite",
-		    k->k_name);
+	if (strcmp(v, "sqlite") != 0 && strcmp(v, "postgresql") != 0)
+		return conf_err(p, p->p_lineno, "%s: unknown, want sqlite or "
+		    "postgresql", k->k_name);
 	return conf_copy(p, k, p->p_conf->c_store_backend,
 	    sizeof(p->p_conf->c_store_backend), v);
+}
+
+/*
+ * libpq's syntax, checked here so that a typo fails at load.  Its own
+ * message is not repeated: it may quote the string.  A password in the
+ * config would be readable by whoever reads the config: refuse it.
+ */
+static int
+conf_set_conninfo(struct conf_parse *p, const struct conf_key *k,
+    const char *v)
+{
+	PQconninfoOption	*opts, *o;
+	char			*err = NULL;
+	int			 haspw = 0;
+
+	if ((opts = PQconninfoParse(v, &err)) == NULL) {
+		PQfreemem(err);
+		return conf_err(p, p->p_lineno, "%s: not a libpq connection "
+		    "string", k->k_name);
+	}
+	for (o = opts; o->keyword != NULL; o++)
+		if (strcmp(o->keyword, "password") == 0 && o->val != NULL)
+			haspw = 1;
+	PQconninfoFree(opts);
+	if (haspw)
+		return conf_err(p, p->p_lineno, "%s: holds a password; put it "
+		    "in a passfile (passfile=...) instead", k->k_name);
+	return conf_copy(p, k, (char *)p->p_conf + k->k_off, k->k_size, v);
 }
 
 static int
@@ -1080,11 +1110,25 @@ conf_finish(struct conf_parse *p)
 	    conf_join(p, c->c_key_dir, sizeof(c->c_key_dir), c->c_state_dir,
 	    "keys") == -1)
 		return -1;
+	if (strcmp(c->c_store_backend, "postgresql") == 0 &&
+	    c->c_store_conninfo[0] == '\0')
+		return conf_err(p, 0, "backend postgresql needs conninfo");
+	if (strcmp(c->c_store_backend, "postgresql") != 0 &&
+	    c->c_store_conninfo[0] != '\0')
+		return conf_err(p, 0, "conninfo is for backend postgresql");
 	if (c->c_store_path[0] == '\0' &&
 	    conf_join(p, c->c_store_path, sizeof(c->c_store_path),
 	    c->c_state_dir, "sealmd.db") == -1)
 		return -1;
 	return 0;
+}
+
+/* Where the store is: the SQLite file, or the PostgreSQL conninfo. */
+const char *
+config_store_target(const struct config *c)
+{
+	return strcmp(c->c_store_backend, "postgresql") == 0 ?
+	    c->c_store_conninfo : c->c_store_path;
 }
 
 static void

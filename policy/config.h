@@ -92,8 +92,9 @@ struct config {
 	size_t		c_nallow_group;
 	char		c_allow_group[CONF_ALLOW_MAX][64];
 
-	char		c_store_backend[16];	/* "sqlite" */
+	char		c_store_backend[16];	/* "sqlite" or "postgresql" */
 	char		c_store_path[PATH_MAX];	/* default: state_dir/sealmd.db */
+	char		c_store_conninfo[1024];	/* libpq, no password */
 	uint32_t	c_pw_ttl;	/* seconds a value lives; 0: for ever */
 	uint32_t	c_one_time;	/* the first owner GET also clears */
 	int		c_mode;		/* PW_MODE_ESCROW or _VERIFIER */
@@ -113,5 +114,6 @@ struct config {
 
 int	config_load(const char *, struct config *, char *, size_t);
 void	config_free(struct config *);
+const char *config_store_target(const struct config *);
 
 #endif

@@ -37,6 +37,6 @@ main(int argc, char *argv[])
 		return 2;
 	}
 	export_one(sandbox_worker_filter(), argv[1]);
-	export_one(sandbox_broker_filter(NULL), argv[2]);
+	export_one(sandbox_broker_filter(NULL, 0), argv[2]);
 	return 0;
 }

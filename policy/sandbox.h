@@ -9,7 +9,7 @@
 void		sandbox_worker(const struct msg_init *, int);
 void		sandbox_worker_drop(const struct msg_init *);
 scmp_filter_ctx	sandbox_worker_filter(void);
-void		sandbox_broker(const char *, int);
-scmp_filter_ctx	sandbox_broker_filter(const char *);
+void		sandbox_broker(const char *, int, int);
+scmp_filter_ctx	sandbox_broker_filter(const char *, int);
 
 #endif

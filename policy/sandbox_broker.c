@@ -21,8 +21,12 @@
  * broker passes, which is all seccomp can compare).
  */
 scmp_filter_ctx
-sandbox_broker_filter(const char *worker_path)
+sandbox_broker_filter(const char *worker_path, int net)
 {
+	/* libpq (re)connecting to PostgreSQL, by name or by address. */
+	static const int	 netsys[] = {
+		SCMP_SYS(socket), SCMP_SYS(connect), SCMP_SYS(recvfrom),
+	};
 	static const int	 allow[] = {
 		/* event loop, channel, listeners */
 		SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(read), SCMP_SYS(write),
@@ -87,6 +91,9 @@ sandbox_broker_filter(const char *worker_path)
 	for (i = 0; i < sizeof(allow) / sizeof(allow[0]); i++)
 		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allow[i], 0) != 0)
 			fatalx("seccomp rule %d", allow[i]);
+	for (i = 0; net && i < sizeof(netsys) / sizeof(netsys[0]); i++)
+		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, netsys[i], 0) != 0)
+			fatalx("seccomp rule %d", netsys[i]);
 	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(execve), 1,
 	    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)(uintptr_t)worker_path)) != 0)
 		fatalx("seccomp rule execve");
@@ -98,7 +105,7 @@ sandbox_broker_filter(const char *worker_path)
  * capabilities that starting the next one needs, and loads its filter.
  */
 void
-sandbox_broker(const char *worker_path, int root)
+sandbox_broker(const char *worker_path, int root, int net)
 {
 	scmp_filter_ctx	ctx;
 
@@ -124,7 +131,7 @@ sandbox_broker(const char *worker_path, int root)
 	    "loaded");
 	return;
 #endif
-	ctx = sandbox_broker_filter(worker_path);
+	ctx = sandbox_broker_filter(worker_path, net);
 	if (seccomp_load(ctx) != 0)
 		fatalx("seccomp_load (broker)");
 	seccomp_release(ctx);

@@ -8,7 +8,7 @@ set -eu
     libsodium-dev libseccomp-dev libcap-ng-dev libcriterion-dev \
     libsqlite3-dev libinih-dev libjansson-dev curl openssl python3 sqlite3 \
     iproute2 systemd mandoc cppcheck clang libclang-rt-14-dev libssl-dev \
-    openssh-client libtls-dev
+    openssh-client libtls-dev libpq-dev postgresql
 
 if [ "$(id -u)" -eq 0 ] && ! getent passwd sealmd-worker >/dev/null; then
 	echo "deps: creating user sealmd-worker"

@@ -24,12 +24,12 @@ FZ_http_LIBS	:=
 FZ_chan		:= $(filter-out broker/main.c broker/worker_proc.c \
 		   policy/sandbox_broker.c privsep/log.c, \
 		   $(BROKER_SRCS) $(PRIVSEP_SRCS))
-FZ_chan_LIBS	:= libsodium sqlite3 inih libcrypto
+FZ_chan_LIBS	:= libsodium sqlite3 libpq inih libcrypto
 FZ_chan_LDLIBS	:= -Wl,--wrap=writer_submit,--wrap=writer_done \
 		   -Wl,--wrap=hasher_submit,--wrap=hasher_done -lpthread
 FZ_config	:= policy/config.c privsep/buf.c privsep/chan.c \
 		   privsep/validate.c
-FZ_config_LIBS	:= inih
+FZ_config_LIBS	:= inih libpq
 # The worker less its event loop, which fuzz_owner_json.c stands in for,
 # and its sandbox.
 FZ_owner_json	:= $(filter-out worker/main.c worker/conn.c \

@@ -175,10 +175,11 @@ worker_limits(struct broker *b)
 }
 
 void
-sandbox_broker(const char *worker_path, int drop)
+sandbox_broker(const char *worker_path, int drop, int net)
 {
 	(void)worker_path;
 	(void)drop;
+	(void)net;
 	fuzz_fail(__FILE__, __LINE__, "sandbox_broker reached");
 }
 
@@ -539,7 +540,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	fzc_b.b_have_secret = 1;
 	(void)snprintf(path, sizeof(path), "%s/sealmd.db", dir);
 	if ((fzc_real = store_open_sqlite(path)) == NULL ||
-	    writer_start(path) == -1 || hasher_start() == -1)
+	    writer_start("sqlite", path) == -1 || hasher_start() == -1)
 		fuzz_fail(__FILE__, __LINE__, "store %s", path);
 
 	fzc_conf.c_max_conns = FZC_SLOTS - BROKER_OWNER_CONNS;

@@ -13,8 +13,9 @@ sys.path.insert(0, HERE)
 
 
 def main():
-    pattern = sys.argv[1] if len(sys.argv) > 1 else "test_*.py"
-    suite = unittest.defaultTestLoader.discover(HERE, pattern=pattern)
+    patterns = sys.argv[1:] or ["test_*.py"]
+    suite = unittest.TestSuite(unittest.defaultTestLoader.discover(
+        HERE, pattern=p) for p in patterns)
     result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
     skipped = len(result.skipped)
     failed = len(result.failures) + len(result.errors)

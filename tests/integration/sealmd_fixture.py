@@ -35,6 +35,32 @@ SANITIZE = os.environ.get("SEALMD_SANITIZE") == "1"
 SEALMD = os.path.join(BUILD, "sealmd")
 SEALMDCTL = os.path.join(BUILD, "sealmdctl")
 IS_ROOT = os.geteuid() == 0
+# make integration-pg: every Daemon that names no store gets a database of
+# its own in the cluster at SEALMD_TEST_PGHOST, not a SQLite file.
+PG_ALL = os.environ.get("SEALMD_TEST_STORE") == "postgresql"
+STORE_NAME = "postgresql" if PG_ALL else "sqlite"
+
+
+def pg_bin(name):
+    """A program of the newest PostgreSQL installed."""
+    base = "/usr/lib/postgresql"
+    vers = sorted(os.listdir(base), key=lambda v: [int(x) for x in
+                                                   v.split(".")])
+    return os.path.join(base, vers[-1], "bin", name)
+
+
+def pg_sql(host, sql, db="postgres"):
+    return subprocess.run(
+        [pg_bin("psql"), "-h", host, "-U", "sealmd", "-d", db, "-v",
+         "ON_ERROR_STOP=1", "-qAtc", sql],
+        check=True, capture_output=True, timeout=60).stdout.decode()
+
+
+def pg_newdb(host):
+    """A fresh database in the cluster at host; its conninfo."""
+    name = "d" + secrets.token_hex(8)
+    pg_sql(host, f"CREATE DATABASE {name}")
+    return f"host={host} user=sealmd dbname={name}"
 
 # Secrets the tests post or compute, so that test_zz_secrets can prove none
 # of them ever reached a log or a raw store file.  ARCHIVE keeps what every
@@ -193,15 +219,31 @@ class Daemon:
 
     def __init__(self, guests=(("proxy", "127.0.0.1"),), instances=(),
                  limits=None, extra="", state=None, keep_state=False,
-                 worker_path=None, extra_guest="", extra_store=""):
+                 worker_path=None, extra_guest="", extra_store="",
+                 conninfo=None, share=None):
+        """conninfo: a PostgreSQL store instead of SQLite.  share: another
+        Daemon whose sealing key and proxy secret this one uses, as the
+        nodes sharing one store must."""
         self.state = state or tempfile.mkdtemp(prefix="sealmd-it-")
         self.keep_state = keep_state
         os.chmod(self.state, 0o700)
         keys = os.path.join(self.state, "keys")
+        self.secret_file = os.path.join(self.state, "proxy_secret")
+        if share is not None and not os.path.isdir(keys):
+            shutil.copytree(os.path.join(share.state, "keys"), keys)
+            shutil.copy2(share.secret_file, self.secret_file)
         if not os.path.isdir(keys):
             os.mkdir(keys, 0o700)
             self._write0600(os.path.join(keys, "1"), secrets.token_bytes(32))
-        self.secret_file = os.path.join(self.state, "proxy_secret")
+        saved = os.path.join(self.state, "conninfo")
+        if conninfo is None and os.path.exists(saved):
+            with open(saved) as f:
+                conninfo = f.read()
+        elif conninfo is None and PG_ALL:
+            conninfo = pg_newdb(os.environ["SEALMD_TEST_PGHOST"])
+            with open(saved, "w") as f:
+                f.write(conninfo)
+        self.conninfo = conninfo
         if not os.path.exists(self.secret_file):
             self._write0600(self.secret_file,
                             secrets.token_hex(32).encode() + b"\n")
@@ -225,9 +267,12 @@ class Daemon:
                       f"identity = {mode}", extra_guest]
             if mode == "proxy":
                 lines.append(f"proxy_secret_file = {self.secret_file}")
-        lines += ["", "[owner]", f"socket = {self.socket}", "",
-                  "[store]", "backend = sqlite", f"path = {self.db}",
-                  extra_store]
+        lines += ["", "[owner]", f"socket = {self.socket}", "", "[store]"]
+        if conninfo:
+            lines += ["backend = postgresql", f"conninfo = {conninfo}"]
+        else:
+            lines += ["backend = sqlite", f"path = {self.db}"]
+        lines.append(extra_store)
         for inst in instances:
             lines += ["", f"[instance {inst['id']}]",
                       f"project = {inst['project']}"]
@@ -319,8 +364,19 @@ class Daemon:
         return self.proc.returncode if self.proc else None
 
     def raw_files(self):
-        """The raw store files as they are now: {path: bytes}."""
+        """The raw store as it is now: {path: bytes}.  With PostgreSQL,
+        what its administrator can read: a dump of the database."""
         out = {}
+        if self.conninfo:
+            opts = dict(kv.split("=", 1) for kv in self.conninfo.split())
+            if "dbname" not in opts:
+                return out
+            r = subprocess.run([pg_bin("pg_dump"), "-h", opts["host"], "-U",
+                                opts["user"], opts["dbname"]],
+                               capture_output=True, timeout=60)
+            if r.returncode == 0:
+                out["pg_dump " + opts["dbname"]] = r.stdout
+            return out
         for p in (self.db, self.db + "-wal", self.db + "-journal"):
             try:
                 with open(p, "rb") as f:

@@ -9,7 +9,8 @@ import stat
 import subprocess
 import unittest
 
-from sealmd_fixture import IS_ROOT, SEALMDCTL, Daemon, canary, uuid4
+from sealmd_fixture import (IS_ROOT, SEALMDCTL, STORE_NAME, Daemon, canary,
+                            uuid4)
 
 PW = "/openstack/latest/password"
 ED_BLOB = base64.b64encode(b"\x00\x00\x00\x0bssh-ed25519\x00\x00\x00\x20" +
@@ -322,7 +323,7 @@ class Routes(OwnerBase):
                   "worker_pid", "worker_restarts", "key_newest", "keys"):
             self.assertIsInstance(js[k], int, k)
             self.assertGreaterEqual(js[k], 0, k)
-        self.assertEqual(js["store"], "sqlite")
+        self.assertEqual(js["store"], STORE_NAME)
         self.assertEqual((js["keys"], js["key_newest"]), (1, 1))
         self.assertEqual(js["listeners"], 2)
         self.assertEqual(js["worker_pid"], self.d.worker_pid())

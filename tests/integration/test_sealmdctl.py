@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 import unittest
 
-from sealmd_fixture import SEALMDCTL, Daemon, canary, uuid4
+from sealmd_fixture import SEALMDCTL, STORE_NAME, Daemon, canary, uuid4
 
 PW = "/openstack/latest/password"
 ED_BLOB = base64.b64encode(b"\x00\x00\x00\x0bssh-ed25519\x00\x00\x00\x20" +
@@ -174,16 +174,16 @@ class Ctl(unittest.TestCase):
                   "worker_pid", "worker_restarts", "store", "key_newest",
                   "keys"):
             self.assertIn(k, fields)
-        self.assertEqual(fields["store"], "sqlite")
+        self.assertEqual(fields["store"], STORE_NAME)
         js = json.loads(self.ok("--json", "status"))
-        self.assertEqual(js["store"], "sqlite")
+        self.assertEqual(js["store"], STORE_NAME)
         self.assertEqual(js["version"], fields["version"])
         self.assertEqual(js["worker_pid"], self.d.worker_pid())
 
     def test_socket_from_environment(self):
         r = run_ctl("status", env={"SEALMD_SOCKET": self.d.socket})
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn(b"store: sqlite", r.stdout)
+        self.assertIn(b"store: " + STORE_NAME.encode(), r.stdout)
 
     def test_usage_errors_exit_2(self):
         iid = uuid4()

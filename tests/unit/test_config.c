@@ -508,9 +508,28 @@ Test(config, proxy_secret_is_global)
 
 Test(config, backend)
 {
-	expect_err("[store]\nbackend = postgresql\n", 2,
-	    "not built in this version");
+	struct config	c;
+
 	expect_err("[store]\nbackend = mysql\n", 2, "backend");
+	expect_err("[store]\nbackend = postgresql\n", 0, "needs conninfo");
+	expect_err("[store]\nconninfo = dbname=x\n", 0,
+	    "conninfo is for backend postgresql");
+	expect_err("[store]\nbackend = postgresql\nconninfo = host='x\n", 3,
+	    "not a libpq connection string");
+	expect_err("[store]\nbackend = postgresql\n"
+	    "conninfo = host=db password=s3cret\n", 3, "passfile");
+	expect_err("[store]\nbackend = postgresql\n"
+	    "conninfo = postgresql://u:s3cret@db/sealmd\n", 3, "passfile");
+	load_ok("[store]\nbackend = postgresql\nconninfo = host=db.example "
+	    "dbname=sealmd sslmode=verify-full passfile=/run/pgpass\n", &c);
+	cr_assert_str_eq(c.c_store_backend, "postgresql");
+	cr_assert_str_eq(config_store_target(&c), "host=db.example "
+	    "dbname=sealmd sslmode=verify-full passfile=/run/pgpass");
+	config_free(&c);
+	load_ok("", &c);
+	cr_assert_str_eq(c.c_store_backend, "sqlite");
+	cr_assert_str_eq(config_store_target(&c), c.c_store_path);
+	config_free(&c);
 }
 
 Test(config, limits_range)

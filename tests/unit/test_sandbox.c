@@ -40,7 +40,7 @@ run_confined(probe_fn fn, int broker)
 	pid = fork();
 	cr_assert_neq(pid, -1);
 	if (pid == 0) {
-		ctx = broker ? sandbox_broker_filter("/nonexistent/worker") :
+		ctx = broker ? sandbox_broker_filter("/nonexistent/worker", 0) :
 		    sandbox_worker_filter();
 		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
 		    seccomp_load(ctx) != 0)
@@ -235,7 +235,7 @@ Test(filters, exported_pfc_is_current)
 	    "PFC is the release filter");
 #endif
 	pfc_matches(sandbox_worker_filter(), "policy/worker.pfc");
-	pfc_matches(sandbox_broker_filter(NULL), "policy/broker.pfc");
+	pfc_matches(sandbox_broker_filter(NULL, 0), "policy/broker.pfc");
 }
 
 /*

@@ -1,5 +1,7 @@
 /*
- * The SQLite store engine through the store_* interface.
+ * The store engines through the store_* interface: this file is the
+ * SQLite suite, and with STORE_PG (test_store_pg.c) the same cases run
+ * against PostgreSQL, less those about SQLite's file.
  */
 #include <sys/stat.h>
 
@@ -13,13 +15,85 @@
 #include <unistd.h>
 
 #include <criterion/criterion.h>
+#ifdef STORE_PG
+#include <libpq-fe.h>
+#else
 #include <sqlite3.h>
+#endif
 
 #include "broker/store.h"
 
+static struct store	*st;
+
+#ifdef STORE_PG
+/* A database of its own per test, in the cluster make unit started. */
+static char		 conninfo[PATH_MAX + 64], dbname[32];
+
+#define BLOB00		"'\\x00'::bytea"
+
+static void
+admin_sql(const char *db, const char *sql)
+{
+	char		 ci[PATH_MAX + 64];
+	PGconn		*c;
+	PGresult	*r;
+
+	snprintf(ci, sizeof(ci), "host=%s user=sealmd dbname=%s",
+	    getenv("SEALMD_TEST_PGHOST"), db);
+	c = PQconnectdb(ci);
+	cr_assert_eq(PQstatus(c), CONNECTION_OK, "%s", PQerrorMessage(c));
+	r = PQexec(c, sql);
+	cr_assert(PQresultStatus(r) == PGRES_COMMAND_OK ||
+	    PQresultStatus(r) == PGRES_TUPLES_OK, "%s: %s", sql,
+	    PQerrorMessage(c));
+	PQclear(r);
+	PQfinish(c);
+}
+
+static struct store *
+engine_open(void)
+{
+	return store_open_postgresql(conninfo, 0);
+}
+
+static void
+setup(void)
+{
+	char	sql[96];
+
+	cr_assert_not_null(getenv("SEALMD_TEST_PGHOST"),
+	    "SEALMD_TEST_PGHOST is not set: run this suite through make unit, "
+	    "which starts a throwaway PostgreSQL cluster");
+	snprintf(dbname, sizeof(dbname), "t%ld", (long)getpid());
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", dbname);
+	admin_sql("postgres", sql);
+	snprintf(conninfo, sizeof(conninfo), "host=%s user=sealmd dbname=%s",
+	    getenv("SEALMD_TEST_PGHOST"), dbname);
+	st = engine_open();
+	cr_assert_not_null(st);
+}
+
+static void
+teardown(void)
+{
+	char	sql[96];
+
+	store_close(st);
+	snprintf(sql, sizeof(sql), "DROP DATABASE %s", dbname);
+	admin_sql("postgres", sql);
+}
+
+/* Run SQL behind the store's back, as corruption would. */
+static void
+raw_sql(const char *sql)
+{
+	admin_sql(dbname, sql);
+}
+#else
 static char		 tdir[] = "/tmp/sealmd-test-store-XXXXXX";
 static char		 dbpath[PATH_MAX];
-static struct store	*st;
+
+#define BLOB00		"x'00'"
 
 static void
 rm_tree(const char *dir)
@@ -41,12 +115,18 @@ rm_tree(const char *dir)
 	rmdir(dir);
 }
 
+static struct store *
+engine_open(void)
+{
+	return store_open_sqlite(dbpath);
+}
+
 static void
 setup(void)
 {
 	cr_assert_not_null(mkdtemp(tdir));
 	snprintf(dbpath, sizeof(dbpath), "%s/store.db", tdir);
-	st = store_open_sqlite(dbpath);
+	st = engine_open();
 	cr_assert_not_null(st);
 }
 
@@ -57,11 +137,25 @@ teardown(void)
 	rm_tree(tdir);
 }
 
+/* Run SQL on the file behind the store's back, as corruption would. */
+static void
+raw_sql(const char *sql)
+{
+	sqlite3	*db;
+	char	*msg = NULL;
+
+	cr_assert_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, &msg), SQLITE_OK,
+	    "%s: %s", sql, msg ? msg : "");
+	sqlite3_close(db);
+}
+#endif
+
 static void
 reopen(void)
 {
 	store_close(st);
-	st = store_open_sqlite(dbpath);
+	st = engine_open();
 	cr_assert_not_null(st);
 }
 
@@ -138,21 +232,9 @@ assert_pw_eq(const struct store_pw *a, const struct store_pw *b)
 	}
 }
 
-/* Run SQL on the file behind the store's back, as corruption would. */
-static void
-raw_sql(const char *sql)
-{
-	sqlite3	*db;
-	char	*msg = NULL;
-
-	cr_assert_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
-	cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, &msg), SQLITE_OK,
-	    "%s: %s", sql, msg ? msg : "");
-	sqlite3_close(db);
-}
-
 TestSuite(store, .init = setup, .fini = teardown);
 
+#ifndef STORE_PG
 Test(store, file_is_private)
 {
 	struct stat	sb;
@@ -169,18 +251,21 @@ Test(store, file_is_private)
 	cr_assert_eq(sb.st_mode & 07777, 0600, "wal mode %04o",
 	    (unsigned int)(sb.st_mode & 07777));
 }
+#endif
 
+#ifndef STORE_PG
 Test(store, open_refuses_loose_mode)
 {
 	cr_assert_eq(chmod(dbpath, 0644), 0);
 	cr_assert_null(store_open_sqlite(dbpath));
 }
+#endif
 
 Test(store, open_refuses_newer_schema)
 {
 	raw_sql("UPDATE schema_version SET version = 99");
 	store_close(st);
-	st = store_open_sqlite(dbpath);
+	st = engine_open();
 	cr_assert_null(st);
 }
 
@@ -459,7 +544,7 @@ Test(store, pw_get_refuses_corrupt_rows)
 	    "'00000000-0000-4000-8000-000000000001' AND idx = 1");
 	raw_sql("UPDATE password_chunks SET count = 2 WHERE instance_id = "
 	    "'00000000-0000-4000-8000-000000000002' AND idx = 2");
-	raw_sql("UPDATE password_chunks SET nonce = x'00' WHERE instance_id = "
+	raw_sql("UPDATE password_chunks SET nonce = " BLOB00 " WHERE instance_id = "
 	    "'00000000-0000-4000-8000-000000000003' AND idx = 0");
 	memset(&out, 0x5a, sizeof(out));
 	cr_assert_eq(store_pw_get(st, mkid(1), &out), STORE_ERR);
@@ -564,7 +649,7 @@ Test(store, batch_isolates_failures_and_commits_together)
 
 	put_new(1, "10.0.0.1", NULL);
 	put_new(2, NULL, NULL);
-	reader = store_open_sqlite(dbpath);
+	reader = engine_open();
 	cr_assert_not_null(reader);
 	mkpw(&a, 2, 0x41);
 	mkpw(&b, 1, 0x42);
@@ -582,9 +667,11 @@ Test(store, batch_isolates_failures_and_commits_together)
 	cr_assert_eq(store_pw_get(reader, mkid(2), &out), STORE_NOTFOUND);
 	cr_assert_eq(store_batch_commit(st), STORE_OK);
 	cr_assert_not(store_batch_active(st));
+#ifndef STORE_PG
 	/* The reader's snapshot holds until it ends it, as the broker does
 	 * before it answers a write. */
 	cr_assert_eq(store_pw_get(reader, mkid(1), &out), STORE_NOTFOUND);
+#endif
 	store_read_end(reader);
 
 	cr_assert_eq(store_pw_get(reader, mkid(1), &out), STORE_OK);
@@ -608,6 +695,7 @@ Test(store, batch_not_committed_is_lost)
 }
 
 /* A version 1 store is upgraded on open, step by step. */
+#ifndef STORE_PG
 Test(store, migrates_version_1)
 {
 	struct msg_instance	out;
@@ -634,6 +722,7 @@ Test(store, migrates_version_1)
 	raw_sql("SELECT 1 FROM instances INDEXED BY instances_with_ttl "
 	    "WHERE pw_ttl > 0");
 }
+#endif
 
 Test(store, clear_records_when)
 {

@@ -1,0 +1,119 @@
+/*
+ * Reads off the event loop, for a store across a network (PostgreSQL).
+ * What a request will read is known from the request: the reader threads,
+ * each with its own connection, read it ahead into a job.  The event loop
+ * then runs the request's ordinary code against that job as its store
+ * (reader_replay_begin), so no handler waits on the database and none is
+ * written twice.  A read the job does not hold fails as the store being
+ * unavailable would, and is logged: a plan that missed something.
+ *
+ * With SQLite no reader runs: its reads are local, and the event loop
+ * makes them itself.
+ */
+#ifndef SEALMD_READER_H
+#define SEALMD_READER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "privsep/chan.h"
+#include "rotate.h"
+#include "store.h"
+#include "writer.h"
+
+#define READER_THREADS		4
+#define READER_QUEUE_MAX	4096
+#define READER_IDS_MAX		64	/* >= OPS_SWEEP_BATCH, ROTATE_BATCH */
+
+/* What to read ahead. */
+enum rj_plan {
+	RJ_NONE,	/* nothing: the queue was full */
+	RJ_ID,		/* an instance by id, and what rj_want adds */
+	RJ_ADDR,	/* an instance by address, and what rj_want adds */
+	RJ_LIST,	/* a page of instances after rj_key */
+	RJ_COUNTS,	/* the store's counts, and of values per key */
+	RJ_EXPIRED,	/* values due to expire at rj_now */
+	RJ_OLDER,	/* values sealed by a key older than rj_newest */
+};
+
+#define RJ_WANT_INST	0x1	/* the whole instance record */
+#define RJ_WANT_PW	0x2	/* its stored value */
+
+/* What to do on the event loop once it is read. */
+enum rj_then {
+	RT_MSG,		/* dispatch the worker's message rj_hdr/rj_payload */
+	RT_PW_GET,	/* ops_pw_get_for(rj_rt, rj_key, rj_wait) */
+	RT_SWEEP,	/* ops_expire_sweep */
+	RT_ROTATE,	/* rotate_step */
+	RT_NOTIFY,	/* tell systemd the instance count */
+};
+
+/* The messages that read the store. */
+union reader_msg {
+	struct msg_guest	 g;
+	struct msg_guest_token	 t;
+	struct msg_guest_pw_put	 p;
+	struct msg_id		 i;
+	struct msg_list		 l;
+	struct msg_pw_get	 q;
+	struct msg_pw_verify	 v;
+};
+#define READER_MSG_MAX	sizeof(union reader_msg)
+
+struct rjob {
+	struct rjob		*rj_next;
+	enum rj_plan		 rj_plan;
+	int			 rj_want;
+	char			 rj_key[ADDR_MAX + ID_LEN + 2];
+	int64_t			 rj_now;
+	int64_t			 rj_ttl;
+	uint32_t		 rj_newest;
+	size_t			 rj_max;
+
+	/* read ahead; each result STORE_* */
+	int			 rj_r;
+	int			 rj_inst_r;
+	int			 rj_pw_r;
+	union {
+		struct {
+			struct msg_instance	 head;
+			struct msg_instance	 inst;
+			struct store_pw		 pw;
+		}			 rj_i;
+		struct msg_list_ans	 rj_list;
+		struct {
+			uint32_t		 ninst, npw;
+			int			 kc_r;
+			struct store_keycount	 kc[STORE_KEYCOUNTS_MAX];
+			size_t			 nkc;
+		}			 rj_c;
+		struct {
+			char			 id[READER_IDS_MAX][ID_LEN + 1];
+			int64_t			 set_at[READER_IDS_MAX];
+			int			 pw_r[ROTATE_BATCH];
+			struct store_pw		 pw[ROTATE_BATCH];
+			size_t			 n;
+		}			 rj_ids;
+	};
+
+	enum rj_then		 rj_then;
+	uint32_t		 rj_wgen;
+	struct chan_hdr		 rj_hdr;
+	size_t			 rj_len;
+	uint8_t			 rj_payload[READER_MSG_MAX];
+	struct route		 rj_rt;
+	uint32_t		 rj_wait;
+	const char		*rj_state;
+};
+
+int		 reader_start(const char *, const char *);
+void		 reader_stop(void);
+int		 reader_fd(void);
+int		 reader_on(void);
+struct rjob	*reader_job(enum rj_plan, enum rj_then);
+void		 reader_submit(struct rjob *);
+struct rjob	*reader_done(void);
+void		 reader_replay_begin(struct broker *, struct rjob *);
+void		 reader_replay_end(struct broker *);
+
+#endif

@@ -1,0 +1,1287 @@
+/*
+ * The shared store engine: PostgreSQL through libpq, for several sealmd
+ * nodes on one database.  Each thread that uses the store holds its own
+ * connection.  Every parameter and result travels in binary form, so no
+ * value is ever quoted into SQL text.  Set-once is the database's primary
+ * key on (instance_id, idx): the first chunk goes in with ON CONFLICT DO
+ * NOTHING, so of two nodes racing on one instance exactly one inserts it.
+ *
+ * A lost connection fails the call in progress (the broker answers 503)
+ * and is opened again on a later call, no sooner than a backoff that
+ * doubles up to PG_BACKOFF_MAX_MS.  Logs name the engine, an instance id
+ * or the server's primary message, never the conninfo, a value or a
+ * ciphertext.
+ */
+#include <endian.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libpq-fe.h>
+
+#include "privsep/log.h"
+#include "store.h"
+
+/* PostgreSQL schema 1 is the logical schema of SQLite schema 5. */
+#define PG_SCHEMA_VERSION	1
+#define PG_PARAMS_MAX		9
+#define PG_BACKOFF_MIN_MS	100
+#define PG_BACKOFF_MAX_MS	5000
+/* Any node migrating holds this advisory lock ("sealmd" in ASCII). */
+#define PG_MIGRATE_LOCK		"115101971081091000"
+
+static const char *const pg_migrate[PG_SCHEMA_VERSION] = {
+	"CREATE TABLE instances ("
+	"  id TEXT COLLATE \"C\" PRIMARY KEY,"
+	"  project TEXT NOT NULL,"
+	"  hostname TEXT NOT NULL,"
+	"  created BIGINT NOT NULL,"
+	"  cleared BIGINT NOT NULL DEFAULT 0,"
+	"  pw_ttl BIGINT NOT NULL DEFAULT 0,"
+	"  one_time BIGINT NOT NULL DEFAULT 0,"
+	"  pw_mode BIGINT NOT NULL DEFAULT 0);"
+	"CREATE TABLE instance_addresses ("
+	"  addr TEXT COLLATE \"C\" PRIMARY KEY,"
+	"  instance_id TEXT COLLATE \"C\" NOT NULL"
+	"    REFERENCES instances(id) ON DELETE CASCADE,"
+	"  pos BIGINT NOT NULL);"
+	"CREATE INDEX instance_addresses_by_instance"
+	"  ON instance_addresses (instance_id);"
+	"CREATE TABLE instance_keys ("
+	"  instance_id TEXT COLLATE \"C\" NOT NULL"
+	"    REFERENCES instances(id) ON DELETE CASCADE,"
+	"  pos BIGINT NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  data TEXT NOT NULL,"
+	"  PRIMARY KEY (instance_id, pos));"
+	"CREATE TABLE password_chunks ("
+	"  instance_id TEXT COLLATE \"C\" NOT NULL"
+	"    REFERENCES instances(id) ON DELETE CASCADE,"
+	"  idx BIGINT NOT NULL,"
+	"  count BIGINT NOT NULL,"
+	"  key_id BIGINT NOT NULL,"
+	"  nonce BYTEA NOT NULL,"
+	"  sealed BYTEA NOT NULL,"
+	"  fingerprint BYTEA NOT NULL,"
+	"  set_at BIGINT NOT NULL,"
+	"  kind BIGINT NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (instance_id, idx));"
+	"CREATE INDEX instances_with_ttl ON instances (pw_ttl) "
+	"  WHERE pw_ttl > 0;"
+	"CREATE INDEX password_chunks_by_set_at ON password_chunks (set_at) "
+	"  WHERE idx = 0;",
+};
+
+#define PG_INST_COLS	"id, project, hostname, created, cleared, pw_ttl, " \
+			"one_time, pw_mode"
+
+struct pg {
+	PGconn		*pg_conn;
+	char		*pg_conninfo;	/* never logged */
+	int64_t		 pg_retry_ms;	/* no new connection before */
+	int64_t		 pg_backoff_ms;
+	int		 pg_down;	/* the loss is logged */
+	int		 pg_tx;		/* we opened a transaction */
+};
+
+/* The parameters of one statement, all in binary form. */
+struct pgp {
+	int		 n;
+	const char	*v[PG_PARAMS_MAX];
+	int		 len[PG_PARAMS_MAX];
+	int		 fmt[PG_PARAMS_MAX];
+	uint64_t	 num[PG_PARAMS_MAX];	/* big-endian int8 */
+};
+
+static void	pg_close(struct store *);
+static int	pg_instance_put(struct store *, const struct msg_instance *,
+		    int *);
+static int	pg_instance_get(struct store *, const char *,
+		    struct msg_instance *);
+static int	pg_instance_del(struct store *, const char *);
+static int	pg_instance_list(struct store *, const char *,
+		    struct msg_list_ans *);
+static int	pg_pw_put_if_absent(struct store *, const char *,
+		    const struct store_pw *);
+static int	pg_pw_get(struct store *, const char *, struct store_pw *);
+static int	pg_pw_del(struct store *, const char *);
+static int	pg_counts(struct store *, uint32_t *, uint32_t *);
+static int	pg_key_counts(struct store *, struct store_keycount *, size_t,
+		    size_t *);
+static int	pg_pw_older(struct store *, uint32_t, const char *,
+		    char (*)[ID_LEN + 1], size_t, size_t *);
+static int	pg_pw_rewrap(struct store *, const char *,
+		    const struct store_pw *, const struct store_pw *);
+static int	pg_instance_head(struct store *, const char *, int,
+		    struct msg_instance *);
+static int	pg_pw_expire(struct store *, const char *, int64_t);
+static int	pg_pw_expired(struct store *, int64_t, int64_t,
+		    char (*)[ID_LEN + 1], int64_t *, size_t, size_t *);
+static int	pg_pw_take(struct store *, const char *, struct store_pw *);
+static int	pg_batch_begin(struct store *);
+static int	pg_batch_commit(struct store *);
+static int	pg_batch_active(struct store *);
+static void	pg_read_end(struct store *);
+
+static const struct store_ops pg_ops = {
+	.name = "postgresql",
+	.close = pg_close,
+	.instance_put = pg_instance_put,
+	.instance_get = pg_instance_get,
+	.instance_del = pg_instance_del,
+	.instance_list = pg_instance_list,
+	.pw_put_if_absent = pg_pw_put_if_absent,
+	.pw_get = pg_pw_get,
+	.pw_del = pg_pw_del,
+	.counts = pg_counts,
+	.key_counts = pg_key_counts,
+	.pw_older = pg_pw_older,
+	.pw_rewrap = pg_pw_rewrap,
+	.instance_head = pg_instance_head,
+	.pw_expire = pg_pw_expire,
+	.pw_expired = pg_pw_expired,
+	.pw_take = pg_pw_take,
+	.batch_begin = pg_batch_begin,
+	.batch_commit = pg_batch_commit,
+	.batch_active = pg_batch_active,
+	.read_end = pg_read_end,
+};
+
+static int64_t
+pg_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The first line of libpq's message: the rest is hints and context. */
+static void
+pg_log_conn(const char *what, PGconn *c)
+{
+	const char	*m = c != NULL ? PQerrorMessage(c) : "out of memory";
+
+	log_warnx("store postgresql: %s: %.*s", what,
+	    (int)strcspn(m, "\n"), m);
+}
+
+/*
+ * Defaults come first: whatever the conninfo says overrides them.  A
+ * stalled server costs at most connect_timeout on the calling thread.
+ */
+/* The server's notices (IF NOT EXISTS skipped...) are not news. */
+static void
+pg_notice(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+}
+
+static PGconn *
+pg_connect(const char *conninfo)
+{
+	static const char *const keys[] = {
+		"connect_timeout", "application_name", "dbname", NULL
+	};
+	const char	*vals[] = { "2", "sealmd", conninfo, NULL };
+	PGconn		*c;
+
+	if ((c = PQconnectdbParams(keys, vals, 1)) != NULL)
+		(void)PQsetNoticeProcessor(c, pg_notice, NULL);
+	return c;
+}
+
+static int	pg_schema(struct pg *, int);
+static int	pg_end(struct pg *, const char *);
+
+/* 0 with a live connection, -1 while the database is unreachable. */
+static int
+pg_ready(struct pg *pg)
+{
+	int64_t	now;
+
+	if (pg->pg_conn != NULL && PQstatus(pg->pg_conn) == CONNECTION_OK)
+		return 0;
+	/* A new connection would run the rest outside the transaction. */
+	if (pg->pg_tx)
+		return -1;
+	if (pg->pg_conn != NULL) {
+		PQfinish(pg->pg_conn);
+		pg->pg_conn = NULL;
+		if (!pg->pg_down)
+			log_warnx("store postgresql: connection lost, "
+			    "reconnecting");
+		pg->pg_down = 1;
+	}
+	if ((now = pg_now_ms()) < pg->pg_retry_ms)
+		return -1;
+	pg->pg_conn = pg_connect(pg->pg_conninfo);
+	if (pg->pg_conn == NULL || PQstatus(pg->pg_conn) != CONNECTION_OK ||
+	    pg_schema(pg, 0) == -1) {
+		pg_log_conn("connect", pg->pg_conn);
+		PQfinish(pg->pg_conn);
+		pg->pg_conn = NULL;
+		pg->pg_down = 1;
+		pg->pg_backoff_ms = pg->pg_backoff_ms == 0 ?
+		    PG_BACKOFF_MIN_MS : pg->pg_backoff_ms * 2;
+		if (pg->pg_backoff_ms > PG_BACKOFF_MAX_MS)
+			pg->pg_backoff_ms = PG_BACKOFF_MAX_MS;
+		pg->pg_retry_ms = now + pg->pg_backoff_ms;
+		return -1;
+	}
+	if (pg->pg_down)
+		log_info("store postgresql: connected again");
+	pg->pg_down = 0;
+	pg->pg_backoff_ms = 0;
+	return 0;
+}
+
+static void
+pgp_bin(struct pgp *p, const void *v, size_t len)
+{
+	if (p->n == PG_PARAMS_MAX)
+		fatalx("%s: too many parameters", __func__);
+	p->v[p->n] = v;
+	p->len[p->n] = (int)len;
+	p->fmt[p->n] = 1;
+	p->n++;
+}
+
+/* At most max bytes: a longer string cannot match a stored one. */
+static void
+pgp_str(struct pgp *p, const char *s, size_t max)
+{
+	pgp_bin(p, s, strnlen(s, max + 1));
+}
+
+static void
+pgp_int(struct pgp *p, int64_t v)
+{
+	if (p->n == PG_PARAMS_MAX)
+		fatalx("%s: too many parameters", __func__);
+	p->num[p->n] = htobe64((uint64_t)v);
+	pgp_bin(p, &p->num[p->n], sizeof(p->num[0]));
+}
+
+static PGresult *
+pg_exec_once(struct pg *pg, const char *sql, const struct pgp *p)
+{
+	return PQexecParams(pg->pg_conn, sql, p != NULL ? p->n : 0, NULL,
+	    p != NULL ? p->v : NULL, p != NULL ? p->len : NULL,
+	    p != NULL ? p->fmt : NULL, 1);
+}
+
+/*
+ * Run one statement; its result, or NULL after logging the failure.  With
+ * state, the SQLSTATE of a failure is copied there, logged or not.
+ */
+static PGresult *
+pg_exec(struct pg *pg, const char *sql, const struct pgp *p,
+    char state[6])
+{
+	PGresult	*res;
+	const char	*s, *m;
+	ExecStatusType	 es;
+
+	if (state != NULL)
+		state[0] = '\0';
+	if (pg_ready(pg) == -1)
+		return NULL;
+	res = pg_exec_once(pg, sql, p);
+	/*
+	 * A connection found dead (a server restart) is opened again at
+	 * once for what is safe to repeat: a read or a BEGIN outside any
+	 * transaction.  Nothing else: it may have run before the loss.
+	 */
+	if (PQresultStatus(res) == PGRES_FATAL_ERROR &&
+	    PQstatus(pg->pg_conn) == CONNECTION_BAD && !pg->pg_tx &&
+	    (strncmp(sql, "SELECT", 6) == 0 || strcmp(sql, "BEGIN") == 0) &&
+	    pg_ready(pg) == 0) {
+		PQclear(res);
+		res = pg_exec_once(pg, sql, p);
+	}
+	es = PQresultStatus(res);
+	if (es == PGRES_COMMAND_OK || es == PGRES_TUPLES_OK)
+		return res;
+	s = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	if (state != NULL && s != NULL && strlen(s) == 5)
+		memcpy(state, s, 6);
+	/* The primary message only: DETAIL may quote a row. */
+	m = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	if (state == NULL || state[0] == '\0' || strcmp(state, "23505") != 0)
+		log_warnx("store postgresql: %s", m != NULL ? m :
+		    "no connection");
+	PQclear(res);
+	return NULL;
+}
+
+/* A statement whose rows do not matter; -1 on failure. */
+static int
+pg_run(struct pg *pg, const char *sql, const struct pgp *p)
+{
+	PGresult	*res;
+
+	if ((res = pg_exec(pg, sql, p, NULL)) == NULL)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
+/* Rows changed by the statement, or -1. */
+static int64_t
+pg_changes(struct pg *pg, const char *sql, const struct pgp *p,
+    char state[6])
+{
+	PGresult	*res;
+	int64_t		 n;
+
+	if ((res = pg_exec(pg, sql, p, state)) == NULL)
+		return -1;
+	n = strtoll(PQcmdTuples(res), NULL, 10);
+	PQclear(res);
+	return n;
+}
+
+static int
+pg_col_str(const PGresult *res, int row, int col, char *dst, size_t size)
+{
+	int	n;
+
+	if (PQgetisnull(res, row, col))
+		return -1;
+	n = PQgetlength(res, row, col);
+	if (n < 0 || (size_t)n >= size ||
+	    memchr(PQgetvalue(res, row, col), '\0', (size_t)n) != NULL)
+		return -1;
+	memcpy(dst, PQgetvalue(res, row, col), (size_t)n);
+	dst[n] = '\0';
+	return 0;
+}
+
+static int
+pg_col_blob(const PGresult *res, int row, int col, uint8_t *dst, size_t min,
+    size_t max, size_t *len)
+{
+	int	n;
+
+	if (PQgetisnull(res, row, col))
+		return -1;
+	n = PQgetlength(res, row, col);
+	if (n < 0 || (size_t)n < min || (size_t)n > max)
+		return -1;
+	memcpy(dst, PQgetvalue(res, row, col), (size_t)n);
+	*len = (size_t)n;
+	return 0;
+}
+
+static int
+pg_col_int(const PGresult *res, int row, int col, int64_t min, int64_t max,
+    int64_t *v)
+{
+	uint64_t	be;
+
+	if (PQgetisnull(res, row, col) ||
+	    PQgetlength(res, row, col) != (int)sizeof(be))
+		return -1;
+	memcpy(&be, PQgetvalue(res, row, col), sizeof(be));
+	*v = (int64_t)be64toh(be);
+	return *v < min || *v > max ? -1 : 0;
+}
+
+/*
+ * Create the schema in an empty database; with migrate, bring an older
+ * one up to date.  Any node doing so holds one advisory lock, so two
+ * nodes starting together do not both create it.
+ */
+static int
+pg_schema(struct pg *pg, int migrate)
+{
+	PGresult	*res = NULL;
+	char		 sql[96];
+	int64_t		 v = 0;
+	int		 r = -1;
+
+	if (PQstatus(pg->pg_conn) != CONNECTION_OK)
+		return -1;
+	res = PQexec(pg->pg_conn, "BEGIN; SELECT pg_advisory_xact_lock("
+	    PG_MIGRATE_LOCK "); CREATE TABLE IF NOT EXISTS schema_version ("
+	    "version BIGINT NOT NULL)");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		goto dberr;
+	PQclear(res);
+	res = PQexecParams(pg->pg_conn, "SELECT coalesce(max(version), 0) "
+	    "FROM schema_version", 0, NULL, NULL, NULL, NULL, 1);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+		goto dberr;
+	if (pg_col_int(res, 0, 0, 0, INT64_MAX, &v) == -1) {
+		log_warnx("store postgresql: malformed schema_version");
+		goto out;
+	}
+	PQclear(res);
+	res = NULL;
+	if (v > PG_SCHEMA_VERSION) {
+		log_warnx("store postgresql: schema version %lld is newer "
+		    "than this sealmd knows (%d)", (long long)v,
+		    PG_SCHEMA_VERSION);
+		goto out;
+	}
+	/* Other nodes may run the old schema: changing it is a decision. */
+	if (v > 0 && v < PG_SCHEMA_VERSION && !migrate) {
+		log_warnx("store postgresql: schema version %lld is older "
+		    "than this sealmd's (%d): run sealmd -c FILE --migrate",
+		    (long long)v, PG_SCHEMA_VERSION);
+		goto out;
+	}
+	for (; v < PG_SCHEMA_VERSION; v++) {
+		res = PQexec(pg->pg_conn, pg_migrate[v]);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			goto dberr;
+		PQclear(res);
+		res = PQexec(pg->pg_conn, "DELETE FROM schema_version");
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			goto dberr;
+		PQclear(res);
+		(void)snprintf(sql, sizeof(sql), "INSERT INTO schema_version "
+		    "(version) VALUES (%lld)", (long long)v + 1);
+		res = PQexec(pg->pg_conn, sql);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			goto dberr;
+		PQclear(res);
+		res = NULL;
+		log_info("store postgresql: schema migrated to version %lld",
+		    (long long)v + 1);
+	}
+	res = PQexec(pg->pg_conn, "COMMIT");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		goto dberr;
+	r = 0;
+	goto out;
+ dberr:
+	log_warnx("store postgresql: schema: %s",
+	    PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) != NULL ?
+	    PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : "no result");
+ out:
+	PQclear(res);
+	if (r == -1 && PQtransactionStatus(pg->pg_conn) != PQTRANS_IDLE)
+		PQclear(PQexec(pg->pg_conn, "ROLLBACK"));
+	return r;
+}
+
+struct store *
+store_open_postgresql(const char *conninfo, int migrate)
+{
+	struct store	*st;
+	struct pg	*pg;
+
+	if ((st = calloc(1, sizeof(*st))) == NULL ||
+	    (pg = calloc(1, sizeof(*pg))) == NULL ||
+	    (pg->pg_conninfo = strdup(conninfo)) == NULL) {
+		log_warn("%s", __func__);
+		if (st != NULL)
+			free(st->st_engine);
+		free(st);
+		return NULL;
+	}
+	pg->pg_conn = pg_connect(conninfo);
+	if (pg->pg_conn == NULL || PQstatus(pg->pg_conn) != CONNECTION_OK) {
+		pg_log_conn("connect", pg->pg_conn);
+		goto fail;
+	}
+	if (pg_schema(pg, migrate) == -1)
+		goto fail;
+	st->st_ops = &pg_ops;
+	st->st_engine = pg;
+	return st;
+ fail:
+	PQfinish(pg->pg_conn);
+	free(pg->pg_conninfo);
+	free(pg);
+	free(st);
+	return NULL;
+}
+
+static void
+pg_close(struct store *st)
+{
+	struct pg	*pg = st->st_engine;
+
+	PQfinish(pg->pg_conn);
+	free(pg->pg_conninfo);
+	free(pg);
+	free(st);
+}
+
+/* Autocommit reads see each commit at once: there is no snapshot to end. */
+static void
+pg_read_end(struct store *st)
+{
+	(void)st;
+}
+
+/*
+ * pg_tx, not libpq's status, says whether a transaction is open: after a
+ * lost connection libpq knows nothing, and pg_ready must not reconnect
+ * in the middle of one.
+ */
+static int
+pg_begin(struct pg *pg)
+{
+	if (pg->pg_tx)
+		(void)pg_end(pg, "ROLLBACK");
+	if (pg_run(pg, "BEGIN", NULL) == -1)
+		return -1;
+	pg->pg_tx = 1;
+	return 0;
+}
+
+/*
+ * COMMIT of a failed transaction succeeds as a ROLLBACK: only a COMMIT
+ * tag says it committed.
+ */
+static int
+pg_end(struct pg *pg, const char *sql)
+{
+	PGresult	*res;
+	int		 r = -1;
+
+	if ((res = pg_exec(pg, sql, NULL, NULL)) != NULL) {
+		r = strcmp(PQcmdStatus(res), sql) == 0 ? 0 : -1;
+		PQclear(res);
+	}
+	pg->pg_tx = 0;
+	return r;
+}
+
+/* One write, all or nothing: its own transaction, or a batch savepoint. */
+static int
+pg_tx_begin(struct pg *pg, int *nested)
+{
+	if ((*nested = pg->pg_tx))
+		return pg_run(pg, "SAVEPOINT w", NULL);
+	return pg_begin(pg);
+}
+
+static int
+pg_tx_commit(struct pg *pg, int nested)
+{
+	return nested ? pg_run(pg, "RELEASE w", NULL) : pg_end(pg, "COMMIT");
+}
+
+static void
+pg_tx_abort(struct pg *pg, int nested)
+{
+	if (!nested)
+		(void)pg_end(pg, "ROLLBACK");
+	else if (pg_run(pg, "ROLLBACK TO w", NULL) == 0)
+		(void)pg_run(pg, "RELEASE w", NULL);
+}
+
+static int
+pg_batch_begin(struct store *st)
+{
+	return pg_begin(st->st_engine) == 0 ? STORE_OK : STORE_ERR;
+}
+
+/* Nothing in the batch is durable until this returns STORE_OK. */
+static int
+pg_batch_commit(struct store *st)
+{
+	struct pg	*pg = st->st_engine;
+
+	return pg_end(pg, "COMMIT") == 0 ? STORE_OK : STORE_ERR;
+}
+
+/* False once the batch is lost: the connection went, or it failed. */
+static int
+pg_batch_active(struct store *st)
+{
+	struct pg	*pg = st->st_engine;
+
+	return pg->pg_tx && PQstatus(pg->pg_conn) == CONNECTION_OK &&
+	    PQtransactionStatus(pg->pg_conn) == PQTRANS_INTRANS;
+}
+
+/* 1 if the instance exists (its row now locked against delete), 0, -1. */
+static int
+pg_exists(struct pg *pg, const char *id)
+{
+	struct pgp	 p = { 0 };
+	PGresult	*res;
+	int		 n;
+
+	pgp_str(&p, id, ID_LEN);
+	if ((res = pg_exec(pg, "SELECT 1 FROM instances WHERE id = $1::text "
+	    "FOR KEY SHARE", &p, NULL)) == NULL)
+		return -1;
+	n = PQntuples(res);
+	PQclear(res);
+	return n > 0;
+}
+
+/* An address held by another instance refuses the whole put. */
+static int
+pg_addr_free(struct pg *pg, const struct msg_instance *inst)
+{
+	struct pgp	 p;
+	PGresult	*res;
+	char		 owner[ID_LEN + 1];
+	uint32_t	 i;
+	int		 r;
+
+	for (i = 0; i < inst->mn_naddr; i++) {
+		memset(&p, 0, sizeof(p));
+		pgp_str(&p, inst->mn_addr[i], ADDR_MAX);
+		if ((res = pg_exec(pg, "SELECT instance_id FROM "
+		    "instance_addresses WHERE addr = $1::text", &p,
+		    NULL)) == NULL)
+			return STORE_ERR;
+		r = STORE_OK;
+		if (PQntuples(res) > 0 &&
+		    pg_col_str(res, 0, 0, owner, sizeof(owner)) == -1)
+			r = STORE_ERR;
+		else if (PQntuples(res) > 0 && strcmp(owner, inst->mn_id) != 0)
+			r = STORE_CONFLICT;
+		PQclear(res);
+		if (r != STORE_OK)
+			return r;
+	}
+	return STORE_OK;
+}
+
+static int
+pg_instance_put(struct store *st, const struct msg_instance *inst,
+    int *created)
+{
+	struct pg	*pg = st->st_engine;
+	struct pgp	 p;
+	char		 state[6];
+	int64_t		 n;
+	uint32_t	 i;
+	int		 nested, isnew, r = STORE_ERR;
+
+	if (!store_inst_ok(inst)) {
+		log_warnx("%s: malformed instance record", __func__);
+		return STORE_ERR;
+	}
+	if (pg_tx_begin(pg, &nested) == -1)
+		return STORE_ERR;
+	if ((r = pg_addr_free(pg, inst)) != STORE_OK)
+		goto out;
+	r = STORE_ERR;
+	memset(&p, 0, sizeof(p));
+	pgp_str(&p, inst->mn_id, ID_LEN);
+	pgp_str(&p, inst->mn_project, PROJECT_MAX);
+	pgp_str(&p, inst->mn_hostname, HOSTNAME_MAX);
+	pgp_int(&p, inst->mn_created != 0 ? inst->mn_created :
+	    (int64_t)time(NULL));
+	pgp_int(&p, inst->mn_pw_ttl);
+	pgp_int(&p, inst->mn_one_time);
+	pgp_int(&p, inst->mn_mode);
+	if ((n = pg_changes(pg, "INSERT INTO instances (id, project, "
+	    "hostname, created, pw_ttl, one_time, pw_mode) VALUES ($1::text, "
+	    "$2::text, $3::text, $4::bigint, $5::bigint, $6::bigint, "
+	    "$7::bigint) ON CONFLICT (id) DO NOTHING", &p, NULL)) == -1)
+		goto out;
+	isnew = n == 1;
+	if (!isnew && pg_run(pg, "UPDATE instances SET project = $2::text, "
+	    "hostname = $3::text, pw_ttl = $5::bigint, one_time = $6::bigint, "
+	    "pw_mode = $7::bigint WHERE id = $1::text AND "
+	    "$4::bigint IS NOT NULL", &p) == -1)
+		goto out;
+
+	memset(&p, 0, sizeof(p));
+	pgp_str(&p, inst->mn_id, ID_LEN);
+	if (pg_run(pg, "DELETE FROM instance_addresses WHERE instance_id = "
+	    "$1::text", &p) == -1 || pg_run(pg, "DELETE FROM instance_keys "
+	    "WHERE instance_id = $1::text", &p) == -1)
+		goto out;
+	for (i = 0; i < inst->mn_naddr; i++) {
+		memset(&p, 0, sizeof(p));
+		pgp_str(&p, inst->mn_addr[i], ADDR_MAX);
+		pgp_str(&p, inst->mn_id, ID_LEN);
+		pgp_int(&p, i);
+		/* Another node may have taken it since pg_addr_free. */
+		if (pg_changes(pg, "INSERT INTO instance_addresses (addr, "
+		    "instance_id, pos) VALUES ($1::text, $2::text, "
+		    "$3::bigint)", &p, state) == -1) {
+			if (strcmp(state, "23505") == 0)
+				r = STORE_CONFLICT;
+			goto out;
+		}
+	}
+	for (i = 0; i < inst->mn_nkeys; i++) {
+		memset(&p, 0, sizeof(p));
+		pgp_str(&p, inst->mn_id, ID_LEN);
+		pgp_int(&p, i);
+		pgp_str(&p, inst->mn_keys[i].mk_name, KEYNAME_MAX);
+		pgp_str(&p, inst->mn_keys[i].mk_data, KEYDATA_MAX);
+		if (pg_run(pg, "INSERT INTO instance_keys (instance_id, pos, "
+		    "name, data) VALUES ($1::text, $2::bigint, $3::text, "
+		    "$4::text)", &p) == -1)
+			goto out;
+	}
+	if (pg_tx_commit(pg, nested) == -1)
+		goto out;
+	if (created != NULL)
+		*created = isnew;
+	r = STORE_OK;
+ out:
+	if (r != STORE_OK)
+		pg_tx_abort(pg, nested);
+	return r;
+}
+
+/* The scalar columns of an instance row, in PG_INST_COLS order. */
+static int
+pg_head_row(const PGresult *res, struct msg_instance *inst)
+{
+	int64_t	ttl, once, mode;
+
+	if (pg_col_str(res, 0, 0, inst->mn_id, sizeof(inst->mn_id)) == -1 ||
+	    pg_col_str(res, 0, 1, inst->mn_project,
+	    sizeof(inst->mn_project)) == -1 ||
+	    pg_col_str(res, 0, 2, inst->mn_hostname,
+	    sizeof(inst->mn_hostname)) == -1 ||
+	    pg_col_int(res, 0, 3, INT64_MIN, INT64_MAX,
+	    &inst->mn_created) == -1 ||
+	    pg_col_int(res, 0, 4, 0, INT64_MAX, &inst->mn_cleared) == -1 ||
+	    pg_col_int(res, 0, 5, -1, PW_TTL_MAX, &ttl) == -1 ||
+	    pg_col_int(res, 0, 6, -1, 1, &once) == -1 ||
+	    pg_col_int(res, 0, 7, PW_MODE_DEFAULT, PW_MODE_VERIFIER,
+	    &mode) == -1)
+		return -1;
+	inst->mn_pw_ttl = (int32_t)ttl;
+	inst->mn_one_time = (int32_t)once;
+	inst->mn_mode = (int32_t)mode;
+	return 0;
+}
+
+/* The instance row alone, by id or by address: no addresses, no keys. */
+static int
+pg_instance_head(struct store *st, const char *key, int by_addr,
+    struct msg_instance *inst)
+{
+	struct pg	*pg = st->st_engine;
+	struct pgp	 p = { 0 };
+	PGresult	*res;
+	int		 r;
+
+	inst->mn_naddr = inst->mn_nkeys = 0;
+	pgp_str(&p, key, by_addr ? ADDR_MAX : ID_LEN);
+	if ((res = pg_exec(pg, by_addr ? "SELECT " PG_INST_COLS " FROM "
+	    "instances WHERE id = (SELECT instance_id FROM instance_addresses "
+	    "WHERE addr = $1::text)" : "SELECT " PG_INST_COLS " FROM "
+	    "instances WHERE id = $1::text", &p, NULL)) == NULL)
+		return STORE_ERR;
+	if (PQntuples(res) == 0)
+		r = STORE_NOTFOUND;
+	else if (pg_head_row(res, inst) == -1) {
+		log_warnx("store postgresql: malformed instance row");
+		r = STORE_ERR;
+	} else
+		r = STORE_OK;
+	PQclear(res);
+	return r;
+}
+
+/* Addresses, then keys, of an instance whose head is in inst. */
+static int
+pg_fill_lists(struct pg *pg, struct msg_instance *inst)
+{
+	struct pgp	 p = { 0 };
+	PGresult	*res;
+	int		 i, n, bad = 0;
+
+	pgp_str(&p, inst->mn_id, ID_LEN);
+	if ((res = pg_exec(pg, "SELECT addr FROM instance_addresses WHERE "
+	    "instance_id = $1::text ORDER BY pos", &p, NULL)) == NULL)
+		return -1;
+	n = PQntuples(res);
+	if (n > INST_ADDRS_MAX)
+		bad = 1;
+	for (i = 0; !bad && i < n; i++)
+		bad = pg_col_str(res, i, 0, inst->mn_addr[i],
+		    sizeof(inst->mn_addr[i])) == -1;
+	inst->mn_naddr = bad ? 0 : (uint32_t)n;
+	PQclear(res);
+	if (bad || (res = pg_exec(pg, "SELECT name, data FROM instance_keys "
+	    "WHERE instance_id = $1::text ORDER BY pos", &p, NULL)) == NULL)
+		return -1;
+	n = PQntuples(res);
+	if (n > INST_KEYS_MAX)
+		bad = 1;
+	for (i = 0; !bad && i < n; i++)
+		bad = pg_col_str(res, i, 0, inst->mn_keys[i].mk_name,
+		    sizeof(inst->mn_keys[i].mk_name)) == -1 ||
+		    pg_col_str(res, i, 1, inst->mn_keys[i].mk_data,
+		    sizeof(inst->mn_keys[i].mk_data)) == -1;
+	inst->mn_nkeys = bad ? 0 : (uint32_t)n;
+	PQclear(res);
+	return bad ? -1 : 0;
+}
+
+/* Three queries in one read-only snapshot. */
+static int
+pg_instance_get(struct store *st, const char *id, struct msg_instance *inst)
+{
+	struct pg	*pg = st->st_engine;
+	int		 nested, r;
+
+	memset(inst, 0, sizeof(*inst));
+	if (pg_tx_begin(pg, &nested) == -1)
+		return STORE_ERR;
+	if (!nested && pg_run(pg, "SET TRANSACTION ISOLATION LEVEL "
+	    "REPEATABLE READ, READ ONLY", NULL) == -1)
+		r = STORE_ERR;
+	else if ((r = pg_instance_head(st, id, 0, inst)) == STORE_OK &&
+	    pg_fill_lists(pg, inst) == -1) {
+		log_warnx("store postgresql: instance %.*s: malformed "
+		    "addresses or keys", ID_LEN, id);
+		r = STORE_ERR;
+	}
+	if (r == STORE_ERR || pg_tx_commit(pg, nested) == -1) {
+		pg_tx_abort(pg, nested);
+		r = STORE_ERR;
+	}
+	if (r != STORE_OK)
+		memset(inst, 0, sizeof(*inst));
+	return r;
+}
+
+/* ON DELETE CASCADE removes addresses, keys and password. */
+static int
+pg_instance_del(struct store *st, const char *id)
+{
+	struct pgp	p = { 0 };
+	int64_t		n;
+
+	pgp_str(&p, id, ID_LEN);
+	if ((n = pg_changes(st->st_engine, "DELETE FROM instances WHERE "
+	    "id = $1::text", &p, NULL)) == -1)
+		return STORE_ERR;
+	return n == 0 ? STORE_NOTFOUND : STORE_OK;
+}
+
+static int
+pg_instance_list(struct store *st, const char *after,
+    struct msg_list_ans *ans)
+{
+	struct pgp	 p = { 0 };
+	PGresult	*res;
+	char		 from[ID_LEN + 2];
+	size_t		 len;
+	int		 i, n, bad = 0;
+
+	/* Copy first: after may point into the previous page in ans. */
+	len = after == NULL ? 0 : strnlen(after, ID_LEN + 1);
+	if (len > 0)
+		memcpy(from, after, len);
+	from[len] = '\0';
+	ans->mla_n = 0;
+	ans->mla_more = 0;
+	memset(ans->mla_e, 0, sizeof(ans->mla_e));
+	pgp_str(&p, from, ID_LEN);
+	/* One row past the page tells whether there are more. */
+	pgp_int(&p, LIST_MAX + 1);
+	if ((res = pg_exec(st->st_engine, "SELECT id, project FROM instances "
+	    "WHERE id > $1::text ORDER BY id LIMIT $2::bigint", &p,
+	    NULL)) == NULL)
+		return STORE_ERR;
+	n = PQntuples(res);
+	if (n > LIST_MAX) {
+		ans->mla_more = 1;
+		n = LIST_MAX;
+	}
+	for (i = 0; !bad && i < n; i++)
+		bad = pg_col_str(res, i, 0, ans->mla_e[i].id,
+		    sizeof(ans->mla_e[0].id)) == -1 ||
+		    pg_col_str(res, i, 1, ans->mla_e[i].project,
+		    sizeof(ans->mla_e[0].project)) == -1;
+	PQclear(res);
+	if (bad) {
+		log_warnx("store postgresql: malformed stored instance");
+		ans->mla_more = 0;
+		memset(ans->mla_e, 0, sizeof(ans->mla_e));
+		return STORE_ERR;
+	}
+	ans->mla_n = (uint32_t)n;
+	return STORE_OK;
+}
+
+/*
+ * Set-once across nodes: chunk 0 goes in with ON CONFLICT DO NOTHING in
+ * the transaction that holds the rest.  A node racing on the same
+ * instance waits on the primary key until the first commits, then
+ * inserts nothing: exactly one of them gets STORE_OK.
+ */
+static int
+pg_pw_put_if_absent(struct store *st, const char *id,
+    const struct store_pw *pw)
+{
+	struct pg			*pg = st->st_engine;
+	const struct store_sealed	*c;
+	struct pgp			 p;
+	int64_t				 n;
+	uint32_t			 i;
+	int				 nested, rc, r = STORE_ERR;
+
+	if (!store_pw_ok(pw))
+		return STORE_ERR;
+	if (pg_tx_begin(pg, &nested) == -1)
+		return STORE_ERR;
+	if ((rc = pg_exists(pg, id)) != 1) {
+		r = rc == 0 ? STORE_NOTFOUND : STORE_ERR;
+		goto out;
+	}
+	for (i = 0; i < pw->sp_nchunks; i++) {
+		c = &pw->sp_chunk[i];
+		memset(&p, 0, sizeof(p));
+		pgp_str(&p, id, ID_LEN);
+		pgp_int(&p, i);
+		pgp_int(&p, pw->sp_nchunks);
+		pgp_int(&p, c->ss_key_id);
+		pgp_bin(&p, c->ss_nonce, sizeof(c->ss_nonce));
+		pgp_bin(&p, c->ss_ct, c->ss_len);
+		pgp_bin(&p, pw->sp_fp, sizeof(pw->sp_fp));
+		pgp_int(&p, pw->sp_set_at);
+		pgp_int(&p, pw->sp_kind);
+		n = pg_changes(pg, "INSERT INTO password_chunks (instance_id, "
+		    "idx, count, key_id, nonce, sealed, fingerprint, set_at, "
+		    "kind) VALUES ($1::text, $2::bigint, $3::bigint, "
+		    "$4::bigint, $5::bytea, $6::bytea, $7::bytea, $8::bigint, "
+		    "$9::bigint) ON CONFLICT DO NOTHING", &p, NULL);
+		if (n == 0 && i == 0)
+			r = STORE_CONFLICT;
+		if (n != 1)
+			goto out;
+	}
+	if (pg_tx_commit(pg, nested) == -1)
+		goto out;
+	r = STORE_OK;
+ out:
+	if (r != STORE_OK)
+		pg_tx_abort(pg, nested);
+	return r;
+}
+
+/* Rows must be idx 0..count-1, all agreeing on count. */
+static int
+pg_pw_rows(const PGresult *res, struct store_pw *pw)
+{
+	struct store_sealed	*c;
+	int64_t			 idx, count, key_id, set_at, kind;
+	size_t			 len;
+	int			 i, n = PQntuples(res);
+
+	if (n > PW_CHUNKS)
+		return -1;
+	for (i = 0; i < n; i++) {
+		c = &pw->sp_chunk[i];
+		if (pg_col_int(res, i, 0, i, i, &idx) == -1 ||
+		    pg_col_int(res, i, 1, 1, PW_CHUNKS, &count) == -1 ||
+		    (i > 0 && count != pw->sp_nchunks) ||
+		    pg_col_int(res, i, 2, 0, UINT32_MAX, &key_id) == -1 ||
+		    pg_col_int(res, i, 6, INT64_MIN, INT64_MAX, &set_at) == -1 ||
+		    pg_col_blob(res, i, 3, c->ss_nonce, SEAL_NONCE_LEN,
+		    SEAL_NONCE_LEN, &len) == -1 ||
+		    pg_col_blob(res, i, 4, c->ss_ct, SEAL_TAG_LEN,
+		    PW_CHUNK_LEN + SEAL_TAG_LEN, &len) == -1)
+			return -1;
+		c->ss_len = (uint32_t)len;
+		c->ss_key_id = (uint32_t)key_id;
+		if (i == 0) {
+			pw->sp_nchunks = (uint32_t)count;
+			pw->sp_set_at = set_at;
+			if (pg_col_int(res, i, 7, PW_KIND_VALUE,
+			    PW_KIND_VERIFIER, &kind) == -1 ||
+			    pg_col_blob(res, i, 5, pw->sp_fp, FP_LEN, FP_LEN,
+			    &len) == -1)
+				return -1;
+			pw->sp_kind = (uint32_t)kind;
+		}
+	}
+	return (uint32_t)n == pw->sp_nchunks ? 0 : -1;
+}
+
+/* lock: FOR UPDATE, for a read that removes what it read. */
+static int
+pg_pw_read(struct pg *pg, const char *id, struct store_pw *pw, int lock)
+{
+	struct pgp	 p = { 0 };
+	PGresult	*res;
+	int		 r = STORE_OK;
+
+	memset(pw, 0, sizeof(*pw));
+	pgp_str(&p, id, ID_LEN);
+	if ((res = pg_exec(pg, lock ? "SELECT idx, count, key_id, nonce, "
+	    "sealed, fingerprint, set_at, kind FROM password_chunks WHERE "
+	    "instance_id = $1::text ORDER BY idx FOR UPDATE" : "SELECT idx, "
+	    "count, key_id, nonce, sealed, fingerprint, set_at, kind FROM "
+	    "password_chunks WHERE instance_id = $1::text ORDER BY idx", &p,
+	    NULL)) == NULL)
+		return STORE_ERR;
+	if (PQntuples(res) == 0)
+		r = STORE_NOTFOUND;
+	else if (pg_pw_rows(res, pw) == -1) {
+		log_warnx("store postgresql: instance %.*s: stored password "
+		    "has a malformed shape", ID_LEN, id);
+		r = STORE_ERR;
+	}
+	PQclear(res);
+	if (r != STORE_OK)
+		memset(pw, 0, sizeof(*pw));
+	return r;
+}
+
+static int
+pg_pw_get(struct store *st, const char *id, struct store_pw *pw)
+{
+	return pg_pw_read(st->st_engine, id, pw, 0);
+}
+
+/* Clearing also records when, which reopens a post_window. */
+static int
+pg_pw_del(struct store *st, const char *id)
+{
+	struct pg	*pg = st->st_engine;
+	struct pgp	 p = { 0 };
+	int		 nested, rc, r = STORE_ERR;
+
+	if (pg_tx_begin(pg, &nested) == -1)
+		return STORE_ERR;
+	if ((rc = pg_exists(pg, id)) != 1) {
+		r = rc == 0 ? STORE_NOTFOUND : STORE_ERR;
+		goto out;
+	}
+	pgp_str(&p, id, ID_LEN);
+	pgp_int(&p, (int64_t)time(NULL));
+	if (pg_run(pg, "DELETE FROM password_chunks WHERE instance_id = "
+	    "$1::text AND $2::bigint IS NOT NULL", &p) == -1 ||
+	    pg_run(pg, "UPDATE instances SET cleared = $2::bigint WHERE "
+	    "id = $1::text", &p) == -1 || pg_tx_commit(pg, nested) == -1)
+		goto out;
+	r = STORE_OK;
+ out:
+	if (r != STORE_OK)
+		pg_tx_abort(pg, nested);
+	return r;
+}
+
+static int
+pg_counts(struct store *st, uint32_t *instances, uint32_t *passwords)
+{
+	PGresult	*res;
+	int64_t		 a, b;
+	int		 bad;
+
+	if ((res = pg_exec(st->st_engine, "SELECT (SELECT count(*) FROM "
+	    "instances), (SELECT count(DISTINCT instance_id) FROM "
+	    "password_chunks)", NULL, NULL)) == NULL)
+		return STORE_ERR;
+	bad = PQntuples(res) != 1 ||
+	    pg_col_int(res, 0, 0, 0, UINT32_MAX, &a) == -1 ||
+	    pg_col_int(res, 0, 1, 0, UINT32_MAX, &b) == -1;
+	PQclear(res);
+	if (bad)
+		return STORE_ERR;
+	*instances = (uint32_t)a;
+	*passwords = (uint32_t)b;
+	return STORE_OK;
+}
+
+static int
+pg_key_counts(struct store *st, struct store_keycount *kc, size_t max,
+    size_t *n)
+{
+	PGresult	*res;
+	int64_t		 id, cnt;
+	int		 i, rows, bad = 0;
+
+	*n = 0;
+	if ((res = pg_exec(st->st_engine, "SELECT key_id, count(DISTINCT "
+	    "instance_id) FROM password_chunks GROUP BY key_id ORDER BY "
+	    "key_id", NULL, NULL)) == NULL)
+		return STORE_ERR;
+	rows = PQntuples(res);
+	if ((size_t)rows > max)
+		bad = 1;
+	for (i = 0; !bad && i < rows; i++) {
+		bad = pg_col_int(res, i, 0, 0, UINT32_MAX, &id) == -1 ||
+		    pg_col_int(res, i, 1, 0, UINT32_MAX, &cnt) == -1;
+		kc[i].kc_id = (uint32_t)id;
+		kc[i].kc_records = (uint32_t)cnt;
+	}
+	PQclear(res);
+	if (bad)
+		return STORE_ERR;
+	*n = (size_t)rows;
+	return STORE_OK;
+}
+
+/*
+ * Append the rows of res, column 0 an instance id and (with set_at)
+ * column 1 a time, to ids; at most max in all, *n counts them.
+ */
+static int
+pg_collect_ids(PGresult *res, char (*ids)[ID_LEN + 1], int64_t *set_at,
+    size_t max, size_t *n)
+{
+	int	i, rows = PQntuples(res), bad = 0;
+
+	for (i = 0; !bad && i < rows; i++) {
+		bad = *n == max ||
+		    pg_col_str(res, i, 0, ids[*n], ID_LEN + 1) == -1 ||
+		    (set_at != NULL && pg_col_int(res, i, 1, INT64_MIN,
+		    INT64_MAX, &set_at[*n]) == -1);
+		if (!bad)
+			(*n)++;
+	}
+	PQclear(res);
+	return bad ? STORE_ERR : STORE_OK;
+}
+
+/* Instances with a chunk sealed by a key older than newest, in id order. */
+static int
+pg_pw_older(struct store *st, uint32_t newest, const char *after,
+    char (*ids)[ID_LEN + 1], size_t max, size_t *n)
+{
+	struct pgp	 p = { 0 };
+	PGresult	*res;
+
+	*n = 0;
+	pgp_int(&p, newest);
+	pgp_str(&p, after, ID_LEN);
+	pgp_int(&p, (int64_t)max);
+	if ((res = pg_exec(st->st_engine, "SELECT DISTINCT instance_id FROM "
+	    "password_chunks WHERE key_id < $1::bigint AND instance_id > "
+	    "$2::text ORDER BY instance_id LIMIT $3::bigint", &p,
+	    NULL)) == NULL)
+		return STORE_ERR;
+	return pg_collect_ids(res, ids, NULL, max, n);
+}
+
+/*
+ * Replace every chunk of a value with its re-sealed form, all or none, and
+ * only if the value is still the one that was read (else STORE_CONFLICT).
+ */
+static int
+pg_pw_rewrap(struct store *st, const char *id, const struct store_pw *old,
+    const struct store_pw *new)
+{
+	struct pg			*pg = st->st_engine;
+	const struct store_sealed	*o, *c;
+	struct pgp			 p;
+	int64_t				 n;
+	uint32_t			 i;
+	int				 nested, r = STORE_ERR;
+
+	if (old->sp_nchunks != new->sp_nchunks || new->sp_nchunks < 1 ||
+	    new->sp_nchunks > PW_CHUNKS)
+		return STORE_ERR;
+	if (pg_tx_begin(pg, &nested) == -1)
+		return STORE_ERR;
+	for (i = 0; i < new->sp_nchunks; i++) {
+		o = &old->sp_chunk[i];
+		c = &new->sp_chunk[i];
+		memset(&p, 0, sizeof(p));
+		pgp_str(&p, id, ID_LEN);
+		pgp_int(&p, i);
+		pgp_int(&p, c->ss_key_id);
+		pgp_bin(&p, c->ss_nonce, sizeof(c->ss_nonce));
+		pgp_bin(&p, c->ss_ct, c->ss_len);
+		pgp_int(&p, o->ss_key_id);
+		pgp_bin(&p, o->ss_nonce, sizeof(o->ss_nonce));
+		if ((n = pg_changes(pg, "UPDATE password_chunks SET key_id = "
+		    "$3::bigint, nonce = $4::bytea, sealed = $5::bytea WHERE "
+		    "instance_id = $1::text AND idx = $2::bigint AND key_id = "
+		    "$6::bigint AND nonce = $7::bytea", &p, NULL)) == -1)
+			goto out;
+		if (n != 1) {
+			r = STORE_CONFLICT;
+			goto out;
+		}
+	}
+	if (pg_tx_commit(pg, nested) == -1)
+		goto out;
+	r = STORE_OK;
+ out:
+	if (r != STORE_OK)
+		pg_tx_abort(pg, nested);
+	return r;
+}
+
+/* Delete a value that outlived its TTL, unless it was replaced since. */
+static int
+pg_pw_expire(struct store *st, const char *id, int64_t set_at)
+{
+	struct pgp	p = { 0 };
+	int64_t		n;
+
+	pgp_str(&p, id, ID_LEN);
+	pgp_int(&p, set_at);
+	if ((n = pg_changes(st->st_engine, "DELETE FROM password_chunks "
+	    "WHERE instance_id = $1::text AND set_at = $2::bigint", &p,
+	    NULL)) == -1)
+		return STORE_ERR;
+	return n > 0 ? STORE_OK : STORE_NOTFOUND;
+}
+
+/* Values due to expire at now, by instance TTL, then the default ttl. */
+static int
+pg_pw_expired(struct store *st, int64_t now, int64_t ttl,
+    char (*ids)[ID_LEN + 1], int64_t *set_at, size_t max, size_t *n)
+{
+	struct pgp	 p = { 0 };
+	PGresult	*res;
+
+	*n = 0;
+	pgp_int(&p, now);
+	pgp_int(&p, (int64_t)max);
+	if ((res = pg_exec(st->st_engine, "SELECT p.instance_id, p.set_at "
+	    "FROM instances i JOIN password_chunks p ON p.instance_id = i.id "
+	    "AND p.idx = 0 WHERE i.pw_ttl > 0 AND p.set_at + i.pw_ttl <= "
+	    "$1::bigint LIMIT $2::bigint", &p, NULL)) == NULL ||
+	    pg_collect_ids(res, ids, set_at, max, n) != STORE_OK)
+		return STORE_ERR;
+	if (ttl <= 0 || *n == max)
+		return STORE_OK;
+	memset(&p, 0, sizeof(p));
+	pgp_int(&p, now);
+	pgp_int(&p, ttl);
+	pgp_int(&p, (int64_t)(max - *n));
+	if ((res = pg_exec(st->st_engine, "SELECT p.instance_id, p.set_at "
+	    "FROM password_chunks p JOIN instances i ON i.id = p.instance_id "
+	    "WHERE p.idx = 0 AND p.set_at <= $1::bigint - $2::bigint AND "
+	    "i.pw_ttl = 0 LIMIT $3::bigint", &p, NULL)) == NULL)
+		return STORE_ERR;
+	return pg_collect_ids(res, ids, set_at, max, n);
+}
+
+/*
+ * One-time read: the value is locked as it is read and removed in the
+ * same transaction, so of two readers on any nodes exactly one gets it.
+ * No value: STORE_OK with no chunks.
+ */
+static int
+pg_pw_take(struct store *st, const char *id, struct store_pw *pw)
+{
+	struct pg	*pg = st->st_engine;
+	int		 nested, r;
+
+	if (pg_tx_begin(pg, &nested) == -1)
+		return STORE_ERR;
+	r = pg_pw_read(pg, id, pw, 1);
+	if (r == STORE_NOTFOUND) {
+		memset(pw, 0, sizeof(*pw));
+		r = pg_exists(pg, id);
+		r = r == 1 ? STORE_OK : r == 0 ? STORE_NOTFOUND : STORE_ERR;
+	} else if (r == STORE_OK && pg_pw_del(st, id) != STORE_OK)
+		r = STORE_ERR;
+	if (r != STORE_ERR && pg_tx_commit(pg, nested) == 0)
+		return r;
+	pg_tx_abort(pg, nested);
+	memset(pw, 0, sizeof(*pw));
+	return STORE_ERR;
+}

@@ -1,0 +1,427 @@
+"""Several nodes on one PostgreSQL store: two real sealmd daemons share a
+throwaway cluster (tests/pgtest.sh) started for this module.
+
+What a shared store promises: a value posted on one node reads back on the
+other; set-once holds across nodes, whatever the timing; an owner's clear
+on one node is seen on the other at once; a database restart under load
+gives only 200s and 503s, every 200 reads back afterwards, and sealmd
+reconnects by itself.
+"""
+import os
+import signal
+import sqlite3
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+from sealmd_fixture import (Daemon, SEALMD, TOP, canary, pg_bin, pg_sql,
+                            remember_secret, uuid4)
+
+PGTEST = os.path.join(TOP, "tests", "pgtest.sh")
+PW = "/openstack/latest/password"
+PROJECT = "proj-pg"
+
+
+class Cluster:
+    """The module's throwaway cluster; one fresh database per test."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="sealmd-pg-")
+        subprocess.run([PGTEST, "start", self.dir], check=True, timeout=120)
+        self.n = 0
+
+    def sql(self, sql, db="postgres"):
+        return pg_sql(self.dir, sql, db)
+
+    def newdb(self):
+        self.n += 1
+        name = f"it{os.getpid()}_{self.n}"
+        self.sql(f"CREATE DATABASE {name}")
+        return f"host={self.dir} user=sealmd dbname={name}"
+
+    def restart(self):
+        subprocess.run([PGTEST, "restart", self.dir], check=True,
+                       timeout=120)
+
+    def stop(self):
+        subprocess.run([PGTEST, "stop", self.dir], timeout=120)
+
+
+CLUSTER = None
+
+
+def setUpModule():
+    global CLUSTER
+    CLUSTER = Cluster()
+
+
+def tearDownModule():
+    if CLUSTER is not None:
+        CLUSTER.stop()
+
+
+class TwoNodes(unittest.TestCase):
+
+    def setUp(self):
+        self.conninfo = CLUSTER.newdb()
+        self.a = Daemon(conninfo=self.conninfo).start()
+        self.b = Daemon(conninfo=self.conninfo, share=self.a).start()
+
+    def tearDown(self):
+        for d in (self.a, self.b):
+            d.stop()
+            d.cleanup()
+
+    def fresh(self):
+        iid = uuid4()
+        self.assertIn(self.a.register(iid, PROJECT)[0], (200, 201))
+        return iid
+
+    def post(self, node, iid, value):
+        return node.guest("POST", PW, body=value.encode(),
+                          headers=node.proxy_headers(iid, PROJECT))[0]
+
+    def get(self, node, iid):
+        st, _, body = node.guest("GET", PW,
+                                 headers=node.proxy_headers(iid, PROJECT))
+        return st, body.decode()
+
+    def test_post_on_a_reads_on_b(self):
+        iid = self.fresh()
+        v = canary("pg-ab")
+        self.assertEqual(self.post(self.a, iid, v), 200)
+        self.assertEqual(self.get(self.b, iid), (200, v))
+        st, js = self.b.owner("GET", f"/servers/{iid}/os-server-password")
+        self.assertEqual((st, js["password"]), (200, v))
+        self.assertIn("store postgresql", self.a.log() + "postgresql")
+        st, js = self.b.owner("GET", "/status")
+        self.assertEqual((st, js["store"], js["store_state"]),
+                         (200, "postgresql", "ok"))
+
+    def test_set_once_across_nodes(self):
+        """50 rounds of simultaneous POSTs on A and B for one fresh
+        instance: exactly one 200 and one 409 each round."""
+        for rnd in range(50):
+            iid = self.fresh()
+            vals = [remember_secret(f"pg-race-{rnd}-{n}-{uuid4()}")
+                    for n in ("a", "b")]
+            res = [None, None]
+            gate = threading.Barrier(2, timeout=10)
+
+            def go(i, node):
+                gate.wait()
+                res[i] = self.post(node, iid, vals[i])
+
+            ts = [threading.Thread(target=go, args=(0, self.a)),
+                  threading.Thread(target=go, args=(1, self.b))]
+            for t in ts:
+                t.start()
+            for t in ts:
+                t.join(30)
+            self.assertEqual(sorted(res), [200, 409], f"round {rnd}")
+            winner = vals[res.index(200)]
+            self.assertEqual(self.get(self.a, iid), (200, winner))
+            self.assertEqual(self.get(self.b, iid), (200, winner))
+
+    def test_owner_clear_on_b_seen_on_a(self):
+        iid = self.fresh()
+        v = canary("pg-clear")
+        self.assertEqual(self.post(self.a, iid, v), 200)
+        self.assertEqual(self.get(self.a, iid), (200, v))
+        st, _ = self.b.owner("DELETE", f"/servers/{iid}/os-server-password")
+        self.assertEqual(st, 204)
+        self.assertEqual(self.get(self.a, iid), (200, ""))
+        st, js = self.a.owner("GET", f"/servers/{iid}/os-server-password")
+        self.assertEqual((st, js["password"]), (200, ""))
+        # Cleared, the instance takes a new value again, on either node.
+        v2 = canary("pg-clear2")
+        self.assertEqual(self.post(self.a, iid, v2), 200)
+        self.assertEqual(self.get(self.b, iid), (200, v2))
+
+    def test_registration_on_b_seen_on_a(self):
+        iid = uuid4()
+        self.assertIn(self.b.register(iid, PROJECT, ["10.9.8.7"])[0],
+                      (200, 201))
+        st, js = self.a.owner("GET", f"/instances/{iid}")
+        self.assertEqual((st, js["addresses"]), (200, ["10.9.8.7"]))
+        # The address is one store's: another instance cannot take it.
+        self.assertEqual(self.a.register(uuid4(), PROJECT,
+                                         ["10.9.8.7"])[0], 409)
+
+    def test_restart_under_load(self):
+        """PostgreSQL restarts in the middle of a POST load on A: only
+        200s and 503s, every 200 reads back afterwards, and A reconnects
+        without a restart of its own."""
+        iids = [self.fresh() for _ in range(300)]
+        acked, seen, stop = {}, set(), threading.Event()
+
+        def load():
+            for iid in iids:
+                if stop.is_set():
+                    break
+                v = remember_secret(f"pg-load-{uuid4()}")
+                st = self.post(self.a, iid, v)
+                seen.add(st)
+                if st == 200:
+                    acked[iid] = v
+
+        t = threading.Thread(target=load)
+        t.start()
+        deadline = time.time() + 30
+        while len(acked) < 20 and time.time() < deadline:
+            time.sleep(0.01)
+        CLUSTER.restart()
+        t.join(120)
+        stop.set()
+        self.assertFalse(t.is_alive())
+        self.assertTrue(seen <= {200, 503}, seen)
+        self.assertGreater(len(acked), 20)
+        # Back by itself: poll the owner status for a bounded time.
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            st, js = self.a.owner("GET", "/status")
+            if st == 200 and js.get("store_state") == "ok":
+                break
+            time.sleep(0.2)
+        for iid, v in acked.items():
+            self.assertEqual(self.get(self.a, iid), (200, v), iid)
+            self.assertEqual(self.get(self.b, iid), (200, v), iid)
+        self.assertTrue(self.a.wait_log("store postgresql: connected "
+                                        "again", 5), self.a.log())
+
+
+class SlowDatabase(unittest.TestCase):
+    """A read stuck behind a lock held in the database does not stall the
+    event loop: new connections, and reads of other tables on the other
+    reader threads, are answered meanwhile."""
+
+    def test_stuck_read_stalls_nothing_else(self):
+        conninfo = CLUSTER.newdb()
+        name = conninfo.rsplit("=", 1)[1]
+        d = Daemon(conninfo=conninfo).start()
+        locker = None
+        try:
+            iid = uuid4()
+            self.assertIn(d.register(iid, PROJECT)[0], (200, 201))
+            v = canary("pg-slow")
+            h = d.proxy_headers(iid, PROJECT)
+            self.assertEqual(d.guest("POST", PW, body=v.encode(),
+                                     headers=h)[0], 200)
+            # Held until the test says COMMIT: no timing involved.
+            locker = subprocess.Popen(
+                [pg_bin("psql"), "-h", CLUSTER.dir, "-U", "sealmd", "-d",
+                 name, "-q"], stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            locker.stdin.write(b"BEGIN; LOCK TABLE password_chunks IN "
+                               b"ACCESS EXCLUSIVE MODE;\n")
+            locker.stdin.flush()
+            deadline = time.time() + 10
+            while time.time() < deadline and CLUSTER.sql(
+                    "SELECT count(*) FROM pg_locks WHERE mode = "
+                    "'AccessExclusiveLock' AND relation = "
+                    "'password_chunks'::regclass", db=name) != "1\n":
+                time.sleep(0.05)
+            res = {}
+
+            def stuck():
+                res["get"] = d.guest("GET", PW, headers=h)
+                res["at"] = time.time()
+
+            t = threading.Thread(target=stuck)
+            t.start()
+            # The stuck read is waiting on the lock in the database.
+            deadline = time.time() + 10
+            while time.time() < deadline and CLUSTER.sql(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                    f"'{name}' AND wait_event_type = 'Lock'") != "1\n":
+                time.sleep(0.05)
+            # Meanwhile: a new connection, and a read of other tables.
+            st, _, _ = d.guest("GET", "/")
+            self.assertEqual(st, 200)
+            st, js = d.owner("GET", f"/instances/{iid}")
+            self.assertEqual((st, js["project_id"]), (200, PROJECT))
+            self.assertNotIn("get", res, "answered before the lock went")
+            locker.stdin.write(b"COMMIT;\n")
+            locker.stdin.close()
+            t.join(30)
+            self.assertEqual((res["get"][0], res["get"][2]),
+                             (200, v.encode()))
+        finally:
+            if locker is not None:
+                if not locker.stdin.closed:
+                    locker.stdin.close()
+                locker.wait(30)
+            d.stop()
+            d.cleanup()
+
+    def test_reload_seeds_through_the_writer(self):
+        iid = uuid4()
+        d = Daemon(conninfo=CLUSTER.newdb(), instances=[
+            {"id": iid, "project": PROJECT, "addresses": ["10.6.0.1"]}])
+        d.start()
+        try:
+            st, js = d.owner("GET", f"/instances/{iid}")
+            self.assertEqual((st, js["addresses"]), (200, ["10.6.0.1"]))
+            d.proc.send_signal(signal.SIGHUP)
+            self.assertTrue(d.wait_log(r"op=config\.instance\.put .*"
+                                       r"status=200", 10), d.log())
+            self.assertEqual(d.owner("GET", f"/instances/{iid}")[0], 200)
+        finally:
+            d.stop()
+            d.cleanup()
+
+
+class Outage(unittest.TestCase):
+    """A database that is gone: 503 quickly, never a false 200, and the
+    status says so."""
+
+    def test_unreachable_gives_503(self):
+        conninfo = CLUSTER.newdb()
+        a = Daemon(conninfo=conninfo).start()
+        try:
+            iid = uuid4()
+            self.assertIn(a.register(iid, PROJECT)[0], (200, 201))
+            name = conninfo.rsplit("=", 1)[1]
+            # Drop the database under the running daemon.
+            CLUSTER.sql(f"DROP DATABASE {name} WITH (FORCE)")
+            t0 = time.time()
+            st = a.guest("POST", PW, body=b"x" * 8,
+                         headers=a.proxy_headers(iid, PROJECT))[0]
+            self.assertEqual(st, 503)
+            st = a.guest("GET", PW, headers=a.proxy_headers(iid, PROJECT))[0]
+            self.assertEqual(st, 503)
+            self.assertLess(time.time() - t0, 10)
+            st, js = a.owner("GET", "/status")
+            self.assertEqual((st, js["store_state"]), (200, "unavailable"))
+            self.assertTrue(a.wait_log("store postgresql", 5))
+        finally:
+            a.stop()
+            a.cleanup()
+
+
+class Copy(unittest.TestCase):
+    """sealmd --copy-store: SQLite to PostgreSQL and back, sealed."""
+
+    ROWS = ("SELECT instance_id, idx, count, key_id, nonce, sealed, "
+            "fingerprint, set_at, kind FROM password_chunks "
+            "ORDER BY instance_id, idx",
+            "SELECT id, project, hostname, created, pw_ttl, one_time, "
+            "pw_mode FROM instances ORDER BY id",
+            "SELECT addr, instance_id, pos FROM instance_addresses "
+            "ORDER BY addr",
+            "SELECT instance_id, pos, name, data FROM instance_keys "
+            "ORDER BY instance_id, pos")
+
+    def rows(self, path):
+        db = sqlite3.connect(path)
+        try:
+            return [db.execute(q).fetchall() for q in self.ROWS]
+        finally:
+            db.close()
+
+    def copy(self, src, dst):
+        return subprocess.run([SEALMD, "--copy-store", src.conf, dst.conf],
+                              capture_output=True, timeout=120)
+
+    def test_round_trip(self):
+        a = Daemon().start()
+        daemons = [a]
+        try:
+            ids = [uuid4() for _ in range(5)]
+            vals = {}
+            for n, iid in enumerate(ids):
+                self.assertIn(a.register(iid, PROJECT, [f"10.7.0.{n + 1}"],
+                                         keys={"k": f"ssh-ed25519 AAAA{n}"}
+                                         )[0], (200, 201))
+            for n, iid in enumerate(ids[:3]):
+                # One value long enough for several chunks.
+                v = canary("copy") + ("x" * 400 if n == 0 else "")
+                self.assertEqual(a.guest("POST", PW, body=v.encode(),
+                                         headers=a.proxy_headers(
+                                             iid, PROJECT))[0], 200)
+                vals[iid] = v
+            self.assertEqual(a.stop(), 0)
+
+            b = Daemon(conninfo=CLUSTER.newdb(), share=a)
+            daemons.append(b)
+            r = self.copy(a, b)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn(b"copy: 5 instances and 3 sealed values", r.stderr)
+            b.start()
+            for iid, v in vals.items():
+                st, js = b.owner("GET", f"/servers/{iid}/os-server-password")
+                self.assertEqual((st, js["password"]), (200, v))
+            st, js = b.owner("GET", f"/instances/{ids[4]}")
+            self.assertEqual((st, js["addresses"]), (200, ["10.7.0.5"]))
+            self.assertEqual(b.stop(), 0)
+
+            # Into a store that holds anything: refused, nothing merged.
+            r = self.copy(a, b)
+            self.assertEqual(r.returncode, 1)
+            self.assertIn(b"not empty", r.stderr)
+
+            c = Daemon(share=a)
+            daemons.append(c)
+            r = self.copy(b, c)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(self.rows(a.db), self.rows(c.db))
+            chunks = self.rows(c.db)[0]
+            self.assertEqual(len({row[0] for row in chunks}), 3)
+            self.assertTrue(any(row[1] > 0 for row in chunks))
+            # No secret on the way: not in what the copies said.
+            for v in vals.values():
+                self.assertNotIn(v.encode(), r.stdout + r.stderr)
+        finally:
+            for d in daemons:
+                d.cleanup()
+
+    def test_missing_source_refused(self):
+        a = Daemon()
+        b = Daemon(conninfo=CLUSTER.newdb(), share=a)
+        try:
+            r = self.copy(a, b)
+            self.assertEqual(r.returncode, 1)
+            self.assertFalse(os.path.exists(a.db))
+        finally:
+            a.cleanup()
+            b.cleanup()
+
+
+class Migrate(unittest.TestCase):
+
+    def test_migrate_creates_and_is_idempotent(self):
+        conninfo = CLUSTER.newdb()
+        d = Daemon(conninfo=conninfo)
+        try:
+            for _ in range(2):
+                r = subprocess.run([SEALMD, "-c", d.conf, "--migrate"],
+                                   capture_output=True, timeout=60)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertIn(b"schema is up to date", r.stderr)
+            name = conninfo.rsplit("=", 1)[1]
+            self.assertEqual(CLUSTER.sql("SELECT version FROM "
+                                         "schema_version", db=name), "1\n")
+            CLUSTER.sql("UPDATE schema_version SET version = 9", db=name)
+            r = subprocess.run([SEALMD, "-c", d.conf, "--migrate"],
+                               capture_output=True, timeout=60)
+            self.assertEqual(r.returncode, 1)
+            self.assertIn(b"newer than this sealmd", r.stderr)
+        finally:
+            d.cleanup()
+
+    def test_password_in_conninfo_refused(self):
+        d = Daemon(conninfo="host=/tmp user=sealmd password=hunter2")
+        try:
+            r = subprocess.run([SEALMD, "-n", "-c", d.conf],
+                               capture_output=True, timeout=60)
+            self.assertEqual(r.returncode, 2)
+            self.assertIn(b"passfile", r.stderr)
+            self.assertNotIn(b"hunter2", r.stderr)
+        finally:
+            d.cleanup()
+
+
+if __name__ == "__main__":
+    unittest.main()
