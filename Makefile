@@ -211,6 +211,8 @@ install: all
 	install -m 0644 dist/sealmd.tmpfiles $(DESTDIR)$(TMPFILESDIR)/sealmd.conf
 	install -m 0644 dist/sealmd.conf.example \
 	    $(DESTDIR)$(SYSCONFDIR)/sealmd/sealmd.conf.example
+	install -m 0644 dist/sealmd-postgresql.conf \
+	    $(DESTDIR)$(SYSCONFDIR)/sealmd/sealmd-postgresql.conf.example
 	test -e $(DESTDIR)$(SYSCONFDIR)/sealmd/sealmd.conf || \
 	    install -m 0644 dist/sealmd.conf.systemd \
 	    $(DESTDIR)$(SYSCONFDIR)/sealmd/sealmd.conf
@@ -262,8 +264,8 @@ lint-man:
 clean:
 	rm -rf $(B) build-asan build-vg
 
-.PHONY: all deps unit integration check run install clean seccomp-export \
-	lint-man analyze check-asan check-valgrind soak
+.PHONY: all deps unit integration integration-pg check run install clean \
+	seccomp-export lint-man analyze check-asan check-valgrind soak
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 -include tests/fuzz/fuzz.mk

@@ -5,6 +5,8 @@
 #                      side by side in one run (BENCH_SECONDS, BENCH_ROUNDS)
 #   make bench-instr   bench/instr.py: instructions per guest GET under
 #                      callgrind (broker, and the worker's parser)
+#   make bench-pg      bench/pg.py: sealmd on PostgreSQL against sealmd on
+#                      SQLite, side by side in one run
 #   make bench-deps    install wrk, nginx and valgrind (Debian)
 #
 # bench/README.md says what each figure means and where it stops meaning it.
@@ -30,6 +32,10 @@ bench: deps bench-deps
 	@$(MAKE) --no-print-directory all $(BENCH_B)/fsync_ref
 	@SEALMD_BUILD=$(CURDIR)/$(B) python3 bench/run.py
 
+bench-pg: deps bench-deps
+	@$(MAKE) --no-print-directory all
+	@SEALMD_BUILD=$(CURDIR)/$(B) python3 bench/pg.py
+
 # The broker under callgrind needs the SEALMD_VALGRIND build (no broker
 # seccomp filter: valgrind cannot emulate the seccomp syscall), kept in its
 # own directory with the release optimisation level.
@@ -39,4 +45,4 @@ bench-instr: deps bench-deps
 	@SEALMD_BUILD=$(CURDIR)/$(B) SEALMD_INSTR_BUILD=$(CURDIR)/$(INSTR_B) \
 	    python3 bench/instr.py
 
-.PHONY: bench bench-instr bench-deps
+.PHONY: bench bench-instr bench-pg bench-deps

@@ -153,6 +153,8 @@ void	 ops_pw_get_for(struct broker *, const struct route *, const char *,
 int	 ident_guest(struct broker *, const struct bconn *,
 	    const struct msg_guest *, struct msg_instance *, int);
 const char *ident_bind(const struct bconn *, const struct msg_guest *);
+int	 ident_would_read(struct broker *, const struct bconn *,
+	    const struct msg_guest *, int);
 
 /* audit.c */
 void	 audit_op(const struct broker *, int, const char *, const char *,

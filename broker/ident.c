@@ -84,29 +84,53 @@ ident_token_ok(struct broker *b, const struct bconn *bc,
  * proxied one by its instance once the signature proves it.  The session
  * token is checked once the identity it is bound to is known.
  */
+/*
+ * What comes before the lookup: 0 when it may go on, else the status.
+ * take: the rate limit counts this request (else it is only asked).
+ */
+static int
+ident_gate(struct broker *b, const struct bconn *bc,
+    const struct msg_guest *g, int need_token, int take)
+{
+	uint32_t	 rate = ident_rate(b, bc->bc_ident);
+	const char	*key = bc->bc_addr;
+
+	if (bc->bc_ident != IDENT_DIRECT) {
+		if (!b->b_have_secret ||
+		    !ident_sig_ok(&b->b_secret, g->mg_instance, g->mg_sig))
+			return 403;
+		key = g->mg_instance;
+	}
+	if (!(take ? ratelimit_allow : ratelimit_would)(key, rate,
+	    b->b_conf->c_burst, broker_now_ms()))
+		return 429;
+	if (need_token && !ident_token_ok(b, bc, g))
+		return 401;
+	return 0;
+}
+
+/*
+ * Whether ident_guest would look the guest up: with a reader, a request
+ * refused before that (signature, rate, token) reads nothing ahead.
+ */
+int
+ident_would_read(struct broker *b, const struct bconn *bc,
+    const struct msg_guest *g, int need_token)
+{
+	return ident_gate(b, bc, g, need_token, 0) == 0;
+}
+
 int
 ident_guest(struct broker *b, const struct bconn *bc,
     const struct msg_guest *g, struct msg_instance *inst, int need_token)
 {
-	uint32_t	rate = ident_rate(b, bc->bc_ident);
-	int		r;
+	int	r;
 
-	if (bc->bc_ident == IDENT_DIRECT) {
-		if (!ratelimit_allow(bc->bc_addr, rate, b->b_conf->c_burst,
-		    broker_now_ms()))
-			return 429;
-		if (need_token && !ident_token_ok(b, bc, g))
-			return 401;
+	if ((r = ident_gate(b, bc, g, need_token, 1)) != 0)
+		return r;
+	if (bc->bc_ident == IDENT_DIRECT)
 		r = store_instance_head(b->b_store, bc->bc_addr, 1, inst);
-	} else {
-		if (!b->b_have_secret ||
-		    !ident_sig_ok(&b->b_secret, g->mg_instance, g->mg_sig))
-			return 403;
-		if (!ratelimit_allow(g->mg_instance, rate, b->b_conf->c_burst,
-		    broker_now_ms()))
-			return 429;
-		if (need_token && !ident_token_ok(b, bc, g))
-			return 401;
+	else {
 		r = store_instance_head(b->b_store, g->mg_instance, 0, inst);
 		if (r == STORE_OK && ((g->mg_flags & GUEST_F_TENANT_LONG) ||
 		    strcmp(inst->mn_project, g->mg_tenant) != 0))

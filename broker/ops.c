@@ -62,6 +62,7 @@ static int	ops_owner_keys(struct ops_ctx *);
 static int	ops_owner_pw_verify(struct ops_ctx *);
 static int	ops_owner_key_retire(struct ops_ctx *);
 static int	ops_defer(struct ops_ctx *);
+static int	ops_guest_ok(struct ops_ctx *, const struct msg_guest *);
 
 static const struct ops_entry ops_table[] = {
 	{ MSG_INIT_DONE, 0, 0, ops_init_done },
@@ -219,6 +220,14 @@ ops_defer(struct ops_ctx *c)
 		/* FALLTHROUGH */
 	case MSG_GUEST_IDENT:
 	case MSG_GUEST_TOKEN:
+		/* Malformed, or refused before its lookup: nothing to
+		 * read, answer now. */
+		if (ops_guest_ok(c, &u.g) == -1 ||
+		    !ident_would_read(c->b, c->bc, &u.g,
+		    c->m->m_hdr.ch_type != MSG_GUEST_TOKEN)) {
+			sodium_memzero(&u, sizeof(u));
+			return 1;
+		}
 		if (c->bc->bc_ident == IDENT_DIRECT) {
 			plan = RJ_ADDR;
 			key = c->bc->bc_addr;

@@ -49,16 +49,14 @@ ratelimit_slot(const char *key, uint64_t burst_m)
 	return victim;
 }
 
-/* 1 when the source may have one more operation now, 0 when it must wait. */
-int
-ratelimit_allow(const char *key, uint32_t rate, uint32_t burst,
+/* The source's bucket, filled for the time since it was last seen. */
+static struct rl_entry *
+ratelimit_fill(const char *key, uint32_t rate, uint32_t burst,
     uint64_t now_ms)
 {
 	struct rl_entry	*e;
 	uint64_t	 burst_m = (uint64_t)burst * 1000;
 
-	if (rate == 0 || strlen(key) > RL_KEY_MAX)
-		return 1;
 	e = ratelimit_slot(key, burst_m);
 	if (now_ms > e->re_last_ms && e->re_last_ms != 0) {
 		/* rate per second is rate thousandths per millisecond. */
@@ -67,8 +65,31 @@ ratelimit_allow(const char *key, uint32_t rate, uint32_t burst,
 			e->re_mtokens = burst_m;
 	}
 	e->re_last_ms = now_ms;
+	return e;
+}
+
+/* 1 when the source may have one more operation now, 0 when it must wait. */
+int
+ratelimit_allow(const char *key, uint32_t rate, uint32_t burst,
+    uint64_t now_ms)
+{
+	struct rl_entry	*e;
+
+	if (rate == 0 || strlen(key) > RL_KEY_MAX)
+		return 1;
+	e = ratelimit_fill(key, rate, burst, now_ms);
 	if (e->re_mtokens < 1000)
 		return 0;
 	e->re_mtokens -= 1000;
 	return 1;
+}
+
+/* What ratelimit_allow would say, without taking anything. */
+int
+ratelimit_would(const char *key, uint32_t rate, uint32_t burst,
+    uint64_t now_ms)
+{
+	if (rate == 0 || strlen(key) > RL_KEY_MAX)
+		return 1;
+	return ratelimit_fill(key, rate, burst, now_ms)->re_mtokens >= 1000;
 }

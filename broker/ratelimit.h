@@ -14,5 +14,6 @@
 
 void	ratelimit_init(void);
 int	ratelimit_allow(const char *, uint32_t, uint32_t, uint64_t);
+int	ratelimit_would(const char *, uint32_t, uint32_t, uint64_t);
 
 #endif

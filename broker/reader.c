@@ -68,6 +68,7 @@ reader_stop(void)
 		store_close(reader_store[i]);
 	}
 	reader_nthreads = 0;
+	/* The threads emptied the queue; what they read goes unanswered. */
 	for (j = reader_finished; j != NULL; j = next) {
 		next = j->rj_next;
 		sodium_memzero(j, sizeof(*j));

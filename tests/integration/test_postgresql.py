@@ -192,6 +192,34 @@ class TwoNodes(unittest.TestCase):
                                         "again", 5), self.a.log())
 
 
+def hold_lock(db, table):
+    """A psql session holding an exclusive lock on table until the test
+    writes COMMIT to it: no timing involved."""
+    p = subprocess.Popen(
+        [pg_bin("psql"), "-h", CLUSTER.dir, "-U", "sealmd", "-d", db, "-q"],
+        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    p.stdin.write(f"BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE "
+                  "MODE;\n".encode())
+    p.stdin.flush()
+    deadline = time.time() + 10
+    while time.time() < deadline and CLUSTER.sql(
+            "SELECT count(*) FROM pg_locks WHERE mode = "
+            f"'AccessExclusiveLock' AND relation = '{table}'::regclass",
+            db=db) != "1\n":
+        time.sleep(0.05)
+    return p
+
+
+def wait_blocked(db, n=1):
+    """Until n sessions of db wait on a lock."""
+    deadline = time.time() + 10
+    while time.time() < deadline and CLUSTER.sql(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+            f"'{db}' AND wait_event_type = 'Lock'") != f"{n}\n":
+        time.sleep(0.05)
+
+
 class SlowDatabase(unittest.TestCase):
     """A read stuck behind a lock held in the database does not stall the
     event loop: new connections, and reads of other tables on the other
@@ -209,20 +237,7 @@ class SlowDatabase(unittest.TestCase):
             h = d.proxy_headers(iid, PROJECT)
             self.assertEqual(d.guest("POST", PW, body=v.encode(),
                                      headers=h)[0], 200)
-            # Held until the test says COMMIT: no timing involved.
-            locker = subprocess.Popen(
-                [pg_bin("psql"), "-h", CLUSTER.dir, "-U", "sealmd", "-d",
-                 name, "-q"], stdin=subprocess.PIPE,
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            locker.stdin.write(b"BEGIN; LOCK TABLE password_chunks IN "
-                               b"ACCESS EXCLUSIVE MODE;\n")
-            locker.stdin.flush()
-            deadline = time.time() + 10
-            while time.time() < deadline and CLUSTER.sql(
-                    "SELECT count(*) FROM pg_locks WHERE mode = "
-                    "'AccessExclusiveLock' AND relation = "
-                    "'password_chunks'::regclass", db=name) != "1\n":
-                time.sleep(0.05)
+            locker = hold_lock(name, "password_chunks")
             res = {}
 
             def stuck():
@@ -231,12 +246,7 @@ class SlowDatabase(unittest.TestCase):
 
             t = threading.Thread(target=stuck)
             t.start()
-            # The stuck read is waiting on the lock in the database.
-            deadline = time.time() + 10
-            while time.time() < deadline and CLUSTER.sql(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = "
-                    f"'{name}' AND wait_event_type = 'Lock'") != "1\n":
-                time.sleep(0.05)
+            wait_blocked(name)
             # Meanwhile: a new connection, and a read of other tables.
             st, _, _ = d.guest("GET", "/")
             self.assertEqual(st, 200)
@@ -248,6 +258,37 @@ class SlowDatabase(unittest.TestCase):
             t.join(30)
             self.assertEqual((res["get"][0], res["get"][2]),
                              (200, v.encode()))
+        finally:
+            if locker is not None:
+                if not locker.stdin.closed:
+                    locker.stdin.close()
+                locker.wait(30)
+            d.stop()
+            d.cleanup()
+
+    def test_refused_requests_read_nothing(self):
+        """A request refused before its lookup (a bad signature) is
+        answered while every lookup waits on the database."""
+        conninfo = CLUSTER.newdb()
+        name = conninfo.rsplit("=", 1)[1]
+        d = Daemon(conninfo=conninfo).start()
+        locker = None
+        try:
+            iid = uuid4()
+            self.assertIn(d.register(iid, PROJECT)[0], (200, 201))
+            locker = hold_lock(name, "instances")
+            res = {}
+            t = threading.Thread(target=lambda: res.update(get=d.guest(
+                "GET", PW, headers=d.proxy_headers(iid, PROJECT))))
+            t.start()
+            wait_blocked(name)
+            bad = d.proxy_headers(iid, PROJECT, sig="0" * 64)
+            self.assertEqual(d.guest("GET", PW, headers=bad)[0], 403)
+            self.assertNotIn("get", res)
+            locker.stdin.write(b"COMMIT;\n")
+            locker.stdin.close()
+            t.join(30)
+            self.assertEqual(res["get"][0], 200)
         finally:
             if locker is not None:
                 if not locker.stdin.closed:

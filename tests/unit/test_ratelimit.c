@@ -58,3 +58,22 @@ Test(ratelimit, table_is_bounded)
 		cr_assert(ratelimit_allow(key, 1, 1, 10), "%s", key);
 	}
 }
+
+/* Asking takes nothing: only ratelimit_allow spends the burst. */
+Test(ratelimit, would_only_asks)
+{
+	int	i;
+
+	for (i = 0; i < 100; i++)
+		cr_assert(ratelimit_would("d", 1, 2, 10));
+	cr_assert(ratelimit_allow("d", 1, 2, 10));
+	cr_assert(ratelimit_would("d", 1, 2, 10));
+	cr_assert(ratelimit_allow("d", 1, 2, 10));
+	cr_assert_not(ratelimit_would("d", 1, 2, 10));
+	cr_assert_not(ratelimit_allow("d", 1, 2, 10));
+	/* One second later, one more. */
+	cr_assert(ratelimit_would("d", 1, 2, 1010));
+	cr_assert(ratelimit_allow("d", 1, 2, 1010));
+	cr_assert_not(ratelimit_would("d", 1, 2, 1010));
+	cr_assert(ratelimit_would("e", 0, 1, 10));
+}

@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""make bench-pg: sealmd on PostgreSQL against sealmd on SQLite.
+
+Two daemons alike but for [store]: one on a SQLite file, one on a
+throwaway PostgreSQL cluster that this run starts (tests/pgtest.sh, a unix
+socket, fsync on).  Round after round (BENCH_ROUNDS), in alternating
+order, wrk runs GET keep-alive with 64 connections (BENCH_SECONDS each)
+against one, then the other; the table gives the medians and the ratio
+PostgreSQL / SQLite.  sealmd runs on cpu1 and wrk on cpu0 when there are
+two CPUs, as in make bench; PostgreSQL's own processes are not pinned, and
+their CPU is not counted in sealmd's CPU per request.
+
+What it shows: the price of reads across a connection.  With SQLite the
+event loop reads the file itself; with PostgreSQL every guest GET goes to
+a reader thread and costs two queries (the instance, then its value).
+Only 127.0.0.1 and the cluster's socket are contacted; only processes
+started here are stopped, by pid.
+"""
+import os
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import run as br  # noqa: E402
+
+PGTEST = os.path.join(br.TOP, "tests", "pgtest.sh")
+
+
+def main():
+    pgdir = tempfile.mkdtemp(prefix="sealmd-bench-pg-")
+    tmp = tempfile.mkdtemp(prefix="sealmd-bench-")
+    subprocess.run([PGTEST, "start", pgdir], check=True, timeout=120)
+    daemons = {}
+    try:
+        daemons["sqlite"] = br.Sealmd().start()
+        daemons["postgresql"] = br.Sealmd(
+            conninfo=br.fx.pg_newdb(pgdir)).start()
+        for d in daemons.values():
+            br.seed_direct(d)
+        w = br.Wrk(tmp)
+        runs = {name: [] for name in daemons}
+        for rnd in range(br.ROUNDS):
+            for name in br.alternate(rnd, "postgresql", "sqlite"):
+                d = daemons[name]
+                r = w.run(f"wrk GET keepalive ({name})",
+                          w.argv(d.port["direct"], br.CONNS, br.SECONDS),
+                          br.SECONDS, [p for p in d.pids().values() if p])
+                if r["errors"] or r["err_status"]:
+                    raise RuntimeError(f"{name}: {r['errors']} errors, "
+                                       f"{r['err_status']} bad statuses")
+                runs[name].append(r)
+                br.note(f"round {rnd + 1} {name}: {r['rps']:.0f} req/s, "
+                        f"p99 {r['lat_p99_us']} us, sealmd "
+                        f"{r['server_cpu_us_per_req']:.1f} us/req")
+        med = {name: {k: br.median([r[k] for r in rs])
+                      for k in ("rps", "lat_p99_us",
+                                "server_cpu_us_per_req")}
+               for name, rs in runs.items()}
+        pg, sq = med["postgresql"], med["sqlite"]
+        print(f"GET keep-alive, {br.CONNS} connections, {br.ROUNDS} rounds "
+              f"of {br.SECONDS} s, medians\n")
+        print("| | PostgreSQL | SQLite | PostgreSQL / SQLite |")
+        print("|---|---|---|---|")
+        print(f"| requests/s | {pg['rps']:.0f} | {sq['rps']:.0f} | "
+              f"{pg['rps'] / sq['rps']:.2f} |")
+        print(f"| p99 latency | {pg['lat_p99_us'] / 1000:.2f} ms | "
+              f"{sq['lat_p99_us'] / 1000:.2f} ms | "
+              f"{pg['lat_p99_us'] / sq['lat_p99_us']:.2f} |")
+        print(f"| sealmd CPU per request | "
+              f"{pg['server_cpu_us_per_req']:.1f} us | "
+              f"{sq['server_cpu_us_per_req']:.1f} us | "
+              f"{pg['server_cpu_us_per_req'] / sq['server_cpu_us_per_req']:.2f} |")
+    finally:
+        for d in daemons.values():
+            d.cleanup()
+        subprocess.run([PGTEST, "stop", pgdir], timeout=120)
+        subprocess.run(["rm", "-rf", tmp], timeout=60)
+
+
+if __name__ == "__main__":
+    main()
