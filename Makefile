@@ -156,15 +156,17 @@ integration: all $(EVIL_WORKER) $(B)/tests/sealmd-worker-evil
 	@python3 tests/integration/run.py
 
 # The owner and guest suites again, every daemon on PostgreSQL: its
-# engine and the reader that keeps its reads off the event loop.
+# engine and the reader that keeps its reads off the event loop.  The
+# kill -9 cycles are fewer: the release build on SQLite has run 25.
 PG_SUITES	:= test_smoke.py test_owner_api.py test_guest_proxy.py \
 		   test_guest_direct.py test_sealmdctl.py test_wait.py \
 		   test_verifier.py test_ctl_keys.py test_keys.py \
 		   test_metrics.py test_guards.py test_lifecycle.py \
-		   test_zz_secrets.py
+		   test_crash_consistency.py test_zz_secrets.py
+PG_CYCLES	:= 8
 integration-pg: all
-	@SEALMD_TEST_STORE=postgresql ./tests/pgtest.sh run \
-	    python3 tests/integration/run.py $(PG_SUITES)
+	@SEALMD_TEST_STORE=postgresql SEALMD_SOAK_CYCLES=$(PG_CYCLES) \
+	    ./tests/pgtest.sh run python3 tests/integration/run.py $(PG_SUITES)
 
 # Crash consistency at length: 500 kill -9 cycles of broker and worker.
 soak: all
