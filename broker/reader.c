@@ -176,16 +176,16 @@ reader_run(struct store *st, struct rjob *j)
 	case RJ_ADDR:
 		if (j->rj_key[0] == '\0')
 			break;
-		j->rj_r = store_instance_head(st, j->rj_key,
-		    j->rj_plan == RJ_ADDR, &j->rj_i.head);
-		if (j->rj_r != STORE_OK)
-			break;
-		if (j->rj_want & RJ_WANT_INST)
+		if (j->rj_want & RJ_WANT_PW)
+			j->rj_r = store_head_pw(st, j->rj_key,
+			    j->rj_plan == RJ_ADDR, &j->rj_i.head, &j->rj_i.pw,
+			    &j->rj_pw_r);
+		else
+			j->rj_r = store_instance_head(st, j->rj_key,
+			    j->rj_plan == RJ_ADDR, &j->rj_i.head);
+		if (j->rj_r == STORE_OK && (j->rj_want & RJ_WANT_INST))
 			j->rj_inst_r = store_instance_get(st,
 			    j->rj_i.head.mn_id, &j->rj_i.inst);
-		if (j->rj_want & RJ_WANT_PW)
-			j->rj_pw_r = store_pw_get(st, j->rj_i.head.mn_id,
-			    &j->rj_i.pw);
 		break;
 	case RJ_LIST:
 		j->rj_r = store_instance_list(st, j->rj_key, &j->rj_list);

@@ -207,6 +207,21 @@ store_instance_head(struct store *st, const char *key, int by_addr,
 	return st->st_ops->instance_head(st, key, by_addr, inst);
 }
 
+int
+store_head_pw(struct store *st, const char *key, int by_addr,
+    struct msg_instance *inst, struct store_pw *pw, int *pw_r)
+{
+	int	r;
+
+	*pw_r = STORE_ERR;
+	if (st->st_ops->head_pw != NULL)
+		return st->st_ops->head_pw(st, key, by_addr, inst, pw, pw_r);
+	/* An engine with cheap reads makes two. */
+	if ((r = store_instance_head(st, key, by_addr, inst)) == STORE_OK)
+		*pw_r = store_pw_get(st, inst->mn_id, pw);
+	return r;
+}
+
 void
 store_read_end(struct store *st)
 {

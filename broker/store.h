@@ -73,6 +73,12 @@ struct store_ops {
 		    const struct store_pw *, const struct store_pw *);
 	int	(*instance_head)(struct store *, const char *, int,
 		    struct msg_instance *);
+	/*
+	 * instance_head, and with it the instance's value into pw/pw_r, in
+	 * one round trip; optional (NULL: instance_head, then pw_get).
+	 */
+	int	(*head_pw)(struct store *, const char *, int,
+		    struct msg_instance *, struct store_pw *, int *);
 	int	(*pw_expire)(struct store *, const char *, int64_t);
 	int	(*pw_expired)(struct store *, int64_t, int64_t,
 		    char (*)[ID_LEN + 1], int64_t *, size_t, size_t *);
@@ -114,6 +120,8 @@ int	store_pw_rewrap(struct store *, const char *, const struct store_pw *,
 	    const struct store_pw *);
 int	store_instance_head(struct store *, const char *, int,
 	    struct msg_instance *);
+int	store_head_pw(struct store *, const char *, int, struct msg_instance *,
+	    struct store_pw *, int *);
 int	store_pw_expire(struct store *, const char *, int64_t);
 int	store_pw_expired(struct store *, int64_t, int64_t,
 	    char (*)[ID_LEN + 1], int64_t *, size_t, size_t *);

@@ -75,6 +75,11 @@ static const char *const pg_migrate[PG_SCHEMA_VERSION] = {
 
 #define PG_INST_COLS	"id, project, hostname, created, cleared, pw_ttl, " \
 			"one_time, pw_mode"
+#define PG_HEAD_PW	"i.id, i.project, i.hostname, i.created, i.cleared, " \
+			"i.pw_ttl, i.one_time, i.pw_mode, p.idx, p.count, " \
+			"p.key_id, p.nonce, p.sealed, p.fingerprint, p.set_at, " \
+			"p.kind FROM instances i LEFT JOIN password_chunks p " \
+			"ON p.instance_id = i.id"
 
 struct pg {
 	PGconn		*pg_conn;
@@ -115,6 +120,8 @@ static int	pg_pw_rewrap(struct store *, const char *,
 		    const struct store_pw *, const struct store_pw *);
 static int	pg_instance_head(struct store *, const char *, int,
 		    struct msg_instance *);
+static int	pg_head_pw(struct store *, const char *, int,
+		    struct msg_instance *, struct store_pw *, int *);
 static int	pg_pw_expire(struct store *, const char *, int64_t);
 static int	pg_pw_expired(struct store *, int64_t, int64_t,
 		    char (*)[ID_LEN + 1], int64_t *, size_t, size_t *);
@@ -139,6 +146,7 @@ static const struct store_ops pg_ops = {
 	.pw_older = pg_pw_older,
 	.pw_rewrap = pg_pw_rewrap,
 	.instance_head = pg_instance_head,
+	.head_pw = pg_head_pw,
 	.pw_expire = pg_pw_expire,
 	.pw_expired = pg_pw_expired,
 	.pw_take = pg_pw_take,
@@ -194,6 +202,7 @@ pg_connect(const char *conninfo)
 }
 
 static int	pg_schema(struct pg *, int);
+static int	pg_pw_rows(const PGresult *, int, struct store_pw *);
 static int	pg_end(struct pg *, const char *);
 
 /* 0 with a live connection, -1 while the database is unreachable. */
@@ -758,32 +767,64 @@ pg_head_row(const PGresult *res, struct msg_instance *inst)
 	return 0;
 }
 
-/* The instance row alone, by id or by address: no addresses, no keys. */
+/*
+ * The instance row, by id or by address, with no addresses or keys; with
+ * pw, its value's chunks too, in the same round trip (none: NULL columns).
+ */
 static int
-pg_instance_head(struct store *st, const char *key, int by_addr,
-    struct msg_instance *inst)
+pg_head(struct pg *pg, const char *key, int by_addr,
+    struct msg_instance *inst, struct store_pw *pw, int *pw_r)
 {
-	struct pg	*pg = st->st_engine;
+	static const char *const sql[2][2] = {
+		{ "SELECT " PG_INST_COLS " FROM instances WHERE id = $1::text",
+		  "SELECT " PG_INST_COLS " FROM instances WHERE id = "
+		  "(SELECT instance_id FROM instance_addresses WHERE addr = "
+		  "$1::text)" },
+		{ "SELECT " PG_HEAD_PW " WHERE i.id = $1::text ORDER BY p.idx",
+		  "SELECT " PG_HEAD_PW " WHERE i.id = (SELECT instance_id FROM "
+		  "instance_addresses WHERE addr = $1::text) ORDER BY p.idx" },
+	};
 	struct pgp	 p = { 0 };
 	PGresult	*res;
-	int		 r;
+	int		 r = STORE_OK;
 
 	inst->mn_naddr = inst->mn_nkeys = 0;
+	if (pw != NULL)
+		memset(pw, 0, sizeof(*pw));
 	pgp_str(&p, key, by_addr ? ADDR_MAX : ID_LEN);
-	if ((res = pg_exec(pg, by_addr ? "SELECT " PG_INST_COLS " FROM "
-	    "instances WHERE id = (SELECT instance_id FROM instance_addresses "
-	    "WHERE addr = $1::text)" : "SELECT " PG_INST_COLS " FROM "
-	    "instances WHERE id = $1::text", &p, NULL)) == NULL)
+	if ((res = pg_exec(pg, sql[pw != NULL][by_addr != 0], &p,
+	    NULL)) == NULL)
 		return STORE_ERR;
 	if (PQntuples(res) == 0)
 		r = STORE_NOTFOUND;
 	else if (pg_head_row(res, inst) == -1) {
 		log_warnx("store postgresql: malformed instance row");
 		r = STORE_ERR;
-	} else
-		r = STORE_OK;
+	} else if (pw != NULL && PQgetisnull(res, 0, 8))
+		*pw_r = STORE_NOTFOUND;
+	else if (pw != NULL && pg_pw_rows(res, 8, pw) == -1) {
+		log_warnx("store postgresql: instance %.*s: stored password "
+		    "has a malformed shape", ID_LEN, inst->mn_id);
+		memset(pw, 0, sizeof(*pw));
+	} else if (pw != NULL)
+		*pw_r = STORE_OK;
 	PQclear(res);
 	return r;
+}
+
+static int
+pg_instance_head(struct store *st, const char *key, int by_addr,
+    struct msg_instance *inst)
+{
+	return pg_head(st->st_engine, key, by_addr, inst, NULL, NULL);
+}
+
+/* The guest's common read, in one round trip. */
+static int
+pg_head_pw(struct store *st, const char *key, int by_addr,
+    struct msg_instance *inst, struct store_pw *pw, int *pw_r)
+{
+	return pg_head(st->st_engine, key, by_addr, inst, pw, pw_r);
 }
 
 /* Addresses, then keys, of an instance whose head is in inst. */
@@ -966,9 +1007,9 @@ pg_pw_put_if_absent(struct store *st, const char *id,
 	return r;
 }
 
-/* Rows must be idx 0..count-1, all agreeing on count. */
+/* Rows must be idx 0..count-1, all agreeing on count; from column off. */
 static int
-pg_pw_rows(const PGresult *res, struct store_pw *pw)
+pg_pw_rows(const PGresult *res, int off, struct store_pw *pw)
 {
 	struct store_sealed	*c;
 	int64_t			 idx, count, key_id, set_at, kind;
@@ -979,14 +1020,14 @@ pg_pw_rows(const PGresult *res, struct store_pw *pw)
 		return -1;
 	for (i = 0; i < n; i++) {
 		c = &pw->sp_chunk[i];
-		if (pg_col_int(res, i, 0, i, i, &idx) == -1 ||
-		    pg_col_int(res, i, 1, 1, PW_CHUNKS, &count) == -1 ||
+		if (pg_col_int(res, i, off + 0, i, i, &idx) == -1 ||
+		    pg_col_int(res, i, off + 1, 1, PW_CHUNKS, &count) == -1 ||
 		    (i > 0 && count != pw->sp_nchunks) ||
-		    pg_col_int(res, i, 2, 0, UINT32_MAX, &key_id) == -1 ||
-		    pg_col_int(res, i, 6, INT64_MIN, INT64_MAX, &set_at) == -1 ||
-		    pg_col_blob(res, i, 3, c->ss_nonce, SEAL_NONCE_LEN,
+		    pg_col_int(res, i, off + 2, 0, UINT32_MAX, &key_id) == -1 ||
+		    pg_col_int(res, i, off + 6, INT64_MIN, INT64_MAX, &set_at) == -1 ||
+		    pg_col_blob(res, i, off + 3, c->ss_nonce, SEAL_NONCE_LEN,
 		    SEAL_NONCE_LEN, &len) == -1 ||
-		    pg_col_blob(res, i, 4, c->ss_ct, SEAL_TAG_LEN,
+		    pg_col_blob(res, i, off + 4, c->ss_ct, SEAL_TAG_LEN,
 		    PW_CHUNK_LEN + SEAL_TAG_LEN, &len) == -1)
 			return -1;
 		c->ss_len = (uint32_t)len;
@@ -994,9 +1035,9 @@ pg_pw_rows(const PGresult *res, struct store_pw *pw)
 		if (i == 0) {
 			pw->sp_nchunks = (uint32_t)count;
 			pw->sp_set_at = set_at;
-			if (pg_col_int(res, i, 7, PW_KIND_VALUE,
+			if (pg_col_int(res, i, off + 7, PW_KIND_VALUE,
 			    PW_KIND_VERIFIER, &kind) == -1 ||
-			    pg_col_blob(res, i, 5, pw->sp_fp, FP_LEN, FP_LEN,
+			    pg_col_blob(res, i, off + 5, pw->sp_fp, FP_LEN, FP_LEN,
 			    &len) == -1)
 				return -1;
 			pw->sp_kind = (uint32_t)kind;
@@ -1024,7 +1065,7 @@ pg_pw_read(struct pg *pg, const char *id, struct store_pw *pw, int lock)
 		return STORE_ERR;
 	if (PQntuples(res) == 0)
 		r = STORE_NOTFOUND;
-	else if (pg_pw_rows(res, pw) == -1) {
+	else if (pg_pw_rows(res, 0, pw) == -1) {
 		log_warnx("store postgresql: instance %.*s: stored password "
 		    "has a malformed shape", ID_LEN, id);
 		r = STORE_ERR;

@@ -372,6 +372,49 @@ Test(store, head_by_addr)
 	cr_assert_str_eq(out.mn_id, mkid(1));
 }
 
+/* The head and the value in one read, by id and by address. */
+Test(store, head_with_value)
+{
+	struct msg_instance	out;
+	struct store_pw		a, pw;
+	int			pw_r;
+
+	put_new(1, "10.0.0.1", NULL);
+	put_new(2, "10.0.0.2", NULL);
+	mkpw(&a, 3, 0x61);
+	cr_assert_eq(store_pw_put_if_absent(st, mkid(1), &a), STORE_OK);
+	store_read_end(st);
+
+	cr_assert_eq(store_head_pw(st, mkid(1), 0, &out, &pw, &pw_r),
+	    STORE_OK);
+	cr_assert_str_eq(out.mn_id, mkid(1));
+	cr_assert_eq(out.mn_naddr, 0);
+	cr_assert_eq(pw_r, STORE_OK);
+	assert_pw_eq(&pw, &a);
+	cr_assert_eq(store_head_pw(st, "10.0.0.1", 1, &out, &pw, &pw_r),
+	    STORE_OK);
+	cr_assert_str_eq(out.mn_id, mkid(1));
+	cr_assert_eq(pw_r, STORE_OK);
+	assert_pw_eq(&pw, &a);
+	cr_assert_eq(store_head_pw(st, "10.0.0.2", 1, &out, &pw, &pw_r),
+	    STORE_OK);
+	cr_assert_str_eq(out.mn_id, mkid(2));
+	cr_assert_eq(pw_r, STORE_NOTFOUND);
+	cr_assert_eq(store_head_pw(st, mkid(3), 0, &out, &pw, &pw_r),
+	    STORE_NOTFOUND);
+	cr_assert_eq(store_head_pw(st, "10.0.0.3", 1, &out, &pw, &pw_r),
+	    STORE_NOTFOUND);
+
+	/* A malformed value: the instance is found, its value is not read. */
+	raw_sql("UPDATE password_chunks SET count = 2 WHERE instance_id = "
+	    "'00000000-0000-4000-8000-000000000001' AND idx = 2");
+	store_read_end(st);
+	cr_assert_eq(store_head_pw(st, mkid(1), 0, &out, &pw, &pw_r),
+	    STORE_OK);
+	cr_assert_eq(pw_r, STORE_ERR);
+	cr_assert_eq(pw.sp_nchunks, 0);
+}
+
 Test(store, address_conflict_changes_nothing)
 {
 	struct msg_instance	in, out;
