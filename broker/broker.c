@@ -335,6 +335,7 @@ broker_run(struct broker *b)
 		worker_ping(b);
 		rotate_step(b);
 		waiters_expire(b, now);
+		waiters_poll(now);
 		if (now >= b->b_next_sweep_ms) {
 			ops_expire_sweep(b);
 			b->b_next_sweep_ms = now + OPS_SWEEP_MS;

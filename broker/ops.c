@@ -1393,6 +1393,10 @@ ops_read_done(struct broker *b)
 		case RT_NOTIFY:
 			broker_notify_status(b, j->rj_state);
 			break;
+		case RT_WAIT_POLL:
+			if (j->rj_r == STORE_OK && j->rj_pw_r == STORE_OK)
+				waiters_wake(b, j->rj_key);
+			break;
 		}
 		reader_replay_end(b);
 		sodium_memzero(j, sizeof(*j));

@@ -46,6 +46,7 @@ enum rj_then {
 	RT_SWEEP,	/* ops_expire_sweep */
 	RT_ROTATE,	/* rotate_step */
 	RT_NOTIFY,	/* tell systemd the instance count */
+	RT_WAIT_POLL,	/* a value for rj_key's waiters, maybe */
 };
 
 /* The messages that read the store. */

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "broker.h"
+#include "reader.h"
 #include "waiters.h"
 
 struct waiter {
@@ -12,6 +13,7 @@ struct waiter {
 
 static struct waiter	waiters[WAITERS_MAX];
 static size_t		waiters_n;	/* live: most loop turns skip the scan */
+static uint64_t		waiters_next_poll_ms;
 
 static void
 waiters_free(struct waiter *wt)
@@ -70,6 +72,30 @@ waiters_expire(struct broker *b, uint64_t now_ms)
 		rt = waiters[i].wt_rt;
 		waiters_free(&waiters[i]);
 		ops_pw_get_for(b, &rt, waiters[i].wt_id, 0);
+	}
+}
+
+/*
+ * A shared store: a value another node committed wakes nobody here, so
+ * the readers look for each waiter's; what they find wakes its waiters
+ * (ops_read_done).
+ */
+void
+waiters_poll(uint64_t now_ms)
+{
+	struct rjob	*j;
+	size_t		 i;
+
+	if (waiters_n == 0 || !reader_on() || now_ms < waiters_next_poll_ms)
+		return;
+	waiters_next_poll_ms = now_ms + WAITERS_POLL_MS;
+	for (i = 0; i < WAITERS_MAX; i++) {
+		if (waiters[i].wt_deadline_ms == 0)
+			continue;
+		j = reader_job(RJ_ID, RT_WAIT_POLL);
+		j->rj_want = RJ_WANT_PW;
+		memcpy(j->rj_key, waiters[i].wt_id, sizeof(waiters[i].wt_id));
+		reader_submit(j);
 	}
 }
 

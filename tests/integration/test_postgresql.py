@@ -140,6 +140,26 @@ class TwoNodes(unittest.TestCase):
         self.assertEqual(self.post(self.a, iid, v2), 200)
         self.assertEqual(self.get(self.b, iid), (200, v2))
 
+    def test_waiter_on_a_gets_a_post_on_b(self):
+        """An owner waiting on A (?wait=600) gets the value a guest posts
+        on B, long before its deadline: A looks again every second."""
+        iid = self.fresh()
+        v = canary("pg-wait")
+        res = {}
+
+        def wait():
+            res["a"] = self.a.owner(
+                "GET", f"/servers/{iid}/os-server-password?wait=600")
+
+        t = threading.Thread(target=wait)
+        t.start()
+        time.sleep(0.5)
+        self.assertNotIn("a", res, "answered before the POST")
+        self.assertEqual(self.post(self.b, iid, v), 200)
+        t.join(60)
+        self.assertFalse(t.is_alive(), "the waiter on A was not woken")
+        self.assertEqual(res["a"], (200, {"password": v}))
+
     def test_registration_on_b_seen_on_a(self):
         iid = uuid4()
         self.assertIn(self.b.register(iid, PROJECT, ["10.9.8.7"])[0],
