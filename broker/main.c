@@ -171,8 +171,12 @@ main_check(struct config *conf, struct broker *b)
 	else if (tlskey_load(conf, &b->b_tls, err, sizeof(err)) == -1) {
 		fprintf(stderr, "sealmd: %s\n", err);
 		rc = 2;
-	} else
+	} else {
+		if (config_store_advice(conf) != NULL)
+			fprintf(stderr, "sealmd: warning: %s\n",
+			    config_store_advice(conf));
 		fprintf(stderr, "sealmd: configuration OK\n");
+	}
 	tlskey_free(&b->b_tls);
 	config_free(conf);
 	exit(rc);
@@ -293,6 +297,8 @@ main(int argc, char *argv[])
 		fatalx("no proxy secret");
 	if (tlskey_load(&conf, &b.b_tls, err, sizeof(err)) == -1)
 		fatalx("%s", err);
+	if (config_store_advice(&conf) != NULL)
+		log_warnx("%s", config_store_advice(&conf));
 	if ((b.b_store = store_open(conf.c_store_backend,
 	    config_store_target(&conf), 0)) == NULL)
 		fatalx("cannot open the %s store", conf.c_store_backend);

@@ -1123,6 +1123,38 @@ conf_finish(struct conf_parse *p)
 	return 0;
 }
 
+/*
+ * A PostgreSQL store reached over TCP without sslmode=verify-full: the
+ * database's identity is not checked.  NULL when there is nothing to say.
+ */
+const char *
+config_store_advice(const struct config *c)
+{
+	PQconninfoOption	*opts, *o;
+	const char		*why = NULL;
+	int			 tcp = 0, verified = 0;
+
+	if (strcmp(c->c_store_backend, "postgresql") != 0 ||
+	    (opts = PQconninfoParse(c->c_store_conninfo, NULL)) == NULL)
+		return NULL;
+	for (o = opts; o->keyword != NULL; o++) {
+		if (o->val == NULL || o->val[0] == '\0')
+			continue;
+		if (strcmp(o->keyword, "hostaddr") == 0 ||
+		    (strcmp(o->keyword, "host") == 0 && o->val[0] != '/'))
+			tcp = 1;
+		if (strcmp(o->keyword, "sslmode") == 0 &&
+		    strcmp(o->val, "verify-full") == 0)
+			verified = 1;
+	}
+	PQconninfoFree(opts);
+	if (tcp && !verified)
+		why = "conninfo: the database is reached over TCP without "
+		    "sslmode=verify-full, so nothing proves it is the right "
+		    "one: add sslmode=verify-full and sslrootcert";
+	return why;
+}
+
 /* Where the store is: the SQLite file, or the PostgreSQL conninfo. */
 const char *
 config_store_target(const struct config *c)

@@ -115,5 +115,6 @@ struct config {
 int	config_load(const char *, struct config *, char *, size_t);
 void	config_free(struct config *);
 const char *config_store_target(const struct config *);
+const char *config_store_advice(const struct config *);
 
 #endif

@@ -525,6 +525,21 @@ Test(config, backend)
 	cr_assert_str_eq(c.c_store_backend, "postgresql");
 	cr_assert_str_eq(config_store_target(&c), "host=db.example "
 	    "dbname=sealmd sslmode=verify-full passfile=/run/pgpass");
+	cr_assert_null(config_store_advice(&c));
+	config_free(&c);
+	/* Over TCP without verify-full: start, with advice. */
+	load_ok("[store]\nbackend = postgresql\nconninfo = host=db.example "
+	    "sslmode=require\n", &c);
+	cr_assert_not_null(strstr(config_store_advice(&c), "verify-full"));
+	config_free(&c);
+	load_ok("[store]\nbackend = postgresql\nconninfo = "
+	    "hostaddr=192.0.2.1\n", &c);
+	cr_assert_not_null(config_store_advice(&c));
+	config_free(&c);
+	/* A unix socket needs no certificate. */
+	load_ok("[store]\nbackend = postgresql\nconninfo = host=/run/pg\n",
+	    &c);
+	cr_assert_null(config_store_advice(&c));
 	config_free(&c);
 	load_ok("", &c);
 	cr_assert_str_eq(c.c_store_backend, "sqlite");
