@@ -28,6 +28,7 @@
 #define PG_PARAMS_MAX		9
 #define PG_BACKOFF_MIN_MS	100
 #define PG_BACKOFF_MAX_MS	5000
+#define PG_STATEMENT_TIMEOUT	"5s"
 /* Any node migrating holds this advisory lock ("sealmd" in ASCII). */
 #define PG_MIGRATE_LOCK		"115101971081091000"
 
@@ -176,8 +177,11 @@ pg_log_conn(const char *what, PGconn *c)
 }
 
 /*
- * Defaults come first: whatever the conninfo says overrides them.  A
- * stalled server costs at most connect_timeout on the calling thread.
+ * Defaults come first: whatever the conninfo says overrides them.  None
+ * lets a thread wait on the database for ever: connect_timeout bounds a
+ * connection, statement_timeout a statement the server is slow to run
+ * (a lock held elsewhere), and over TCP keepalives and tcp_user_timeout
+ * a server that is gone without a word.  What times out fails as 503.
  */
 /* The server's notices (IF NOT EXISTS skipped...) are not news. */
 static void
@@ -191,9 +195,14 @@ static PGconn *
 pg_connect(const char *conninfo)
 {
 	static const char *const keys[] = {
-		"connect_timeout", "application_name", "dbname", NULL
+		"connect_timeout", "application_name", "options",
+		"keepalives_idle", "keepalives_interval", "keepalives_count",
+		"tcp_user_timeout", "dbname", NULL
 	};
-	const char	*vals[] = { "2", "sealmd", conninfo, NULL };
+	const char	*vals[] = {
+		"2", "sealmd", "-c statement_timeout=" PG_STATEMENT_TIMEOUT,
+		"5", "2", "3", "10000", conninfo, NULL
+	};
 	PGconn		*c;
 
 	if ((c = PQconnectdbParams(keys, vals, 1)) != NULL)

@@ -286,6 +286,33 @@ class SlowDatabase(unittest.TestCase):
             d.stop()
             d.cleanup()
 
+    def test_statement_timeout_gives_503(self):
+        """A read that waits on the database longer than the statement
+        timeout (5 s) is answered 503, not held for ever."""
+        conninfo = CLUSTER.newdb()
+        name = conninfo.rsplit("=", 1)[1]
+        d = Daemon(conninfo=conninfo).start()
+        locker = None
+        try:
+            iid = uuid4()
+            self.assertIn(d.register(iid, PROJECT)[0], (200, 201))
+            locker = hold_lock(name, "password_chunks")
+            st = d.guest("GET", PW, headers=d.proxy_headers(iid, PROJECT))[0]
+            self.assertEqual(st, 503)
+            self.assertTrue(d.wait_log("statement timeout", 5), d.log())
+            locker.stdin.write(b"COMMIT;\n")
+            locker.stdin.close()
+            locker.wait(30)
+            st = d.guest("GET", PW, headers=d.proxy_headers(iid, PROJECT))[0]
+            self.assertEqual(st, 200)
+        finally:
+            if locker is not None:
+                if not locker.stdin.closed:
+                    locker.stdin.close()
+                locker.wait(30)
+            d.stop()
+            d.cleanup()
+
     def test_refused_requests_read_nothing(self):
         """A request refused before its lookup (a bad signature) is
         answered while every lookup waits on the database."""
