@@ -266,6 +266,7 @@ class Shipped(unittest.TestCase):
             "usr/share/man/man5/sealmd.conf.5": "0o644",
             "etc/sealmd/sealmd.conf": "0o644",
             "etc/sealmd/sealmd.conf.example": "0o644",
+            "etc/sealmd/sealmd-postgresql.conf.example": "0o644",
             "etc/sealmd/keys": "0o700",
         }
         files = {k: v for k, v in got.items()
@@ -288,6 +289,18 @@ class Shipped(unittest.TestCase):
                            capture_output=True, env=env, timeout=60)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertEqual(r.stdout + r.stderr, b"")
+        # With the PostgreSQL drop-in in place, as the README says.
+        dropin = os.path.join(units, "sealmd.service.d")
+        os.mkdir(dropin)
+        shutil.copy(os.path.join(root, "etc/sealmd/"
+                                 "sealmd-postgresql.conf.example"),
+                    os.path.join(dropin, "postgresql.conf"))
+        r = subprocess.run(["systemd-analyze", "verify",
+                            os.path.join(units, "sealmd.service")],
+                           capture_output=True, env=env, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(r.stdout + r.stderr, b"")
+        shutil.rmtree(dropin)
         r = subprocess.run(["systemd-analyze", "security", "--offline=true",
                             os.path.join(units, "sealmd.service")],
                            capture_output=True, env=env, timeout=60)
