@@ -108,6 +108,7 @@ UT_seal		:= broker/seal.c broker/keys.c privsep/buf.c privsep/log.c
 UT_store	:= broker/store.c broker/store_sqlite.c broker/store_pg.c \
 		   privsep/buf.c privsep/log.c
 UT_store_pg	:= $(UT_store)
+UT_reader	:= broker/reader.c $(UT_store)
 UT_config	:= policy/config.c privsep/buf.c privsep/log.c
 UT_config_tls	:= policy/config.c privsep/buf.c privsep/log.c
 UT_sandbox	:= policy/sandbox_worker.c policy/sandbox_broker.c \

@@ -176,13 +176,6 @@ pg_log_conn(const char *what, PGconn *c)
 	    (int)strcspn(m, "\n"), m);
 }
 
-/*
- * Defaults come first: whatever the conninfo says overrides them.  None
- * lets a thread wait on the database for ever: connect_timeout bounds a
- * connection, statement_timeout a statement the server is slow to run
- * (a lock held elsewhere), and over TCP keepalives and tcp_user_timeout
- * a server that is gone without a word.  What times out fails as 503.
- */
 /* The server's notices (IF NOT EXISTS skipped...) are not news. */
 static void
 pg_notice(void *arg, const char *msg)
@@ -191,6 +184,13 @@ pg_notice(void *arg, const char *msg)
 	(void)msg;
 }
 
+/*
+ * Defaults come first: whatever the conninfo says overrides them.  None
+ * lets a thread wait on the database for ever: connect_timeout bounds a
+ * connection, statement_timeout a statement the server is slow to run
+ * (a lock held elsewhere), and over TCP keepalives and tcp_user_timeout
+ * a server that is gone without a word.  What times out fails as 503.
+ */
 static PGconn *
 pg_connect(const char *conninfo)
 {

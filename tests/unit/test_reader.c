@@ -1,0 +1,184 @@
+/*
+ * The reader's replay store: what a job read is what the handler sees, and
+ * anything the plan did not read fails as an unavailable store would.
+ */
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "broker/broker.h"
+#include "broker/reader.h"
+
+#define ID1	"00000000-0000-4000-8000-000000000001"
+#define ID2	"00000000-0000-4000-8000-000000000002"
+
+static const struct store_ops	real_ops = { .name = "postgresql" };
+static struct store		real = { &real_ops, NULL };
+static struct broker		b;
+
+static struct rjob *
+job(enum rj_plan plan, const char *key, int want)
+{
+	struct rjob	*j = reader_job(plan, RT_MSG);
+
+	j->rj_want = want;
+	strcpy(j->rj_key, key);
+	return j;
+}
+
+static void
+head(struct rjob *j, const char *id)
+{
+	j->rj_r = STORE_OK;
+	strcpy(j->rj_i.head.mn_id, id);
+	strcpy(j->rj_i.head.mn_project, "p");
+}
+
+static void
+setup(void)
+{
+	b.b_store = &real;
+}
+
+TestSuite(reader, .init = setup);
+
+/* A guest by address: its head, then its value by the id it found. */
+Test(reader, by_address_then_by_id)
+{
+	struct rjob		*j = job(RJ_ADDR, "10.0.0.1", RJ_WANT_PW);
+	struct msg_instance	 inst;
+	struct store_pw		 pw;
+
+	head(j, ID1);
+	j->rj_pw_r = STORE_OK;
+	j->rj_i.pw.sp_nchunks = 1;
+	reader_replay_begin(&b, j);
+	cr_assert_str_eq(store_name(b.b_store), "postgresql");
+	cr_assert_eq(store_instance_head(b.b_store, "10.0.0.1", 1, &inst),
+	    STORE_OK);
+	cr_assert_str_eq(inst.mn_id, ID1);
+	cr_assert_eq(store_pw_get(b.b_store, ID1, &pw), STORE_OK);
+	cr_assert_eq(pw.sp_nchunks, 1);
+	/* Not what was read: another address, another id, the record. */
+	cr_assert_eq(store_instance_head(b.b_store, "10.0.0.2", 1, &inst),
+	    STORE_ERR);
+	cr_assert_eq(store_pw_get(b.b_store, ID2, &pw), STORE_ERR);
+	cr_assert_eq(store_instance_get(b.b_store, ID1, &inst), STORE_ERR);
+	cr_assert_eq(store_counts(b.b_store, &(uint32_t){ 0 },
+	    &(uint32_t){ 0 }), STORE_ERR);
+	reader_replay_end(&b);
+	cr_assert_eq(b.b_store, &real);
+	free(j);
+}
+
+/* An unknown instance: every read of it says so, not an error. */
+Test(reader, not_found_is_passed_on)
+{
+	struct rjob		*j = job(RJ_ID, ID2, RJ_WANT_INST | RJ_WANT_PW);
+	struct msg_instance	 inst;
+	struct store_pw		 pw;
+
+	j->rj_r = STORE_NOTFOUND;
+	reader_replay_begin(&b, j);
+	cr_assert_eq(store_instance_head(b.b_store, ID2, 0, &inst),
+	    STORE_NOTFOUND);
+	cr_assert_eq(store_instance_get(b.b_store, ID2, &inst),
+	    STORE_NOTFOUND);
+	cr_assert_eq(store_pw_get(b.b_store, ID2, &pw), STORE_NOTFOUND);
+	reader_replay_end(&b);
+	free(j);
+}
+
+/* Writes never go through the event loop's store. */
+Test(reader, writes_fail)
+{
+	struct rjob		*j = job(RJ_ID, ID1, RJ_WANT_PW);
+	struct msg_instance	 inst;
+	struct store_pw		 pw;
+	int			 created;
+
+	head(j, ID1);
+	memset(&inst, 0, sizeof(inst));
+	memset(&pw, 0, sizeof(pw));
+	reader_replay_begin(&b, j);
+	cr_assert_eq(store_instance_put(b.b_store, &inst, &created),
+	    STORE_ERR);
+	cr_assert_eq(store_pw_put_if_absent(b.b_store, ID1, &pw), STORE_ERR);
+	cr_assert_eq(store_pw_del(b.b_store, ID1), STORE_ERR);
+	cr_assert_eq(store_pw_take(b.b_store, ID1, &pw), STORE_ERR);
+	cr_assert_eq(store_batch_begin(b.b_store), STORE_ERR);
+	reader_replay_end(&b);
+	free(j);
+}
+
+/* The plans that read lists: a page, the counts, values to rewrap. */
+Test(reader, lists)
+{
+	struct rjob		*j = job(RJ_LIST, ID1, 0);
+	struct msg_list_ans	 ans;
+	struct store_keycount	 kc[STORE_KEYCOUNTS_MAX];
+	char			 ids[ROTATE_BATCH][ID_LEN + 1];
+	size_t			 n;
+	uint32_t		 ni, np;
+
+	j->rj_r = STORE_OK;
+	j->rj_list.mla_n = 1;
+	strcpy(j->rj_list.mla_e[0].id, ID2);
+	reader_replay_begin(&b, j);
+	cr_assert_eq(store_instance_list(b.b_store, ID1, &ans), STORE_OK);
+	cr_assert_eq(ans.mla_n, 1);
+	cr_assert_str_eq(ans.mla_e[0].id, ID2);
+	cr_assert_eq(store_instance_list(b.b_store, "", &ans), STORE_ERR);
+	reader_replay_end(&b);
+	free(j);
+
+	j = job(RJ_COUNTS, "", 0);
+	j->rj_r = STORE_OK;
+	j->rj_c.ninst = 3;
+	j->rj_c.npw = 2;
+	j->rj_c.kc_r = STORE_OK;
+	j->rj_c.nkc = 1;
+	j->rj_c.kc[0].kc_id = 7;
+	reader_replay_begin(&b, j);
+	cr_assert_eq(store_counts(b.b_store, &ni, &np), STORE_OK);
+	cr_assert_eq(ni, 3);
+	cr_assert_eq(np, 2);
+	cr_assert_eq(store_key_counts(b.b_store, kc, STORE_KEYCOUNTS_MAX, &n),
+	    STORE_OK);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(kc[0].kc_id, 7);
+	reader_replay_end(&b);
+	free(j);
+
+	j = job(RJ_OLDER, ID1, 0);
+	j->rj_newest = 4;
+	j->rj_max = ROTATE_BATCH;
+	j->rj_r = STORE_OK;
+	j->rj_ids.n = 1;
+	strcpy(j->rj_ids.id[0], ID2);
+	j->rj_ids.pw_r[0] = STORE_OK;
+	j->rj_ids.pw[0].sp_nchunks = 2;
+	reader_replay_begin(&b, j);
+	cr_assert_eq(store_pw_older(b.b_store, 4, ID1, ids, ROTATE_BATCH, &n),
+	    STORE_OK);
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(ids[0], ID2);
+	/* Another key since: what was read is stale, not an answer. */
+	cr_assert_eq(store_pw_older(b.b_store, 5, ID1, ids, ROTATE_BATCH, &n),
+	    STORE_ERR);
+	reader_replay_end(&b);
+	free(j);
+}
+
+/* A full queue: nothing was read, everything fails quietly. */
+Test(reader, nothing_read)
+{
+	struct rjob		*j = job(RJ_NONE, "", 0);
+	struct msg_instance	 inst;
+
+	reader_replay_begin(&b, j);
+	cr_assert_eq(store_instance_head(b.b_store, "10.0.0.1", 1, &inst),
+	    STORE_ERR);
+	reader_replay_end(&b);
+	free(j);
+}
