@@ -252,6 +252,9 @@ check-asan: deps
 	    build-asan/tests/sealmd-worker-evil
 	@SEALMD_BUILD=$(CURDIR)/build-asan SEALMD_SANITIZE=1 \
 	    SEALMD_SOAK_CYCLES=$(SAN_CYCLES) python3 tests/integration/run.py
+	@SEALMD_BUILD=$(CURDIR)/build-asan SEALMD_SANITIZE=1 \
+	    SEALMD_SOAK_CYCLES=$(SAN_CYCLES) SEALMD_TEST_STORE=postgresql \
+	    ./tests/pgtest.sh run python3 tests/integration/run.py $(PG_SUITES)
 
 check-valgrind: deps
 	@$(MAKE) --no-print-directory B=build-vg OPT="-O1 -g" \
