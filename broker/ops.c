@@ -697,8 +697,8 @@ ops_send_route(struct broker *b, const struct route *rt, const void *p,
 {
 	/* The broker's own requests are answered to nobody. */
 	if (rt->rt_listener != -1 && rt->rt_wgen == b->b_wgen &&
-	    b->b_chan.c_fd != -1 && chan_send(&b->b_chan, rt->rt_type, rt->rt_reqid, rt->rt_connid,
-	    p, len, -1) == -1)
+	    b->b_chan.c_fd != -1 && chan_send(&b->b_chan, rt->rt_type,
+	    rt->rt_reqid, rt->rt_connid, p, len, -1) == -1)
 		worker_kill(b, "channel full");
 }
 
@@ -1403,6 +1403,7 @@ ops_read_done(struct broker *b)
 		free(j);
 	}
 	sodium_memzero(&m.m_hdr, sizeof(m.m_hdr));
+	buf_init(&m.m_payload, NULL, 0);
 }
 
 /*

@@ -23,7 +23,8 @@
 
 #define READER_THREADS		4
 #define READER_QUEUE_MAX	4096
-#define READER_IDS_MAX		64	/* >= OPS_SWEEP_BATCH, ROTATE_BATCH */
+/* No fewer than OPS_SWEEP_BATCH and ROTATE_BATCH. */
+#define READER_IDS_MAX		64
 
 /* What to read ahead. */
 enum rj_plan {
@@ -41,7 +42,7 @@ enum rj_plan {
 
 /* What to do on the event loop once it is read. */
 enum rj_then {
-	RT_MSG,		/* dispatch the worker's message rj_hdr/rj_payload */
+	RT_MSG,		/* the worker's message rj_hdr, rj_payload */
 	RT_PW_GET,	/* ops_pw_get_for(rj_rt, rj_key, rj_wait) */
 	RT_SWEEP,	/* ops_expire_sweep */
 	RT_ROTATE,	/* rotate_step */
@@ -89,7 +90,7 @@ struct rjob {
 			size_t			 nkc;
 		}			 rj_c;
 		struct {
-			char			 id[READER_IDS_MAX][ID_LEN + 1];
+			char	id[READER_IDS_MAX][ID_LEN + 1];
 			int64_t			 set_at[READER_IDS_MAX];
 			int			 pw_r[ROTATE_BATCH];
 			struct store_pw		 pw[ROTATE_BATCH];

@@ -74,18 +74,18 @@ static const char *const pg_migrate[PG_SCHEMA_VERSION] = {
 	"  WHERE idx = 0;",
 };
 
-#define PG_INST_COLS	"id, project, hostname, created, cleared, pw_ttl, " \
-			"one_time, pw_mode"
-#define PG_HEAD_PW	"i.id, i.project, i.hostname, i.created, i.cleared, " \
-			"i.pw_ttl, i.one_time, i.pw_mode, p.idx, p.count, " \
-			"p.key_id, p.nonce, p.sealed, p.fingerprint, p.set_at, " \
-			"p.kind FROM instances i LEFT JOIN password_chunks p " \
-			"ON p.instance_id = i.id"
+#define PG_INST_COLS	"id, project, hostname, created, cleared, " \
+			"pw_ttl, one_time, pw_mode"
+#define PG_HEAD_PW	"i.id, i.project, i.hostname, i.created, " \
+			"i.cleared, i.pw_ttl, i.one_time, i.pw_mode, " \
+			"p.idx, p.count, p.key_id, p.nonce, p.sealed, " \
+			"p.fingerprint, p.set_at, p.kind FROM instances i " \
+			"LEFT JOIN password_chunks p ON p.instance_id = i.id"
 
 struct pg {
 	PGconn		*pg_conn;
 	char		*pg_conninfo;	/* never logged */
-	int64_t		 pg_retry_ms;	/* no new connection before */
+	int64_t		 pg_retry_ms;	/* no reconnection before */
 	int64_t		 pg_backoff_ms;
 	int		 pg_down;	/* the loss is logged */
 	int		 pg_tx;		/* we opened a transaction */
@@ -1033,7 +1033,8 @@ pg_pw_rows(const PGresult *res, int off, struct store_pw *pw)
 		    pg_col_int(res, i, off + 1, 1, PW_CHUNKS, &count) == -1 ||
 		    (i > 0 && count != pw->sp_nchunks) ||
 		    pg_col_int(res, i, off + 2, 0, UINT32_MAX, &key_id) == -1 ||
-		    pg_col_int(res, i, off + 6, INT64_MIN, INT64_MAX, &set_at) == -1 ||
+		    pg_col_int(res, i, off + 6, INT64_MIN, INT64_MAX,
+		    &set_at) == -1 ||
 		    pg_col_blob(res, i, off + 3, c->ss_nonce, SEAL_NONCE_LEN,
 		    SEAL_NONCE_LEN, &len) == -1 ||
 		    pg_col_blob(res, i, off + 4, c->ss_ct, SEAL_TAG_LEN,
@@ -1046,8 +1047,8 @@ pg_pw_rows(const PGresult *res, int off, struct store_pw *pw)
 			pw->sp_set_at = set_at;
 			if (pg_col_int(res, i, off + 7, PW_KIND_VALUE,
 			    PW_KIND_VERIFIER, &kind) == -1 ||
-			    pg_col_blob(res, i, off + 5, pw->sp_fp, FP_LEN, FP_LEN,
-			    &len) == -1)
+			    pg_col_blob(res, i, off + 5, pw->sp_fp, FP_LEN,
+			    FP_LEN, &len) == -1)
 				return -1;
 			pw->sp_kind = (uint32_t)kind;
 		}
