@@ -1399,8 +1399,7 @@ ops_read_done(struct broker *b)
 			break;
 		}
 		reader_replay_end(b);
-		sodium_memzero(j, sizeof(*j));
-		free(j);
+		reader_free(j);
 	}
 	sodium_memzero(&m.m_hdr, sizeof(m.m_hdr));
 	buf_init(&m.m_payload, NULL, 0);

@@ -71,8 +71,7 @@ reader_stop(void)
 	/* The threads emptied the queue; what they read goes unanswered. */
 	for (j = reader_finished; j != NULL; j = next) {
 		next = j->rj_next;
-		sodium_memzero(j, sizeof(*j));
-		free(j);
+		reader_free(j);
 	}
 	reader_finished = NULL;
 	if (reader_efd != -1)
@@ -104,7 +103,24 @@ reader_job(enum rj_plan plan, enum rj_then then)
 	j->rj_plan = plan;
 	j->rj_then = then;
 	j->rj_r = j->rj_inst_r = j->rj_pw_r = STORE_ERR;
+	/* Rewrap batches alone need room for many values. */
+	if (plan == RJ_OLDER && (j->rj_older = calloc(ROTATE_BATCH,
+	    sizeof(*j->rj_older))) == NULL)
+		fatal("calloc");
 	return j;
+}
+
+/* Values and the requests that carry them are wiped, not just freed. */
+void
+reader_free(struct rjob *j)
+{
+	if (j->rj_older != NULL) {
+		sodium_memzero(j->rj_older, ROTATE_BATCH *
+		    sizeof(*j->rj_older));
+		free(j->rj_older);
+	}
+	sodium_memzero(j, sizeof(*j));
+	free(j);
 }
 
 static void
@@ -204,7 +220,7 @@ reader_run(struct store *st, struct rjob *j)
 		    j->rj_ids.id, j->rj_max, &j->rj_ids.n);
 		for (i = 0; j->rj_r == STORE_OK && i < j->rj_ids.n; i++)
 			j->rj_ids.pw_r[i] = store_pw_get(st, j->rj_ids.id[i],
-			    &j->rj_ids.pw[i]);
+			    &j->rj_older[i]);
 		break;
 	}
 }
@@ -301,7 +317,7 @@ memo_pw_get(struct store *st, const char *id, struct store_pw *pw)
 	if (j->rj_plan == RJ_OLDER) {
 		for (i = 0; i < j->rj_ids.n; i++)
 			if (strcmp(id, j->rj_ids.id[i]) == 0) {
-				*pw = j->rj_ids.pw[i];
+				*pw = j->rj_older[i];
 				return j->rj_ids.pw_r[i];
 			}
 		return memo_miss(j, "a value");

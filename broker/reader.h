@@ -22,7 +22,7 @@
 #include "writer.h"
 
 #define READER_THREADS		4
-#define READER_QUEUE_MAX	4096
+#define READER_QUEUE_MAX	1024	/* about 20 KiB a job */
 /* No fewer than OPS_SWEEP_BATCH and ROTATE_BATCH. */
 #define READER_IDS_MAX		64
 
@@ -76,6 +76,7 @@ struct rjob {
 	int			 rj_r;
 	int			 rj_inst_r;
 	int			 rj_pw_r;
+	struct store_pw		*rj_older;	/* RJ_OLDER: the values */
 	union {
 		struct {
 			struct msg_instance	 head;
@@ -93,7 +94,6 @@ struct rjob {
 			char	id[READER_IDS_MAX][ID_LEN + 1];
 			int64_t			 set_at[READER_IDS_MAX];
 			int			 pw_r[ROTATE_BATCH];
-			struct store_pw		 pw[ROTATE_BATCH];
 			size_t			 n;
 		}			 rj_ids;
 	};
@@ -113,6 +113,7 @@ void		 reader_stop(void);
 int		 reader_fd(void);
 int		 reader_on(void);
 struct rjob	*reader_job(enum rj_plan, enum rj_then);
+void		 reader_free(struct rjob *);
 void		 reader_submit(struct rjob *);
 struct rjob	*reader_done(void);
 void		 reader_replay_begin(struct broker *, struct rjob *);

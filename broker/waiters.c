@@ -14,6 +14,7 @@ struct waiter {
 static struct waiter	waiters[WAITERS_MAX];
 static size_t		waiters_n;	/* live: most loop turns skip the scan */
 static uint64_t		waiters_next_poll_ms;
+static size_t		waiters_poll_at;	/* where the last poll stopped */
 
 static void
 waiters_free(struct waiter *wt)
@@ -84,19 +85,22 @@ void
 waiters_poll(uint64_t now_ms)
 {
 	struct rjob	*j;
-	size_t		 i;
+	size_t		 i, k, n = 0;
 
 	if (waiters_n == 0 || !reader_on() || now_ms < waiters_next_poll_ms)
 		return;
 	waiters_next_poll_ms = now_ms + WAITERS_POLL_MS;
-	for (i = 0; i < WAITERS_MAX; i++) {
+	for (k = 0; k < WAITERS_MAX && n < WAITERS_POLL_MAX; k++) {
+		i = (waiters_poll_at + k) % WAITERS_MAX;
 		if (waiters[i].wt_deadline_ms == 0)
 			continue;
+		n++;
 		j = reader_job(RJ_ID, RT_WAIT_POLL);
 		j->rj_want = RJ_WANT_PW;
 		memcpy(j->rj_key, waiters[i].wt_id, sizeof(waiters[i].wt_id));
 		reader_submit(j);
 	}
+	waiters_poll_at = (waiters_poll_at + k) % WAITERS_MAX;
 }
 
 /* The owner hung up: nobody is left to answer. */

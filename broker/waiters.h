@@ -2,8 +2,9 @@
  * Owner GETs waiting for a guest to post (?wait=SECONDS).  A fixed table,
  * no thread: a committed POST answers every waiter of its instance, the
  * event loop answers the rest empty at their deadline.  With a shared
- * store the POST may commit on another node: the readers look again for
- * every waiter's value each WAITERS_POLL_MS.
+ * store the POST may commit on another node: each WAITERS_POLL_MS the
+ * readers look again for the values of up to WAITERS_POLL_MAX waiters,
+ * taking them in turn.
  */
 #ifndef SEALMD_WAITERS_H
 #define SEALMD_WAITERS_H
@@ -12,6 +13,7 @@
 
 #define WAITERS_MAX	1024
 #define WAITERS_POLL_MS	1000
+#define WAITERS_POLL_MAX	64	/* reads a turn: requests come first */
 
 struct broker;
 

@@ -8,7 +8,10 @@ gives only 200s and 503s, every 200 reads back afterwards, and sealmd
 reconnects by itself.
 """
 import os
+import resource
+import selectors
 import signal
+import socket
 import sqlite3
 import subprocess
 import tempfile
@@ -306,6 +309,74 @@ class SlowDatabase(unittest.TestCase):
             st = d.guest("GET", PW, headers=d.proxy_headers(iid, PROJECT))[0]
             self.assertEqual(st, 200)
         finally:
+            if locker is not None:
+                if not locker.stdin.closed:
+                    locker.stdin.close()
+                locker.wait(30)
+            d.stop()
+            d.cleanup()
+
+    def test_reader_queue_full_gives_503(self):
+        """With every reader stuck, requests beyond the reader queue
+        (1024) are answered 503 at once; the queued ones are served when
+        the database is back."""
+        n = 1100
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft < n + 200:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (min(n + 200, hard),
+                                                        hard))
+        conninfo = CLUSTER.newdb()
+        name = conninfo.rsplit("=", 1)[1]
+        d = Daemon(conninfo=conninfo, limits={"max_conns": 2000}).start()
+        locker, socks = None, []
+        sel = selectors.DefaultSelector()
+        try:
+            iid = uuid4()
+            self.assertIn(d.register(iid, PROJECT)[0], (200, 201))
+            h = d.proxy_headers(iid, PROJECT)
+            req = (f"GET {PW} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                   + "".join(f"{k}: {v}\r\n" for k, v in h.items())
+                   + "\r\n").encode()
+            locker = hold_lock(name, "password_chunks")
+            for _ in range(n):
+                s = socket.create_connection(("127.0.0.1", d.ports[0]),
+                                             timeout=10)
+                s.sendall(req)
+                s.setblocking(False)
+                socks.append(s)
+                sel.register(s, selectors.EVENT_READ, bytearray())
+            status = {}
+
+            def collect(until_n, seconds):
+                deadline = time.time() + seconds
+                while len(status) < until_n and time.time() < deadline:
+                    for key, _ in sel.select(0.2):
+                        try:
+                            data = key.fileobj.recv(65536)
+                        except BlockingIOError:
+                            continue
+                        key.data.extend(data)
+                        if not data:
+                            sel.unregister(key.fileobj)
+                            status[key.fileobj] = int(
+                                bytes(key.data).split(b" ", 2)[1])
+
+            # 4 stuck on the lock, 1024 queued: the rest are refused now.
+            collect(n - 4 - 1024, 30)
+            early = list(status.values())
+            self.assertGreaterEqual(len(early), n - 4 - 1024)
+            self.assertEqual(set(early), {503})
+            locker.stdin.write(b"COMMIT;\n")
+            locker.stdin.close()
+            collect(n, 60)
+            self.assertEqual(len(status), n)
+            late = [st for s, st in status.items()]
+            self.assertTrue(set(late) <= {200, 503}, set(late))
+            self.assertGreaterEqual(late.count(200), 1000)
+            self.assertNotIn("not read ahead", d.log())
+        finally:
+            for s in socks:
+                s.close()
             if locker is not None:
                 if not locker.stdin.closed:
                     locker.stdin.close()

@@ -68,7 +68,7 @@ Test(reader, by_address_then_by_id)
 	    &(uint32_t){ 0 }), STORE_ERR);
 	reader_replay_end(&b);
 	cr_assert_eq(b.b_store, &real);
-	free(j);
+	reader_free(j);
 }
 
 /* An unknown instance: every read of it says so, not an error. */
@@ -86,7 +86,7 @@ Test(reader, not_found_is_passed_on)
 	    STORE_NOTFOUND);
 	cr_assert_eq(store_pw_get(b.b_store, ID2, &pw), STORE_NOTFOUND);
 	reader_replay_end(&b);
-	free(j);
+	reader_free(j);
 }
 
 /* Writes never go through the event loop's store. */
@@ -108,7 +108,7 @@ Test(reader, writes_fail)
 	cr_assert_eq(store_pw_take(b.b_store, ID1, &pw), STORE_ERR);
 	cr_assert_eq(store_batch_begin(b.b_store), STORE_ERR);
 	reader_replay_end(&b);
-	free(j);
+	reader_free(j);
 }
 
 /* The plans that read lists: a page, the counts, values to rewrap. */
@@ -130,7 +130,7 @@ Test(reader, lists)
 	cr_assert_str_eq(ans.mla_e[0].id, ID2);
 	cr_assert_eq(store_instance_list(b.b_store, "", &ans), STORE_ERR);
 	reader_replay_end(&b);
-	free(j);
+	reader_free(j);
 
 	j = job(RJ_COUNTS, "", 0);
 	j->rj_r = STORE_OK;
@@ -148,7 +148,7 @@ Test(reader, lists)
 	cr_assert_eq(n, 1);
 	cr_assert_eq(kc[0].kc_id, 7);
 	reader_replay_end(&b);
-	free(j);
+	reader_free(j);
 
 	j = job(RJ_OLDER, ID1, 0);
 	j->rj_newest = 4;
@@ -157,7 +157,7 @@ Test(reader, lists)
 	j->rj_ids.n = 1;
 	strcpy(j->rj_ids.id[0], ID2);
 	j->rj_ids.pw_r[0] = STORE_OK;
-	j->rj_ids.pw[0].sp_nchunks = 2;
+	j->rj_older[0].sp_nchunks = 2;
 	reader_replay_begin(&b, j);
 	cr_assert_eq(store_pw_older(b.b_store, 4, ID1, ids, ROTATE_BATCH, &n),
 	    STORE_OK);
@@ -167,7 +167,7 @@ Test(reader, lists)
 	cr_assert_eq(store_pw_older(b.b_store, 5, ID1, ids, ROTATE_BATCH, &n),
 	    STORE_ERR);
 	reader_replay_end(&b);
-	free(j);
+	reader_free(j);
 }
 
 /* A full queue: nothing was read, everything fails quietly. */
@@ -180,5 +180,5 @@ Test(reader, nothing_read)
 	cr_assert_eq(store_instance_head(b.b_store, "10.0.0.1", 1, &inst),
 	    STORE_ERR);
 	reader_replay_end(&b);
-	free(j);
+	reader_free(j);
 }
