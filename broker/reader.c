@@ -290,18 +290,32 @@ memo_instance_head(struct store *st, const char *key, int by_addr,
 	return j->rj_r;
 }
 
+/*
+ * Whether the plan read what want names of instance id: STORE_OK to take
+ * it from the job, else the answer to give (the head's, or a miss).
+ */
+static int
+memo_more(const struct rjob *j, const char *id, int want, const char *what)
+{
+	if (!memo_is(j, id, 0))
+		return memo_miss(j, what);
+	if (j->rj_r != STORE_OK)
+		return j->rj_r;
+	if (!(j->rj_want & want))
+		return memo_miss(j, what);
+	return STORE_OK;
+}
+
 static int
 memo_instance_get(struct store *st, const char *id, struct msg_instance *inst)
 {
 	const struct rjob	*j = st->st_engine;
+	int			 r;
 
 	memset(inst, 0, sizeof(*inst));
-	if (!memo_is(j, id, 0))
-		return memo_miss(j, "an instance record");
-	if (j->rj_r != STORE_OK)
-		return j->rj_r;
-	if (!(j->rj_want & RJ_WANT_INST))
-		return memo_miss(j, "an instance record");
+	if ((r = memo_more(j, id, RJ_WANT_INST, "an instance record")) !=
+	    STORE_OK)
+		return r;
 	if (j->rj_inst_r == STORE_OK)
 		*inst = j->rj_i.inst;
 	return j->rj_inst_r;
@@ -312,6 +326,7 @@ memo_pw_get(struct store *st, const char *id, struct store_pw *pw)
 {
 	const struct rjob	*j = st->st_engine;
 	size_t			 i;
+	int			 r;
 
 	memset(pw, 0, sizeof(*pw));
 	if (j->rj_plan == RJ_OLDER) {
@@ -322,12 +337,8 @@ memo_pw_get(struct store *st, const char *id, struct store_pw *pw)
 			}
 		return memo_miss(j, "a value");
 	}
-	if (!memo_is(j, id, 0))
-		return memo_miss(j, "a value");
-	if (j->rj_r != STORE_OK)
-		return j->rj_r;
-	if (!(j->rj_want & RJ_WANT_PW))
-		return memo_miss(j, "a value");
+	if ((r = memo_more(j, id, RJ_WANT_PW, "a value")) != STORE_OK)
+		return r;
 	if (j->rj_pw_r == STORE_OK)
 		*pw = j->rj_i.pw;
 	return j->rj_pw_r;

@@ -215,23 +215,37 @@ class TwoNodes(unittest.TestCase):
                                         "again", 5), self.a.log())
 
 
-def hold_lock(db, table):
-    """A psql session holding an exclusive lock on table until the test
+class HeldLock:
+    """A psql session holding an exclusive lock on table until release()
     writes COMMIT to it: no timing involved."""
-    p = subprocess.Popen(
-        [pg_bin("psql"), "-h", CLUSTER.dir, "-U", "sealmd", "-d", db, "-q"],
-        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL)
-    p.stdin.write(f"BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE "
-                  "MODE;\n".encode())
-    p.stdin.flush()
-    deadline = time.time() + 10
-    while time.time() < deadline and CLUSTER.sql(
-            "SELECT count(*) FROM pg_locks WHERE mode = "
-            f"'AccessExclusiveLock' AND relation = '{table}'::regclass",
-            db=db) != "1\n":
-        time.sleep(0.05)
-    return p
+
+    def __init__(self, db, table):
+        self.p = subprocess.Popen(
+            [pg_bin("psql"), "-h", CLUSTER.dir, "-U", "sealmd", "-d", db,
+             "-q"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        self.p.stdin.write(f"BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE "
+                           "MODE;\n".encode())
+        self.p.stdin.flush()
+        deadline = time.time() + 10
+        while time.time() < deadline and CLUSTER.sql(
+                "SELECT count(*) FROM pg_locks WHERE mode = "
+                f"'AccessExclusiveLock' AND relation = '{table}'::regclass",
+                db=db) != "1\n":
+            time.sleep(0.05)
+
+    def release(self):
+        self.p.stdin.write(b"COMMIT;\n")
+        self.p.stdin.close()
+        self.p.wait(30)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if not self.p.stdin.closed:
+            self.p.stdin.close()
+        self.p.wait(30)
 
 
 def wait_blocked(db, n=1):
@@ -246,75 +260,52 @@ def wait_blocked(db, n=1):
 class SlowDatabase(unittest.TestCase):
     """A read stuck behind a lock held in the database does not stall the
     event loop: new connections, and reads of other tables on the other
-    reader threads, are answered meanwhile."""
+    reader threads, are answered meanwhile.  Each test has a daemon on a
+    database of its own (db), with one instance (iid) registered."""
+
+    def setUp(self):
+        conninfo = CLUSTER.newdb()
+        self.db = conninfo.rsplit("=", 1)[1]
+        self.d = Daemon(conninfo=conninfo, limits={"max_conns": 2000})
+        self.d.start()
+        self.iid = uuid4()
+        self.assertIn(self.d.register(self.iid, PROJECT)[0], (200, 201))
+        self.h = self.d.proxy_headers(self.iid, PROJECT)
+
+    def tearDown(self):
+        self.d.stop()
+        self.d.cleanup()
 
     def test_stuck_read_stalls_nothing_else(self):
-        conninfo = CLUSTER.newdb()
-        name = conninfo.rsplit("=", 1)[1]
-        d = Daemon(conninfo=conninfo).start()
-        locker = None
-        try:
-            iid = uuid4()
-            self.assertIn(d.register(iid, PROJECT)[0], (200, 201))
-            v = canary("pg-slow")
-            h = d.proxy_headers(iid, PROJECT)
-            self.assertEqual(d.guest("POST", PW, body=v.encode(),
-                                     headers=h)[0], 200)
-            locker = hold_lock(name, "password_chunks")
+        d = self.d
+        v = canary("pg-slow")
+        self.assertEqual(d.guest("POST", PW, body=v.encode(),
+                                 headers=self.h)[0], 200)
+        with HeldLock(self.db, "password_chunks") as lock:
             res = {}
-
-            def stuck():
-                res["get"] = d.guest("GET", PW, headers=h)
-                res["at"] = time.time()
-
-            t = threading.Thread(target=stuck)
+            t = threading.Thread(target=lambda: res.update(
+                get=d.guest("GET", PW, headers=self.h)))
             t.start()
-            wait_blocked(name)
+            wait_blocked(self.db)
             # Meanwhile: a new connection, and a read of other tables.
             st, _, _ = d.guest("GET", "/")
             self.assertEqual(st, 200)
-            st, js = d.owner("GET", f"/instances/{iid}")
+            st, js = d.owner("GET", f"/instances/{self.iid}")
             self.assertEqual((st, js["project_id"]), (200, PROJECT))
             self.assertNotIn("get", res, "answered before the lock went")
-            locker.stdin.write(b"COMMIT;\n")
-            locker.stdin.close()
+            lock.release()
             t.join(30)
-            self.assertEqual((res["get"][0], res["get"][2]),
-                             (200, v.encode()))
-        finally:
-            if locker is not None:
-                if not locker.stdin.closed:
-                    locker.stdin.close()
-                locker.wait(30)
-            d.stop()
-            d.cleanup()
+        self.assertEqual((res["get"][0], res["get"][2]), (200, v.encode()))
 
     def test_statement_timeout_gives_503(self):
         """A read that waits on the database longer than the statement
         timeout (5 s) is answered 503, not held for ever."""
-        conninfo = CLUSTER.newdb()
-        name = conninfo.rsplit("=", 1)[1]
-        d = Daemon(conninfo=conninfo).start()
-        locker = None
-        try:
-            iid = uuid4()
-            self.assertIn(d.register(iid, PROJECT)[0], (200, 201))
-            locker = hold_lock(name, "password_chunks")
-            st = d.guest("GET", PW, headers=d.proxy_headers(iid, PROJECT))[0]
-            self.assertEqual(st, 503)
+        d = self.d
+        with HeldLock(self.db, "password_chunks") as lock:
+            self.assertEqual(d.guest("GET", PW, headers=self.h)[0], 503)
             self.assertTrue(d.wait_log("statement timeout", 5), d.log())
-            locker.stdin.write(b"COMMIT;\n")
-            locker.stdin.close()
-            locker.wait(30)
-            st = d.guest("GET", PW, headers=d.proxy_headers(iid, PROJECT))[0]
-            self.assertEqual(st, 200)
-        finally:
-            if locker is not None:
-                if not locker.stdin.closed:
-                    locker.stdin.close()
-                locker.wait(30)
-            d.stop()
-            d.cleanup()
+            lock.release()
+        self.assertEqual(d.guest("GET", PW, headers=self.h)[0], 200)
 
     def test_reader_queue_full_gives_503(self):
         """With every reader stuck, requests beyond the reader queue
@@ -325,95 +316,70 @@ class SlowDatabase(unittest.TestCase):
         if soft < n + 200:
             resource.setrlimit(resource.RLIMIT_NOFILE, (min(n + 200, hard),
                                                         hard))
-        conninfo = CLUSTER.newdb()
-        name = conninfo.rsplit("=", 1)[1]
-        d = Daemon(conninfo=conninfo, limits={"max_conns": 2000}).start()
-        locker, socks = None, []
+        d, socks, status = self.d, [], {}
         sel = selectors.DefaultSelector()
+        req = (f"GET {PW} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+               + "".join(f"{k}: {v}\r\n" for k, v in self.h.items())
+               + "\r\n").encode()
+
+        def collect(until_n, seconds):
+            deadline = time.time() + seconds
+            while len(status) < until_n and time.time() < deadline:
+                for key, _ in sel.select(0.2):
+                    try:
+                        data = key.fileobj.recv(65536)
+                    except BlockingIOError:
+                        continue
+                    key.data.extend(data)
+                    if not data:
+                        sel.unregister(key.fileobj)
+                        status[key.fileobj] = int(
+                            bytes(key.data).split(b" ", 2)[1])
+
         try:
-            iid = uuid4()
-            self.assertIn(d.register(iid, PROJECT)[0], (200, 201))
-            h = d.proxy_headers(iid, PROJECT)
-            req = (f"GET {PW} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-                   + "".join(f"{k}: {v}\r\n" for k, v in h.items())
-                   + "\r\n").encode()
-            locker = hold_lock(name, "password_chunks")
-            for _ in range(n):
-                s = socket.create_connection(("127.0.0.1", d.ports[0]),
-                                             timeout=10)
-                s.sendall(req)
-                s.setblocking(False)
-                socks.append(s)
-                sel.register(s, selectors.EVENT_READ, bytearray())
-            status = {}
-
-            def collect(until_n, seconds):
-                deadline = time.time() + seconds
-                while len(status) < until_n and time.time() < deadline:
-                    for key, _ in sel.select(0.2):
-                        try:
-                            data = key.fileobj.recv(65536)
-                        except BlockingIOError:
-                            continue
-                        key.data.extend(data)
-                        if not data:
-                            sel.unregister(key.fileobj)
-                            status[key.fileobj] = int(
-                                bytes(key.data).split(b" ", 2)[1])
-
-            # 4 stuck on the lock, 1024 queued: the rest are refused now.
-            collect(n - 4 - 1024, 30)
-            early = list(status.values())
-            self.assertGreaterEqual(len(early), n - 4 - 1024)
-            self.assertEqual(set(early), {503})
-            locker.stdin.write(b"COMMIT;\n")
-            locker.stdin.close()
+            with HeldLock(self.db, "password_chunks") as lock:
+                for _ in range(n):
+                    s = socket.create_connection(("127.0.0.1", d.ports[0]),
+                                                 timeout=10)
+                    s.sendall(req)
+                    s.setblocking(False)
+                    socks.append(s)
+                    sel.register(s, selectors.EVENT_READ, bytearray())
+                # 4 stuck on the lock, 1024 queued: the rest refused now.
+                collect(n - 4 - 1024, 30)
+                early = list(status.values())
+                self.assertGreaterEqual(len(early), n - 4 - 1024)
+                self.assertEqual(set(early), {503})
+                lock.release()
             collect(n, 60)
             self.assertEqual(len(status), n)
-            late = [st for s, st in status.items()]
+            late = list(status.values())
             self.assertTrue(set(late) <= {200, 503}, set(late))
             self.assertGreaterEqual(late.count(200), 1000)
             self.assertNotIn("not read ahead", d.log())
         finally:
             for s in socks:
                 s.close()
-            if locker is not None:
-                if not locker.stdin.closed:
-                    locker.stdin.close()
-                locker.wait(30)
-            d.stop()
-            d.cleanup()
 
     def test_refused_requests_read_nothing(self):
         """A request refused before its lookup (a bad signature) is
         answered while every lookup waits on the database."""
-        conninfo = CLUSTER.newdb()
-        name = conninfo.rsplit("=", 1)[1]
-        d = Daemon(conninfo=conninfo).start()
-        locker = None
-        try:
-            iid = uuid4()
-            self.assertIn(d.register(iid, PROJECT)[0], (200, 201))
-            locker = hold_lock(name, "instances")
+        d = self.d
+        with HeldLock(self.db, "instances") as lock:
             res = {}
-            t = threading.Thread(target=lambda: res.update(get=d.guest(
-                "GET", PW, headers=d.proxy_headers(iid, PROJECT))))
+            t = threading.Thread(target=lambda: res.update(
+                get=d.guest("GET", PW, headers=self.h)))
             t.start()
-            wait_blocked(name)
-            bad = d.proxy_headers(iid, PROJECT, sig="0" * 64)
+            wait_blocked(self.db)
+            bad = d.proxy_headers(self.iid, PROJECT, sig="0" * 64)
             self.assertEqual(d.guest("GET", PW, headers=bad)[0], 403)
             self.assertNotIn("get", res)
-            locker.stdin.write(b"COMMIT;\n")
-            locker.stdin.close()
+            lock.release()
             t.join(30)
-            self.assertEqual(res["get"][0], 200)
-        finally:
-            if locker is not None:
-                if not locker.stdin.closed:
-                    locker.stdin.close()
-                locker.wait(30)
-            d.stop()
-            d.cleanup()
+        self.assertEqual(res["get"][0], 200)
+
+
+class Reload(unittest.TestCase):
 
     def test_reload_seeds_through_the_writer(self):
         iid = uuid4()
