@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <grp.h>
@@ -36,6 +37,7 @@ static void	main_harden(void);
 static int	main_can_drop(void);
 static void	main_worker_ids(struct broker *);
 static void	main_chroot_dir(struct broker *);
+static int	main_dir_empty(const char *);
 
 static void
 usage(void)
@@ -135,8 +137,29 @@ main_chroot_dir(struct broker *b)
 	    (st.st_mode & 022) != 0)
 		fatalx("chroot %s must be a directory owned by root (or by "
 		    "sealmd's own user) and writable only by its owner", dir);
-	if (st.st_nlink > 2)
+	if (!main_dir_empty(dir))
 		fatalx("chroot %s must be empty", dir);
+}
+
+/* Any entry, not only a subdirectory (which st_nlink would count). */
+static int
+main_dir_empty(const char *dir)
+{
+	DIR		*d;
+	struct dirent	*de;
+	int		 empty = 1;
+
+	if ((d = opendir(dir)) == NULL)
+		fatal("opendir %s", dir);
+	errno = 0;
+	while (empty && (de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
+			empty = 0;
+	if (empty && errno != 0)
+		fatal("readdir %s", dir);
+	closedir(d);
+	return empty;
 }
 
 #ifdef SEALMD_SANITIZE

@@ -144,10 +144,6 @@ class Crashes(unittest.TestCase):
         self.crash_with(signal.SIGSYS, r"killed by seccomp")
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 @unittest.skipUnless(IS_ROOT, "needs root to signal the worker's uid")
 class StopContinue(unittest.TestCase):
     """SIGSTOP then SIGCONT (an admin's kill -STOP, a cgroup freeze, a
@@ -174,3 +170,44 @@ class StopContinue(unittest.TestCase):
                                          headers=h)[0], 200, who)
         finally:
             d.cleanup()
+
+
+@unittest.skipUnless(IS_ROOT, "needs root: only root chroots the worker")
+class ChrootMustBeEmpty(unittest.TestCase):
+    """A file in the worker's chroot is as much a refusal as a directory:
+    st_nlink counts subdirectories only, so the check reads the entries."""
+
+    def refused_with(self, make):
+        d = Daemon()
+        try:
+            root = os.path.join(d.state, "empty")
+            os.mkdir(root, 0o755)
+            make(root)
+            with open(d.conf) as f:
+                conf = f.read()
+            with open(d.conf, "w") as f:
+                f.write(conf.replace("[sealmd]\n",
+                                     f"[sealmd]\nchroot = {root}\n", 1))
+            with self.assertRaises(RuntimeError) as cm:
+                d.start()
+            self.assertIn(f"chroot {root} must be empty", str(cm.exception))
+            self.assertNotEqual(d.proc.wait(timeout=10), 0)
+        finally:
+            d.cleanup()
+
+    def test_regular_file(self):
+        def make(root):
+            with open(os.path.join(root, "passwd"), "w") as f:
+                f.write("planted\n")
+        self.refused_with(make)
+
+    def test_symlink(self):
+        self.refused_with(lambda root: os.symlink("/", os.path.join(root,
+                                                                    "up")))
+
+    def test_subdirectory(self):
+        self.refused_with(lambda root: os.mkdir(os.path.join(root, "d")))
+
+
+if __name__ == "__main__":
+    unittest.main()
