@@ -66,7 +66,9 @@ listen_name(struct listener *l, const struct sockaddr_storage *ss,
 /*
  * hop_limit: every packet of an answer, the SYN-ACK included, carries this
  * TTL (hop limit), so it dies before a forwarding host can pass it on
- * (SSRF).  Set on the listener: accepted sockets inherit it.
+ * (SSRF).  Set on the listener: accepted sockets inherit it.  An AF_INET6
+ * socket from systemd may take IPv4 clients too ([::] without V6ONLY),
+ * whose answers are IPv4 packets: it gets IP_TTL as well.
  */
 static int
 listen_hops(const struct listener *l, int fd, int family)
@@ -75,10 +77,9 @@ listen_hops(const struct listener *l, int fd, int family)
 
 	if (hops == 0)
 		return 0;
-	if ((family == AF_INET && setsockopt(fd, IPPROTO_IP, IP_TTL, &hops,
-	    sizeof(hops)) == -1) || (family == AF_INET6 &&
-	    setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &hops,
-	    sizeof(hops)) == -1)) {
+	if (setsockopt(fd, IPPROTO_IP, IP_TTL, &hops, sizeof(hops)) == -1 ||
+	    (family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
+	    IPV6_UNICAST_HOPS, &hops, sizeof(hops)) == -1)) {
 		log_warn("%s: hop_limit", l->l_name);
 		return -1;
 	}

@@ -291,7 +291,8 @@ class Daemon:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
 
-    def start(self, timeout=10):
+    def start(self, timeout=10, inherit=()):
+        """inherit: (socket, name) pairs passed as systemd would."""
         self.logf = open(self.log_path, "ab")
         self.log_offset = self.logf.tell()
         cmd = [SEALMD, "-c", self.conf]
@@ -301,8 +302,18 @@ class Daemon:
                    "--errors-for-leak-kinds=definite",
                    "--show-leak-kinds=definite",
                    f"--log-file={self.state}/valgrind.%p.log"] + cmd
+        if inherit:
+            # LISTEN_PID is the pid that execs sealmd: the shell's own.
+            moves = " ".join(f"{3 + i}<&{s.fileno()}"
+                             for i, (s, _) in enumerate(inherit))
+            names = ":".join(n for _, n in inherit)
+            cmd = ["sh", "-c", f"LISTEN_PID=$$ LISTEN_FDS={len(inherit)} "
+                   f"LISTEN_FDNAMES={names} exec \"$@\" {moves}",
+                   "sh"] + cmd
         self.proc = subprocess.Popen(cmd, stdout=self.logf, stderr=self.logf,
-                                     stdin=subprocess.DEVNULL)
+                                     stdin=subprocess.DEVNULL,
+                                     pass_fds=[s.fileno()
+                                               for s, _ in inherit])
         deadline = time.time() + timeout
         while time.time() < deadline:
             text = self.log()

@@ -205,6 +205,29 @@ class HopLimit(unittest.TestCase):
         finally:
             d.cleanup()
 
+    def test_ipv4_client_on_dual_stack_listener(self):
+        # A [::] socket that takes IPv4 too, as systemd binds
+        # ListenStream=[::]:80 by default: an IPv4 client's answers go
+        # out as IPv4 packets, whose TTL is IP_TTL, not the IPv6 hop
+        # limit.
+        if not socket.has_ipv6:
+            self.skipTest("no IPv6 on this host")
+        s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        s.bind(("::", 0))
+        s.listen(16)
+        port = s.getsockname()[1]
+        d = Daemon(guests=(("proxy", "127.0.0.1"),), limits={"rate": 0},
+                   extra_guest="hop_limit = 3")
+        try:
+            d.start(inherit=[(s, "guest")])
+            s.close()
+            self.assertIn(f"listening: guest:[::]:{port}", d.log())
+            self.assertEqual(self.answer_ttl(d, port), {3})
+        finally:
+            s.close()
+            d.cleanup()
+
 
 class PostWindow(unittest.TestCase):
     def test_window_closes_and_reopens_on_clear(self):
