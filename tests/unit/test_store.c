@@ -830,3 +830,84 @@ Test(store, expiry)
 	cr_assert_eq(store_pw_expire(st, mkid(2), set_at[0]), STORE_OK);
 	cr_assert_eq(store_pw_get(st, mkid(2), &b), STORE_NOTFOUND);
 }
+
+/* What a rewrap writes for rd: every chunk under key 20, new nonce. */
+static void
+mkreseal(struct store_pw *out, const struct store_pw *rd)
+{
+	uint32_t	i;
+
+	*out = *rd;
+	for (i = 0; i < out->sp_nchunks; i++) {
+		out->sp_chunk[i].ss_key_id = 20;
+		memset(out->sp_chunk[i].ss_nonce, 0x70 + (int)i,
+		    SEAL_NONCE_LEN);
+		memset(out->sp_chunk[i].ss_ct, 0x7f, out->sp_chunk[i].ss_len);
+	}
+}
+
+/*
+ * A rewrap reads a value, re-seals it, then writes.  If the owner clears
+ * and the guest posts again in between, the new value must survive,
+ * whatever its chunks share with the one that was read: the new key id
+ * (posted under the newest key), the old key id (another node not yet
+ * rotated), the old nonce (only the key id tells them apart), or a whole
+ * first chunk (all or none).
+ */
+Test(store, rewrap_keeps_a_value_posted_meanwhile)
+{
+	struct store_pw	rd, resealed, posted, out;
+	int		shape;
+
+	put_new(1, NULL, NULL);
+	for (shape = 0; shape < 4; shape++) {
+		mkpw(&rd, 2, 0x10);
+		cr_assert_eq(store_pw_put_if_absent(st, mkid(1), &rd),
+		    STORE_OK);
+		cr_assert_eq(store_pw_get(st, mkid(1), &rd), STORE_OK);
+		mkreseal(&resealed, &rd);
+
+		cr_assert_eq(store_pw_del(st, mkid(1)), STORE_OK);
+		mkpw(&posted, 2, 0x40);
+		switch (shape) {
+		case 0:
+			posted.sp_chunk[0].ss_key_id = 20;
+			posted.sp_chunk[1].ss_key_id = 20;
+			break;
+		case 1:
+			break;			/* keys 7 and 8, as rd */
+		case 2:
+			memcpy(posted.sp_chunk[0].ss_nonce,
+			    rd.sp_chunk[0].ss_nonce, SEAL_NONCE_LEN);
+			memcpy(posted.sp_chunk[1].ss_nonce,
+			    rd.sp_chunk[1].ss_nonce, SEAL_NONCE_LEN);
+			posted.sp_chunk[0].ss_key_id = 20;
+			posted.sp_chunk[1].ss_key_id = 20;
+			break;
+		default:
+			posted.sp_chunk[0] = rd.sp_chunk[0];
+			break;
+		}
+		cr_assert_eq(store_pw_put_if_absent(st, mkid(1), &posted),
+		    STORE_OK);
+
+		cr_assert_eq(store_pw_rewrap(st, mkid(1), &rd, &resealed),
+		    STORE_CONFLICT, "shape %d", shape);
+		cr_assert_eq(store_pw_get(st, mkid(1), &out), STORE_OK);
+		assert_pw_eq(&out, &posted);
+		cr_assert_eq(store_pw_del(st, mkid(1)), STORE_OK);
+	}
+
+	/* Undisturbed, the rewrap replaces every chunk. */
+	mkpw(&rd, 2, 0x10);
+	cr_assert_eq(store_pw_put_if_absent(st, mkid(1), &rd), STORE_OK);
+	mkreseal(&resealed, &rd);
+	cr_assert_eq(store_pw_rewrap(st, mkid(1), &rd, &resealed), STORE_OK);
+	cr_assert_eq(store_pw_get(st, mkid(1), &out), STORE_OK);
+	assert_pw_eq(&out, &resealed);
+	/* A cleared value stays cleared. */
+	cr_assert_eq(store_pw_del(st, mkid(1)), STORE_OK);
+	cr_assert_eq(store_pw_rewrap(st, mkid(1), &resealed, &resealed),
+	    STORE_CONFLICT);
+	cr_assert_eq(store_pw_get(st, mkid(1), &out), STORE_NOTFOUND);
+}
