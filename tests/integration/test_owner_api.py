@@ -3,7 +3,10 @@ registration, listing, Nova's os-server-password, status, errors, and
 SO_PEERCRED authorisation."""
 import base64
 import json
+import grp
 import os
+import pwd
+import shutil
 import socket
 import stat
 import subprocess
@@ -20,6 +23,64 @@ ED_KEY = f"ssh-ed25519 {ED_BLOB} bob@example"
 
 def pwpath(iid):
     return f"/servers/{iid}/os-server-password"
+
+
+def as_peer(sock, uid, gid, requests):
+    """Send each raw request on its own connection to sock from a child
+    running as uid/gid with no supplementary group; return each answer's
+    status line and body as "STATUS|BODY"."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: never return into unittest
+        code = 1
+        try:
+            os.close(r)
+            os.setgroups([])
+            os.setgid(gid)
+            os.setuid(uid)
+            out = []
+            for req in requests:
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.settimeout(5)
+                try:
+                    s.connect(sock)
+                    s.sendall(req)
+                    data = b""
+                    for _ in range(100):
+                        chunk = s.recv(4096)
+                        if not chunk:
+                            break
+                        data += chunk
+                    out.append(data.split(b"\r\n", 1)[0].decode() +
+                               "|" + data.split(b"\r\n\r\n", 1)[-1]
+                               .decode("utf-8", "replace"))
+                except OSError as e:
+                    out.append(f"ERR {e}")
+                finally:
+                    s.close()
+            os.write(w, json.dumps(out).encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(w)
+    with os.fdopen(r, "rb") as f:
+        data = f.read()
+    _, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise AssertionError(f"client as uid {uid} failed: {data!r}")
+    return json.loads(data)
+
+
+def ctl_as(d, uid, gid, *args):
+    """Run sealmdctl as uid/gid: a copy in d.state, which the caller has
+    opened to others, as the clone's own directory may not be (/root)."""
+    ctl = os.path.join(d.state, "sealmdctl")
+    if not os.path.exists(ctl):
+        shutil.copy(SEALMDCTL, ctl)
+        os.chmod(ctl, 0o755)
+    return subprocess.run([ctl, "-s", d.socket, *args], capture_output=True,
+                          timeout=30, user=uid, group=gid, extra_groups=[],
+                          cwd="/")
 
 
 class OwnerBase(unittest.TestCase):
@@ -395,50 +456,6 @@ class PeerNotAllowed(unittest.TestCase):
         cls.d.cleanup()
         assert not deaths, f"the worker died: {deaths}"
 
-    def as_nobody(self, requests):
-        """Send each raw request as uid/gid 65534 on its own connection;
-        return the status lines' codes."""
-        r, w = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # child: never return into unittest
-            code = 1
-            try:
-                os.close(r)
-                os.setgroups([])
-                os.setgid(65534)
-                os.setuid(65534)
-                out = []
-                for req in requests:
-                    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                    s.settimeout(5)
-                    try:
-                        s.connect(self.d.socket)
-                        s.sendall(req)
-                        data = b""
-                        for _ in range(100):
-                            chunk = s.recv(4096)
-                            if not chunk:
-                                break
-                            data += chunk
-                        out.append(data.split(b"\r\n", 1)[0].decode() +
-                                   "|" + data.split(b"\r\n\r\n", 1)[-1]
-                                   .decode("utf-8", "replace"))
-                    except OSError as e:
-                        out.append(f"ERR {e}")
-                    finally:
-                        s.close()
-                os.write(w, json.dumps(out).encode())
-                code = 0
-            finally:
-                os._exit(code)
-        os.close(w)
-        data = b""
-        with os.fdopen(r, "rb") as f:
-            data = f.read()
-        _, status = os.waitpid(pid, 0)
-        self.assertEqual(os.waitstatus_to_exitcode(status), 0, data)
-        return json.loads(data)
-
     def test_other_uid_gets_403(self):
         if not IS_ROOT:
             self.skipTest("NOT ROOT: cannot switch to uid 65534 to test "
@@ -466,12 +483,10 @@ class PeerNotAllowed(unittest.TestCase):
                              ("DELETE", f"/instances/{iid}"),
                              ("GET", pwpath(iid)), ("DELETE", pwpath(iid)))]
         try:
-            out = self.as_nobody(reqs)
+            out = as_peer(d.socket, 65534, 65534, reqs)
             # sealmdctl run by that uid: a server error, exit 1.
             for args in (("status",), ("get", iid), ("list",)):
-                r = subprocess.run([SEALMDCTL, "-s", d.socket, *args],
-                                   capture_output=True, timeout=30,
-                                   user=65534, group=65534, extra_groups=[])
+                r = ctl_as(d, 65534, 65534, *args)
                 self.assertEqual(r.returncode, 1, (args, r.stderr))
                 self.assertIn(b"403", r.stderr)
                 self.assertEqual(r.stdout, b"")
@@ -500,3 +515,99 @@ class PeerNotAllowed(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class PeerAllowed(unittest.TestCase):
+    """allow_uid and allow_group (sealmd.conf(5) [owner]): a listed uid,
+    a member of a listed group by /etc/group's list, and a caller whose
+    primary gid is the group's are served; any other uid still gets 403.
+    The group is a throwaway one made for the test, listing bin."""
+    LISTED = 1          # daemon
+    MEMBER = "bin"
+
+    @classmethod
+    def setUpClass(cls):
+        if not IS_ROOT:
+            raise unittest.SkipTest("NOT ROOT: cannot create a group or "
+                                    "switch uid to test allow_uid and "
+                                    "allow_group")
+        cls.group = f"sealmdit{os.getpid()}"
+        subprocess.run(["groupadd", "-U", cls.MEMBER, cls.group],
+                       check=True, timeout=30)
+        try:
+            cls.gid = grp.getgrnam(cls.group).gr_gid
+            d = Daemon()
+            with open(d.conf) as f:
+                conf = f.read()
+            line = f"socket = {d.socket}\n"
+            assert line in conf
+            with open(d.conf, "w") as f:
+                f.write(conf.replace(line, line +
+                                     f"allow_uid = {cls.LISTED}\n"
+                                     f"allow_group = {cls.group}\n"))
+            cls.d = d.start()
+        except BaseException:
+            subprocess.run(["groupdel", cls.group], timeout=30)
+            raise
+        cls.iid = uuid4()
+        assert cls.d.register(cls.iid, "proj-allow")[0] == 201
+        cls.value = canary("allow")
+        assert cls.d.guest("POST", PW, body=cls.value.encode(),
+                           headers=cls.d.proxy_headers(
+                               cls.iid, "proj-allow"))[0] == 200
+        os.chmod(cls.d.state, 0o711)
+        os.chmod(cls.d.socket, 0o666)
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            deaths = cls.d.worker_deaths()
+            cls.d.cleanup()
+        finally:
+            subprocess.run(["groupdel", cls.group], check=True, timeout=30)
+        assert not deaths, f"the worker died: {deaths}"
+
+    def reqs(self):
+        return [f"GET {p} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                f"\r\n".encode()
+                for p in ("/status", f"/instances/{self.iid}",
+                          pwpath(self.iid))]
+
+    def assert_served(self, uid, gid):
+        out = as_peer(self.d.socket, uid, gid, self.reqs())
+        self.assertEqual([o.partition("|")[0] for o in out],
+                         ["HTTP/1.1 200 OK"] * 3, out)
+        self.assertEqual(json.loads(out[2].partition("|")[2]),
+                         {"password": self.value})
+        r = ctl_as(self.d, uid, gid, "get", self.iid)
+        self.assertEqual((r.returncode, r.stdout.decode().strip()),
+                         (0, self.value), r.stderr)
+
+    def assert_refused(self, uid, gid):
+        out = as_peer(self.d.socket, uid, gid, self.reqs())
+        self.assertEqual([o.partition("|")[0] for o in out],
+                         ["HTTP/1.1 403 Forbidden"] * 3, out)
+        for o in out:
+            self.assertNotIn(self.value, o)
+        r = ctl_as(self.d, uid, gid, "get", self.iid)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn(b"403", r.stderr)
+        self.assertEqual(r.stdout, b"")
+
+    def test_listed_uid(self):
+        self.assert_served(self.LISTED, self.LISTED)
+
+    def test_member_of_listed_group(self):
+        pw = pwd.getpwnam(self.MEMBER)
+        # Its own primary group, not the listed one: the member list counts.
+        self.assertNotEqual(pw.pw_gid, self.gid)
+        self.assertIn(self.MEMBER, grp.getgrnam(self.group).gr_mem)
+        self.assert_served(pw.pw_uid, pw.pw_gid)
+
+    def test_primary_gid_of_listed_group(self):
+        self.assert_served(65534, self.gid)
+
+    def test_others_refused(self):
+        self.assert_refused(65534, 65534)
+        self.assert_refused(3, 3)       # sys: listed nowhere
+
