@@ -4,11 +4,14 @@
 # command and fail).
 set -eu
 
+# procps and man-db: systemd-analyze verify checks that sealmd.service's
+# ExecReload= (/bin/kill) exists and that its Documentation= pages open
+# with man; a minimal Debian has neither.
 "$(dirname "$0")/apt-install.sh" deps build-essential pkg-config \
     libsodium-dev libseccomp-dev libcap-ng-dev libcriterion-dev \
     libsqlite3-dev libinih-dev libjansson-dev curl openssl python3 sqlite3 \
     iproute2 systemd mandoc cppcheck clang libclang-rt-14-dev libssl-dev \
-    openssh-client libtls-dev libpq-dev postgresql
+    openssh-client libtls-dev libpq-dev postgresql procps man-db
 
 if [ "$(id -u)" -eq 0 ] && ! getent passwd sealmd-worker >/dev/null; then
 	echo "deps: creating user sealmd-worker"
