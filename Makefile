@@ -29,7 +29,7 @@ pc_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
 pc_libs = $(shell pkg-config --libs $(1) 2>/dev/null)
 
 PRIVSEP_SRCS	:= privsep/log.c privsep/buf.c privsep/chan.c privsep/validate.c \
-		   privsep/sd.c privsep/metrics.c
+		   privsep/sd.c privsep/metrics.c privsep/utf8.c
 BROKER_SRCS	:= broker/main.c broker/broker.c broker/listen.c \
 		   broker/worker_proc.c broker/ops.c broker/ident.c \
 		   broker/keys.c broker/seal.c broker/store.c \
@@ -44,7 +44,7 @@ BROKER_SRCS	:= broker/main.c broker/broker.c broker/listen.c \
 # library (worker/notls.c).
 WORKER_CORE	:= worker/main.c worker/conn.c worker/http.c \
 		   worker/path.c worker/guest.c worker/owner.c \
-		   worker/reply.c worker/utf8.c worker/prom.c \
+		   worker/reply.c worker/prom.c \
 		   policy/sandbox_worker.c
 WORKER_SRCS	:= $(WORKER_CORE) worker/tls.c
 CTL_SRCS	:= ctl/sealmdctl.c ctl/sealcmd.c ctl/sealbox.c ctl/sshkey.c \
@@ -102,7 +102,7 @@ seccomp-export: $(B)/seccomp-export
 # the objects listed in UT_NAME.
 UT_buf		:= privsep/buf.c privsep/log.c
 UT_chan		:= privsep/chan.c privsep/buf.c privsep/log.c
-UT_http		:= worker/http.c worker/path.c worker/utf8.c privsep/buf.c \
+UT_http		:= worker/http.c worker/path.c privsep/utf8.c privsep/buf.c \
 		   privsep/log.c
 UT_seal		:= broker/seal.c broker/keys.c privsep/buf.c privsep/log.c
 UT_store	:= broker/store.c broker/store_sqlite.c broker/store_pg.c \

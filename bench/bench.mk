@@ -23,7 +23,7 @@ $(BENCH_B)/fsync_ref: $(B)/obj/bench/fsync_ref.o
 
 # The worker's parser objects exactly as the release build compiles them.
 $(BENCH_B)/instr_worker: $(B)/obj/bench/instr_worker.o \
-	    $(call obj,worker/http.c worker/path.c worker/utf8.c \
+	    $(call obj,worker/http.c worker/path.c privsep/utf8.c \
 	    privsep/buf.c privsep/log.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^

@@ -13,6 +13,7 @@
 
 #include "broker.h"
 #include "privsep/log.h"
+#include "privsep/utf8.h"
 #include "privsep/validate.h"
 #include "reader.h"
 #include "rotate.h"
@@ -63,6 +64,7 @@ static int	ops_owner_pw_verify(struct ops_ctx *);
 static int	ops_owner_key_retire(struct ops_ctx *);
 static int	ops_defer(struct ops_ctx *);
 static int	ops_guest_ok(struct ops_ctx *, const struct msg_guest *);
+static int	ops_pw_utf8(const struct msg_guest_pw_put *);
 
 static const struct ops_entry ops_table[] = {
 	{ MSG_INIT_DONE, 0, 0, ops_init_done },
@@ -605,6 +607,9 @@ ops_chunks_ok(struct ops_ctx *c, const struct msg_guest_pw_put *mp)
 	crypto_generichash_final(&st, digest, sizeof(digest));
 	if (sodium_memcmp(digest, mp->mp_digest, sizeof(digest)) != 0)
 		return ops_violation(c, "chunk digest mismatch");
+	/* The worker answers 400 to anything else: one would break its GETs. */
+	if (!ops_pw_utf8(mp))
+		return ops_violation(c, "value is not UTF-8");
 	return 0;
 }
 
@@ -645,6 +650,20 @@ ops_pw_join(const struct msg_guest_pw_put *mp, uint8_t value[PW_MAX])
 		off += mp->mp_len[i];
 	}
 	return off;
+}
+
+/* Whole: a character may span two chunks. */
+static int
+ops_pw_utf8(const struct msg_guest_pw_put *mp)
+{
+	uint8_t		value[PW_MAX];
+	struct buf	b;
+	int		ok;
+
+	buf_init(&b, value, ops_pw_join(mp, value));
+	ok = utf8_valid(&b);
+	sodium_memzero(value, sizeof(value));
+	return ok;
 }
 
 /*

@@ -13,7 +13,7 @@
 #include <sodium.h>
 
 #include "privsep/log.h"
-#include "utf8.h"
+#include "privsep/utf8.h"
 #include "worker.h"
 
 /* nova/api/metadata/base.py: VERSIONS and OPENSTACK_VERSIONS. */

@@ -11,7 +11,7 @@
 #include "privsep/buf.h"
 #include "worker/http.h"
 #include "worker/path.h"
-#include "worker/utf8.h"
+#include "privsep/utf8.h"
 
 static int	path_hex(uint8_t, uint8_t *);
 static int	path_decode(const struct buf *, uint8_t *, size_t, size_t *);

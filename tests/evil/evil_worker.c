@@ -28,6 +28,8 @@
  *	value TEXT	a password, 2 to 510 bytes, for the PUT scenarios
  *	digest HEX	BLAKE2b-256 of value; the test computes it, so this
  *			program needs no libsodium
+ *	digest8 HEX	BLAKE2b-256 of value with its first byte 0xff (not
+ *			UTF-8), for bad-utf8
  *	passfd PATH	a file whose descriptor is sent to the broker
  *	keyid HEX	SHA-256 of the TLS listener's public key (SPKI DER)
  *	run NAME	one scenario per worker start, in order
@@ -85,6 +87,8 @@ struct evil {
 	size_t		e_value_len;
 	uint8_t		e_digest[PW_DIGEST_LEN];
 	int		e_have_digest;
+	uint8_t		e_digest8[PW_DIGEST_LEN];
+	int		e_have_digest8;
 	char		e_run[EVIL_RUN_MAX][EVIL_NAME_MAX];
 	size_t		e_nrun;
 	uint32_t	e_connid;	/* the connection we were given */
@@ -120,6 +124,7 @@ static void	evil_wrong_generation(struct evil *);
 static void	evil_init_done_connid(struct evil *);
 static void	evil_too_many_chunks(struct evil *);
 static void	evil_long_last_chunk(struct evil *);
+static void	evil_bad_utf8(struct evil *);
 static void	evil_bad_flags(struct evil *);
 static void	evil_many_fds(struct evil *);
 static void	evil_sign_31(struct evil *);
@@ -160,6 +165,7 @@ static const struct evil_scenario evil_scenarios[] = {
 	{ "init-done-connid", 0, evil_init_done_connid },
 	{ "too-many-chunks", EVIL_F_INIT | EVIL_F_PROXY, evil_too_many_chunks },
 	{ "long-last-chunk", EVIL_F_INIT | EVIL_F_PROXY, evil_long_last_chunk },
+	{ "bad-utf8", EVIL_F_INIT | EVIL_F_PROXY, evil_bad_utf8 },
 	{ "bad-flags", EVIL_F_INIT | EVIL_F_PROXY, evil_bad_flags },
 	{ "many-fds", 0, evil_many_fds },
 	{ "sign-31", EVIL_F_INIT | EVIL_F_TLS, evil_sign_31 },
@@ -267,6 +273,12 @@ evil_load(struct evil *e)
 				fatalx("digest: want %zu hex bytes",
 				    sizeof(e->e_digest));
 			e->e_have_digest = 1;
+		} else if (strcmp(line, "digest8") == 0) {
+			if (evil_hex(val, e->e_digest8,
+			    sizeof(e->e_digest8)) == -1)
+				fatalx("digest8: want %zu hex bytes",
+				    sizeof(e->e_digest8));
+			e->e_have_digest8 = 1;
 		} else if (strcmp(line, "run") == 0) {
 			if (e->e_nrun == EVIL_RUN_MAX)
 				fatalx("too many scenarios");
@@ -740,6 +752,23 @@ evil_too_many_chunks(struct evil *e)
 
 	evil_put(e, &mp, PW_CHUNK_LEN);
 	mp.mp_nchunks = PW_CHUNKS + 1;
+	evil_send(e, MSG_GUEST_PW_PUT, 1, e->e_connid, &mp, sizeof(mp), -1);
+}
+
+/*
+ * A canonical PUT with the right digest, of a value that is not UTF-8: a
+ * broker that stored it would make the worker fail every owner GET of it.
+ */
+static void
+evil_bad_utf8(struct evil *e)
+{
+	static struct msg_guest_pw_put	mp;
+
+	if (!e->e_have_digest8)
+		fatalx("bad-utf8 needs digest8");
+	evil_put(e, &mp, PW_CHUNK_LEN);
+	mp.mp_chunk[0][0] = 0xff;
+	memcpy(mp.mp_digest, e->e_digest8, sizeof(mp.mp_digest));
 	evil_send(e, MSG_GUEST_PW_PUT, 1, e->e_connid, &mp, sizeof(mp), -1);
 }
 

@@ -17,7 +17,7 @@ FUZZ_CFLAGS	:= -std=c11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer \
 
 # What each harness links besides itself and tests/fuzz/common.c, which
 # stands in for privsep/log.c, and the pkg-config names it needs.
-FZ_http		:= worker/http.c worker/path.c worker/utf8.c privsep/buf.c
+FZ_http		:= worker/http.c worker/path.c privsep/utf8.c privsep/buf.c
 FZ_http_LIBS	:=
 # The broker less main, the worker's process, which fuzz_chan.c stands in
 # for, and its sandbox; writer and hasher jobs are checked on their way.

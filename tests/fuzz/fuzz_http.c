@@ -18,7 +18,7 @@
 #include "tests/fuzz/common.h"
 #include "worker/http.h"
 #include "worker/path.h"
-#include "worker/utf8.h"
+#include "privsep/utf8.h"
 
 #define FH_REQS_MAX	32	/* pipelined requests followed per input */
 #define FH_READS_MAX	512	/* keeps 1-byte reads of big inputs fast */

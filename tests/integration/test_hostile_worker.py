@@ -62,6 +62,7 @@ SCENARIOS = (
     ("init-done-connid", None, r"message type 3 with a connection id"),
     ("too-many-chunks", PROXY, r"message type 16: bad chunk count"),
     ("long-last-chunk", PROXY, r"message type 16: bad last chunk length"),
+    ("bad-utf8", PROXY, r"message type 16: value is not UTF-8"),
     ("bad-flags", PROXY, r"message type 14: unknown identity flags"),
     ("many-fds", None, r"malformed frame"),
     ("exec", None, None),       # killed by the kernel, not the broker
@@ -187,13 +188,15 @@ class HostileWorker(unittest.TestCase):
         # a broker that skipped a check would change the store.
         value = ("evil-value-" + "e" * 289).encode()      # 300 bytes
         digest = hashlib.blake2b(value, digest_size=32).hexdigest()
+        digest8 = hashlib.blake2b(b"\xff" + value[1:],
+                                  digest_size=32).hexdigest()
         canary = os.path.join(self.dir, "passed-fd-canary")
         with open(canary, "w") as f:
             f.write("an fd the broker must not keep\n")
         lines = [f"target {target}", "tenant proj-t",
                  f"sig {d.sign(target)}", f"victim {victim}",
                  f"value {value.decode()}",
-                 f"digest {digest}",
+                 f"digest {digest}", f"digest8 {digest8}",
                  f"passfd {canary}"]
         lines += [f"run {name}" for name, _, _ in SCENARIOS]
         with open(os.path.join(self.dir, "evil-scenarios"), "w") as f:

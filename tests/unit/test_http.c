@@ -11,7 +11,7 @@
 #include "privsep/buf.h"
 #include "worker/http.h"
 #include "worker/path.h"
-#include "worker/utf8.h"
+#include "privsep/utf8.h"
 
 #define GET_PW	"GET /openstack/latest/password HTTP/1.1\r\n"
 

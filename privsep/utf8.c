@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "privsep/buf.h"
-#include "worker/utf8.h"
+#include "privsep/utf8.h"
 
 int
 utf8_valid(const struct buf *in)
