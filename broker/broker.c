@@ -65,6 +65,7 @@ broker_conn_get(struct broker *b, uint32_t id)
 	return &b->b_conns[slot];
 }
 
+/* Its waiters go with it: nobody is left to answer. */
 void
 broker_conn_free(struct broker *b, uint32_t id)
 {
@@ -72,6 +73,7 @@ broker_conn_free(struct broker *b, uint32_t id)
 
 	if ((bc = broker_conn_get(b, id)) == NULL)
 		return;
+	waiters_drop_conn(id);
 	b->b_nconns[bc->bc_role]--;
 	memset(bc, 0, sizeof(*bc));
 }

@@ -42,6 +42,7 @@ struct listener {
 
 struct bconn {
 	uint32_t	bc_id;		/* generation << 16 | slot; 0 = free */
+	uint64_t	bc_serial;	/* never reused, unlike bc_id */
 	int		bc_listener;
 	int		bc_role;
 	int		bc_ident;
@@ -80,6 +81,7 @@ struct broker {
 	struct bconn	*b_conns;	/* BROKER_CONNS slots */
 	uint32_t	 b_nconns[3];	/* open, by enum listener_role */
 	uint32_t	 b_gen;
+	uint64_t	 b_serial;	/* the last bc_serial */
 
 	enum worker_state b_wstate;
 	pid_t		 b_wpid;
@@ -145,6 +147,7 @@ void	 ops_hash_done(struct broker *);
 struct route;
 void	 ops_pw_get_for(struct broker *, const struct route *, const char *,
 	    uint32_t);
+int	 ops_route_live(struct broker *, const struct route *);
 
 #define OPS_SWEEP_MS		5000
 #define OPS_SWEEP_BATCH		64

@@ -409,6 +409,7 @@ listen_conn_alloc(struct broker *b, int role)
 			if (b->b_gen == 0)
 				b->b_gen = 1;
 			b->b_conns[i].bc_id = (b->b_gen << 16) | i;
+			b->b_conns[i].bc_serial = ++b->b_serial;
 			b->b_conns[i].bc_role = role;
 			b->b_nconns[role]++;
 			return b->b_conns[i].bc_id;

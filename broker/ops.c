@@ -269,7 +269,7 @@ ops_defer(struct ops_ctx *c)
 	/* Unterminated, it finds nothing; the handler refuses it. */
 	(void)snprintf(j->rj_key, sizeof(j->rj_key), "%.*s",
 	    (int)strnlen(key, sizeof(j->rj_key) - 1), key);
-	j->rj_wgen = c->b->b_wgen;
+	ops_route(c, &j->rj_rt);
 	j->rj_hdr = c->m->m_hdr;
 	j->rj_len = len;
 	memcpy(j->rj_payload, &u, len);
@@ -303,7 +303,6 @@ ops_pong(struct ops_ctx *c)
 static int
 ops_conn_done(struct ops_ctx *c)
 {
-	waiters_drop_conn(c->bc->bc_id);
 	broker_conn_free(c->b, c->bc->bc_id);
 	return 0;
 }
@@ -704,19 +703,34 @@ ops_route(const struct ops_ctx *c, struct route *rt)
 	rt->rt_type = c->m->m_hdr.ch_type + 1;
 	rt->rt_reqid = c->m->m_hdr.ch_reqid;
 	rt->rt_connid = c->m->m_hdr.ch_connid;
-	rt->rt_wgen = c->b->b_wgen;
+	rt->rt_serial = c->bc->bc_serial;
 	rt->rt_listener = c->bc->bc_listener;
 	memcpy(rt->rt_peer, c->bc->bc_peer, sizeof(rt->rt_peer));
 }
 
-/* A late answer; dropped when the worker it was for is gone. */
+/*
+ * The connection rt answers is still the one that asked.  Its 32-bit id
+ * may belong to a newer connection by now (the worker's death frees them
+ * all; the generation wraps): the serial never repeats.  The broker's own
+ * requests are answered to nobody.
+ */
+int
+ops_route_live(struct broker *b, const struct route *rt)
+{
+	const struct bconn	*bc;
+
+	if (rt->rt_listener == -1 || b->b_chan.c_fd == -1)
+		return 0;
+	bc = broker_conn_get(b, rt->rt_connid);
+	return bc != NULL && bc->bc_serial == rt->rt_serial;
+}
+
+/* A late answer; dropped when the connection it was for is gone. */
 static void
 ops_send_route(struct broker *b, const struct route *rt, const void *p,
     size_t len)
 {
-	/* The broker's own requests are answered to nobody. */
-	if (rt->rt_listener != -1 && rt->rt_wgen == b->b_wgen &&
-	    b->b_chan.c_fd != -1 && chan_send(&b->b_chan, rt->rt_type,
+	if (ops_route_live(b, rt) && chan_send(&b->b_chan, rt->rt_type,
 	    rt->rt_reqid, rt->rt_connid, p, len, -1) == -1)
 		worker_kill(b, "channel full");
 }
@@ -931,6 +945,9 @@ ops_pw_get_for(struct broker *b, const struct route *rt, const char *id,
 	struct rjob		*j2;
 	int			status, present = 0;
 
+	/* Nobody left to answer: a one-time value stays for the next. */
+	if (!ops_route_live(b, rt))
+		return;
 	if (reader_on()) {
 		j2 = reader_job(RJ_ID, RT_PW_GET);
 		j2->rj_want = RJ_WANT_PW;
@@ -1199,6 +1216,32 @@ ops_seed_instances(struct broker *b)
 }
 
 /*
+ * The owner of a one-time read left while it ran (hung up, or its worker
+ * died): the value goes back, with its seal, fingerprint and age, unless
+ * a new one was posted meanwhile.  The writer's answer wakes waiters.
+ */
+static void
+ops_take_undo(struct broker *b, struct wjob *j, int took)
+{
+	if (took) {
+		j->wj_op = WJ_PW_PUT;
+		j->wj_audit = "pw.one_time_restore";
+		memset(&j->wj_rt, 0, sizeof(j->wj_rt));
+		j->wj_rt.rt_listener = -1;
+		(void)snprintf(j->wj_rt.rt_peer, sizeof(j->wj_rt.rt_peer),
+		    "broker");
+		if (writer_submit(j) == 0)
+			return;
+		log_warnx("one-time value of %s: taken for a closed "
+		    "connection and lost, the store writer is full", j->wj_id);
+		audit_op(b, -1, "broker", "pw.one_time_clear", j->wj_id, 200,
+		    NULL);
+	}
+	sodium_memzero(j, sizeof(*j));
+	free(j);
+}
+
+/*
  * A one-time read is done: the value, if any, is already removed.  It is
  * opened here, where the keys are, and answered as a GET.  Expired, it
  * counts as none.
@@ -1212,6 +1255,10 @@ ops_take_done(struct broker *b, struct wjob *j)
 	memset(&mw, 0, sizeof(mw));
 	status = ops_store_status(j->wj_result, 200);
 	took = status == 200 && j->wj_pw.sp_nchunks > 0;
+	if (!ops_route_live(b, &j->wj_rt)) {
+		ops_take_undo(b, j, took);
+		return;
+	}
 	if (took && !ops_expired(&j->wj_pw, j->wj_ttl))
 		status = ops_pw_open(b, j->wj_id, &j->wj_pw, &mw);
 	else if (status == 200 && j->wj_wait > 0 &&
@@ -1376,7 +1423,8 @@ ops_expire_sweep(struct broker *b)
 
 /*
  * Reads done ahead: each request runs now, on what was read.  A message
- * of an older worker, or of a connection closed meanwhile, is dropped.
+ * of a connection closed meanwhile (by its worker's death too) is
+ * dropped, even if a new connection has its id by now.
  */
 void
 ops_read_done(struct broker *b)
@@ -1389,10 +1437,9 @@ ops_read_done(struct broker *b)
 		reader_replay_begin(b, j);
 		switch (j->rj_then) {
 		case RT_MSG:
-			if (j->rj_wgen != b->b_wgen ||
-			    (b->b_wstate != WORKER_UP &&
+			if ((b->b_wstate != WORKER_UP &&
 			    b->b_wstate != WORKER_STOPPING) ||
-			    broker_conn_get(b, j->rj_hdr.ch_connid) == NULL)
+			    !ops_route_live(b, &j->rj_rt))
 				break;
 			m.m_hdr = j->rj_hdr;
 			m.m_fd = -1;

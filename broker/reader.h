@@ -42,7 +42,7 @@ enum rj_plan {
 
 /* What to do on the event loop once it is read. */
 enum rj_then {
-	RT_MSG,		/* the worker's message rj_hdr, rj_payload */
+	RT_MSG,		/* the worker's message rj_hdr, rj_payload, from rj_rt */
 	RT_PW_GET,	/* ops_pw_get_for(rj_rt, rj_key, rj_wait) */
 	RT_SWEEP,	/* ops_expire_sweep */
 	RT_ROTATE,	/* rotate_step */
@@ -99,7 +99,6 @@ struct rjob {
 	};
 
 	enum rj_then		 rj_then;
-	uint32_t		 rj_wgen;
 	struct chan_hdr		 rj_hdr;
 	size_t			 rj_len;
 	uint8_t			 rj_payload[READER_MSG_MAX];

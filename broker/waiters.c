@@ -114,3 +114,14 @@ waiters_drop_conn(uint32_t connid)
 		    waiters[i].wt_rt.rt_connid == connid)
 			waiters_free(&waiters[i]);
 }
+
+/* The worker died: every connection, and so every waiter, with it. */
+void
+waiters_clear(void)
+{
+	size_t	i;
+
+	for (i = 0; i < WAITERS_MAX && waiters_n > 0; i++)
+		if (waiters[i].wt_deadline_ms != 0)
+			waiters_free(&waiters[i]);
+}

@@ -22,5 +22,6 @@ void	waiters_wake(struct broker *, const char *);
 void	waiters_expire(struct broker *, uint64_t);
 void	waiters_poll(uint64_t);
 void	waiters_drop_conn(uint32_t);
+void	waiters_clear(void);
 
 #endif

@@ -21,6 +21,7 @@
 #include "broker.h"
 #include "privsep/log.h"
 #include "stats.h"
+#include "waiters.h"
 
 /*
  * The configured path, else the worker beside this executable (a build
@@ -176,6 +177,7 @@ worker_down(struct broker *b)
 		close(b->b_chan.c_fd);
 	b->b_chan.c_fd = -1;
 	tlskey_chan_close(b);
+	waiters_clear();
 	for (i = 0; i < BROKER_CONNS(b); i++)
 		if (b->b_conns[i].bc_id != 0)
 			broker_conn_free(b, b->b_conns[i].bc_id);

@@ -24,7 +24,7 @@ struct route {
 	uint32_t		 rt_type;	/* the answer's message type */
 	uint32_t		 rt_reqid;
 	uint32_t		 rt_connid;
-	uint32_t		 rt_wgen;	/* worker generation */
+	uint64_t		 rt_serial;	/* its connection's bc_serial */
 	int			 rt_listener;	/* -1: the broker itself */
 	char			 rt_peer[64];
 };

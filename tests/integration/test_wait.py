@@ -1,5 +1,8 @@
 """Waiting instead of polling (issue 9): an owner GET with ?wait=N is
 answered as soon as the guest posts, or empty when the time runs out."""
+import os
+import re
+import signal
 import socket
 import threading
 import time
@@ -106,6 +109,39 @@ class Wait(unittest.TestCase):
             t.join(10)
         vals = sorted(js["password"] for (st, js), _ in out)
         self.assertEqual(vals, ["", "", "once"])
+
+    def test_one_time_value_outlives_a_dead_waiter(self):
+        """A waiter whose worker died is gone with its connection: the
+        guest's POST must not hand the one-time value to nobody."""
+        iid, h = self.make(one_time_read=True)
+        s = socket.socket(socket.AF_UNIX)
+        s.settimeout(10)
+        s.connect(self.d.socket)
+        s.sendall(f"GET /servers/{iid}/os-server-password?wait=600 "
+                  "HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        time.sleep(0.3)
+        old = self.d.worker_pid()
+        os.kill(old, signal.SIGKILL)
+        pat = rf"worker (?!{old}\b)(\d+) ready"
+        for _ in range(100):
+            if re.search(pat, self.d.log()):
+                break
+            time.sleep(0.1)
+        self.assertRegex(self.d.log(), pat)
+        # The owner's socket died with the worker that held it.
+        try:
+            self.assertEqual(s.recv(100), b"")
+        except ConnectionResetError:
+            pass
+        s.close()
+        self.assertEqual(self.d.guest("POST", PW, body=b"kept",
+                                      headers=h)[0], 200)
+        clear = rf"op=pw\.one_time_clear .*instance={iid}"
+        self.assertNotRegex(self.d.audit_log(), clear)
+        self.assertEqual(self.d.owner("GET", f"/servers/{iid}/"
+                                      "os-server-password"),
+                         (200, {"password": "kept"}))
+        self.assertRegex(self.d.audit_log(), clear)
 
 
 if __name__ == "__main__":
