@@ -129,6 +129,7 @@ conn_request(struct worker *w, struct wconn *c, uint32_t type,
 {
 	c->wc_gen++;
 	c->wc_reqid = ((uint32_t)c->wc_gen << 16) | (uint32_t)(c - w->w_conns);
+	c->wc_want = type + 1;
 	/* Reading goes on (pipelining) while the broker works. */
 	c->wc_state = WC_WAIT;
 	if (chan_send(&w->w_chan, type, c->wc_reqid, c->wc_id, p, len, -1) ==
@@ -442,6 +443,15 @@ conn_chan_read(struct worker *w)
 		    c->wc_reqid != m.m_hdr.ch_reqid ||
 		    c->wc_state != WC_WAIT)
 			continue;
+		/* Another request's answer (a password for an auth check)
+		 * is a broker bug: never rendered. */
+		if (m.m_hdr.ch_type != c->wc_want) {
+			log_warnx("answer of type %u to a request of type %u: "
+			    "connection closed", m.m_hdr.ch_type,
+			    c->wc_want - 1);
+			conn_close(w, c);
+			continue;
+		}
 		if (c->wc_role == ROLE_GUEST)
 			guest_answer(w, c, &m);
 		else

@@ -104,6 +104,7 @@ struct wconn {
 	struct wreq		wc_req;
 	uint64_t		wc_deadline;
 	uint32_t		wc_reqid;	/* outstanding broker request */
+	uint32_t		wc_want;	/* the answer type it waits for */
 	uint16_t		wc_gen;
 	uint32_t		wc_events;
 	size_t			wc_lingered;	/* bytes discarded */
