@@ -458,7 +458,9 @@ ops_pw_open(struct broker *b, const char *id, struct store_pw *sp,
 		    (uint8_t)sp->sp_nchunks, &sp->sp_chunk[i],
 		    mw->mw_value + off, &len) == -1) {
 			log_warnx("stored value of %s does not open "
-			    "(chunk %zu)", id, i);
+			    "(chunk %zu, key %u): %s", id, i,
+			    sp->sp_chunk[i].ss_key_id,
+			    seal_why(&b->b_keys, &sp->sp_chunk[i]));
 			sodium_memzero(mw, sizeof(*mw));
 			status = 500;
 			break;

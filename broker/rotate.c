@@ -104,7 +104,10 @@ rotate_start(struct broker *b)
 	    keyring_newest(&b->b_keys)->k_id);
 }
 
-/* Open every chunk with the key that sealed it, seal it again with the newest. */
+/*
+ * Open every chunk with the key that sealed it, seal it again with the
+ * newest.  A value that does not open is left as it is, and said so.
+ */
 static int
 rotate_reseal(struct broker *b, const char *id, const struct store_pw *old,
     struct store_pw *new)
@@ -116,10 +119,17 @@ rotate_reseal(struct broker *b, const char *id, const struct store_pw *old,
 
 	*new = *old;
 	for (i = 0; i < old->sp_nchunks && r == 0; i++) {
-		r = seal_open(&b->b_keys, id, (uint8_t)i,
-		    (uint8_t)old->sp_nchunks, &old->sp_chunk[i], plain, &len) ||
-		    seal_chunk(&b->b_keys, id, (uint8_t)i,
-		    (uint8_t)old->sp_nchunks, plain, len, &new->sp_chunk[i]);
+		if ((r = seal_open(&b->b_keys, id, (uint8_t)i,
+		    (uint8_t)old->sp_nchunks, &old->sp_chunk[i], plain,
+		    &len)) == -1)
+			log_warnx("rewrap: the value of %s does not open "
+			    "(chunk %u, key %u): %s; left as it is", id, i,
+			    old->sp_chunk[i].ss_key_id,
+			    seal_why(&b->b_keys, &old->sp_chunk[i]));
+		else if ((r = seal_chunk(&b->b_keys, id, (uint8_t)i,
+		    (uint8_t)old->sp_nchunks, plain, len,
+		    &new->sp_chunk[i])) == -1)
+			log_warnx("rewrap: cannot seal the value of %s", id);
 	}
 	sodium_memzero(plain, sizeof(plain));
 	return r;
@@ -139,6 +149,7 @@ rotate_step(struct broker *b)
 	struct rjob	*rj;
 	size_t		 n, i;
 	uint32_t	 newest;
+	int		 r;
 
 	if (!b->b_rewrap || writer_queued() > ROTATE_QUEUE_MAX ||
 	    b->b_rewrap_reading)
@@ -174,10 +185,13 @@ rotate_step(struct broker *b)
 		j->wj_audit = "key.reseal";
 		j->wj_rt.rt_listener = -1;
 		(void)snprintf(j->wj_rt.rt_peer, sizeof(j->wj_rt.rt_peer), "broker");
-		if (store_pw_get(b->b_store, ids[i], &j->wj_old) != STORE_OK ||
-		    rotate_reseal(b, ids[i], &j->wj_old, &j->wj_pw) != 0) {
-			log_warnx("rewrap: the value of %s does not open; "
+		/* Cleared meanwhile: nothing to do. */
+		if ((r = store_pw_get(b->b_store, ids[i], &j->wj_old)) ==
+		    STORE_ERR)
+			log_warnx("rewrap: the value of %s cannot be read; "
 			    "left as it is", ids[i]);
+		if (r != STORE_OK ||
+		    rotate_reseal(b, ids[i], &j->wj_old, &j->wj_pw) != 0) {
 			sodium_memzero(j, sizeof(*j));
 			free(j);
 			continue;

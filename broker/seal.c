@@ -119,6 +119,15 @@ seal_open(const struct keyring *kr, const char *id, uint8_t index,
 	return 0;
 }
 
+/* Why a chunk seal_open refused does not open, for the log. */
+const char *
+seal_why(const struct keyring *kr, const struct store_sealed *in)
+{
+	return keyring_find(kr, in->ss_key_id) == NULL ?
+	    "its key is not in the ring" :
+	    "altered, or its key file changed";
+}
+
 /*
  * The fingerprint key is derived from, not equal to, the sealing key, so
  * a fingerprint in the audit log says nothing usable about the key.

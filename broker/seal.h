@@ -20,6 +20,7 @@ int	seal_chunk(const struct keyring *, const char *, uint8_t, uint8_t,
 	    const uint8_t *, size_t, struct store_sealed *);
 int	seal_open(const struct keyring *, const char *, uint8_t, uint8_t,
 	    const struct store_sealed *, uint8_t *, size_t *);
+const char	*seal_why(const struct keyring *, const struct store_sealed *);
 int	seal_fingerprint(const struct keyring *, const uint8_t *, size_t,
 	    uint8_t [FP_LEN]);
 

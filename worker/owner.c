@@ -610,7 +610,8 @@ owner_answer(struct worker *w, struct wconn *c, const struct chan_msg *m)
 			fatalx("bad answer from broker");
 		if (mw.mw_status != 200)
 			reply_json_error(c, (int)mw.mw_status,
-			    owner_why((int)mw.mw_status));
+			    mw.mw_status == 500 ? "the stored value does not "
+			    "open" : owner_why((int)mw.mw_status));
 		else {
 			j = json_object();
 			if (j == NULL || json_object_set_new(j, "password",

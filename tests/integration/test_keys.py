@@ -1,13 +1,15 @@
 """Key rotation (issue 9): rotate, rewrap in bounded batches while the
 daemon serves, retire only unused keys, and a kill -9 in the middle of a
 rewrap leaves every value openable."""
+import json
 import os
 import random
 import signal
+import sqlite3
 import time
 import unittest
 
-from sealmd_fixture import Daemon, uuid4
+from sealmd_fixture import Daemon, canary, pg_sql, uuid4
 
 PW = "/openstack/latest/password"
 
@@ -110,6 +112,134 @@ class Rotation(unittest.TestCase):
         js = self.wait_rewrap()
         self.assertEqual(js["keys"][-1], {"id": 2, "values": 120})
         self.all_open()
+
+
+class NoLongerOpens(unittest.TestCase):
+    """A stored value that no longer opens, because the key that sealed it
+    is gone or its row was altered: the owner and the guest get 500 (the
+    owner's body says why), the log names the instance and the key id and
+    never the value, and a rewrap leaves the row as it is."""
+
+    def setUp(self):
+        self.d = Daemon(limits={"rate": 0}, keep_state=True).start()
+        self.addCleanup(self.cleanup)
+
+    def cleanup(self):
+        self.d.keep_state = False
+        self.d.cleanup()
+
+    def sql(self, query, params=()):
+        """Rows of query, run behind the daemon's back."""
+        if self.d.conninfo:
+            ci = dict(kv.split("=", 1) for kv in self.d.conninfo.split())
+            for p in params:
+                query = query.replace("?", f"'{p}'", 1)
+            out = pg_sql(ci["host"], query, db=ci["dbname"])
+            return [tuple(r.split("|")) for r in out.splitlines()]
+        db = sqlite3.connect(self.d.db)
+        try:
+            rows = [tuple(str(c) for c in r)
+                    for r in db.execute(query, params)]
+            db.commit()
+            return rows
+        finally:
+            db.close()
+
+    def rows(self, iid):
+        hexf = "encode({}, 'hex')" if self.d.conninfo else "hex({})"
+        return self.sql(f"SELECT idx, key_id, {hexf.format('nonce')}, "
+                        f"{hexf.format('sealed')} FROM password_chunks "
+                        "WHERE instance_id = ? ORDER BY idx", (iid,))
+
+    def post(self, iid, value):
+        self.assertEqual(self.d.register(iid, "gone")[0], 201)
+        self.assertEqual(self.d.guest("POST", PW, body=value.encode(),
+                                      headers=self.d.proxy_headers(
+                                          iid, "gone"))[0], 200)
+
+    def owner_get(self, iid):
+        return self.d.owner("GET", f"/servers/{iid}/os-server-password")
+
+    def start_again(self):
+        self.d = Daemon(state=self.d.state, keep_state=True,
+                        limits={"rate": 0}).start()
+
+    def test_lost_key_and_altered_row(self):
+        lost, altered, good = uuid4(), uuid4(), uuid4()
+        values = {lost: canary("lost"), altered: canary("altered"),
+                  good: canary("good")}
+        self.post(lost, values[lost])               # key 1
+        self.assertEqual(self.d.owner("POST", "/keys/rotate")[0], 200)
+        self.post(altered, values[altered])         # key 2
+        self.post(good, values[good])               # key 2
+        self.d.stop()
+        # Key 1 is lost; one bit of the altered value's ciphertext flips.
+        key1 = os.path.join(self.d.state, "keys", "1")
+        with open(key1, "rb") as f:
+            key1_bytes = f.read()
+        os.unlink(key1)
+        if self.d.conninfo:
+            self.sql("UPDATE password_chunks SET sealed = set_byte(sealed, "
+                     "0, get_byte(sealed, 0) # 1) WHERE instance_id = ?",
+                     (altered,))
+        else:
+            db = sqlite3.connect(self.d.db)
+            (blob,), = db.execute("SELECT sealed FROM password_chunks "
+                                  "WHERE instance_id = ?", (altered,))
+            db.close()
+            self.sql("UPDATE password_chunks SET sealed = ? WHERE "
+                     "instance_id = ?", (bytes([blob[0] ^ 1]) + blob[1:],
+                                         altered))
+        before = {iid: self.rows(iid) for iid in (lost, altered)}
+        self.start_again()
+
+        for iid, key, why in ((lost, 1, "its key is not in the ring"),
+                              (altered, 2, "altered")):
+            self.assertEqual(self.owner_get(iid), (500, {
+                "error": "the stored value does not open"}))
+            st, _, body = self.d.guest("GET", PW, headers=self.d.
+                                       proxy_headers(iid, "gone"))
+            self.assertEqual(st, 500)
+            self.assertNotIn(values[iid].encode(), body)
+            r = self.d.ctl("get", iid)
+            self.assertEqual((r.returncode, r.stdout), (1, b""), r.stderr)
+            self.d.wait_log(f"stored value of {iid} does not open "
+                            f"(chunk 0, key {key}): {why}")
+        self.assertEqual(self.owner_get(good),
+                         (200, {"password": values[good]}))
+
+        # A rewrap re-seals the good value and leaves the others alone.
+        self.assertEqual(self.d.owner("POST", "/keys/rotate")[0], 200)
+        self.assertEqual(self.d.owner("POST", "/keys/rewrap")[0], 200)
+        for _ in range(600):
+            st, js = self.d.owner("GET", "/keys")
+            if not js["rewrap"]["running"]:
+                break
+            time.sleep(0.05)
+        self.assertFalse(js["rewrap"]["running"], js)
+        self.assertEqual(js["rewrap"]["resealed"], 1, js)
+        self.assertEqual(js["keys"], [{"id": 2, "values": 1},
+                                      {"id": 3, "values": 1}])
+        for iid, key, why in ((lost, 1, "its key is not in the ring"),
+                              (altered, 2, "altered")):
+            self.d.wait_log(f"rewrap: the value of {iid} does not open "
+                            f"(chunk 0, key {key}): {why}")
+            self.assertEqual(self.rows(iid), before[iid])
+        self.assertEqual(self.owner_get(good),
+                         (200, {"password": values[good]}))
+        log = self.d.all_logs()
+        for v in values.values():
+            self.assertNotIn(v.encode(), log)
+
+        # The lost key found again: its value opens, as it was.
+        self.d.stop()
+        with open(os.open(key1, os.O_WRONLY | os.O_CREAT | os.O_EXCL,
+                          0o600), "wb") as f:
+            f.write(key1_bytes)
+        self.start_again()
+        self.assertEqual(self.owner_get(lost),
+                         (200, {"password": values[lost]}))
+        self.assertEqual(self.owner_get(altered)[0], 500)
 
 
 if __name__ == "__main__":
