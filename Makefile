@@ -31,7 +31,7 @@ pc_libs = $(shell pkg-config --libs $(1) 2>/dev/null)
 PRIVSEP_SRCS	:= privsep/log.c privsep/buf.c privsep/chan.c privsep/validate.c \
 		   privsep/sd.c privsep/metrics.c privsep/utf8.c
 BROKER_SRCS	:= broker/main.c broker/broker.c broker/listen.c \
-		   broker/worker_proc.c broker/ops.c broker/ident.c \
+		   broker/worker_proc.c broker/wlog.c broker/ops.c broker/ident.c \
 		   broker/keys.c broker/seal.c broker/store.c \
 		   broker/store_sqlite.c broker/store_pg.c broker/audit.c broker/ratelimit.c \
 		   broker/writer.c broker/reader.c broker/tokens.c broker/stats.c \

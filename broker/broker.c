@@ -301,15 +301,17 @@ broker_read_chan(struct broker *b)
 void
 broker_run(struct broker *b)
 {
-	struct pollfd	 pfd[6 + BROKER_LISTENERS_MAX];	/* 5 fds, TLS signer */
+	/* 5 fds, the TLS signer, the worker's log */
+	struct pollfd	 pfd[7 + BROKER_LISTENERS_MAX];
 	struct listener	*lmap[BROKER_LISTENERS_MAX];
-	size_t		 i, n, nl, sidx;
+	size_t		 i, n, nl, sidx, widx;
 	unsigned char	 sig;
 	uint64_t	 now;
 	int		 j;
 
 	broker_signals();
 	b->b_chan.c_fd = -1;
+	wlog_init(&b->b_wlog);
 	b->b_wd_usec = sd_watchdog_usec();
 	b->b_ping_every_ms = BROKER_PING_MS;
 	if (b->b_wd_usec != 0 && b->b_wd_usec / 4000 < BROKER_PING_MS)
@@ -361,6 +363,11 @@ broker_run(struct broker *b)
 		sidx = n;
 		if (tlskey_pollfd(b, &pfd[n]))
 			n++;
+		widx = n;
+		if (b->b_wlog.wl_fd != -1) {
+			pfd[n].fd = b->b_wlog.wl_fd;
+			pfd[n++].events = POLLIN;
+		}
 		nl = 0;
 		if (b->b_wstate == WORKER_UP && !b->b_stopping) {
 			for (i = 0; i < b->b_nlisten; i++) {
@@ -404,8 +411,11 @@ broker_run(struct broker *b)
 			    (pfd[4].revents & (POLLIN | POLLHUP | POLLERR)))
 				broker_read_chan(b);
 		}
-		if (sidx < n - nl)
+		if (sidx < widx)
 			tlskey_read(b, &pfd[sidx]);
+		if (widx < n - nl &&
+		    (pfd[widx].revents & (POLLIN | POLLHUP | POLLERR)))
+			(void)wlog_read(&b->b_wlog);
 		for (i = 0; i < nl; i++) {
 			if (!(pfd[n - nl + i].revents & POLLIN))
 				continue;
@@ -416,4 +426,6 @@ broker_run(struct broker *b)
 		}
 	}
 	worker_reap(b);
+	/* A sanitizer's report, or the worker's last words. */
+	wlog_drain(&b->b_wlog);
 }

@@ -54,6 +54,18 @@ struct bconn {
 	int		bc_signed;	/* one signature per connection */
 };
 
+/* The worker's stderr, read by the broker (wlog.c). */
+#define WLOG_LINE_MAX	1024
+struct wlog {
+	int		wl_fd;		/* the pipe's read end; -1: none */
+	size_t		wl_len;		/* escaped bytes in wl_line */
+	int		wl_skip;	/* the rest of a cut line goes */
+	uint32_t	wl_dropped;	/* lines over the rate */
+	uint64_t	wl_credit_ms;	/* rate: each line costs some */
+	uint64_t	wl_last_ms;
+	char		wl_line[WLOG_LINE_MAX + 1];
+};
+
 enum worker_state {
 	WORKER_DOWN,		/* waiting for the restart backoff */
 	WORKER_STARTING,	/* exec'd, waiting for MSG_INIT_DONE */
@@ -86,6 +98,7 @@ struct broker {
 	enum worker_state b_wstate;
 	pid_t		 b_wpid;
 	struct chan	 b_chan;
+	struct wlog	 b_wlog;
 	uint64_t	 b_wstart_ms;
 	uint64_t	 b_restart_at_ms;
 	uint32_t	 b_backoff_ms;
@@ -105,6 +118,7 @@ struct broker {
 	uid_t		 b_wuid;
 	gid_t		 b_wgid;
 	int		 b_drop;	/* may chroot the worker and change its id */
+	int		 b_debug;	/* -d: the worker logs debug lines too */
 
 	int		 b_stopping;
 	uint64_t	 b_stop_deadline_ms;
@@ -132,6 +146,12 @@ void	 worker_reap(struct broker *);
 void	 worker_ping(struct broker *);
 void	 worker_limits(struct broker *);
 void	 worker_fill_init(const struct broker *, struct msg_init *);
+
+/* wlog.c */
+void	 wlog_init(struct wlog *);
+int	 wlog_open(struct wlog *);
+int	 wlog_read(struct wlog *);
+void	 wlog_drain(struct wlog *);
 
 /* broker.c, for ops.c */
 void	 broker_pong(struct broker *);

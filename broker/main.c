@@ -306,6 +306,7 @@ main(int argc, char *argv[])
 	main_harden();
 	umask(077);
 	b.b_conf = &conf;
+	b.b_debug = debug;
 	b.b_started = time(NULL);
 	if (seal_init() == -1)
 		fatalx("libsodium initialisation failed");

@@ -1,8 +1,9 @@
 /*
  * Starting, watching and restarting the worker.  The worker is a separate
  * executable, fork+exec'd with an empty environment and only the channel
- * (fd 3) and stdio, so it starts with a fresh address space and learns
- * nothing it is not sent.
+ * (fd 3), the sign channel (fd 4) and stdio, so it starts with a fresh
+ * address space and learns nothing it is not sent.  Its stderr is a pipe
+ * the broker reads (wlog.c), never the broker's own.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -72,6 +73,7 @@ worker_fill_init(const struct broker *b, struct msg_init *mi)
 	mi->mi_uid = (uint32_t)b->b_wuid;
 	mi->mi_gid = (uint32_t)b->b_wgid;
 	mi->mi_drop = (uint32_t)b->b_drop;
+	mi->mi_debug = (uint32_t)b->b_debug;
 	mi->mi_max_conns = BROKER_CONNS(b);
 	mi->mi_tls = (uint32_t)b->b_tls.ts_n;
 	mi->mi_header_timeout_ms = conf->c_header_timeout_ms;
@@ -101,17 +103,23 @@ worker_start(struct broker *b)
 	struct msg_init	 mi;
 	char		*argv[] = { (char *)(uintptr_t)"sealmd-worker", NULL };
 	char		*envp[] = { NULL };
-	int		 sv[2], sfd;
+	int		 sv[2], sfd, lfd;
 	pid_t		 pid;
 
+	if ((lfd = wlog_open(&b->b_wlog)) == -1) {
+		b->b_restart_at_ms = broker_now_ms() + BROKER_BACKOFF_MAX_MS;
+		return;
+	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
 		log_warn("socketpair");
+		close(lfd);
 		b->b_restart_at_ms = broker_now_ms() + BROKER_BACKOFF_MAX_MS;
 		return;
 	}
 	if ((sfd = tlskey_chan_open(b)) == -1) {
 		close(sv[0]);
 		close(sv[1]);
+		close(lfd);
 		b->b_restart_at_ms = broker_now_ms() + BROKER_BACKOFF_MAX_MS;
 		return;
 	}
@@ -121,10 +129,14 @@ worker_start(struct broker *b)
 		close(sv[0]);
 		close(sv[1]);
 		close(sfd);
+		close(lfd);
 		tlskey_chan_close(b);
 		b->b_restart_at_ms = broker_now_ms() + BROKER_BACKOFF_MAX_MS;
 		return;
 	case 0:
+		/* First: lfd may have any number above stderr's. */
+		if (dup2(lfd, STDERR_FILENO) == -1)
+			_exit(127);
 		/* Terminal signals are for the broker, which drains the worker. */
 		if (sfd <= CHAN_SIGN_FD &&
 		    (sfd = fcntl(sfd, F_DUPFD, CHAN_SIGN_FD + 1)) == -1)
@@ -141,6 +153,7 @@ worker_start(struct broker *b)
 	}
 	close(sv[1]);
 	close(sfd);
+	close(lfd);
 	if (fcntl(sv[0], F_SETFL, O_NONBLOCK) == -1)
 		fatal("fcntl");
 	chan_init(&b->b_chan, sv[0], 0);

@@ -57,7 +57,8 @@ sandbox_broker_filter(const char *worker_path, int net)
 		SCMP_SYS(unlinkat), SCMP_SYS(access), SCMP_SYS(readlink),
 		SCMP_SYS(getcwd), SCMP_SYS(getdents64),
 		/* starting and stopping a worker */
-		SCMP_SYS(socketpair), SCMP_SYS(clone), SCMP_SYS(wait4),
+		SCMP_SYS(socketpair), SCMP_SYS(pipe2), SCMP_SYS(clone),
+		SCMP_SYS(wait4),
 		SCMP_SYS(kill), SCMP_SYS(setsid), SCMP_SYS(dup2),
 		SCMP_SYS(dup3), SCMP_SYS(close_range),
 		/* a new worker: loader, then its own confinement */

@@ -83,6 +83,24 @@ log_flush(void)
 	log_alen = 0;
 }
 
+/* Another process's line, already checked: "<pri>proc: msg". */
+void
+log_relay(int pri, const char *proc, const char *msg)
+{
+	char	line[2048];
+	int	n;
+
+	n = snprintf(line, sizeof(line), "<%d>%s: %s", pri, proc, msg);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line) - 1)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	log_flush();
+	if (write(STDERR_FILENO, line, (size_t)n) == -1)
+		return;
+}
+
 #define LOG_BODY(pri, err, tag) do {				\
 	va_list ap;						\
 	int saved = errno;					\

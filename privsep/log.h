@@ -21,6 +21,7 @@ void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_audit(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_flush(void);
+void	log_relay(int, const char *, const char *);
 void	fatal(const char *, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
 void	fatalx(const char *, ...)

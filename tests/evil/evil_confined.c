@@ -13,8 +13,12 @@
  *				password: the broker refuses a claimed identity
  *	owner-on-guest UUID	on a real guest connection, clear UUID's
  *				password: an owner op, refused
+ *	fake-audit		write lines dressed as the broker's audit
+ *				lines to stderr, then serve as usual
+ *	log-flood MIB		write MIB MiB of log lines, then serve
  *
- * Then it waits to be killed; if it is not, it says so and exits 3.
+ * Then it waits to be killed; if it is not, it says so and exits 3.  The
+ * log scenarios are not killed: they test what the broker makes of them.
  */
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -41,8 +45,10 @@
 
 static const char *const evil_names[] = {
 	"open-keys", "connect", "exec", "forge-conn", "direct-claim",
-	"owner-on-guest",
+	"owner-on-guest", "fake-audit", "log-flood",
 };
+#define EVIL_FAKE_AUDIT	6
+#define EVIL_LOG_FLOOD	7
 #define EVIL_N	(int)(sizeof(evil_names) / sizeof(evil_names[0]))
 
 static int
@@ -153,6 +159,71 @@ evil_put(struct msg_guest_pw_put *mp, const char *victim)
 	    mp->mp_chunk[0], 4, NULL, 0);
 }
 
+static void
+evil_write(const void *p, size_t n)
+{
+	if (write(STDERR_FILENO, p, n) != (ssize_t)n)
+		fatal("EVIL: write to stderr");
+}
+
+/*
+ * Every way to end a line or hide the prefix that one could try: a plain
+ * copy, a carriage return, the worker's own prefix, a control byte, a
+ * line so long that its tail would start a new one if it were cut and
+ * kept, and a last line without a newline.
+ */
+static void
+evil_fake_audit(void)
+{
+	static const char	fake[] = "<5>sealmd: audit op=owner.pw.get "
+	    "listener=owner:/run/sealmd/owner.sock peer=uid=0,gid=0,pid=1 "
+	    "instance=EVILFAKE%d status=200 fp=-";
+	char			line[512], longl[3000];
+	int			n;
+
+	n = snprintf(line, sizeof(line), fake, 1);
+	evil_write(line, (size_t)n);
+	evil_write("\n", 1);
+	evil_write("plain text\r", 11);
+	n = snprintf(line, sizeof(line), fake, 2);
+	evil_write(line, (size_t)n);
+	evil_write("\n<6>sealmd-worker: ", 19);
+	n = snprintf(line, sizeof(line), fake, 3);
+	evil_write(line, (size_t)n);
+	evil_write("\n\033[1A\0", 6);
+	n = snprintf(line, sizeof(line), fake, 4);
+	evil_write(line, (size_t)n);
+	evil_write("\n", 1);
+	memset(longl, 'A', sizeof(longl));
+	evil_write(longl, sizeof(longl));
+	n = snprintf(line, sizeof(line), fake, 5);
+	evil_write(line, (size_t)n);
+	evil_write("\n", 1);
+	n = snprintf(line, sizeof(line), fake, 6);
+	evil_write(line, (size_t)n);
+}
+
+/*
+ * MIB MiB of 100-byte lines, as fast as the pipe takes them; then a pause,
+ * so that the broker's rate lets the last line through.
+ */
+static void
+evil_log_flood(struct worker *w, const char *arg)
+{
+	struct epoll_event	ev;
+	char			line[100];
+	long			i, n;
+
+	n = atol(arg) * 1024 * 1024 / (long)sizeof(line);
+	memset(line, 'F', sizeof(line));
+	memcpy(line, "EVILFLOOD ", 10);
+	line[sizeof(line) - 1] = '\n';
+	for (i = 0; i < n; i++)
+		evil_write(line, sizeof(line));
+	(void)epoll_wait(w->w_ep, &ev, 1, 100);
+	log_warnx("EVIL log-flood: %ld lines written", n);
+}
+
 void
 evil_confined_run(struct worker *w, int which, const char *arg)
 {
@@ -163,6 +234,14 @@ evil_confined_run(struct worker *w, int which, const char *arg)
 	char			*sh[] = { (char *)(uintptr_t)"/bin/sh", NULL };
 	uint32_t		 conn;
 
+	if (which == EVIL_FAKE_AUDIT) {
+		evil_fake_audit();
+		return;
+	}
+	if (which == EVIL_LOG_FLOOD) {
+		evil_log_flood(w, arg);
+		return;
+	}
 	/* No conn_loop here to flush a turn: every frame leaves at once. */
 	w->w_chan.c_corked = 0;
 	switch (which) {

@@ -22,6 +22,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -220,10 +221,16 @@ class Daemon:
     def __init__(self, guests=(("proxy", "127.0.0.1"),), instances=(),
                  limits=None, extra="", state=None, keep_state=False,
                  worker_path=None, extra_guest="", extra_store="",
-                 conninfo=None, share=None):
+                 conninfo=None, share=None, args=(), stderr_pipe=False):
         """conninfo: a PostgreSQL store instead of SQLite.  share: another
         Daemon whose sealing key and proxy secret this one uses, as the
-        nodes sharing one store must."""
+        nodes sharing one store must.  args: more sealmd options ("-d").
+        stderr_pipe: the daemon's stderr is a pipe, as under systemd,
+        copied to the log file by a thread; else the file itself, as
+        with "2>>sealmd.log"."""
+        self.args = list(args)
+        self.stderr_pipe = stderr_pipe
+        self.copier = None
         self.state = state or tempfile.mkdtemp(prefix="sealmd-it-")
         self.keep_state = keep_state
         os.chmod(self.state, 0o700)
@@ -295,7 +302,7 @@ class Daemon:
         """inherit: (socket, name) pairs passed as systemd would."""
         self.logf = open(self.log_path, "ab")
         self.log_offset = self.logf.tell()
-        cmd = [SEALMD, "-c", self.conf]
+        cmd = [SEALMD, *self.args, "-c", self.conf]
         if VALGRIND:
             timeout = max(timeout, 60)
             cmd = ["valgrind", "--error-exitcode=99", "--leak-check=full",
@@ -310,10 +317,15 @@ class Daemon:
             cmd = ["sh", "-c", f"LISTEN_PID=$$ LISTEN_FDS={len(inherit)} "
                    f"LISTEN_FDNAMES={names} exec \"$@\" {moves}",
                    "sh"] + cmd
-        self.proc = subprocess.Popen(cmd, stdout=self.logf, stderr=self.logf,
-                                     stdin=subprocess.DEVNULL,
-                                     pass_fds=[s.fileno()
-                                               for s, _ in inherit])
+        self.proc = subprocess.Popen(
+            cmd, stdout=self.logf, stdin=subprocess.DEVNULL,
+            stderr=subprocess.PIPE if self.stderr_pipe else self.logf,
+            pass_fds=[s.fileno() for s, _ in inherit])
+        if self.stderr_pipe:
+            self.copier = threading.Thread(
+                target=self._copy_stderr, args=(self.proc.stderr,),
+                daemon=True)
+            self.copier.start()
         deadline = time.time() + timeout
         while time.time() < deadline:
             text = self.log()
@@ -325,6 +337,16 @@ class Daemon:
                 raise RuntimeError("sealmd exited:\n" + text)
             time.sleep(0.05)
         raise RuntimeError("sealmd did not become ready:\n" + self.log())
+
+    def _copy_stderr(self, pipe):
+        """Until the daemon's stderr closes: pipe to the log, unchanged."""
+        with pipe:
+            while True:
+                chunk = pipe.read1(65536)
+                if not chunk:
+                    return
+                self.logf.write(chunk)
+                self.logf.flush()
 
     def log(self):
         with open(self.log_path, "rb") as f:
@@ -361,6 +383,9 @@ class Daemon:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if self.copier is not None:
+            self.copier.join(10)
+            self.copier = None
         if getattr(self, "logf", None):
             self.logf.close()
         if VALGRIND and self.proc and self.proc.returncode == 99:
