@@ -86,7 +86,9 @@ class HostileSigner(unittest.TestCase):
         os.kill(d.worker_pid(), signal.SIGKILL)
         n = len(SCENARIOS)
         for k, (name, port, reason) in enumerate(SCENARIOS):
-            m = self.wait_re(rf"^<\d>evil-worker\[(\d+)\]: scenario "
+            # Relayed by the broker from the worker's log pipe.
+            m = self.wait_re(rf"^<\d>sealmd-worker: <\d>evil-worker"
+                             rf"\[(\d+)\]: scenario "
                              rf"{re.escape(name)} \({k + 1} of {n}\)$", pos)
             self.assertIsNotNone(m, f"{name} did not start:\n" +
                                  d.log()[pos:])

@@ -217,7 +217,9 @@ class HostileWorker(unittest.TestCase):
         observed = []
         evil_pids = set()
         for k, (name, conn, reason) in enumerate(SCENARIOS):
-            m = self.wait_re(rf"^<\d>evil-worker\[(\d+)\]: scenario "
+            # Relayed by the broker from the worker's log pipe.
+            m = self.wait_re(rf"^<\d>sealmd-worker: <\d>evil-worker"
+                             rf"\[(\d+)\]: scenario "
                              rf"{re.escape(name)} \({k + 1} of {n}\)$", pos)
             self.assertIsNotNone(m, f"scenario {name} did not start:\n" +
                                  d.log()[pos - 2000:])
