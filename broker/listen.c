@@ -283,6 +283,14 @@ listen_inherited(struct broker *b, const struct sd_fd *sf)
 	if (l->l_role == ROLE_GUEST && l->l_ident == IDENT_DIRECT &&
 	    b->b_conf->c_nlisten == 0)
 		l->l_guard.cg_hops = 1;
+	if (l->l_role == ROLE_GUEST && l->l_ident == IDENT_PROXY &&
+	    l->l_guard.cg_tokens == GUARD_TOKENS_REQUIRED) {
+		log_warnx("socket \"%s\" from systemd is a proxy listener, "
+		    "but the first guest section has session_tokens = "
+		    "required, which cannot work behind the neutron proxy",
+		    sf->sf_name);
+		return -1;
+	}
 	if (getsockopt(l->l_fd, SOL_SOCKET, SO_TYPE, &type, &olen) == -1 ||
 	    getsockopt(l->l_fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &olen) == -1 ||
 	    getsockname(l->l_fd, (struct sockaddr *)&ss, &len) == -1 ||

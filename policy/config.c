@@ -965,6 +965,13 @@ conf_section_end(struct conf_parse *p)
 	case SEC_GUEST:
 		/* identity may follow the listen lines it applies to. */
 		ident = p->p_ident ? p->p_ident : IDENT_PROXY;
+		if (ident == IDENT_PROXY &&
+		    p->p_guard.cg_tokens == GUARD_TOKENS_REQUIRED)
+			return conf_err(p, p->p_secline, "[%s]: "
+			    "session_tokens = required needs identity direct: "
+			    "the neutron metadata proxy never forwards "
+			    "X-Metadata-Token, so every guest request would "
+			    "be refused (401)", p->p_secname);
 		/* Direct answers go no further than the guest's segment. */
 		if (!p->p_hops_given && ident == IDENT_DIRECT)
 			p->p_guard.cg_hops = 1;

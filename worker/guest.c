@@ -173,9 +173,28 @@ guest_token_header(struct wreq *q, const struct http_req *r)
 }
 
 /*
- * PUT /openstack/api/token with X-Metadata-Token-TTL-Seconds.  As IMDSv2
- * does, a PUT that came through a proxy (X-Forwarded-For) gets no token.
+ * Whether a token PUT came through a proxy of its own.  On a direct
+ * listener any forwarding header says so (and is refused anyway).
+ * Behind neutron, its proxy always adds exactly one X-Forwarded-For
+ * address, the guest's; a second one (a list, or a second field) or a
+ * Forwarded header is a hop inside the guest, which IMDSv2 also refuses.
  */
+static int
+guest_token_proxied(const struct wconn *c, const struct http_req *r)
+{
+	const struct http_field	*f;
+	size_t			 comma;
+
+	if (http_field(r, "Forwarded") != NULL)
+		return 1;
+	if ((f = http_field(r, "X-Forwarded-For")) == NULL)
+		return 0;
+	return c->wc_ident == IDENT_DIRECT ||
+	    http_field_count(r, "X-Forwarded-For") != 1 ||
+	    buf_find(&f->hf_value, ',', &comma) == 0;
+}
+
+/* PUT /openstack/api/token with X-Metadata-Token-TTL-Seconds. */
 static void
 guest_token_route(struct wconn *c, const struct http_req *r)
 {
@@ -188,7 +207,7 @@ guest_token_route(struct wconn *c, const struct http_req *r)
 	else if (q->wr_method != HTTP_M_PUT) {
 		q->wr_status = 405;
 		q->wr_why = "PUT only.";
-	} else if (http_field(r, "X-Forwarded-For") != NULL)
+	} else if (guest_token_proxied(c, r))
 		guest_refuse(q, 403, "A proxied request gets no token.");
 	else if ((f = http_field(r, "X-Metadata-Token-TTL-Seconds")) == NULL ||
 	    http_field_count(r, "X-Metadata-Token-TTL-Seconds") != 1 ||

@@ -268,10 +268,11 @@ class Daemon:
         lines += ["", "[limits]"]
         for k, v in (limits or {}).items():
             lines.append(f"{k} = {v}")
-        for i, (mode, host) in enumerate(guests):
+        # guests: (mode, host) or (mode, host, lines for that section).
+        for i, (mode, host, *own) in enumerate(guests):
             name = "guest" if i == 0 else f"guest g{i}"
             lines += ["", f"[{name}]", f"listen = {host}:0",
-                      f"identity = {mode}", extra_guest]
+                      f"identity = {mode}", own[0] if own else extra_guest]
             if mode == "proxy":
                 lines.append(f"proxy_secret_file = {self.secret_file}")
         lines += ["", "[owner]", f"socket = {self.socket}", "", "[store]"]

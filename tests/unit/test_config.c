@@ -487,6 +487,26 @@ Test(config, proxy_needs_secret)
 	expect_err("[guest]\nidentity = sometimes\n", 2, "identity");
 }
 
+/* Neutron never forwards X-Metadata-Token: required would refuse all. */
+Test(config, tokens_required_needs_direct)
+{
+	struct config	c;
+
+	expect_err("[guest]\n" SECRET "listen = 127.0.0.1:1\n"
+	    "session_tokens = required\n", 1, "needs identity direct");
+	/* Proxy is the default identity. */
+	expect_err("[guest a]\n" SECRET "session_tokens = required\n", 1,
+	    "neutron");
+	load_ok("[guest]\n" SECRET "listen = 127.0.0.1:1\n"
+	    "session_tokens = optional\n", &c);
+	cr_expect_eq(c.c_listen[0].cl_guard.cg_tokens, GUARD_TOKENS_OPTIONAL);
+	config_free(&c);
+	load_ok("[guest]\nidentity = direct\nlisten = 127.0.0.1:1\n"
+	    "session_tokens = required\n", &c);
+	cr_expect_eq(c.c_listen[0].cl_guard.cg_tokens, GUARD_TOKENS_REQUIRED);
+	config_free(&c);
+}
+
 Test(config, proxy_secret_is_global)
 {
 	struct config	c;
