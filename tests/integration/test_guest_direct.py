@@ -2,6 +2,7 @@
 address accept() gave the broker is the identity; headers never change
 it, and proxied requests are refused."""
 import json
+import time
 import unittest
 
 from sealmd_fixture import Daemon, canary, uuid4
@@ -194,6 +195,74 @@ class MixedListeners(unittest.TestCase):
                                  headers=xff)[0], 200)
         self.assertEqual(d.guest("GET", PW, port=direct_port,
                                  source="127.0.0.6", headers=xff)[0], 400)
+
+
+class DefaultRate(unittest.TestCase):
+    """With no `rate` in [limits], a direct listener allows 10 operations
+    a second per address after a burst of 20 (sealmd.conf(5)); a proxy
+    listener is not limited.  Counts are checked against the time the
+    requests took, measured here, never against a fixed duration."""
+    RATE, BURST, MAX_REQ, MAX_S = 10, 20, 2000, 120
+
+    @classmethod
+    def setUpClass(cls):
+        cls.d = Daemon(guests=(("direct", "127.0.0.1"),
+                               ("proxy", "127.0.0.1"))).start()
+        cls.iid = uuid4()
+        assert cls.d.register(cls.iid, "proj-dr",
+                              addresses=["127.0.0.11"])[0] == 201
+
+    @classmethod
+    def tearDownClass(cls):
+        deaths = cls.d.worker_deaths()
+        cls.d.cleanup()
+        assert not deaths, f"the worker died: {deaths}"
+
+    def test_direct_default_is_10_per_second(self):
+        d, ok, t0 = self.d, 0, time.monotonic()
+        for _ in range(self.MAX_REQ):
+            st = d.guest("GET", PW, source="127.0.0.11")[0]
+            if st != 200 or time.monotonic() - t0 > self.MAX_S:
+                break
+            ok += 1
+        took = time.monotonic() - t0
+        self.assertEqual(st, 429, f"no 429 after {ok} requests in "
+                         f"{took:.1f} s: the default limit is gone")
+        # The burst, plus what refilled while the requests ran.
+        self.assertGreaterEqual(ok, self.BURST)
+        self.assertLessEqual(ok, self.BURST + self.RATE * took + 1,
+                             f"{ok} answered in {took:.2f} s")
+        # Then, with the bucket empty, the rate alone: keep asking for a
+        # while and count what is answered in the time it took.
+        ok, refused, t0 = 0, 0, time.monotonic()
+        for _ in range(self.MAX_REQ):
+            if d.guest("GET", PW, source="127.0.0.11")[0] == 200:
+                ok += 1
+            else:
+                refused += 1
+            if time.monotonic() - t0 >= 1.5:
+                break
+        took = time.monotonic() - t0
+        self.assertGreater(refused, 0, "the client was slower than the "
+                           "rate: nothing measured")
+        self.assertLessEqual(ok, self.RATE * took + 1,
+                             f"{ok} answered in {took:.2f} s")
+        # Another address has its own bucket.
+        self.assertEqual(d.guest("GET", PW, source="127.0.0.12")[0], 404)
+        # A tenth of a second later there is room for one more.
+        time.sleep(1.5 / self.RATE)
+        self.assertEqual(d.guest("GET", PW, source="127.0.0.11")[0], 200)
+        self.assertRegex(d.audit_log(), r"op=guest\.\S+ .*status=429")
+
+    def test_proxy_default_is_unlimited(self):
+        d, n, t0 = self.d, 0, time.monotonic()
+        h = d.proxy_headers(self.iid, "proj-dr")
+        # More than the direct default would allow in the time taken.
+        while n <= self.BURST + self.RATE * (time.monotonic() - t0) + 10:
+            self.assertLess(n, self.MAX_REQ)
+            self.assertEqual(d.guest("GET", PW, port=d.ports[1],
+                                     headers=h)[0], 200, f"request {n}")
+            n += 1
 
 
 if __name__ == "__main__":
