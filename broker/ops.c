@@ -257,7 +257,6 @@ ops_defer(struct ops_ctx *c)
 	case MSG_OWNER_KEYS:
 	case MSG_OWNER_KEY_ROTATE:
 	case MSG_OWNER_KEY_REWRAP:
-	case MSG_OWNER_KEY_RETIRE:
 		plan = RJ_COUNTS;
 		break;
 	default:
@@ -1064,10 +1063,28 @@ ops_owner_keys(struct ops_ctx *c)
 	return ops_answer(c, &mk, sizeof(mk));
 }
 
+/* rotate_retire's answer as an HTTP status. */
+static unsigned int
+ops_retire_status(int r)
+{
+	switch (r) {
+	case 0:
+		return 204;
+	case 1:
+		return 404;
+	case 2:
+		return 409;
+	default:
+		return 503;
+	}
+}
+
+/* The writer counts the key's values, after the writes queued before. */
 static int
 ops_owner_key_retire(struct ops_ctx *c)
 {
 	struct msg_key_id	mk;
+	struct wjob		*j;
 	char			err[CONF_ERR_MAX] = "";
 	unsigned int		status;
 
@@ -1075,24 +1092,34 @@ ops_owner_key_retire(struct ops_ctx *c)
 		return ops_violation(c, "bad key id");
 	if (ops_owner_denied(c, "key.retire", ""))
 		return ops_answer_status(c, 403);
-	switch (rotate_retire(c->b, mk.mk_id, err, sizeof(err))) {
-	case 0:
-		status = 204;
-		break;
-	case 1:
-		status = 404;
-		break;
-	case 2:
-		status = 409;
-		break;
-	default:
-		status = 503;
-		break;
+	status = ops_retire_status(rotate_retire_check(c->b, mk.mk_id, err,
+	    sizeof(err)));
+	if (status == 204) {
+		j = ops_job(WJ_KEY_COUNT, "");
+		j->wj_key = mk.mk_id;
+		return ops_submit(c, j, "key.retire");
 	}
 	if (err[0] != '\0')
 		log_warnx("retire key %u: %s", mk.mk_id, err);
 	ops_audit(c, "key.retire", "", status, NULL);
 	return ops_answer_status(c, status);
+}
+
+/* The count is in: retire the key, or say why not. */
+static void
+ops_retire_done(struct broker *b, const struct wjob *j)
+{
+	struct msg_status	ms;
+	char			err[CONF_ERR_MAX] = "";
+
+	memset(&ms, 0, sizeof(ms));
+	ms.ms_status = ops_retire_status(rotate_retire(b, j, err,
+	    sizeof(err)));
+	if (err[0] != '\0')
+		log_warnx("retire key %u: %s", j->wj_key, err);
+	audit_op(b, j->wj_rt.rt_listener, j->wj_rt.rt_peer, j->wj_audit, "",
+	    ms.ms_status, NULL);
+	ops_send_route(b, &j->wj_rt, &ms, sizeof(ms));
 }
 
 static int
@@ -1497,6 +1524,11 @@ ops_write_done(struct broker *b)
 			if (j->wj_result == STORE_OK)
 				audit_op(b, -1, j->wj_rt.rt_peer, j->wj_audit,
 				    j->wj_id, 200, NULL);
+			free(j);
+			continue;
+		}
+		if (j->wj_op == WJ_KEY_COUNT) {
+			ops_retire_done(b, j);
 			free(j);
 			continue;
 		}

@@ -57,15 +57,13 @@ rotate_new_key(struct broker *b, char *err, size_t errlen)
 }
 
 /*
- * 0 done, 1 unknown key, 2 still in use or the newest, -1 error.  The
- * newest key is never retired: new values need it.
+ * Whether key id may be retired, so far as the ring says: 0 yes (count
+ * its values next), 1 unknown key, 2 the newest, -1 error.  The newest
+ * key is never retired: new values need it.
  */
 int
-rotate_retire(struct broker *b, uint32_t id, char *err, size_t errlen)
+rotate_retire_check(struct broker *b, uint32_t id, char *err, size_t errlen)
 {
-	struct store_keycount	kc[STORE_KEYCOUNTS_MAX];
-	size_t			n, i;
-
 	if (keyring_find(&b->b_keys, id) == NULL)
 		return 1;
 	if (rotate_own_keys(b, err, errlen) == -1)
@@ -74,21 +72,36 @@ rotate_retire(struct broker *b, uint32_t id, char *err, size_t errlen)
 		(void)snprintf(err, errlen, "key %u is the newest", id);
 		return 2;
 	}
-	if (store_key_counts(b->b_store, kc, STORE_KEYCOUNTS_MAX, &n) !=
-	    STORE_OK) {
+	return 0;
+}
+
+/*
+ * Retire the key once the writer has counted its values (WJ_KEY_COUNT):
+ * 0 done, 1 unknown key, 2 still in use or the newest, -1 error.  Every
+ * write queued before the count has run by then, and none sealed by the
+ * key can follow it: new values are sealed by the newest key.
+ */
+int
+rotate_retire(struct broker *b, const struct wjob *j, char *err,
+    size_t errlen)
+{
+	int	r;
+
+	if ((r = rotate_retire_check(b, j->wj_key, err, errlen)) != 0)
+		return r;
+	if (j->wj_result != STORE_OK) {
 		(void)snprintf(err, errlen, "store unavailable");
 		return -1;
 	}
-	for (i = 0; i < n; i++)
-		if (kc[i].kc_id == id && kc[i].kc_records > 0) {
-			(void)snprintf(err, errlen, "key %u still seals %u "
-			    "values: rewrap first", id, kc[i].kc_records);
-			return 2;
-		}
-	if (keys_remove(b->b_conf->c_key_dir, id, err, errlen) == -1 ||
+	if (j->wj_count > 0) {
+		(void)snprintf(err, errlen, "key %u still seals %u values: "
+		    "rewrap first", j->wj_key, j->wj_count);
+		return 2;
+	}
+	if (keys_remove(b->b_conf->c_key_dir, j->wj_key, err, errlen) == -1 ||
 	    rotate_reload(b, err, errlen) == -1)
 		return -1;
-	log_info("key %u retired", id);
+	log_info("key %u retired", j->wj_key);
 	return 0;
 }
 

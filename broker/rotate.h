@@ -15,7 +15,8 @@
 #define ROTATE_QUEUE_MAX	64	/* writer jobs before it waits */
 
 int	rotate_new_key(struct broker *, char *, size_t);
-int	rotate_retire(struct broker *, uint32_t, char *, size_t);
+int	rotate_retire_check(struct broker *, uint32_t, char *, size_t);
+int	rotate_retire(struct broker *, const struct wjob *, char *, size_t);
 void	rotate_start(struct broker *);
 void	rotate_step(struct broker *);
 void	rotate_done(struct broker *, const struct wjob *);

@@ -24,6 +24,7 @@ static struct msg_hist	 writer_commit_h, writer_group_h;	/* writer_mtx */
 
 static void	*writer_main(void *);
 static void	 writer_run_one(struct wjob *);
+static void	 writer_key_count(struct wjob *);
 static void	 writer_batch(struct wjob **, size_t);
 
 /* Open the writer's own connection and start it. */
@@ -136,7 +137,28 @@ writer_run_one(struct wjob *j)
 		j->wj_result = store_pw_rewrap(writer_store, j->wj_id,
 		    &j->wj_old, &j->wj_pw);
 		break;
+	case WJ_KEY_COUNT:
+		writer_key_count(j);
+		break;
 	}
+}
+
+/*
+ * In the writer's order, so that a value sealed by the key and queued
+ * before this job is counted: it has been written, or it has failed.
+ */
+static void
+writer_key_count(struct wjob *j)
+{
+	struct store_keycount	kc[STORE_KEYCOUNTS_MAX];
+	size_t			n, i;
+
+	j->wj_count = 0;
+	j->wj_result = store_key_counts(writer_store, kc, STORE_KEYCOUNTS_MAX,
+	    &n);
+	for (i = 0; j->wj_result == STORE_OK && i < n; i++)
+		if (kc[i].kc_id == j->wj_key)
+			j->wj_count = kc[i].kc_records;
 }
 
 /*

@@ -6,10 +6,12 @@ import os
 import random
 import signal
 import sqlite3
+import subprocess
+import threading
 import time
 import unittest
 
-from sealmd_fixture import Daemon, canary, pg_sql, uuid4
+from sealmd_fixture import Daemon, canary, pg_bin, pg_sql, uuid4
 
 PW = "/openstack/latest/password"
 
@@ -240,6 +242,95 @@ class NoLongerOpens(unittest.TestCase):
         self.assertEqual(self.owner_get(lost),
                          (200, {"password": values[lost]}))
         self.assertEqual(self.owner_get(altered)[0], 500)
+
+
+class HeldWrites:
+    """A session of the test's own that blocks the store's writes (not
+    its reads) until release(): the writer waits with its jobs queued."""
+
+    def __init__(self, d):
+        self.p = self.con = None
+        if d.conninfo:
+            opts = dict(kv.split("=", 1) for kv in d.conninfo.split())
+            self.p = subprocess.Popen(
+                [pg_bin("psql"), "-h", opts["host"], "-U", opts["user"],
+                 "-d", opts["dbname"], "-q", "-v", "ON_ERROR_STOP=1"],
+                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL)
+            self.p.stdin.write(b"BEGIN; LOCK TABLE password_chunks IN "
+                               b"SHARE MODE; SELECT 1;\n")
+            self.p.stdin.flush()
+        else:
+            self.con = sqlite3.connect(d.db, timeout=10,
+                                       isolation_level=None)
+            self.con.execute("BEGIN IMMEDIATE")
+
+    def release(self):
+        if self.p is not None and not self.p.stdin.closed:
+            self.p.stdin.write(b"COMMIT;\n")
+            self.p.stdin.close()
+            self.p.wait(30)
+        if self.con is not None:
+            self.con.execute("COMMIT")
+            self.con.close()
+            self.con = None
+
+
+class RetireWhileQueued(unittest.TestCase):
+    """A value sealed by key k and still queued for the writer when k is
+    retired: the retirement must count it (409), or the value would be
+    written under a key that no longer exists."""
+
+    def test_queued_put_keeps_its_key(self):
+        d = Daemon(guests=(("proxy", "127.0.0.1"),), limits={"rate": 0})
+        self.addCleanup(d.cleanup)
+        d.start()
+        # The PUT must be sealed before the rotation for the case to
+        # arise; the store says afterwards which key sealed it, and a run
+        # where the rotation came first is tried again.
+        for attempt in range(5):
+            iid = uuid4()
+            self.assertEqual(d.register(iid, "rq")[0], 201)
+            old = d.owner("GET", "/keys")[1]["newest"]
+            value = f"queued-{iid}".encode()
+            got = {}
+            lock = HeldWrites(d)
+            try:
+                post = threading.Thread(target=lambda: got.update(
+                    put=d.guest("POST", PW, body=value, headers=d.
+                                proxy_headers(iid, "rq"))[0]))
+                post.start()
+                time.sleep(0.3)
+                self.assertEqual(d.owner("POST", "/keys/rotate")[0], 200)
+                retire = threading.Thread(target=lambda: got.update(
+                    retire=d.owner("DELETE", f"/keys/{old}")[0]))
+                retire.start()
+                time.sleep(0.3)
+            finally:
+                lock.release()
+            post.join(30)
+            retire.join(30)
+            if got.get("put") != 200:
+                continue        # the writer gave up waiting: nothing stored
+            st, js = d.owner("GET", f"/servers/{iid}/os-server-password")
+            self.assertEqual((st, js), (200, {"password": value.decode()}),
+                             f"key {old} retired: {got}")
+            sealed_by_old = {"id": old, "values": 1} in \
+                d.owner("GET", "/keys")[1]["keys"]
+            if not sealed_by_old:
+                continue        # sealed by the new key: not the case
+            self.assertEqual(got["retire"], 409)
+            # Once rewrapped, the old key goes.
+            self.assertEqual(d.owner("POST", "/keys/rewrap")[0], 200)
+            deadline = time.time() + 30
+            while d.owner("GET", "/keys")[1]["rewrap"]["running"] and \
+                    time.time() < deadline:
+                time.sleep(0.05)
+            self.assertEqual(d.owner("DELETE", f"/keys/{old}")[0], 204)
+            self.assertEqual(d.owner(
+                "GET", f"/servers/{iid}/os-server-password")[0], 200)
+            return
+        self.fail("in 5 tries, no value was sealed before the rotation")
 
 
 if __name__ == "__main__":
