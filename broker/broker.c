@@ -57,7 +57,7 @@ broker_now_us(void)
 struct bconn *
 broker_conn_get(struct broker *b, uint32_t id)
 {
-	uint32_t	slot = id & 0xffff;
+	uint32_t	slot = BROKER_SLOT(id);
 
 	if (id == 0 || slot >= BROKER_CONNS(b) ||
 	    b->b_conns[slot].bc_id != id)
@@ -74,8 +74,156 @@ broker_conn_free(struct broker *b, uint32_t id)
 	if ((bc = broker_conn_get(b, id)) == NULL)
 		return;
 	waiters_drop_conn(id);
+	if (bc->bc_fd != -1)
+		close(bc->bc_fd);
 	b->b_nconns[bc->bc_role]--;
 	memset(bc, 0, sizeof(*bc));
+}
+
+/*
+ * The broker's own end of a connection's worth: the socket is shut down
+ * under the worker, the caller sees it close, and the id is forgotten.
+ * from_op: an operation found it over its limit, and was that one
+ * operation the worker may send before it sees the close.
+ */
+static void
+broker_conn_expire(struct broker *b, struct bconn *bc, int from_op,
+    const char *why)
+{
+	struct bgone	*g = &b->b_gone[BROKER_SLOT(bc->bc_id)];
+
+	log_warnx("%s: connection %u (%s): %s; closed by the broker",
+	    b->b_listen[bc->bc_listener].l_name, bc->bc_id, bc->bc_peer, why);
+	if (bc->bc_fd != -1 && shutdown(bc->bc_fd, SHUT_RDWR) == -1 &&
+	    errno != ENOTCONN)
+		log_warn("shutdown");
+	g->bg_id = bc->bc_id;
+	g->bg_ops = from_op;
+	g->bg_until_ms = broker_now_ms() + BROKER_GONE_MS;
+	broker_conn_free(b, bc->bc_id);
+}
+
+/* Past its lifetime, or idle (nothing in flight) for too long. */
+static const char *
+broker_conn_over(const struct broker *b, const struct bconn *bc,
+    uint64_t now)
+{
+	const struct conf_conn	*cc = &b->b_conf->c_conn[bc->bc_role];
+
+	if (now - bc->bc_born_ms >= cc->cc_life_ms)
+		return "lifetime over";
+	if (bc->bc_inflight == 0 && now - bc->bc_last_ms >= cc->cc_idle_ms)
+		return "idle too long";
+	return NULL;
+}
+
+/*
+ * An operation on bc: counted, and refused (-1) when the connection is
+ * past any of its limits, which closes it.
+ */
+int
+broker_conn_op(struct broker *b, struct bconn *bc)
+{
+	const char	*why;
+
+	if ((why = broker_conn_over(b, bc, broker_now_ms())) == NULL &&
+	    bc->bc_nreq >= b->b_conf->c_conn[bc->bc_role].cc_requests)
+		why = "request limit reached";
+	if (why != NULL) {
+		broker_conn_expire(b, bc, 1, why);
+		return -1;
+	}
+	bc->bc_nreq++;
+	bc->bc_inflight++;
+	return 0;
+}
+
+/*
+ * A message on an id the broker does not know.  1: the connection was
+ * closed by the broker just now, and this is what a worker that had not
+ * seen it yet may send: its report that it is done, or one operation
+ * (dropped).  Anything more is a violation.
+ */
+int
+broker_conn_gone(struct broker *b, uint32_t id, uint32_t type)
+{
+	struct bgone	*g;
+
+	if (id == 0 || BROKER_SLOT(id) >= BROKER_CONNS(b))
+		return 0;
+	g = &b->b_gone[BROKER_SLOT(id)];
+	if (g->bg_id != id || broker_now_ms() >= g->bg_until_ms)
+		return 0;
+	if (type == MSG_CONN_DONE) {
+		g->bg_id = 0;
+		return 1;
+	}
+	return g->bg_ops++ == 0;
+}
+
+/* An answer went to the worker: the connection's idle time starts now. */
+void
+broker_conn_answered(struct broker *b, uint32_t id)
+{
+	struct bconn	*bc;
+
+	if ((bc = broker_conn_get(b, id)) == NULL)
+		return;
+	if (bc->bc_inflight > 0)
+		bc->bc_inflight--;
+	bc->bc_last_ms = broker_now_ms();
+}
+
+/*
+ * How long an owner may wait for a value on bc: no longer than its
+ * lifetime leaves, less the time its answer needs to go out.
+ */
+uint32_t
+broker_conn_wait(struct broker *b, const struct bconn *bc, uint32_t wait)
+{
+	uint64_t	end, now = broker_now_ms();
+
+	end = bc->bc_born_ms + b->b_conf->c_conn[bc->bc_role].cc_life_ms;
+	if (now + BROKER_LIFE_MARGIN_MS >= end)
+		return 0;
+	if ((uint64_t)wait * 1000 > end - BROKER_LIFE_MARGIN_MS - now)
+		wait = (uint32_t)((end - BROKER_LIFE_MARGIN_MS - now) / 1000);
+	return wait;
+}
+
+/* Every connection, at a fixed pace: one pass over the slots. */
+static void
+broker_conn_sweep(struct broker *b, uint64_t now)
+{
+	const char	*why;
+	uint32_t	 i;
+
+	if (now < b->b_next_conn_sweep_ms)
+		return;
+	b->b_next_conn_sweep_ms = now + BROKER_CONN_SWEEP_MS;
+	for (i = 0; i < BROKER_CONNS(b); i++)
+		if (b->b_conns[i].bc_id != 0 &&
+		    (why = broker_conn_over(b, &b->b_conns[i], now)) != NULL)
+			broker_conn_expire(b, &b->b_conns[i], 0, why);
+}
+
+/*
+ * The worker is gone, and its connections with it: shut them, so that no
+ * caller waits on a socket only the broker still holds.
+ */
+void
+broker_conn_close_all(struct broker *b)
+{
+	uint32_t	i;
+
+	for (i = 0; i < BROKER_CONNS(b); i++) {
+		if (b->b_conns[i].bc_id == 0)
+			continue;
+		if (b->b_conns[i].bc_fd != -1)
+			(void)shutdown(b->b_conns[i].bc_fd, SHUT_RDWR);
+		broker_conn_free(b, b->b_conns[i].bc_id);
+	}
+	memset(b->b_gone, 0, BROKER_CONNS(b) * sizeof(*b->b_gone));
 }
 
 static void
@@ -340,6 +488,7 @@ broker_run(struct broker *b)
 		rotate_step(b);
 		waiters_expire(b, now);
 		waiters_poll(now);
+		broker_conn_sweep(b, now);
 		if (now >= b->b_next_sweep_ms) {
 			ops_expire_sweep(b);
 			b->b_next_sweep_ms = now + OPS_SWEEP_MS;

@@ -29,6 +29,11 @@
 #define BROKER_LISTENERS_MAX	(CONF_LISTEN_MAX + 2)
 #define BROKER_OWNER_CONNS	32	/* beyond max_conns: guests can't starve it */
 #define BROKER_CONNS(b)		((b)->b_conf->c_max_conns + BROKER_OWNER_CONNS)
+#define BROKER_SLOT(id)		((id) & 0xffff)
+#define BROKER_CONN_SWEEP_MS	500	/* idle and lifetime checks */
+#define BROKER_GONE_MS		BROKER_PONG_MS	/* late reports tolerated */
+#define BROKER_LIFE_MARGIN_MS	2000	/* a wait ends this before */
+#define BROKER_FD_SLACK		64	/* fds beyond the connections */
 
 struct listener {
 	int		l_fd;
@@ -52,6 +57,23 @@ struct bconn {
 	int		bc_tls;		/* TLS context, 1-based; 0: plain */
 	uint32_t	bc_tlsgen;	/* its reloads when accepted */
 	int		bc_signed;	/* one signature per connection */
+	int		bc_fd;		/* the broker's own dup; -1: none */
+	uid_t		bc_uid;		/* owner socket: SO_PEERCRED */
+	gid_t		bc_gid;
+	uint64_t	bc_born_ms;
+	uint64_t	bc_last_ms;	/* accepted, or its last answer */
+	uint32_t	bc_inflight;	/* operations not answered yet */
+	uint32_t	bc_nreq;	/* operations so far */
+};
+
+/*
+ * A connection the broker closed itself: the worker may still report it
+ * done, or have sent one operation before it saw the close.
+ */
+struct bgone {
+	uint32_t	bg_id;		/* 0: none */
+	int		bg_ops;		/* operations seen since */
+	uint64_t	bg_until_ms;
 };
 
 /* The worker's stderr, read by the broker (wlog.c). */
@@ -92,6 +114,8 @@ struct broker {
 
 	struct bconn	*b_conns;	/* BROKER_CONNS slots */
 	uint32_t	 b_nconns[3];	/* open, by enum listener_role */
+	struct bgone	*b_gone;	/* BROKER_CONNS slots */
+	uint64_t	 b_next_conn_sweep_ms;
 	uint32_t	 b_gen;
 	uint64_t	 b_serial;	/* the last bc_serial */
 
@@ -131,6 +155,11 @@ uint64_t	 broker_now_us(void);
 void	 broker_run(struct broker *);
 void	 broker_conn_free(struct broker *, uint32_t);
 struct bconn	*broker_conn_get(struct broker *, uint32_t);
+int	 broker_conn_op(struct broker *, struct bconn *);
+int	 broker_conn_gone(struct broker *, uint32_t, uint32_t);
+void	 broker_conn_answered(struct broker *, uint32_t);
+void	 broker_conn_close_all(struct broker *);
+uint32_t broker_conn_wait(struct broker *, const struct bconn *, uint32_t);
 
 /* listen.c */
 int	 listen_setup(struct broker *);

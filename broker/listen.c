@@ -419,6 +419,9 @@ listen_conn_alloc(struct broker *b, int role)
 			b->b_conns[i].bc_id = (b->b_gen << 16) | i;
 			b->b_conns[i].bc_serial = ++b->b_serial;
 			b->b_conns[i].bc_role = role;
+			b->b_conns[i].bc_fd = -1;
+			b->b_conns[i].bc_born_ms = broker_now_ms();
+			b->b_conns[i].bc_last_ms = b->b_conns[i].bc_born_ms;
 			b->b_nconns[role]++;
 			return b->b_conns[i].bc_id;
 		}
@@ -479,6 +482,13 @@ listen_accept(struct broker *b, struct listener *l)
 		return 1;
 	}
 	bc = broker_conn_get(b, id);
+	/* The broker's own handle: it can end what it passes on. */
+	if ((bc->bc_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1) {
+		log_warn("%s: dup", l->l_name);
+		broker_conn_free(b, id);
+		close(fd);
+		return 1;
+	}
 	bc->bc_listener = (int)(l - b->b_listen);
 	bc->bc_ident = l->l_ident;
 	tlskey_conn_new(b, bc, l->l_tls);
@@ -490,6 +500,8 @@ listen_accept(struct broker *b, struct listener *l)
 			close(fd);
 			return 1;
 		}
+		bc->bc_uid = cred.uid;
+		bc->bc_gid = cred.gid;
 		bc->bc_authorized = owner_auth_allowed(cred.uid, cred.gid);
 		(void)snprintf(bc->bc_peer, sizeof(bc->bc_peer),
 		    "uid=%u,gid=%u,pid=%d", (unsigned)cred.uid,

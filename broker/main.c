@@ -38,6 +38,7 @@ static int	main_can_drop(void);
 static void	main_worker_ids(struct broker *);
 static void	main_chroot_dir(struct broker *);
 static int	main_dir_empty(const char *);
+static void	main_nofile(const struct broker *);
 
 static void
 usage(void)
@@ -52,6 +53,34 @@ usage(void)
 	    "empty\n"
 	    "                store of configuration TO, sealed, and exit\n");
 	exit(2);
+}
+
+/*
+ * The broker keeps a handle on every connection, and holds each new one
+ * once more until the channel has passed it on: room for both, and for
+ * its own files.  Short of that, accept or dup fails with a warning.
+ */
+static void
+main_nofile(const struct broker *b)
+{
+	struct rlimit	rl;
+	rlim_t		need;
+
+	need = 2 * (rlim_t)BROKER_CONNS(b) + BROKER_FD_SLACK;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		fatal("getrlimit(RLIMIT_NOFILE)");
+	if (rl.rlim_cur >= need)
+		return;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
+		log_warnx("max_conns %u needs %llu file descriptors, but "
+		    "RLIMIT_NOFILE allows %llu: raise LimitNOFILE",
+		    b->b_conf->c_max_conns, (unsigned long long)need,
+		    (unsigned long long)rl.rlim_max);
+		need = rl.rlim_max;
+	}
+	rl.rlim_cur = need;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		fatal("setrlimit(RLIMIT_NOFILE)");
 }
 
 /* No core dumps and no ptrace by other users: keys live in this process. */
@@ -344,8 +373,10 @@ main(int argc, char *argv[])
 	if (worker_find_path(&b) == -1)
 		fatalx("cannot run the worker %s", b.b_worker_path);
 	if ((b.b_conns = calloc(BROKER_CONNS(&b), sizeof(*b.b_conns))) ==
-	    NULL)
+	    NULL || (b.b_gone = calloc(BROKER_CONNS(&b),
+	    sizeof(*b.b_gone))) == NULL)
 		fatal("calloc");
+	main_nofile(&b);
 	if (listen_setup(&b) == -1)
 		exit(1);
 	for (i = 0; i < b.b_nlisten; i++)
@@ -371,6 +402,7 @@ main(int argc, char *argv[])
 	if (b.b_have_secret)
 		secret_free(&b.b_secret);
 	free(b.b_conns);
+	free(b.b_gone);
 	config_free(&conf);
 	log_info("stopped");
 	return 0;

@@ -63,6 +63,7 @@ static int	ops_owner_keys(struct ops_ctx *);
 static int	ops_owner_pw_verify(struct ops_ctx *);
 static int	ops_owner_key_retire(struct ops_ctx *);
 static int	ops_defer(struct ops_ctx *);
+static void	ops_run(struct broker *, struct chan_msg *, int);
 static int	ops_guest_ok(struct ops_ctx *, const struct msg_guest *);
 static int	ops_pw_utf8(const struct msg_guest_pw_put *);
 
@@ -126,6 +127,7 @@ ops_answer(struct ops_ctx *c, const void *p, size_t len)
 	if (chan_send(&c->b->b_chan, c->m->m_hdr.ch_type + 1,
 	    c->m->m_hdr.ch_reqid, c->m->m_hdr.ch_connid, p, len, -1) == -1)
 		return ops_violation(c, "channel full");
+	broker_conn_answered(c->b, c->m->m_hdr.ch_connid);
 	return 0;
 }
 
@@ -141,6 +143,13 @@ ops_answer_status(struct ops_ctx *c, unsigned int status)
 
 void
 ops_dispatch(struct broker *b, struct chan_msg *m)
+{
+	ops_run(b, m, 0);
+}
+
+/* replay: read ahead and run again, already counted on its connection. */
+static void
+ops_run(struct broker *b, struct chan_msg *m, int replay)
 {
 	const struct ops_entry	*oe = NULL;
 	struct ops_ctx		 c;
@@ -168,6 +177,9 @@ ops_dispatch(struct broker *b, struct chan_msg *m)
 			return;
 		}
 		if ((c.bc = broker_conn_get(b, m->m_hdr.ch_connid)) == NULL) {
+			if (!replay && broker_conn_gone(b, m->m_hdr.ch_connid,
+			    m->m_hdr.ch_type))
+				return;
 			worker_kill(b, "message type %u on unknown "
 			    "connection %u", m->m_hdr.ch_type,
 			    m->m_hdr.ch_connid);
@@ -180,6 +192,10 @@ ops_dispatch(struct broker *b, struct chan_msg *m)
 			    "an owner");
 			return;
 		}
+		/* Past a limit, the connection is closed, the op dropped. */
+		if (!replay && oe->oe_type != MSG_CONN_DONE &&
+		    broker_conn_op(b, c.bc) == -1)
+			return;
 	} else if (m->m_hdr.ch_connid != 0) {
 		worker_kill(b, "message type %u with a connection id",
 		    m->m_hdr.ch_type);
@@ -731,9 +747,13 @@ static void
 ops_send_route(struct broker *b, const struct route *rt, const void *p,
     size_t len)
 {
-	if (ops_route_live(b, rt) && chan_send(&b->b_chan, rt->rt_type,
-	    rt->rt_reqid, rt->rt_connid, p, len, -1) == -1)
+	if (!ops_route_live(b, rt))
+		return;
+	if (chan_send(&b->b_chan, rt->rt_type, rt->rt_reqid, rt->rt_connid,
+	    p, len, -1) == -1)
 		worker_kill(b, "channel full");
+	else
+		broker_conn_answered(b, rt->rt_connid);
 }
 
 static int
@@ -1008,7 +1028,8 @@ ops_owner_pw_get(struct ops_ctx *c)
 		return ops_answer(c, &mw, sizeof(mw));
 	}
 	ops_route(c, &rt);
-	ops_pw_get_for(c->b, &rt, mq.mq_id, mq.mq_wait);
+	ops_pw_get_for(c->b, &rt, mq.mq_id,
+	    broker_conn_wait(c->b, c->bc, mq.mq_wait));
 	return 0;
 }
 
@@ -1473,7 +1494,7 @@ ops_read_done(struct broker *b)
 			m.m_hdr = j->rj_hdr;
 			m.m_fd = -1;
 			buf_init(&m.m_payload, j->rj_payload, j->rj_len);
-			ops_dispatch(b, &m);
+			ops_run(b, &m, 1);
 			break;
 		case RT_PW_GET:
 			ops_pw_get_for(b, &j->rj_rt, j->rj_key, j->rj_wait);

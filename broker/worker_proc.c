@@ -182,7 +182,6 @@ worker_start(struct broker *b)
 void
 worker_down(struct broker *b)
 {
-	uint32_t	i;
 	uint64_t	now = broker_now_ms();
 
 	chan_clear(&b->b_chan);
@@ -191,9 +190,7 @@ worker_down(struct broker *b)
 	b->b_chan.c_fd = -1;
 	tlskey_chan_close(b);
 	waiters_clear();
-	for (i = 0; i < BROKER_CONNS(b); i++)
-		if (b->b_conns[i].bc_id != 0)
-			broker_conn_free(b, b->b_conns[i].bc_id);
+	broker_conn_close_all(b);
 	if (b->b_wstate == WORKER_STOPPING || b->b_stopping) {
 		b->b_wstate = WORKER_DOWN;
 		return;

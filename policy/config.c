@@ -135,6 +135,22 @@ static const struct conf_key conf_keys[] = {
 	    F(c_idle_timeout_ms), CONF_TIMEOUT_MIN, CONF_TIMEOUT_MAX },
 	{ SEC_LIMITS, "rate", 0, conf_set_u32, F(c_rate), 0, CONF_RATE_MAX },
 	{ SEC_LIMITS, "burst", 0, conf_set_u32, F(c_burst), 1, CONF_RATE_MAX },
+	{ SEC_LIMITS, "owner_conn_idle_ms", 0, conf_set_u32,
+	    F(c_conn[ROLE_OWNER].cc_idle_ms), CONF_TIMEOUT_MIN,
+	    CONF_TIMEOUT_MAX },
+	{ SEC_LIMITS, "owner_conn_lifetime_ms", 0, conf_set_u32,
+	    F(c_conn[ROLE_OWNER].cc_life_ms), CONF_LIFE_MIN_MS,
+	    CONF_LIFE_MAX_MS },
+	{ SEC_LIMITS, "owner_conn_requests", 0, conf_set_u32,
+	    F(c_conn[ROLE_OWNER].cc_requests), 1, CONF_REQUESTS_MAX },
+	{ SEC_LIMITS, "guest_conn_idle_ms", 0, conf_set_u32,
+	    F(c_conn[ROLE_GUEST].cc_idle_ms), CONF_TIMEOUT_MIN,
+	    CONF_TIMEOUT_MAX },
+	{ SEC_LIMITS, "guest_conn_lifetime_ms", 0, conf_set_u32,
+	    F(c_conn[ROLE_GUEST].cc_life_ms), CONF_LIFE_MIN_MS,
+	    CONF_LIFE_MAX_MS },
+	{ SEC_LIMITS, "guest_conn_requests", 0, conf_set_u32,
+	    F(c_conn[ROLE_GUEST].cc_requests), 1, CONF_REQUESTS_MAX },
 	{ SEC_GUEST, "listen", 1, conf_set_listen, NOF, 0, 0 },
 	{ SEC_GUEST, "identity", 0, conf_set_identity, NOF, 0, 0 },
 	{ SEC_GUEST, "proxy_secret_file", 0, conf_set_secret, NOF, 0, 0 },
@@ -1105,10 +1121,42 @@ conf_join(struct conf_parse *p, char *dst, size_t dstsz, const char *dir,
 }
 
 /* Checks across sections, then defaults that derive from other keys. */
+/*
+ * The broker's idle limit must outlast what the worker itself allows
+ * between an answer and the next operation (the answer's write, a
+ * keep-alive wait, a head, a body): else a legitimate connection could
+ * be cut.  Unset, it is that plus CONF_IDLE_SLACK_MS.
+ */
+static int
+conf_conn_idle(struct conf_parse *p, int role, const char *name)
+{
+	struct config	*c = p->p_conf;
+	uint64_t	 need;
+
+	need = (uint64_t)c->c_header_timeout_ms + c->c_body_timeout_ms +
+	    2 * (uint64_t)c->c_idle_timeout_ms;
+	if (c->c_conn[role].cc_idle_ms == 0) {
+		c->c_conn[role].cc_idle_ms = (uint32_t)(need +
+		    CONF_IDLE_SLACK_MS);
+		return 0;
+	}
+	if (c->c_conn[role].cc_idle_ms < need)
+		return conf_err(p, p->p_plain_line[SEC_LIMITS], "%s %u is "
+		    "less than header_timeout_ms + body_timeout_ms + 2 * "
+		    "idle_timeout_ms (%llu): the broker would cut connections "
+		    "the worker still serves", name,
+		    c->c_conn[role].cc_idle_ms, (unsigned long long)need);
+	return 0;
+}
+
 static int
 conf_finish(struct conf_parse *p)
 {
 	struct config	*c = p->p_conf;
+
+	if (conf_conn_idle(p, ROLE_OWNER, "owner_conn_idle_ms") == -1 ||
+	    conf_conn_idle(p, ROLE_GUEST, "guest_conn_idle_ms") == -1)
+		return -1;
 
 	if (p->p_proxy_line != 0 && c->c_proxy_secret_file[0] == '\0')
 		return conf_err(p, p->p_proxy_line, "identity proxy needs "
@@ -1192,6 +1240,10 @@ conf_defaults(struct config *c)
 	c->c_vops = CONF_VERIFIER_OPS;
 	c->c_vmem = CONF_VERIFIER_MEM;
 	c->c_burst = 20;
+	c->c_conn[ROLE_OWNER].cc_life_ms = CONF_OWNER_LIFE_MS;
+	c->c_conn[ROLE_OWNER].cc_requests = CONF_OWNER_REQUESTS;
+	c->c_conn[ROLE_GUEST].cc_life_ms = CONF_GUEST_LIFE_MS;
+	c->c_conn[ROLE_GUEST].cc_requests = CONF_GUEST_REQUESTS;
 }
 
 /*

@@ -20,6 +20,14 @@
 #define CONF_RATE_DEFAULT	UINT32_MAX	/* direct: 10/s; proxy: off */
 #define CONF_RATE_DIRECT	10
 #define CONF_VERIFIER_OPS	3		/* libsodium's MODERATE */
+#define CONF_IDLE_SLACK_MS	10000	/* broker idle past the worker's */
+#define CONF_LIFE_MIN_MS	1000
+#define CONF_LIFE_MAX_MS	86400000U	/* a day */
+#define CONF_REQUESTS_MAX	1000000
+#define CONF_OWNER_LIFE_MS	900000U		/* > PW_WAIT_MAX */
+#define CONF_OWNER_REQUESTS	4096
+#define CONF_GUEST_LIFE_MS	3600000U
+#define CONF_GUEST_REQUESTS	10000
 #define CONF_VERIFIER_MEM	268435456U	/* 256 MiB, MODERATE */
 
 #define CONF_DEFAULT_STATE_DIR	"/var/lib/sealmd"
@@ -40,6 +48,17 @@ struct conf_guard {
 	int		cg_tokens;	/* GUARD_TOKENS_* */
 	int		cg_hops;	/* IP_TTL for answers; 0: leave it */
 	uint32_t	cg_post_window;	/* seconds; 0: no window */
+};
+
+/*
+ * What a connection's identity is worth, enforced by the broker whatever
+ * the worker does: idle time (no operation in flight) since its last
+ * answer, total age, and operations.  By enum listener_role.
+ */
+struct conf_conn {
+	uint32_t	cc_idle_ms;	/* 0 until conf_finish derives it */
+	uint32_t	cc_life_ms;
+	uint32_t	cc_requests;
 };
 
 struct conf_listen {
@@ -107,6 +126,7 @@ struct config {
 	uint32_t	c_idle_timeout_ms;
 	uint32_t	c_rate;		/* guest ops per second per source */
 	uint32_t	c_burst;
+	struct conf_conn c_conn[3];	/* by enum listener_role */
 
 	size_t			c_ninstances;
 	struct msg_instance	*c_instances;	/* seeds, calloc'd */

@@ -31,6 +31,7 @@ sandbox_broker_filter(const char *worker_path, int net)
 		/* event loop, channel, listeners */
 		SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(read), SCMP_SYS(write),
 		SCMP_SYS(writev), SCMP_SYS(close), SCMP_SYS(accept4),
+		SCMP_SYS(shutdown),
 		SCMP_SYS(recvmsg), SCMP_SYS(recvmmsg), SCMP_SYS(sendmsg),
 		SCMP_SYS(sendmmsg),
 		SCMP_SYS(sendto),

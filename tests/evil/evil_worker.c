@@ -92,6 +92,9 @@ struct evil {
 	char		e_run[EVIL_RUN_MAX][EVIL_NAME_MAX];
 	size_t		e_nrun;
 	uint32_t	e_connid;	/* the connection we were given */
+	int		e_connfd;	/* and its socket */
+	int		e_hold_ms;	/* past the broker's idle limit */
+	int		e_cap;		/* the broker's request limit */
 };
 
 struct evil_scenario {
@@ -134,6 +137,8 @@ static void	evil_sign_rsa_raw(struct evil *);
 static void	evil_sign_twice(struct evil *);
 static void	evil_sign_on_main(struct evil *);
 static void	evil_sign_plain_conn(struct evil *);
+static void	evil_owner_idle(struct evil *);
+static void	evil_owner_requests(struct evil *);
 
 static const struct evil_scenario evil_scenarios[] = {
 	{ "unknown-type", EVIL_F_INIT, evil_unknown_type },
@@ -175,6 +180,8 @@ static const struct evil_scenario evil_scenarios[] = {
 	{ "sign-twice", EVIL_F_INIT | EVIL_F_TLS, evil_sign_twice },
 	{ "sign-on-main", EVIL_F_INIT | EVIL_F_TLS, evil_sign_on_main },
 	{ "sign-plain-conn", EVIL_F_INIT | EVIL_F_PROXY, evil_sign_plain_conn },
+	{ "owner-idle", EVIL_F_INIT | EVIL_F_OWNER, evil_owner_idle },
+	{ "owner-requests", EVIL_F_INIT | EVIL_F_OWNER, evil_owner_requests },
 };
 
 static void
@@ -252,6 +259,10 @@ evil_load(struct evil *e)
 			evil_copy(e->e_sig, sizeof(e->e_sig), line, val);
 		else if (strcmp(line, "victim") == 0)
 			evil_copy(e->e_victim, sizeof(e->e_victim), line, val);
+		else if (strcmp(line, "hold") == 0)
+			e->e_hold_ms = atoi(val);
+		else if (strcmp(line, "cap") == 0)
+			e->e_cap = atoi(val);
 		else if (strcmp(line, "passfd") == 0)
 			evil_copy(e->e_passfd, sizeof(e->e_passfd), line, val);
 		else if (strcmp(line, "keyid") == 0) {
@@ -420,6 +431,7 @@ evil_wait_conn(struct evil *e, uint32_t role, uint32_t ident, int tls)
 		if (mc.mc_role == role && (mc.mc_tls != 0) == tls &&
 		    (role != ROLE_GUEST || mc.mc_ident == ident)) {
 			e->e_connid = m.m_hdr.ch_connid;
+			e->e_connfd = m.m_fd;
 			log_info("got connection %u", e->e_connid);
 			return;
 		}
@@ -967,4 +979,119 @@ main(void)
 	es->es_fn(&e);
 	log_info("scenario %s: sent", es->es_name);
 	evil_await_death(&e, es->es_name);
+}
+
+/*
+ * Ask the broker about our connection and wait up to wait_ms for its
+ * answer, answering pings meanwhile.  1: answered, 0: not.
+ */
+static int
+evil_ask(struct evil *e, uint32_t type, uint32_t reqid, int wait_ms)
+{
+	static struct chan_msg	m;
+	int			r;
+
+	evil_send(e, type, reqid, e->e_connid, NULL, 0, -1);
+	while ((r = evil_recv(e, &m, wait_ms)) == 1) {
+		if (m.m_hdr.ch_type == MSG_PING) {
+			evil_send(e, MSG_PONG, m.m_hdr.ch_reqid, 0, NULL, 0,
+			    -1);
+			continue;
+		}
+		if (m.m_fd != -1)
+			close(m.m_fd);
+		if (m.m_hdr.ch_type == type + 1 && m.m_hdr.ch_reqid == reqid &&
+		    m.m_hdr.ch_connid == e->e_connid)
+			return 1;
+	}
+	if (r == -1)
+		fatalx("channel closed");
+	return 0;
+}
+
+/* Hold our connection for ms, answering pings so that we stay alive. */
+static void
+evil_hold(struct evil *e, int ms)
+{
+	static struct chan_msg	m;
+	struct timespec		ts;
+	uint64_t		end, now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	end = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 +
+	    (uint64_t)ms;
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = (uint64_t)ts.tv_sec * 1000 +
+		    (uint64_t)ts.tv_nsec / 1000000;
+		if (now >= end)
+			return;
+		if (evil_recv(e, &m, (int)(end - now)) != 1)
+			continue;
+		if (m.m_hdr.ch_type == MSG_PING)
+			evil_send(e, MSG_PONG, m.m_hdr.ch_reqid, 0, NULL, 0,
+			    -1);
+		if (m.m_fd != -1)
+			close(m.m_fd);
+	}
+}
+
+/*
+ * The broker closed the caller's socket under us: it reads as ended.
+ * read, not recv: the broker's inherited filter has no recvfrom.
+ */
+static void
+evil_check_closed(const struct evil *e, const char *name)
+{
+	struct pollfd	pfd;
+
+	pfd.fd = e->e_connfd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (poll(&pfd, 1, 0) != 1 || !(pfd.revents & (POLLHUP | POLLIN)) ||
+	    read(e->e_connfd, &pfd, 1) != 0)
+		log_warnx("scenario %s: broker sent nothing, but left the "
+		    "caller's socket open", name);
+}
+
+/*
+ * One owner operation, then the connection held past the broker's idle
+ * limit: the next operation goes unanswered (a worker may have sent one
+ * before it saw the close), and the one after kills us.
+ */
+static void
+evil_owner_idle(struct evil *e)
+{
+	if (e->e_hold_ms <= 0)
+		fatalx("owner-idle needs hold");
+	if (!evil_ask(e, MSG_OWNER_STATUS, 1, EVIL_DEATH_WAIT_MS))
+		fatalx("the first status was not answered");
+	evil_hold(e, e->e_hold_ms);
+	evil_check_closed(e, "owner-idle");
+	if (evil_ask(e, MSG_OWNER_STATUS, 2, EVIL_DEATH_WAIT_MS / 3))
+		log_warnx("scenario owner-idle: broker answered type %u "
+		    "past the idle limit", MSG_OWNER_STATUS_ANS);
+	evil_send(e, MSG_OWNER_STATUS, 3, e->e_connid, NULL, 0, -1);
+}
+
+/* As many operations as the limit allows, then one more, then another. */
+static void
+evil_owner_requests(struct evil *e)
+{
+	int	i;
+
+	if (e->e_cap <= 0)
+		fatalx("owner-requests needs cap");
+	for (i = 0; i < e->e_cap; i++)
+		if (!evil_ask(e, MSG_OWNER_STATUS, (uint32_t)i + 1,
+		    EVIL_DEATH_WAIT_MS))
+			fatalx("status %d of %d was not answered", i + 1,
+			    e->e_cap);
+	if (evil_ask(e, MSG_OWNER_STATUS, (uint32_t)i + 1,
+	    EVIL_DEATH_WAIT_MS / 3))
+		log_warnx("scenario owner-requests: broker answered type %u "
+		    "past the request limit", MSG_OWNER_STATUS_ANS);
+	evil_check_closed(e, "owner-requests");
+	evil_send(e, MSG_OWNER_STATUS, (uint32_t)i + 2, e->e_connid, NULL, 0,
+	    -1);
 }

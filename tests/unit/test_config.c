@@ -567,6 +567,50 @@ Test(config, backend)
 	config_free(&c);
 }
 
+/* What a connection is worth: defaults, keys, and the idle floor. */
+Test(config, conn_limits)
+{
+	struct config	c;
+
+	load_ok("", &c);
+	/* 10 s head + 10 s body + 2 * 30 s keep-alive, and 10 s more. */
+	cr_expect_eq(c.c_conn[ROLE_OWNER].cc_idle_ms, 90000);
+	cr_expect_eq(c.c_conn[ROLE_GUEST].cc_idle_ms, 90000);
+	cr_expect_eq(c.c_conn[ROLE_OWNER].cc_life_ms, 900000);
+	cr_expect_gt(c.c_conn[ROLE_OWNER].cc_life_ms, PW_WAIT_MAX * 1000);
+	cr_expect_eq(c.c_conn[ROLE_GUEST].cc_life_ms, 3600000);
+	cr_expect_eq(c.c_conn[ROLE_OWNER].cc_requests, 4096);
+	cr_expect_eq(c.c_conn[ROLE_GUEST].cc_requests, 10000);
+	config_free(&c);
+	load_ok("[limits]\nidle_timeout_ms = 1000\n", &c);
+	cr_expect_eq(c.c_conn[ROLE_OWNER].cc_idle_ms, 32000);
+	config_free(&c);
+	load_ok("[limits]\nheader_timeout_ms = 1000\n"
+	    "body_timeout_ms = 1000\nidle_timeout_ms = 1000\n"
+	    "owner_conn_idle_ms = 4000\nowner_conn_lifetime_ms = 5000\n"
+	    "owner_conn_requests = 1\nguest_conn_idle_ms = 5000\n"
+	    "guest_conn_lifetime_ms = 86400000\n"
+	    "guest_conn_requests = 1000000\n", &c);
+	cr_expect_eq(c.c_conn[ROLE_OWNER].cc_idle_ms, 4000);
+	cr_expect_eq(c.c_conn[ROLE_OWNER].cc_life_ms, 5000);
+	cr_expect_eq(c.c_conn[ROLE_OWNER].cc_requests, 1);
+	cr_expect_eq(c.c_conn[ROLE_GUEST].cc_idle_ms, 5000);
+	cr_expect_eq(c.c_conn[ROLE_GUEST].cc_life_ms, 86400000);
+	cr_expect_eq(c.c_conn[ROLE_GUEST].cc_requests, 1000000);
+	config_free(&c);
+	expect_err("[limits]\nowner_conn_idle_ms = 79999\n", 1,
+	    "owner_conn_idle_ms 79999 is less than header_timeout_ms + "
+	    "body_timeout_ms + 2 * idle_timeout_ms (80000)");
+	expect_err("\n[limits]\nguest_conn_idle_ms = 5000\n", 2,
+	    "guest_conn_idle_ms 5000 is less");
+	expect_err("[limits]\nowner_conn_lifetime_ms = 999\n", 2,
+	    "owner_conn_lifetime_ms: not a number from 1000 to 86400000");
+	expect_err("[limits]\nguest_conn_requests = 0\n", 2,
+	    "guest_conn_requests");
+	expect_err("[limits]\nowner_conn_requests = 1000001\n", 2,
+	    "owner_conn_requests");
+}
+
 Test(config, limits_range)
 {
 	expect_err("[limits]\nheader_timeout_ms = 99\n", 2,
