@@ -115,6 +115,7 @@ UT_sandbox	:= policy/sandbox_worker.c policy/sandbox_broker.c \
 		   privsep/log.c
 UT_ratelimit	:= broker/ratelimit.c
 UT_tokens	:= broker/tokens.c privsep/log.c
+UT_waiters	:= broker/waiters.c
 UT_hasher	:= broker/hasher.c privsep/log.c
 UT_log		:= privsep/log.c
 UT_sealbox	:= ctl/sealbox.c privsep/buf.c
