@@ -3,6 +3,7 @@
 
 #include "broker.h"
 #include "stats.h"
+#include "waiters.h"
 #include "writer.h"
 
 static struct {
@@ -64,5 +65,6 @@ stats_fill(const struct broker *b, struct msg_metrics_ans *mm)
 		    b->b_listen[i].l_name);
 	mm->mm_conns_guest = b->b_nconns[ROLE_GUEST];
 	mm->mm_conns_owner = b->b_nconns[ROLE_OWNER];
+	mm->mm_waiters = (uint32_t)waiters_count();
 	(void)store_counts(b->b_store, &mm->mm_instances, &mm->mm_passwords);
 }

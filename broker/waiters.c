@@ -115,6 +115,12 @@ waiters_drop_conn(uint32_t connid)
 			waiters_free(&waiters[i]);
 }
 
+size_t
+waiters_count(void)
+{
+	return waiters_n;
+}
+
 /* The worker died: every connection, and so every waiter, with it. */
 void
 waiters_clear(void)

@@ -23,5 +23,6 @@ void	waiters_expire(struct broker *, uint64_t);
 void	waiters_poll(uint64_t);
 void	waiters_drop_conn(uint32_t);
 void	waiters_clear(void);
+size_t	waiters_count(void);
 
 #endif

@@ -295,6 +295,7 @@ struct msg_metrics_ans {
 	uint32_t	mm_conns_owner;
 	uint32_t	mm_instances;
 	uint32_t	mm_passwords;
+	uint32_t	mm_waiters;		/* owner GETs with ?wait= */
 };
 
 #define KEYS_LIST_MAX	64

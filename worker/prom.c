@@ -135,7 +135,10 @@ prom_render(struct bbuf *o, const struct msg_metrics_ans *mm)
 		    prom_head(o, "sealmd_passwords_stored", "gauge",
 		    "Instances with a stored value.") ||
 		    bbuf_printf(o, "sealmd_passwords_stored %u\n",
-		    mm->mm_passwords);
+		    mm->mm_passwords) ||
+		    prom_head(o, "sealmd_owner_waiters", "gauge",
+		    "Owner GETs waiting for a guest's POST (?wait=).") ||
+		    bbuf_printf(o, "sealmd_owner_waiters %u\n", mm->mm_waiters);
 	if (r != 0)
 		fatalx("metrics do not fit the answer buffer");
 }

@@ -50,6 +50,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "broker/waiters.h"
 #include "privsep/chan.h"
 #include "privsep/log.h"
 
@@ -122,6 +123,7 @@ static void	evil_before_init(struct evil *);
 static void	evil_exec(struct evil *);
 static void	evil_guest_op_on_owner(struct evil *);
 static void	evil_owner_bad_naddr(struct evil *);
+static void	evil_waiters_full(struct evil *);
 static void	evil_stale_conn(struct evil *);
 static void	evil_wrong_generation(struct evil *);
 static void	evil_init_done_connid(struct evil *);
@@ -164,6 +166,7 @@ static const struct evil_scenario evil_scenarios[] = {
 	{ "guest-op-on-owner", EVIL_F_INIT | EVIL_F_OWNER,
 	    evil_guest_op_on_owner },
 	{ "owner-bad-naddr", EVIL_F_INIT | EVIL_F_OWNER, evil_owner_bad_naddr },
+	{ "waiters-full", EVIL_F_INIT | EVIL_F_OWNER, evil_waiters_full },
 	{ "stale-conn", EVIL_F_INIT | EVIL_F_PROXY, evil_stale_conn },
 	{ "wrong-generation", EVIL_F_INIT | EVIL_F_PROXY,
 	    evil_wrong_generation },
@@ -726,6 +729,48 @@ evil_owner_bad_naddr(struct evil *e)
 	    e->e_tenant);
 	mn.mn_naddr = INST_ADDRS_MAX + 1;
 	evil_send(e, MSG_OWNER_INST_PUT, 1, e->e_connid, &mn, sizeof(mn), -1);
+}
+
+/*
+ * More waiting GETs than the broker's table holds, all on one owner
+ * connection, which no honest worker sends (one request at a time on at
+ * most 32 connections): the one past WAITERS_MAX must get 503 at once,
+ * the others nothing yet.  Then the usual violation, to be killed.
+ */
+static void
+evil_waiters_full(struct evil *e)
+{
+	static struct chan_msg	m;
+	static struct msg_pw	mw;
+	struct msg_pw_get	mq;
+	uint32_t		i;
+
+	memset(&mq, 0, sizeof(mq));
+	evil_copy(mq.mq_id, sizeof(mq.mq_id), "target", e->e_target);
+	mq.mq_wait = 600;
+	for (i = 1; i <= WAITERS_MAX + 1; i++)
+		evil_send(e, MSG_OWNER_PW_GET, i, e->e_connid, &mq,
+		    sizeof(mq), -1);
+	for (;;) {
+		if (evil_recv(e, &m, EVIL_DEATH_WAIT_MS) != 1)
+			fatalx("scenario waiters-full: no answer");
+		if (m.m_hdr.ch_type == MSG_PING ||
+		    m.m_hdr.ch_type == MSG_TLS_CERT)
+			continue;
+		if (m.m_hdr.ch_type != MSG_OWNER_PW_GET_ANS ||
+		    chan_get(&m, &mw, sizeof(mw)) == -1)
+			fatalx("scenario waiters-full: broker sent type %u",
+			    m.m_hdr.ch_type);
+		if (m.m_hdr.ch_reqid != WAITERS_MAX + 1 ||
+		    mw.mw_status != 503)
+			fatalx("scenario waiters-full: broker answered "
+			    "request %u with %u", m.m_hdr.ch_reqid,
+			    mw.mw_status);
+		break;
+	}
+	log_info("scenario waiters-full: %d waiting, request %d refused "
+	    "with 503", WAITERS_MAX, WAITERS_MAX + 1);
+	evil_send(e, EVIL_BAD_TYPE, 0, 0, NULL, 0, -1);
 }
 
 /* Close a connection, then go on using its id. */

@@ -56,6 +56,8 @@ SCENARIOS = (
     ("guest-op-on-owner", OWNER,
      r"message type 14 not permitted on an owner connection"),
     ("owner-bad-naddr", OWNER, r"message type 20: invalid instance"),
+    # A full waiter table: 503 (checked below), then an unknown type.
+    ("waiters-full", OWNER, r"unknown message type 9999"),
     ("stale-conn", PROXY, r"message type 14 on unknown connection \d+"),
     ("wrong-generation", PROXY,
      r"message type 14 on unknown connection \d+"),
@@ -276,6 +278,11 @@ class HostileWorker(unittest.TestCase):
                                     r"answered|broker sent|channel closed)")
                 if name == "wrong-size":
                     self.assertEqual(int(rm.group(1)), int(rm.group(2)) + 4)
+                if name == "waiters-full":
+                    self.assertRegex(d.log()[pos:], rf"evil-worker\[{pid}\]"
+                                     r": scenario waiters-full: 1024 "
+                                     r"waiting, request 1025 refused with "
+                                     r"503")
                 if name in ("fd-with-init-done", "before-init",
                             "init-done-connid", "many-fds"):
                     # Refused before it ever counted as ready.

@@ -144,5 +144,62 @@ class Wait(unittest.TestCase):
         self.assertRegex(self.d.audit_log(), clear)
 
 
+class WaiterGauge(unittest.TestCase):
+    """The waiter table as /metrics shows it (sealmd_owner_waiters): an
+    owner who hangs up leaves no waiter behind, and the others are still
+    served."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.d = Daemon(limits={"rate": 0}).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.cleanup()
+
+    def waiting(self):
+        st, _, body = self.d.owner_full("GET", "/metrics")
+        self.assertEqual(st, 200)
+        m = re.search(rb"^sealmd_owner_waiters (\d+)$", body, re.M)
+        self.assertIsNotNone(m, "no sealmd_owner_waiters in /metrics")
+        return int(m.group(1))
+
+    def until(self, n):
+        for _ in range(200):
+            if self.waiting() == n:
+                return
+            time.sleep(0.05)
+        self.assertEqual(self.waiting(), n)
+
+    def test_hang_up_removes_its_waiter(self):
+        iid = uuid4()
+        self.assertEqual(self.d.register(iid, "g")[0], 201)
+        self.assertEqual(self.waiting(), 0)
+        socks = []
+        self.addCleanup(lambda: [s.close() for s in socks])
+        for _ in range(3):
+            s = socket.socket(socket.AF_UNIX)
+            s.settimeout(10)
+            s.connect(self.d.socket)
+            s.sendall(f"GET /servers/{iid}/os-server-password?wait=600 "
+                      "HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            socks.append(s)
+        self.until(3)
+        socks.pop(0).close()
+        self.until(2)
+        socks.pop(0).shutdown(socket.SHUT_RDWR)
+        self.until(1)
+        self.assertEqual(self.d.guest("POST", PW, body=b"late", headers=self
+                                      .d.proxy_headers(iid, "g"))[0], 200)
+        data = b""
+        for _ in range(100):
+            if b"late" in data:
+                break
+            data += socks[0].recv(4096)
+        self.assertRegex(data, rb"^HTTP/1.1 200 ")
+        self.assertIn(b'{"password":"late"}', data)
+        self.until(0)
+
+
 if __name__ == "__main__":
     unittest.main()
