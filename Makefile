@@ -37,8 +37,9 @@ BROKER_SRCS	:= broker/main.c broker/broker.c broker/listen.c \
 		   broker/writer.c broker/reader.c broker/tokens.c broker/stats.c \
 		   broker/rotate.c broker/waiters.c broker/hasher.c \
 		   broker/tlskey.c broker/tlsauth.c broker/copystore.c \
+		   broker/launcher.c \
 		   policy/config.c policy/owner_auth.c \
-		   policy/sandbox_broker.c
+		   policy/sandbox_broker.c policy/sandbox_launcher.c
 # Two workers from one source: sealmd-worker-tls with worker/tls.c, and
 # sealmd-worker, for deployments with no TLS listener, without any TLS
 # library (worker/notls.c).
@@ -92,11 +93,13 @@ $(B)/sealmd-guest: $(call obj,$(GUEST_SRCS))
 
 # The filters as readable PFC, committed and reviewed as diffs.
 $(B)/seccomp-export: $(call obj,policy/export_filters.c \
-	    policy/sandbox_worker.c policy/sandbox_broker.c privsep/log.c)
+	    policy/sandbox_worker.c policy/sandbox_broker.c \
+	    policy/sandbox_launcher.c privsep/log.c)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,libseccomp libcap-ng)
 
 seccomp-export: $(B)/seccomp-export
-	$(B)/seccomp-export policy/worker.pfc policy/broker.pfc
+	$(B)/seccomp-export policy/worker.pfc policy/broker.pfc \
+	    policy/launcher.pfc
 
 # Unit tests: one Criterion binary per tests/unit/test_NAME.c, linked with
 # the objects listed in UT_NAME.
@@ -112,7 +115,7 @@ UT_reader	:= broker/reader.c $(UT_store)
 UT_config	:= policy/config.c privsep/buf.c privsep/log.c
 UT_config_tls	:= policy/config.c privsep/buf.c privsep/log.c
 UT_sandbox	:= policy/sandbox_worker.c policy/sandbox_broker.c \
-		   privsep/log.c
+		   policy/sandbox_launcher.c privsep/log.c
 UT_ratelimit	:= broker/ratelimit.c
 UT_tokens	:= broker/tokens.c privsep/log.c
 UT_waiters	:= broker/waiters.c

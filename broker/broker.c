@@ -243,7 +243,7 @@ broker_signals(void)
 {
 	struct sigaction	sa;
 	int			i, fl;
-	static const int	sigs[] = { SIGTERM, SIGINT, SIGCHLD, SIGHUP };
+	static const int	sigs[] = { SIGTERM, SIGINT, SIGHUP };
 
 	if (pipe2(broker_sigfd, O_CLOEXEC) == -1)
 		fatal("pipe2");
@@ -449,8 +449,8 @@ broker_read_chan(struct broker *b)
 void
 broker_run(struct broker *b)
 {
-	/* 5 fds, the TLS signer, the worker's log */
-	struct pollfd	 pfd[7 + BROKER_LISTENERS_MAX];
+	/* 6 fds, the TLS signer, the worker's log */
+	struct pollfd	 pfd[8 + BROKER_LISTENERS_MAX];
 	struct listener	*lmap[BROKER_LISTENERS_MAX];
 	size_t		 i, n, nl, sidx, widx;
 	unsigned char	 sig;
@@ -459,19 +459,21 @@ broker_run(struct broker *b)
 
 	broker_signals();
 	b->b_chan.c_fd = -1;
+	b->b_wlinger[0] = b->b_wlinger[1] = -1;
 	wlog_init(&b->b_wlog);
 	b->b_wd_usec = sd_watchdog_usec();
 	b->b_ping_every_ms = BROKER_PING_MS;
 	if (b->b_wd_usec != 0 && b->b_wd_usec / 4000 < BROKER_PING_MS)
 		b->b_ping_every_ms = b->b_wd_usec / 4000 + 1;
+	sandbox_broker(strcmp(b->b_conf->c_store_backend, "postgresql") == 0);
 	worker_start(b);
-	sandbox_broker(b->b_worker_path, b->b_drop,
-	    strcmp(b->b_conf->c_store_backend, "postgresql") == 0);
 	for (;;) {
 		/* The last turn's audit lines, before a fork copies them. */
 		log_flush();
 		now = broker_now_ms();
-		if (b->b_stopping && b->b_wstate == WORKER_DOWN)
+		/* Stopped once the launcher has reaped the worker. */
+		if (b->b_stopping && b->b_wstate == WORKER_DOWN &&
+		    b->b_wpid == 0)
 			break;
 		if (b->b_stopping && now > b->b_stop_deadline_ms)
 			worker_kill(b, "drain time over");
@@ -504,6 +506,9 @@ broker_run(struct broker *b)
 		pfd[n++].events = POLLIN;
 		pfd[n].fd = reader_fd();
 		pfd[n++].events = POLLIN;
+		pfd[n].fd = b->b_launch.c_fd;
+		pfd[n++].events = POLLIN |
+		    (chan_pending(&b->b_launch) ? POLLOUT : 0);
 		if (b->b_chan.c_fd != -1) {
 			pfd[n].fd = b->b_chan.c_fd;
 			pfd[n++].events = POLLIN |
@@ -537,9 +542,7 @@ broker_run(struct broker *b)
 
 		if (pfd[0].revents & POLLIN) {
 			while (read(broker_sigfd[0], &sig, 1) == 1) {
-				if (sig == SIGCHLD)
-					worker_reap(b);
-				else if (sig == SIGHUP && !b->b_stopping)
+				if (sig == SIGHUP && !b->b_stopping)
 					broker_reload(b);
 				else
 					broker_stop(b);
@@ -551,13 +554,18 @@ broker_run(struct broker *b)
 			ops_hash_done(b);
 		if (pfd[3].revents & POLLIN)
 			ops_read_done(b);
-		if (n > 4 + nl && b->b_chan.c_fd == pfd[4].fd) {
-			if ((pfd[4].revents & POLLOUT) &&
+		if ((pfd[4].revents & POLLOUT) &&
+		    chan_flush(&b->b_launch) == -1)
+			fatal("cannot reach the launcher");
+		if (pfd[4].revents & (POLLIN | POLLHUP | POLLERR))
+			worker_launcher(b);
+		if (n > 5 + nl && b->b_chan.c_fd == pfd[5].fd) {
+			if ((pfd[5].revents & POLLOUT) &&
 			    chan_flush(&b->b_chan) == -1)
 				worker_kill(b, "channel write: %s",
 				    strerror(errno));
 			if (b->b_chan.c_fd != -1 &&
-			    (pfd[4].revents & (POLLIN | POLLHUP | POLLERR)))
+			    (pfd[5].revents & (POLLIN | POLLHUP | POLLERR)))
 				broker_read_chan(b);
 		}
 		if (sidx < widx)
@@ -574,7 +582,6 @@ broker_run(struct broker *b)
 					break;
 		}
 	}
-	worker_reap(b);
 	/* A sanitizer's report, or the worker's last words. */
 	wlog_drain(&b->b_wlog);
 }

@@ -90,7 +90,7 @@ struct wlog {
 
 enum worker_state {
 	WORKER_DOWN,		/* waiting for the restart backoff */
-	WORKER_STARTING,	/* exec'd, waiting for MSG_INIT_DONE */
+	WORKER_STARTING,	/* asked for, waiting for MSG_INIT_DONE */
 	WORKER_UP,
 	WORKER_STOPPING,	/* sent MSG_SHUTDOWN */
 };
@@ -119,8 +119,12 @@ struct broker {
 	uint32_t	 b_gen;
 	uint64_t	 b_serial;	/* the last bc_serial */
 
+	struct chan	 b_launch;	/* to the launcher (launcher.c) */
+	pid_t		 b_lpid;
 	enum worker_state b_wstate;
-	pid_t		 b_wpid;
+	pid_t		 b_wpid;	/* -1: asked for; 0: none */
+	int		 b_wkilled;	/* its MSG_LAUNCH_KILL is sent */
+	int		 b_wlinger[2];	/* its channels, until it is reaped */
 	struct chan	 b_chan;
 	struct wlog	 b_wlog;
 	uint64_t	 b_wstart_ms;
@@ -171,16 +175,20 @@ void	 worker_start(struct broker *);
 void	 worker_down(struct broker *);
 void	 worker_kill(struct broker *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
-void	 worker_reap(struct broker *);
+void	 worker_launcher(struct broker *);
 void	 worker_ping(struct broker *);
 void	 worker_limits(struct broker *);
 void	 worker_fill_init(const struct broker *, struct msg_init *);
 
 /* wlog.c */
 void	 wlog_init(struct wlog *);
-int	 wlog_open(struct wlog *);
+void	 wlog_set(struct wlog *, int);
 int	 wlog_read(struct wlog *);
 void	 wlog_drain(struct wlog *);
+
+/* launcher.c */
+void	 launcher_start(struct broker *);
+void	 launcher_stop(struct broker *);
 
 /* broker.c, for ops.c */
 void	 broker_pong(struct broker *);

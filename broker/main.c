@@ -337,6 +337,12 @@ main(int argc, char *argv[])
 	b.b_conf = &conf;
 	b.b_debug = debug;
 	b.b_started = time(NULL);
+	/* The launcher first: it must never see a key, secret or store. */
+	main_worker_ids(&b);
+	main_chroot_dir(&b);
+	if (worker_find_path(&b) == -1)
+		fatalx("cannot run the worker %s", b.b_worker_path);
+	launcher_start(&b);
 	if (seal_init() == -1)
 		fatalx("libsodium initialisation failed");
 	ratelimit_init();
@@ -368,10 +374,6 @@ main(int argc, char *argv[])
 		fatalx("cannot start the store readers");
 	if (hasher_start() == -1)
 		fatalx("cannot start the verifier hasher");
-	main_worker_ids(&b);
-	main_chroot_dir(&b);
-	if (worker_find_path(&b) == -1)
-		fatalx("cannot run the worker %s", b.b_worker_path);
 	if ((b.b_conns = calloc(BROKER_CONNS(&b), sizeof(*b.b_conns))) ==
 	    NULL || (b.b_gone = calloc(BROKER_CONNS(&b),
 	    sizeof(*b.b_gone))) == NULL)
@@ -392,6 +394,7 @@ main(int argc, char *argv[])
 	    keyring_newest(&b.b_keys)->k_id, store_name(b.b_store), b.b_worker_path);
 
 	broker_run(&b);
+	launcher_stop(&b);
 
 	hasher_stop();
 	reader_stop();

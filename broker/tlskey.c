@@ -464,20 +464,14 @@ tlskey_send_certs(struct broker *b)
 		    strerror(errno));
 }
 
-/* A new sign channel for a new worker; returns the worker's end. */
-int
-tlskey_chan_open(struct broker *b)
+/* The broker's end of a new worker's sign channel, from the launcher. */
+void
+tlskey_chan_set(struct broker *b, int fd)
 {
-	int	sv[2];
-
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
-		log_warn("socketpair");
-		return -1;
-	}
-	if (fcntl(sv[0], F_SETFL, O_NONBLOCK) == -1)
+	if (fcntl(fd, F_SETFL, O_NONBLOCK) == -1)
 		fatal("fcntl");
-	chan_init(&b->b_tls.ts_chan, sv[0], 0);
-	return sv[1];
+	tlskey_chan_close(b);
+	chan_init(&b->b_tls.ts_chan, fd, 0);
 }
 
 void

@@ -49,7 +49,7 @@ int	tlskey_load(const struct config *, struct tlsstate *, char *, size_t);
 void	tlskey_free(struct tlsstate *);
 void	tlskey_commit(struct broker *, struct config *, struct tlsstate *);
 void	tlskey_send_certs(struct broker *);
-int	tlskey_chan_open(struct broker *);
+void	tlskey_chan_set(struct broker *, int);
 void	tlskey_chan_close(struct broker *);
 int	tlskey_pollfd(struct broker *, struct pollfd *);
 void	tlskey_read(struct broker *, const struct pollfd *);

@@ -39,23 +39,16 @@ wlog_init(struct wlog *wl)
 }
 
 /*
- * A new pipe for the next worker; what the last one wrote is relayed
- * first.  Returns the write end, for the child's stderr, or -1.
+ * The read end of the next worker's stderr, from the launcher; what the
+ * last one wrote is relayed first.
  */
-int
-wlog_open(struct wlog *wl)
+void
+wlog_set(struct wlog *wl, int fd)
 {
-	int	p[2];
-
 	wlog_drain(wl);
-	if (pipe2(p, O_CLOEXEC) == -1) {
-		log_warn("pipe2");
-		return -1;
-	}
-	if (fcntl(p[0], F_SETFL, O_NONBLOCK) == -1)
+	if (fcntl(fd, F_SETFL, O_NONBLOCK) == -1)
 		fatal("fcntl");
-	wl->wl_fd = p[0];
-	return p[1];
+	wl->wl_fd = fd;
 }
 
 /*

@@ -1,11 +1,13 @@
 /*
  * Starting, watching and restarting the worker.  The worker is a separate
- * executable, fork+exec'd with an empty environment and only the channel
- * (fd 3), the sign channel (fd 4) and stdio, so it starts with a fresh
- * address space and learns nothing it is not sent.  Its stderr is a pipe
- * the broker reads (wlog.c), never the broker's own.
+ * executable that the launcher (launcher.c) fork+execs with an empty
+ * environment and only the channel (fd 3), the sign channel (fd 4) and
+ * stdio, so it starts with a fresh address space and learns nothing it is
+ * not sent.  Its stderr is a pipe the broker reads (wlog.c), never the
+ * broker's own.  The broker asks the launcher for a worker, receives its
+ * channels and log pipe, asks for its death and hears its wait status;
+ * it never forks, execs or signals a worker itself.
  */
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -38,7 +40,7 @@ worker_find_path(struct broker *b)
 	ssize_t		 n;
 	struct stat	 st;
 
-	name = b->b_tls.ts_n > 0 ? CONF_WORKER_TLS : CONF_DEFAULT_WORKER;
+	name = b->b_conf->c_ntls > 0 ? CONF_WORKER_TLS : CONF_DEFAULT_WORKER;
 
 	if (b->b_conf->c_worker_path[0] != '\0') {
 		if ((size_t)snprintf(b->b_worker_path, sizeof(b->b_worker_path),
@@ -63,7 +65,11 @@ worker_find_path(struct broker *b)
 	return access(b->b_worker_path, X_OK);
 }
 
-/* What the worker is told: who to become, and its limits. */
+/*
+ * What the worker is told: who to become, and its limits.  The launcher
+ * fills it at start, before the TLS keys are loaded; their number is the
+ * configuration's.
+ */
 void
 worker_fill_init(const struct broker *b, struct msg_init *mi)
 {
@@ -75,7 +81,7 @@ worker_fill_init(const struct broker *b, struct msg_init *mi)
 	mi->mi_drop = (uint32_t)b->b_drop;
 	mi->mi_debug = (uint32_t)b->b_debug;
 	mi->mi_max_conns = BROKER_CONNS(b);
-	mi->mi_tls = (uint32_t)b->b_tls.ts_n;
+	mi->mi_tls = (uint32_t)conf->c_ntls;
 	mi->mi_header_timeout_ms = conf->c_header_timeout_ms;
 	mi->mi_body_timeout_ms = conf->c_body_timeout_ms;
 	mi->mi_idle_timeout_ms = conf->c_idle_timeout_ms;
@@ -97,87 +103,80 @@ worker_limits(struct broker *b)
 		worker_kill(b, "cannot send limits: %s", strerror(errno));
 }
 
+/*
+ * Until the launcher has reaped it, a worker's channels stay open, unread:
+ * a worker being killed must never see them close first and carry on.
+ */
+static void
+worker_linger(struct broker *b, int i, int fd)
+{
+	if (b->b_wlinger[i] != -1)
+		close(b->b_wlinger[i]);
+	b->b_wlinger[i] = -1;
+	if (fd != -1 && b->b_wpid == 0)
+		close(fd);
+	else
+		b->b_wlinger[i] = fd;
+}
+
+/* Ask the launcher for a worker; worker_launcher hears the answer. */
 void
 worker_start(struct broker *b)
 {
-	struct msg_init	 mi;
-	char		*argv[] = { (char *)(uintptr_t)"sealmd-worker", NULL };
-	char		*envp[] = { NULL };
-	int		 sv[2], sfd, lfd;
-	pid_t		 pid;
+	const struct config	*conf = b->b_conf;
+	struct msg_launch	 ml;
 
-	if ((lfd = wlog_open(&b->b_wlog)) == -1) {
-		b->b_restart_at_ms = broker_now_ms() + BROKER_BACKOFF_MAX_MS;
-		return;
-	}
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
-		log_warn("socketpair");
-		close(lfd);
-		b->b_restart_at_ms = broker_now_ms() + BROKER_BACKOFF_MAX_MS;
-		return;
-	}
-	if ((sfd = tlskey_chan_open(b)) == -1) {
-		close(sv[0]);
-		close(sv[1]);
-		close(lfd);
-		b->b_restart_at_ms = broker_now_ms() + BROKER_BACKOFF_MAX_MS;
-		return;
-	}
-	switch (pid = fork()) {
-	case -1:
-		log_warn("fork");
-		close(sv[0]);
-		close(sv[1]);
-		close(sfd);
-		close(lfd);
-		tlskey_chan_close(b);
-		b->b_restart_at_ms = broker_now_ms() + BROKER_BACKOFF_MAX_MS;
-		return;
-	case 0:
-		/* First: lfd may have any number above stderr's. */
-		if (dup2(lfd, STDERR_FILENO) == -1)
-			_exit(127);
-		/* Terminal signals are for the broker, which drains the worker. */
-		if (sfd <= CHAN_SIGN_FD &&
-		    (sfd = fcntl(sfd, F_DUPFD, CHAN_SIGN_FD + 1)) == -1)
-			_exit(127);
-		if (setsid() == -1 || dup2(sv[1], CHAN_WORKER_FD) == -1 ||
-		    dup2(sfd, CHAN_SIGN_FD) == -1)
-			_exit(127);
-		if (close_range(CHAN_SIGN_FD + 1, ~0U, 0) == -1)
-			_exit(127);
-		execve(b->b_worker_path, argv, envp);
-		_exit(127);
-	default:
-		break;
-	}
-	close(sv[1]);
-	close(sfd);
-	close(lfd);
-	if (fcntl(sv[0], F_SETFL, O_NONBLOCK) == -1)
-		fatal("fcntl");
-	chan_init(&b->b_chan, sv[0], 0);
-	chan_batch(&b->b_chan);
-	b->b_wpid = pid;
-	b->b_wgen++;
+	memset(&ml, 0, sizeof(ml));
+	ml.ml_header_timeout_ms = conf->c_header_timeout_ms;
+	ml.ml_body_timeout_ms = conf->c_body_timeout_ms;
+	ml.ml_idle_timeout_ms = conf->c_idle_timeout_ms;
+	if (chan_send(&b->b_launch, MSG_LAUNCH, 0, 0, &ml, sizeof(ml), -1) ==
+	    -1)
+		fatal("cannot reach the launcher");
+	b->b_wpid = -1;
+	b->b_wkilled = 0;
 	b->b_kill_cause = -1;
 	b->b_wstate = WORKER_STARTING;
 	b->b_wstart_ms = broker_now_ms();
-	b->b_ping_sent_ms = 0;
-	b->b_next_ping_ms = b->b_wstart_ms + b->b_ping_every_ms;
+}
 
-	worker_fill_init(b, &mi);
-	if (chan_send(&b->b_chan, MSG_INIT, 0, 0, &mi, sizeof(mi), -1) == -1)
-		worker_kill(b, "cannot send init: %s", strerror(errno));
-	else {
-		log_info("worker started, pid %d", (int)pid);
-		tlskey_send_certs(b);
+/* MSG_LAUNCH_ANS: the new worker's channel, or no worker. */
+static void
+worker_launched(struct broker *b, struct chan_msg *m)
+{
+	struct msg_launched	la;
+
+	if (chan_get(m, &la, sizeof(la)) == -1 || b->b_wpid != -1 ||
+	    (la.ml_pid > 0) != (m->m_fd != -1))
+		fatalx("launcher: unexpected MSG_LAUNCH_ANS");
+	if (la.ml_pid <= 0) {
+		/* The launcher said why. */
+		tlskey_chan_close(b);
+		b->b_wpid = 0;
+		b->b_wstate = WORKER_DOWN;
+		b->b_restart_at_ms = broker_now_ms() + BROKER_BACKOFF_MAX_MS;
+		return;
 	}
+	b->b_wpid = la.ml_pid;
+	if (b->b_wstate != WORKER_STARTING) {
+		/* Given up on already: MSG_LAUNCH_KILL is on its way. */
+		worker_linger(b, 0, m->m_fd);
+		return;
+	}
+	if (fcntl(m->m_fd, F_SETFL, O_NONBLOCK) == -1)
+		fatal("fcntl");
+	chan_init(&b->b_chan, m->m_fd, 0);
+	chan_batch(&b->b_chan);
+	b->b_wgen++;
+	b->b_ping_sent_ms = 0;
+	b->b_next_ping_ms = broker_now_ms() + b->b_ping_every_ms;
+	log_info("worker started, pid %d", (int)la.ml_pid);
+	tlskey_send_certs(b);
 }
 
 /*
- * Forget the worker: its connections died with it.  The process itself is
- * reaped by worker_reap on SIGCHLD.
+ * Forget the worker: its connections died with it.  The launcher reaps
+ * the process and reports how it ended (MSG_LAUNCH_EXIT).
  */
 void
 worker_down(struct broker *b)
@@ -185,9 +184,10 @@ worker_down(struct broker *b)
 	uint64_t	now = broker_now_ms();
 
 	chan_clear(&b->b_chan);
-	if (b->b_chan.c_fd != -1)
-		close(b->b_chan.c_fd);
+	worker_linger(b, 0, b->b_chan.c_fd);
 	b->b_chan.c_fd = -1;
+	worker_linger(b, 1, b->b_tls.ts_chan.c_fd);
+	b->b_tls.ts_chan.c_fd = -1;
 	tlskey_chan_close(b);
 	waiters_clear();
 	broker_conn_close_all(b);
@@ -217,44 +217,99 @@ worker_kill(struct broker *b, const char *fmt, ...)
 	va_end(ap);
 	if (b->b_kill_cause == -1)
 		b->b_kill_cause = MET_C_VIOLATION;
-	if (b->b_wpid > 0) {
-		log_warnx("killing worker %d: %s", (int)b->b_wpid, reason);
-		(void)kill(b->b_wpid, SIGKILL);
+	if (b->b_wpid != 0 && !b->b_wkilled) {
+		if (b->b_wpid > 0)
+			log_warnx("killing worker %d: %s", (int)b->b_wpid,
+			    reason);
+		else
+			log_warnx("killing the worker being started: %s",
+			    reason);
+		if (chan_send(&b->b_launch, MSG_LAUNCH_KILL, 0, 0, NULL, 0,
+		    -1) == -1)
+			fatal("cannot reach the launcher");
+		b->b_wkilled = 1;
 	}
 	if (b->b_wstate != WORKER_DOWN)
 		worker_down(b);
 }
 
-void
-worker_reap(struct broker *b)
+/* MSG_LAUNCH_EXIT: the launcher reaped the worker. */
+static void
+worker_exited(struct broker *b, struct chan_msg *m)
 {
-	pid_t	pid;
-	int	st, cause;
+	struct msg_launched	la;
+	int			st, cause;
 
-	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
-		if (pid != b->b_wpid)
-			continue;
-		/* Why this worker ended, for the restart counter. */
-		cause = b->b_kill_cause;
-		if (WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS)
-			cause = MET_C_SECCOMP;
-		else if (cause == -1 || (cause == MET_C_EXIT &&
-		    WIFSIGNALED(st)))
-			cause = WIFSIGNALED(st) ? MET_C_SIGNAL : MET_C_EXIT;
-		if (!b->b_stopping)
-			stats_restart((enum met_cause)cause);
-		if (WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS)
-			log_warnx("worker %d killed by seccomp (SIGSYS)",
-			    (int)pid);
-		else if (WIFSIGNALED(st))
-			log_warnx("worker %d killed by signal %d (%s)",
-			    (int)pid, WTERMSIG(st), strsignal(WTERMSIG(st)));
-		else if (WEXITSTATUS(st) != 0 || !b->b_stopping)
-			log_warnx("worker %d exited with status %d", (int)pid,
-			    WEXITSTATUS(st));
-		b->b_wpid = 0;
-		if (b->b_wstate != WORKER_DOWN)
-			worker_down(b);
+	if (chan_get(m, &la, sizeof(la)) == -1 || m->m_fd != -1 ||
+	    la.ml_pid <= 0 || la.ml_pid != b->b_wpid)
+		fatalx("launcher: unexpected MSG_LAUNCH_EXIT");
+	st = la.ml_status;
+	/* Why this worker ended, for the restart counter. */
+	cause = b->b_kill_cause;
+	if (WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS)
+		cause = MET_C_SECCOMP;
+	else if (cause == -1 || (cause == MET_C_EXIT && WIFSIGNALED(st)))
+		cause = WIFSIGNALED(st) ? MET_C_SIGNAL : MET_C_EXIT;
+	if (!b->b_stopping)
+		stats_restart((enum met_cause)cause);
+	if (WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS)
+		log_warnx("worker %d killed by seccomp (SIGSYS)", la.ml_pid);
+	else if (WIFSIGNALED(st))
+		log_warnx("worker %d killed by signal %d (%s)", la.ml_pid,
+		    WTERMSIG(st), strsignal(WTERMSIG(st)));
+	else if (WEXITSTATUS(st) != 0 || !b->b_stopping)
+		log_warnx("worker %d exited with status %d", la.ml_pid,
+		    WEXITSTATUS(st));
+	b->b_wpid = 0;
+	if (b->b_wstate != WORKER_DOWN)
+		worker_down(b);
+	worker_linger(b, 0, -1);
+	worker_linger(b, 1, -1);
+}
+
+/*
+ * What the launcher sends.  It is trusted code: a message out of order is
+ * a bug, and without it no worker can start, so the broker exits and its
+ * service manager starts both again.
+ */
+void
+worker_launcher(struct broker *b)
+{
+	static struct chan_msg	m;
+	int			i, r;
+
+	for (i = 0; i < 8; i++) {
+		if ((r = chan_recv(&b->b_launch, &m)) == 0)
+			return;
+		if (r == -1)
+			fatalx("the launcher is gone");
+		switch (m.m_hdr.ch_type) {
+		case MSG_LAUNCH_SIGN:
+			if (m.m_hdr.ch_len != 0 || m.m_fd == -1 ||
+			    b->b_wpid != -1)
+				fatalx("launcher: unexpected MSG_LAUNCH_SIGN");
+			if (b->b_wstate == WORKER_STARTING)
+				tlskey_chan_set(b, m.m_fd);
+			else
+				worker_linger(b, 1, m.m_fd);
+			break;
+		case MSG_LAUNCH_LOG:
+			if (m.m_hdr.ch_len != 0 || m.m_fd == -1 ||
+			    b->b_wpid != -1)
+				fatalx("launcher: unexpected MSG_LAUNCH_LOG");
+			/* Even a worker given up on: its last words. */
+			wlog_set(&b->b_wlog, m.m_fd);
+			break;
+		case MSG_LAUNCH_ANS:
+			worker_launched(b, &m);
+			break;
+		case MSG_LAUNCH_EXIT:
+			worker_exited(b, &m);
+			break;
+		default:
+			fatalx("launcher: unexpected message %u",
+			    m.m_hdr.ch_type);
+		}
 	}
 }
 

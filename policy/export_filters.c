@@ -1,8 +1,7 @@
 /*
- * seccomp-export: write both filters as readable PFC, for review as diffs
- * (make seccomp-export; a unit test fails when the committed copies are
- * stale).  The broker's execve rule compares a pointer, which differs in
- * every run, so the export shows it as 0.
+ * seccomp-export: write the three filters as readable PFC, for review as
+ * diffs (make seccomp-export; a unit test fails when the committed copies
+ * are stale).
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -32,11 +31,13 @@ export_one(scmp_filter_ctx ctx, const char *path)
 int
 main(int argc, char *argv[])
 {
-	if (argc != 3) {
-		fprintf(stderr, "usage: seccomp-export WORKER.pfc BROKER.pfc\n");
+	if (argc != 4) {
+		fprintf(stderr, "usage: seccomp-export WORKER.pfc BROKER.pfc "
+		    "LAUNCHER.pfc\n");
 		return 2;
 	}
 	export_one(sandbox_worker_filter(), argv[1]);
-	export_one(sandbox_broker_filter(NULL, 0), argv[2]);
+	export_one(sandbox_broker_filter(0), argv[2]);
+	export_one(sandbox_launcher_filter(), argv[3]);
 	return 0;
 }

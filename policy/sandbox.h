@@ -1,4 +1,4 @@
-/* Confinement of the worker, applied once, in a fixed order. */
+/* Confinement of the worker, the broker and the launcher. */
 #ifndef SEALMD_SANDBOX_H
 #define SEALMD_SANDBOX_H
 
@@ -9,7 +9,11 @@
 void		sandbox_worker(const struct msg_init *, int);
 void		sandbox_worker_drop(const struct msg_init *);
 scmp_filter_ctx	sandbox_worker_filter(void);
-void		sandbox_broker(const char *, int, int);
-scmp_filter_ctx	sandbox_broker_filter(const char *, int);
+void		sandbox_broker(int);
+void		sandbox_caps_none(void);
+scmp_filter_ctx	sandbox_broker_filter(int);
+void		sandbox_launcher(int);
+scmp_filter_ctx	sandbox_launcher_filter(void);
+void		sandbox_clone_rules(scmp_filter_ctx, scmp_datum_t);
 
 #endif

@@ -1,9 +1,12 @@
 /*
- * Broker confinement: after the first worker is up, keep only the
- * capabilities needed to start another, then an allowlist filter.
+ * Broker confinement: no capabilities at all, then an allowlist filter
+ * with no exec and no fork.  Workers are the launcher's
+ * (sandbox_launcher.c).
  */
 #include <sys/prctl.h>
 
+#include <errno.h>
+#include <sched.h>
 #include <stdint.h>
 
 #include <cap-ng.h>
@@ -12,23 +15,40 @@
 #include "privsep/log.h"
 #include "sandbox.h"
 
+/* What glibc's pthread_create passes clone (nptl/pthread_create.c). */
+#define SANDBOX_THREAD_FLAGS	(CLONE_VM | CLONE_FS | CLONE_FILES |	\
+	CLONE_SYSVSEM | CLONE_SIGHAND | CLONE_THREAD | CLONE_SETTLS |	\
+	CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID)
+
 /*
- * The broker's filter.  It is inherited by every worker it starts, so it
- * must also cover a new worker's dynamic loader (executable mappings) and
- * its confinement steps; the worker's own, stricter filter then stacks on
- * top.  Still an allowlist: no ptrace, mount, module, kexec, bpf, reboot
- * or namespace calls, and exec only of the worker path (the pointer the
- * broker passes, which is all seccomp can compare).
+ * clone with exactly these flags and nothing else.  clone3 passes its
+ * flags in memory, where seccomp cannot look: it fails with ENOSYS, and
+ * glibc falls back to clone.
+ */
+void
+sandbox_clone_rules(scmp_filter_ctx ctx, scmp_datum_t flags)
+{
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+	    SCMP_A0(SCMP_CMP_EQ, flags)) != 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3),
+	    0) != 0)
+		fatalx("seccomp clone rules");
+}
+
+/*
+ * The broker's filter.  An allowlist: no exec, no fork, no ptrace, mount,
+ * module, kexec, bpf, reboot or namespace calls, clone only for a thread.
+ * Nothing the broker does after confinement needs more.
  */
 scmp_filter_ctx
-sandbox_broker_filter(const char *worker_path, int net)
+sandbox_broker_filter(int net)
 {
 	/* libpq (re)connecting to PostgreSQL, by name or by address. */
 	static const int	 netsys[] = {
 		SCMP_SYS(socket), SCMP_SYS(connect), SCMP_SYS(recvfrom),
 	};
 	static const int	 allow[] = {
-		/* event loop, channel, listeners */
+		/* event loop, channels, listeners */
 		SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(read), SCMP_SYS(write),
 		SCMP_SYS(writev), SCMP_SYS(close), SCMP_SYS(accept4),
 		SCMP_SYS(shutdown),
@@ -57,26 +77,15 @@ sandbox_broker_filter(const char *worker_path, int net)
 		SCMP_SYS(ftruncate), SCMP_SYS(fchown), SCMP_SYS(fchmod),
 		SCMP_SYS(unlinkat), SCMP_SYS(access), SCMP_SYS(readlink),
 		SCMP_SYS(getcwd), SCMP_SYS(getdents64),
-		/* starting and stopping a worker */
-		SCMP_SYS(socketpair), SCMP_SYS(pipe2), SCMP_SYS(clone),
+		/* a new thread's start; clone itself is below */
+		SCMP_SYS(set_robust_list), SCMP_SYS(rseq),
+		/* the launcher, reaped at exit */
 		SCMP_SYS(wait4),
-		SCMP_SYS(kill), SCMP_SYS(setsid), SCMP_SYS(dup2),
-		SCMP_SYS(dup3), SCMP_SYS(close_range),
-		/* a new worker: loader, then its own confinement */
-		SCMP_SYS(arch_prctl), SCMP_SYS(set_tid_address),
-		SCMP_SYS(set_robust_list), SCMP_SYS(rseq), SCMP_SYS(prlimit64),
-		SCMP_SYS(setrlimit), SCMP_SYS(prctl), SCMP_SYS(capget),
-		SCMP_SYS(capset), SCMP_SYS(chroot), SCMP_SYS(chdir),
-		SCMP_SYS(setresuid), SCMP_SYS(setresgid), SCMP_SYS(setgroups),
-		SCMP_SYS(setuid), SCMP_SYS(setgid), SCMP_SYS(seccomp),
-		SCMP_SYS(epoll_create1), SCMP_SYS(epoll_ctl),
-		SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait),
 		/* libssl's setup sorts with qsort, which asks for RAM size */
 		SCMP_SYS(sysinfo),
 #ifdef SEALMD_SANITIZE
 		/* make check-asan only: the ASan runtime's exit path. */
 		SCMP_SYS(sigaltstack), SCMP_SYS(sched_yield),
-		SCMP_SYS(open),	/* at start of a new worker */
 		SCMP_SYS(sched_getaffinity),
 #endif
 	};
@@ -96,29 +105,38 @@ sandbox_broker_filter(const char *worker_path, int net)
 	for (i = 0; net && i < sizeof(netsys) / sizeof(netsys[0]); i++)
 		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, netsys[i], 0) != 0)
 			fatalx("seccomp rule %d", netsys[i]);
-	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(execve), 1,
-	    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)(uintptr_t)worker_path)) != 0)
-		fatalx("seccomp rule execve");
+	sandbox_clone_rules(ctx, SANDBOX_THREAD_FLAGS);
 	return ctx;
 }
 
 /*
- * After the first worker has started, the broker keeps only the
- * capabilities that starting the next one needs, and loads its filter.
+ * Every capability goes, from every set.  The bounding set can be
+ * emptied only with setpcap: not as root and without it (development),
+ * it stays, and what it holds cannot come back under no_new_privs.
  */
 void
-sandbox_broker(const char *worker_path, int root, int net)
+sandbox_caps_none(void)
+{
+	int	set = CAPNG_SELECT_CAPS | CAPNG_SELECT_AMBIENT;
+
+	capng_get_caps_process();
+	if (capng_have_capabilities(CAPNG_SELECT_CAPS) == CAPNG_NONE &&
+	    capng_have_capabilities(CAPNG_SELECT_AMBIENT) == CAPNG_NONE)
+		return;
+	if (capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP))
+		set |= CAPNG_SELECT_BOUNDS;
+	capng_clear(CAPNG_SELECT_ALL);
+	if (capng_apply((capng_select_t)set) != 0)
+		fatalx("cannot drop every capability");
+}
+
+/* Before the broker serves anything: no capability, then the filter. */
+void
+sandbox_broker(int net)
 {
 	scmp_filter_ctx	ctx;
 
-	if (root) {
-		capng_clear(CAPNG_SELECT_BOTH);
-		if (capng_updatev(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED |
-		    CAPNG_BOUNDING_SET, CAP_SETUID, CAP_SETGID, CAP_SYS_CHROOT,
-		    CAP_SETPCAP, CAP_KILL, -1) != 0 ||
-		    capng_apply(CAPNG_SELECT_BOTH) != 0)
-			fatalx("cannot drop the broker's capabilities");
-	}
+	sandbox_caps_none();
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		fatal("prctl(PR_SET_NO_NEW_PRIVS)");
 #ifdef SEALMD_VALGRIND
@@ -128,16 +146,15 @@ sandbox_broker(const char *worker_path, int root, int net)
 	 * run under valgrind, keeps its own filter.
 	 */
 	(void)ctx;
-	(void)worker_path;
+	(void)net;
 	log_warnx("valgrind test build: the broker's seccomp filter is NOT "
 	    "loaded");
 	return;
 #endif
-	ctx = sandbox_broker_filter(worker_path, net);
+	ctx = sandbox_broker_filter(net);
 	if (seccomp_load(ctx) != 0)
 		fatalx("seccomp_load (broker)");
 	seccomp_release(ctx);
-	log_info("broker confined: %s, seccomp allowlist loaded",
-	    root ? "capabilities setuid,setgid,sys_chroot,setpcap,kill" :
-	    "no capabilities (not root)");
+	log_info("broker confined: no capabilities, seccomp allowlist "
+	    "loaded");
 }

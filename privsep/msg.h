@@ -109,6 +109,18 @@ enum msg_type {
 	MSG_OWNER_AUTH = 52,	/* w->b: credentials of an owner TLS request */
 	MSG_OWNER_AUTH_ANS,
 
+	/* The launcher's socket only (broker/launcher.c): b->l and l->b. */
+	MSG_LAUNCH = 54,	/* b->l: start a worker, struct msg_launch */
+	MSG_LAUNCH_ANS,		/* l->b: its channel (fd), struct msg_launched */
+	MSG_LAUNCH_SIGN = 56,	/* l->b: its sign channel (fd), before ANS */
+	MSG_LAUNCH_SIGN_ACK,	/* unused answer slot */
+	MSG_LAUNCH_KILL = 58,	/* b->l: SIGKILL the worker */
+	MSG_LAUNCH_KILL_ACK,	/* unused answer slot */
+	MSG_LAUNCH_EXIT = 60,	/* l->b: it was reaped, struct msg_launched */
+	MSG_LAUNCH_EXIT_ACK,	/* unused answer slot */
+	MSG_LAUNCH_LOG = 62,	/* l->b: its stderr's read end (fd), first */
+	MSG_LAUNCH_LOG_ACK,	/* unused answer slot */
+
 	MSG_TYPE_MAX
 };
 
@@ -134,6 +146,22 @@ struct msg_init {
 	uint32_t	mi_debug;
 	uint32_t	mi_tls;		/* TLS contexts; 0: OpenSSL stays idle */
 	char		mi_chroot[256];
+};
+
+/*
+ * MSG_LAUNCH: the timeouts a reload may have changed.  Everything else in
+ * the worker's MSG_INIT, above all whom it drops to, is the launcher's.
+ */
+struct msg_launch {
+	uint32_t	ml_header_timeout_ms;
+	uint32_t	ml_body_timeout_ms;
+	uint32_t	ml_idle_timeout_ms;
+};
+
+/* MSG_LAUNCH_ANS (pid 0: not started) and MSG_LAUNCH_EXIT. */
+struct msg_launched {
+	int32_t		ml_pid;
+	int32_t		ml_status;	/* MSG_LAUNCH_EXIT: the wait status */
 };
 
 /* MSG_CONN_NEW */

@@ -17,8 +17,9 @@
  *   refused owner gets 403, and a guest gets 200 only for the instance
  *   its address or signature proves, with a valid token where one is due.
  *
- * worker_proc.c forks and kills: it is replaced here.  A violation is
- * recorded and the connections are forgotten, as worker_down() does.
+ * worker_proc.c asks the launcher to start and kill workers: it is
+ * replaced here.  A violation is recorded and the connections are
+ * forgotten, as worker_down() does.
  * The writer and hasher threads run for real, but every job passes a
  * check on its way in (ld --wrap), and each message waits until both
  * threads have handed back what it started, as broker_run would see it.
@@ -154,10 +155,10 @@ worker_start(struct broker *b)
 }
 
 void
-worker_reap(struct broker *b)
+worker_launcher(struct broker *b)
 {
 	(void)b;
-	fuzz_fail(__FILE__, __LINE__, "worker_reap reached");
+	fuzz_fail(__FILE__, __LINE__, "worker_launcher reached");
 }
 
 void
@@ -175,10 +176,8 @@ worker_limits(struct broker *b)
 }
 
 void
-sandbox_broker(const char *worker_path, int drop, int net)
+sandbox_broker(int net)
 {
-	(void)worker_path;
-	(void)drop;
 	(void)net;
 	fuzz_fail(__FILE__, __LINE__, "sandbox_broker reached");
 }

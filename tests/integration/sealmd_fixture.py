@@ -450,6 +450,10 @@ class Daemon:
         pids = re.findall(r"worker (\d+) ready", self.log())
         return int(pids[-1]) if pids else None
 
+    def launcher_pid(self):
+        pids = re.findall(r"launcher started, pid (\d+)", self.log())
+        return int(pids[-1]) if pids else None
+
     # --- guest side -----------------------------------------------------
     def sign(self, instance_id):
         sig = hmac.new(self.secret, instance_id.encode(),

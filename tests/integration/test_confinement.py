@@ -10,8 +10,9 @@ import unittest
 
 from sealmd_fixture import IS_ROOT, SANITIZE, VALGRIND, Daemon, uuid4
 
-# CAP_SETGID 6, CAP_SETUID 7, CAP_SETPCAP 8, CAP_KILL 5, CAP_SYS_CHROOT 18
-BROKER_CAPS = (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 18)
+# CAP_SETGID 6, CAP_SETUID 7, CAP_SETPCAP 8, CAP_KILL 5, CAP_SYS_CHROOT 18:
+# the launcher's, and nobody else's.
+LAUNCHER_CAPS = (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 18)
 
 
 def proc_status(pid):
@@ -49,6 +50,8 @@ class Confinement(unittest.TestCase):
         self.assertEqual(os.listdir("/run/sealmd/empty"), [])
 
     def test_broker_is_confined(self):
+        # The key holder: no capability in any set, and no exec (its
+        # filter is checked in tests/unit/test_sandbox.c).
         st = proc_status(self.d.proc.pid)
         if VALGRIND:
             # Valgrind cannot run seccomp: that build loads no broker filter.
@@ -56,9 +59,40 @@ class Confinement(unittest.TestCase):
         else:
             self.assertEqual(st["Seccomp"], "2")
         self.assertEqual(st["NoNewPrivs"], "1")
-        want = BROKER_CAPS if IS_ROOT else 0
+        sets = ("CapEff", "CapPrm", "CapInh", "CapAmb")
+        if IS_ROOT:
+            sets += ("CapBnd",)
+        for cap in sets:
+            self.assertEqual(int(st[cap], 16), 0, cap)
+
+    def test_launcher_is_confined(self):
+        # The worker's parent is the launcher, the broker's child, which
+        # keeps exactly what starting and stopping a worker takes.
+        pid = self.d.launcher_pid()
+        self.assertIsNotNone(pid)
+        st = proc_status(pid)
+        self.assertEqual(st["PPid"], str(self.d.proc.pid))
+        self.assertEqual(proc_status(self.d.worker_pid())["PPid"], str(pid))
+        if not VALGRIND:
+            self.assertEqual(st["Seccomp"], "2")
+        self.assertEqual(st["NoNewPrivs"], "1")
+        want = LAUNCHER_CAPS if IS_ROOT else 0
         self.assertEqual(int(st["CapEff"], 16), want)
-        self.assertEqual(int(st["CapBnd"], 16), want)
+        self.assertEqual(int(st["CapPrm"], 16), want)
+        if IS_ROOT:
+            self.assertEqual(int(st["CapBnd"], 16), want)
+
+    def test_launcher_holds_no_listener_store_or_key(self):
+        # Forked before anything was opened: stdio, the broker's socket
+        # and the worker's pidfd, nothing else.
+        pid = self.d.launcher_pid()
+        fds = {int(n): os.readlink(f"/proc/{pid}/fd/{n}")
+               for n in os.listdir(f"/proc/{pid}/fd")}
+        extra = sorted(t for n, t in fds.items() if n > 2)
+        self.assertEqual(len(extra), 2, fds)
+        self.assertEqual(extra[0], "anon_inode:[pidfd]")
+        self.assertRegex(extra[1], r"^socket:")
+        self.assertRegex(fds[3], r"^socket:")
 
     def test_plain_worker_maps_no_tls_library(self):
         # No TLS listener: the broker runs sealmd-worker, without OpenSSL.
@@ -144,6 +178,63 @@ class Crashes(unittest.TestCase):
         self.crash_with(signal.SIGSYS, r"killed by seccomp")
 
 
+def gone(pid, seconds=10):
+    """True once pid has exited (or is a zombie), polled for at most
+    seconds."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            if proc_status(pid)["State"].startswith("Z"):
+                return True
+        except FileNotFoundError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+class LauncherLifetime(unittest.TestCase):
+    """The three processes live and die together: a broker without its
+    launcher cannot start workers and exits for its service manager to
+    restart; a launcher without its broker kills the worker and exits."""
+
+    def setUp(self):
+        self.d = Daemon().start()
+        self.launcher = self.d.launcher_pid()
+        self.worker = self.d.worker_pid()
+
+    def tearDown(self):
+        self.d.cleanup()
+
+    def test_launcher_death_stops_the_broker(self):
+        os.kill(self.launcher, signal.SIGKILL)
+        try:
+            self.d.proc.wait(10)
+        except Exception:
+            self.fail("the broker outlived its launcher")
+        self.assertNotEqual(self.d.proc.returncode, 0)
+        self.assertIn("the launcher is gone", self.d.log())
+        self.assertTrue(gone(self.worker), "the worker outlived both")
+
+    def test_broker_death_ends_launcher_and_worker(self):
+        os.kill(self.d.proc.pid, signal.SIGKILL)
+        self.d.proc.wait(10)
+        self.assertTrue(gone(self.launcher), "the launcher outlived it")
+        self.assertTrue(gone(self.worker), "the worker outlived it")
+
+    def test_terminal_signals_are_the_brokers(self):
+        # Ctrl-C reaches the whole process group; systemd's stop, the
+        # whole cgroup.  The launcher waits for the broker to finish.
+        os.kill(self.launcher, signal.SIGTERM)
+        os.kill(self.launcher, signal.SIGINT)
+        os.kill(self.launcher, signal.SIGHUP)
+        time.sleep(0.3)
+        self.assertFalse(gone(self.launcher, 0.1))
+        self.assertIsNone(self.d.proc.poll())
+        self.assertEqual(self.d.stop(), 0)
+        self.assertTrue(gone(self.launcher), "the launcher outlived it")
+        self.assertEqual(self.d.worker_deaths(), [])
+
+
 @unittest.skipUnless(IS_ROOT, "needs root to signal the worker's uid")
 class StopContinue(unittest.TestCase):
     """SIGSTOP then SIGCONT (an admin's kill -STOP, a cgroup freeze, a
@@ -156,8 +247,9 @@ class StopContinue(unittest.TestCase):
             iid = uuid4()
             self.assertEqual(d.register(iid, "pause")[0], 201)
             h = d.proxy_headers(iid, "pause")
-            for who in ("broker", "worker", "broker"):
-                pid = d.proc.pid if who == "broker" else d.worker_pid()
+            pids = {"broker": d.proc.pid, "launcher": d.launcher_pid()}
+            for who in ("broker", "worker", "launcher", "broker"):
+                pid = pids.get(who) or d.worker_pid()
                 # Let every thread settle into its timed wait first.
                 time.sleep(0.3)
                 os.kill(pid, signal.SIGSTOP)

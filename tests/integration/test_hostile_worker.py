@@ -165,10 +165,12 @@ class HostileWorker(unittest.TestCase):
         return last
 
     def kill_our_worker(self, pid):
-        """SIGKILL the broker's current worker, only if it is its child."""
+        """SIGKILL the broker's current worker, only if it is the child of
+        our daemon's launcher."""
         with open(f"/proc/{pid}/stat") as f:
             ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-        self.assertEqual(ppid, self.d.proc.pid, "not our daemon's worker")
+        self.assertEqual(ppid, self.d.launcher_pid(),
+                         "not our daemon's worker")
         os.kill(pid, signal.SIGKILL)
 
     def snapshot(self, ids):

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <grp.h>
 #include <pthread.h>
 #include <signal.h>
@@ -29,9 +30,11 @@
 
 typedef void (*probe_fn)(void);
 
-/* Run fn in a child under the worker's filter; return the wait status. */
+enum { F_WORKER, F_BROKER, F_LAUNCHER };
+
+/* Run fn in a child under one filter; return the wait status. */
 static int
-run_confined(probe_fn fn, int broker)
+run_confined(probe_fn fn, int which)
 {
 	scmp_filter_ctx	ctx;
 	pid_t		pid;
@@ -40,7 +43,8 @@ run_confined(probe_fn fn, int broker)
 	pid = fork();
 	cr_assert_neq(pid, -1);
 	if (pid == 0) {
-		ctx = broker ? sandbox_broker_filter("/nonexistent/worker", 0) :
+		ctx = which == F_BROKER ? sandbox_broker_filter(0) :
+		    which == F_LAUNCHER ? sandbox_launcher_filter() :
 		    sandbox_worker_filter();
 		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
 		    seccomp_load(ctx) != 0)
@@ -53,12 +57,27 @@ run_confined(probe_fn fn, int broker)
 }
 
 static void
-killed_by_sigsys(probe_fn fn, const char *what)
+killed_in(int which, probe_fn fn, const char *what)
 {
-	int	st = run_confined(fn, 0);
+	int	st = run_confined(fn, which);
 
 	cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS,
 	    "%s: want SIGSYS, got status 0x%x", what, st);
+}
+
+static void
+killed_by_sigsys(probe_fn fn, const char *what)
+{
+	killed_in(F_WORKER, fn, what);
+}
+
+static void
+runs_in(int which, probe_fn fn, const char *what)
+{
+	int	st = run_confined(fn, which);
+
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "%s: want exit 0, got status 0x%x", what, st);
 }
 
 static void
@@ -122,6 +141,104 @@ p_fork(void)
 	(void)syscall(SYS_fork);
 }
 
+/* A thread that runs and is joined: glibc's clone3, then clone. */
+static void
+p_thread_runs(void)
+{
+	static int	 mark;
+	pthread_t	 t;
+	void		*r = NULL;
+
+	if (pthread_create(&t, NULL, p_thread_main, &mark) != 0 ||
+	    pthread_join(t, &r) != 0 || r != &mark)
+		_exit(1);
+}
+
+/* glibc's fork, which the launcher runs; the child exits at once. */
+static void
+p_fork_runs(void)
+{
+	pid_t	pid;
+	int	st;
+
+	if ((pid = fork()) == -1)
+		_exit(1);
+	if (pid == 0)
+		_exit(0);
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
+	    WEXITSTATUS(st) != 0)
+		_exit(2);
+}
+
+/* A dynamic executable starts and runs under the launcher's filter. */
+static void
+p_exec_runs(void)
+{
+	char	*argv[] = { (char *)(uintptr_t)"true", NULL };
+	char	*envp[] = { NULL };
+	pid_t	 pid;
+	int	 st;
+
+	if ((pid = fork()) == -1)
+		_exit(1);
+	if (pid == 0) {
+		execve("/bin/true", argv, envp);
+		_exit(3);
+	}
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
+	    WEXITSTATUS(st) != 0)
+		_exit(2);
+}
+
+/* The exact path the broker would exec, by the very pointer. */
+static void
+p_execve_same(void)
+{
+	static const char	 path[] = "/bin/true";
+	char			*argv[] = { (char *)(uintptr_t)"true", NULL };
+
+	(void)syscall(SYS_execve, path, argv, NULL);
+}
+
+static void
+p_execveat(void)
+{
+	char	*argv[] = { (char *)(uintptr_t)"true", NULL };
+
+	(void)syscall(SYS_execveat, AT_FDCWD, "/bin/true", argv, NULL, 0);
+}
+
+/* A new user namespace, with and without the thread flags around it. */
+static void
+p_clone_newuser(void)
+{
+	(void)syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, NULL, NULL, NULL,
+	    0);
+}
+
+static void
+p_clone_thread_newns(void)
+{
+	(void)syscall(SYS_clone, CLONE_VM | CLONE_FS | CLONE_FILES |
+	    CLONE_SYSVSEM | CLONE_SIGHAND | CLONE_THREAD | CLONE_SETTLS |
+	    CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_NEWNS, NULL,
+	    NULL, NULL, 0);
+}
+
+/* clone3 cannot be checked: it must fail, not run. */
+static void
+p_clone3_enosys(void)
+{
+	if (syscall(SYS_clone3, NULL, 0) != -1 || errno != ENOSYS)
+		_exit(1);
+}
+
+static void
+p_socket_unix(void)
+{
+	(void)syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0);
+}
+
 static void
 p_mprotect_exec(void)
 {
@@ -146,7 +263,7 @@ p_mmap_file(void)
 
 Test(worker_filter, allows_what_the_worker_needs)
 {
-	int	st = run_confined(p_allowed, 0);
+	int	st = run_confined(p_allowed, F_WORKER);
 
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status 0x%x", st);
 }
@@ -198,16 +315,48 @@ Test(worker_filter, kills_file_mapping)
 
 Test(broker_filter, allows_its_own_work_and_kills_ptrace)
 {
-	int	st;
+	runs_in(F_BROKER, p_allowed, "its own work");
+	killed_in(F_BROKER, p_ptrace, "ptrace");
+}
 
-	st = run_confined(p_allowed, 1);
-	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status 0x%x", st);
-	st = run_confined(p_ptrace, 1);
-	cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS,
-	    "ptrace: status 0x%x", st);
-	st = run_confined(p_execve, 1);
-	cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS,
-	    "execve of another path: status 0x%x", st);
+/*
+ * The key holder cannot exec anything, not even by the pointer it once
+ * compared, nor through execveat.
+ */
+Test(broker_filter, kills_every_exec)
+{
+	killed_in(F_BROKER, p_execve, "execve");
+	killed_in(F_BROKER, p_execve_same, "execve of the allowed pointer");
+	killed_in(F_BROKER, p_execveat, "execveat");
+}
+
+/* Threads, as glibc makes them; no fork and no namespaces. */
+Test(broker_filter, clone_only_for_a_thread)
+{
+	runs_in(F_BROKER, p_thread_runs, "pthread_create");
+	runs_in(F_BROKER, p_clone3_enosys, "clone3 fails with ENOSYS");
+	killed_in(F_BROKER, p_fork, "fork");
+	killed_in(F_BROKER, p_clone_newuser, "clone(CLONE_NEWUSER)");
+	killed_in(F_BROKER, p_clone_thread_newns,
+	    "clone(thread flags | CLONE_NEWNS)");
+}
+
+/* The launcher forks and execs a dynamic executable, and no more. */
+Test(launcher_filter, forks_and_execs_a_worker)
+{
+	runs_in(F_LAUNCHER, p_fork_runs, "fork");
+	runs_in(F_LAUNCHER, p_exec_runs, "fork and exec of /bin/true");
+	runs_in(F_LAUNCHER, p_clone3_enosys, "clone3 fails with ENOSYS");
+}
+
+Test(launcher_filter, kills_the_rest)
+{
+	killed_in(F_LAUNCHER, p_thread, "clone of a thread");
+	killed_in(F_LAUNCHER, p_clone_newuser, "clone(CLONE_NEWUSER)");
+	killed_in(F_LAUNCHER, p_execveat, "execveat");
+	killed_in(F_LAUNCHER, p_ptrace, "ptrace");
+	killed_in(F_LAUNCHER, p_socket, "socket(AF_INET)");
+	killed_in(F_LAUNCHER, p_socket_unix, "socket(AF_UNIX)");
 }
 
 /* The reviewed PFC files match what the code builds. */
@@ -235,7 +384,8 @@ Test(filters, exported_pfc_is_current)
 	    "PFC is the release filter");
 #endif
 	pfc_matches(sandbox_worker_filter(), "policy/worker.pfc");
-	pfc_matches(sandbox_broker_filter(NULL, 0), "policy/broker.pfc");
+	pfc_matches(sandbox_broker_filter(0), "policy/broker.pfc");
+	pfc_matches(sandbox_launcher_filter(), "policy/launcher.pfc");
 }
 
 /*
