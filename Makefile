@@ -188,6 +188,7 @@ check: deps
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory integration-pg
+	@$(MAKE) --no-print-directory check-deb
 	@$(MAKE) --no-print-directory check-asan
 	@$(MAKE) --no-print-directory check-valgrind
 	@$(MAKE) --no-print-directory fuzz-regress
@@ -227,6 +228,16 @@ install: all
 	install -m 0644 man/sealmd.8 man/sealmdctl.8 man/sealmd-guest.8 \
 	    $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 man/sealmd.conf.5 $(DESTDIR)$(MANDIR)/man5/
+
+# Debian packages (debian/) in build-deb/, built from a copy of the tree;
+# as root, their build dependencies are installed first.
+deb:
+	@./scripts/deb.sh
+
+# Those packages linted, then installed, served from, upgraded, removed
+# and purged in fresh Debian roots (tests/deb; root only, else skipped).
+check-deb: deps
+	@python3 tests/deb/test_deb.py
 
 # Static analysis: gcc -fanalyzer with warnings as errors, and cppcheck.
 # Suppressions are inline, each with its reason.
@@ -273,10 +284,11 @@ lint-man:
 	@echo "man pages: lint clean"
 
 clean:
-	rm -rf $(B) build-asan build-vg
+	rm -rf $(B) build-asan build-vg build-deb
 
 .PHONY: all deps unit integration integration-pg check run install clean \
-	seccomp-export lint-man analyze check-asan check-valgrind soak
+	seccomp-export lint-man analyze check-asan check-valgrind soak \
+	deb check-deb
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 -include tests/fuzz/fuzz.mk

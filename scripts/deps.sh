@@ -6,12 +6,15 @@ set -eu
 
 # procps and man-db: systemd-analyze verify checks that sealmd.service's
 # ExecReload= (/bin/kill) exists and that its Documentation= pages open
-# with man; a minimal Debian has neither.
+# with man; a minimal Debian has neither.  debhelper, lintian and
+# mmdebstrap: make check-deb builds the packages, lints them and installs
+# them into fresh Debian roots.
 "$(dirname "$0")/apt-install.sh" deps build-essential pkg-config \
     libsodium-dev libseccomp-dev libcap-ng-dev libcriterion-dev \
     libsqlite3-dev libinih-dev libjansson-dev curl openssl python3 sqlite3 \
     iproute2 systemd mandoc cppcheck clang libclang-rt-14-dev libssl-dev \
-    openssh-client libtls-dev libpq-dev postgresql procps man-db
+    openssh-client libtls-dev libpq-dev postgresql procps man-db \
+    debhelper lintian mmdebstrap
 
 if [ "$(id -u)" -eq 0 ] && ! getent passwd sealmd-worker >/dev/null; then
 	echo "deps: creating user sealmd-worker"
