@@ -21,7 +21,7 @@ audit_op(const struct broker *b, int listener, const char *peer,
 
 	if (fp != NULL)
 		sodium_bin2hex(hex, sizeof(hex), fp, FP_LEN);
-	stats_count(listener, op, status);
+	stats_count(op, status);
 	log_audit("op=%s listener=%s peer=%s instance=%s status=%u fp=%s",
 	    op, listener >= 0 ? b->b_listen[listener].l_name : "-", peer,
 	    instance[0] != '\0' ? instance : "-", status, hex);

@@ -141,8 +141,9 @@ broker_conn_op(struct broker *b, struct bconn *bc)
 /*
  * A message on an id the broker does not know.  1: the connection was
  * closed by the broker just now, and this is what a worker that had not
- * seen it yet may send: its report that it is done, or one operation
- * (dropped).  Anything more is a violation.
+ * seen it yet may send: its report that it is done, reports of answers
+ * it wrote meanwhile (not counted), or one operation (dropped).  Anything
+ * more is a violation.
  */
 int
 broker_conn_gone(struct broker *b, uint32_t id, uint32_t type)
@@ -158,6 +159,8 @@ broker_conn_gone(struct broker *b, uint32_t id, uint32_t type)
 		g->bg_id = 0;
 		return 1;
 	}
+	if (type == MSG_HTTP_SENT)
+		return 1;
 	return g->bg_ops++ == 0;
 }
 

@@ -64,6 +64,7 @@ struct bconn {
 	uint64_t	bc_last_ms;	/* accepted, or its last answer */
 	uint32_t	bc_inflight;	/* operations not answered yet */
 	uint32_t	bc_nreq;	/* operations so far */
+	int		bc_asked;	/* an operation since its last answer */
 };
 
 /*

@@ -43,6 +43,7 @@ struct ops_entry {
 static int	ops_init_done(struct ops_ctx *);
 static int	ops_pong(struct ops_ctx *);
 static int	ops_conn_done(struct ops_ctx *);
+static int	ops_http_sent(struct ops_ctx *);
 static int	ops_guest_ident(struct ops_ctx *);
 static int	ops_guest_meta(struct ops_ctx *);
 static int	ops_guest_pw_get(struct ops_ctx *);
@@ -71,6 +72,7 @@ static const struct ops_entry ops_table[] = {
 	{ MSG_INIT_DONE, 0, 0, ops_init_done },
 	{ MSG_PONG, 0, 0, ops_pong },
 	{ MSG_CONN_DONE, -1, 0, ops_conn_done },
+	{ MSG_HTTP_SENT, -1, sizeof(struct msg_status), ops_http_sent },
 	{ MSG_GUEST_IDENT, ROLE_GUEST, sizeof(struct msg_guest),
 	    ops_guest_ident },
 	{ MSG_GUEST_META, ROLE_GUEST, sizeof(struct msg_guest),
@@ -192,10 +194,14 @@ ops_run(struct broker *b, struct chan_msg *m, int replay)
 			    "an owner");
 			return;
 		}
-		/* Past a limit, the connection is closed, the op dropped. */
-		if (!replay && oe->oe_type != MSG_CONN_DONE &&
+		/* Past a limit, the connection is closed, the op dropped.
+		 * Reports (done, an answer sent) are not operations. */
+		if (!replay && oe->oe_role != -1 &&
 		    broker_conn_op(b, c.bc) == -1)
 			return;
+		/* Its answer is the broker's, not the worker's alone. */
+		if (oe->oe_role != -1)
+			c.bc->bc_asked = 1;
 	} else if (m->m_hdr.ch_connid != 0) {
 		worker_kill(b, "message type %u with a connection id",
 		    m->m_hdr.ch_type);
@@ -319,6 +325,20 @@ static int
 ops_conn_done(struct ops_ctx *c)
 {
 	broker_conn_free(c->b, c->bc->bc_id);
+	return 0;
+}
+
+/* An HTTP answer went out: metrics by listener and status. */
+static int
+ops_http_sent(struct ops_ctx *c)
+{
+	struct msg_status	ms;
+
+	if (chan_get(c->m, &ms, sizeof(ms)) == -1 || ms.ms_status < 200 ||
+	    ms.ms_status > 599)
+		return ops_violation(c, "bad answer status");
+	stats_http(c->bc->bc_listener, ms.ms_status, !c->bc->bc_asked);
+	c->bc->bc_asked = 0;
 	return 0;
 }
 

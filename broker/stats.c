@@ -16,15 +16,28 @@ static struct {
 
 /* Every operation passes here once, with its final status. */
 void
-stats_count(int listener, const char *op, unsigned int status)
+stats_count(const char *op, unsigned int status)
+{
+	stats.s_ops[met_op_index(op)][met_status_index(status)]++;
+	if (status == 429)
+		stats.s_ratelimited++;
+}
+
+/*
+ * The worker says it sent an HTTP answer (MSG_HTTP_SENT) on a connection
+ * of this listener, which the broker knows; alone: no operation asked the
+ * broker for it (a scan's 404, a malformed request's 400).  Only as true
+ * as the worker: SECURITY.md.
+ */
+void
+stats_http(int listener, unsigned int status, int alone)
 {
 	size_t	si = met_status_index(status);
 
-	stats.s_ops[met_op_index(op)][si]++;
 	if (listener >= 0 && listener < MET_LISTENERS)
 		stats.s_listener[listener][si]++;
-	if (status == 429)
-		stats.s_ratelimited++;
+	if (alone)
+		stats.s_ops[met_op_index("worker.alone")][si]++;
 }
 
 void

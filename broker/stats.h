@@ -6,7 +6,8 @@
 
 struct broker;
 
-void	stats_count(int, const char *, unsigned int);
+void	stats_count(const char *, unsigned int);
+void	stats_http(int, unsigned int, int);
 void	stats_hist(struct msg_hist *, enum met_hist, double);
 void	stats_rtt(double);
 void	stats_restart(enum met_cause);

@@ -108,6 +108,8 @@ enum msg_type {
 	MSG_OWNER_PW_VERIFY_ANS,
 	MSG_OWNER_AUTH = 52,	/* w->b: credentials of an owner TLS request */
 	MSG_OWNER_AUTH_ANS,
+	MSG_HTTP_SENT = 54,	/* w->b: an HTTP answer went out (metrics) */
+	MSG_HTTP_SENT_ACK,	/* unused answer slot */
 
 	/* The launcher's socket only (broker/launcher.c): b->l and l->b. */
 	MSG_LAUNCH = 54,	/* b->l: start a worker, struct msg_launch */
@@ -221,7 +223,7 @@ struct msg_guest_pw_put {
 	uint8_t		mp_digest[PW_DIGEST_LEN];
 };
 
-/* Every answer that carries only an HTTP status. */
+/* Every answer that carries only an HTTP status; and MSG_HTTP_SENT. */
 struct msg_status {
 	uint32_t	ms_status;
 };

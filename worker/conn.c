@@ -145,6 +145,17 @@ conn_request(struct worker *w, struct wconn *c, uint32_t type,
 void
 conn_reply_ready(struct worker *w, struct wconn *c)
 {
+	struct msg_status	ms;
+
+	/* Counted by the broker: GET /metrics sees scans and errors too. */
+	if (c->wc_req.wr_sent != 0) {
+		memset(&ms, 0, sizeof(ms));
+		ms.ms_status = (uint32_t)c->wc_req.wr_sent;
+		c->wc_req.wr_sent = 0;
+		if (chan_send(&w->w_chan, MSG_HTTP_SENT, 0, c->wc_id, &ms,
+		    sizeof(ms), -1) == -1)
+			fatal("channel to broker");
+	}
 	c->wc_state = WC_WRITE;
 	c->wc_deadline = conn_now_ms() + w->w_init.mi_idle_timeout_ms;
 }

@@ -79,7 +79,8 @@ prom_render(struct bbuf *o, const struct msg_metrics_ans *mm)
 	int		r;
 
 	r = prom_head(o, "sealmd_requests_total", "counter",
-	    "Operations answered, by operation and status.");
+	    "Operations answered, by operation and status; "
+	    "op=worker.alone: answers the worker gave without one.");
 	for (i = 0; i < MET_OPS && r == 0; i++)
 		for (j = 0; j < MET_STATUSES && r == 0; j++) {
 			if (mm->mm_ops[i][j] == 0)
@@ -91,7 +92,8 @@ prom_render(struct bbuf *o, const struct msg_metrics_ans *mm)
 		}
 	if (r == 0)
 		r = prom_head(o, "sealmd_listener_requests_total", "counter",
-		    "Operations answered, by listener and status.");
+		    "HTTP answers sent, by listener and status, as the "
+		    "worker reports them.");
 	for (i = 0; i < mm->mm_nlisten && i < MET_LISTENERS && r == 0; i++)
 		for (j = 0; j < MET_STATUSES && r == 0; j++) {
 			if (mm->mm_listener[i][j] == 0)

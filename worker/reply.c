@@ -87,7 +87,9 @@ reply_send(struct wconn *c, int status, const char *ctype, const void *body,
 		(void)bbuf_printf(o, "HTTP/1.1 500 Internal Server Error\r\n"
 		    "Content-Length: 0\r\nConnection: close\r\n\r\n");
 		log_warnx("answer of %zu bytes does not fit", len);
+		status = 500;
 	}
+	q->wr_sent = status;
 }
 
 /* webob's text/plain error layout, which Nova's clients may have seen. */

@@ -61,6 +61,7 @@ struct wreq {
 	enum route		wr_route;
 	int			wr_version;	/* index, OS routes */
 	int			wr_status;	/* answer now with this, if set */
+	int			wr_sent;	/* the status of the answer queued */
 	const char		*wr_why;	/* explanation for wr_status */
 	uint32_t		wr_reject;	/* password POST refused body */
 	uint32_t		wr_ttl;		/* token route */

@@ -63,7 +63,7 @@ class Metrics(unittest.TestCase):
     def setUpClass(cls):
         cls.d = Daemon(guests=(("proxy", "127.0.0.1"),
                                ("direct", "127.0.0.1")),
-                       limits={"rate": 0}).start()
+                       limits={"rate": 0, "header_timeout_ms": 500}).start()
         cls.iid = uuid4()
         cls.d.register(cls.iid, "met", addresses=["127.0.0.1"])
 
@@ -110,6 +110,64 @@ class Metrics(unittest.TestCase):
         self.assertEqual(diff("sealmd_store_commit_group_size_count"), 1)
         self.assertEqual(self.val(after, "sealmd_instances_registered"), 1)
         self.assertEqual(self.val(after, "sealmd_passwords_stored"), 1)
+
+    def test_every_answer_counted(self):
+        """Issue 14: what the worker answers alone (a scan's errors) is
+        counted too, by listener and status, exactly once each."""
+        h = self.d.proxy_headers(self.iid, "met")
+        bad = self.d.proxy_headers(self.iid, "met", sig="0" * 64)
+
+        def hdrs(d):
+            return "".join(f"{k}: {v}\r\n" for k, v in d.items())
+        broker = [
+            f"GET /openstack/latest/password HTTP/1.1\r\n{hdrs(h)}\r\n",
+            f"GET /openstack/latest/password HTTP/1.1\r\n{hdrs(bad)}\r\n",
+            f"GET /openstack/latest/vendor_data.json HTTP/1.1\r\n"
+            f"{hdrs(h)}\r\n",
+        ]
+        alone = [
+            "GET / HTTP/1.1\r\n\r\n",
+            "GARBAGE\r\n\r\n",
+            "GET / HTTP/1.1\r\nX-A: " + "a" * 20000 + "\r\n\r\n",
+            "GET /" + "a" * 9000 + " HTTP/1.1\r\n\r\n",
+            "GET / HTTP/1.1\r\nExpect: x\r\n\r\n",
+            "GET / HTTP/2.0\r\n\r\n",
+            "POST /latest HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n",
+            "GET / HTTP/1.1\r\n",  # never finished: 408
+        ]
+        before = self.scrape()
+        sent, sent_alone = {}, {}
+        for r in broker + alone:
+            out = self.d.raw(r.encode(), timeout=5)
+            m = re.match(rb"HTTP/1\.1 (\d{3}) ", out)
+            self.assertIsNotNone(m, f"{r[:40]!r}: {out[:60]!r}")
+            st = m.group(1).decode()
+            sent[st] = sent.get(st, 0) + 1
+            if r in alone:
+                sent_alone[st] = sent_alone.get(st, 0) + 1
+        self.assertIn("408", sent)
+        self.assertIn("431", sent)
+        st = str(self.d.owner("GET", "/no/such/route")[0])
+        sent_alone[st] = sent_alone.get(st, 0) + 1
+        after = self.scrape()
+
+        def moved(name, **kw):
+            out = {}
+            for (n, l), v in after.items():
+                m = re.search(r'status="(\w+)"', l)
+                if n == name and all(f'{k}="{x}"' in l
+                                     for k, x in kw.items()):
+                    d = v - self.val(before, name, status=m.group(1), **kw)
+                    if d:
+                        out[m.group(1)] = d
+            return out
+        listener = f"guest:127.0.0.1:{self.d.ports[0]}"
+        got = moved("sealmd_listener_requests_total",
+                    listener=listener)
+        self.assertEqual(got, sent)
+        self.assertEqual(sum(got.values()), len(broker) + len(alone))
+        self.assertEqual(moved("sealmd_requests_total",
+                               op="worker.alone"), sent_alone)
 
     def test_rate_limit_and_connections(self):
         d = Daemon(guests=(("direct", "127.0.0.1"),),
