@@ -106,6 +106,14 @@ sandbox_broker_filter(int net)
 		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, netsys[i], 0) != 0)
 			fatalx("seccomp rule %d", netsys[i]);
 	sandbox_clone_rules(ctx, SANDBOX_THREAD_FLAGS);
+	/*
+	 * libcap reads the bounding set when it is loaded: a group lookup
+	 * (owner allow_group) through libnss_systemd loads it.  Reading, and
+	 * only reading: no other prctl, PR_SET_DUMPABLE above all.
+	 */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
+	    SCMP_A0(SCMP_CMP_EQ, PR_CAPBSET_READ)) != 0)
+		fatalx("seccomp rule prctl");
 	return ctx;
 }
 

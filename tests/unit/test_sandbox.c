@@ -233,6 +233,20 @@ p_clone3_enosys(void)
 		_exit(1);
 }
 
+/* libcap's load-time read of the bounding set, then a write. */
+static void
+p_capbset_read(void)
+{
+	if (prctl(PR_CAPBSET_READ, CAP_SETUID, 0, 0, 0) == -1)
+		_exit(1);
+}
+
+static void
+p_set_dumpable(void)
+{
+	(void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+}
+
 static void
 p_socket_unix(void)
 {
@@ -339,6 +353,13 @@ Test(broker_filter, clone_only_for_a_thread)
 	killed_in(F_BROKER, p_clone_newuser, "clone(CLONE_NEWUSER)");
 	killed_in(F_BROKER, p_clone_thread_newns,
 	    "clone(thread flags | CLONE_NEWNS)");
+}
+
+/* A group lookup through libnss_systemd loads libcap, which reads. */
+Test(broker_filter, prctl_only_reads_the_bounding_set)
+{
+	runs_in(F_BROKER, p_capbset_read, "prctl(PR_CAPBSET_READ)");
+	killed_in(F_BROKER, p_set_dumpable, "prctl(PR_SET_DUMPABLE)");
 }
 
 /* The launcher forks and execs a dynamic executable, and no more. */
