@@ -112,13 +112,17 @@ UT_store	:= broker/store.c broker/store_sqlite.c broker/store_pg.c \
 		   privsep/buf.c privsep/log.c
 UT_store_pg	:= $(UT_store)
 UT_reader	:= broker/reader.c $(UT_store)
-UT_config	:= policy/config.c privsep/buf.c privsep/log.c
-UT_config_tls	:= policy/config.c privsep/buf.c privsep/log.c
+UT_config	:= policy/config.c privsep/buf.c privsep/log.c \
+		   privsep/chan.c privsep/validate.c
+UT_config_tls	:= policy/config.c privsep/buf.c privsep/log.c \
+		   privsep/chan.c privsep/validate.c
 UT_sandbox	:= policy/sandbox_worker.c policy/sandbox_broker.c \
 		   policy/sandbox_launcher.c privsep/log.c
 UT_ratelimit	:= broker/ratelimit.c
 UT_tokens	:= broker/tokens.c privsep/log.c
 UT_waiters	:= broker/waiters.c
+UT_validate	:= privsep/validate.c privsep/chan.c privsep/buf.c \
+		   privsep/log.c
 UT_hasher	:= broker/hasher.c privsep/log.c
 UT_log		:= privsep/log.c
 UT_sealbox	:= ctl/sealbox.c privsep/buf.c

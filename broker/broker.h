@@ -42,6 +42,7 @@ struct listener {
 	int		l_inherited;	/* from systemd: never unlink it */
 	int		l_tls;		/* TLS context, 1-based; 0: plain */
 	struct conf_guard l_guard;	/* guests: SSRF and squatting guards */
+	char		l_net[ADDR_NET_MAX + 1];	/* [guest NET]; "": none */
 	char		l_name[128];	/* for logs: "guest:127.0.0.1:8775" */
 };
 
@@ -53,7 +54,7 @@ struct bconn {
 	int		bc_ident;
 	int		bc_authorized;
 	char		bc_peer[64];	/* "ip:port" or "uid=N,gid=N,pid=N" */
-	char		bc_addr[ADDR_MAX + 1];	/* guest peer address */
+	char		bc_addr[ADDR_MAX + 1];	/* IP[%IFNAME][@NET] of a guest */
 	int		bc_tls;		/* TLS context, 1-based; 0: plain */
 	uint32_t	bc_tlsgen;	/* its reloads when accepted */
 	int		bc_signed;	/* one signature per connection */
@@ -216,6 +217,7 @@ int	 ident_guest(struct broker *, const struct bconn *,
 const char *ident_bind(const struct bconn *, const struct msg_guest *);
 int	 ident_would_read(struct broker *, const struct bconn *,
 	    const struct msg_guest *, int);
+int	 ident_nets_ok(const struct broker *, const struct msg_instance *);
 
 /* audit.c */
 void	 audit_op(const struct broker *, int, const char *, const char *,

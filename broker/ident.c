@@ -2,7 +2,9 @@
  * Who is this guest?  Proxy mode: the neutron proxy's signed headers,
  * checked in Nova's order (nova-compat §4.1): signature first (403), then
  * the instance (404), then the tenant (404).  Direct mode: the peer
- * address accept() gave us.  The expected signature never leaves this file.
+ * address accept() gave us, with its interface if it is link-local and
+ * its listener's network if that has a name (listen_peer_addr).  The
+ * expected signature never leaves this file.
  */
 #include <string.h>
 
@@ -10,6 +12,7 @@
 
 #include "broker.h"
 #include "privsep/log.h"
+#include "privsep/validate.h"
 #include "ratelimit.h"
 #include "tokens.h"
 
@@ -141,4 +144,28 @@ ident_guest(struct broker *b, const struct bconn *bc,
 	if (r != STORE_OK)
 		return 503;
 	return 200;
+}
+
+/*
+ * Every IP@NET of a registration names a direct listener's network: one
+ * that names none could never match, and is most likely a typo.
+ */
+int
+ident_nets_ok(const struct broker *b, const struct msg_instance *mi)
+{
+	const char	*net;
+	size_t		 i, j;
+	int		 found;
+
+	for (i = 0; i < mi->mn_naddr; i++) {
+		if ((net = addr_net(mi->mn_addr[i])) == NULL)
+			continue;
+		for (j = 0, found = 0; j < b->b_nlisten && !found; j++)
+			found = b->b_listen[j].l_role == ROLE_GUEST &&
+			    b->b_listen[j].l_ident == IDENT_DIRECT &&
+			    strcmp(b->b_listen[j].l_net, net) == 0;
+		if (!found)
+			return 0;
+	}
+	return 1;
 }

@@ -3,9 +3,11 @@
  * peer address for guests, SO_PEERCRED for the owner socket.  The
  * connected fd then goes to the worker with an opaque connection id.
  */
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
@@ -21,6 +23,7 @@
 #include "policy/owner_auth.h"
 #include "privsep/log.h"
 #include "privsep/sd.h"
+#include "privsep/validate.h"
 
 #define LISTEN_BACKLOG	1024
 
@@ -125,6 +128,9 @@ listen_tcp(struct broker *b, const struct conf_listen *cl, int role)
 	l->l_ident = role == ROLE_GUEST ? cl->cl_ident : 0;
 	l->l_tls = role == ROLE_GUEST ? cl->cl_tls : b->b_conf->c_owner_tls;
 	l->l_guard = cl->cl_guard;
+	if (role == ROLE_GUEST && strncmp(cl->cl_section, "guest ", 6) == 0)
+		(void)snprintf(l->l_net, sizeof(l->l_net), "%s",
+		    cl->cl_section + 6);
 	if (listen_name(l, &ss, sslen) == -1 ||
 	    listen_hops(l, fd, ss.ss_family) == -1) {
 		close(fd);
@@ -371,15 +377,24 @@ listen_setup(struct broker *b)
 	return listen_owner(b);
 }
 
-/* Peer address as the registry stores it: IPv4-mapped IPv6 becomes IPv4. */
+/*
+ * The peer as the registry names it, IP[%IFNAME][@NET]: IPv4-mapped IPv6
+ * becomes IPv4; a link-local peer gets the name of the interface it came
+ * in on (the kernel's scope id), as the same fe80:: address may be on
+ * every link; a listener of a [guest NET] section adds @NET, so that the
+ * store can prefer a registration on that network (see the store's
+ * address lookup).  An interface gone since is "?", which matches none.
+ */
 static void
-listen_peer_addr(const struct sockaddr_storage *ss, char *addr, size_t addrsz,
-    char *peer, size_t peersz)
+listen_peer_addr(const struct listener *l, const struct sockaddr_storage *ss,
+    char *addr, size_t addrsz, char *peer, size_t peersz)
 {
 	const struct sockaddr_in	*sin;
 	const struct sockaddr_in6	*sin6;
 	struct in_addr			 v4;
+	struct ifreq			 ifr;
 	unsigned int			 port = 0;
+	size_t				 n;
 
 	(void)snprintf(addr, addrsz, "?");
 	if (ss->ss_family == AF_INET) {
@@ -394,8 +409,24 @@ listen_peer_addr(const struct sockaddr_storage *ss, char *addr, size_t addrsz,
 		} else
 			inet_ntop(AF_INET6, &sin6->sin6_addr, addr, addrsz);
 		port = ntohs(sin6->sin6_port);
+		if (IN6_IS_ADDR_LINKLOCAL(&sin6->sin6_addr)) {
+			memset(&ifr, 0, sizeof(ifr));
+			ifr.ifr_ifindex = (int)sin6->sin6_scope_id;
+			if (ioctl(l->l_fd, SIOCGIFNAME, &ifr) == -1 ||
+			    (ifr.ifr_name[IFNAMSIZ - 1] = '\0',
+			    !valid_ifname(ifr.ifr_name)))
+				(void)snprintf(ifr.ifr_name,
+				    sizeof(ifr.ifr_name), "?");
+			n = strlen(addr);
+			(void)snprintf(addr + n, addrsz - n, "%%%.*s",
+			    (int)sizeof(ifr.ifr_name), ifr.ifr_name);
+		}
 	}
 	(void)snprintf(peer, peersz, "%s:%u", addr, port);
+	if (l->l_net[0] != '\0') {
+		n = strlen(addr);
+		(void)snprintf(addr + n, addrsz - n, "@%s", l->l_net);
+	}
 }
 
 /*
@@ -507,7 +538,7 @@ listen_accept(struct broker *b, struct listener *l)
 		    "uid=%u,gid=%u,pid=%d", (unsigned)cred.uid,
 		    (unsigned)cred.gid, (int)cred.pid);
 	} else {
-		listen_peer_addr(&ss, bc->bc_addr, sizeof(bc->bc_addr),
+		listen_peer_addr(l, &ss, bc->bc_addr, sizeof(bc->bc_addr),
 		    bc->bc_peer, sizeof(bc->bc_peer));
 	}
 

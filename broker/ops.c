@@ -907,6 +907,11 @@ ops_owner_inst_put(struct ops_ctx *c)
 		free(j);
 		return ops_answer_status(c, 403);
 	}
+	if (!ident_nets_ok(c->b, &j->wj_inst)) {
+		ops_audit(c, "owner.instance.put", j->wj_id, 400, NULL);
+		free(j);
+		return ops_answer_status(c, 400);
+	}
 	j->wj_inst.mn_created = 0;
 	return ops_submit(c, j, "owner.instance.put");
 }

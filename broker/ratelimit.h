@@ -8,9 +8,11 @@
 
 #include <stdint.h>
 
+#include "privsep/msg.h"
+
 #define RL_SLOTS	4096
 #define RL_PROBE	8
-#define RL_KEY_MAX	64
+#define RL_KEY_MAX	ADDR_MAX	/* an address, or an instance id */
 
 void	ratelimit_init(void);
 int	ratelimit_allow(const char *, uint32_t, uint32_t, uint64_t);

@@ -207,6 +207,12 @@ store_instance_head(struct store *st, const char *key, int by_addr,
 	return st->st_ops->instance_head(st, key, by_addr, inst);
 }
 
+size_t
+store_addr_base(const char *key)
+{
+	return strcspn(key, "@");
+}
+
 int
 store_head_pw(struct store *st, const char *key, int by_addr,
     struct msg_instance *inst, struct store_pw *pw, int *pw_r)

@@ -118,8 +118,15 @@ int	store_pw_older(struct store *, uint32_t, const char *,
 	    char (*)[ID_LEN + 1], size_t, size_t *);
 int	store_pw_rewrap(struct store *, const char *, const struct store_pw *,
 	    const struct store_pw *);
+/*
+ * By address, key is a peer as the broker names it, IP[%IFNAME][@NET]:
+ * a registration of exactly that wins, else one of the address alone
+ * (IP[%IFNAME], valid on every listener).  store_addr_base is the length
+ * of that second key.
+ */
 int	store_instance_head(struct store *, const char *, int,
 	    struct msg_instance *);
+size_t	store_addr_base(const char *);
 int	store_head_pw(struct store *, const char *, int, struct msg_instance *,
 	    struct store_pw *, int *);
 int	store_pw_expire(struct store *, const char *, int64_t);

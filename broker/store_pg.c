@@ -776,6 +776,11 @@ pg_head_row(const PGresult *res, struct msg_instance *inst)
 	return 0;
 }
 
+/* The instance an address names: IP[%IFNAME]@NET before IP[%IFNAME]. */
+#define PG_BY_ADDR	"SELECT instance_id FROM instance_addresses WHERE " \
+			"addr IN ($1::text, $2::text) ORDER BY length(addr) " \
+			"DESC LIMIT 1"
+
 /*
  * The instance row, by id or by address, with no addresses or keys; with
  * pw, its value's chunks too, in the same round trip (none: NULL columns).
@@ -787,11 +792,10 @@ pg_head(struct pg *pg, const char *key, int by_addr,
 	static const char *const sql[2][2] = {
 		{ "SELECT " PG_INST_COLS " FROM instances WHERE id = $1::text",
 		  "SELECT " PG_INST_COLS " FROM instances WHERE id = "
-		  "(SELECT instance_id FROM instance_addresses WHERE addr = "
-		  "$1::text)" },
+		  "(" PG_BY_ADDR ")" },
 		{ "SELECT " PG_HEAD_PW " WHERE i.id = $1::text ORDER BY p.idx",
-		  "SELECT " PG_HEAD_PW " WHERE i.id = (SELECT instance_id FROM "
-		  "instance_addresses WHERE addr = $1::text) ORDER BY p.idx" },
+		  "SELECT " PG_HEAD_PW " WHERE i.id = (" PG_BY_ADDR ") "
+		  "ORDER BY p.idx" },
 	};
 	struct pgp	 p = { 0 };
 	PGresult	*res;
@@ -801,6 +805,8 @@ pg_head(struct pg *pg, const char *key, int by_addr,
 	if (pw != NULL)
 		memset(pw, 0, sizeof(*pw));
 	pgp_str(&p, key, by_addr ? ADDR_MAX : ID_LEN);
+	if (by_addr)
+		pgp_bin(&p, key, store_addr_base(key));
 	if ((res = pg_exec(pg, sql[pw != NULL][by_addr != 0], &p,
 	    NULL)) == NULL)
 		return STORE_ERR;

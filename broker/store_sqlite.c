@@ -79,7 +79,7 @@ static const char *const sq_sql[SQ_NSTMT] = {
 	[SQ_INST_HEAD_BY_ADDR] = "SELECT i.id, i.project, i.hostname, "
 	    "i.created, i.cleared, i.pw_ttl, i.one_time, i.pw_mode FROM "
 	    "instance_addresses a JOIN instances i ON i.id = a.instance_id "
-	    "WHERE a.addr = ?1",
+	    "WHERE a.addr IN (?1, ?2) ORDER BY length(a.addr) DESC LIMIT 1",
 	[SQ_PW_EXPIRE] = "DELETE FROM password_chunks WHERE instance_id = ?1 "
 	    "AND set_at = ?2",
 	/*
@@ -1373,7 +1373,9 @@ sq_instance_head(struct store *st, const char *key, int by_addr,
 
 	inst->mn_naddr = inst->mn_nkeys = 0;
 	s = sq_get(sq, by_addr ? SQ_INST_HEAD_BY_ADDR : SQ_INST_GET);
-	rc = sq_bind_str(s, 1, key, by_addr ? ADDR_MAX : ID_LEN) == -1 ?
+	rc = sq_bind_str(s, 1, key, by_addr ? ADDR_MAX : ID_LEN) == -1 ||
+	    (by_addr && sqlite3_bind_text(s, 2, key,
+	    (int)store_addr_base(key), SQLITE_STATIC) != SQLITE_OK) ?
 	    SQLITE_ERROR : sq_step(sq, s);
 	if (rc == SQLITE_ROW && sq_head_row(s, inst) == -1) {
 		log_warnx("%s: malformed instance row", sq->sq_path);

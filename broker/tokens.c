@@ -7,7 +7,7 @@
 #include "tokens.h"
 
 #define TOKEN_HASH_LEN	16
-#define TOKEN_BIND_MAX	64	/* an instance id or a peer address */
+#define TOKEN_BIND_MAX	ADDR_MAX	/* a peer address or an instance id */
 
 struct token {
 	uint8_t		tk_hash[TOKEN_HASH_LEN];

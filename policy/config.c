@@ -24,11 +24,12 @@
 
 #include "config.h"
 #include "privsep/buf.h"
+#include "privsep/validate.h"
 
 /* Long enough for a public_key line of KEYDATA_MAX bytes. */
 #define CONF_LINE_MAX		(KEYDATA_MAX + 512)
 #define CONF_SECTION_MAX	48	/* inih silently cuts at 49 */
-#define CONF_GUEST_NAME_MAX	32
+#define CONF_GUEST_NAME_MAX	ADDR_NET_MAX	/* an address's @NET */
 #define CONF_NAME_MAX		63	/* user and group names */
 #define CONF_INSTANCES_FIRST	16
 #define CONF_CONNS_MAX		65000	/* connection ids keep 16 bits of slot, with 32 owner slots */
@@ -355,15 +356,20 @@ conf_set_u32(struct conf_parse *p, const struct conf_key *k, const char *v)
 	return 0;
 }
 
-/* HOST:PORT, HOST a literal address, IPv6 in brackets; port 0 is allowed. */
+/*
+ * HOST:PORT, HOST a literal address, IPv6 in brackets; port 0 is allowed.
+ * A link-local IPv6 address must name its interface ([fe80::1%eth0]):
+ * the kernel cannot bind it otherwise.
+ */
 static int
 conf_hostport(struct conf_parse *p, const struct conf_key *k, const char *v,
     struct conf_listen *l)
 {
 	struct in6_addr		 addr;
 	struct buf		 b;
-	char			 host[INET6_ADDRSTRLEN];
+	char			 host[ADDR_IP_MAX + ADDR_IF_MAX + 2];
 	const char		*h, *e;
+	char			*ifn;
 	uint64_t		 port;
 	int			 af;
 
@@ -385,9 +391,22 @@ conf_hostport(struct conf_parse *p, const struct conf_key *k, const char *v,
 		    "%s: not a literal IP address", k->k_name);
 	memcpy(host, h, (size_t)(e - h));
 	host[e - h] = '\0';
+	if (af == AF_INET6 && (ifn = strchr(host, '%')) != NULL)
+		*ifn++ = '\0';
+	else
+		ifn = NULL;
 	if (inet_pton(af, host, &addr) != 1)
 		return conf_err(p, p->p_lineno,
 		    "%s: not a literal IP address", k->k_name);
+	if (af == AF_INET6 && IN6_IS_ADDR_LINKLOCAL(&addr) && ifn == NULL)
+		return conf_err(p, p->p_lineno, "%s: a link-local address "
+		    "needs its interface, as in [%s%%eth0]:PORT", k->k_name,
+		    host);
+	if (ifn != NULL && (!IN6_IS_ADDR_LINKLOCAL(&addr) ||
+	    !valid_ifname(ifn)))
+		return conf_err(p, p->p_lineno, "%s: only a link-local "
+		    "address takes an interface, of 1 to %d characters of "
+		    "[A-Za-z0-9_.-]", k->k_name, ADDR_IF_MAX);
 	e += af == AF_INET6 ? 2 : 1;
 	buf_init(&b, e, strlen(e));
 	if (buf_to_u64(&b, 65535, &port) == -1)
@@ -396,6 +415,9 @@ conf_hostport(struct conf_parse *p, const struct conf_key *k, const char *v,
 
 	memset(l, 0, sizeof(*l));
 	(void)inet_ntop(af, &addr, l->cl_host, sizeof(l->cl_host));
+	if (ifn != NULL)
+		(void)snprintf(l->cl_host + strlen(l->cl_host),
+		    sizeof(l->cl_host) - strlen(l->cl_host), "%%%s", ifn);
 	(void)snprintf(l->cl_port, sizeof(l->cl_port), "%u",
 	    (unsigned int)port);
 	(void)snprintf(l->cl_section, sizeof(l->cl_section), "%s",
@@ -706,7 +728,11 @@ conf_set_project(struct conf_parse *p, const struct conf_key *k,
 	return conf_copy(p, k, in->mn_project, sizeof(in->mn_project), v);
 }
 
-/* Stored as accept() reports peers: IPv4-mapped IPv6 becomes IPv4. */
+/*
+ * IP[%IFNAME][@NET], stored as accept() reports peers: IPv4-mapped IPv6
+ * becomes IPv4, and the IP is written as inet_ntop writes it.  That NET
+ * names a direct guest section is checked once every section is read.
+ */
 static int
 conf_set_address(struct conf_parse *p, const struct conf_key *k,
     const char *v)
@@ -714,15 +740,22 @@ conf_set_address(struct conf_parse *p, const struct conf_key *k,
 	struct msg_instance	*in = conf_inst(p);
 	struct in6_addr		 a6;
 	struct in_addr		 a4;
-	char			 s[ADDR_MAX + 1];
+	char			 ip[ADDR_IP_MAX + 1], s[ADDR_MAX + 1];
+	const char		*why;
+	size_t			 iplen = strcspn(v, "%@");
 	uint32_t		 i;
 
 	if (in->mn_naddr >= INST_ADDRS_MAX)
 		return conf_err(p, p->p_lineno, "%s: more than %d",
 		    k->k_name, INST_ADDRS_MAX);
-	if (inet_pton(AF_INET, v, &a4) == 1)
+	if (iplen > ADDR_IP_MAX || strlen(v) - iplen > ADDR_MAX - ADDR_IP_MAX)
+		return conf_err(p, p->p_lineno,
+		    "%s: not a literal IP address", k->k_name);
+	memcpy(ip, v, iplen);
+	ip[iplen] = '\0';
+	if (inet_pton(AF_INET, ip, &a4) == 1)
 		(void)inet_ntop(AF_INET, &a4, s, sizeof(s));
-	else if (inet_pton(AF_INET6, v, &a6) == 1) {
+	else if (inet_pton(AF_INET6, ip, &a6) == 1) {
 		if (IN6_IS_ADDR_V4MAPPED(&a6)) {
 			memcpy(&a4, &a6.s6_addr[12], sizeof(a4));
 			(void)inet_ntop(AF_INET, &a4, s, sizeof(s));
@@ -731,6 +764,9 @@ conf_set_address(struct conf_parse *p, const struct conf_key *k,
 	} else
 		return conf_err(p, p->p_lineno,
 		    "%s: not a literal IP address", k->k_name);
+	(void)snprintf(s + strlen(s), sizeof(s) - strlen(s), "%s", v + iplen);
+	if ((why = addr_why(s)) != NULL)
+		return conf_err(p, p->p_lineno, "%s: %s", k->k_name, why);
 	for (i = 0; i < in->mn_naddr; i++)
 		if (strcmp(in->mn_addr[i], s) == 0)
 			return conf_err(p, p->p_lineno, "%s: given twice",
@@ -1120,6 +1156,20 @@ conf_join(struct conf_parse *p, char *dst, size_t dstsz, const char *dir,
 	return 0;
 }
 
+/* The direct guest section called "guest NET" has a listener. */
+static int
+conf_net_direct(const struct config *c, const char *net)
+{
+	size_t	i;
+
+	for (i = 0; i < c->c_nlisten; i++)
+		if (c->c_listen[i].cl_ident == IDENT_DIRECT &&
+		    strncmp(c->c_listen[i].cl_section, "guest ", 6) == 0 &&
+		    strcmp(c->c_listen[i].cl_section + 6, net) == 0)
+			return 1;
+	return 0;
+}
+
 /* Checks across sections, then defaults that derive from other keys. */
 /*
  * The broker's idle limit must outlast what the worker itself allows
@@ -1153,6 +1203,17 @@ static int
 conf_finish(struct conf_parse *p)
 {
 	struct config	*c = p->p_conf;
+	const char	*net;
+	size_t		 i, j;
+
+	for (i = 0; i < c->c_ninstances; i++)
+		for (j = 0; j < c->c_instances[i].mn_naddr; j++)
+			if ((net = addr_net(c->c_instances[i].mn_addr[j])) !=
+			    NULL && !conf_net_direct(c, net))
+				return conf_err(p, 0, "[instance %s]: address "
+				    "%s: no [guest %s] section of identity "
+				    "direct listens", c->c_instances[i].mn_id,
+				    c->c_instances[i].mn_addr[j], net);
 
 	if (conf_conn_idle(p, ROLE_OWNER, "owner_conn_idle_ms") == -1 ||
 	    conf_conn_idle(p, ROLE_GUEST, "guest_conn_idle_ms") == -1)

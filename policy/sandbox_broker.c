@@ -3,6 +3,7 @@
  * with no exec and no fork.  Workers are the launcher's
  * (sandbox_launcher.c).
  */
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 
 #include <errno.h>
@@ -114,6 +115,10 @@ sandbox_broker_filter(int net)
 	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
 	    SCMP_A0(SCMP_CMP_EQ, PR_CAPBSET_READ)) != 0)
 		fatalx("seccomp rule prctl");
+	/* The interface a link-local guest came in on (listen.c). */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+	    SCMP_A1(SCMP_CMP_EQ, SIOCGIFNAME)) != 0)
+		fatalx("seccomp rule ioctl");
 	return ctx;
 }
 

@@ -29,7 +29,14 @@
 #define ID_LEN			36	/* canonical lowercase uuid */
 #define PROJECT_MAX		64
 #define HOSTNAME_MAX		255
-#define ADDR_MAX		45	/* INET6_ADDRSTRLEN - 1 */
+/*
+ * A registered address: IP[%IFNAME][@NET].  A link-local IPv6 address
+ * names its interface; NET names the [guest NET] section it belongs to.
+ */
+#define ADDR_IP_MAX		45	/* INET6_ADDRSTRLEN - 1 */
+#define ADDR_IF_MAX		15	/* IFNAMSIZ - 1 */
+#define ADDR_NET_MAX		32
+#define ADDR_MAX		(ADDR_IP_MAX + ADDR_IF_MAX + ADDR_NET_MAX + 2)
 #define INST_ADDRS_MAX		8
 #define KEYNAME_MAX		64
 #define KEYDATA_MAX		2048

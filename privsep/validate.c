@@ -1,9 +1,13 @@
+#include <netinet/in.h>
 #include <arpa/inet.h>
 
 #include <string.h>
 
 #include "chan.h"
 #include "validate.h"
+
+#define ADDR_IF_SET	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \
+			"0123456789_.-"
 
 static int
 is_lhex(char c)
@@ -60,20 +64,77 @@ valid_hostname(const char *s)
 	return s[0] == '\0' || valid_charset(s, HOSTNAME_MAX, ".-");
 }
 
-/* A literal address in the form inet_ntop writes it. */
+/*
+ * IP[%IFNAME][@NET]: IP a literal address in the form inet_ntop writes
+ * it; IFNAME the interface of a link-local IPv6 address, which needs one
+ * (the same fe80:: address may be on every link); NET the name of the
+ * [guest NET] section whose listeners the address is matched on.  NULL
+ * when s is one, else what is wrong with it.
+ */
+const char *
+addr_why(const char *s)
+{
+	struct in6_addr	 a6;
+	unsigned char	 bin[16];
+	char		 ip[ADDR_IP_MAX + 1], canon[ADDR_IP_MAX + 1];
+	const char	*net, *ifn;
+	size_t		 iplen, iflen = 0;
+	int		 af;
+
+	if ((net = strchr(s, '@')) != NULL &&
+	    !valid_charset(net + 1, ADDR_NET_MAX, "_.-"))
+		return "the network after @ must be 1 to 32 characters of "
+		    "[A-Za-z0-9_.-], the NAME of a [guest NAME] section";
+	iplen = net != NULL ? (size_t)(net - s) : strlen(s);
+	if ((ifn = memchr(s, '%', iplen)) != NULL) {
+		iflen = iplen - (size_t)(ifn - s) - 1;
+		iplen = (size_t)(ifn - s);
+	}
+	af = memchr(s, ':', iplen) != NULL ? AF_INET6 : AF_INET;
+	if (iplen > ADDR_IP_MAX)
+		return "not a literal IPv4 or IPv6 address in canonical form";
+	memcpy(ip, s, iplen);
+	ip[iplen] = '\0';
+	if (inet_pton(af, ip, bin) != 1 ||
+	    inet_ntop(af, bin, canon, sizeof(canon)) == NULL ||
+	    strcmp(canon, ip) != 0)
+		return "not a literal IPv4 or IPv6 address in canonical form";
+	memcpy(&a6, bin, sizeof(a6));
+	if (af == AF_INET6 && IN6_IS_ADDR_LINKLOCAL(&a6)) {
+		if (ifn == NULL)
+			return "a link-local address needs its interface, "
+			    "as in fe80::5%eth1";
+	} else if (ifn != NULL)
+		return "only a link-local IPv6 address takes an interface";
+	if (ifn != NULL && (iflen == 0 || iflen > ADDR_IF_MAX ||
+	    strspn(ifn + 1, ADDR_IF_SET) != iflen))
+		return "the interface after % must be 1 to 15 characters of "
+		    "[A-Za-z0-9_.-]";
+	return NULL;
+}
+
+/* An interface name as an address may carry it. */
+int
+valid_ifname(const char *s)
+{
+	size_t	n = strlen(s);
+
+	return n > 0 && n <= ADDR_IF_MAX && strspn(s, ADDR_IF_SET) == n;
+}
+
 int
 valid_addr(const char *s)
 {
-	unsigned char	bin[16];
-	char		canon[ADDR_MAX + 1];
-	int		af;
+	return addr_why(s) == NULL;
+}
 
-	af = strchr(s, ':') != NULL ? AF_INET6 : AF_INET;
-	if (strlen(s) > ADDR_MAX || inet_pton(af, s, bin) != 1)
-		return 0;
-	if (inet_ntop(af, bin, canon, sizeof(canon)) == NULL)
-		return 0;
-	return strcmp(canon, s) == 0;
+/* The NET of a valid IP[%IFNAME]@NET, or NULL. */
+const char *
+addr_net(const char *s)
+{
+	const char	*net = strchr(s, '@');
+
+	return net != NULL ? net + 1 : NULL;
 }
 
 int

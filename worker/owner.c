@@ -168,7 +168,8 @@ owner_parse_instance(const struct buf *body, const char *id,
 	json_t		*j, *v, *a;
 	json_error_t	 jerr;
 	const char	*key, *why = NULL;
-	char		 addr[64];
+	char		 addr[ADDR_MAX + 1];
+	static char	 addr_err[160];
 	struct buf	 b = *body;
 	uint8_t		 raw[OWNER_BODY_MAX];
 	size_t		 i, len = buf_left(&b);
@@ -205,11 +206,17 @@ owner_parse_instance(const struct buf *body, const char *id,
 				continue;
 			}
 			json_array_foreach(v, i, a) {
-				if (owner_str(a, addr, sizeof(addr)) == -1 ||
-				    !valid_addr(addr)) {
+				if (owner_str(a, addr, sizeof(addr)) == -1) {
 					why = "addresses: each must be a "
 					    "literal IPv4 or IPv6 address in "
 					    "canonical form";
+					break;
+				}
+				if ((why = addr_why(addr)) != NULL) {
+					(void)snprintf(addr_err,
+					    sizeof(addr_err), "addresses: %s",
+					    why);
+					why = addr_err;
 					break;
 				}
 				memcpy(mi->mn_addr[mi->mn_naddr++], addr,
@@ -381,6 +388,9 @@ owner_why(int status)
 		return "peer not allowed";
 	case 404:
 		return "instance not found";
+	case 400:
+		return "an address names a network (@NAME) that no [guest "
+		    "NAME] section of identity direct has";
 	case 409:
 		return "an address is registered to another instance";
 	case 503:

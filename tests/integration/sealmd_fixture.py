@@ -299,8 +299,9 @@ class Daemon:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
 
-    def start(self, timeout=10, inherit=()):
-        """inherit: (socket, name) pairs passed as systemd would."""
+    def start(self, timeout=10, inherit=(), netns=None):
+        """inherit: (socket, name) pairs passed as systemd would.  netns:
+        a network namespace (ip netns) to run the daemon in."""
         self.logf = open(self.log_path, "ab")
         self.log_offset = self.logf.tell()
         cmd = [SEALMD, *self.args, "-c", self.conf]
@@ -310,6 +311,9 @@ class Daemon:
                    "--errors-for-leak-kinds=definite",
                    "--show-leak-kinds=definite",
                    f"--log-file={self.state}/valgrind.%p.log"] + cmd
+        if netns:
+            # ip netns exec enters the namespace and execs: same pid.
+            cmd = ["ip", "netns", "exec", netns] + cmd
         if inherit:
             # LISTEN_PID is the pid that execs sealmd: the shell's own.
             moves = " ".join(f"{3 + i}<&{s.fileno()}"
@@ -467,10 +471,10 @@ class Daemon:
                     self.sign(instance_id) if sig is None else sig}
 
     def guest(self, method, path, body=None, headers=None, port=None,
-              source=None):
+              source=None, host="127.0.0.1"):
         """One request on a fresh connection; returns (status, hdrs, body)."""
         conn = http.client.HTTPConnection(
-            "127.0.0.1", port or self.ports[0], timeout=10,
+            host, port or self.ports[0], timeout=10,
             source_address=(source, 0) if source else None)
         try:
             conn.request(method, path, body=body, headers=headers or {})

@@ -2,10 +2,13 @@
 address accept() gave the broker is the identity; headers never change
 it, and proxied requests are refused."""
 import json
+import os
+import subprocess
+import sys
 import time
 import unittest
 
-from sealmd_fixture import Daemon, canary, uuid4
+from sealmd_fixture import IS_ROOT, Daemon, canary, uuid4
 
 PW = "/openstack/latest/password"
 EC2_ROOT = (b"1.0\n2007-01-19\n2007-03-01\n2007-08-29\n2007-10-10\n"
@@ -195,6 +198,181 @@ class MixedListeners(unittest.TestCase):
                                  headers=xff)[0], 200)
         self.assertEqual(d.guest("GET", PW, port=direct_port,
                                  source="127.0.0.6", headers=xff)[0], 400)
+
+
+class Networks(unittest.TestCase):
+    """IP@NET matches on the listeners of [guest NET] only, before a
+    registration of the bare IP; the same address on two provisioning
+    networks is two guests (issue 14, item 3)."""
+    META = "/openstack/latest/meta_data.json"
+
+    @classmethod
+    def setUpClass(cls):
+        # [guest] on .1 (no name), [guest g1] on .2, [guest g2] on .3.
+        cls.d = Daemon(guests=(("direct", "127.0.0.1"),
+                               ("direct", "127.0.0.2"),
+                               ("direct", "127.0.0.3"),
+                               ("proxy", "127.0.0.1"))).start()
+        cls.a, cls.b, cls.c, cls.e = uuid4(), uuid4(), uuid4(), uuid4()
+        for iid, addrs in ((cls.a, ["127.0.0.21@g1"]),
+                           (cls.b, ["127.0.0.21@g2"]),
+                           (cls.c, ["127.0.0.22"]),
+                           (cls.e, ["127.0.0.22@g2", "127.0.0.23"])):
+            st, js = cls.d.register(iid, "proj-n", addresses=addrs)
+            assert st == 201, (st, js)
+
+    @classmethod
+    def tearDownClass(cls):
+        deaths = cls.d.worker_deaths()
+        cls.d.cleanup()
+        assert not deaths, f"the worker died: {deaths}"
+
+    def who(self, source, listener):
+        """The instance the guest at source is on listener (0..2)."""
+        d = self.d
+        st, _, body = d.guest("GET", self.META, source=source,
+                              host=f"127.0.0.{listener + 1}",
+                              port=d.ports[listener])
+        return json.loads(body)["uuid"] if st == 200 else st
+
+    def test_same_address_on_two_networks(self):
+        self.assertEqual(self.who("127.0.0.21", 1), self.a)
+        self.assertEqual(self.who("127.0.0.21", 2), self.b)
+        # Registered on named networks only: nobody on the unnamed one.
+        self.assertEqual(self.who("127.0.0.21", 0), 404)
+
+    def test_network_before_bare_address(self):
+        self.assertEqual(self.who("127.0.0.22", 2), self.e)
+        self.assertEqual(self.who("127.0.0.22", 1), self.c)
+        self.assertEqual(self.who("127.0.0.22", 0), self.c)
+        self.assertEqual(self.who("127.0.0.23", 1), self.e)
+
+    def test_passwords_stay_apart(self):
+        d, va = self.d, canary("net-a").encode()
+        self.assertEqual(d.guest("POST", PW, body=va, source="127.0.0.21",
+                                 host="127.0.0.2", port=d.ports[1])[0], 200)
+        st, _, body = d.guest("GET", PW, source="127.0.0.21",
+                              host="127.0.0.3", port=d.ports[2])
+        self.assertEqual((st, body), (200, b""))
+        self.assertEqual(d.owner("GET", f"/servers/{self.a}/"
+                                 "os-server-password"),
+                         (200, {"password": va.decode()}))
+
+    def test_registration_rules(self):
+        d = self.d
+        # One address on one network belongs to one instance.
+        st, js = d.register(uuid4(), "proj-n", addresses=["127.0.0.21@g1"])
+        self.assertEqual(st, 409, js)
+        # A network no direct section has: g3 does not exist, and the
+        # proxy section (g3 would be the fourth) is not direct either.
+        for net in ("nope", "g3"):
+            st, js = d.register(uuid4(), "proj-n",
+                                addresses=[f"10.9.0.1@{net}"])
+            self.assertEqual(st, 400, js)
+            self.assertIn("no [guest NAME] section", js["error"]
+                          if isinstance(js, dict) else js)
+        # Link-local: the interface is part of the address.
+        st, js = d.register(uuid4(), "proj-n", addresses=["fe80::5"])
+        self.assertEqual(st, 400)
+        self.assertIn("needs its interface", json.dumps(js))
+        st, js = d.register(uuid4(), "proj-n", addresses=["10.9.0.1%eth0"])
+        self.assertEqual(st, 400)
+        self.assertIn("only a link-local", json.dumps(js))
+        iid = uuid4()
+        addrs = ["fe80::5%eth1", "fe80::5%eth2@g1", "10.9.0.2@g2"]
+        self.assertEqual(d.register(iid, "proj-n", addresses=addrs)[0], 201)
+        st, js = d.owner("GET", f"/instances/{iid}")
+        self.assertEqual((st, js["addresses"]), (200, addrs))
+        self.assertEqual(d.register(uuid4(), "proj-n",
+                                    addresses=["fe80::5%eth3"])[0], 201)
+        self.assertEqual(d.register(uuid4(), "proj-n",
+                                    addresses=["fe80::5%eth1"])[0], 409)
+
+
+NS_CLIENT = r"""
+import json, socket, sys
+src_if = socket.if_nametoindex(sys.argv[1])
+s = socket.socket(socket.AF_INET6)
+s.settimeout(10)
+s.bind(("fe80::1", 0, 0, src_if))
+s.connect((sys.argv[2], int(sys.argv[3]), 0, src_if))
+s.sendall(b"GET /openstack/latest/meta_data.json HTTP/1.1\r\n"
+          b"Host: x\r\nConnection: close\r\n\r\n")
+out = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    out += b
+head, _, body = out.partition(b"\r\n\r\n")
+st = int(head.split()[1])
+print(json.loads(body)["uuid"] if st == 200 else st)
+"""
+
+
+@unittest.skipUnless(IS_ROOT, "needs root for a network namespace with "
+                     "veth links")
+class LinkLocal(unittest.TestCase):
+    """One link-local address, fe80::1, on two links: two guests.  A
+    namespace of our own holds two veth pairs, v0-v0p and v1-v1p; the
+    guests are fe80::1 on v0 and on v1, and sealmd listens on [::] in
+    the namespace and sees them arrive on v0p and v1p."""
+    NS = f"sealmd-it-{os.getpid()}"
+
+    @classmethod
+    def setUpClass(cls):
+        ns = cls.NS
+        cmds = [["ip", "netns", "add", ns]]
+        for i in ("0", "1"):
+            cmds += [["ip", "link", "add", f"v{i}", "type", "veth", "peer",
+                      "name", f"v{i}p"]]
+            for dev, a in ((f"v{i}", "fe80::1"),
+                           (f"v{i}p", f"fe80::{2 + int(i)}")):
+                cmds += [["ip", "link", "set", dev, "up"],
+                         ["ip", "addr", "add", f"{a}/64", "dev", dev, "nodad"]]
+        cls.d = None
+        for c in cmds:
+            if c[1] != "netns":
+                c = ["ip", "netns", "exec", ns] + c
+            r = subprocess.run(c, capture_output=True, timeout=20)
+            if r.returncode != 0:
+                cls.tearDownClass()
+                raise unittest.SkipTest(f"LOUD SKIP: {' '.join(c)}: "
+                                        f"{r.stderr.decode().strip()}")
+        cls.d = Daemon(guests=(("direct", "[::]"),))
+        cls.d.start(netns=ns)
+        cls.a, cls.b = uuid4(), uuid4()
+        assert cls.d.register(cls.a, "proj-ll",
+                              addresses=["fe80::1%v0p"])[0] == 201
+        assert cls.d.register(cls.b, "proj-ll",
+                              addresses=["fe80::1%v1p"])[0] == 201
+
+    @classmethod
+    def tearDownClass(cls):
+        deaths = []
+        if cls.d is not None:
+            deaths = cls.d.worker_deaths()
+            cls.d.cleanup()
+        subprocess.run(["ip", "netns", "del", cls.NS], capture_output=True,
+                       timeout=20)
+        assert not deaths, f"the worker died: {deaths}"
+
+    def who(self, link):
+        r = subprocess.run(["ip", "netns", "exec", self.NS, sys.executable,
+                            "-c", NS_CLIENT, f"v{link}",
+                            f"fe80::{2 + link}", str(self.d.ports[0])],
+                           capture_output=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return r.stdout.decode().strip()
+
+    def test_same_address_on_two_links(self):
+        self.assertEqual(self.who(0), self.a)
+        self.assertEqual(self.who(1), self.b)
+        st, js = self.d.owner("DELETE", f"/instances/{self.b}")
+        self.assertEqual(st, 204, js)
+        # Never the other link's instance, though the address is the same.
+        self.assertEqual(self.who(1), "404")
+        self.assertEqual(self.who(0), self.a)
 
 
 class DefaultRate(unittest.TestCase):

@@ -245,7 +245,12 @@ class Instances(OwnerBase):
             {"project_id": "p", "addresses": ["10.0.0.01"]},
             {"project_id": "p", "addresses": ["10.0.0"]},
             {"project_id": "p", "addresses": ["FD00::1"]},
-            {"project_id": "p", "addresses": ["fe80::1%eth0"]},
+            # Link-local needs its interface; nothing else takes one;
+            # a network must be a direct section's (there is none here).
+            {"project_id": "p", "addresses": ["fe80::1"]},
+            {"project_id": "p", "addresses": ["10.0.0.1%eth0"]},
+            {"project_id": "p", "addresses": ["fe80::1%eth/0"]},
+            {"project_id": "p", "addresses": ["10.0.0.1@nope"]},
             {"project_id": "p", "addresses": ["10.0.0.1/24"]},
             {"project_id": "p", "addresses": ["host.example"]},
             {"project_id": "p", "addresses": [""]},

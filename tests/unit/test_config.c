@@ -116,7 +116,7 @@ Test(config, full)
 	    "proxy_secret_file = /etc/sealmd/secret\n"
 	    "\n"
 	    "[guest direct]\n"
-	    "listen = [FE80:0:0::A9FE:A9FE]:80\n"
+	    "listen = [FE80:0:0::A9FE:A9FE%eth1]:80\n"
 	    "identity = direct\n"
 	    "proxy_secret_file = /etc/sealmd/secret\n"
 	    "\n"
@@ -140,6 +140,8 @@ Test(config, full)
 	    "address = 10.0.0.5\n"
 	    "address = FD00:0:0::5\n"
 	    "address = ::ffff:10.0.0.9\n"
+	    "address = FE80::5%eth1\n"
+	    "address = 10.0.0.5@direct\n"
 	    "hostname = web-1.example.org\n"
 	    "public_key = ssh-ed25519 AAAAC3Nza+/= ops@example.org\n"
 	    "public_key = sk-ssh-ed25519@openssh.com AAAAB3==\n"
@@ -169,7 +171,7 @@ Test(config, full)
 	cr_expect_eq(c.c_listen[1].cl_ident, IDENT_PROXY);
 	cr_expect_str_eq(c.c_listen[1].cl_section, "guest");
 	/* identity given after the listen line still applies to it */
-	cr_expect_str_eq(c.c_listen[2].cl_host, "fe80::a9fe:a9fe");
+	cr_expect_str_eq(c.c_listen[2].cl_host, "fe80::a9fe:a9fe%eth1");
 	cr_expect_str_eq(c.c_listen[2].cl_port, "80");
 	cr_expect_eq(c.c_listen[2].cl_ident, IDENT_DIRECT);
 	cr_expect_str_eq(c.c_listen[2].cl_section, "guest direct");
@@ -194,10 +196,12 @@ Test(config, full)
 	in = &c.c_instances[0];
 	cr_expect_str_eq(in->mn_id, "6f0c1b2e-4a3d-4e5f-9a8b-7c6d5e4f3a2b");
 	cr_expect_str_eq(in->mn_project, "3d8a9f0e_b1c-4d5e");
-	cr_assert_eq(in->mn_naddr, 3);
+	cr_assert_eq(in->mn_naddr, 5);
 	cr_expect_str_eq(in->mn_addr[0], "10.0.0.5");
 	cr_expect_str_eq(in->mn_addr[1], "fd00::5");
 	cr_expect_str_eq(in->mn_addr[2], "10.0.0.9");
+	cr_expect_str_eq(in->mn_addr[3], "fe80::5%eth1");
+	cr_expect_str_eq(in->mn_addr[4], "10.0.0.5@direct");
 	cr_expect_str_eq(in->mn_hostname, "web-1.example.org");
 	cr_assert_eq(in->mn_nkeys, 2);
 	cr_expect_str_eq(in->mn_keys[0].mk_name, "default");
@@ -371,6 +375,48 @@ Test(config, listen_host_must_be_literal)
 	expect_err("[guest]\n" SECRET "listen = [::1:8775\n", 3, "listen");
 	expect_err("[guest]\n" SECRET "listen = 1.2.3:8775\n", 3,
 	    "not a literal IP address");
+}
+
+/* The kernel binds a link-local address only with its interface. */
+Test(config, listen_link_local_needs_interface)
+{
+	expect_err("[guest]\n" SECRET "listen = [fe80::1]:80\n", 3,
+	    "needs its interface");
+	expect_err("[guest]\n" SECRET "listen = [::1%lo]:80\n", 3,
+	    "only a link-local");
+	expect_err("[guest]\n" SECRET "listen = [fe80::1%e/0]:80\n", 3,
+	    "only a link-local");
+	expect_err("[guest]\n" SECRET "listen = 10.0.0.1%eth0:80\n", 3,
+	    "not a literal IP address");
+}
+
+/* IP%IFNAME and IP@NET in seeds: NET must be a direct section. */
+Test(config, seed_address_scope_and_network)
+{
+#define INST	"[instance 6f0c1b2e-4a3d-4e5f-9a8b-7c6d5e4f3a2b]\nproject = p\n"
+#define DIRECT	"[guest prov]\nidentity = direct\nlisten = 127.0.0.1:1\n"
+	struct config	c;
+
+	expect_err(INST "address = fe80::5\n", 3, "needs its interface");
+	expect_err(INST "address = 10.0.0.5%eth0\n", 3, "only a link-local");
+	expect_err(INST "address = 10.0.0.5@\n", 3, "network after @");
+	expect_err(INST "address = 10.0.0.5@prov\naddress = 10.0.0.5@prov\n",
+	    4, "given twice");
+	expect_err(INST "address = 10.0.0.5@prov\n", 0,
+	    "no [guest prov] section of identity direct");
+	expect_err(INST "address = 10.0.0.5@prov\n[guest prov]\n" SECRET
+	    "listen = 127.0.0.1:1\n", 0, "identity direct");
+	/* A section without a listener is no network either. */
+	expect_err(INST "address = 10.0.0.5@prov\n"
+	    "[guest prov]\nidentity = direct\n", 0, "identity direct");
+	/* The section may come after the instance. */
+	load_ok(INST "address = ::ffff:10.0.0.5@prov\n"
+	    "address = 10.0.0.5\n" DIRECT, &c);
+	cr_assert_eq(c.c_instances[0].mn_naddr, 2);
+	cr_expect_str_eq(c.c_instances[0].mn_addr[0], "10.0.0.5@prov");
+	config_free(&c);
+#undef DIRECT
+#undef INST
 }
 
 Test(config, too_many_listeners)

@@ -372,6 +372,50 @@ Test(store, head_by_addr)
 	cr_assert_str_eq(out.mn_id, mkid(1));
 }
 
+/*
+ * A peer named IP[%IFNAME]@NET: the registration on that network wins,
+ * else the bare address; never another network's, never the address
+ * without its interface.
+ */
+Test(store, head_by_addr_network_first)
+{
+	struct msg_instance	out;
+	struct store_pw		pw;
+	int			pw_r;
+
+	put_new(1, "10.0.0.1@a", "fe80::1%eth0");
+	put_new(2, "10.0.0.1", "fe80::1");
+	put_new(3, "10.0.0.1@b", "fe80::1%eth1@b");
+	cr_assert_eq(store_instance_head(st, "10.0.0.1@a", 1, &out), STORE_OK);
+	cr_assert_str_eq(out.mn_id, mkid(1));
+	cr_assert_eq(store_instance_head(st, "10.0.0.1@b", 1, &out), STORE_OK);
+	cr_assert_str_eq(out.mn_id, mkid(3));
+	cr_assert_eq(store_instance_head(st, "10.0.0.1@c", 1, &out), STORE_OK);
+	cr_assert_str_eq(out.mn_id, mkid(2));
+	cr_assert_eq(store_instance_head(st, "10.0.0.1", 1, &out), STORE_OK);
+	cr_assert_str_eq(out.mn_id, mkid(2));
+	cr_assert_eq(store_instance_head(st, "fe80::1%eth0@b", 1, &out),
+	    STORE_OK);
+	cr_assert_str_eq(out.mn_id, mkid(1));
+	cr_assert_eq(store_instance_head(st, "fe80::1%eth1@b", 1, &out),
+	    STORE_OK);
+	cr_assert_str_eq(out.mn_id, mkid(3));
+	cr_assert_eq(store_instance_head(st, "fe80::1%eth1", 1, &out),
+	    STORE_NOTFOUND);
+	cr_assert_eq(store_instance_head(st, "fe80::1%eth2@b", 1, &out),
+	    STORE_NOTFOUND);
+	cr_assert_eq(store_instance_head(st, "10.0.0.2@a", 1, &out),
+	    STORE_NOTFOUND);
+	/* The guest's read of its head and value together, too. */
+	cr_assert_eq(store_head_pw(st, "10.0.0.1@b", 1, &out, &pw, &pw_r),
+	    STORE_OK);
+	cr_assert_str_eq(out.mn_id, mkid(3));
+	cr_assert_eq(store_head_pw(st, "10.0.0.1@z", 1, &out, &pw, &pw_r),
+	    STORE_OK);
+	cr_assert_str_eq(out.mn_id, mkid(2));
+	store_read_end(st);
+}
+
 /* The head and the value in one read, by id and by address. */
 Test(store, head_with_value)
 {
