@@ -254,6 +254,16 @@ def store_and_read(test, d, tag):
     return iid, value
 
 
+class Version(unittest.TestCase):
+    def test_changelog_is_sealmd_version(self):
+        with open(os.path.join(TOP, "debian/changelog")) as f:
+            deb_ver = re.match(r"\S+ \(([^)-]+)", f.readline()).group(1)
+        with open(os.path.join(TOP, "broker/broker.h")) as f:
+            ver = re.search(r'SEALMD_VERSION\s+"([^"]+)"', f.read()).group(1)
+        self.assertEqual(deb_ver, ver, "bump debian/changelog with "
+                         "SEALMD_VERSION")
+
+
 @unittest.skipUnless(IS_ROOT, "NOT ROOT: the Debian package tests install "
                      "into chroots and need root")
 class Lintian(unittest.TestCase):
@@ -415,6 +425,14 @@ class Upgrade(unittest.TestCase):
                              (0o700, "root", "root"))
             ver = r.out("dpkg-query", "-W", "-f", "${Version}", "sealmd")
             self.assertNotIn("~prev", ver)
+            # The units as installed, on this minimal system: procps came
+            # with the package for ExecReload=; man-db did not (--man=no).
+            units = ["/lib/systemd/system/" + u for u in
+                     ("sealmd.service", "sealmd.socket",
+                      "sealmd-owner.socket")]
+            v = r.run("systemd-analyze", "verify", "--man=no", *units,
+                      check=False)
+            self.assertEqual((v.returncode, v.stdout + v.stderr), (0, b""))
             d = Daemon(r)
             try:
                 self.assertEqual(d.ctl("get", iid), value + "\n")
