@@ -193,9 +193,15 @@ conn_head_done(struct worker *w, struct wconn *c, const struct http_req *r)
 		if (q->wr_status == 0 && q->wr_route == R_PASSWORD &&
 		    q->wr_method == HTTP_M_POST && r->hr_te_chunked)
 			q->wr_reject = 411;
-		else if (q->wr_status == 0) {
+		else if (q->wr_status == 0 && r->hr_te_chunked) {
+			q->wr_status = 411;
+			q->wr_why = "A Content-Length header is required.";
+		} else if (q->wr_status == 0 && r->hr_te_other) {
+			q->wr_status = 501;
+			q->wr_why = "That transfer coding is not implemented.";
+		} else if (q->wr_status == 0) {
 			q->wr_status = 400;
-			q->wr_why = "Transfer-Encoding is not supported.";
+			q->wr_why = "The body length is unknown.";
 		}
 	} else if (r->hr_has_cl && q->wr_route == R_PASSWORD &&
 	    q->wr_method == HTTP_M_POST && r->hr_cl > PW_MAX) {

@@ -32,6 +32,7 @@ static int	http_is_tchar(uint8_t);
 static int	http_is_target(uint8_t);
 static int	http_is_value(uint8_t);
 static int	http_token(const struct buf *);
+static void	http_te(struct http_req *);
 static int	http_line_end(struct http_parser *, const struct buf *, size_t,
 		    struct http_req *, int *);
 static int	http_reqline(const struct buf *, struct http_req *, int *);
@@ -312,7 +313,7 @@ static int
 http_framing(struct http_req *r, int *status)
 {
 	const struct http_field	*f;
-	size_t			 i, nte;
+	size_t			 i;
 
 	if (http_field_count(r, "Host") > 1)
 		return http_fail(status, 400);
@@ -329,14 +330,12 @@ http_framing(struct http_req *r, int *status)
 			return http_fail(status, 400);
 		r->hr_has_cl = 1;
 	}
-	if ((nte = http_field_count(r, "Transfer-Encoding")) > 0) {
+	if (http_field_count(r, "Transfer-Encoding") > 0) {
 		if (r->hr_has_cl)
 			return http_fail(status, 400);
-		/* The caller answers 411 or 400; we only say what it is. */
+		/* The caller answers 411, 501 or 400; we say what it is. */
 		r->hr_has_te = 1;
-		f = http_field(r, "Transfer-Encoding");
-		r->hr_te_chunked = nte == 1 &&
-		    buf_caseeq(&f->hf_value, "chunked");
+		http_te(r);
 	}
 
 	if (r->hr_minor == 1)
@@ -354,6 +353,39 @@ http_framing(struct http_req *r, int *status)
 		r->hr_expect_continue = r->hr_minor == 1;
 	}
 	return HTTP_DONE;
+}
+
+/*
+ * Every Transfer-Encoding field as one list (RFC 9110 §5.3).  Exactly
+ * "chunked" is a framing we decline to read (411).  Chunked last, once,
+ * after other codings: codings we do not implement (RFC 9112 §6.1: 501).
+ * Anything else leaves the body length unknown (§6.3: 400): neither flag.
+ */
+static void
+http_te(struct http_req *r)
+{
+	struct buf	list, elem;
+	size_t		i, n = 0, nchunked = 0;
+	int		last = 0, tokens = 1;
+
+	for (i = 0; i < r->hr_nfields; i++) {
+		if (!buf_caseeq(&r->hr_fields[i].hf_name, "Transfer-Encoding"))
+			continue;
+		list = r->hr_fields[i].hf_value;
+		while (buf_sep(&list, ',', &elem) == 0) {
+			buf_trim_ows(&elem);
+			if (buf_left(&elem) == 0)
+				continue;	/* RFC 9110 §5.6.1 */
+			n++;
+			tokens &= http_token(&elem);
+			last = buf_caseeq(&elem, "chunked");
+			nchunked += (size_t)last;
+		}
+	}
+	if (!last || nchunked != 1 || !tokens)
+		return;
+	r->hr_te_chunked = n == 1;
+	r->hr_te_other = n > 1;
 }
 
 /* Is opt an element of the comma list in any field called name? */

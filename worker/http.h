@@ -46,6 +46,7 @@ struct http_req {
 	uint64_t		hr_cl;
 	int			hr_has_te;
 	int			hr_te_chunked;	/* TE is exactly "chunked" */
+	int			hr_te_other;	/* chunked after other codings */
 	int			hr_keepalive;
 	int			hr_expect_continue;
 	size_t			hr_head_len;	/* bytes up to and incl. CRLFCRLF */

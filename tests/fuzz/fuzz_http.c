@@ -36,6 +36,7 @@ struct fh_result {
 	uint64_t	fr_cl;
 	int		fr_has_te;
 	int		fr_te_chunked;
+	int		fr_te_other;
 	int		fr_keepalive;
 	int		fr_expect;
 	size_t		fr_path_off;
@@ -171,6 +172,9 @@ fh_head(const struct buf *in, size_t start, int res, int status,
 	FUZZ_CHECK(r->hr_minor == 0 || r->hr_minor == 1, "minor %d",
 	    r->hr_minor);
 	FUZZ_CHECK(!(r->hr_has_cl && r->hr_has_te), "both CL and TE");
+	FUZZ_CHECK(!(r->hr_te_chunked && r->hr_te_other) &&
+	    (r->hr_has_te || !(r->hr_te_chunked || r->hr_te_other)),
+	    "TE kinds");
 	FUZZ_CHECK(!r->hr_has_cl || r->hr_cl <= HTTP_CL_MAX, "CL %llu",
 	    (unsigned long long)r->hr_cl);
 
@@ -182,6 +186,7 @@ fh_head(const struct buf *in, size_t start, int res, int status,
 	fr->fr_cl = r->hr_cl;
 	fr->fr_has_te = r->hr_has_te;
 	fr->fr_te_chunked = r->hr_te_chunked;
+	fr->fr_te_other = r->hr_te_other;
 	fr->fr_keepalive = r->hr_keepalive;
 	fr->fr_expect = r->hr_expect_continue;
 	fr->fr_path_off = (size_t)(r->hr_path.b_data + r->hr_path.b_off - base);
@@ -304,6 +309,7 @@ fh_same(const struct fh_result *a, const struct fh_result *b)
 	    a->fr_nfields == b->fr_nfields && a->fr_has_cl == b->fr_has_cl &&
 	    a->fr_cl == b->fr_cl && a->fr_has_te == b->fr_has_te &&
 	    a->fr_te_chunked == b->fr_te_chunked &&
+	    a->fr_te_other == b->fr_te_other &&
 	    a->fr_keepalive == b->fr_keepalive &&
 	    a->fr_expect == b->fr_expect &&
 	    a->fr_path_off == b->fr_path_off &&

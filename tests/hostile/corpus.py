@@ -140,7 +140,9 @@ CASES = [
       "(nova-compat §2 order); body unread, so close"),
     C("te_chunked_root", "TE.TE",
       b"POST / HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked\r\n\r\n"
-      b"0\r\n\r\n" + ROOT, [400]),
+      b"0\r\n\r\n" + ROOT, [411],
+      reason="RFC 9110 §15.5.12: 411 when a body without Content-Length "
+      "will not be read"),
     C("te_xchunked", "TE.TE",
       post_pw(IDENT, b"Transfer-Encoding: xchunked\r\n", b"0\r\n\r\n"),
       [400], reason="unknown coding: 400, not 411"),
@@ -148,8 +150,8 @@ CASES = [
       post_pw(IDENT, b"Transfer-Encoding: chunked, identity\r\n"), [400]),
     C("te_identity_chunked_list", "TE.TE",
       post_pw(IDENT, b"Transfer-Encoding: identity, chunked\r\n",
-              b"0\r\n\r\n"), [400],
-      reason="only exactly 'chunked' gets 411; any list is 400"),
+              b"0\r\n\r\n"), [501],
+      reason="RFC 9112 §6.1: a coding we do not implement, 501"),
     C("te_duplicate_chunked", "TE.TE",
       post_pw(IDENT, b"Transfer-Encoding: chunked\r\n"
               b"Transfer-Encoding: chunked\r\n", b"0\r\n\r\n"), [400]),

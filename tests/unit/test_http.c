@@ -444,6 +444,48 @@ Test(http, transfer_encoding)
 	cr_assert_eq(req.hr_te_chunked, 0);
 }
 
+/*
+ * What kind of Transfer-Encoding (the caller's answer): exactly chunked
+ * (411), chunked last after codings we lack (501, RFC 9112 §6.1), or a
+ * body length left unknown (400, §6.3): chunked not last, twice, or a
+ * list element that is not a token.
+ */
+Test(http, transfer_encoding_kinds)
+{
+	static const struct {
+		const char	*te;
+		int		 chunked, other;
+	} t[] = {
+		{ "Transfer-Encoding: chunked\r\n", 1, 0 },
+		{ "Transfer-Encoding: , chunked ,\r\n", 1, 0 },
+		{ "Transfer-Encoding: gzip, chunked\r\n", 0, 1 },
+		{ "Transfer-Encoding: identity, chunked\r\n", 0, 1 },
+		{ "Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n",
+		    0, 1 },
+		{ "Transfer-Encoding: chunked, identity\r\n", 0, 0 },
+		{ "Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n",
+		    0, 0 },
+		{ "Transfer-Encoding: chunked, chunked\r\n", 0, 0 },
+		{ "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n",
+		    0, 0 },
+		{ "Transfer-Encoding: xchunked\r\n", 0, 0 },
+		{ "Transfer-Encoding: \"chunked\"\r\n", 0, 0 },
+		{ "Transfer-Encoding: \"x\", chunked\r\n", 0, 0 },
+		{ "Transfer-Encoding: chunked;q=1\r\n", 0, 0 },
+		{ "Transfer-Encoding:\r\n", 0, 0 },
+	};
+	char	s[256];
+	size_t	i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		snprintf(s, sizeof(s), GET_PW "%s\r\n", t[i].te);
+		cr_assert_eq(parse(s), HTTP_DONE, "%s", t[i].te);
+		cr_assert_eq(req.hr_has_te, 1, "%s", t[i].te);
+		cr_assert_eq(req.hr_te_chunked, t[i].chunked, "%s", t[i].te);
+		cr_assert_eq(req.hr_te_other, t[i].other, "%s", t[i].te);
+	}
+}
+
 Test(http, host_duplicate)
 {
 	expect_error(GET_PW "Host: a\r\nHost: a\r\n\r\n", 400);
