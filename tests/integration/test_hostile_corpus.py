@@ -27,8 +27,29 @@ LIMITS = {"header_timeout_ms": 2000, "body_timeout_ms": 1000,
           "idle_timeout_ms": 10000}
 
 
+# Where an expected answer may come from (tests/hostile/README.md), and
+# what it must never be: the implementation describing itself.
+RULE_SOURCE = re.compile(r"RFC (9110|9112|6585|3629|3986) §\d|"
+                         r"nova-compat §\d|README")
+NOT_A_RULE = re.compile(r"worker|http\.c|\.c\b|implementation|DESIGN",
+                        re.I)
+
+
 class CaseFailed(Exception):
     pass
+
+
+class CorpusRules(unittest.TestCase):
+    """Every case states the rule its expected answer comes from."""
+
+    def test_every_case_cites_its_rule(self):
+        bad = []
+        for case in corpus.CASES:
+            rule = case.get("rule", "")
+            if not RULE_SOURCE.search(rule) or NOT_A_RULE.search(rule):
+                bad.append(f"{case['name']}: {rule!r}")
+        self.assertEqual(bad, [], "cases without a cited rule (an RFC "
+                         "section, nova-compat §N, or the README)")
 
 
 class HostileCorpus(unittest.TestCase):
@@ -208,7 +229,7 @@ class HostileCorpus(unittest.TestCase):
                     e = CaseFailed(f"{type(e).__name__}: {e}")
                 failed.append((case, str(e)))
                 print(f"FAIL {case['name']} [{case['group']}]: {e}\n"
-                      f"     reason: {case.get('reason', '')}", flush=True)
+                      f"     rule: {case['rule']}", flush=True)
                 got = None
             if got is not None and os.environ.get("SEALMD_CORPUS_VERBOSE"):
                 print(f"ok   {case['name']}: {got} "
