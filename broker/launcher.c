@@ -13,10 +13,9 @@
  * answers MSG_LAUNCH_LOG, MSG_LAUNCH_SIGN, then MSG_LAUNCH_ANS with the
  * broker's ends.
  * MSG_LAUNCH_KILL kills the worker; MSG_LAUNCH_EXIT reports its wait
- * status once reaped.  One worker at a time.  When the broker's end
+ * status once reaped (SIGCHLD, through a self-pipe).  One worker at a time.  When the broker's end
  * closes, the launcher kills its worker and exits.
  */
-#include <sys/pidfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -41,8 +40,9 @@ struct launcher {
 	struct msg_init	 l_init;	/* the worker's, less the timeouts */
 	char		 l_path[PATH_MAX];
 	pid_t		 l_pid;		/* the worker; 0: none */
-	int		 l_pidfd;
 };
+
+static int	launcher_sigfd[2] = { -1, -1 };	/* SIGCHLD self-pipe */
 
 static void	launcher_main(struct broker *, int)
 		    __attribute__((noreturn));
@@ -52,6 +52,7 @@ static void	launcher_exec(const char *, int, int, int)
 		    __attribute__((noreturn));
 static void	launcher_spawn(struct launcher *, const struct msg_launch *);
 static void	launcher_reap(struct launcher *);
+static void	launcher_sigchld(int);
 static void	launcher_read(struct launcher *);
 
 /* Fork the launcher; the broker keeps its end of the socket. */
@@ -99,9 +100,10 @@ launcher_main(struct broker *b, int fd)
 {
 	static struct launcher	 l;
 	struct pollfd		 pfd[2];
+	struct sigaction	 sa;
 	static const int	 sigs[] = { SIGTERM, SIGINT, SIGHUP };
+	unsigned char		 c;
 	size_t			 i;
-	nfds_t			 n;
 
 	log_init("sealmd-launcher", b->b_debug);
 	/* Stopping and reloading are the broker's; its socket ends us. */
@@ -114,32 +116,51 @@ launcher_main(struct broker *b, int fd)
 	if (close_range(LAUNCHER_FD + 1, ~0U, 0) == -1)
 		fatal("close_range");
 	chan_init(&l.l_chan, LAUNCHER_FD, 0);
+	if (pipe2(launcher_sigfd, O_CLOEXEC | O_NONBLOCK) == -1)
+		fatal("pipe2");
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = launcher_sigchld;
+	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGCHLD, &sa, NULL) == -1)
+		fatal("sigaction");
 	worker_fill_init(b, &l.l_init);
 	memcpy(l.l_path, b->b_worker_path, sizeof(l.l_path));
-	l.l_pidfd = -1;
 	sandbox_launcher(b->b_drop);
 
 	for (;;) {
-		n = 0;
-		pfd[n].fd = l.l_chan.c_fd;
-		pfd[n++].events = POLLIN |
+		pfd[0].fd = l.l_chan.c_fd;
+		pfd[0].events = POLLIN |
 		    (chan_pending(&l.l_chan) ? POLLOUT : 0);
-		if (l.l_pidfd != -1) {
-			pfd[n].fd = l.l_pidfd;
-			pfd[n++].events = POLLIN;
-		}
-		if (poll(pfd, n, -1) == -1) {
+		pfd[1].fd = launcher_sigfd[0];
+		pfd[1].events = POLLIN;
+		if (poll(pfd, 2, -1) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
 		}
-		if (n > 1 && (pfd[1].revents & POLLIN))
+		if (pfd[1].revents & POLLIN) {
+			while (read(launcher_sigfd[0], &c, 1) == 1)
+				continue;
 			launcher_reap(&l);
+		}
 		if ((pfd[0].revents & POLLOUT) && chan_flush(&l.l_chan) == -1)
 			launcher_exit(&l, 0);
 		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))
 			launcher_read(&l);
 	}
+}
+
+static void
+launcher_sigchld(int sig)
+{
+	int		saved = errno;
+	unsigned char	c = (unsigned char)sig;
+
+	/* A full pipe already holds a wakeup. */
+	if (write(launcher_sigfd[1], &c, 1) == -1)
+		errno = saved;
+	errno = saved;
 }
 
 /* The worker dies with the launcher: nothing else could stop it. */
@@ -241,8 +262,6 @@ launcher_spawn(struct launcher *l, const struct msg_launch *ml)
 	close(sv[1]);
 	close(lp[1]);
 	l->l_pid = pid;
-	if ((l->l_pidfd = pidfd_open(pid, 0)) == -1)
-		fatal("pidfd_open");
 	la.ml_pid = (int32_t)pid;
 	if (chan_send(&l->l_chan, MSG_LAUNCH_LOG, 0, 0, NULL, 0, lp[0]) ==
 	    -1 || chan_send(&l->l_chan, MSG_LAUNCH_SIGN, 0, 0, NULL, 0,
@@ -302,10 +321,8 @@ launcher_reap(struct launcher *l)
 	int			st;
 	pid_t			pid;
 
-	if ((pid = waitpid(l->l_pid, &st, WNOHANG)) <= 0)
+	if (l->l_pid == 0 || (pid = waitpid(l->l_pid, &st, WNOHANG)) <= 0)
 		return;
-	close(l->l_pidfd);
-	l->l_pidfd = -1;
 	l->l_pid = 0;
 	memset(&la, 0, sizeof(la));
 	la.ml_pid = (int32_t)pid;

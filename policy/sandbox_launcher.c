@@ -47,8 +47,7 @@ sandbox_launcher_filter(void)
 		SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap),
 		SCMP_SYS(mremap), SCMP_SYS(mprotect), SCMP_SYS(madvise),
 		/* starting, killing and reaping a worker */
-		SCMP_SYS(socketpair), SCMP_SYS(pipe2), SCMP_SYS(pidfd_open),
-		SCMP_SYS(wait4),
+		SCMP_SYS(socketpair), SCMP_SYS(pipe2), SCMP_SYS(wait4),
 		SCMP_SYS(kill), SCMP_SYS(setsid), SCMP_SYS(dup2),
 		SCMP_SYS(dup3), SCMP_SYS(close_range), SCMP_SYS(execve),
 		/* the new worker: loader, libraries' setup */
