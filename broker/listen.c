@@ -128,7 +128,8 @@ listen_tcp(struct broker *b, const struct conf_listen *cl, int role)
 	l->l_ident = role == ROLE_GUEST ? cl->cl_ident : 0;
 	l->l_tls = role == ROLE_GUEST ? cl->cl_tls : b->b_conf->c_owner_tls;
 	l->l_guard = cl->cl_guard;
-	if (role == ROLE_GUEST && strncmp(cl->cl_section, "guest ", 6) == 0)
+	if (role == ROLE_GUEST && cl->cl_ident == IDENT_DIRECT &&
+	    strncmp(cl->cl_section, "guest ", 6) == 0)
 		(void)snprintf(l->l_net, sizeof(l->l_net), "%s",
 		    cl->cl_section + 6);
 	if (listen_name(l, &ss, sslen) == -1 ||
@@ -139,8 +140,9 @@ listen_tcp(struct broker *b, const struct conf_listen *cl, int role)
 	if (role == ROLE_OWNER)
 		log_info("listening: %s (owner API over TLS)", l->l_name);
 	else
-		log_info("listening: %s (identity %s%s)", l->l_name,
+		log_info("listening: %s (identity %s%s%s%s)", l->l_name,
 		    cl->cl_ident == IDENT_DIRECT ? "direct" : "proxy",
+		    l->l_net[0] != '\0' ? ", network " : "", l->l_net,
 		    l->l_tls ? ", TLS" : "");
 	b->b_nlisten++;
 	return 0;
@@ -246,28 +248,43 @@ listen_inherited(struct broker *b, const struct sd_fd *sf)
 	socklen_t		 len = sizeof(ss);
 	int			 type = 0, acc = 0, fl;
 	socklen_t		 olen = sizeof(int);
+	char			 name[SD_NAME_MAX], *net;
 
 	memset(l, 0, sizeof(*l));
 	l->l_fd = sf->sf_fd;
 	l->l_inherited = 1;
-	if (strcmp(sf->sf_name, "owner") == 0)
+	/* "guest-direct@NET": a direct listener of the network NET. */
+	(void)snprintf(name, sizeof(name), "%s", sf->sf_name);
+	if ((net = strchr(name, '@')) != NULL) {
+		*net++ = '\0';
+		if ((strcmp(name, "guest-direct") != 0 &&
+		    strcmp(name, "guest-direct-tls") != 0) || !valid_net(net)) {
+			log_warnx("socket fd %d from systemd has name \"%s\": "
+			    "only guest-direct and guest-direct-tls take "
+			    "@NETWORK, 1 to %d characters of [A-Za-z0-9_.-]",
+			    sf->sf_fd, sf->sf_name, ADDR_NET_MAX);
+			return -1;
+		}
+		(void)snprintf(l->l_net, sizeof(l->l_net), "%s", net);
+	}
+	if (strcmp(name, "owner") == 0)
 		l->l_role = ROLE_OWNER;
-	else if (strcmp(sf->sf_name, "guest") == 0) {
+	else if (strcmp(name, "guest") == 0) {
 		l->l_role = ROLE_GUEST;
 		l->l_ident = b->b_conf->c_nlisten > 0 ?
 		    b->b_conf->c_listen[0].cl_ident : IDENT_PROXY;
-	} else if (strcmp(sf->sf_name, "guest-proxy") == 0) {
+	} else if (strcmp(name, "guest-proxy") == 0) {
 		l->l_role = ROLE_GUEST;
 		l->l_ident = IDENT_PROXY;
-	} else if (strcmp(sf->sf_name, "guest-direct") == 0) {
+	} else if (strcmp(name, "guest-direct") == 0) {
 		l->l_role = ROLE_GUEST;
 		l->l_ident = IDENT_DIRECT;
-	} else if (strcmp(sf->sf_name, "guest-tls") == 0 ||
-	    strcmp(sf->sf_name, "guest-direct-tls") == 0) {
+	} else if (strcmp(name, "guest-tls") == 0 ||
+	    strcmp(name, "guest-direct-tls") == 0) {
 		l->l_role = ROLE_GUEST;
-		l->l_ident = sf->sf_name[6] == 'd' ? IDENT_DIRECT : IDENT_PROXY;
+		l->l_ident = name[6] == 'd' ? IDENT_DIRECT : IDENT_PROXY;
 		l->l_tls = listen_guest_tls(b->b_conf, l->l_ident);
-	} else if (strcmp(sf->sf_name, "owner-tls") == 0) {
+	} else if (strcmp(name, "owner-tls") == 0) {
 		l->l_role = ROLE_OWNER;
 		l->l_tls = b->b_conf->c_owner_tls;
 	} else {
@@ -277,7 +294,7 @@ listen_inherited(struct broker *b, const struct sd_fd *sf)
 		    sf->sf_name);
 		return -1;
 	}
-	if (strstr(sf->sf_name, "tls") != NULL && l->l_tls == 0) {
+	if (strstr(name, "tls") != NULL && l->l_tls == 0) {
 		log_warnx("socket \"%s\" from systemd, but no section of the "
 		    "configuration gives it a certificate (tls = yes with that "
 		    "identity, or tls_cert in [owner])", sf->sf_name);
@@ -319,10 +336,11 @@ listen_inherited(struct broker *b, const struct sd_fd *sf)
 	    (l->l_role == ROLE_GUEST && listen_hops(l, l->l_fd,
 	    ss.ss_family) == -1))
 		return -1;
-	log_info("listening: %s (%s%s%s, from systemd)", l->l_name,
+	log_info("listening: %s (%s%s%s%s%s, from systemd)", l->l_name,
 	    l->l_role == ROLE_OWNER ? "owner API" : "identity ",
 	    l->l_role == ROLE_OWNER ? "" :
 	    l->l_ident == IDENT_DIRECT ? "direct" : "proxy",
+	    l->l_net[0] != '\0' ? ", network " : "", l->l_net,
 	    l->l_tls ? " over TLS" : "");
 	b->b_nlisten++;
 	return 0;

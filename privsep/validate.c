@@ -81,8 +81,7 @@ addr_why(const char *s)
 	size_t		 iplen, iflen = 0;
 	int		 af;
 
-	if ((net = strchr(s, '@')) != NULL &&
-	    !valid_charset(net + 1, ADDR_NET_MAX, "_.-"))
+	if ((net = strchr(s, '@')) != NULL && !valid_net(net + 1))
 		return "the network after @ must be 1 to 32 characters of "
 		    "[A-Za-z0-9_.-], the NAME of a [guest NAME] section";
 	iplen = net != NULL ? (size_t)(net - s) : strlen(s);
@@ -111,6 +110,13 @@ addr_why(const char *s)
 		return "the interface after % must be 1 to 15 characters of "
 		    "[A-Za-z0-9_.-]";
 	return NULL;
+}
+
+/* A network's name: the NAME of its [guest NAME] section. */
+int
+valid_net(const char *s)
+{
+	return valid_charset(s, ADDR_NET_MAX, "_.-");
 }
 
 /* An interface name as an address may carry it. */

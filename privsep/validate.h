@@ -14,6 +14,7 @@ int	valid_project(const char *);
 int	valid_hostname(const char *);
 int	valid_addr(const char *);
 int	valid_ifname(const char *);
+int	valid_net(const char *);
 const char *addr_why(const char *);
 const char *addr_net(const char *);
 int	valid_key_name(const char *);

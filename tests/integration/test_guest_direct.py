@@ -3,6 +3,7 @@ address accept() gave the broker is the identity; headers never change
 it, and proxied requests are refused."""
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -287,6 +288,57 @@ class Networks(unittest.TestCase):
                                     addresses=["fe80::5%eth3"])[0], 201)
         self.assertEqual(d.register(uuid4(), "proj-n",
                                     addresses=["fe80::5%eth1"])[0], 409)
+
+
+class SystemdNetworks(unittest.TestCase):
+    """Sockets from systemd named guest-direct@NET are listeners of the
+    network NET."""
+
+    def sockets(self):
+        out = []
+        for host in ("127.0.0.1", "127.0.0.2"):
+            s = socket.socket()
+            s.bind((host, 0))
+            s.listen(16)
+            out.append(s)
+        return out
+
+    def test_named_sockets(self):
+        s1, s2 = self.sockets()
+        d = Daemon(guests=(("direct", "127.0.0.1"),))
+        try:
+            d.start(inherit=[(s1, "guest-direct@a"), (s2, "guest-direct@b")])
+            self.assertIn("network a, from systemd", d.log())
+            x, y = uuid4(), uuid4()
+            self.assertEqual(d.register(x, "p", ["127.0.0.31@a"])[0], 201)
+            self.assertEqual(d.register(y, "p", ["127.0.0.31@b"])[0], 201)
+            self.assertEqual(d.register(uuid4(), "p", ["10.0.0.1@c"])[0],
+                             400)
+            for i, (sock, iid) in enumerate(((s1, x), (s2, y))):
+                st, _, body = d.guest(
+                    "GET", "/openstack/latest/meta_data.json",
+                    source="127.0.0.31", host=f"127.0.0.{i + 1}",
+                    port=sock.getsockname()[1])
+                self.assertEqual((st, json.loads(body)["uuid"]), (200, iid))
+        finally:
+            s1.close()
+            s2.close()
+            d.cleanup()
+
+    def test_only_direct_sockets_take_a_network(self):
+        for name in ("guest-proxy@a", "guest@a", "guest-direct@a%b",
+                     "guest-direct@"):
+            s1, s2 = self.sockets()
+            d = Daemon(guests=(("direct", "127.0.0.1"),))
+            try:
+                with self.assertRaises(RuntimeError) as cm:
+                    d.start(inherit=[(s1, name)])
+                self.assertIn("only guest-direct and guest-direct-tls "
+                              "take @NETWORK", str(cm.exception))
+            finally:
+                s1.close()
+                s2.close()
+                d.cleanup()
 
 
 NS_CLIENT = r"""
