@@ -143,7 +143,12 @@ class StaleAnswer(unittest.TestCase):
         x2.close()
         self.assertEqual(status, b"HTTP/1.1 409 Conflict",
                          "X' got the answer of X's write")
-        st, _, body = self.d.guest("GET", PW)
+        # Until X' is done, a new connection is refused as busy.
+        for _ in range(100):
+            st, _, body = self.d.guest("GET", PW)
+            if st != 503:
+                break
+            time.sleep(0.05)
         self.assertEqual((st, body), (200, b"first"))
         self.assertEqual(self.d.worker_deaths(), [])
 
