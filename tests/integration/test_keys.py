@@ -4,6 +4,7 @@ rewrap leaves every value openable."""
 import json
 import os
 import random
+import re
 import signal
 import sqlite3
 import subprocess
@@ -162,6 +163,9 @@ class NoLongerOpens(unittest.TestCase):
     def owner_get(self, iid):
         return self.d.owner("GET", f"/servers/{iid}/os-server-password")
 
+    def assert_logged(self, text):
+        self.assertTrue(self.d.wait_log(re.escape(text)), text)
+
     def start_again(self):
         self.d = Daemon(state=self.d.state, keep_state=True,
                         limits={"rate": 0}).start()
@@ -205,8 +209,8 @@ class NoLongerOpens(unittest.TestCase):
             self.assertNotIn(values[iid].encode(), body)
             r = self.d.ctl("get", iid)
             self.assertEqual((r.returncode, r.stdout), (1, b""), r.stderr)
-            self.d.wait_log(f"stored value of {iid} does not open "
-                            f"(chunk 0, key {key}): {why}")
+            self.assert_logged(f"stored value of {iid} does not open "
+                               f"(chunk 0, key {key}): {why}")
         self.assertEqual(self.owner_get(good),
                          (200, {"password": values[good]}))
 
@@ -224,8 +228,8 @@ class NoLongerOpens(unittest.TestCase):
                                       {"id": 3, "values": 1}])
         for iid, key, why in ((lost, 1, "its key is not in the ring"),
                               (altered, 2, "altered")):
-            self.d.wait_log(f"rewrap: the value of {iid} does not open "
-                            f"(chunk 0, key {key}): {why}")
+            self.assert_logged(f"rewrap: the value of {iid} does not "
+                               f"open (chunk 0, key {key}): {why}")
             self.assertEqual(self.rows(iid), before[iid])
         self.assertEqual(self.owner_get(good),
                          (200, {"password": values[good]}))
@@ -242,6 +246,54 @@ class NoLongerOpens(unittest.TestCase):
         self.assertEqual(self.owner_get(lost),
                          (200, {"password": values[lost]}))
         self.assertEqual(self.owner_get(altered)[0], 500)
+
+    def test_malformed_row(self):
+        """A row the store itself refuses (here a nonce of one byte): a
+        store error, 503, for that value only; the log names the
+        instance; a rewrap leaves the row alone."""
+        bad, good = uuid4(), uuid4()
+        values = {bad: canary("malformed"), good: canary("fine")}
+        self.post(bad, values[bad])
+        self.post(good, values[good])
+        self.d.stop()
+        if self.d.conninfo:
+            self.sql("UPDATE password_chunks SET nonce = '\\x00'::bytea "
+                     "WHERE instance_id = ?", (bad,))
+        else:
+            self.sql("UPDATE password_chunks SET nonce = ? WHERE "
+                     "instance_id = ?", (b"\x00", bad))
+        before = self.rows(bad)
+        self.start_again()
+
+        self.assertEqual(self.owner_get(bad),
+                         (503, {"error": "store unavailable"}))
+        st, _, body = self.d.guest("GET", PW, headers=self.d.proxy_headers(
+            bad, "gone"))
+        self.assertEqual(st, 503)
+        self.assertNotIn(values[bad].encode(), body)
+        r = self.d.ctl("get", bad)
+        self.assertEqual((r.returncode, r.stdout), (1, b""), r.stderr)
+        self.assert_logged(f"instance {bad}: stored password has a "
+                           "malformed shape")
+        self.assertEqual(self.owner_get(good),
+                         (200, {"password": values[good]}))
+        self.assertEqual(self.d.owner("POST", "/keys/rotate")[0], 200)
+        self.assertEqual(self.d.owner("POST", "/keys/rewrap")[0], 200)
+        for _ in range(600):
+            st, js = self.d.owner("GET", "/keys")
+            if not js["rewrap"]["running"]:
+                break
+            time.sleep(0.05)
+        self.assertEqual((js["rewrap"]["running"], js["rewrap"]["resealed"]),
+                         (False, 1), js)
+        self.assert_logged(f"rewrap: the value of {bad} cannot be read; "
+                           "left as it is")
+        self.assertEqual(self.rows(bad), before)
+        self.assertEqual(self.owner_get(good),
+                         (200, {"password": values[good]}))
+        log = self.d.all_logs()
+        for v in values.values():
+            self.assertNotIn(v.encode(), log)
 
 
 class HeldWrites:
@@ -331,6 +383,7 @@ class RetireWhileQueued(unittest.TestCase):
                 "GET", f"/servers/{iid}/os-server-password")[0], 200)
             return
         self.fail("in 5 tries, no value was sealed before the rotation")
+
 
 
 if __name__ == "__main__":
