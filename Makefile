@@ -118,6 +118,9 @@ UT_config_tls	:= policy/config.c privsep/buf.c privsep/log.c \
 		   privsep/chan.c privsep/validate.c
 UT_sandbox	:= policy/sandbox_worker.c policy/sandbox_broker.c \
 		   policy/sandbox_launcher.c privsep/log.c
+UT_launcher	:= broker/launcher.c policy/sandbox_launcher.c \
+		   policy/sandbox_broker.c privsep/chan.c privsep/buf.c \
+		   privsep/log.c
 UT_ratelimit	:= broker/ratelimit.c
 UT_tokens	:= broker/tokens.c privsep/log.c
 UT_waiters	:= broker/waiters.c
