@@ -110,12 +110,16 @@ listen_tcp(struct broker *b, const struct conf_listen *cl, int role)
 	    0);
 	if (fd == -1 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1 ||
+	    (cl->cl_device[0] != '\0' && setsockopt(fd, SOL_SOCKET,
+	    SO_BINDTODEVICE, cl->cl_device, strlen(cl->cl_device)) == -1) ||
 	    (res->ai_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
 	    IPV6_V6ONLY, &on, sizeof(on)) == -1) ||
 	    bind(fd, res->ai_addr, res->ai_addrlen) == -1 ||
 	    listen(fd, LISTEN_BACKLOG) == -1 ||
 	    getsockname(fd, (struct sockaddr *)&ss, &sslen) == -1) {
-		log_warn("listen %s:%s", cl->cl_host, cl->cl_port);
+		log_warn("listen %s:%s%s%s", cl->cl_host, cl->cl_port,
+		    cl->cl_device[0] != '\0' ? " on interface " : "",
+		    cl->cl_device);
 		if (fd != -1)
 			close(fd);
 		freeaddrinfo(res);
@@ -140,10 +144,11 @@ listen_tcp(struct broker *b, const struct conf_listen *cl, int role)
 	if (role == ROLE_OWNER)
 		log_info("listening: %s (owner API over TLS)", l->l_name);
 	else
-		log_info("listening: %s (identity %s%s%s%s)", l->l_name,
+		log_info("listening: %s (identity %s%s%s%s%s%s)", l->l_name,
 		    cl->cl_ident == IDENT_DIRECT ? "direct" : "proxy",
 		    l->l_net[0] != '\0' ? ", network " : "", l->l_net,
-		    l->l_tls ? ", TLS" : "");
+		    cl->cl_device[0] != '\0' ? ", interface " : "",
+		    cl->cl_device, l->l_tls ? ", TLS" : "");
 	b->b_nlisten++;
 	return 0;
 }

@@ -114,6 +114,8 @@ static int	conf_set_owner_listen(struct conf_parse *,
 		    const struct conf_key *, const char *);
 static int	conf_set_subject(struct conf_parse *, const struct conf_key *,
 		    const char *);
+static int	conf_set_device(struct conf_parse *, const struct conf_key *,
+		    const char *);
 
 #define F(f)	offsetof(struct config, f), sizeof(((struct config *)NULL)->f)
 #define NOF	0, 0
@@ -154,6 +156,7 @@ static const struct conf_key conf_keys[] = {
 	    F(c_conn[ROLE_GUEST].cc_requests), 1, CONF_REQUESTS_MAX },
 	{ SEC_GUEST, "listen", 1, conf_set_listen, NOF, 0, 0 },
 	{ SEC_GUEST, "identity", 0, conf_set_identity, NOF, 0, 0 },
+	{ SEC_GUEST, "interface", 0, conf_set_device, NOF, 0, 0 },
 	{ SEC_GUEST, "proxy_secret_file", 0, conf_set_secret, NOF, 0, 0 },
 	{ SEC_GUEST, "tls", 0, conf_set_tls, NOF, 0, 0 },
 	{ SEC_GUEST, "tls_cert", 0, conf_set_tlsfile, NOF, 0, 0 },
@@ -226,6 +229,7 @@ struct conf_parse {
 	int		 p_ident;		/* 0 until given */
 	struct conf_guard p_guard;		/* this section's guards */
 	int		 p_hops_given;
+	char		 p_device[ADDR_IF_MAX + 1];	/* this section's */
 	int		 p_proxy_line;	/* first proxy section with listeners */
 	int		 p_tls;		/* this section's tls: 0 unset, 1, -1 */
 	char		 p_tls_cert[PATH_MAX];
@@ -516,6 +520,23 @@ conf_set_identity(struct conf_parse *p, const struct conf_key *k,
 	else
 		return conf_err(p, p->p_lineno, "%s: not proxy or direct",
 		    k->k_name);
+	return 0;
+}
+
+/*
+ * interface = NAME: the section's listeners take connections that come in
+ * on that interface only (SO_BINDTODEVICE), so that two networks may
+ * share one address, 169.254.169.254 say, each on its own listener.
+ */
+static int
+conf_set_device(struct conf_parse *p, const struct conf_key *k,
+    const char *v)
+{
+	if (!valid_ifname(v))
+		return conf_err(p, p->p_lineno, "%s: not an interface name, 1 "
+		    "to %d characters of [A-Za-z0-9_.-]", k->k_name,
+		    ADDR_IF_MAX);
+	(void)snprintf(p->p_device, sizeof(p->p_device), "%s", v);
 	return 0;
 }
 
@@ -921,6 +942,7 @@ conf_section_begin(struct conf_parse *p, const char *name)
 		p->p_ident = 0;
 		memset(&p->p_guard, 0, sizeof(p->p_guard));
 		p->p_hops_given = 0;
+		p->p_device[0] = '\0';
 		return 0;
 	}
 	if (strncmp(name, "instance ", 9) == 0) {
@@ -1030,6 +1052,8 @@ conf_section_end(struct conf_parse *p)
 		for (i = p->p_listen_first; i < c->c_nlisten; i++) {
 			c->c_listen[i].cl_ident = ident;
 			c->c_listen[i].cl_guard = p->p_guard;
+			memcpy(c->c_listen[i].cl_device, p->p_device,
+			    sizeof(p->p_device));
 		}
 		if (ident == IDENT_PROXY && c->c_nlisten > p->p_listen_first &&
 		    p->p_proxy_line == 0)

@@ -67,6 +67,7 @@ struct conf_listen {
 	int		cl_ident;	/* enum identity_mode */
 	int		cl_tls;		/* c_tls index + 1; 0: plain HTTP */
 	char		cl_section[64];	/* "guest" or "guest NAME" */
+	char		cl_device[ADDR_IF_MAX + 1];	/* interface; "": any */
 	struct conf_guard cl_guard;
 };
 

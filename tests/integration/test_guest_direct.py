@@ -343,11 +343,18 @@ class SystemdNetworks(unittest.TestCase):
 
 NS_CLIENT = r"""
 import json, socket, sys
-src_if = socket.if_nametoindex(sys.argv[1])
-s = socket.socket(socket.AF_INET6)
+host, port = sys.argv[1], int(sys.argv[2])
+if "%" in host:
+    # fe80::2%v0: from fe80::1 on v0 to fe80::2 on that link.
+    host, dev = host.split("%")
+    ifi = socket.if_nametoindex(dev)
+    s = socket.socket(socket.AF_INET6)
+    s.bind(("fe80::1", 0, 0, ifi))
+    dst = (host, port, 0, ifi)
+else:
+    s, dst = socket.socket(), (host, port)
 s.settimeout(10)
-s.bind(("fe80::1", 0, 0, src_if))
-s.connect((sys.argv[2], int(sys.argv[3]), 0, src_if))
+s.connect(dst)
 s.sendall(b"GET /openstack/latest/meta_data.json HTTP/1.1\r\n"
           b"Host: x\r\nConnection: close\r\n\r\n")
 out = b""
@@ -362,42 +369,31 @@ print(json.loads(body)["uuid"] if st == 200 else st)
 """
 
 
-@unittest.skipUnless(IS_ROOT, "needs root for a network namespace with "
+@unittest.skipUnless(IS_ROOT, "needs root for network namespaces with "
                      "veth links")
-class LinkLocal(unittest.TestCase):
-    """One link-local address, fe80::1, on two links: two guests.  A
-    namespace of our own holds two veth pairs, v0-v0p and v1-v1p; the
-    guests are fe80::1 on v0 and on v1, and sealmd listens on [::] in
-    the namespace and sees them arrive on v0p and v1p."""
-    NS = f"sealmd-it-{os.getpid()}"
+class Netns(unittest.TestCase):
+    """Network namespaces of our own, named sealmd-it-PID-X, linked by
+    veth pairs; sealmd runs in namespace S."""
+    PFX = f"sealmd-it-{os.getpid()}-"
 
     @classmethod
-    def setUpClass(cls):
-        ns = cls.NS
-        cmds = [["ip", "netns", "add", ns]]
-        for i in ("0", "1"):
-            cmds += [["ip", "link", "add", f"v{i}", "type", "veth", "peer",
-                      "name", f"v{i}p"]]
-            for dev, a in ((f"v{i}", "fe80::1"),
-                           (f"v{i}p", f"fe80::{2 + int(i)}")):
-                cmds += [["ip", "link", "set", dev, "up"],
-                         ["ip", "addr", "add", f"{a}/64", "dev", dev, "nodad"]]
-        cls.d = None
-        for c in cmds:
-            if c[1] != "netns":
-                c = ["ip", "netns", "exec", ns] + c
-            r = subprocess.run(c, capture_output=True, timeout=20)
+    def ns(cls, x):
+        return cls.PFX + x
+
+    @classmethod
+    def build(cls, names, cmds):
+        """names: namespaces to add; cmds: (namespace, ip arguments)."""
+        cls.d, cls.made = None, []
+        steps = [(None, ["netns", "add", cls.ns(n)]) for n in names]
+        for ns, c in steps + list(cmds):
+            argv = ["ip"] + (["-n", cls.ns(ns)] if ns else []) + c
+            r = subprocess.run(argv, capture_output=True, timeout=20)
             if r.returncode != 0:
                 cls.tearDownClass()
-                raise unittest.SkipTest(f"LOUD SKIP: {' '.join(c)}: "
+                raise unittest.SkipTest(f"LOUD SKIP: {' '.join(argv)}: "
                                         f"{r.stderr.decode().strip()}")
-        cls.d = Daemon(guests=(("direct", "[::]"),))
-        cls.d.start(netns=ns)
-        cls.a, cls.b = uuid4(), uuid4()
-        assert cls.d.register(cls.a, "proj-ll",
-                              addresses=["fe80::1%v0p"])[0] == 201
-        assert cls.d.register(cls.b, "proj-ll",
-                              addresses=["fe80::1%v1p"])[0] == 201
+            if ns is None:
+                cls.made.append(c[-1])
 
     @classmethod
     def tearDownClass(cls):
@@ -405,17 +401,57 @@ class LinkLocal(unittest.TestCase):
         if cls.d is not None:
             deaths = cls.d.worker_deaths()
             cls.d.cleanup()
-        subprocess.run(["ip", "netns", "del", cls.NS], capture_output=True,
-                       timeout=20)
+        for n in cls.made:
+            subprocess.run(["ip", "netns", "del", n], capture_output=True,
+                           timeout=20)
         assert not deaths, f"the worker died: {deaths}"
 
-    def who(self, link):
-        r = subprocess.run(["ip", "netns", "exec", self.NS, sys.executable,
-                            "-c", NS_CLIENT, f"v{link}",
-                            f"fe80::{2 + link}", str(self.d.ports[0])],
-                           capture_output=True, timeout=30)
+    def get(self, ns, host, port):
+        """Who the guest in namespace ns is, to sealmd at host:port."""
+        r = subprocess.run(["ip", "netns", "exec", self.ns(ns),
+                            sys.executable, "-c", NS_CLIENT, host,
+                            str(port)], capture_output=True, timeout=30)
         self.assertEqual(r.returncode, 0, r.stderr)
         return r.stdout.decode().strip()
+
+
+def veth(ns, dev, peer, peer_ns=None):
+    """A veth pair in ns, its peer moved to peer_ns, both up."""
+    out = [(ns, ["link", "add", dev, "type", "veth", "peer", "name",
+                 peer])]
+    if peer_ns:
+        out.append((ns, ["link", "set", peer, "netns",
+                         Netns.ns(peer_ns)]))
+    return out + [(ns, ["link", "set", dev, "up"]),
+                  (peer_ns or ns, ["link", "set", peer, "up"])]
+
+
+class LinkLocal(Netns):
+    """One link-local address, fe80::1, on two links: two guests.  In
+    namespace S, two veth pairs, v0-v0p and v1-v1p; the guests are
+    fe80::1 on v0 and on v1, and sealmd listens on [::] and sees them
+    arrive on v0p and v1p."""
+
+    @classmethod
+    def setUpClass(cls):
+        cmds = []
+        for i in (0, 1):
+            cmds += veth("S", f"v{i}", f"v{i}p")
+            cmds += [("S", ["addr", "add", "fe80::1/64", "dev", f"v{i}",
+                            "nodad"]),
+                     ("S", ["addr", "add", f"fe80::{2 + i}/64", "dev",
+                            f"v{i}p", "nodad"])]
+        cls.build(["S"], cmds)
+        cls.d = Daemon(guests=(("direct", "[::]"),))
+        cls.d.start(netns=cls.ns("S"))
+        cls.a, cls.b = uuid4(), uuid4()
+        assert cls.d.register(cls.a, "proj-ll",
+                              addresses=["fe80::1%v0p"])[0] == 201
+        assert cls.d.register(cls.b, "proj-ll",
+                              addresses=["fe80::1%v1p"])[0] == 201
+
+    def who(self, link):
+        return self.get("S", f"fe80::{2 + link}%v{link}", self.d.ports[0])
 
     def test_same_address_on_two_links(self):
         self.assertEqual(self.who(0), self.a)
@@ -425,6 +461,42 @@ class LinkLocal(unittest.TestCase):
         # Never the other link's instance, though the address is the same.
         self.assertEqual(self.who(1), "404")
         self.assertEqual(self.who(0), self.a)
+
+
+class SameIPv4OnTwoLinks(Netns):
+    """Two provisioning networks with the same range, 10.9.0.0/24, and
+    one guest at 10.9.0.5 on each (namespaces A and B).  sealmd, in S,
+    listens on 10.9.0.1:8775 on both links: one [guest] section per
+    link with its interface, the second named g1."""
+
+    @classmethod
+    def setUpClass(cls):
+        cmds = []
+        for i, g in ((0, "A"), (1, "B")):
+            cmds += veth("S", f"v{i}p", f"v{i}", g)
+            cmds += [("S", ["addr", "add", "10.9.0.1/24", "dev", f"v{i}p"]),
+                     (g, ["addr", "add", "10.9.0.5/24", "dev", f"v{i}"]),
+                     (g, ["link", "set", "lo", "up"])]
+        cls.build(["S", "A", "B"], cmds)
+        cls.d = Daemon(guests=(("direct", "10.9.0.1", "interface = v0p"),
+                               ("direct", "10.9.0.1", "interface = v1p")))
+        with open(cls.d.conf) as f:
+            conf = f.read()
+        with open(cls.d.conf, "w") as f:
+            f.write(conf.replace("listen = 10.9.0.1:0",
+                                 "listen = 10.9.0.1:8775"))
+        cls.d.start(netns=cls.ns("S"))
+        cls.x, cls.y = uuid4(), uuid4()
+        assert cls.d.register(cls.x, "proj-v4",
+                              addresses=["10.9.0.5"])[0] == 201
+        assert cls.d.register(cls.y, "proj-v4",
+                              addresses=["10.9.0.5@g1"])[0] == 201
+
+    def test_each_link_its_own_guest(self):
+        self.assertEqual(self.d.ports, [8775, 8775])
+        self.assertIn("interface v1p", self.d.log())
+        self.assertEqual(self.get("A", "10.9.0.1", 8775), self.x)
+        self.assertEqual(self.get("B", "10.9.0.1", 8775), self.y)
 
 
 class DefaultRate(unittest.TestCase):

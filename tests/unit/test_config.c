@@ -390,6 +390,25 @@ Test(config, listen_link_local_needs_interface)
 	    "not a literal IP address");
 }
 
+/* interface = NAME: every listener of its section, and no other. */
+Test(config, listen_interface)
+{
+	struct config	c;
+
+	load_ok("[guest a]\nidentity = direct\nlisten = 10.9.0.1:80\n"
+	    "interface = v0p\nlisten = 10.9.1.1:80\n"
+	    "[guest b]\nidentity = direct\nlisten = 10.9.0.1:80\n", &c);
+	cr_assert_eq(c.c_nlisten, 3);
+	cr_expect_str_eq(c.c_listen[0].cl_device, "v0p");
+	cr_expect_str_eq(c.c_listen[1].cl_device, "v0p");
+	cr_expect_str_eq(c.c_listen[2].cl_device, "");
+	config_free(&c);
+	expect_err("[guest]\ninterface = eth/0\n", 2, "not an interface");
+	expect_err("[guest]\ninterface = abcdefghijklmnop\n", 2,
+	    "not an interface");
+	expect_err("[guest]\ninterface = a\ninterface = b\n", 3, "twice");
+}
+
 /* IP%IFNAME and IP@NET in seeds: NET must be a direct section. */
 Test(config, seed_address_scope_and_network)
 {
