@@ -1292,8 +1292,9 @@ ops_seed_instances(struct broker *b)
 
 /*
  * The owner of a one-time read left while it ran (hung up, or its worker
- * died): the value goes back, with its seal, fingerprint and age, unless
- * a new one was posted meanwhile.  The writer's answer wakes waiters.
+ * died), or the value did not open: it goes back, with its seal,
+ * fingerprint and age, unless a new one was posted meanwhile.  The
+ * writer's answer wakes waiters.
  */
 static void
 ops_take_undo(struct broker *b, struct wjob *j, int took)
@@ -1307,8 +1308,8 @@ ops_take_undo(struct broker *b, struct wjob *j, int took)
 		    "broker");
 		if (writer_submit(j) == 0)
 			return;
-		log_warnx("one-time value of %s: taken for a closed "
-		    "connection and lost, the store writer is full", j->wj_id);
+		log_warnx("one-time value of %s: taken but not handed "
+		    "out, and lost: the store writer is full", j->wj_id);
 		audit_op(b, -1, "broker", "pw.one_time_clear", j->wj_id, 200,
 		    NULL);
 	}
@@ -1319,12 +1320,14 @@ ops_take_undo(struct broker *b, struct wjob *j, int took)
 /*
  * A one-time read is done: the value, if any, is already removed.  It is
  * opened here, where the keys are, and answered as a GET.  Expired, it
- * counts as none.
+ * counts as none.  One that does not open is answered 500 and goes back:
+ * its key may only be missing for now.
  */
 static void
 ops_take_done(struct broker *b, struct wjob *j)
 {
 	struct msg_pw	mw;
+	struct store_pw	sealed;
 	int		status, took;
 
 	memset(&mw, 0, sizeof(mw));
@@ -1334,9 +1337,13 @@ ops_take_done(struct broker *b, struct wjob *j)
 		ops_take_undo(b, j, took);
 		return;
 	}
-	if (took && !ops_expired(&j->wj_pw, j->wj_ttl))
+	if (took && !ops_expired(&j->wj_pw, j->wj_ttl)) {
+		sealed = j->wj_pw;
 		status = ops_pw_open(b, j->wj_id, &j->wj_pw, &mw);
-	else if (status == 200 && j->wj_wait > 0 &&
+		if (status != 200)
+			j->wj_pw = sealed;
+		sodium_memzero(&sealed, sizeof(sealed));
+	} else if (status == 200 && j->wj_wait > 0 &&
 	    waiters_add(&j->wj_rt, j->wj_id, broker_now_ms() +
 	    (uint64_t)j->wj_wait * 1000) == 0) {
 		/* Nothing to take yet: wait for the guest's POST. */
@@ -1346,14 +1353,13 @@ ops_take_done(struct broker *b, struct wjob *j)
 	}
 	audit_op(b, j->wj_rt.rt_listener, j->wj_rt.rt_peer, j->wj_audit, j->wj_id,
 	    (unsigned)status, NULL);
-	if (took)
+	if (took && status == 200)
 		audit_op(b, -1, "broker", "pw.one_time_clear", j->wj_id, 200,
 		    NULL);
 	mw.mw_status = (uint32_t)status;
 	ops_send_route(b, &j->wj_rt, &mw, sizeof(mw));
 	sodium_memzero(&mw, sizeof(mw));
-	sodium_memzero(j, sizeof(*j));
-	free(j);
+	ops_take_undo(b, j, took && status != 200);
 }
 
 /*

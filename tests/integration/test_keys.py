@@ -247,6 +247,43 @@ class NoLongerOpens(unittest.TestCase):
                          (200, {"password": values[lost]}))
         self.assertEqual(self.owner_get(altered)[0], 500)
 
+    def test_one_time_value_that_does_not_open_is_kept(self):
+        """A one-time read takes the value before opening it: one that
+        does not open is answered 500 and written back, not consumed."""
+        iid = uuid4()
+        value = canary("once-lost")
+        self.assertEqual(self.d.owner("PUT", f"/instances/{iid}", {
+            "project_id": "gone", "one_time_read": True})[0], 201)
+        self.assertEqual(self.d.guest("POST", PW, body=value.encode(),
+                                      headers=self.d.proxy_headers(
+                                          iid, "gone"))[0], 200)
+        self.assertEqual(self.d.owner("POST", "/keys/rotate")[0], 200)
+        self.d.stop()
+        key1 = os.path.join(self.d.state, "keys", "1")
+        with open(key1, "rb") as f:
+            key1_bytes = f.read()
+        os.unlink(key1)
+        before = self.rows(iid)
+        self.start_again()
+        self.assertEqual(self.owner_get(iid), (500, {
+            "error": "the stored value does not open"}))
+        # Written back by the writer, after the answer.
+        self.assertTrue(self.d.wait_log(
+            rf"op=pw\.one_time_restore .*instance={iid} status=200"),
+            self.d.log())
+        self.assertNotRegex(self.d.audit_log(),
+                            rf"op=pw\.one_time_clear .*instance={iid}")
+        self.assertEqual(self.rows(iid), before)
+        self.assertNotIn(value.encode(), self.d.all_logs())
+        # The key is back: the value opens, once.
+        self.d.stop()
+        with open(os.open(key1, os.O_WRONLY | os.O_CREAT | os.O_EXCL,
+                          0o600), "wb") as f:
+            f.write(key1_bytes)
+        self.start_again()
+        self.assertEqual(self.owner_get(iid), (200, {"password": value}))
+        self.assertEqual(self.owner_get(iid), (200, {"password": ""}))
+
     def test_malformed_row(self):
         """A row the store itself refuses (here a nonce of one byte): a
         store error, 503, for that value only; the log names the
