@@ -10,6 +10,7 @@ connection takes slot 0 of the broker and of the worker, and the
 broker refuses (503, no id spent) one that comes before the last is
 done, so the test knows exactly how many ids it has spent."""
 import os
+import re
 import select
 import shutil
 import socket
@@ -52,7 +53,6 @@ class StaleAnswer(unittest.TestCase):
             limits={"rate": 0, "max_conns": 1},
             conninfo=f"host={cls.pgdir} user=sealmd dbname=ids "
                      "options='-c statement_timeout=0'").start()
-        cls.d.wait_log(r"op=config\.instance\.put .*status=20[01]", 30)
 
     @classmethod
     def tearDownClass(cls):
@@ -60,17 +60,23 @@ class StaleAnswer(unittest.TestCase):
         subprocess.run([PGTEST, "stop", cls.pgdir], timeout=120)
         shutil.rmtree(cls.pgdir, ignore_errors=True)
 
-    def lock_row(self):
-        """A session that holds the instance's row: writes to it wait."""
+    def lock_row(self, table="instances", column="id", iid=None):
+        """A session that holds the instance's rows: writes wait."""
         p = subprocess.Popen(
             [pg_bin("psql"), "-h", self.pgdir, "-U", "sealmd", "-d", "ids",
              "-qAt", "-v", "ON_ERROR_STOP=1"], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        p.stdin.write(f"BEGIN; SELECT 'locked' FROM instances WHERE id = "
-                      f"'{self.iid}' FOR UPDATE;\n".encode())
+        p.stdin.write(f"BEGIN; SELECT 'locked' FROM {table} WHERE {column} "
+                      f"= '{iid or self.iid}' LIMIT 1 FOR UPDATE;\n"
+                      .encode())
         p.stdin.flush()
         self.assertEqual(p.stdout.readline().strip(), b"locked")
         return p
+
+    def unlock(self, p):
+        p.stdin.write(b"COMMIT;\n")
+        p.stdin.close()
+        p.wait(60)
 
     def writer_waits(self):
         for _ in range(200):
@@ -135,9 +141,7 @@ class StaleAnswer(unittest.TestCase):
                     break
             self.assertIsNotNone(x2, "X' was refused every time")
         finally:
-            lock.stdin.write(b"COMMIT;\n")
-            lock.stdin.close()
-            lock.wait(60)
+            self.unlock(lock)
         # X's write commits first; X' must get its own answer: 409.
         status = self.read_status(x2)
         x2.close()
@@ -151,6 +155,46 @@ class StaleAnswer(unittest.TestCase):
             time.sleep(0.05)
         self.assertEqual((st, body), (200, b"first"))
         self.assertEqual(self.d.worker_deaths(), [])
+
+    def test_one_time_value_taken_for_a_closed_connection_goes_back(self):
+        """The owner of a one-time read hangs up while the store takes
+        the value: it is written back, not lost."""
+        iid = uuid4()
+        self.assertEqual(self.d.owner("PUT", f"/instances/{iid}", {
+            "project_id": "ids", "addresses": ["127.0.0.2"],
+            "one_time_read": True})[0], 201)
+        self.assertEqual(self.d.guest("POST", PW, body=b"kept",
+                                      source="127.0.0.2")[0], 200)
+        lock = self.lock_row("password_chunks", "instance_id", iid)
+        try:
+            o = socket.socket(socket.AF_UNIX)
+            o.settimeout(10)
+            o.connect(self.d.socket)
+            o.sendall(f"GET /servers/{iid}/os-server-password HTTP/1.1"
+                      "\r\nHost: x\r\n\r\n".encode())
+            self.writer_waits()
+            o.close()
+            # Until the broker has seen it go, the take's answer would be
+            # the worker's to drop.
+            for _ in range(200):
+                st, body = self.d.owner("GET", "/metrics")
+                if re.search(rb'(?m)^sealmd_connections_open\{role="owner"'
+                             rb'\} 1$', body):
+                    break
+                time.sleep(0.05)
+            else:
+                self.fail("the owner connection stayed open")
+        finally:
+            self.unlock(lock)
+        self.assertTrue(self.d.wait_log(
+            rf"op=pw\.one_time_restore .*instance={iid} status=200", 30))
+        self.assertNotRegex(self.d.log(),
+                            rf"op=pw\.one_time_clear .*instance={iid}")
+        self.assertEqual(self.d.owner("GET", f"/servers/{iid}/"
+                                      "os-server-password"),
+                         (200, {"password": "kept"}))
+        self.assertRegex(self.d.audit_log(),
+                         rf"op=pw\.one_time_clear .*instance={iid}")
 
 
 if __name__ == "__main__":
