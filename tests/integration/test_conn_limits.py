@@ -98,9 +98,10 @@ class HeldByHostileWorker(Base):
         repoint(self.link, "evil-worker")
         pos = len(d.log())
         real = d.worker_pid()
+        # Only a child of our daemon's launcher.
         with open(f"/proc/{real}/stat") as f:
             self.assertEqual(int(f.read().rsplit(")", 1)[1].split()[1]),
-                             d.proc.pid)
+                             d.launcher_pid())
         os.kill(real, signal.SIGKILL)
         n = len(self.SCENARIOS)
         for k, (name, why) in enumerate(self.SCENARIOS):
