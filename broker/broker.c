@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "broker.h"
+#include "policy/owner_auth.h"
 #include "policy/sandbox.h"
 #include "privsep/log.h"
 #include "privsep/sd.h"
@@ -310,15 +312,154 @@ broker_pong(struct broker *b)
 }
 
 /*
- * SIGHUP: read the configuration, instance seeds, key ring and proxy
- * secret again, and give the worker its new timeouts.  Listeners, open
- * connections and the running worker stay.  A bad file changes nothing.
+ * Every setting, and what a reload does with it: applies it (0), or
+ * leaves it for a restart (1).  TLS contexts, listeners and instance
+ * seeds are handled on their own in broker_reload.
+ */
+struct reload_field {
+	const char	*rf_name;
+	size_t		 rf_off;
+	size_t		 rf_len;
+	int		 rf_restart;
+};
+
+#define RF(n, f, r)	{ n, offsetof(struct config, f), \
+			    sizeof(((struct config *)NULL)->f), r }
+
+static const struct reload_field reload_fields[] = {
+	RF("state_dir", c_state_dir, 1),
+	RF("key_dir", c_key_dir, 0),
+	RF("worker_user", c_worker_user, 1),
+	RF("chroot", c_chroot, 1),
+	RF("worker_path", c_worker_path, 1),
+	RF("proxy_secret_file", c_proxy_secret_file, 0),
+	RF("socket", c_owner_socket, 1),
+	RF("listen_tls", c_owner_tls, 1),
+	RF("listen_tls", c_owner_listen, 1),
+	RF("listen_tls", c_owner_tcp, 1),
+	RF("allow_subject", c_nallow_subject, 0),
+	RF("allow_subject", c_allow_subject, 0),
+	RF("allow_uid", c_nallow_uid, 0),
+	RF("allow_uid", c_allow_uid, 0),
+	RF("allow_group", c_nallow_group, 0),
+	RF("allow_group", c_allow_group, 0),
+	RF("backend", c_store_backend, 1),
+	RF("path", c_store_path, 1),
+	RF("conninfo", c_store_conninfo, 1),
+	RF("password_ttl", c_pw_ttl, 0),
+	RF("one_time_read", c_one_time, 0),
+	RF("mode", c_mode, 0),
+	RF("verifier_ops", c_vops, 0),
+	RF("verifier_mem", c_vmem, 0),
+	RF("max_conns", c_max_conns, 1),
+	RF("header_timeout_ms", c_header_timeout_ms, 0),
+	RF("body_timeout_ms", c_body_timeout_ms, 0),
+	RF("idle_timeout_ms", c_idle_timeout_ms, 0),
+	RF("rate", c_rate, 0),
+	RF("burst", c_burst, 0),
+	RF("owner_conn_idle_ms", c_conn[ROLE_OWNER].cc_idle_ms, 0),
+	RF("owner_conn_lifetime_ms", c_conn[ROLE_OWNER].cc_life_ms, 0),
+	RF("owner_conn_requests", c_conn[ROLE_OWNER].cc_requests, 0),
+	RF("guest_conn_idle_ms", c_conn[ROLE_GUEST].cc_idle_ms, 0),
+	RF("guest_conn_lifetime_ms", c_conn[ROLE_GUEST].cc_life_ms, 0),
+	RF("guest_conn_requests", c_conn[ROLE_GUEST].cc_requests, 0),
+};
+
+/* "a, b, c": each name once, in the order given. */
+static void
+broker_reload_name(char *list, size_t size, const char *name)
+{
+	size_t	n = strlen(list), k = strlen(name);
+	char	*p;
+
+	for (p = list; (p = strstr(p, name)) != NULL; p += k)
+		if ((p == list || p[-1] == ' ') &&
+		    (p[k] == '\0' || p[k] == ','))
+			return;
+	(void)snprintf(list + n, size - n, "%s%s", n > 0 ? ", " : "", name);
+}
+
+/*
+ * The new configuration nc against the running one oc: what a reload
+ * applies is copied into oc and named in applied, what needs a restart
+ * is named in restart and left as it runs.
+ */
+static void
+broker_reload_diff(struct config *oc, const struct config *nc, int tls_kept,
+    char *applied, size_t asize, char *restart, size_t rsize)
+{
+	const struct reload_field	*rf;
+	const struct conf_listen	*ol, *nl;
+	char				 name[96];
+	size_t				 i;
+	int				 same;
+
+	for (i = 0; i < sizeof(reload_fields) / sizeof(reload_fields[0]);
+	    i++) {
+		rf = &reload_fields[i];
+		if (memcmp((const char *)oc + rf->rf_off,
+		    (const char *)nc + rf->rf_off, rf->rf_len) == 0)
+			continue;
+		if (rf->rf_restart) {
+			broker_reload_name(restart, rsize, rf->rf_name);
+			continue;
+		}
+		memcpy((char *)oc + rf->rf_off, (const char *)nc + rf->rf_off,
+		    rf->rf_len);
+		broker_reload_name(applied, asize, rf->rf_name);
+	}
+	/* Without their contexts, the token list stays as it was read. */
+	if (tls_kept && strcmp(oc->c_token_file, nc->c_token_file) != 0)
+		broker_reload_name(restart, rsize, "token_hashes_file");
+	else if (strcmp(oc->c_token_file, nc->c_token_file) != 0)
+		broker_reload_name(applied, asize, "token_hashes_file");
+	/* Those at the running paths are read again all the same. */
+	if (tls_kept)
+		broker_reload_name(restart, rsize, "the number of TLS "
+		    "certificates");
+
+	/* Listeners stay; their guards follow the file if they match it. */
+	same = oc->c_nlisten == nc->c_nlisten;
+	for (i = 0; same && i < nc->c_nlisten; i++) {
+		ol = &oc->c_listen[i];
+		nl = &nc->c_listen[i];
+		same = strcmp(ol->cl_host, nl->cl_host) == 0 &&
+		    strcmp(ol->cl_port, nl->cl_port) == 0 &&
+		    ol->cl_ident == nl->cl_ident && ol->cl_tls == nl->cl_tls &&
+		    strcmp(ol->cl_section, nl->cl_section) == 0 &&
+		    strcmp(ol->cl_device, nl->cl_device) == 0;
+	}
+	if (!same) {
+		broker_reload_name(restart, rsize, "[guest] listeners and "
+		    "their guards");
+		return;
+	}
+	for (i = 0; i < nc->c_nlisten; i++) {
+		if (memcmp(&oc->c_listen[i].cl_guard, &nc->c_listen[i].cl_guard,
+		    sizeof(nc->c_listen[i].cl_guard)) == 0)
+			continue;
+		oc->c_listen[i].cl_guard = nc->c_listen[i].cl_guard;
+		(void)snprintf(name, sizeof(name), "guards of [%s]",
+		    nc->c_listen[i].cl_section);
+		broker_reload_name(applied, asize, name);
+	}
+}
+
+/*
+ * SIGHUP: read the configuration, instance seeds, key ring, proxy secret,
+ * TLS material and owner groups again.  Every setting is applied, or
+ * named in a warning as needing a restart; the log line says what
+ * changed.  Listeners, open connections and the running worker stay.  A
+ * file, key, certificate or group that does not load changes nothing.
  */
 static void
 broker_reload(struct broker *b)
 {
 	static struct config	 nc;
 	static struct tlsstate	 nt;
+	static char		 applied[1024], restart[4096];
+	static char		 groups[CONF_ALLOW_MAX * 66];
+	static char		 note[sizeof(groups) + 64];
 	struct config		*oc = b->b_conf, *tc;
 	struct keyring		 kr;
 	struct secret		 sec;
@@ -343,53 +484,49 @@ broker_reload(struct broker *b)
 	}
 	/* Certificates belong to listeners: their number stays. */
 	tc = nc.c_ntls == oc->c_ntls ? &nc : oc;
-	if (tlskey_load(tc, &nt, err, sizeof(err)) == -1) {
-		log_warnx("reload: %s; the running configuration stays", err);
-		keyring_free(&kr);
-		if (have_sec)
-			secret_free(&sec);
-		config_free(&nc);
-		goto done;
-	}
+	if (tlskey_load(tc, &nt, err, sizeof(err)) == -1)
+		goto fail;
 	keyring_free(&b->b_keys);
 	b->b_keys = kr;
 	if (b->b_have_secret)
 		secret_free(&b->b_secret);
 	b->b_secret = sec;
 	b->b_have_secret = have_sec;
-	if (tc == oc)
-		log_warnx("reload: the TLS certificates and keys at the "
-		    "running paths are reloaded; their number changes only on "
-		    "restart");
+	applied[0] = restart[0] = '\0';
+	broker_reload_diff(oc, &nc, tc == oc, applied, sizeof(applied),
+	    restart, sizeof(restart));
 	tlskey_commit(b, tc, &nt);
-
-	/* What needs a restart: say so rather than half-apply it. */
-	if (nc.c_max_conns != oc->c_max_conns ||
-	    strcmp(nc.c_chroot, oc->c_chroot) != 0 ||
-	    strcmp(nc.c_worker_user, oc->c_worker_user) != 0 ||
-	    strcmp(nc.c_store_path, oc->c_store_path) != 0 ||
-	    strcmp(nc.c_store_backend, oc->c_store_backend) != 0 ||
-	    strcmp(nc.c_store_conninfo, oc->c_store_conninfo) != 0 ||
-	    strcmp(nc.c_owner_socket, oc->c_owner_socket) != 0 ||
-	    nc.c_nlisten != oc->c_nlisten ||
-	    memcmp(nc.c_listen, oc->c_listen, sizeof(nc.c_listen)) != 0)
-		log_warnx("reload: listeners, max_conns, chroot, worker_user "
-		    "and the store change only on restart");
-	oc->c_header_timeout_ms = nc.c_header_timeout_ms;
-	oc->c_body_timeout_ms = nc.c_body_timeout_ms;
-	oc->c_idle_timeout_ms = nc.c_idle_timeout_ms;
+	/* Open owner connections are held to the new lists at once. */
+	owner_auth_reload(oc, groups, sizeof(groups));
+	if (groups[0] != '\0') {
+		(void)snprintf(note, sizeof(note), "allow_group %s (groups "
+		    "are resolved at start)", groups);
+		broker_reload_name(restart, sizeof(restart), note);
+	}
+	if (restart[0] != '\0')
+		log_warnx("reload: %s change only on restart; the running "
+		    "values stay", restart);
 	free(oc->c_instances);
 	oc->c_instances = nc.c_instances;
 	oc->c_ninstances = nc.c_ninstances;
 	nc.c_instances = NULL;
 	nc.c_ninstances = 0;
 	config_free(&nc);
+	listen_reguard(b);
 	if (ops_seed_instances(b) == -1)
 		log_warnx("reload: some instance seeds were not registered");
 	worker_limits(b);
-	log_info("reloaded: key ring of %zu (newest %u), %zu seeded "
-	    "instances", b->b_keys.kr_n, keyring_newest(&b->b_keys)->k_id,
-	    oc->c_ninstances);
+	log_info("reloaded: %s%s; key ring of %zu (newest %u), %zu seeded "
+	    "instances", applied[0] != '\0' ? "changed " : "nothing else "
+	    "changed", applied, b->b_keys.kr_n,
+	    keyring_newest(&b->b_keys)->k_id, oc->c_ninstances);
+	goto done;
+ fail:
+	log_warnx("reload: %s; the running configuration stays", err);
+	keyring_free(&kr);
+	if (have_sec)
+		secret_free(&sec);
+	config_free(&nc);
  done:
 	broker_notify_status(b, "READY=1\n");
 }

@@ -43,6 +43,7 @@ struct listener {
 	int		l_tls;		/* TLS context, 1-based; 0: plain */
 	struct conf_guard l_guard;	/* guests: SSRF and squatting guards */
 	char		l_net[ADDR_NET_MAX + 1];	/* [guest NET]; "": none */
+	int		l_section;	/* its guards' c_listen index + 1; 0 */
 	char		l_name[128];	/* for logs: "guest:127.0.0.1:8775" */
 };
 
@@ -170,6 +171,7 @@ uint32_t broker_conn_wait(struct broker *, const struct bconn *, uint32_t);
 /* listen.c */
 int	 listen_setup(struct broker *);
 int	 listen_accept(struct broker *, struct listener *);
+void	 listen_reguard(struct broker *);
 
 /* worker_proc.c */
 int	 worker_find_path(struct broker *);

@@ -74,12 +74,15 @@ listen_name(struct listener *l, const struct sockaddr_storage *ss,
  * whose answers are IPv4 packets: it gets IP_TTL as well.
  */
 static int
-listen_hops(const struct listener *l, int fd, int family)
+listen_hops(const struct listener *l, int fd, int family, int reset)
 {
 	int	hops = l->l_guard.cg_hops;
 
-	if (hops == 0)
+	/* -1: the system's default, when a reload took hop_limit away. */
+	if (hops == 0 && !reset)
 		return 0;
+	if (hops == 0)
+		hops = -1;
 	if (setsockopt(fd, IPPROTO_IP, IP_TTL, &hops, sizeof(hops)) == -1 ||
 	    (family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
 	    IPV6_UNICAST_HOPS, &hops, sizeof(hops)) == -1)) {
@@ -136,8 +139,10 @@ listen_tcp(struct broker *b, const struct conf_listen *cl, int role)
 	    strncmp(cl->cl_section, "guest ", 6) == 0)
 		(void)snprintf(l->l_net, sizeof(l->l_net), "%s",
 		    cl->cl_section + 6);
+	if (role == ROLE_GUEST)
+		l->l_section = (int)(cl - b->b_conf->c_listen) + 1;
 	if (listen_name(l, &ss, sslen) == -1 ||
-	    listen_hops(l, fd, ss.ss_family) == -1) {
+	    listen_hops(l, fd, ss.ss_family, 0) == -1) {
 		close(fd);
 		return -1;
 	}
@@ -306,8 +311,10 @@ listen_inherited(struct broker *b, const struct sd_fd *sf)
 		return -1;
 	}
 	/* Guards as the first guest section says; answers stay local. */
-	if (l->l_role == ROLE_GUEST && b->b_conf->c_nlisten > 0)
+	if (l->l_role == ROLE_GUEST && b->b_conf->c_nlisten > 0) {
 		l->l_guard = b->b_conf->c_listen[0].cl_guard;
+		l->l_section = 1;
+	}
 	if (l->l_role == ROLE_GUEST && l->l_ident == IDENT_DIRECT &&
 	    b->b_conf->c_nlisten == 0)
 		l->l_guard.cg_hops = 1;
@@ -339,7 +346,7 @@ listen_inherited(struct broker *b, const struct sd_fd *sf)
 	}
 	if (listen_name(l, &ss, len) == -1 ||
 	    (l->l_role == ROLE_GUEST && listen_hops(l, l->l_fd,
-	    ss.ss_family) == -1))
+	    ss.ss_family, 0) == -1))
 		return -1;
 	log_info("listening: %s (%s%s%s%s%s, from systemd)", l->l_name,
 	    l->l_role == ROLE_OWNER ? "owner API" : "identity ",
@@ -398,6 +405,34 @@ listen_setup(struct broker *b)
 		return 0;
 	}
 	return listen_owner(b);
+}
+
+/*
+ * After a reload: each guest listener takes its section's guards as they
+ * now are.  hop_limit holds for connections accepted from now on; the
+ * header and token guards reach the worker with each new connection, and
+ * post_window applies to the next POST.
+ */
+void
+listen_reguard(struct broker *b)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+	struct listener		*l;
+	size_t			 i;
+	int			 hops;
+
+	for (i = 0; i < b->b_nlisten; i++) {
+		l = &b->b_listen[i];
+		if (l->l_section == 0 || l->l_fd == -1)
+			continue;
+		hops = l->l_guard.cg_hops;
+		l->l_guard = b->b_conf->c_listen[l->l_section - 1].cl_guard;
+		len = sizeof(ss);
+		if (hops != l->l_guard.cg_hops &&
+		    getsockname(l->l_fd, (struct sockaddr *)&ss, &len) == 0)
+			(void)listen_hops(l, l->l_fd, ss.ss_family, 1);
+	}
 }
 
 /*

@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "broker.h"
+#include "policy/owner_auth.h"
 #include "privsep/log.h"
 #include "privsep/utf8.h"
 #include "privsep/validate.h"
@@ -856,10 +857,18 @@ ops_guest_pw_put(struct ops_ctx *c)
 	return ops_answer_status(c, (unsigned)status);
 }
 
-/* Owner operations: refused with 403 unless SO_PEERCRED allowed the peer. */
+/*
+ * Owner operations: refused with 403 unless the peer is allowed.  On the
+ * unix socket, its SO_PEERCRED credentials are held against the allow
+ * list as it is now, so a reload that drops them revokes open
+ * connections too.
+ */
 static int
 ops_owner_denied(struct ops_ctx *c, const char *op, const char *id)
 {
+	if (c->bc->bc_tls == 0)
+		c->bc->bc_authorized = owner_auth_allowed(c->bc->bc_uid,
+		    c->bc->bc_gid);
 	if (c->bc->bc_authorized)
 		return 0;
 	ops_audit(c, op, valid_uuid(id) ? id : "", 403, NULL);

@@ -10,6 +10,7 @@
 #include "config.h"
 
 int	owner_auth_init(const struct config *);
+void	owner_auth_reload(const struct config *, char *, size_t);
 int	owner_auth_allowed(uid_t, gid_t);
 
 #endif
