@@ -112,9 +112,11 @@ broker_conn_over(const struct broker *b, const struct bconn *bc,
 {
 	const struct conf_conn	*cc = &b->b_conf->c_conn[bc->bc_role];
 
-	if (now - bc->bc_born_ms >= cc->cc_life_ms)
+	/* now may be older than an answer sent since: not idle then. */
+	if (now > bc->bc_born_ms && now - bc->bc_born_ms >= cc->cc_life_ms)
 		return "lifetime over";
-	if (bc->bc_inflight == 0 && now - bc->bc_last_ms >= cc->cc_idle_ms)
+	if (bc->bc_inflight == 0 && now > bc->bc_last_ms &&
+	    now - bc->bc_last_ms >= cc->cc_idle_ms)
 		return "idle too long";
 	return NULL;
 }
