@@ -6,16 +6,20 @@ serving a guest POST and an owner GET through the installed sealmdctl),
 remove and purge, and an upgrade from an older build that keeps the
 store, keys and configuration.
 
-Needs root (apt and chroot in the roots); skips loudly otherwise.  The
-daemon runs chrooted by hand, as root: there is no systemd in the roots.
-Every process started here is stopped by its pid."""
+Needs root (apt and chroot in the roots); skips loudly otherwise.  There
+is no systemd running in the roots: the daemon runs chrooted by hand, as
+root, with the shipped configuration as it is and what the shipped units
+would pass it (sockets, credentials).  Every process started here is
+stopped by its pid."""
 import hashlib
+import fcntl
 import hmac
 import http.client
 import os
 import re
 import secrets
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -165,33 +169,54 @@ class Root:
 
 
 class Daemon:
-    """The installed sealmd, chrooted in a root, as root: the installed
-    /etc/sealmd/sealmd.conf with what the units would otherwise give it
-    (a loopback guest listener, the owner socket, the key ring)."""
+    """The installed sealmd with the installed /etc/sealmd/sealmd.conf as
+    it is, chrooted in a root, as root, given what the shipped units
+    would give it: a loopback guest socket and the owner socket, passed
+    as sealmd.socket and sealmd-owner.socket pass them, and the key ring
+    and proxy secret as credentials (LoadCredential=)."""
 
     def __init__(self, root):
         self.root = root
         with open(root.p("/etc/sealmd/proxy_secret"), "rb") as f:
             self.secret = f.read().rstrip(b"\n")
-        with open(root.p("/etc/sealmd/sealmd.conf")) as f:
-            conf = f.read()
-        self.assert_conf(conf)
-        conf = conf.replace("[sealmd]\n", "[sealmd]\n"
-                            "key_dir = /etc/sealmd/keys\n", 1)
-        conf += ("socket = /run/sealmd/owner.sock\n\n[guest]\n"
-                 "listen = 127.0.0.1:0\nidentity = proxy\n"
-                 "proxy_secret_file = /etc/sealmd/proxy_secret\n")
-        with open(root.p("/etc/sealmd/test.conf"), "w") as f:
-            f.write(conf)
-        # What RuntimeDirectory= makes under systemd.
+        self.creds = creds = "/run/credentials/sealmd.service"
+        os.makedirs(root.p(creds), mode=0o700)
+        for name in os.listdir(root.p("/etc/sealmd/keys")):
+            self.cred(creds + "/key_" + name, "/etc/sealmd/keys/" + name)
+        self.cred(creds + "/proxy-secret", "/etc/sealmd/proxy_secret")
+        # What RuntimeDirectory= makes.
         os.makedirs(root.p("/run/sealmd/empty"), mode=0o755, exist_ok=True)
+        self.guest = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.guest.bind(("127.0.0.1", 0))
+        self.guest.listen(64)
+        self.port = self.guest.getsockname()[1]
+        self.owner_path = root.p("/run/sealmd/owner.sock")
+        if os.path.lexists(self.owner_path):
+            os.unlink(self.owner_path)
+        self.owner = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.owner.bind(self.owner_path)
+        self.owner.listen(64)
+        gid = int(root.out("getent", "group", "sealmd").split(":")[2])
+        os.chown(self.owner_path, 0, gid)
+        os.chmod(self.owner_path, 0o660)
+        fds = [fcntl.fcntl(s.fileno(), fcntl.F_DUPFD, 10)
+               for s in (self.guest, self.owner)]
         self.log_path = os.path.join(work, os.path.basename(root.path) +
                                      ".log")
         with open(self.log_path, "ab") as log:
             self.offset = log.tell()
+            # LISTEN_PID is the pid of the shell that execs sealmd.  Bash
+            # here: dash takes only one-digit descriptors.
             self.proc = subprocess.Popen(
-                root.argv("/usr/sbin/sealmd", "-c", "/etc/sealmd/test.conf"),
-                stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+                ["bash", "-c", f'exec "$@" 3<&{fds[0]} 4<&{fds[1]}', "sh",
+                 *root.argv("sh", "-c", "LISTEN_PID=$$ LISTEN_FDS=2 "
+                            "LISTEN_FDNAMES=guest:owner "
+                            f"CREDENTIALS_DIRECTORY={creds} exec "
+                            "/usr/sbin/sealmd -c /etc/sealmd/sealmd.conf")],
+                stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+                pass_fds=fds)
+        for fd in fds:
+            os.close(fd)
         root.procs.append(self.proc)
         for _ in range(600):
             text = self.log()
@@ -203,13 +228,10 @@ class Daemon:
         else:
             raise AssertionError("sealmd did not become ready:\n" +
                                  self.log())
-        self.port = int(re.search(r"listening: guest:[^ ]*:(\d+)",
-                                  text).group(1))
 
-    @staticmethod
-    def assert_conf(conf):
-        # The test adds these; the shipped file must not have them.
-        assert "[guest" not in conf and "key_dir" not in conf, conf
+    def cred(self, dst, src):
+        shutil.copyfile(self.root.p(src), self.root.p(dst))
+        os.chmod(self.root.p(dst), 0o400)
 
     def log(self):
         with open(self.log_path, "rb") as f:
@@ -234,6 +256,11 @@ class Daemon:
     def stop(self):
         self.proc.terminate()
         self.proc.wait(timeout=30)
+        self.guest.close()
+        self.owner.close()
+        os.unlink(self.owner_path)
+        # systemd removes the credentials when the service stops.
+        shutil.rmtree(self.root.p(self.creds))
         deaths = re.findall(r"worker \d+ (?:killed by|exited with).*",
                             self.log())
         assert not deaths, deaths
