@@ -375,6 +375,7 @@ class Netns(unittest.TestCase):
     """Network namespaces of our own, named sealmd-it-PID-X, linked by
     veth pairs; sealmd runs in namespace S."""
     PFX = f"sealmd-it-{os.getpid()}-"
+    d, made = None, ()
 
     @classmethod
     def ns(cls, x):
@@ -389,11 +390,21 @@ class Netns(unittest.TestCase):
             argv = ["ip"] + (["-n", cls.ns(ns)] if ns else []) + c
             r = subprocess.run(argv, capture_output=True, timeout=20)
             if r.returncode != 0:
-                cls.tearDownClass()
                 raise unittest.SkipTest(f"LOUD SKIP: {' '.join(argv)}: "
                                         f"{r.stderr.decode().strip()}")
             if ns is None:
                 cls.made.append(c[-1])
+
+    @classmethod
+    def setUpClass(cls):
+        """unittest skips tearDownClass when this fails: clean up here."""
+        try:
+            cls.start()
+        except BaseException:
+            try:
+                cls.tearDownClass()
+            finally:
+                raise
 
     @classmethod
     def tearDownClass(cls):
@@ -433,7 +444,7 @@ class LinkLocal(Netns):
     arrive on v0p and v1p."""
 
     @classmethod
-    def setUpClass(cls):
+    def start(cls):
         cmds = []
         for i in (0, 1):
             cmds += veth("S", f"v{i}", f"v{i}p")
@@ -470,7 +481,7 @@ class SameIPv4OnTwoLinks(Netns):
     link with its interface, the second named g1."""
 
     @classmethod
-    def setUpClass(cls):
+    def start(cls):
         cmds = []
         for i, g in ((0, "A"), (1, "B")):
             cmds += veth("S", f"v{i}p", f"v{i}", g)
