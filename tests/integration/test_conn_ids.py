@@ -20,7 +20,7 @@ import tempfile
 import time
 import unittest
 
-from sealmd_fixture import TOP, Daemon, pg_bin, pg_sql, uuid4
+from sealmd_fixture import VALGRIND, TOP, Daemon, pg_bin, pg_sql, uuid4
 
 PGTEST = os.path.join(TOP, "tests", "pgtest.sh")
 PW = "/openstack/latest/password"
@@ -115,6 +115,9 @@ class StaleAnswer(unittest.TestCase):
             out += chunk
         return out.split(b"\r\n")[0]
 
+    @unittest.skipIf(VALGRIND, "SKIPPED UNDER VALGRIND: 65,535 connections "
+                     "through a broker under valgrind take too long; the "
+                     "release and ASan runs have this test")
     def test_late_answer_never_reaches_the_next_holder_of_its_id(self):
         lock = self.lock_row()
         try:
