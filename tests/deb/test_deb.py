@@ -1,5 +1,6 @@
-"""The Debian packages (issue 17), built by scripts/deb.sh and installed
-with apt into fresh Debian minbase roots (tests/deb/base.sh caches the
+"""The Debian packages (issue 17), built by scripts/deb.sh (make deb) in a
+fresh root, as on a newcomer's machine, and installed with apt into
+fresh Debian minbase roots (tests/deb/base.sh caches the
 base tarball outside the clone): lintian, what sealmd-guest pulls in, a
 fresh install (users, modes, units, config check, the installed daemon
 serving a guest POST and an owner GET through the installed sealmdctl),
@@ -69,14 +70,29 @@ def setUpModule():
           flush=True)
     with open(os.path.join(TOP, "debian/changelog")) as f:
         version = re.match(r"\S+ \(([^)]+)\)", f.readline()).group(1)
-    # An older version: "~" sorts before anything.
-    for name, ver in (("new", ""), ("old", version + "~prev")):
-        t0 = time.monotonic()
-        pkgs[name] = os.path.join(work, name)
-        run([os.path.join(TOP, "scripts/deb.sh"), pkgs[name]] +
-            ([ver] if ver else []))
-        print(f"    built {name} packages ({time.monotonic() - t0:.0f} s)",
-              flush=True)
+    # The packages under test, built in a fresh root as a newcomer would:
+    # scripts/deb.sh (make deb) installs dpkg-dev, debhelper and the
+    # Build-Depends there, which proves that they suffice.
+    t0 = time.monotonic()
+    broot = Root("build")
+    try:
+        shutil.copytree(TOP, broot.p("/src/sealmd"), symlinks=True,
+                        ignore=shutil.ignore_patterns(
+                            ".git", "build", "build-*", "__pycache__"))
+        broot.out("sh", "/src/sealmd/scripts/deb.sh", "/out")
+        pkgs["new"] = os.path.join(work, "new")
+        shutil.copytree(broot.p("/out"), pkgs["new"])
+    finally:
+        broot.cleanup()
+    print(f"    built packages in a fresh root ({time.monotonic() - t0:.0f} "
+          "s)", flush=True)
+    # The older ones for the upgrade, here: "~" sorts before anything.
+    t0 = time.monotonic()
+    pkgs["old"] = os.path.join(work, "old")
+    run([os.path.join(TOP, "scripts/deb.sh"), pkgs["old"],
+         version + "~prev"])
+    print(f"    built older packages ({time.monotonic() - t0:.0f} s)",
+          flush=True)
     run(["dpkg", "--compare-versions", version + "~prev", "lt", version])
 
 
