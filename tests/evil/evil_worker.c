@@ -32,6 +32,11 @@
  *			UTF-8), for bad-utf8
  *	passfd PATH	a file whose descriptor is sent to the broker
  *	keyid HEX	SHA-256 of the TLS listener's public key (SPKI DER)
+ *	waitbase TEXT	the first 24 characters of the instance ids that
+ *			waiters-shared waits on: TEXT then 12 hex digits,
+ *			000000000000 to waitn - 1
+ *	waitn N		how many
+ *	waitgot N	how many of them the test posts a value for
  *	run NAME	one scenario per worker start, in order
  * Blank lines and lines starting with '#' are ignored.
  */
@@ -96,6 +101,9 @@ struct evil {
 	int		e_connfd;	/* and its socket */
 	int		e_hold_ms;	/* past the broker's idle limit */
 	int		e_cap;		/* the broker's request limit */
+	char		e_waitbase[ID_LEN + 1];
+	int		e_waitn;
+	int		e_waitgot;
 };
 
 struct evil_scenario {
@@ -124,6 +132,7 @@ static void	evil_exec(struct evil *);
 static void	evil_guest_op_on_owner(struct evil *);
 static void	evil_owner_bad_naddr(struct evil *);
 static void	evil_waiters_full(struct evil *);
+static void	evil_waiters_shared(struct evil *);
 static void	evil_stale_conn(struct evil *);
 static void	evil_wrong_generation(struct evil *);
 static void	evil_init_done_connid(struct evil *);
@@ -167,6 +176,7 @@ static const struct evil_scenario evil_scenarios[] = {
 	    evil_guest_op_on_owner },
 	{ "owner-bad-naddr", EVIL_F_INIT | EVIL_F_OWNER, evil_owner_bad_naddr },
 	{ "waiters-full", EVIL_F_INIT | EVIL_F_OWNER, evil_waiters_full },
+	{ "waiters-shared", EVIL_F_INIT | EVIL_F_OWNER, evil_waiters_shared },
 	{ "stale-conn", EVIL_F_INIT | EVIL_F_PROXY, evil_stale_conn },
 	{ "wrong-generation", EVIL_F_INIT | EVIL_F_PROXY,
 	    evil_wrong_generation },
@@ -266,6 +276,12 @@ evil_load(struct evil *e)
 			e->e_hold_ms = atoi(val);
 		else if (strcmp(line, "cap") == 0)
 			e->e_cap = atoi(val);
+		else if (strcmp(line, "waitbase") == 0)
+			evil_copy(e->e_waitbase, ID_LEN - 12 + 1, line, val);
+		else if (strcmp(line, "waitn") == 0)
+			e->e_waitn = atoi(val);
+		else if (strcmp(line, "waitgot") == 0)
+			e->e_waitgot = atoi(val);
 		else if (strcmp(line, "passfd") == 0)
 			evil_copy(e->e_passfd, sizeof(e->e_passfd), line, val);
 		else if (strcmp(line, "keyid") == 0) {
@@ -770,6 +786,72 @@ evil_waiters_full(struct evil *e)
 	}
 	log_info("scenario waiters-full: %d waiting, request %d refused "
 	    "with 503", WAITERS_MAX, WAITERS_MAX + 1);
+	evil_send(e, EVIL_BAD_TYPE, 0, 0, NULL, 0, -1);
+}
+
+/*
+ * More waiters than one poll turn reads (WAITERS_POLL_MAX), on one owner
+ * connection, each for its own instance; the test posts values for
+ * waitgot of them on another node of the shared store.  Only the
+ * broker's polls can find those, and each of those waiters must get its
+ * own value, whatever the waiters before it in the table.  No honest
+ * worker can hold that many (32 owner connections).  Then the usual
+ * violation.
+ */
+static void
+evil_waiters_shared(struct evil *e)
+{
+	static struct chan_msg	m;
+	static struct msg_pw	mw;
+	static uint8_t		done[WAITERS_MAX];
+	struct msg_pw_get	mq;
+	struct timespec		ts;
+	uint64_t		end, now;
+	uint32_t		id;
+	int			i, n = 0, r;
+
+	if (e->e_waitn <= WAITERS_POLL_MAX || e->e_waitn > WAITERS_MAX ||
+	    e->e_waitgot < 1 || e->e_waitgot > e->e_waitn ||
+	    strlen(e->e_waitbase) != ID_LEN - 12)
+		fatalx("waiters-shared needs waitbase, waitn and waitgot");
+	memset(&mq, 0, sizeof(mq));
+	mq.mq_wait = 60;
+	for (i = 0; i < e->e_waitn; i++) {
+		(void)snprintf(mq.mq_id, sizeof(mq.mq_id), "%s%012x",
+		    e->e_waitbase, (unsigned int)i);
+		evil_send(e, MSG_OWNER_PW_GET, (uint32_t)i + 1, e->e_connid,
+		    &mq, sizeof(mq), -1);
+	}
+	log_info("scenario waiters-shared: %d waiting", e->e_waitn);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	end = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 +
+	    50000;
+	while (n < e->e_waitgot) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = (uint64_t)ts.tv_sec * 1000 +
+		    (uint64_t)ts.tv_nsec / 1000000;
+		if (now >= end || (r = evil_recv(e, &m, (int)(end - now))) == 0)
+			break;
+		if (r == -1)
+			fatalx("channel closed");
+		if (m.m_hdr.ch_type == MSG_PING) {
+			evil_send(e, MSG_PONG, m.m_hdr.ch_reqid, 0, NULL, 0,
+			    -1);
+			continue;
+		}
+		if (m.m_hdr.ch_type != MSG_OWNER_PW_GET_ANS ||
+		    chan_get(&m, &mw, sizeof(mw)) == -1)
+			continue;
+		id = m.m_hdr.ch_reqid;
+		if (id < 1 || id > (uint32_t)e->e_waitn || done[id - 1] ||
+		    mw.mw_status != 200 || mw.mw_len == 0)
+			fatalx("scenario waiters-shared: request %u answered "
+			    "%u with %u bytes", id, mw.mw_status, mw.mw_len);
+		done[id - 1] = 1;
+		n++;
+	}
+	log_info("scenario waiters-shared: %d of %d answered with a value", n,
+	    e->e_waitgot);
 	evil_send(e, EVIL_BAD_TYPE, 0, 0, NULL, 0, -1);
 }
 

@@ -8,8 +8,10 @@ gives only 200s and 503s, every 200 reads back afterwards, and sealmd
 reconnects by itself.
 """
 import os
+import re
 import resource
 import selectors
+import shutil
 import signal
 import socket
 import sqlite3
@@ -19,8 +21,8 @@ import threading
 import time
 import unittest
 
-from sealmd_fixture import (Daemon, SEALMD, TOP, canary, pg_bin, pg_sql,
-                            remember_secret, uuid4)
+from sealmd_fixture import (BUILD, Daemon, SEALMD, TOP, canary, pg_bin,
+                            pg_sql, remember_secret, uuid4)
 
 PGTEST = os.path.join(TOP, "tests", "pgtest.sh")
 PW = "/openstack/latest/password"
@@ -213,6 +215,96 @@ class TwoNodes(unittest.TestCase):
             self.assertEqual(self.get(self.b, iid), (200, v), iid)
         self.assertTrue(self.a.wait_log("store postgresql: connected "
                                         "again", 5), self.a.log())
+
+
+
+def until(node, pattern, timeout=30):
+    """The first match of pattern in node's log, within timeout s."""
+    for _ in range(int(timeout * 20)):
+        m = re.search(pattern, node.log())
+        if m:
+            return m
+        time.sleep(0.05)
+    return None
+
+
+class ManyWaitersAcrossNodes(unittest.TestCase):
+    """More owners wait on node A than one poll turn reads (64), each for
+    its own instance, and a guest posts on node B for the 36 that come
+    after the first 64 in A's table: only A's polls of the store can find
+    those values, so its polls must take every waiter in turn, not the
+    first 64 again and again.  An honest worker holds at most 32 owner
+    connections, so the hostile worker (tests/evil, scenario
+    waiters-shared) makes the 100 waiting GETs on one connection."""
+    N = 100
+    FIRST = 64          # WAITERS_POLL_MAX: left without a value
+
+    def setUp(self):
+        evil = os.path.join(BUILD, "tests", "evil-worker")
+        if not os.access(evil, os.X_OK):
+            self.fail(f"{evil} not built: make {evil}")
+        state = tempfile.mkdtemp(prefix="sealmd-pgwait-")
+        self.dir = os.path.join(state, "evil")
+        os.mkdir(self.dir, 0o700)
+        shutil.copy2(evil, os.path.join(self.dir, "evil-worker"))
+        shutil.copy2(os.path.join(BUILD, "sealmd-worker"),
+                     os.path.join(self.dir, "sealmd-worker"))
+        self.link = os.path.join(self.dir, "worker")
+        os.symlink("sealmd-worker", self.link)
+        ci = CLUSTER.newdb()
+        self.a = Daemon(conninfo=ci, state=state, worker_path=self.link)
+        self.a.start()
+        self.b = Daemon(conninfo=ci, share=self.a).start()
+
+    def tearDown(self):
+        for d in (self.a, self.b):
+            d.stop()
+            d.cleanup()
+
+    def repoint(self, target):
+        tmp = self.link + ".new"
+        os.symlink(target, tmp)
+        os.replace(tmp, self.link)
+
+    def test_more_than_a_poll_turn_all_served(self):
+        a, b = self.a, self.b
+        base = uuid4()[:24]
+        ids = [f"{base}{i:012x}" for i in range(self.N)]
+        for iid in ids:
+            self.assertEqual(b.register(iid, PROJECT)[0], 201)
+        with open(os.path.join(self.dir, "evil-scenarios"), "w") as f:
+            f.write(f"waitbase {base}\nwaitn {self.N}\n"
+                    f"waitgot {self.N - self.FIRST}\nrun waiters-shared\n")
+        with open(os.path.join(self.dir, "evil-next"), "w") as f:
+            f.write("0\n")
+        self.repoint("evil-worker")
+        old = a.worker_pid()
+        with open(f"/proc/{old}/stat") as f:
+            ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        self.assertEqual(ppid, a.launcher_pid(), "not our daemon's worker")
+        os.kill(old, signal.SIGKILL)
+        m = until(a, r"evil-worker\[(\d+)\]: scenario waiters-shared "
+                  r"\(1 of 1\)")
+        self.assertIsNotNone(m, a.log())
+        pid = m.group(1)
+        self.repoint("sealmd-worker")
+        with socket.socket(socket.AF_UNIX) as s:
+            s.connect(a.socket)     # the owner connection it waits on
+            self.assertIsNotNone(until(
+                a, rf"evil-worker\[{pid}\]: scenario waiters-shared: "
+                rf"{self.N} waiting"), a.log())
+            for iid in ids[self.FIRST:]:
+                self.assertEqual(b.guest("POST", PW, body=f"v-{iid}".encode(),
+                                         headers=b.proxy_headers(
+                                             iid, PROJECT))[0], 200)
+            m = until(a, rf"evil-worker\[{pid}\]: scenario waiters-shared: "
+                      rf"(\d+) of {self.N - self.FIRST} answered", 60)
+            self.assertIsNotNone(m, a.log())
+            self.assertEqual(int(m.group(1)), self.N - self.FIRST)
+        self.assertIsNotNone(until(a, rf"killing worker {pid}: unknown "
+                                   r"message type 9999"), a.log())
+        self.assertIsNotNone(until(a, rf"worker (?!{pid}\b)(?!{old}\b)"
+                                   r"\d+ ready"), a.log())
 
 
 class HeldLock:
