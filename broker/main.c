@@ -32,6 +32,8 @@
 #include "reader.h"
 #include "writer.h"
 
+#define MAIN_UNSCOPED_SHOWN	8	/* bare link-local addresses named */
+
 static void	usage(void) __attribute__((noreturn));
 static void	main_harden(void);
 static int	main_can_drop(void);
@@ -234,6 +236,35 @@ main_check(struct config *conf, struct broker *b)
 	exit(rc);
 }
 
+/*
+ * A link-local address registered without its interface, which earlier
+ * versions allowed, identifies no guest now (the same fe80:: address may
+ * be on every link): name the first few at start, so that they are
+ * registered again rather than silently never found.
+ */
+static void
+main_unscoped(struct store *st)
+{
+	struct store_addr	sa[MAIN_UNSCOPED_SHOWN + 1];
+	size_t			i, n;
+
+	if (store_addr_unscoped(st, sa, MAIN_UNSCOPED_SHOWN + 1, &n) !=
+	    STORE_OK)
+		log_warnx("cannot look for link-local addresses registered "
+		    "without an interface");
+	else {
+		for (i = 0; i < n && i < MAIN_UNSCOPED_SHOWN; i++)
+			log_warnx("instance %s: address %s is link-local "
+			    "without its interface and identifies no guest; "
+			    "register it again as %s%%INTERFACE", sa[i].sa_id,
+			    sa[i].sa_addr, sa[i].sa_addr);
+		if (n > MAIN_UNSCOPED_SHOWN)
+			log_warnx("more link-local addresses without their "
+			    "interface than the %d named", MAIN_UNSCOPED_SHOWN);
+	}
+	store_read_end(st);
+}
+
 /* sealmd --copy-store FROM TO */
 static void
 main_copy(const char *from, const char *to)
@@ -361,6 +392,7 @@ main(int argc, char *argv[])
 	if ((b.b_store = store_open(conf.c_store_backend,
 	    config_store_target(&conf), 0)) == NULL)
 		fatalx("cannot open the %s store", conf.c_store_backend);
+	main_unscoped(b.b_store);
 	if (ops_seed_instances(&b) == -1)
 		fatalx("cannot seed instances from %s", conffile);
 	/* Before the filter loads; TSYNC then confines this thread too. */

@@ -207,6 +207,14 @@ store_instance_head(struct store *st, const char *key, int by_addr,
 	return st->st_ops->instance_head(st, key, by_addr, inst);
 }
 
+/* At most max of them, in address order. */
+int
+store_addr_unscoped(struct store *st, struct store_addr *out, size_t max,
+    size_t *n)
+{
+	return st->st_ops->addr_unscoped(st, out, max, n);
+}
+
 size_t
 store_addr_base(const char *key)
 {

@@ -50,6 +50,15 @@ struct store_keycount {
 
 struct store;
 
+/*
+ * A link-local address registered without its interface, as versions
+ * before interfaces were required allowed: it identifies no guest now.
+ */
+struct store_addr {
+	char		sa_addr[ADDR_MAX + 1];
+	char		sa_id[ID_LEN + 1];
+};
+
 struct store_ops {
 	const char *name;
 	void	(*close)(struct store *);
@@ -83,6 +92,8 @@ struct store_ops {
 	int	(*pw_expired)(struct store *, int64_t, int64_t,
 		    char (*)[ID_LEN + 1], int64_t *, size_t, size_t *);
 	int	(*pw_take)(struct store *, const char *, struct store_pw *);
+	int	(*addr_unscoped)(struct store *, struct store_addr *, size_t,
+		    size_t *);
 	/* Group commit: writes between begin and commit share one fsync. */
 	int	(*batch_begin)(struct store *);
 	int	(*batch_commit)(struct store *);
@@ -133,6 +144,8 @@ int	store_pw_expire(struct store *, const char *, int64_t);
 int	store_pw_expired(struct store *, int64_t, int64_t,
 	    char (*)[ID_LEN + 1], int64_t *, size_t, size_t *);
 int	store_pw_take(struct store *, const char *, struct store_pw *);
+int	store_addr_unscoped(struct store *, struct store_addr *, size_t,
+	    size_t *);
 int	store_batch_begin(struct store *);
 int	store_batch_commit(struct store *);
 int	store_batch_active(struct store *);

@@ -127,6 +127,8 @@ static int	pg_pw_expire(struct store *, const char *, int64_t);
 static int	pg_pw_expired(struct store *, int64_t, int64_t,
 		    char (*)[ID_LEN + 1], int64_t *, size_t, size_t *);
 static int	pg_pw_take(struct store *, const char *, struct store_pw *);
+static int	pg_addr_unscoped(struct store *, struct store_addr *, size_t,
+		    size_t *);
 static int	pg_batch_begin(struct store *);
 static int	pg_batch_commit(struct store *);
 static int	pg_batch_active(struct store *);
@@ -151,6 +153,7 @@ static const struct store_ops pg_ops = {
 	.pw_expire = pg_pw_expire,
 	.pw_expired = pg_pw_expired,
 	.pw_take = pg_pw_take,
+	.addr_unscoped = pg_addr_unscoped,
 	.batch_begin = pg_batch_begin,
 	.batch_commit = pg_batch_commit,
 	.batch_active = pg_batch_active,
@@ -825,6 +828,37 @@ pg_head(struct pg *pg, const char *key, int by_addr,
 		*pw_r = STORE_OK;
 	PQclear(res);
 	return r;
+}
+
+/* fe80::/10 is fe80: to febf:, four digits; no '%': no interface. */
+static int
+pg_addr_unscoped(struct store *st, struct store_addr *out, size_t max,
+    size_t *n)
+{
+	struct pgp	 p = { 0 };
+	PGresult	*res;
+	int		 i, rows, bad = 0;
+
+	*n = 0;
+	pgp_int(&p, (int64_t)max);
+	if ((res = pg_exec(st->st_engine, "SELECT addr, instance_id FROM "
+	    "instance_addresses WHERE addr >= 'fe80' AND addr < 'fec0' AND "
+	    "strpos(addr, ':') = 5 AND strpos(addr, '%') = 0 ORDER BY addr "
+	    "LIMIT $1::bigint", &p, NULL)) == NULL)
+		return STORE_ERR;
+	rows = PQntuples(res);
+	for (i = 0; !bad && i < rows && (size_t)i < max; i++)
+		bad = pg_col_str(res, i, 0, out[i].sa_addr,
+		    sizeof(out[i].sa_addr)) == -1 ||
+		    pg_col_str(res, i, 1, out[i].sa_id,
+		    sizeof(out[i].sa_id)) == -1;
+	PQclear(res);
+	if (bad) {
+		log_warnx("store postgresql: malformed stored address");
+		return STORE_ERR;
+	}
+	*n = (size_t)i;
+	return STORE_OK;
 }
 
 static int

@@ -46,6 +46,7 @@ enum sq_stmt {
 	SQ_ADDR_DEL,
 	SQ_ADDR_INSERT,
 	SQ_ADDR_LIST,
+	SQ_ADDR_UNSCOPED,
 	SQ_KEY_DEL,
 	SQ_KEY_INSERT,
 	SQ_KEY_LIST,
@@ -104,6 +105,11 @@ static const char *const sq_sql[SQ_NSTMT] = {
 	[SQ_ADDR_DEL] = "DELETE FROM instance_addresses WHERE instance_id = ?1",
 	[SQ_ADDR_INSERT] = "INSERT INTO instance_addresses (addr, "
 	    "instance_id, pos) VALUES (?1, ?2, ?3)",
+	/* fe80::/10 is fe80: to febf:, four digits; no '%': no interface. */
+	[SQ_ADDR_UNSCOPED] = "SELECT addr, instance_id FROM "
+	    "instance_addresses WHERE addr >= 'fe80' AND addr < 'fec0' AND "
+	    "instr(addr, ':') = 5 AND instr(addr, '%') = 0 ORDER BY addr "
+	    "LIMIT ?1",
 	[SQ_ADDR_LIST] = "SELECT addr FROM instance_addresses "
 	    "WHERE instance_id = ?1 ORDER BY pos",
 	[SQ_KEY_DEL] = "DELETE FROM instance_keys WHERE instance_id = ?1",
@@ -225,6 +231,8 @@ static int	sq_pw_take(struct store *, const char *, struct store_pw *);
 static int	sq_head_row(sqlite3_stmt *, struct msg_instance *);
 static int	sq_instance_head(struct store *, const char *, int,
 		    struct msg_instance *);
+static int	sq_addr_unscoped(struct store *, struct store_addr *, size_t,
+		    size_t *);
 static int	sq_batch_begin(struct store *);
 static int	sq_batch_commit(struct store *);
 static int	sq_batch_active(struct store *);
@@ -248,6 +256,7 @@ static const struct store_ops sq_ops = {
 	.pw_expired = sq_pw_expired,
 	.pw_take = sq_pw_take,
 	.instance_head = sq_instance_head,
+	.addr_unscoped = sq_addr_unscoped,
 	.batch_begin = sq_batch_begin,
 	.batch_commit = sq_batch_commit,
 	.batch_active = sq_batch_active,
@@ -1356,6 +1365,34 @@ sq_head_row(sqlite3_stmt *s, struct msg_instance *inst)
 	inst->mn_one_time = (int32_t)once;
 	inst->mn_mode = (int32_t)mode;
 	return 0;
+}
+
+static int
+sq_addr_unscoped(struct store *st, struct store_addr *out, size_t max,
+    size_t *n)
+{
+	struct sq	*sq = sq_reader(st);
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	*n = 0;
+	s = sq_get(sq, SQ_ADDR_UNSCOPED);
+	rc = sqlite3_bind_int64(s, 1, (sqlite3_int64)max) != SQLITE_OK ?
+	    SQLITE_ERROR : sq_step(sq, s);
+	while (rc == SQLITE_ROW && *n < max) {
+		if (sq_col_str(s, 0, out[*n].sa_addr,
+		    sizeof(out[*n].sa_addr)) == -1 ||
+		    sq_col_str(s, 1, out[*n].sa_id,
+		    sizeof(out[*n].sa_id)) == -1) {
+			log_warnx("%s: malformed stored address", sq->sq_path);
+			rc = SQLITE_CORRUPT;
+			break;
+		}
+		(*n)++;
+		rc = sq_step(sq, s);
+	}
+	sq_done(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : STORE_ERR;
 }
 
 /*

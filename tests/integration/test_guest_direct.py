@@ -4,12 +4,13 @@ it, and proxied requests are refused."""
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import unittest
 
-from sealmd_fixture import IS_ROOT, Daemon, canary, uuid4
+from sealmd_fixture import IS_ROOT, Daemon, canary, pg_sql, uuid4
 
 PW = "/openstack/latest/password"
 EC2_ROOT = (b"1.0\n2007-01-19\n2007-03-01\n2007-08-29\n2007-10-10\n"
@@ -288,6 +289,46 @@ class Networks(unittest.TestCase):
                                     addresses=["fe80::5%eth3"])[0], 201)
         self.assertEqual(d.register(uuid4(), "proj-n",
                                     addresses=["fe80::5%eth1"])[0], 409)
+
+
+class UnscopedLinkLocal(unittest.TestCase):
+    """A store written before link-local addresses needed an interface
+    may hold a bare fe80:: address.  It identifies nobody now, and the
+    daemon names it at start."""
+
+    def sql(self, d, stmt):
+        if d.conninfo:
+            kv = dict(w.split("=", 1) for w in d.conninfo.split())
+            pg_sql(kv["host"], stmt, kv["dbname"])
+        else:
+            con = sqlite3.connect(d.db, timeout=10)
+            with con:
+                con.execute(stmt)
+            con.close()
+
+    def test_named_at_start(self):
+        d = Daemon(guests=(("direct", "127.0.0.1"),))
+        try:
+            d.start()
+            iid = uuid4()
+            self.assertEqual(d.register(iid, "p", ["fe80::5%eth0",
+                                                   "10.0.0.5"])[0], 201)
+            d.stop()
+            self.sql(d, "UPDATE instance_addresses SET addr = 'fe80::5' "
+                        "WHERE addr = 'fe80::5%eth0'")
+            d.start()
+            self.assertIn(f"instance {iid}: address fe80::5 is link-local "
+                          "without its interface and identifies no guest; "
+                          "register it again as fe80::5%INTERFACE", d.log())
+            st, js = d.owner("GET", f"/instances/{iid}")
+            self.assertEqual((st, js["addresses"]),
+                             (200, ["fe80::5", "10.0.0.5"]))
+            # Registering it again as it stands is refused, with why.
+            st, js = d.register(iid, "p", js["addresses"])
+            self.assertEqual(st, 400)
+            self.assertIn("needs its interface", json.dumps(js))
+        finally:
+            d.cleanup()
 
 
 class SystemdNetworks(unittest.TestCase):

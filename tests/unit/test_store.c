@@ -416,6 +416,36 @@ Test(store, head_by_addr_network_first)
 	store_read_end(st);
 }
 
+/* Link-local addresses stored without an interface, and only those. */
+Test(store, addr_unscoped)
+{
+	struct store_addr	sa[8];
+	size_t			n = 99;
+
+	cr_assert_eq(store_addr_unscoped(st, sa, 8, &n), STORE_OK);
+	cr_assert_eq(n, 0);
+	/* As a store written before interfaces were required holds them. */
+	put_new(1, "fe80::5", "fe80::5%eth0");
+	put_new(2, "febf:1::1", "fe8::1");		/* fe8::1 is fe08 */
+	put_new(3, "fec0::1", "10.0.0.1");
+	put_new(4, "fe80::7@net", "fe80::9%eth1@net");
+	put_new(5, "fe9a::1", NULL);
+	cr_assert_eq(store_addr_unscoped(st, sa, 8, &n), STORE_OK);
+	cr_assert_eq(n, 4);
+	cr_assert_str_eq(sa[0].sa_addr, "fe80::5");
+	cr_assert_str_eq(sa[0].sa_id, mkid(1));
+	cr_assert_str_eq(sa[1].sa_addr, "fe80::7@net");
+	cr_assert_str_eq(sa[1].sa_id, mkid(4));
+	cr_assert_str_eq(sa[2].sa_addr, "fe9a::1");
+	cr_assert_str_eq(sa[3].sa_addr, "febf:1::1");
+	cr_assert_str_eq(sa[3].sa_id, mkid(2));
+	/* At most max, the first in address order. */
+	cr_assert_eq(store_addr_unscoped(st, sa, 2, &n), STORE_OK);
+	cr_assert_eq(n, 2);
+	cr_assert_str_eq(sa[1].sa_addr, "fe80::7@net");
+	store_read_end(st);
+}
+
 /* The head and the value in one read, by id and by address. */
 Test(store, head_with_value)
 {
