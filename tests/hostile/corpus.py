@@ -798,6 +798,12 @@ CASES = [
       rule="README (divergence from Nova, which joins the two values and "
       "answers 403, nova-compat §4.1): a repeated identity header is refused, "
       "400; RFC 9110 §5.3: these fields are not lists"),
+    C("ident_duplicate_tenant", "identity",
+      get(PW, IDENT + b"X-Tenant-ID: {{TENANT_SET}}\r\n"), [400],
+      after="open",
+      rule="README (divergence from Nova, which joins the two values and "
+      "answers 404, nova-compat §4.1): a repeated identity header is refused, "
+      "400; RFC 9110 §5.3: these fields are not lists"),
     C("ident_signature_uppercase", "identity",
       get(PW, b"X-Instance-ID: {{IID}}\r\nX-Tenant-ID: {{TENANT}}\r\n"
           b"X-Instance-ID-Signature: {{SIG_UPPER}}\r\n"), [403],
