@@ -150,6 +150,7 @@ static void	evil_sign_on_main(struct evil *);
 static void	evil_sign_plain_conn(struct evil *);
 static void	evil_owner_idle(struct evil *);
 static void	evil_owner_requests(struct evil *);
+static void	evil_guest_requests(struct evil *);
 
 static const struct evil_scenario evil_scenarios[] = {
 	{ "unknown-type", EVIL_F_INIT, evil_unknown_type },
@@ -195,6 +196,7 @@ static const struct evil_scenario evil_scenarios[] = {
 	{ "sign-plain-conn", EVIL_F_INIT | EVIL_F_PROXY, evil_sign_plain_conn },
 	{ "owner-idle", EVIL_F_INIT | EVIL_F_OWNER, evil_owner_idle },
 	{ "owner-requests", EVIL_F_INIT | EVIL_F_OWNER, evil_owner_requests },
+	{ "guest-requests", EVIL_F_INIT | EVIL_F_PROXY, evil_guest_requests },
 };
 
 static void
@@ -1113,12 +1115,13 @@ main(void)
  * answer, answering pings meanwhile.  1: answered, 0: not.
  */
 static int
-evil_ask(struct evil *e, uint32_t type, uint32_t reqid, int wait_ms)
+evil_ask(struct evil *e, uint32_t type, uint32_t reqid, const void *p,
+    size_t len, int wait_ms)
 {
 	static struct chan_msg	m;
 	int			r;
 
-	evil_send(e, type, reqid, e->e_connid, NULL, 0, -1);
+	evil_send(e, type, reqid, e->e_connid, p, len, -1);
 	while ((r = evil_recv(e, &m, wait_ms)) == 1) {
 		if (m.m_hdr.ch_type == MSG_PING) {
 			evil_send(e, MSG_PONG, m.m_hdr.ch_reqid, 0, NULL, 0,
@@ -1191,34 +1194,54 @@ evil_owner_idle(struct evil *e)
 {
 	if (e->e_hold_ms <= 0)
 		fatalx("owner-idle needs hold");
-	if (!evil_ask(e, MSG_OWNER_STATUS, 1, EVIL_DEATH_WAIT_MS))
+	if (!evil_ask(e, MSG_OWNER_STATUS, 1, NULL, 0, EVIL_DEATH_WAIT_MS))
 		fatalx("the first status was not answered");
 	evil_hold(e, e->e_hold_ms);
 	evil_check_closed(e, "owner-idle");
-	if (evil_ask(e, MSG_OWNER_STATUS, 2, EVIL_DEATH_WAIT_MS / 3))
+	if (evil_ask(e, MSG_OWNER_STATUS, 2, NULL, 0,
+	    EVIL_DEATH_WAIT_MS / 3))
 		log_warnx("scenario owner-idle: broker answered type %u "
 		    "past the idle limit", MSG_OWNER_STATUS_ANS);
 	evil_send(e, MSG_OWNER_STATUS, 3, e->e_connid, NULL, 0, -1);
 }
 
-/* As many operations as the limit allows, then one more, then another. */
+/*
+ * As many operations as the limit allows, then one more, then another:
+ * p and len are each operation's payload.
+ */
 static void
-evil_owner_requests(struct evil *e)
+evil_requests(struct evil *e, const char *name, uint32_t type,
+    const void *p, size_t len)
 {
 	int	i;
 
 	if (e->e_cap <= 0)
-		fatalx("owner-requests needs cap");
+		fatalx("%s needs cap", name);
 	for (i = 0; i < e->e_cap; i++)
-		if (!evil_ask(e, MSG_OWNER_STATUS, (uint32_t)i + 1,
+		if (!evil_ask(e, type, (uint32_t)i + 1, p, len,
 		    EVIL_DEATH_WAIT_MS))
-			fatalx("status %d of %d was not answered", i + 1,
+			fatalx("operation %d of %d was not answered", i + 1,
 			    e->e_cap);
-	if (evil_ask(e, MSG_OWNER_STATUS, (uint32_t)i + 1,
+	if (evil_ask(e, type, (uint32_t)i + 1, p, len,
 	    EVIL_DEATH_WAIT_MS / 3))
-		log_warnx("scenario owner-requests: broker answered type %u "
-		    "past the request limit", MSG_OWNER_STATUS_ANS);
-	evil_check_closed(e, "owner-requests");
-	evil_send(e, MSG_OWNER_STATUS, (uint32_t)i + 2, e->e_connid, NULL, 0,
-	    -1);
+		log_warnx("scenario %s: broker answered type %u past the "
+		    "request limit", name, type + 1);
+	evil_check_closed(e, name);
+	evil_send(e, type, (uint32_t)i + 2, e->e_connid, p, len, -1);
+}
+
+static void
+evil_owner_requests(struct evil *e)
+{
+	evil_requests(e, "owner-requests", MSG_OWNER_STATUS, NULL, 0);
+}
+
+/* A signature seen once, replayed on the connection it came with. */
+static void
+evil_guest_requests(struct evil *e)
+{
+	struct msg_guest	g;
+
+	evil_guest(e, &g);
+	evil_requests(e, "guest-requests", MSG_GUEST_PW_GET, &g, sizeof(g));
 }

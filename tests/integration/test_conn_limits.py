@@ -26,7 +26,7 @@ WAIT = 15                       # seconds; any single wait in this file
 FAST = {"header_timeout_ms": 1000, "body_timeout_ms": 1000,
         "idle_timeout_ms": 1000}
 OWNER_IDLE_MS = 4000            # header + body + 2 * idle
-OWNER_CAP = 5
+CAP = 5                         # owner and guest operations
 PW = "/openstack/latest/password"
 
 
@@ -58,10 +58,13 @@ class Base(unittest.TestCase):
 
 
 class HeldByHostileWorker(Base):
-    """The evil worker plays owner-idle, then owner-requests."""
+    """The evil worker holds an owner connection idle, asks too much on
+    one, and replays a guest's signature too often on its connection."""
 
-    SCENARIOS = (("owner-idle", "idle too long"),
-                 ("owner-requests", "request limit reached"))
+    # (scenario, listener, why it is closed, type of the op that kills)
+    SCENARIOS = (("owner-idle", "owner", "idle too long", 32),
+                 ("owner-requests", "owner", "request limit reached", 32),
+                 ("guest-requests", "guest", "request limit reached", 14))
 
     @classmethod
     def setUpClass(cls):
@@ -75,7 +78,7 @@ class HeldByHostileWorker(Base):
         cls.link = os.path.join(cls.dir, "worker")
         os.symlink("sealmd-worker", cls.link)
         limits = dict(FAST, owner_conn_idle_ms=OWNER_IDLE_MS,
-                      owner_conn_requests=OWNER_CAP)
+                      owner_conn_requests=CAP, guest_conn_requests=CAP)
         cls.d = Daemon(limits=limits, state=state, worker_path=cls.link)
         try:
             cls.d.start()
@@ -87,10 +90,14 @@ class HeldByHostileWorker(Base):
     def tearDownClass(cls):
         cls.d.cleanup()
 
-    def test_held_owner_connection(self):
+    def test_held_connections(self):
         d = self.d
-        lines = [f"hold {OWNER_IDLE_MS + 2500}", f"cap {OWNER_CAP}"]
-        lines += [f"run {name}" for name, _ in self.SCENARIOS]
+        target = uuid4()
+        self.assertEqual(d.register(target, "proj-t")[0], 201)
+        lines = [f"hold {OWNER_IDLE_MS + 2500}", f"cap {CAP}",
+                 f"target {target}", "tenant proj-t",
+                 f"sig {d.sign(target)}"]
+        lines += [f"run {s[0]}" for s in self.SCENARIOS]
         with open(os.path.join(self.dir, "evil-scenarios"), "w") as f:
             f.write("\n".join(lines) + "\n")
         with open(os.path.join(self.dir, "evil-next"), "w") as f:
@@ -104,7 +111,7 @@ class HeldByHostileWorker(Base):
                              d.launcher_pid())
         os.kill(real, signal.SIGKILL)
         n = len(self.SCENARIOS)
-        for k, (name, why) in enumerate(self.SCENARIOS):
+        for k, (name, where, why, optype) in enumerate(self.SCENARIOS):
             # Relayed by the broker from the worker's log pipe.
             m = self.wait_re(d, rf"^<\d>sealmd-worker: <\d>evil-worker"
                              rf"\[(\d+)\]: scenario {name} "
@@ -113,12 +120,14 @@ class HeldByHostileWorker(Base):
             pid = int(m.group(1))
             if k == n - 1:
                 repoint(self.link, "sealmd-worker")
-            s = owner_raw(d)
+            if where == "owner":
+                s = owner_raw(d)
+            else:
+                s = d.conn(timeout=WAIT)
             try:
                 closed = self.wait_re(
-                    d, rf"^<\d>sealmd: owner:\S+: connection (\d+) "
-                    rf"\(uid=\d+,gid=\d+,pid=\d+\): {why}; closed by the "
-                    r"broker$", pos)
+                    d, rf"^<\d>sealmd: {where}:\S+: connection (\d+) "
+                    rf"\([^)]*\): {why}; closed by the broker$", pos)
                 self.assertIsNotNone(closed, f"{name}:\n" + d.log()[pos:])
                 connid = closed.group(1)
                 kill = self.wait_re(
@@ -126,7 +135,7 @@ class HeldByHostileWorker(Base):
                 self.assertIsNotNone(kill, f"{name}:\n" + d.log()[pos:])
                 # Closed by the limit, before the worker was killed.
                 self.assertLess(closed.start(), kill.start())
-                self.assertEqual(kill.group(1), "message type 32 on "
+                self.assertEqual(kill.group(1), f"message type {optype} on "
                                  f"unknown connection {connid}",
                                  d.log()[pos:])
                 # The caller's end reads as closed, with nothing sent.
