@@ -17,6 +17,7 @@
 #include "keys.h"
 #include "store.h"
 #include "tlskey.h"
+#include "writer.h"
 
 #define SEALMD_VERSION		"0.1.0"
 #define BROKER_PING_MS		5000	/* worker liveness ping */
@@ -54,7 +55,7 @@ struct bconn {
 	int		bc_role;
 	int		bc_ident;
 	int		bc_authorized;
-	char		bc_peer[64];	/* "ip:port" or "uid=N,gid=N,pid=N" */
+	char		bc_peer[PEER_MAX];
 	char		bc_addr[ADDR_MAX + 1];	/* IP[%IFNAME][@NET] of a guest */
 	int		bc_tls;		/* TLS context, 1-based; 0: plain */
 	uint32_t	bc_tlsgen;	/* its reloads when accepted */

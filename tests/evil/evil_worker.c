@@ -819,8 +819,8 @@ evil_waiters_shared(struct evil *e)
 	memset(&mq, 0, sizeof(mq));
 	mq.mq_wait = 60;
 	for (i = 0; i < e->e_waitn; i++) {
-		(void)snprintf(mq.mq_id, sizeof(mq.mq_id), "%s%012x",
-		    e->e_waitbase, (unsigned int)i);
+		(void)snprintf(mq.mq_id, sizeof(mq.mq_id), "%.*s%012x",
+		    ID_LEN - 12, e->e_waitbase, (unsigned int)i);
 		evil_send(e, MSG_OWNER_PW_GET, (uint32_t)i + 1, e->e_connid,
 		    &mq, sizeof(mq), -1);
 	}
