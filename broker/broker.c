@@ -415,6 +415,15 @@ broker_reload_diff(struct config *oc, const struct config *nc, int tls_kept,
 		broker_reload_name(restart, rsize, "token_hashes_file");
 	else if (strcmp(oc->c_token_file, nc->c_token_file) != 0)
 		broker_reload_name(applied, asize, "token_hashes_file");
+	/* Certificates are read again whatever changed; name new paths. */
+	for (i = 0; !tls_kept && i < nc->c_ntls; i++) {
+		if (strcmp(oc->c_tls[i].ct_cert, nc->c_tls[i].ct_cert) != 0)
+			broker_reload_name(applied, asize, "tls_cert");
+		if (strcmp(oc->c_tls[i].ct_key, nc->c_tls[i].ct_key) != 0)
+			broker_reload_name(applied, asize, "tls_key");
+		if (strcmp(oc->c_tls[i].ct_ca, nc->c_tls[i].ct_ca) != 0)
+			broker_reload_name(applied, asize, "tls_client_ca");
+	}
 	/* Those at the running paths are read again all the same. */
 	if (tls_kept)
 		broker_reload_name(restart, rsize, "the number of TLS "
@@ -519,7 +528,7 @@ broker_reload(struct broker *b)
 		log_warnx("reload: some instance seeds were not registered");
 	worker_limits(b);
 	log_info("reloaded: %s%s; key ring of %zu (newest %u), %zu seeded "
-	    "instances", applied[0] != '\0' ? "changed " : "nothing else "
+	    "instances", applied[0] != '\0' ? "changed " : "no setting "
 	    "changed", applied, b->b_keys.kr_n,
 	    keyring_newest(&b->b_keys)->k_id, oc->c_ninstances);
 	goto done;

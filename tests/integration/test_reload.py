@@ -7,13 +7,17 @@ the connections it holds open too.
 import grp
 import os
 import re
+import shutil
 import signal
 import socket
+import ssl
 import subprocess
+import tempfile
 import time
 import unittest
 
 from sealmd_fixture import IS_ROOT, Daemon, RawConn, canary, uuid4
+from tls_helpers import Certs, enable_tls
 
 PW = "/openstack/latest/password"
 WAIT = 15
@@ -253,6 +257,36 @@ class ReloadApplies(Base):
         self.assertEqual(d.owner("GET", f"/servers/{iid}/"
                                  "os-server-password"),
                          (200, {"password": ""}))
+
+    def test_new_certificate_paths_named(self):
+        tmp = tempfile.mkdtemp(prefix="sealmd-reload-tls-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        certs = Certs(os.path.join(tmp, "certs"))
+        crt, key = certs.server("first")
+        d = Daemon()
+        self.addCleanup(d.cleanup)
+        enable_tls(d, "guest", crt, key)
+        d.start()
+        crt2, key2 = certs.server("second")
+        self.edit(d, f"tls_cert = {crt}\ntls_key = {key}\n",
+                  f"tls_cert = {crt2}\ntls_key = {key2}\n")
+        log = self.reload(d)
+        self.assertRegex(log, r"reloaded: changed tls_cert, tls_key;")
+        deadline = time.time() + WAIT
+        while True:
+            ctx = ssl.create_default_context(cafile=crt2)
+            try:
+                s = ctx.wrap_socket(socket.create_connection(
+                    ("127.0.0.1", d.ports[0]), timeout=WAIT),
+                    server_hostname="localhost")
+                break
+            except ssl.SSLError:
+                self.assertLess(time.time(), deadline)
+                time.sleep(0.1)
+        with open(crt2) as f:
+            self.assertEqual(s.getpeercert(True),
+                             ssl.PEM_cert_to_DER_cert(f.read()))
+        s.close()
 
 
 if __name__ == "__main__":
