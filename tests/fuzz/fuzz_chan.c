@@ -80,12 +80,14 @@ union fzc_payload {
 	struct msg_pw_get	pg;
 	struct msg_pw_verify	pv;
 	struct msg_owner_auth	oa;
+	struct msg_key_id	kr;
 	uint8_t			raw[CHAN_MAX_PAYLOAD];
 };
 
 static struct broker	 fzc_b;
 static struct config	 fzc_conf;
 static struct bconn	 fzc_conns[FZC_SLOTS];
+static struct bgone	 fzc_gone[FZC_SLOTS];
 static struct store	*fzc_real;	/* the broker's SQLite connection */
 static char		 fzc_keydir[PATH_MAX];
 static uint8_t		 fzc_key[KEY_LEN];	/* key 1, which seals A */
@@ -311,6 +313,10 @@ fzc_write_check(const struct wjob *j)
 	case WJ_PW_TAKE:
 		want = MSG_OWNER_PW_GET;
 		break;
+	case WJ_KEY_COUNT:
+		/* Retire counts the key's values behind every queued write. */
+		want = MSG_OWNER_KEY_RETIRE;
+		break;
 	default:
 		/* A rewrap pass runs on the event loop's timer, not here. */
 		fuzz_fail(__FILE__, __LINE__, "write %d for message type %u",
@@ -346,6 +352,11 @@ fzc_write_check(const struct wjob *j)
 		    fzc_terminated(u.pg.mq_id, sizeof(u.pg.mq_id)) &&
 		    strcmp(u.pg.mq_id, j->wj_id) == 0,
 		    "took %s for a message about another id", j->wj_id);
+		break;
+	case WJ_KEY_COUNT:
+		FUZZ_CHECK(chan_get(fzc_cur, &u.kr, sizeof(u.kr)) == 0 &&
+		    u.kr.mk_id == j->wj_key, "counted key %u for another",
+		    j->wj_key);
 		break;
 	default:
 		FUZZ_CHECK(chan_get(fzc_cur, &u.id, sizeof(u.id)) == 0 &&
@@ -554,11 +565,18 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	/* A registration may ask for verifier mode: keep Argon2id cheap. */
 	fzc_conf.c_vops = crypto_pwhash_OPSLIMIT_MIN;
 	fzc_conf.c_vmem = crypto_pwhash_MEMLIMIT_MIN;
+	/* No connection limit: they read the clock too. */
+	for (i = 0; i < 3; i++) {
+		fzc_conf.c_conn[i].cc_idle_ms = UINT32_MAX;
+		fzc_conf.c_conn[i].cc_life_ms = UINT32_MAX;
+		fzc_conf.c_conn[i].cc_requests = UINT32_MAX;
+	}
 	ratelimit_init();
 	tokens_init();
 	fzc_b.b_conf = &fzc_conf;
 	fzc_b.b_store = fzc_real;
 	fzc_b.b_conns = fzc_conns;
+	fzc_b.b_gone = fzc_gone;
 	fzc_b.b_started = time(NULL);
 	fzc_b.b_ping_every_ms = BROKER_PING_MS;
 	fzc_b.b_nlisten = FZC_L_N;
@@ -612,14 +630,19 @@ fzc_reset(uint8_t mode)
 	chan_clear(&fzc_b.b_chan);
 	chan_init(&fzc_b.b_chan, fzc_sv[0], 0);
 	memset(fzc_conns, 0, sizeof(fzc_conns));
+	memset(fzc_gone, 0, sizeof(fzc_gone));
 	memset(fzc_b.b_nconns, 0, sizeof(fzc_b.b_nconns));
 	for (i = 0; i < FZC_C_N; i++) {
 		bc = &fzc_conns[i];
 		bc->bc_id = FZC_CONN_ID(i);
+		bc->bc_serial = ++fzc_b.b_serial;
+		bc->bc_fd = -1;	/* the broker's dup: none here */
 		bc->bc_role = conns[i].role;
 		bc->bc_ident = conns[i].ident;
 		bc->bc_listener = conns[i].listener;
 		bc->bc_authorized = conns[i].authorized;
+		/* Held to the allow list at every owner operation. */
+		bc->bc_uid = bc->bc_gid = conns[i].authorized ? 0 : 65533;
 		bc->bc_tls = conns[i].tls;
 		(void)snprintf(bc->bc_addr, sizeof(bc->bc_addr), "%s",
 		    conns[i].addr);
