@@ -5,7 +5,8 @@
 #				a crash is kept in BDIR/artifacts/NAME/
 #   run.sh regress BDIR NAME...	run each once over those inputs
 # Generated inputs never land in the tree, and a harness's scratch files
-# (its $TMPDIR) go even when it crashes.  Exit 1 if any harness failed.
+# (its $TMPDIR) go even when it crashes.  Exit 1 if any harness failed,
+# or has no corpus: "0 inputs ok" would be a check that checked nothing.
 set -u
 
 mode=$1
@@ -28,6 +29,12 @@ trap 'exit 130' INT TERM
 for name in "$@"; do
 	bin=$bdir/fuzz_$name
 	inputs="$here/corpus/$name $here/regress/$name"
+	if [ -z "$(find "$here/corpus/$name" -type f 2>/dev/null | head -1)" ]
+	then
+		echo "fuzz: $name: FAILED: no inputs in $here/corpus/$name" >&2
+		rc=1
+		continue
+	fi
 	tmp=$(mktemp -d -p "$shm")
 	mkdir "$tmp/corpus" "$tmp/scratch"
 	# Room for a request line over the 8 KiB limit, and for a few
