@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -143,6 +144,21 @@ sandbox_worker_filter(void)
 	/* make check-asan only: the ASan runtime's exit path. */
 	ALLOW(ctx, sigaltstack);
 	ALLOW(ctx, sched_yield);
+	ALLOW(ctx, futex);		/* and its report's locks */
+	/*
+	 * Its report reads the binary's name and /proc/self/maps with the
+	 * raw open(2), which glibc never uses (it opens with openat, which
+	 * still kills), asks whether stderr is a terminal, and UBSan makes
+	 * a pipe to probe memory: refused, not killed, so that the report
+	 * reaches the log, unsymbolized.
+	 */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOENT), SCMP_SYS(readlink),
+	    0) != 0 || seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOENT),
+	    SCMP_SYS(open), 0) != 0 || seccomp_rule_add(ctx,
+	    SCMP_ACT_ERRNO(ENOTTY), SCMP_SYS(ioctl), 0) != 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EMFILE), SCMP_SYS(pipe2),
+	    0) != 0)
+		fatalx("seccomp rules for the ASan report");
 #endif
 	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 2,
 	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0),

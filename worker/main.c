@@ -58,7 +58,7 @@ const char	*__asan_default_options(void);
 const char *
 __asan_default_options(void)
 {
-	return "detect_leaks=0";
+	return "detect_leaks=0:symbolize=0";
 }
 #endif
 

@@ -16,6 +16,9 @@
  *	fake-audit		write lines dressed as the broker's audit
  *				lines to stderr, then serve as usual
  *	log-flood MIB		write MIB MiB of log lines, then serve
+ *	sanitizer		a heap overflow: in an ASan build, ASan's
+ *				report; in a release build, which would not
+ *				see it, a line standing in for the report
  *
  * Then it waits to be killed; if it is not, it says so and exits 3.  The
  * log scenarios are not killed: they test what the broker makes of them.
@@ -45,10 +48,11 @@
 
 static const char *const evil_names[] = {
 	"open-keys", "connect", "exec", "forge-conn", "direct-claim",
-	"owner-on-guest", "fake-audit", "log-flood",
+	"owner-on-guest", "fake-audit", "log-flood", "sanitizer",
 };
 #define EVIL_FAKE_AUDIT	6
 #define EVIL_LOG_FLOOD	7
+#define EVIL_SANITIZER	8
 #define EVIL_N	(int)(sizeof(evil_names) / sizeof(evil_names[0]))
 
 static int
@@ -224,6 +228,30 @@ evil_log_flood(struct worker *w, const char *arg)
 	log_warnx("EVIL log-flood: %ld lines written", n);
 }
 
+/*
+ * One byte written past a heap block, by memset: ASan's own report, not
+ * UBSan's, which sees an indexed load first.  What the fixture must hear.
+ * A release build would not see it (or _FORTIFY_SOURCE would abort by
+ * writing to /dev/tty): a line stands in for the report.
+ */
+static void
+evil_sanitizer(void)
+{
+#ifdef SEALMD_SANITIZE
+	volatile size_t	 len = 17;	/* hidden from the compiler */
+	char		*p;
+
+	if ((p = calloc(1, 16)) == NULL)
+		fatal("calloc");
+	memset(p, 'x', len);
+	log_warnx("EVIL sanitizer: %c, and one byte past the end", p[0]);
+	free(p);
+#else
+	log_warnx("==0==ERROR: AddressSanitizer: release build, this line "
+	    "stands in for a report");
+#endif
+}
+
 void
 evil_confined_run(struct worker *w, int which, const char *arg)
 {
@@ -240,6 +268,10 @@ evil_confined_run(struct worker *w, int which, const char *arg)
 	}
 	if (which == EVIL_LOG_FLOOD) {
 		evil_log_flood(w, arg);
+		return;
+	}
+	if (which == EVIL_SANITIZER) {
+		evil_sanitizer();
 		return;
 	}
 	/* No conn_loop here to flush a turn: every frame leaves at once. */

@@ -9,6 +9,14 @@ Helpers: RawConn / Daemon.conn() and Daemon.exchange() drive raw HTTP and
 parse whole answers; Daemon.owner_full() returns owner answers with their
 headers; canary() / remember_secret() and the CANARIES, SIGNATURES and
 ARCHIVE registries feed test_zz_secrets, which runs last.
+
+Daemon.cleanup() fails the test (AssertionError) when the daemon's log
+holds a sanitizer report (the broker's, or the worker's, which the broker
+relays from the worker's log pipe), when the broker exited other than 0
+on SIGTERM, or when a worker died or was killed.  A test that means one
+of these declares it first: expect_worker_deaths() (or kill_worker()),
+expect_exit(), expect_sanitizer(); stop() with a signal other than SIGTERM
+declares the exit.
 """
 import hashlib
 import hmac
@@ -40,6 +48,11 @@ IS_ROOT = os.geteuid() == 0
 # its own in the cluster at SEALMD_TEST_PGHOST, not a SQLite file.
 PG_ALL = os.environ.get("SEALMD_TEST_STORE") == "postgresql"
 STORE_NAME = "postgresql" if PG_ALL else "sqlite"
+# What the sanitizers print: ASan, LSan, TSan, UBSan ("f.c:1:2: runtime
+# error: ..."), MSan.  Any of it in a daemon's log fails the test.
+SANITIZER_RE = re.compile(r"AddressSanitizer|LeakSanitizer|ThreadSanitizer|"
+                          r"MemorySanitizer|UndefinedBehaviorSanitizer|"
+                          r"runtime error")
 
 
 def pg_bin(name):
@@ -231,6 +244,12 @@ class Daemon:
         self.args = list(args)
         self.stderr_pipe = stderr_pipe
         self.copier = None
+        # What cleanup() checks; see the module's docstring.
+        self.deaths_ok = False
+        self.exit_ok = False
+        self.sanitizer_ok = None
+        self.problems = []
+        self.run_open = False
         self.state = state or tempfile.mkdtemp(prefix="sealmd-it-")
         self.keep_state = keep_state
         os.chmod(self.state, 0o700)
@@ -304,6 +323,8 @@ class Daemon:
         a network namespace (ip netns) to run the daemon in."""
         self.logf = open(self.log_path, "ab")
         self.log_offset = self.logf.tell()
+        self.run_open = True
+        self.run_exit_ok = False
         cmd = [SEALMD, *self.args, "-c", self.conf]
         if VALGRIND:
             timeout = max(timeout, 60)
@@ -331,14 +352,20 @@ class Daemon:
                 target=self._copy_stderr, args=(self.proc.stderr,),
                 daemon=True)
             self.copier.start()
+        t0 = time.monotonic()
         deadline = time.time() + timeout
         while time.time() < deadline:
             text = self.log()
             if "ready" in text and "worker" in text:
                 self.ports = [int(p) for p in re.findall(
                     r"listening: guest:[^ ]*:(\d+)", text)]
+                # A baseline for time limits: this build, this machine,
+                # this moment's load (ASan, valgrind, a busy CI host).
+                self.start_seconds = time.monotonic() - t0
                 return self
             if self.proc.poll() is not None:
+                # The test gets the exception: the exit is its to judge.
+                self.run_exit_ok = True
                 raise RuntimeError("sealmd exited:\n" + text)
             time.sleep(0.05)
         raise RuntimeError("sealmd did not become ready:\n" + self.log())
@@ -380,14 +407,49 @@ class Daemon:
             time.sleep(0.05)
         return False
 
+    def expect_worker_deaths(self):
+        """This test kills the worker, or has the broker kill it."""
+        self.deaths_ok = True
+        return self
+
+    def expect_exit(self):
+        """This test ends the broker other than by SIGTERM, or makes it
+        fail: a non-zero exit is no finding."""
+        self.exit_ok = True
+        return self
+
+    def expect_sanitizer(self, pattern):
+        """Sanitizer lines matching pattern (a regex) are this test's
+        doing, e.g. ASan reporting a SIGSEGV the test sent."""
+        self.sanitizer_ok = re.compile(pattern)
+        return self
+
+    def kill_worker(self, sig=signal.SIGKILL):
+        """Signal the current worker, declared; its pid."""
+        self.expect_worker_deaths()
+        pid = self.worker_pid()
+        os.kill(pid, sig)
+        return pid
+
     def stop(self, sig=signal.SIGTERM, timeout=10):
+        if VALGRIND:
+            timeout = max(timeout, 60)
         if self.proc and self.proc.poll() is None:
+            if sig != signal.SIGTERM:
+                self.run_exit_ok = True
             self.proc.send_signal(sig)
             try:
                 self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
+                if not self.run_exit_ok:
+                    self.problems.append(f"the broker did not exit within "
+                                         f"{timeout} s of signal {sig}")
+                self.run_exit_ok = True
                 self.proc.kill()
                 self.proc.wait()
+        if self.proc is not None and self.run_open:
+            self.run_open = False
+            self.check_run()
         if self.copier is not None:
             self.copier.join(10)
             self.copier = None
@@ -434,21 +496,64 @@ class Daemon:
         ARCHIVE.append({"state": self.state, "when": when, "log": log,
                         "files": self.raw_files()})
 
+    def check_run(self):
+        """After one start()..stop(): how the broker ended, and whether a
+        worker died, unless the test declared it."""
+        rc = self.proc.returncode
+        if rc != 0 and not (self.run_exit_ok or self.exit_ok):
+            self.problems.append(f"the broker exited with status {rc}"
+                                 if rc > 0 else
+                                 f"the broker died of signal {-rc}")
+        deaths = self.worker_deaths()
+        if deaths and not self.deaths_ok:
+            self.problems.append(
+                "the worker died, and the test did not expect it (say so "
+                "with expect_worker_deaths() or kill_worker()):\n  " +
+                "\n  ".join(deaths[:10]))
+
+    def sanitizer_reports(self):
+        """Lines of the whole log from a sanitizer, with what follows."""
+        try:
+            lines = self.all_logs().decode("utf-8", "replace").split("\n")
+        except FileNotFoundError:
+            return []
+        for i, ln in enumerate(lines):
+            if SANITIZER_RE.search(ln) and not (
+                    self.sanitizer_ok and self.sanitizer_ok.search(ln)):
+                return lines[max(0, i - 2):i + 40]
+        return []
+
     def cleanup(self):
         if self.proc and self.proc.poll() is None:
             self.archive("running")
-        self.stop()
-        self.archive("stopped")
-        if not self.keep_state:
-            shutil.rmtree(self.state, ignore_errors=True)
+        try:
+            self.stop()
+        finally:
+            self.archive("stopped")
+            report = self.sanitizer_reports()
+            if report:
+                self.problems.append("a sanitizer reported, in "
+                                     f"{self.log_path}:\n" +
+                                     "\n".join(report))
+            if not self.keep_state:
+                shutil.rmtree(self.state, ignore_errors=True)
+        problems, self.problems = self.problems, []
+        if problems:
+            raise AssertionError("sealmd: " + "\n".join(problems))
 
     def worker_deaths(self):
         """Log lines of every worker kill or death since start()."""
         if self.proc is None:
             return []
-        return re.findall(r"(?m)^<\d>sealmd: (?:killing worker \d+:.*|"
-                          r"worker \d+ (?:killed by|exited with).*)$",
-                          self.log())
+        log = self.log()
+        # "stopping": a SIGTERM found the worker not yet up; no finding.
+        stopped = set(re.findall(r"(?m)^<\d>sealmd: killing worker (\d+): "
+                                 r"stopping$", log))
+        return [ln for ln, pid in re.findall(
+            r"(?m)^(<\d>sealmd: (?:killing worker (\d+):.*|worker (?:\d+) "
+            r"(?:killed by|exited with).*))$", log)
+            if pid not in stopped and not any(
+                f"worker {p} " in ln for p in stopped)]
 
     def worker_pid(self):
         pids = re.findall(r"worker (\d+) ready", self.log())

@@ -36,7 +36,8 @@ class ConfinedEvil(unittest.TestCase):
                                 ("direct", "127.0.0.1")),
                         worker_path=os.path.join(evil_dir,
                                                  "sealmd-worker-evil"))
-        self.d.start()
+        # Every scenario ends in a kill, by the kernel or the broker.
+        self.d.expect_worker_deaths().start()
         self.addCleanup(self.d.cleanup)
         d = self.d
         victim = uuid4()

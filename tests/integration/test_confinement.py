@@ -118,7 +118,10 @@ class Confinement(unittest.TestCase):
 @unittest.skipUnless(IS_ROOT, "needs root to signal the worker's uid")
 class Crashes(unittest.TestCase):
     """SIGSEGV and SIGKILL under load: the broker logs why, starts a new
-    worker within a second, and new connections are served."""
+    worker promptly, and new connections are served.  Promptly: within
+    a second, or twice the time this daemon took to start (broker and
+    worker) in this test, if that is longer (ASan, valgrind, a loaded
+    host).  A restart only forks and execs the worker."""
 
     def setUp(self):
         self.d = Daemon().start()
@@ -149,15 +152,17 @@ class Crashes(unittest.TestCase):
         t.start()
         try:
             time.sleep(0.2)
-            old = self.d.worker_pid()
+            limit = max(1.0, 2 * self.d.start_seconds)
             t0 = time.time()
-            os.kill(old, sig)
+            old = self.d.kill_worker(sig)
             pat = rf"worker (?!{old}\b)(\d+) ready"
-            while time.time() - t0 < 1.0 and not re.search(pat, self.d.log()):
+            while time.time() - t0 < limit and not re.search(pat,
+                                                             self.d.log()):
                 time.sleep(0.01)
             elapsed = time.time() - t0
             self.assertRegex(self.d.log(), pat)
-            self.assertLess(elapsed, 1.0, "restart took %.2fs" % elapsed)
+            self.assertLess(elapsed, limit, "restart took %.2f s, start "
+                            "%.2f s" % (elapsed, self.d.start_seconds))
             self.assertRegex(self.d.log(), rf"worker {old} {cause}")
             time.sleep(0.2)
         finally:
@@ -170,13 +175,13 @@ class Crashes(unittest.TestCase):
         self.assertEqual((st, body), (200, b"crash-canary"))
 
     def test_sigsegv(self):
-        # ASan's handler catches the fault and starts its report on the
-        # log pipe; its isatty (ioctl) is then killed by the worker's
-        # filter.  It may also exit 1, or trip RLIMIT_FSIZE (SIGXFSZ) if
-        # stderr is ever a file again.
-        self.crash_with(signal.SIGSEGV, r"(killed by seccomp|killed by "
-                        r"signal 25|exited with status 1)" if SANITIZE
-                        else r"killed by signal 11")
+        # ASan's handler catches the fault, reports it through the
+        # worker's log pipe, and exits 1: the report is this test's.
+        if SANITIZE:
+            self.d.expect_sanitizer(r"AddressSanitizer(: SEGV on unknown "
+                                    r"address| can not provide additional)")
+        self.crash_with(signal.SIGSEGV, r"exited with status 1"
+                        if SANITIZE else r"killed by signal 11")
 
     def test_sigkill(self):
         self.crash_with(signal.SIGKILL, r"killed by signal 9")
@@ -213,6 +218,7 @@ class LauncherLifetime(unittest.TestCase):
         self.d.cleanup()
 
     def test_launcher_death_stops_the_broker(self):
+        self.d.expect_exit().expect_worker_deaths()
         os.kill(self.launcher, signal.SIGKILL)
         try:
             self.d.proc.wait(10)
@@ -223,6 +229,7 @@ class LauncherLifetime(unittest.TestCase):
         self.assertTrue(gone(self.worker), "the worker outlived both")
 
     def test_broker_death_ends_launcher_and_worker(self):
+        self.d.expect_exit()
         os.kill(self.d.proc.pid, signal.SIGKILL)
         self.d.proc.wait(10)
         self.assertTrue(gone(self.launcher), "the launcher outlived it")

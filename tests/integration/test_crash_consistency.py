@@ -299,6 +299,7 @@ class KillBroker(CrashBase):
             bpid = d.proc.pid
 
             def kill(stop, restarted):
+                d.expect_exit()
                 os.kill(bpid, signal.SIGKILL)
                 d.proc.wait(10)
                 # The worker's channel hits EOF: it must exit by itself.
@@ -327,7 +328,7 @@ class KillWorker(CrashBase):
 
     def test_kill_worker(self):
         t0 = time.monotonic()
-        d = self.start()
+        d = self.start().expect_worker_deaths()
         served_after = 0
         for cycle in range(CYCLES):
             wpid = d.worker_pid()

@@ -59,6 +59,8 @@ class HostileSigner(unittest.TestCase):
         self.d = Daemon(guests=(("proxy", "127.0.0.1"),
                                 ("proxy", "127.0.0.1")),
                         state=state, worker_path=self.link)
+        # Each scenario ends in the broker killing the evil worker.
+        self.d.expect_worker_deaths()
         enable_tls(self.d, "guest g1", self.crt, self.key)
         self.addCleanup(self.d.cleanup)
         self.d.start()

@@ -492,7 +492,7 @@ class WorkerCannotOpenTheKey(unittest.TestCase):
         with open(os.path.join(tmp, "evil-confined"), "w") as f:
             f.write(f"open-keys {key}\n")
         pos = len(d.log())
-        os.kill(pid, signal.SIGKILL)
+        d.kill_worker()
         self.assertTrue(d.wait_log(r"will play open-keys", 10), d.log())
         m = None
         deadline = time.time() + 10

@@ -1,8 +1,6 @@
 """Waiting instead of polling (issue 9): an owner GET with ?wait=N is
 answered as soon as the guest posts, or empty when the time runs out."""
-import os
 import re
-import signal
 import socket
 import threading
 import time
@@ -120,8 +118,7 @@ class Wait(unittest.TestCase):
         s.sendall(f"GET /servers/{iid}/os-server-password?wait=600 "
                   "HTTP/1.1\r\nHost: x\r\n\r\n".encode())
         time.sleep(0.3)
-        old = self.d.worker_pid()
-        os.kill(old, signal.SIGKILL)
+        old = self.d.kill_worker()
         pat = rf"worker (?!{old}\b)(\d+) ready"
         for _ in range(100):
             if re.search(pat, self.d.log()):

@@ -6,13 +6,12 @@ although the daemon's stderr is a regular file."""
 import os
 import re
 import shutil
-import signal
 import socket
 import tempfile
 import time
 import unittest
 
-from sealmd_fixture import BUILD, IS_ROOT, Daemon, uuid4
+from sealmd_fixture import BUILD, Daemon, uuid4
 from tls_helpers import Certs, enable_tls
 
 EVIL = os.path.join(BUILD, "tests", "sealmd-worker-evil")
@@ -123,8 +122,7 @@ class HostileWorkerLog(unittest.TestCase):
         d = self.start_evil(["fake-audit", "log-flood 32"],
                             stderr_pipe=False)
         rss0 = rss_kib(d.proc.pid)
-        victim = d.worker_pid()
-        os.kill(victim, signal.SIGKILL)
+        victim = d.kill_worker()
         self.assertTrue(d.wait_log(r"EVIL log-flood: \d+ lines written",
                                    timeout=120), d.log()[-2000:])
         elapsed = time.monotonic() - t0
