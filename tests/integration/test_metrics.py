@@ -2,7 +2,6 @@
 that move by exactly the requests sent, and no instance id or secret in
 any label; sealmdctl status shows the daemon's state."""
 import json
-import os
 import re
 import signal
 import time
@@ -76,13 +75,18 @@ class Metrics(unittest.TestCase):
         self.assertEqual(st, 200)
         return parse_prometheus(body.decode())
 
-    def val(self, s, name, **labels):
+    def val(self, s, name, missing=None, **labels):
+        """The sample's value.  A sample not there fails the test, unless
+        the caller says what its absence means (missing=0.0: a counter
+        not yet incremented, in a scrape taken before)."""
         want = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
         for (n, l), v in s.items():
             got = ",".join(sorted(l.strip("{}").split(","))) if l else ""
             if n == name and got == want:
                 return v
-        return 0.0
+        if missing is None:
+            self.fail(f"no sample {name}{{{want}}} in /metrics")
+        return missing
 
     def test_counters_move_exactly(self):
         before = self.scrape()
@@ -97,7 +101,8 @@ class Metrics(unittest.TestCase):
                                       body=b"m1", headers=h)[0], 200)
         after = self.scrape()
         diff = lambda name, **kw: (self.val(after, name, **kw) -
-                                   self.val(before, name, **kw))
+                                   self.val(before, name, missing=0.0,
+                                            **kw))
         self.assertEqual(diff("sealmd_requests_total", op="guest.pw.get",
                               status="200"), 3)
         self.assertEqual(diff("sealmd_requests_total", op="guest.pw.get",
@@ -157,7 +162,8 @@ class Metrics(unittest.TestCase):
                 m = re.search(r'status="(\w+)"', l)
                 if n == name and all(f'{k}="{x}"' in l
                                      for k, x in kw.items()):
-                    d = v - self.val(before, name, status=m.group(1), **kw)
+                    d = v - self.val(before, name, missing=0.0,
+                                     status=m.group(1), **kw)
                     if d:
                         out[m.group(1)] = d
             return out
@@ -199,7 +205,7 @@ class Metrics(unittest.TestCase):
     @unittest.skipUnless(IS_ROOT, "needs root to kill the worker's uid")
     def test_restarts_by_cause(self):
         before = self.scrape()
-        os.kill(self.d.worker_pid(), signal.SIGSEGV)
+        self.d.kill_worker(signal.SIGSEGV)
         deadline = time.time() + 5
         while time.time() < deadline:
             try:
@@ -216,6 +222,7 @@ class Metrics(unittest.TestCase):
                                   cause="signal") -
                          self.val(before, "sealmd_worker_restarts_total",
                                   cause="signal"), 1)
+        # Every cause is exported from the start: none may be missing.
         self.assertEqual(self.val(s, "sealmd_worker_restarts_total",
                                   cause="violation"),
                          self.val(before, "sealmd_worker_restarts_total",
