@@ -88,18 +88,18 @@ class Slowloris(unittest.TestCase):
     def tearDownClass(cls):
         cls.d.cleanup()
 
-    def legit_client(self, stop, results):
-        """Fresh connections, ~10 requests/s, each with a 2 s timeout."""
+    def legit_client(self, stop, results, timeout=2.0, count=400):
+        """Fresh connections, ~10 requests/s, each with a timeout."""
         hdrs = self.d.proxy_headers(self.iid, self.project)
         n = 0
-        while not stop.is_set() and n < 400:
+        while not stop.is_set() and n < count:
             n += 1
             t0 = time.monotonic()
             try:
                 if n % 3 == 0:
-                    with self.d.conn(timeout=2) as c:
+                    with self.d.conn(timeout=timeout) as c:
                         c.send(GET_ROOT)
-                        r = c.read_response(timeout=2)
+                        r = c.read_response(timeout=timeout)
                         ok = r is not None and r.status == 200
                         what = r and r.status
                 else:
@@ -120,6 +120,15 @@ class Slowloris(unittest.TestCase):
                                 f"RLIMIT_NOFILE {self.nofile} < {need}")
         time.sleep(0.3)
         base_rss, base_fds = vm_rss_kib(wpid), fd_count(wpid)
+        # The latency limit under attack is relative to the same client's
+        # latency before it, in this build on this machine now: 2 s, or
+        # 50 times the quiet median where that is longer (ASan, valgrind,
+        # a loaded host).
+        quiet = []
+        self.legit_client(threading.Event(), quiet, timeout=30, count=9)
+        self.assertTrue(all(r[0] for r in quiet), quiet)
+        quiet_median = sorted(r[1] for r in quiet)[len(quiet) // 2]
+        lat_limit = max(2.0, 50 * quiet_median)
 
         sel = selectors.DefaultSelector()
         port = d.ports[0]
@@ -174,7 +183,8 @@ class Slowloris(unittest.TestCase):
                 for _ in range(n):
                     open_one(kind, now)
             legit = threading.Thread(target=self.legit_client,
-                                     args=(stop, results), daemon=True)
+                                     args=(stop, results, lat_limit),
+                                     daemon=True)
             legit.start()
             next_sample = 0.0
             loops = 0
@@ -234,12 +244,13 @@ class Slowloris(unittest.TestCase):
               f"{base_fds} -> peak {fds_peak}; VmRSS {base_rss} KiB -> "
               f"peak {rss_peak} KiB; legit {len(results)} requests, "
               f"{len(bad)} failed, max latency "
-              f"{max(lat) if lat else 0:.3f} s", flush=True)
+              f"{max(lat) if lat else 0:.3f} s (quiet median "
+              f"{quiet_median:.4f} s, limit {lat_limit:.1f} s)", flush=True)
 
         # The legitimate client was served throughout, and promptly.
         self.assertGreaterEqual(len(results), 30)
         self.assertEqual(bad, [], "legitimate requests failed under load")
-        self.assertLess(max(lat), 2.0)
+        self.assertLess(max(lat), lat_limit)
         # The load was real: the worker held the attack connections.
         self.assertGreaterEqual(fds_peak - base_fds, self.N_SLOW)
         self.assertEqual(stats["refused"], 0)
@@ -413,29 +424,20 @@ class ConnectionCap(unittest.TestCase):
                 s.close()
 
 
-def rate_limit_supported():
-    """The token bucket exists once the daemon accepts `rate = 5`."""
-    d = Daemon(limits={"rate": 5, "burst": 5})
-    try:
-        r = subprocess.run([SEALMD, "-n", "-c", d.conf],
-                           capture_output=True, timeout=20)
-        return r.returncode == 0
-    except (OSError, subprocess.SubprocessError):
-        return False
-    finally:
-        d.cleanup()
-
-
-RATE_SUPPORTED = rate_limit_supported()
-
-
-@unittest.skipUnless(RATE_SUPPORTED, "[limits] rate is not implemented "
-                     "yet (sealmd -n rejects rate = 5)")
 class RateLimit(unittest.TestCase):
     """[limits] rate = requests per second per source, burst = bucket size:
     per peer address in direct mode, per verified instance in proxy mode
     (after the signature check).  Over the limit: 429."""
     RATE, BURST = 1, 4
+
+    def test_config_accepts_rate(self):
+        """A configuration that refuses rate = 5 is a regression, not a
+        reason to skip the tests below (they once skipped on it)."""
+        d = Daemon(limits={"rate": 5, "burst": 5})
+        self.addCleanup(d.cleanup)
+        r = subprocess.run([SEALMD, "-n", "-c", d.conf],
+                           capture_output=True, timeout=20)
+        self.assertEqual(r.returncode, 0, r.stderr.decode(errors="replace"))
 
     def quick(self, d, n, source=None, headers=None):
         """n requests as fast as possible on fresh connections."""
