@@ -80,6 +80,9 @@ class HeldByHostileWorker(Base):
         limits = dict(FAST, owner_conn_idle_ms=OWNER_IDLE_MS,
                       owner_conn_requests=CAP, guest_conn_requests=CAP)
         cls.d = Daemon(limits=limits, state=state, worker_path=cls.link)
+        # The real worker is killed to start the evil one, which the
+        # broker kills in turn.
+        cls.d.expect_worker_deaths()
         try:
             cls.d.start()
         except Exception:
