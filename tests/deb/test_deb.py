@@ -393,13 +393,23 @@ class FreshInstall(unittest.TestCase):
                      "multi-user.target.wants/sealmd.service"):
             self.assertTrue(os.path.islink(r.p("/etc/systemd/system/" +
                                                link)), link)
-        # Nothing is started on a fresh install; an upgrade restarts only
-        # what runs (there is no systemd here to watch it do so).
+        # There is no systemd here to watch what the scripts ask of it:
+        # read them.  Nothing is started on a fresh install; an upgrade
+        # restarts the service only if it runs, and not its sockets;
+        # remove stops all three.
         with open(r.p("/var/lib/dpkg/info/sealmd.postinst")) as f:
             post = f.read()
-        self.assertNotIn("deb-systemd-invoke start", post)
-        self.assertNotIn("_dh_action", post)
-        self.assertIn("deb-systemd-invoke try-restart", post)
+        self.assertEqual(re.findall(r"deb-systemd-invoke .*", post),
+                         ["deb-systemd-invoke try-restart 'sealmd.service' "
+                          ">/dev/null || true"])
+        self.assertIn('if [ -n "$2" ]; then\n\t\t\tdeb-systemd-invoke '
+                      'try-restart', post)
+        with open(r.p("/var/lib/dpkg/info/sealmd.prerm")) as f:
+            pre = f.read()
+        self.assertRegex(pre, r'"\$1" = remove \] &&\s+\[ -d '
+                         r'/run/systemd/system \]; then\s+'
+                         r'deb-systemd-invoke stop sealmd.service '
+                         r'sealmd.socket \\\s+sealmd-owner.socket')
 
     def test_4_config_check(self):
         r = self.root
