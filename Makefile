@@ -1,5 +1,5 @@
 # sealmd: a privilege-separated OpenStack instance-password service.
-# make run | make check | make all | make install | make clean
+# make run | make check | make all | make install | make deb | make clean
 
 PREFIX		?= /usr/local
 SBINDIR		?= $(PREFIX)/sbin

@@ -51,7 +51,10 @@ mkdir -p "$cache"
 set -- "deb $main $suite main" "deb $main $suite-updates main"
 [ -n "$sec" ] && set -- "$@" "deb $sec $suite-security main"
 echo "base: making $tar from $main" >&2
+# Made aside and renamed: a run beside this one sees a whole tarball.
+tmp=$tar.$$.tmp
+trap 'rm -f "$tmp"' EXIT
 mmdebstrap --quiet --format=tar --variant=minbase --skip=cleanup/apt/lists \
-    "$suite" "$tar.tmp" "$@" >&2
-mv "$tar.tmp" "$tar"
+    "$suite" "$tmp" "$@" >&2
+mv "$tmp" "$tar"
 echo "$tar"
