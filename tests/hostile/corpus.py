@@ -25,7 +25,7 @@ Fields of a case:
   wait      seconds to allow for the answers (timeouts)
   rule      the rule that decides the expected answer, cited: an RFC section
             (RFC 9110, 9112, 6585, 3629, 3986), Nova's behaviour
-            (nova-compat §N, ../shared/docs/nova-compat.md), or a divergence
+            (nova-compat §N, docs/nova-compat.md), or a divergence
             README.md documents.  Never what the worker happens to do:
             expected answers come from the specification, not from the
             implementation's output.  test_hostile_corpus.py refuses a case
