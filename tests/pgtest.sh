@@ -4,6 +4,10 @@
 # listening only on a unix socket in DIR.  Superuser: sealmd, trust auth.
 # pgtest.sh run CMD...: CMD with such a cluster, its socket directory in
 # SEALMD_TEST_PGHOST, and the cluster gone afterwards.
+# pgtest.sh standby PRIMARY DIR: a streaming standby of the cluster in
+# PRIMARY (pg_basebackup -c fast -R), served from DIR the same way.
+# pgtest.sh serve DIR [-c NAME=VALUE]...: start DIR's stopped (or killed)
+# cluster again, with these settings too.  promote DIR: pg_ctl promote.
 set -eu
 
 cmd=$1
@@ -31,19 +35,45 @@ as_user() {
 	fi
 }
 
-case $cmd in
-start)
+mkdir_dir() {
 	mkdir -p "$dir"
 	# The broker reconnects after dropping root's DAC override.
 	chmod 0755 "$dir"
-	[ "$(id -u)" -eq 0 ] && chown nobody:nogroup "$dir"
+	if [ "$(id -u)" -eq 0 ]; then
+		chown nobody:nogroup "$dir"
+	fi
+}
+# serve [-c NAME=VALUE]...: start the cluster in $dir.
+serve() {
+	as_user "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -o \
+	    "-c listen_addresses='' -c unix_socket_directories='$dir' \
+	    -c max_connections=200 $*" start >/dev/null ||
+	    { cat "$dir/server.log" >&2; exit 1; }
+}
+
+case $cmd in
+start)
+	mkdir_dir
 	as_user "$bin/initdb" -D "$dir/data" -U sealmd -A trust -E UTF8 \
 	    --locale=C >"$dir/initdb.log" 2>&1 ||
 	    { cat "$dir/initdb.log" >&2; exit 1; }
-	as_user "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -o \
-	    "-c listen_addresses='' -c unix_socket_directories='$dir' \
-	    -c max_connections=200" start >/dev/null ||
-	    { cat "$dir/server.log" >&2; exit 1; }
+	serve
+	;;
+standby)
+	primary=$dir
+	dir=$2
+	mkdir_dir
+	as_user "$bin/pg_basebackup" -h "$primary" -U sealmd -D "$dir/data" \
+	    -c fast -R >"$dir/basebackup.log" 2>&1 ||
+	    { cat "$dir/basebackup.log" >&2; exit 1; }
+	serve
+	;;
+serve)
+	shift
+	serve "$@"
+	;;
+promote)
+	as_user "$bin/pg_ctl" -D "$dir/data" -w promote >/dev/null
 	;;
 stop)
 	if [ -f "$dir/data/postmaster.pid" ]; then
@@ -57,7 +87,8 @@ restart)
 	    restart >/dev/null
 	;;
 *)
-	echo "usage: pgtest.sh start|stop|restart DIR" >&2
+	echo "usage: pgtest.sh start|stop|restart|serve|promote DIR" \
+	    "| standby PRIMARY DIR" >&2
 	exit 2
 	;;
 esac

@@ -1,0 +1,218 @@
+"""Database failover, as the README's HA recipe runs it: a PostgreSQL
+primary with a synchronous streaming standby, both throwaway clusters on
+unix sockets in temporary directories (tests/pgtest.sh), and one sealmd
+whose conninfo lists both with target_session_attrs=read-write.
+
+The primary is killed (SIGKILL, every process of it) in the middle of a
+guest POST load and the standby promoted, as Patroni, repmgr or an
+operator's pg_ctl promote would: every 200 reads back, a retry after a
+503 gets 409 only when an earlier attempt committed (and then it is that
+attempt's value that reads back), and writes succeed on the new primary
+without a restart of sealmd.  Then the old primary comes back writable on
+its old timeline (split brain in miniature): sealmd must not use it.
+"""
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+from sealmd_fixture import (Daemon, TOP, pg_sql, remember_secret, uuid4)
+
+PGTEST = os.path.join(TOP, "tests", "pgtest.sh")
+PW = "/openstack/latest/password"
+PROJECT = "proj-fo"
+
+
+def pgtest(*args):
+    subprocess.run([PGTEST, *args], check=True, timeout=120)
+
+
+def until(what, seconds=60):
+    """what() until it is true, for at most seconds; its last value."""
+    deadline = time.monotonic() + seconds
+    while True:
+        v = what()
+        if v or time.monotonic() > deadline:
+            return v
+        time.sleep(0.05)
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+class Pair:
+    """A primary (a) and its synchronous streaming standby (b)."""
+
+    def __init__(self):
+        self.a = tempfile.mkdtemp(prefix="sealmd-pga-")
+        self.b = tempfile.mkdtemp(prefix="sealmd-pgb-")
+        pgtest("start", self.a)
+        pgtest("standby", self.a, self.b)
+        self.assert_sql(self.a, "SELECT state FROM pg_stat_replication",
+                        "streaming")
+        # Synchronous once it streams: from now a commit on a waits for b.
+        pg_sql(self.a, "ALTER SYSTEM SET synchronous_standby_names = '*'")
+        pg_sql(self.a, "SELECT pg_reload_conf()")
+        self.assert_sql(self.a, "SELECT sync_state FROM "
+                        "pg_stat_replication", "sync")
+        self.db = f"fo{os.getpid()}"
+        pg_sql(self.a, f"CREATE DATABASE {self.db}")
+        self.conninfo = (f"host={self.a},{self.b} user=sealmd "
+                         f"dbname={self.db} target_session_attrs=read-write")
+
+    @staticmethod
+    def assert_sql(host, sql, want, db="postgres"):
+        got = until(lambda: pg_sql(host, sql, db).strip() == want)
+        if not got:
+            raise AssertionError(f"{host}: {sql}: not {want}: "
+                                 f"{pg_sql(host, sql, db)!r}")
+
+    def sql(self, host, sql):
+        return pg_sql(host, sql, self.db).strip()
+
+    @staticmethod
+    def kill(host):
+        """SIGKILL a cluster's postmaster and every process it started,
+        by pid, as a crash of its machine would end them."""
+        with open(os.path.join(host, "data", "postmaster.pid")) as f:
+            pm = int(f.readline())
+        os.kill(pm, signal.SIGSTOP)     # it starts no process from now
+        kids = []
+        for p in os.listdir("/proc"):
+            try:
+                with open(f"/proc/{p}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            if ppid == pm:
+                kids.append(int(p))
+        for pid in [pm] + kids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        until(lambda: not alive(pm), 30)
+
+    def stop(self):
+        for h in (self.a, self.b):
+            subprocess.run([PGTEST, "stop", h], timeout=120,
+                           stderr=subprocess.DEVNULL)
+
+
+class Failover(unittest.TestCase):
+
+    def setUp(self):
+        self.pair = Pair()
+        self.d = Daemon(conninfo=self.pair.conninfo).start()
+
+    def tearDown(self):
+        try:
+            self.d.cleanup()
+        finally:
+            self.pair.stop()
+
+    def post(self, iid, value):
+        return self.d.guest("POST", PW, body=value.encode(),
+                            headers=self.d.proxy_headers(iid, PROJECT))[0]
+
+    def stored(self, iid):
+        st, js = self.d.owner("GET", f"/servers/{iid}/os-server-password")
+        self.assertEqual(st, 200, iid)
+        return js["password"]
+
+    def fail_over(self):
+        """Kill the primary, promote the standby: the time of the kill
+        and how long the promotion took."""
+        t_kill = time.monotonic()
+        Pair.kill(self.pair.a)
+        pgtest("promote", self.pair.b)
+        return t_kill, time.monotonic() - t_kill
+
+    def test_failover_under_load(self):
+        guests, per = 4, 150
+        iids = [[uuid4() for _ in range(per)] for _ in range(guests)]
+        for row in iids:
+            for iid in row:
+                self.assertEqual(self.d.register(iid, PROJECT)[0], 201)
+        # iid: [(value, status, sent at)], in order, for every attempt.
+        tries, stop = {}, threading.Event()
+        lock = threading.Lock()
+
+        def guest(row):
+            """POST each instance's value; after a 503, again with a new
+            one, as cloudbase-init retries (bounded)."""
+            for iid in row:
+                for n in range(200):
+                    if stop.is_set() and n == 0:
+                        return
+                    v = remember_secret(f"fo-{iid}-{n}-{uuid4()}")
+                    t = time.monotonic()
+                    st = self.post(iid, v)
+                    with lock:
+                        tries.setdefault(iid, []).append((v, st, t))
+                    if st != 503:
+                        break
+                    time.sleep(0.05)
+
+        def acked(after=0.0):
+            with lock:
+                return sum(1 for a in tries.values() for _, st, t in a
+                           if st == 200 and t > after)
+
+        ts = [threading.Thread(target=guest, args=(row,)) for row in iids]
+        for t in ts:
+            t.start()
+        try:
+            self.assertTrue(until(lambda: acked() >= 30), "no load")
+            t_kill, promote_s = self.fail_over()
+            # Writes again on the new primary, sealmd as it was.
+            self.assertTrue(until(lambda: acked(t_kill) >= 30, 90),
+                            self.d.log())
+        finally:
+            stop.set()
+            for t in ts:
+                t.join(120)
+        self.assertFalse(any(t.is_alive() for t in ts))
+        self.assertIsNone(self.d.proc.poll(), "sealmd restarted")
+        self.assertEqual(self.pair.sql(self.pair.b,
+                                       "SELECT pg_is_in_recovery()"), "f")
+
+        first = min(t for a in tries.values() for _, st, t in a
+                    if st == 200 and t > t_kill)
+        sys.stderr.write(f"\n  failover: first write {first - t_kill:.2f} s "
+                         f"after the kill (promotion {promote_s:.2f} s); "
+                         f"{acked()} values acknowledged, "
+                         f"{sum(len(a) for a in tries.values())} POSTs\n")
+        retried = 0
+        for iid, a in tries.items():
+            stats = [st for _, st, _ in a]
+            self.assertTrue(set(stats) <= {200, 409, 503}, (iid, stats))
+            # Only the last attempt may be other than 503.
+            self.assertNotIn(200, stats[:-1], (iid, stats))
+            self.assertNotIn(409, stats[:-1], (iid, stats))
+            got = self.stored(iid)
+            if stats[-1] == 200:
+                self.assertEqual(got, a[-1][0], (iid, stats))
+            elif stats[-1] == 409:
+                # Only an earlier attempt, cut off but committed.
+                retried += 1
+                self.assertIn(got, [v for v, _, _ in a[:-1]], (iid, stats))
+            else:
+                self.assertIn(got, [""] + [v for v, _, _ in a],
+                              (iid, stats))
+        if retried:
+            sys.stderr.write(f"  failover: {retried} retries answered 409 "
+                             "with the cut-off attempt's value\n")
+
+
+if __name__ == "__main__":
+    unittest.main()
