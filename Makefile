@@ -128,6 +128,15 @@ UT_validate	:= privsep/validate.c privsep/chan.c privsep/buf.c \
 		   privsep/log.c
 UT_hasher	:= broker/hasher.c privsep/log.c
 UT_log		:= privsep/log.c
+# The broker less its event loop's other processes, which
+# tests/unit/bfix.c stands in for, and the sandboxes.
+UT_BROKER	:= $(filter-out broker/main.c broker/worker_proc.c \
+		   broker/launcher.c policy/sandbox_broker.c \
+		   policy/sandbox_launcher.c, \
+		   $(BROKER_SRCS) $(PRIVSEP_SRCS)) tests/unit/bfix.c
+UT_ident	:= $(UT_BROKER)
+UT_rotate	:= $(UT_BROKER)
+UT_ops		:= $(UT_BROKER)
 UT_sealbox	:= ctl/sealbox.c privsep/buf.c
 UT_sshkey	:= ctl/sshkey.c ctl/sealbox.c privsep/buf.c
 UNIT_NAMES	:= $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
