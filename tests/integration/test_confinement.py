@@ -178,8 +178,8 @@ class Crashes(unittest.TestCase):
         # ASan's handler catches the fault, reports it through the
         # worker's log pipe, and exits 1: the report is this test's.
         if SANITIZE:
-            self.d.expect_sanitizer(r"AddressSanitizer(: SEGV on unknown "
-                                    r"address| can not provide additional)")
+            self.d.expect_sanitizer(r"AddressSanitizer(:DEADLYSIGNAL|: "
+                                    r"SEGV | can not provide additional)")
         self.crash_with(signal.SIGSEGV, r"exited with status 1"
                         if SANITIZE else r"killed by signal 11")
 
