@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <grp.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -41,6 +42,7 @@ static void	main_worker_ids(struct broker *);
 static void	main_chroot_dir(struct broker *);
 static int	main_dir_empty(const char *);
 static void	main_nofile(const struct broker *);
+static void	main_threads(const struct config *);
 
 static void
 usage(void)
@@ -191,6 +193,38 @@ main_dir_empty(const char *dir)
 		fatal("readdir %s", dir);
 	closedir(d);
 	return empty;
+}
+
+/*
+ * The store threads, before the filter loads (TSYNC then confines them
+ * too).  They take none of the signals the event loop handles, so that a
+ * signal never waits on a thread that sleeps (TSan holds one for the
+ * thread's next libc call).
+ */
+static void
+main_threads(const struct config *conf)
+{
+	sigset_t	sigs, old;
+
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGCHLD);
+	sigaddset(&sigs, SIGHUP);
+	if ((errno = pthread_sigmask(SIG_BLOCK, &sigs, &old)) != 0)
+		fatal("pthread_sigmask");
+	if (writer_start(conf->c_store_backend, config_store_target(conf)) ==
+	    -1)
+		fatalx("cannot start the store writer");
+	/* A database across a network is read off the event loop. */
+	if (strcmp(conf->c_store_backend, "postgresql") == 0 &&
+	    reader_start(conf->c_store_backend, config_store_target(conf)) ==
+	    -1)
+		fatalx("cannot start the store readers");
+	if (hasher_start() == -1)
+		fatalx("cannot start the verifier hasher");
+	if ((errno = pthread_sigmask(SIG_SETMASK, &old, NULL)) != 0)
+		fatal("pthread_sigmask");
 }
 
 #ifdef SEALMD_SANITIZE
@@ -395,17 +429,7 @@ main(int argc, char *argv[])
 	main_unscoped(b.b_store);
 	if (ops_seed_instances(&b) == -1)
 		fatalx("cannot seed instances from %s", conffile);
-	/* Before the filter loads; TSYNC then confines this thread too. */
-	if (writer_start(conf.c_store_backend, config_store_target(&conf)) ==
-	    -1)
-		fatalx("cannot start the store writer");
-	/* A database across a network is read off the event loop. */
-	if (strcmp(conf.c_store_backend, "postgresql") == 0 &&
-	    reader_start(conf.c_store_backend, config_store_target(&conf)) ==
-	    -1)
-		fatalx("cannot start the store readers");
-	if (hasher_start() == -1)
-		fatalx("cannot start the verifier hasher");
+	main_threads(&conf);
 	if ((b.b_conns = calloc(BROKER_CONNS(&b), sizeof(*b.b_conns))) ==
 	    NULL || (b.b_gone = calloc(BROKER_CONNS(&b),
 	    sizeof(*b.b_gone))) == NULL)
