@@ -4,9 +4,12 @@
  * the worker, which share stderr, never interleave.  Audit lines wait in a
  * buffer of PIPE_BUF bytes, written whole by log_flush (the broker's, once
  * per loop turn, before the turn's answers leave) or before any other line.
+ * The broker's store threads log too: one mutex keeps the buffer and the
+ * order of writes whole.  A single-threaded process never waits on it.
  */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,11 +19,14 @@
 
 static const char	*log_name = "sealmd";
 static int		 log_debugging;
-static char		 log_abuf[PIPE_BUF];	/* one atomic write */
-static size_t		 log_alen;
+static pthread_mutex_t	 log_mtx = PTHREAD_MUTEX_INITIALIZER;
+static char		 log_abuf[PIPE_BUF];	/* one atomic write; log_mtx */
+static size_t		 log_alen;		/* log_mtx */
 
 static void	log_vwrite(int, int, const char *, const char *, va_list)
 		    __attribute__((format(printf, 4, 0)));
+static void	log_flush_locked(void);
+static void	log_line(const char *, size_t);
 
 void
 log_init(const char *procname, int debug)
@@ -59,28 +65,48 @@ log_vwrite(int pri, int saved_errno, const char *tag, const char *fmt,
 	}
 	line[n++] = '\n';
 	if (pri == LOG_PRI_NOTICE) {		/* log_audit's */
+		pthread_mutex_lock(&log_mtx);
 		if (log_alen + (size_t)n > sizeof(log_abuf))
-			log_flush();
+			log_flush_locked();
 		memcpy(log_abuf + log_alen, line, (size_t)n);
 		log_alen += (size_t)n;
+		pthread_mutex_unlock(&log_mtx);
 		return;
 	}
-	log_flush();
-	/* Nowhere to report a failed log write. */
-	if (write(STDERR_FILENO, line, (size_t)n) == -1)
+	log_line(line, (size_t)n);
+}
+
+/* The audit lines waiting, then this one. */
+static void
+log_line(const char *line, size_t len)
+{
+	ssize_t	r;
+
+	pthread_mutex_lock(&log_mtx);
+	log_flush_locked();
+	r = write(STDERR_FILENO, line, len);
+	(void)r;	/* nowhere to report it */
+	pthread_mutex_unlock(&log_mtx);
+}
+
+static void
+log_flush_locked(void)
+{
+	ssize_t	r;
+
+	if (log_alen == 0)
 		return;
+	r = write(STDERR_FILENO, log_abuf, log_alen);
+	(void)r;	/* nowhere to report it */
+	log_alen = 0;
 }
 
 void
 log_flush(void)
 {
-	ssize_t	n;
-
-	if (log_alen == 0)
-		return;
-	n = write(STDERR_FILENO, log_abuf, log_alen);
-	(void)n;	/* nowhere to report it */
-	log_alen = 0;
+	pthread_mutex_lock(&log_mtx);
+	log_flush_locked();
+	pthread_mutex_unlock(&log_mtx);
 }
 
 /* Another process's line, already checked: "<pri>proc: msg". */
@@ -96,9 +122,7 @@ log_relay(int pri, const char *proc, const char *msg)
 	if ((size_t)n >= sizeof(line) - 1)
 		n = (int)sizeof(line) - 2;
 	line[n++] = '\n';
-	log_flush();
-	if (write(STDERR_FILENO, line, (size_t)n) == -1)
-		return;
+	log_line(line, (size_t)n);
 }
 
 #define LOG_BODY(pri, err, tag) do {				\

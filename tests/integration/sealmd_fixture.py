@@ -464,6 +464,14 @@ class Daemon:
             self.proc = None
             raise AssertionError("valgrind found errors in the broker:\n" +
                                  reports)
+        if SANITIZE and self.proc:
+            # A sanitizer report that did not stop the process (TSan's).
+            text = self.log()
+            m = re.search(r"(?m)^.*WARNING: \w+Sanitizer:", text)
+            if m:
+                self.proc = None
+                raise AssertionError("sanitizer report:\n" +
+                                     text[m.start():m.start() + 8000])
         return self.proc.returncode if self.proc else None
 
     def raw_files(self):

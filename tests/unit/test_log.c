@@ -8,6 +8,9 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -88,4 +91,62 @@ Test(log, full_buffer_writes_whole_lines)
 	cr_expect_eq(lines, 100);
 	cr_expect_eq(total, 100 * (strlen("<5>t: audit op=c ") +
 	    strlen(pad) + 1));
+}
+
+/*
+ * The broker's main thread appends audit lines while its store threads'
+ * warnings flush them: every line is written exactly once.
+ */
+#define LT_THREADS	4
+#define LT_LINES	5000
+
+static void *
+log_thread(void *arg)
+{
+	int	t = (int)(intptr_t)arg, i;
+
+	for (i = 0; i < LT_LINES; i++) {
+		log_audit("op=t t=%d n=%d", t, i);
+		if (i % 8 == t)
+			log_warnx("warn t=%d n=%d", t, i);
+	}
+	return NULL;
+}
+
+Test(log, threads_lose_and_double_nothing)
+{
+	static unsigned char	seen[LT_THREADS][LT_LINES];
+	pthread_t		th[LT_THREADS];
+	char			path[] = "/tmp/sealmd-test-log-XXXXXX";
+	char			line[256];
+	FILE			*f;
+	int			fd, t, n, i, bad = 0;
+
+	cr_assert_neq(fd = mkstemp(path), -1);
+	unlink(path);
+	cr_assert_eq(fcntl(fd, F_SETFL, O_APPEND), 0);
+	cr_assert_eq(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+	for (t = 0; t < LT_THREADS; t++)
+		cr_assert_eq(pthread_create(&th[t], NULL, log_thread,
+		    (void *)(intptr_t)t), 0);
+	for (t = 0; t < LT_THREADS; t++)
+		pthread_join(th[t], NULL);
+	log_flush();
+	cr_assert_eq(lseek(fd, 0, SEEK_SET), 0);
+	cr_assert_not_null(f = fdopen(fd, "r"));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "<5>t: audit op=t t=%d n=%d", &t, &n) != 2)
+			continue;
+		if (t < 0 || t >= LT_THREADS || n < 0 || n >= LT_LINES)
+			bad++;
+		else
+			seen[t][n]++;
+	}
+	fclose(f);
+	cr_expect_eq(bad, 0, "garbled lines");
+	for (t = 0; t < LT_THREADS; t++)
+		for (i = 0; i < LT_LINES; i++)
+			if (seen[t][i] != 1)
+				bad++;
+	cr_expect_eq(bad, 0, "%d audit lines lost or written twice", bad);
 }
