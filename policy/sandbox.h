@@ -6,6 +6,11 @@
 
 #include "privsep/msg.h"
 
+/* What glibc's pthread_create passes clone (nptl/pthread_create.c). */
+#define SANDBOX_THREAD_FLAGS	(CLONE_VM | CLONE_FS | CLONE_FILES |	\
+	CLONE_SYSVSEM | CLONE_SIGHAND | CLONE_THREAD | CLONE_SETTLS |	\
+	CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID)
+
 void		sandbox_worker(const struct msg_init *, int);
 void		sandbox_worker_drop(const struct msg_init *);
 scmp_filter_ctx	sandbox_worker_filter(void);

@@ -16,11 +16,6 @@
 #include "privsep/log.h"
 #include "sandbox.h"
 
-/* What glibc's pthread_create passes clone (nptl/pthread_create.c). */
-#define SANDBOX_THREAD_FLAGS	(CLONE_VM | CLONE_FS | CLONE_FILES |	\
-	CLONE_SYSVSEM | CLONE_SIGHAND | CLONE_THREAD | CLONE_SETTLS |	\
-	CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID)
-
 /*
  * clone with exactly these flags and nothing else.  clone3 passes its
  * flags in memory, where seccomp cannot look: it fails with ENOSYS, and

@@ -86,6 +86,21 @@ sandbox_launcher_filter(void)
 		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allow[i], 0) != 0)
 			fatalx("seccomp rule %d", allow[i]);
 	sandbox_clone_rules(ctx, SANDBOX_FORK_FLAGS);
+#ifdef SEALMD_SANITIZE
+	/*
+	 * make check-tsan only: TSan starts a thread in every fork child,
+	 * the worker before its exec, and that thread sleeps; a new
+	 * worker's TSan makes and unlinks a file in /tmp.
+	 */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+	    SCMP_A0(SCMP_CMP_EQ, SANDBOX_THREAD_FLAGS)) != 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(unlink), 0) != 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(nanosleep),
+	    0) != 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clock_nanosleep),
+	    0) != 0)
+		fatalx("seccomp rules for TSan");
+#endif
 	return ctx;
 }
 

@@ -368,7 +368,10 @@ class Daemon:
                 self.run_exit_ok = True
                 raise RuntimeError("sealmd exited:\n" + text)
             time.sleep(0.05)
-        raise RuntimeError("sealmd did not become ready:\n" + self.log())
+        text = self.log()
+        # Not left running: a failed setUpClass never reaches cleanup().
+        self.stop()
+        raise RuntimeError("sealmd did not become ready:\n" + text)
 
     def _copy_stderr(self, pipe):
         """Until the daemon's stderr closes: pipe to the log, unchanged."""
