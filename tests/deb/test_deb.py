@@ -60,10 +60,20 @@ def run(cmd, **kw):
 
 
 def setUpModule():
-    global work, base
+    global work
     if not IS_ROOT:
         return
     work = tempfile.mkdtemp(prefix="sealmd-deb-")
+    try:
+        build()
+    except BaseException:
+        # unittest skips tearDownModule when this fails.
+        shutil.rmtree(work)
+        raise
+
+
+def build():
+    global base
     t0 = time.monotonic()
     base = run([os.path.join(TOP, "tests/deb/base.sh")]).strip()
     print(f"\n    base root: {base} ({time.monotonic() - t0:.0f} s)",
