@@ -196,10 +196,10 @@ soak: all
 	@SEALMD_SOAK_CYCLES=500 python3 tests/integration/run.py \
 	    test_crash_consistency.py
 
-# Everything CI runs: the release build's tests, the same suites under
-# ASan+UBSan, the store threads' suites under TSan, the broker under
-# valgrind, then each fuzzer's saved inputs and 30 s of fuzzing per
-# harness.
+# Everything CI runs: the release build's tests, the Debian packages,
+# the same suites under ASan+UBSan, the store threads' suites under
+# TSan, the broker under valgrind, then each fuzzer's saved inputs and
+# 30 s of fuzzing per harness.
 check: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BINS)
 	@$(MAKE) --no-print-directory lint-man analyze
