@@ -253,7 +253,8 @@ class ManyWaitersAcrossNodes(unittest.TestCase):
         os.symlink("sealmd-worker", self.link)
         ci = CLUSTER.newdb()
         self.a = Daemon(conninfo=ci, state=state, worker_path=self.link)
-        self.a.start()
+        # The hostile worker is swapped in, and killed when it is done.
+        self.a.expect_worker_deaths().start()
         self.b = Daemon(conninfo=ci, share=self.a).start()
 
     def tearDown(self):
