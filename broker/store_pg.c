@@ -11,8 +11,16 @@
  * doubles up to PG_BACKOFF_MAX_MS.  Logs name the engine, an instance id
  * or the server's primary message, never the conninfo, a value or a
  * ciphertext.
+ *
+ * Fencing: every connection, the first and each one again, reads the
+ * server's timeline.  A promotion starts a new one; a former primary that
+ * comes back writable stays on its old one.  A server on a lower timeline
+ * than any this process has seen is refused, and the next attempt starts
+ * from the next host of the conninfo, so a former primary listed first
+ * does not hide the new one.
  */
 #include <endian.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,7 +97,17 @@ struct pg {
 	int64_t		 pg_backoff_ms;
 	int		 pg_down;	/* the loss is logged */
 	int		 pg_tx;		/* we opened a transaction */
+	/* The conninfo's host, hostaddr and port lists, and where to start. */
+	char		*pg_list[3];
+	size_t		 pg_nhosts;
+	size_t		 pg_rot;
 };
+
+static const char *const pg_list_keys[3] = { "host", "hostaddr", "port" };
+
+/* The highest timeline seen on a writable server, by any connection. */
+static pthread_mutex_t	 pg_fence_mtx = PTHREAD_MUTEX_INITIALIZER;
+static int64_t		 pg_fence_tli;
 
 /* The parameters of one statement, all in binary form. */
 struct pgp {
@@ -187,30 +205,152 @@ pg_notice(void *arg, const char *msg)
 	(void)msg;
 }
 
+/* Items of a comma-separated list. */
+static size_t
+pg_items(const char *s)
+{
+	size_t	n = 1;
+
+	for (; *s != '\0'; s++)
+		n += *s == ',';
+	return n;
+}
+
+/*
+ * The conninfo's host lists, so that a connection attempt can start from
+ * any of its hosts; -1 if it does not parse.
+ */
+static int
+pg_hosts(struct pg *pg)
+{
+	PQconninfoOption	*opts, *o;
+	char			*err = NULL;
+	size_t			 i;
+	int			 r = 0;
+
+	if ((opts = PQconninfoParse(pg->pg_conninfo, &err)) == NULL) {
+		/* err may quote the conninfo. */
+		PQfreemem(err);
+		log_warnx("store postgresql: the conninfo does not parse");
+		return -1;
+	}
+	pg->pg_nhosts = 1;
+	for (o = opts; o->keyword != NULL; o++) {
+		for (i = 0; i < 3; i++) {
+			if (strcmp(o->keyword, pg_list_keys[i]) != 0 ||
+			    o->val == NULL || o->val[0] == '\0')
+				continue;
+			if ((pg->pg_list[i] = strdup(o->val)) == NULL) {
+				log_warn("%s", __func__);
+				r = -1;
+			} else if (i < 2 && pg_items(o->val) > pg->pg_nhosts)
+				pg->pg_nhosts = pg_items(o->val);
+		}
+	}
+	PQconninfoFree(opts);
+	return r;
+}
+
+/* list, with as many items as hosts, rotated to start at item rot. */
+static char *
+pg_rotate(const char *list, size_t nhosts, size_t rot)
+{
+	const char	*p = list;
+	char		*out;
+	size_t		 len, i;
+
+	if (list == NULL || rot == 0 || pg_items(list) != nhosts)
+		return NULL;
+	for (i = 0; i < rot && (p = strchr(p, ',')) != NULL; i++)
+		p++;
+	if (p == NULL)
+		return NULL;
+	len = strlen(list);
+	if ((out = malloc(len + 2)) == NULL)
+		return NULL;
+	/* "c,d" then "," then "a,b" */
+	(void)snprintf(out, len + 2, "%s,%.*s", p, (int)(p - list - 1), list);
+	return out;
+}
+
 /*
  * Defaults come first: whatever the conninfo says overrides them.  None
  * lets a thread wait on the database for ever: connect_timeout bounds a
  * connection, statement_timeout a statement the server is slow to run
  * (a lock held elsewhere), and over TCP keepalives and tcp_user_timeout
  * a server that is gone without a word.  What times out fails as 503.
+ * After a refused server the host lists come rotated, after the conninfo.
  */
 static PGconn *
-pg_connect(const char *conninfo)
+pg_connect(const struct pg *pg)
 {
-	static const char *const keys[] = {
+	const char	*keys[] = {
 		"connect_timeout", "application_name", "options",
 		"keepalives_idle", "keepalives_interval", "keepalives_count",
-		"tcp_user_timeout", "dbname", NULL
+		"tcp_user_timeout", "dbname", NULL, NULL, NULL, NULL
 	};
 	const char	*vals[] = {
 		"2", "sealmd", "-c statement_timeout=" PG_STATEMENT_TIMEOUT,
-		"5", "2", "3", "10000", conninfo, NULL
+		"5", "2", "3", "10000", pg->pg_conninfo, NULL, NULL, NULL, NULL
 	};
+	char		*rot[3];
+	size_t		 i, n = 8;
 	PGconn		*c;
 
+	for (i = 0; i < 3; i++) {
+		rot[i] = pg_rotate(pg->pg_list[i], pg->pg_nhosts, pg->pg_rot);
+		if (rot[i] != NULL) {
+			keys[n] = pg_list_keys[i];
+			vals[n++] = rot[i];
+		}
+	}
 	if ((c = PQconnectdbParams(keys, vals, 1)) != NULL)
 		(void)PQsetNoticeProcessor(c, pg_notice, NULL);
+	for (i = 0; i < 3; i++)
+		free(rot[i]);
 	return c;
+}
+
+static int	pg_col_int(const PGresult *, int, int, int64_t, int64_t,
+		    int64_t *);
+
+/*
+ * 0 to use a new connection, -1 to refuse it: a writable server on a
+ * lower timeline than one seen before is a former primary.  The timeline
+ * is the one WAL is written on now (its file name's first 8 digits).  A
+ * server in recovery takes no write; its timeline is not compared.
+ */
+static int
+pg_fence(struct pg *pg)
+{
+	PGresult	*res;
+	int64_t		 tli = -1, seen;
+
+	res = PQexecParams(pg->pg_conn, "SELECT CASE WHEN "
+	    "pg_is_in_recovery() THEN 0 ELSE ('x' || substr(pg_walfile_name("
+	    "pg_current_wal_lsn()), 1, 8))::bit(32)::bigint END", 0, NULL,
+	    NULL, NULL, NULL, 1);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 ||
+	    pg_col_int(res, 0, 0, 0, UINT32_MAX, &tli) == -1) {
+		log_warnx("store postgresql: cannot read the server's "
+		    "timeline: %s", PQresultErrorField(res,
+		    PG_DIAG_MESSAGE_PRIMARY) != NULL ? PQresultErrorField(res,
+		    PG_DIAG_MESSAGE_PRIMARY) : "no result");
+		PQclear(res);
+		return -1;
+	}
+	PQclear(res);
+	pthread_mutex_lock(&pg_fence_mtx);
+	if ((seen = pg_fence_tli) < tli)
+		pg_fence_tli = tli;
+	pthread_mutex_unlock(&pg_fence_mtx);
+	if (tli == 0 || tli >= seen)
+		return 0;
+	log_warnx("store postgresql: refused a writable server on timeline "
+	    "%lld: timeline %lld was seen, it is a former primary",
+	    (long long)tli, (long long)seen);
+	pg->pg_rot = (pg->pg_rot + 1) % pg->pg_nhosts;
+	return -1;
 }
 
 static int	pg_schema(struct pg *, int);
@@ -238,10 +378,11 @@ pg_ready(struct pg *pg)
 	}
 	if ((now = pg_now_ms()) < pg->pg_retry_ms)
 		return -1;
-	pg->pg_conn = pg_connect(pg->pg_conninfo);
-	if (pg->pg_conn == NULL || PQstatus(pg->pg_conn) != CONNECTION_OK ||
-	    pg_schema(pg, 0) == -1) {
+	pg->pg_conn = pg_connect(pg);
+	if (pg->pg_conn == NULL || PQstatus(pg->pg_conn) != CONNECTION_OK)
 		pg_log_conn("connect", pg->pg_conn);
+	if (pg->pg_conn == NULL || PQstatus(pg->pg_conn) != CONNECTION_OK ||
+	    pg_fence(pg) == -1 || pg_schema(pg, 0) == -1) {
 		PQfinish(pg->pg_conn);
 		pg->pg_conn = NULL;
 		pg->pg_down = 1;
@@ -490,6 +631,18 @@ pg_schema(struct pg *pg, int migrate)
 	return r;
 }
 
+static void
+pg_free(struct pg *pg)
+{
+	size_t	i;
+
+	PQfinish(pg->pg_conn);
+	free(pg->pg_conninfo);
+	for (i = 0; i < 3; i++)
+		free(pg->pg_list[i]);
+	free(pg);
+}
+
 struct store *
 store_open_postgresql(const char *conninfo, int migrate)
 {
@@ -505,20 +658,20 @@ store_open_postgresql(const char *conninfo, int migrate)
 		free(st);
 		return NULL;
 	}
-	pg->pg_conn = pg_connect(conninfo);
+	if (pg_hosts(pg) == -1)
+		goto fail;
+	pg->pg_conn = pg_connect(pg);
 	if (pg->pg_conn == NULL || PQstatus(pg->pg_conn) != CONNECTION_OK) {
 		pg_log_conn("connect", pg->pg_conn);
 		goto fail;
 	}
-	if (pg_schema(pg, migrate) == -1)
+	if (pg_fence(pg) == -1 || pg_schema(pg, migrate) == -1)
 		goto fail;
 	st->st_ops = &pg_ops;
 	st->st_engine = pg;
 	return st;
  fail:
-	PQfinish(pg->pg_conn);
-	free(pg->pg_conninfo);
-	free(pg);
+	pg_free(pg);
 	free(st);
 	return NULL;
 }
@@ -526,11 +679,7 @@ store_open_postgresql(const char *conninfo, int migrate)
 static void
 pg_close(struct store *st)
 {
-	struct pg	*pg = st->st_engine;
-
-	PQfinish(pg->pg_conn);
-	free(pg->pg_conninfo);
-	free(pg);
+	pg_free(st->st_engine);
 	free(st);
 }
 

@@ -213,6 +213,47 @@ class Failover(unittest.TestCase):
             sys.stderr.write(f"  failover: {retried} retries answered 409 "
                              "with the cut-off attempt's value\n")
 
+    def post_until(self, iid, value, seconds=60):
+        """POST until an answer other than 503, bounded; that answer."""
+        return until(lambda: (lambda st: st if st != 503 else None)(
+            self.post(iid, value)), seconds)
+
+    def test_former_primary_refused(self):
+        """After a failover, the old primary comes back writable on its
+        old timeline, first in the conninfo, and sealmd's connections
+        are cut: it must connect to the new primary, not the old, and
+        with the new one gone it writes nowhere (503)."""
+        pair, d = self.pair, self.d
+        ids = [uuid4() for _ in range(4)]
+        for iid in ids:
+            self.assertEqual(d.register(iid, PROJECT)[0], 201)
+        self.assertEqual(self.post(ids[0], "before"), 200)
+        self.fail_over()
+        self.assertEqual(self.post_until(ids[1], "after"), 200, d.log())
+        # Split brain in miniature: the old primary, writable again.
+        pgtest("serve", pair.a, "-c", "synchronous_standby_names=''")
+        self.assertEqual(pair.sql(pair.a, "SELECT pg_is_in_recovery()"),
+                         "f")
+        pair.sql(pair.b, "SELECT pg_terminate_backend(pid) FROM "
+                 "pg_stat_activity WHERE application_name = 'sealmd'")
+        v = remember_secret(f"fo-fence-{uuid4()}")
+        self.assertEqual(self.post_until(ids[2], v), 200, d.log())
+        self.assertEqual(self.stored(ids[2]), v)
+        self.assertEqual(self.stored(ids[1]), "after")
+        q = f"SELECT count(*) FROM password_chunks WHERE " \
+            f"instance_id = '{ids[2]}'"
+        self.assertEqual(pair.sql(pair.b, q), "1")
+        self.assertEqual(pair.sql(pair.a, q), "0")
+        self.assertTrue(d.wait_log("refused a writable server on timeline "
+                                   "1: timeline 2 was seen"), d.log())
+        # The new primary gone too: the old one is all there is.
+        Pair.kill(pair.b)
+        self.assertEqual(self.post(ids[3], "nowhere"), 503)
+        q = "SELECT count(*) FROM password_chunks"
+        self.assertEqual(pair.sql(pair.a, q), "1")      # "before" only
+        st, js = d.owner("GET", "/status")
+        self.assertEqual((st, js["store_state"]), (200, "unavailable"))
+
 
 if __name__ == "__main__":
     unittest.main()
