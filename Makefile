@@ -128,12 +128,13 @@ UT_validate	:= privsep/validate.c privsep/chan.c privsep/buf.c \
 		   privsep/log.c
 UT_hasher	:= broker/hasher.c privsep/log.c
 UT_log		:= privsep/log.c
-# The broker less its event loop's other processes, which
-# tests/unit/bfix.c stands in for, and the sandboxes.
-UT_BROKER	:= $(filter-out broker/main.c broker/worker_proc.c \
+# The broker less main, the worker's process and its launcher, and the
+# sandboxes: what tests/unit/bfix.c and tests/fuzz/fuzz_chan.c drive.
+BROKER_CORE	:= $(filter-out broker/main.c broker/worker_proc.c \
 		   broker/launcher.c policy/sandbox_broker.c \
 		   policy/sandbox_launcher.c, \
-		   $(BROKER_SRCS) $(PRIVSEP_SRCS)) tests/unit/bfix.c
+		   $(BROKER_SRCS) $(PRIVSEP_SRCS))
+UT_BROKER	:= $(BROKER_CORE) tests/unit/bfix.c
 UT_ident	:= $(UT_BROKER)
 UT_rotate	:= $(UT_BROKER)
 UT_ops		:= $(UT_BROKER)

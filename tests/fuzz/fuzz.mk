@@ -19,13 +19,9 @@ FUZZ_CFLAGS	:= -std=c11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer \
 # stands in for privsep/log.c, and the pkg-config names it needs.
 FZ_http		:= worker/http.c worker/path.c privsep/utf8.c privsep/buf.c
 FZ_http_LIBS	:=
-# The broker less main, the worker's process and its launcher, which
-# fuzz_chan.c stands in for, and the sandboxes; writer and hasher jobs
-# are checked on their way.
-FZ_chan		:= $(filter-out broker/main.c broker/worker_proc.c \
-		   broker/launcher.c policy/sandbox_broker.c \
-		   policy/sandbox_launcher.c privsep/log.c, \
-		   $(BROKER_SRCS) $(PRIVSEP_SRCS))
+# The broker less what fuzz_chan.c stands in for (BROKER_CORE, in the
+# Makefile); writer and hasher jobs are checked on their way.
+FZ_chan		:= $(filter-out privsep/log.c, $(BROKER_CORE))
 FZ_chan_LIBS	:= libsodium sqlite3 libpq inih libcrypto
 FZ_chan_LDLIBS	:= -Wl,--wrap=writer_submit,--wrap=writer_done \
 		   -Wl,--wrap=hasher_submit,--wrap=hasher_done -lpthread
