@@ -22,6 +22,7 @@
 #include "reader.h"
 #include "rotate.h"
 #include "stats.h"
+#include "tokens.h"
 #include "waiters.h"
 #include "hasher.h"
 #include "writer.h"
@@ -45,6 +46,56 @@ broker_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The wall clock, for what another node reads: a token's expiry. */
+uint64_t
+broker_wall_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * The session-token keys of conf, derived into *ring for tokens_commit;
+ * the files' bytes are wiped at once.
+ */
+int
+broker_token_keys(const struct config *conf, struct tokens_ring **ring,
+    char *err, size_t errlen)
+{
+	struct secret	tk[2];
+	int		have[2], r, i;
+
+	*ring = NULL;
+	if (keys_load_tokens(conf, tk, have, err, errlen) == -1)
+		return -1;
+	r = tokens_keys(have[0] ? secret_open(&tk[0]) : NULL, tk[0].s_len,
+	    have[1] ? secret_open(&tk[1]) : NULL, tk[1].s_len, ring, err,
+	    errlen);
+	for (i = 0; i < 2; i++)
+		if (have[i])
+			secret_free(&tk[i]);
+	return r;
+}
+
+/* Where a listener gives session tokens, say which key verifies them. */
+void
+broker_tokens_log(const struct broker *b)
+{
+	char	what[TOKENS_DESCR_MAX];
+	size_t	i;
+
+	for (i = 0; i < b->b_nlisten; i++)
+		if (b->b_listen[i].l_role == ROLE_GUEST &&
+		    b->b_listen[i].l_guard.cg_tokens != GUARD_TOKENS_OFF)
+			break;
+	if (i == b->b_nlisten)
+		return;
+	tokens_describe(what, sizeof(what));
+	log_info("session tokens: %s", what);
 }
 
 uint64_t
@@ -331,6 +382,8 @@ struct reload_field {
 static const struct reload_field reload_fields[] = {
 	RF("state_dir", c_state_dir, 1),
 	RF("key_dir", c_key_dir, 0),
+	RF("token_key_file", c_token_key, 0),
+	RF("token_key_previous_file", c_token_key_prev, 0),
 	RF("worker_user", c_worker_user, 1),
 	RF("chroot", c_chroot, 1),
 	RF("worker_path", c_worker_path, 1),
@@ -474,6 +527,7 @@ broker_reload(struct broker *b)
 	struct config		*oc = b->b_conf, *tc;
 	struct keyring		 kr;
 	struct secret		 sec;
+	struct tokens_ring	*ring = NULL;
 	char			 err[CONF_ERR_MAX];
 	int			 have_sec = 0;
 	struct timespec		 ts;
@@ -493,10 +547,13 @@ broker_reload(struct broker *b)
 		config_free(&nc);
 		goto done;
 	}
+	if (broker_token_keys(&nc, &ring, err, sizeof(err)) == -1)
+		goto fail;
 	/* Certificates belong to listeners: their number stays. */
 	tc = nc.c_ntls == oc->c_ntls ? &nc : oc;
 	if (tlskey_load(tc, &nt, err, sizeof(err)) == -1)
 		goto fail;
+	tokens_commit(ring);
 	keyring_free(&b->b_keys);
 	b->b_keys = kr;
 	if (b->b_have_secret)
@@ -524,6 +581,7 @@ broker_reload(struct broker *b)
 	nc.c_ninstances = 0;
 	config_free(&nc);
 	listen_reguard(b);
+	broker_tokens_log(b);
 	if (ops_seed_instances(b) == -1)
 		log_warnx("reload: some instance seeds were not registered");
 	worker_limits(b);
@@ -534,6 +592,7 @@ broker_reload(struct broker *b)
 	goto done;
  fail:
 	log_warnx("reload: %s; the running configuration stays", err);
+	tokens_discard(ring);
 	keyring_free(&kr);
 	if (have_sec)
 		secret_free(&sec);

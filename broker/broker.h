@@ -15,6 +15,7 @@
 #include "policy/config.h"
 #include "privsep/chan.h"
 #include "keys.h"
+#include "tokens.h"
 #include "store.h"
 #include "tlskey.h"
 #include "writer.h"
@@ -159,7 +160,11 @@ struct broker {
 
 /* broker.c */
 uint64_t	 broker_now_ms(void);
+uint64_t	 broker_wall_ms(void);
 uint64_t	 broker_now_us(void);
+int	 broker_token_keys(const struct config *, struct tokens_ring **,
+	    char *, size_t);
+void	 broker_tokens_log(const struct broker *);
 void	 broker_run(struct broker *);
 void	 broker_conn_free(struct broker *, uint32_t);
 struct bconn	*broker_conn_get(struct broker *, uint32_t);

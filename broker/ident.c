@@ -77,7 +77,8 @@ ident_token_ok(struct broker *b, const struct bconn *bc,
 	if ((g->mg_flags & GUEST_F_TOKEN_BAD) == 0 && g->mg_token[0] == '\0')
 		return mode != GUARD_TOKENS_REQUIRED;
 	return (g->mg_flags & GUEST_F_TOKEN_BAD) == 0 &&
-	    tokens_check(g->mg_token, ident_bind(bc, g), broker_now_ms());
+	    tokens_check(g->mg_token, bc->bc_ident, ident_bind(bc, g),
+	    broker_wall_ms());
 }
 
 /*

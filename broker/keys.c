@@ -336,6 +336,69 @@ keys_load_all(const struct config *conf, struct keyring *kr,
 	return 0;
 }
 
+/*
+ * The credential $CREDENTIALS_DIRECTORY/name into path: 1 when it is
+ * there, 0 when not, -1 on error.
+ */
+static int
+keys_credential(const char *name, char *path, size_t pathsz, char *err,
+    size_t errlen)
+{
+	const char	*creds = getenv("CREDENTIALS_DIRECTORY");
+	struct stat	 st;
+
+	if (creds == NULL)
+		return 0;
+	if ((size_t)snprintf(path, pathsz, "%s/%s", creds, name) >= pathsz) {
+		keys_err(err, errlen, "CREDENTIALS_DIRECTORY too long");
+		return -1;
+	}
+	return lstat(path, &st) == 0;
+}
+
+/*
+ * The session-token keys: the current one (tk[0]) and the previous one
+ * (tk[1]), each may be absent (have[i] 0).  The credentials "token-key"
+ * and "token-key-previous" win over token_key_file and
+ * token_key_previous_file, as a pair: with either credential, the files
+ * are not read.  Nothing is kept unless all load.
+ */
+int
+keys_load_tokens(const struct config *conf, struct secret tk[2],
+    int have[2], char *err, size_t errlen)
+{
+	static const char *const	 cred[2] = { "token-key",
+					     "token-key-previous" };
+	const char			*file[2] = { conf->c_token_key,
+					     conf->c_token_key_prev };
+	char				 path[2][PATH_MAX];
+	char				 why[CONF_ERR_MAX];
+	int				 i, c[2] = { 0, 0 };
+
+	memset(tk, 0, 2 * sizeof(*tk));
+	have[0] = have[1] = 0;
+	for (i = 0; i < 2; i++)
+		if ((c[i] = keys_credential(cred[i], path[i], sizeof(path[i]),
+		    err, errlen)) == -1)
+			return -1;
+	for (i = 0; i < 2; i++) {
+		if (!c[0] && !c[1] && file[i][0] != '\0')
+			(void)snprintf(path[i], sizeof(path[i]), "%s",
+			    file[i]);
+		else if (!c[i])
+			continue;
+		if (secret_read(&tk[i], path[i], why, sizeof(why)) == -1) {
+			keys_err(err, errlen, "token key: %s", why);
+			if (have[0])
+				secret_free(&tk[0]);
+			have[0] = 0;
+			return -1;
+		}
+		have[i] = 1;
+	}
+	return 0;
+}
+
 /* Sync a directory so that a created or removed key file stays so. */
 static int
 keys_sync_dir(const char *dir, char *err, size_t errlen)
@@ -481,8 +544,9 @@ keys_lock_all(void)
 	keys_nopen = 0;
 }
 
+/* A secret file's bytes, but for one line end; any length to SECRET_MAX. */
 int
-secret_load(struct secret *s, const char *path, char *err, size_t errlen)
+secret_read(struct secret *s, const char *path, char *err, size_t errlen)
 {
 	struct stat	 st;
 	/* Room for SECRET_MAX bytes, "\r\n", and one byte to see excess. */
@@ -529,15 +593,24 @@ secret_load(struct secret *s, const char *path, char *err, size_t errlen)
 		goto fail;
 	}
 	close(fd);
-	if (s->s_len == 0)
-		log_warnx("%s: the proxy shared secret is empty; anyone who "
-		    "can reach the guest listener can sign as the proxy",
-		    path);
 	return 0;
  fail:
 	close(fd);
 	secret_free(s);
 	return -1;
+}
+
+/* The proxy secret: it may be empty, but not in silence. */
+int
+secret_load(struct secret *s, const char *path, char *err, size_t errlen)
+{
+	if (secret_read(s, path, err, errlen) == -1)
+		return -1;
+	if (s->s_len == 0)
+		log_warnx("%s: the proxy shared secret is empty; anyone who "
+		    "can reach the guest listener can sign as the proxy",
+		    path);
+	return 0;
 }
 
 void

@@ -38,7 +38,10 @@ const struct key *keyring_find(const struct keyring *, uint32_t);
 const uint8_t *key_open(const struct key *);
 void	key_close(const struct key *);
 void	keys_lock_all(void);
+int	secret_read(struct secret *, const char *, char *, size_t);
 int	secret_load(struct secret *, const char *, char *, size_t);
+int	keys_load_tokens(const struct config *, struct secret [2], int [2],
+	    char *, size_t);
 int	keys_load_all(const struct config *, struct keyring *, struct secret *,
 	    int *, int *, char *, size_t);
 int	keys_create(const char *, uint32_t, char *, size_t);

@@ -349,6 +349,7 @@ main(int argc, char *argv[])
 	static struct config	 conf;
 	static struct broker	 b;
 	char			 err[CONF_ERR_MAX];
+	struct tokens_ring	*ring;
 	const char		*conffile = NULL;
 	static const struct option longopts[] = {
 		{ "migrate", no_argument, NULL, 'M' },
@@ -419,6 +420,9 @@ main(int argc, char *argv[])
 		fatalx("%s", err);
 	if (b.b_have_secret == 0 && conf.c_proxy_secret_file[0] != '\0')
 		fatalx("no proxy secret");
+	if (broker_token_keys(&conf, &ring, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	tokens_commit(ring);
 	if (tlskey_load(&conf, &b.b_tls, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if (config_store_advice(&conf) != NULL)
@@ -443,6 +447,7 @@ main(int argc, char *argv[])
 			fatalx("%s uses proxy identity but there is no proxy "
 			    "secret (proxy_secret_file or credential "
 			    "proxy-secret)", b.b_listen[i].l_name);
+	broker_tokens_log(&b);
 	if (sd_notify_open() == -1)
 		exit(1);
 	log_info("started: %zu listeners, key ring of %zu (newest %u), "

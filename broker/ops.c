@@ -600,8 +600,9 @@ ops_guest_token(struct ops_ctx *c)
 	    GUARD_TOKENS_OFF)
 		return ops_violation(c, "token asked where tokens are off");
 	status = ident_guest(c->b, c->bc, &mt.mt_guest, &inst, 0);
-	if (status == 200 && tokens_issue(ident_bind(c->bc, &mt.mt_guest),
-	    mt.mt_ttl, broker_now_ms(), ma.ma_token, sizeof(ma.ma_token)) == -1)
+	if (status == 200 && tokens_issue(c->bc->bc_ident,
+	    ident_bind(c->bc, &mt.mt_guest), mt.mt_ttl, broker_wall_ms(),
+	    ma.ma_token, sizeof(ma.ma_token)) == -1)
 		status = 500;
 	ops_audit(c, "guest.token", ops_audit_id(&mt.mt_guest, &inst, status),
 	    (unsigned)status, NULL);

@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -6,141 +7,262 @@
 #include "privsep/msg.h"
 #include "tokens.h"
 
-#define TOKEN_HASH_LEN	16
+#define TOKEN_VERSION	1
+#define TOKEN_KID_LEN	4
+#define TOKEN_HEAD_LEN	(1 + TOKEN_KID_LEN + 8)
+#define TOKEN_MAC_LEN	32
+#define TOKEN_RAW_LEN	(TOKEN_HEAD_LEN + TOKEN_MAC_LEN)
 #define TOKEN_BIND_MAX	ADDR_MAX	/* a peer address or an instance id */
 
-struct token {
-	uint8_t		tk_hash[TOKEN_HASH_LEN];
-	char		tk_bind[TOKEN_BIND_MAX + 1];
-	uint64_t	tk_expires_ms;		/* 0: free */
+_Static_assert(TOKEN_LEN + 1 == sodium_base64_ENCODED_LEN(TOKEN_RAW_LEN,
+    sodium_base64_VARIANT_URLSAFE_NO_PADDING), "TOKEN_LEN");
+_Static_assert(TOKEN_BIND_MAX < 256, "a bind's length is one byte");
+
+struct tokens_key {
+	uint8_t		tk_mac[crypto_generichash_KEYBYTES];
+	uint8_t		tk_kid[TOKEN_KID_LEN];
 };
 
-static struct token	tokens_tab[TOKENS_SLOTS];
-static unsigned char	tokens_key[crypto_generichash_KEYBYTES];
+/* The current key issues and verifies; the previous one only verifies. */
+struct tokens_ring {
+	struct tokens_key	tr_cur;
+	struct tokens_key	tr_prev;
+	int			tr_have_prev;
+	int			tr_shared;	/* 0: random, this process's */
+};
 
-void
-tokens_init(void)
+/* sodium_malloc: guarded, locked, left out of core dumps; read-only. */
+static struct tokens_ring	*tokens_ring;
+
+/*
+ * The MAC key from a token key file's bytes, with its own domain: the
+ * same bytes used for anything else give an unrelated key.  The key id
+ * is a keyed hash too: it names the key and tells nothing of it.
+ */
+static void
+tokens_derive(struct tokens_key *k, const uint8_t *sec, size_t len)
 {
-	randombytes_buf(tokens_key, sizeof(tokens_key));
-	memset(tokens_tab, 0, sizeof(tokens_tab));
+	static const char		dom[] = "sealmd session token key v1";
+	static const char		kid[] = "sealmd session token key id";
+	crypto_generichash_state	st;
+	uint8_t				h[crypto_generichash_BYTES_MIN];
+
+	crypto_generichash_init(&st, NULL, 0, sizeof(k->tk_mac));
+	crypto_generichash_update(&st, (const uint8_t *)dom, sizeof(dom));
+	crypto_generichash_update(&st, sec, len);
+	crypto_generichash_final(&st, k->tk_mac, sizeof(k->tk_mac));
+	sodium_memzero(&st, sizeof(st));
+	crypto_generichash(h, sizeof(h), (const uint8_t *)kid, sizeof(kid),
+	    k->tk_mac, sizeof(k->tk_mac));
+	memcpy(k->tk_kid, h, sizeof(k->tk_kid));
 }
 
 static void
-tokens_hash(const char *s, uint8_t out[TOKEN_HASH_LEN])
+tokens_use(struct tokens_ring *r)
 {
-	crypto_generichash(out, TOKEN_HASH_LEN, (const unsigned char *)s,
-	    strlen(s), tokens_key, sizeof(tokens_key));
+	if (sodium_mprotect_readonly(r) == -1)
+		fatal("%s", __func__);
+	if (tokens_ring != NULL)
+		sodium_free(tokens_ring);
+	tokens_ring = r;
 }
 
-/* The identity's window: keyed, so nobody can aim at another's. */
-static size_t
-tokens_window(const char *bind)
+static struct tokens_ring *
+tokens_ring_new(void)
 {
-	uint8_t		h[TOKEN_HASH_LEN];
-	uint64_t	v;
+	struct tokens_ring	*r;
 
-	tokens_hash(bind, h);
-	memcpy(&v, h, sizeof(v));
-	return (size_t)(v % TOKENS_SLOTS);
+	if ((r = sodium_malloc(sizeof(*r))) == NULL)
+		fatal("%s", __func__);
+	memset(r, 0, sizeof(*r));
+	return r;
 }
 
-static struct token *
-tokens_at(size_t w, size_t i)
+/* A random key of this process's own: tokens work on this node only. */
+void
+tokens_init(void)
 {
-	return &tokens_tab[(w + i) % TOKENS_SLOTS];
-}
+	struct tokens_ring	*r = tokens_ring_new();
+	uint8_t			 sec[TOKENS_KEY_MIN];
 
-/* Live tokens in window w that belong to bind. */
-static size_t
-tokens_held(size_t w, const char *bind, uint64_t now_ms)
-{
-	struct token	*t;
-	size_t		 i, n = 0;
-
-	for (i = 0; i < TOKENS_PROBE; i++) {
-		t = tokens_at(w, i);
-		if (t->tk_expires_ms > now_ms && strcmp(t->tk_bind, bind) == 0)
-			n++;
-	}
-	return n;
+	randombytes_buf(sec, sizeof(sec));
+	tokens_derive(&r->tr_cur, sec, sizeof(sec));
+	sodium_memzero(sec, sizeof(sec));
+	tokens_use(r);
 }
 
 /*
- * The slot a new token of bind takes: a free or expired one, unless bind
- * is at its quota; then its own soonest-expiring.  When every slot is
- * live, the identity holding most of the window gives way (soonest
- * expiring first), so a guest that floods evicts its own tokens.
+ * A ring of the shared keys, to put in force with tokens_commit: cur
+ * issues, prev (may be NULL) is still accepted.  Without either, *out is
+ * NULL: this node's own random key.
  */
-static struct token *
-tokens_victim(size_t w, const char *bind, uint64_t now_ms)
+int
+tokens_keys(const uint8_t *cur, size_t curlen, const uint8_t *prev,
+    size_t prevlen, struct tokens_ring **out, char *err, size_t errlen)
 {
-	struct token	*t, *victim = NULL;
-	size_t		 i, n, most = 0;
-	int		 full;
+	struct tokens_ring	*r;
 
-	full = tokens_held(w, bind, now_ms) >= TOKENS_PER_ID;
-	for (i = 0; i < TOKENS_PROBE; i++) {
-		t = tokens_at(w, i);
-		if (t->tk_expires_ms <= now_ms) {
-			if (!full)
-				return t;
-			continue;
-		}
-		if (full && strcmp(t->tk_bind, bind) != 0)
-			continue;
-		n = full ? TOKENS_PER_ID : tokens_held(w, t->tk_bind, now_ms);
-		if (victim == NULL || n > most || (n == most &&
-		    t->tk_expires_ms < victim->tk_expires_ms)) {
-			victim = t;
-			most = n;
+	*out = NULL;
+	if (cur == NULL) {
+		if (prev == NULL)
+			return 0;
+		(void)snprintf(err, errlen, "a previous token key without a "
+		    "current one");
+		return -1;
+	}
+	if (curlen < TOKENS_KEY_MIN || (prev != NULL &&
+	    prevlen < TOKENS_KEY_MIN)) {
+		(void)snprintf(err, errlen, "a token key is shorter than %d "
+		    "bytes", TOKENS_KEY_MIN);
+		return -1;
+	}
+	r = tokens_ring_new();
+	r->tr_shared = 1;
+	tokens_derive(&r->tr_cur, cur, curlen);
+	if (prev != NULL) {
+		tokens_derive(&r->tr_prev, prev, prevlen);
+		r->tr_have_prev = 1;
+		if (memcmp(r->tr_cur.tk_kid, r->tr_prev.tk_kid,
+		    TOKEN_KID_LEN) == 0) {
+			sodium_free(r);
+			(void)snprintf(err, errlen, "the current and previous "
+			    "token keys are the same");
+			return -1;
 		}
 	}
-	if (victim == NULL)	/* a full window, or bind's own, is live */
-		fatalx("token table: no slot to take");
-	return victim;
-}
-
-/* A new token for bind, valid ttl seconds.  The table never grows. */
-int
-tokens_issue(const char *bind, uint32_t ttl, uint64_t now_ms, char *out,
-    size_t outsz)
-{
-	unsigned char	 raw[32];
-	struct token	*t;
-
-	if (strlen(bind) > TOKEN_BIND_MAX || outsz < TOKEN_LEN + 1 ||
-	    ttl == 0 || ttl > TOKEN_TTL_MAX)
-		return -1;
-	randombytes_buf(raw, sizeof(raw));
-	sodium_bin2base64(out, outsz, raw, sizeof(raw),
-	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	sodium_memzero(raw, sizeof(raw));
-	t = tokens_victim(tokens_window(bind), bind, now_ms);
-	tokens_hash(out, t->tk_hash);
-	(void)snprintf(t->tk_bind, sizeof(t->tk_bind), "%s", bind);
-	t->tk_expires_ms = now_ms + (uint64_t)ttl * 1000;
+	*out = r;
 	return 0;
 }
 
-/* 1 when token is live and was given to bind. */
-int
-tokens_check(const char *token, const char *bind, uint64_t now_ms)
+/*
+ * The ring from tokens_keys in force.  NULL: a random key of this
+ * node's own, kept if there is one already (a reload keeps its tokens).
+ */
+void
+tokens_commit(struct tokens_ring *r)
 {
-	uint8_t		 h[TOKEN_HASH_LEN];
-	struct token	*t;
-	size_t		 i, w;
-	int		 ok = 0;
+	if (r != NULL)
+		tokens_use(r);
+	else if (tokens_ring == NULL || tokens_ring->tr_shared)
+		tokens_init();
+}
 
-	if (strlen(token) != TOKEN_LEN || strlen(bind) > TOKEN_BIND_MAX)
-		return 0;
-	tokens_hash(token, h);
-	w = tokens_window(bind);
-	for (i = 0; i < TOKENS_PROBE; i++) {
-		t = tokens_at(w, i);
-		if (t->tk_expires_ms > now_ms &&
-		    sodium_memcmp(t->tk_hash, h, sizeof(h)) == 0 &&
-		    strcmp(t->tk_bind, bind) == 0)
-			ok = 1;
+void
+tokens_discard(struct tokens_ring *r)
+{
+	if (r != NULL)
+		sodium_free(r);
+}
+
+/* What verifies tokens, for the log: key ids are in every token. */
+void
+tokens_describe(char *buf, size_t bufsz)
+{
+	const struct tokens_ring	*r = tokens_ring;
+	char				 cur[TOKEN_KID_LEN * 2 + 1];
+	char				 prev[TOKEN_KID_LEN * 2 + 1];
+
+	if (r == NULL || !r->tr_shared) {
+		(void)snprintf(buf, bufsz, "a key of this node's own: tokens "
+		    "are valid on this node only, until it stops");
+		return;
 	}
+	sodium_bin2hex(cur, sizeof(cur), r->tr_cur.tk_kid, TOKEN_KID_LEN);
+	sodium_bin2hex(prev, sizeof(prev), r->tr_prev.tk_kid, TOKEN_KID_LEN);
+	(void)snprintf(buf, bufsz, "shared key %s%s%s", cur,
+	    r->tr_have_prev ? ", previous " : "", r->tr_have_prev ? prev : "");
+}
+
+static void
+tokens_mac(const struct tokens_key *k, const uint8_t *head, int class,
+    const char *bind, uint8_t mac[TOKEN_MAC_LEN])
+{
+	crypto_generichash_state	st;
+	uint8_t				c = (uint8_t)class;
+	uint8_t				n = (uint8_t)strlen(bind);
+
+	crypto_generichash_init(&st, k->tk_mac, sizeof(k->tk_mac),
+	    TOKEN_MAC_LEN);
+	crypto_generichash_update(&st, head, TOKEN_HEAD_LEN);
+	crypto_generichash_update(&st, &c, sizeof(c));
+	crypto_generichash_update(&st, &n, sizeof(n));
+	crypto_generichash_update(&st, (const uint8_t *)bind, n);
+	crypto_generichash_final(&st, mac, TOKEN_MAC_LEN);
+	sodium_memzero(&st, sizeof(st));
+}
+
+/*
+ * A token for bind on a listener of this identity class (IDENT_*),
+ * valid ttl seconds from now_ms (wall clock: every node reads its own).
+ */
+int
+tokens_issue(int class, const char *bind, uint32_t ttl, uint64_t now_ms,
+    char *out, size_t outsz)
+{
+	const struct tokens_key	*k;
+	uint8_t			 raw[TOKEN_RAW_LEN];
+	uint64_t		 exp;
+	size_t			 i;
+
+	if (tokens_ring == NULL)
+		fatalx("%s: no token key", __func__);
+	if (strlen(bind) > TOKEN_BIND_MAX || outsz < TOKEN_LEN + 1 ||
+	    class < 0 || class > UINT8_MAX || ttl == 0 ||
+	    ttl > TOKEN_TTL_MAX)
+		return -1;
+	k = &tokens_ring->tr_cur;
+	exp = now_ms + (uint64_t)ttl * 1000;
+	raw[0] = TOKEN_VERSION;
+	memcpy(&raw[1], k->tk_kid, TOKEN_KID_LEN);
+	for (i = 0; i < 8; i++)
+		raw[1 + TOKEN_KID_LEN + i] = (uint8_t)(exp >> (56 - 8 * i));
+	tokens_mac(k, raw, class, bind, &raw[TOKEN_HEAD_LEN]);
+	sodium_bin2base64(out, outsz, raw, sizeof(raw),
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_memzero(raw, sizeof(raw));
+	return 0;
+}
+
+static const struct tokens_key *
+tokens_find(const uint8_t *kid)
+{
+	const struct tokens_ring	*r = tokens_ring;
+
+	if (memcmp(kid, r->tr_cur.tk_kid, TOKEN_KID_LEN) == 0)
+		return &r->tr_cur;
+	if (r->tr_have_prev &&
+	    memcmp(kid, r->tr_prev.tk_kid, TOKEN_KID_LEN) == 0)
+		return &r->tr_prev;
+	return NULL;
+}
+
+/* 1 when token was issued for class and bind and is live at now_ms. */
+int
+tokens_check(const char *token, int class, const char *bind,
+    uint64_t now_ms)
+{
+	const struct tokens_key	*k;
+	uint8_t			 raw[TOKEN_RAW_LEN], mac[TOKEN_MAC_LEN];
+	uint64_t		 exp = 0;
+	size_t			 len, i;
+	int			 ok;
+
+	if (tokens_ring == NULL)
+		fatalx("%s: no token key", __func__);
+	if (strlen(token) != TOKEN_LEN || strlen(bind) > TOKEN_BIND_MAX ||
+	    class < 0 || class > UINT8_MAX)
+		return 0;
+	/* Without an end pointer, a character left over is an error. */
+	if (sodium_base642bin(raw, sizeof(raw), token, TOKEN_LEN, NULL, &len,
+	    NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+	    len != sizeof(raw) || raw[0] != TOKEN_VERSION ||
+	    (k = tokens_find(&raw[1])) == NULL)
+		return 0;
+	for (i = 0; i < 8; i++)
+		exp = exp << 8 | raw[1 + TOKEN_KID_LEN + i];
+	tokens_mac(k, raw, class, bind, mac);
+	ok = sodium_memcmp(mac, &raw[TOKEN_HEAD_LEN], sizeof(mac)) == 0 &&
+	    exp > now_ms;
+	sodium_memzero(mac, sizeof(mac));
 	return ok;
 }

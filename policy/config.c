@@ -123,6 +123,10 @@ static int	conf_set_device(struct conf_parse *, const struct conf_key *,
 static const struct conf_key conf_keys[] = {
 	{ SEC_SEALMD, "state_dir", 0, conf_set_path, F(c_state_dir), 0, 0 },
 	{ SEC_SEALMD, "key_dir", 0, conf_set_path, F(c_key_dir), 0, 0 },
+	{ SEC_SEALMD, "token_key_file", 0, conf_set_path, F(c_token_key),
+	    0, 0 },
+	{ SEC_SEALMD, "token_key_previous_file", 0, conf_set_path,
+	    F(c_token_key_prev), 0, 0 },
 	{ SEC_SEALMD, "worker_user", 0, conf_set_name, F(c_worker_user),
 	    0, 0 },
 	{ SEC_SEALMD, "chroot", 0, conf_set_path, F(c_chroot), 0, 0 },
@@ -1246,6 +1250,9 @@ conf_finish(struct conf_parse *p)
 	if (p->p_proxy_line != 0 && c->c_proxy_secret_file[0] == '\0')
 		return conf_err(p, p->p_proxy_line, "identity proxy needs "
 		    "proxy_secret_file");
+	if (c->c_token_key_prev[0] != '\0' && c->c_token_key[0] == '\0')
+		return conf_err(p, 0, "token_key_previous_file needs "
+		    "token_key_file");
 	if (c->c_key_dir[0] == '\0' &&
 	    conf_join(p, c->c_key_dir, sizeof(c->c_key_dir), c->c_state_dir,
 	    "keys") == -1)

@@ -89,6 +89,8 @@ struct config {
 	char		c_path[PATH_MAX];
 	char		c_state_dir[PATH_MAX];
 	char		c_key_dir[PATH_MAX];	/* default: state_dir/keys */
+	char		c_token_key[PATH_MAX];	/* session tokens; may be "" */
+	char		c_token_key_prev[PATH_MAX];
 	char		c_worker_user[64];
 	char		c_chroot[PATH_MAX];
 	char		c_worker_path[PATH_MAX];	/* empty: default */

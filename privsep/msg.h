@@ -44,7 +44,7 @@
 #define SIG_MAX			64	/* lowercase hex HMAC-SHA256 */
 #define LIST_MAX		64
 #define LISTENERS_MAX		32	/* mc_listener is below this */
-#define TOKEN_LEN		43	/* 32 random bytes, base64url */
+#define TOKEN_LEN		60	/* 45 bytes base64url (tokens.h) */
 #define TOKEN_TTL_MAX		21600
 #define GUARD_TOKENS_OFF	0	/* session_tokens, in mc_tokens */
 #define GUARD_TOKENS_OPTIONAL	1

@@ -66,7 +66,7 @@ struct fzc_req {
 	int		fr_role;
 	int		fr_authorized;
 	char		fr_who[ID_LEN + 1];	/* whom a guest may act for */
-	char		fr_bind[PROJECT_MAX + 1];	/* what a token binds */
+	char		fr_bind[PROJECT_MAX + 2];	/* class, identity */
 	uint8_t		fr_nchunks;
 };
 
@@ -103,7 +103,7 @@ static int		 fzc_wrote;	/* fzc_cur had the store written */
 static int		 fzc_dirty;	/* the store differs from the fixture */
 static int		 fzc_killed;	/* worker_kill for fzc_cur */
 static char		 fzc_token[TOKEN_LEN + 1];	/* the last issued */
-static char		 fzc_token_bind[PROJECT_MAX + 1];
+static char		 fzc_token_bind[PROJECT_MAX + 2];
 
 int	LLVMFuzzerInitialize(int *, char ***);
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -704,12 +704,12 @@ fzc_who(const struct chan_msg *m, const struct bconn *bc, char *who,
 	    !fzc_terminated(g->mg_token, sizeof(g->mg_token)))
 		return;
 	if (bc->bc_ident == IDENT_DIRECT) {
-		(void)snprintf(bind, PROJECT_MAX + 1, "%s", bc->bc_addr);
+		(void)snprintf(bind, PROJECT_MAX + 2, "d%s", bc->bc_addr);
 		if (store_instance_head(fzc_real, bc->bc_addr, 1, &inst) !=
 		    STORE_OK)
 			return;
 	} else {
-		(void)snprintf(bind, PROJECT_MAX + 1, "%s", g->mg_instance);
+		(void)snprintf(bind, PROJECT_MAX + 2, "p%s", g->mg_instance);
 		fzc_sign(g->mg_instance, sig);
 		if (strcmp(sig, g->mg_sig) != 0 ||
 		    (g->mg_flags & GUEST_F_TENANT_LONG) ||

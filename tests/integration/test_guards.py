@@ -70,6 +70,9 @@ class SessionTokens(unittest.TestCase):
 
     def test_required_refuses_missing_and_bad(self):
         self.assertEqual(self.d.guest("GET", PW)[0], 401)
+        # Well-formed but never issued; and the old 43-character shape.
+        self.assertEqual(self.d.guest("GET", PW, headers={
+            "X-Metadata-Token": "x" * 60})[0], 401)
         self.assertEqual(self.d.guest("GET", PW, headers={
             "X-Metadata-Token": "x" * 43})[0], 401)
         self.assertEqual(self.d.guest("GET", PW, headers={
@@ -78,7 +81,7 @@ class SessionTokens(unittest.TestCase):
     def test_token_works_and_is_bound(self):
         st, hdrs, tok = self.token()
         self.assertEqual(st, 200)
-        self.assertEqual(len(tok), 43)
+        self.assertEqual(len(tok), 60)
         self.assertEqual(hdrs.get("Cache-Control"), "no-store")
         h = {"X-Metadata-Token": tok.decode()}
         self.assertEqual(self.d.guest("GET", PW, headers=h)[0], 200)
@@ -160,7 +163,7 @@ class OptionalTokens(unittest.TestCase):
             d.register(uuid4(), "opt", addresses=["127.0.0.1"])
             self.assertEqual(d.guest("GET", PW)[0], 200)
             self.assertEqual(d.guest("GET", PW, headers={
-                "X-Metadata-Token": "A" * 43})[0], 401)
+                "X-Metadata-Token": "A" * 60})[0], 401)
         finally:
             d.cleanup()
 
@@ -172,7 +175,7 @@ class OptionalTokens(unittest.TestCase):
             self.assertEqual(d.guest("PUT", "/openstack/api/token", headers={
                 "X-Metadata-Token-TTL-Seconds": "5"})[0], 404)
             self.assertEqual(d.guest("GET", PW, headers={
-                "X-Metadata-Token": "A" * 43})[0], 200)
+                "X-Metadata-Token": "A" * 60})[0], 200)
         finally:
             d.cleanup()
 

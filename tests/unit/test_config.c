@@ -552,6 +552,24 @@ Test(config, proxy_needs_secret)
 	expect_err("[guest]\nidentity = sometimes\n", 2, "identity");
 }
 
+/* A previous token key is one to accept besides a current one. */
+Test(config, token_keys)
+{
+	struct config	c;
+
+	load_ok("[sealmd]\ntoken_key_file = /etc/sealmd/tk\n"
+	    "token_key_previous_file = /etc/sealmd/tk.old\n"
+	    "[guest]\n" SECRET "listen = 127.0.0.1:1\n", &c);
+	cr_expect_str_eq(c.c_token_key, "/etc/sealmd/tk");
+	cr_expect_str_eq(c.c_token_key_prev, "/etc/sealmd/tk.old");
+	config_free(&c);
+	expect_err("[sealmd]\ntoken_key_previous_file = /etc/sealmd/tk\n"
+	    "[guest]\n" SECRET "listen = 127.0.0.1:1\n", 0,
+	    "token_key_previous_file needs token_key_file");
+	expect_err("[sealmd]\ntoken_key_file = tk\n", 2,
+	    "not an absolute path");
+}
+
 /* Neutron never forwards X-Metadata-Token: required would refuse all. */
 Test(config, tokens_required_needs_direct)
 {

@@ -185,15 +185,15 @@ Test(ident, binding)
 }
 
 static void
-token_for(const char *bind, char tok[TOKEN_LEN + 1])
+token_for(int class, const char *bind, char tok[TOKEN_LEN + 1])
 {
-	cr_assert_eq(tokens_issue(bind, 60, broker_now_ms(), tok,
+	cr_assert_eq(tokens_issue(class, bind, 60, broker_wall_ms(), tok,
 	    TOKEN_LEN + 1), 0);
 }
 
 Test(ident, tokens_table)
 {
-	enum { NONE, BAD_FLAG, GOOD, OTHER };
+	enum { NONE, BAD_FLAG, GOOD, OTHER, CLASS };
 	static const struct {
 		const char	*name;
 		enum bfix_conn	 conn;
@@ -203,6 +203,8 @@ Test(ident, tokens_table)
 		{ "required, none", BFIX_C_PROXY_TOKENS, NONE, 1, 401 },
 		{ "required, its own", BFIX_C_PROXY_TOKENS, GOOD, 1, 200 },
 		{ "required, another's", BFIX_C_PROXY_TOKENS, OTHER, 1, 401 },
+		{ "required, its own from a direct listener",
+		    BFIX_C_PROXY_TOKENS, CLASS, 1, 401 },
 		{ "required, malformed", BFIX_C_PROXY_TOKENS, BAD_FLAG, 1,
 		    401 },
 		{ "required, not asked for", BFIX_C_PROXY_TOKENS, NONE, 0,
@@ -211,6 +213,8 @@ Test(ident, tokens_table)
 		{ "optional, none", BFIX_C_DIRECT, NONE, 1, 200 },
 		{ "optional, its own", BFIX_C_DIRECT, GOOD, 1, 200 },
 		{ "optional, another's", BFIX_C_DIRECT, OTHER, 1, 401 },
+		{ "optional, its own from a proxy listener", BFIX_C_DIRECT,
+		    CLASS, 1, 401 },
 		{ "optional, malformed", BFIX_C_DIRECT, BAD_FLAG, 1, 401 },
 		/* Off: not looked at. */
 		{ "off, another's", BFIX_C_PROXY, OTHER, 1, 200 },
@@ -218,6 +222,7 @@ Test(ident, tokens_table)
 	struct msg_instance	inst;
 	struct msg_guest	g;
 	char			mine[TOKEN_LEN + 1], other[TOKEN_LEN + 1];
+	char			cross[TOKEN_LEN + 1];
 	const struct bconn	*bc;
 	size_t			i;
 	int			r;
@@ -228,14 +233,19 @@ Test(ident, tokens_table)
 			memset(&g, 0, sizeof(g));
 		else
 			bfix_guest(&g, ID_A, "proj-a", 1);
-		token_for(ident_bind(bc, &g), mine);
+		token_for(bc->bc_ident, ident_bind(bc, &g), mine);
 		/* Bound to B: the other instance, or another address. */
-		token_for(bc->bc_ident == IDENT_DIRECT ? "10.0.0.6" : ID_B,
-		    other);
+		token_for(bc->bc_ident, bc->bc_ident == IDENT_DIRECT ?
+		    "10.0.0.6" : ID_B, other);
+		/* The same string, from the other kind of listener. */
+		token_for(bc->bc_ident == IDENT_DIRECT ? IDENT_PROXY :
+		    IDENT_DIRECT, ident_bind(bc, &g), cross);
 		if (rows[i].token == GOOD)
 			memcpy(g.mg_token, mine, sizeof(g.mg_token));
 		else if (rows[i].token == OTHER)
 			memcpy(g.mg_token, other, sizeof(g.mg_token));
+		else if (rows[i].token == CLASS)
+			memcpy(g.mg_token, cross, sizeof(g.mg_token));
 		else if (rows[i].token == BAD_FLAG)
 			g.mg_flags |= GUEST_F_TOKEN_BAD;
 		memset(&inst, 0, sizeof(inst));

@@ -557,6 +557,68 @@ Test(seal, keyring_load_credential_names)
 	cr_assert_not_null(strstr(err, "key_x"), "err: %s", err);
 }
 
+static void
+token_keys_case(struct config *c, const char *cur, const char *prev,
+    size_t n0, size_t n1)
+{
+	struct secret	tk[2];
+	int		have[2];
+
+	cr_assert_eq(keys_load_tokens(c, tk, have, err, sizeof(err)), 0,
+	    "%s", err);
+	cr_assert_eq(have[0], n0 != 0);
+	cr_assert_eq(have[1], n1 != 0);
+	if (have[0]) {
+		cr_assert_eq(tk[0].s_len, n0);
+		cr_assert_eq(memcmp(secret_open(&tk[0]), cur, n0), 0);
+		secret_free(&tk[0]);
+	}
+	if (have[1]) {
+		cr_assert_eq(tk[1].s_len, n1);
+		cr_assert_eq(memcmp(secret_open(&tk[1]), prev, n1), 0);
+		secret_free(&tk[1]);
+	}
+}
+
+/*
+ * Token keys: from token_key_file and token_key_previous_file, or from
+ * the credentials "token-key" and "token-key-previous", which win as a
+ * pair (a "token-key" credential is not "token-key-previous").
+ */
+Test(seal, token_keys_from_files_and_credentials)
+{
+	static struct config	c;
+	struct secret		tk[2];
+	int			have[2];
+
+	memset(&c, 0, sizeof(c));
+	token_keys_case(&c, NULL, NULL, 0, 0);
+	put_file("cur", "current-key\n", 12, 0600);
+	put_file("prev", "previous-key\n", 13, 0600);
+	snprintf(c.c_token_key, sizeof(c.c_token_key), "%s/cur", tdir);
+	token_keys_case(&c, "current-key", NULL, 11, 0);
+	snprintf(c.c_token_key_prev, sizeof(c.c_token_key_prev), "%s/prev",
+	    tdir);
+	token_keys_case(&c, "current-key", "previous-key", 11, 12);
+
+	cr_assert_eq(setenv("CREDENTIALS_DIRECTORY", tdir, 1), 0);
+	put_file("token-key", "cred-key\n", 9, 0400);
+	token_keys_case(&c, "cred-key", NULL, 8, 0);
+	put_file("token-key-previous", "cred-prev", 9, 0400);
+	token_keys_case(&c, "cred-key", "cred-prev", 8, 9);
+	cr_assert_eq(unsetenv("CREDENTIALS_DIRECTORY"), 0);
+
+	/* One that does not load: nothing is kept, and no key is named. */
+	put_file("loose", "loose-key\n", 10, 0644);
+	snprintf(c.c_token_key_prev, sizeof(c.c_token_key_prev), "%s/loose",
+	    tdir);
+	cr_assert_eq(keys_load_tokens(&c, tk, have, err, sizeof(err)), -1);
+	cr_assert_eq(have[0] + have[1], 0);
+	cr_assert_null(tk[0].s_bytes);
+	cr_assert_not_null(strstr(err, "token key"), "%s", err);
+	cr_assert_null(strstr(err, "loose-key"), "%s", err);
+}
+
 /* Readable while in use; once locked, any read faults. */
 Test(seal, keys_locked_when_idle)
 {
