@@ -186,7 +186,8 @@ PG_SUITES	:= test_smoke.py test_owner_api.py test_guest_proxy.py \
 		   test_verifier.py test_ctl_keys.py test_keys.py \
 		   test_metrics.py test_guards.py test_lifecycle.py \
 		   test_conn_limits.py test_reload.py \
-		   test_crash_consistency.py test_zz_secrets.py
+		   test_crash_consistency.py test_tokens_nodes.py \
+		   test_zz_secrets.py
 PG_CYCLES	:= 8
 integration-pg: all $(EVIL_WORKER)
 	@SEALMD_TEST_STORE=postgresql SEALMD_SOAK_CYCLES=$(PG_CYCLES) \

@@ -234,13 +234,14 @@ class Daemon:
     def __init__(self, guests=(("proxy", "127.0.0.1"),), instances=(),
                  limits=None, extra="", state=None, keep_state=False,
                  worker_path=None, extra_guest="", extra_store="",
-                 conninfo=None, share=None, args=(), stderr_pipe=False):
+                 conninfo=None, share=None, args=(), stderr_pipe=False,
+                 extra_sealmd=""):
         """conninfo: a PostgreSQL store instead of SQLite.  share: another
         Daemon whose sealing key and proxy secret this one uses, as the
         nodes sharing one store must.  args: more sealmd options ("-d").
         stderr_pipe: the daemon's stderr is a pipe, as under systemd,
         copied to the log file by a thread; else the file itself, as
-        with "2>>sealmd.log"."""
+        with "2>>sealmd.log".  extra_sealmd: lines for [sealmd]."""
         self.args = list(args)
         self.stderr_pipe = stderr_pipe
         self.copier = None
@@ -282,6 +283,7 @@ class Daemon:
                  f"key_dir = {keys}"]
         if worker_path:
             lines.append(f"worker_path = {worker_path}")
+        lines.append(extra_sealmd)
         if not IS_ROOT:
             lines.append("# not root: no chroot")
         lines += ["", "[limits]"]
