@@ -240,8 +240,9 @@ class Daemon:
         Daemon whose sealing key and proxy secret this one uses, as the
         nodes sharing one store must.  args: more sealmd options ("-d").
         stderr_pipe: the daemon's stderr is a pipe, as under systemd,
-        copied to the log file by a thread; else the file itself, as
-        with "2>>sealmd.log".  extra_sealmd: lines for [sealmd]."""
+        copied to the log file by a thread (so audit_log() is no barrier:
+        use wait_log()); else the file itself, as with
+        "2>>sealmd.log".  extra_sealmd: lines for [sealmd]."""
         self.args = list(args)
         self.stderr_pipe = stderr_pipe
         self.copier = None
