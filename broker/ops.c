@@ -482,17 +482,12 @@ ops_pw_open(struct broker *b, const char *id, struct store_pw *sp,
 	int	status = 200;
 
 	mw->mw_len = 0;
-	/* A verifier is never handed out: say there is one, nothing more. */
-	if (sp->sp_kind == PW_KIND_VERIFIER) {
-		mw->mw_flags |= PW_F_VERIFIER;
-		sodium_memzero(sp, sizeof(*sp));
-		return 200;
-	}
+	/* Opened even when it is a verifier: the seal vouches for its kind. */
 	for (i = 0; i < sp->sp_nchunks; i++) {
 		if (off + PW_CHUNK_LEN > sizeof(mw->mw_value) ||
 		    seal_open(&b->b_keys, id, (uint8_t)i,
-		    (uint8_t)sp->sp_nchunks, &sp->sp_chunk[i],
-		    mw->mw_value + off, &len) == -1) {
+		    (uint8_t)sp->sp_nchunks, sp->sp_kind, sp->sp_set_at,
+		    &sp->sp_chunk[i], mw->mw_value + off, &len) == -1) {
 			log_warnx("stored value of %s does not open "
 			    "(chunk %zu, key %u): %s", id, i,
 			    sp->sp_chunk[i].ss_key_id,
@@ -503,7 +498,11 @@ ops_pw_open(struct broker *b, const char *id, struct store_pw *sp,
 		}
 		off += len;
 	}
-	if (status == 200)
+	/* A verifier is never handed out: say there is one, nothing more. */
+	if (status == 200 && sp->sp_kind == PW_KIND_VERIFIER) {
+		sodium_memzero(mw->mw_value, sizeof(mw->mw_value));
+		mw->mw_flags |= PW_F_VERIFIER;
+	} else if (status == 200)
 		mw->mw_len = (uint32_t)off;
 	sodium_memzero(sp, sizeof(*sp));
 	return status;
@@ -669,8 +668,8 @@ ops_pw_seal(struct broker *b, const char *id, const uint8_t *value,
 		n = len - i * PW_CHUNK_LEN < PW_CHUNK_LEN ?
 		    len - i * PW_CHUNK_LEN : PW_CHUNK_LEN;
 		r = seal_chunk(&b->b_keys, id, (uint8_t)i,
-		    (uint8_t)sp->sp_nchunks, value + i * PW_CHUNK_LEN, n,
-		    &sp->sp_chunk[i]);
+		    (uint8_t)sp->sp_nchunks, sp->sp_kind, sp->sp_set_at,
+		    value + i * PW_CHUNK_LEN, n, &sp->sp_chunk[i]);
 	}
 	if (r == 0)
 		r = seal_fingerprint(&b->b_keys, value, len, sp->sp_fp);
@@ -1410,8 +1409,8 @@ ops_owner_pw_verify(struct ops_ctx *c)
 		memset(h, 0, sizeof(*h));
 		for (i = 0; i < sp.sp_nchunks; i++) {
 			if (seal_open(&c->b->b_keys, mv.mv_id, (uint8_t)i,
-			    (uint8_t)sp.sp_nchunks, &sp.sp_chunk[i], chunk,
-			    &len) == -1 ||
+			    (uint8_t)sp.sp_nchunks, sp.sp_kind, sp.sp_set_at,
+			    &sp.sp_chunk[i], chunk, &len) == -1 ||
 			    off + len >= sizeof(h->hj_verifier)) {
 				status = 500;
 				break;

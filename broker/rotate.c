@@ -133,15 +133,15 @@ rotate_reseal(struct broker *b, const char *id, const struct store_pw *old,
 	*new = *old;
 	for (i = 0; i < old->sp_nchunks && r == 0; i++) {
 		if ((r = seal_open(&b->b_keys, id, (uint8_t)i,
-		    (uint8_t)old->sp_nchunks, &old->sp_chunk[i], plain,
-		    &len)) == -1)
+		    (uint8_t)old->sp_nchunks, old->sp_kind, old->sp_set_at,
+		    &old->sp_chunk[i], plain, &len)) == -1)
 			log_warnx("rewrap: the value of %s does not open "
 			    "(chunk %u, key %u): %s; left as it is", id, i,
 			    old->sp_chunk[i].ss_key_id,
 			    seal_why(&b->b_keys, &old->sp_chunk[i]));
 		else if ((r = seal_chunk(&b->b_keys, id, (uint8_t)i,
-		    (uint8_t)old->sp_nchunks, plain, len,
-		    &new->sp_chunk[i])) == -1)
+		    (uint8_t)old->sp_nchunks, old->sp_kind, old->sp_set_at,
+		    plain, len, &new->sp_chunk[i])) == -1)
 			log_warnx("rewrap: cannot seal the value of %s", id);
 	}
 	sodium_memzero(plain, sizeof(plain));

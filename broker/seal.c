@@ -9,37 +9,64 @@
 #include "seal.h"
 
 #define SEAL_ID_MAX	64
-#define SEAL_AD_MAX	(sizeof(SEAL_FORMAT_TAG) - 1 + 1 + SEAL_ID_MAX + \
-			    1 + 1 + 4)
+#define SEAL_AD_MAX	(sizeof(SEAL_FORMAT_TAG_V2) - 1 + 1 + SEAL_ID_MAX + \
+			    1 + 1 + 4 + 4 + 8)
 #define SEAL_FP_CONTEXT	"sealmd-fingerprint-v1"
 
-static int	seal_ad(uint8_t *, size_t *, const char *, uint8_t, uint8_t,
+struct seal_for {
+	const char	*sf_id;
+	uint8_t		 sf_index;
+	uint8_t		 sf_count;
+	uint32_t	 sf_kind;
+	int64_t		 sf_set_at;
+};
+
+static int	seal_ad(uint8_t *, size_t *, uint32_t, const struct seal_for *,
 		    uint32_t);
+static void	seal_be(uint8_t *, size_t *, uint64_t, size_t);
+
+/* v bytes of big-endian x at ad + *n. */
+static void
+seal_be(uint8_t *ad, size_t *n, uint64_t x, size_t v)
+{
+	while (v-- > 0)
+		ad[(*n)++] = (uint8_t)(x >> (8 * v));
+}
 
 /*
- * AD = tag || u8 idlen || id || u8 index || u8 count || u32be key id.
- * The length prefix keeps "ab" + index 0x63 apart from "abc".
+ * v1: AD = "sealmd-chunk-v1" || u8 idlen || id || u8 index || u8 count ||
+ * u32be key id.  v2: "sealmd-chunk-v2" || the same || u32be kind ||
+ * i64be set_at.  The length prefix keeps "ab" + index 0x63 apart from
+ * "abc".
  */
 static int
-seal_ad(uint8_t *ad, size_t *adlen, const char *id, uint8_t index,
-    uint8_t count, uint32_t key_id)
+seal_ad(uint8_t *ad, size_t *adlen, uint32_t format, const struct seal_for *f,
+    uint32_t key_id)
 {
-	size_t	idlen, n = 0;
+	const char	*tag;
+	size_t		 idlen, n = 0;
 
-	idlen = strnlen(id, SEAL_ID_MAX + 1);
+	if (format == SEAL_FORMAT_V1)
+		tag = SEAL_FORMAT_TAG;
+	else if (format == SEAL_FORMAT_V2)
+		tag = SEAL_FORMAT_TAG_V2;
+	else
+		return -1;
+	idlen = strnlen(f->sf_id, SEAL_ID_MAX + 1);
 	if (idlen > SEAL_ID_MAX)
 		return -1;
-	memcpy(ad, SEAL_FORMAT_TAG, sizeof(SEAL_FORMAT_TAG) - 1);
-	n += sizeof(SEAL_FORMAT_TAG) - 1;
+	memcpy(ad, tag, strlen(tag));
+	n += strlen(tag);
 	ad[n++] = (uint8_t)idlen;
-	memcpy(ad + n, id, idlen);
+	memcpy(ad + n, f->sf_id, idlen);
 	n += idlen;
-	ad[n++] = index;
-	ad[n++] = count;
-	ad[n++] = (uint8_t)(key_id >> 24);
-	ad[n++] = (uint8_t)(key_id >> 16);
-	ad[n++] = (uint8_t)(key_id >> 8);
-	ad[n++] = (uint8_t)key_id;
+	ad[n++] = f->sf_index;
+	ad[n++] = f->sf_count;
+	seal_be(ad, &n, key_id, 4);
+	if (format == SEAL_FORMAT_V2) {
+		seal_be(ad, &n, f->sf_kind, 4);
+		seal_be(ad, &n, (uint64_t)f->sf_set_at, 8);
+	}
 	*adlen = n;
 	return 0;
 }
@@ -52,10 +79,13 @@ seal_init(void)
 	return 0;
 }
 
+/* Always as the newest format, with the newest key. */
 int
 seal_chunk(const struct keyring *kr, const char *id, uint8_t index,
-    uint8_t count, const uint8_t *plain, size_t len, struct store_sealed *out)
+    uint8_t count, uint32_t kind, int64_t set_at, const uint8_t *plain,
+    size_t len, struct store_sealed *out)
 {
+	const struct seal_for	 f = { id, index, count, kind, set_at };
 	const struct key	*k;
 	const uint8_t		*kb;
 	uint8_t			 ad[SEAL_AD_MAX];
@@ -69,8 +99,9 @@ seal_chunk(const struct keyring *kr, const char *id, uint8_t index,
 		return -1;
 	if ((k = keyring_newest(kr)) == NULL)
 		return -1;
-	if (seal_ad(ad, &adlen, id, index, count, k->k_id) == -1)
+	if (seal_ad(ad, &adlen, SEAL_FORMAT_V2, &f, k->k_id) == -1)
 		return -1;
+	out->ss_format = SEAL_FORMAT_V2;
 	out->ss_key_id = k->k_id;
 	randombytes_buf(out->ss_nonce, sizeof(out->ss_nonce));
 	kb = key_open(k);
@@ -87,9 +118,10 @@ seal_chunk(const struct keyring *kr, const char *id, uint8_t index,
 
 int
 seal_open(const struct keyring *kr, const char *id, uint8_t index,
-    uint8_t count, const struct store_sealed *in, uint8_t *plain,
-    size_t *len)
+    uint8_t count, uint32_t kind, int64_t set_at,
+    const struct store_sealed *in, uint8_t *plain, size_t *len)
 {
+	const struct seal_for	 f = { id, index, count, kind, set_at };
 	const struct key	*k;
 	const uint8_t		*kb;
 	uint8_t			 ad[SEAL_AD_MAX];
@@ -105,7 +137,7 @@ seal_open(const struct keyring *kr, const char *id, uint8_t index,
 		return -1;
 	if ((k = keyring_find(kr, in->ss_key_id)) == NULL)
 		return -1;
-	if (seal_ad(ad, &adlen, id, index, count, k->k_id) == -1)
+	if (seal_ad(ad, &adlen, in->ss_format, &f, k->k_id) == -1)
 		return -1;
 	kb = key_open(k);
 	r = crypto_aead_xchacha20poly1305_ietf_decrypt(plain, &mlen, NULL,

@@ -70,8 +70,10 @@ store_pw_ok(const struct store_pw *pw)
 	}
 	for (i = 0; i < pw->sp_nchunks; i++)
 		if (pw->sp_chunk[i].ss_len < SEAL_TAG_LEN ||
-		    pw->sp_chunk[i].ss_len > PW_CHUNK_LEN + SEAL_TAG_LEN) {
-			log_warnx("store: bad sealed length");
+		    pw->sp_chunk[i].ss_len > PW_CHUNK_LEN + SEAL_TAG_LEN ||
+		    pw->sp_chunk[i].ss_format < SEAL_FORMAT_V1 ||
+		    pw->sp_chunk[i].ss_format > SEAL_FORMAT_V2) {
+			log_warnx("store: bad sealed length or format");
 			return 0;
 		}
 	return 1;

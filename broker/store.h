@@ -22,7 +22,15 @@ enum store_result {
 	STORE_CONFLICT = 2,	/* set-once lost, or address taken */
 };
 
+/*
+ * What a chunk's seal binds (broker/seal.c): v1 the instance, the chunk's
+ * place and the key; v2 also the value's kind and set_at.
+ */
+#define SEAL_FORMAT_V1	1
+#define SEAL_FORMAT_V2	2		/* what sealmd writes */
+
 struct store_sealed {
+	uint32_t	ss_format;			/* SEAL_FORMAT_* */
 	uint32_t	ss_key_id;
 	uint8_t		ss_nonce[SEAL_NONCE_LEN];
 	uint32_t	ss_len;				/* bytes in ss_ct */

@@ -32,8 +32,8 @@
 #include "store.h"
 
 /* PostgreSQL schema 1 is the logical schema of SQLite schema 5. */
-#define PG_SCHEMA_VERSION	1
-#define PG_PARAMS_MAX		9
+#define PG_SCHEMA_VERSION	2
+#define PG_PARAMS_MAX		10
 #define PG_BACKOFF_MIN_MS	100
 #define PG_BACKOFF_MAX_MS	5000
 #define PG_STATEMENT_TIMEOUT	"5s"
@@ -80,6 +80,9 @@ static const char *const pg_migrate[PG_SCHEMA_VERSION] = {
 	"  WHERE pw_ttl > 0;"
 	"CREATE INDEX password_chunks_by_set_at ON password_chunks (set_at) "
 	"  WHERE idx = 0;",
+	/* 2: what a chunk's seal binds (SEAL_FORMAT_*); older rows are v1. */
+	"ALTER TABLE password_chunks ADD COLUMN seal_format BIGINT NOT NULL "
+	"  DEFAULT 1;",
 };
 
 #define PG_INST_COLS	"id, project, hostname, created, cleared, " \
@@ -87,7 +90,8 @@ static const char *const pg_migrate[PG_SCHEMA_VERSION] = {
 #define PG_HEAD_PW	"i.id, i.project, i.hostname, i.created, " \
 			"i.cleared, i.pw_ttl, i.one_time, i.pw_mode, " \
 			"p.idx, p.count, p.key_id, p.nonce, p.sealed, " \
-			"p.fingerprint, p.set_at, p.kind FROM instances i " \
+			"p.fingerprint, p.set_at, p.kind, p.seal_format " \
+			"FROM instances i " \
 			"LEFT JOIN password_chunks p ON p.instance_id = i.id"
 
 struct pg {
@@ -1186,11 +1190,13 @@ pg_pw_put_if_absent(struct store *st, const char *id,
 		pgp_bin(&p, pw->sp_fp, sizeof(pw->sp_fp));
 		pgp_int(&p, pw->sp_set_at);
 		pgp_int(&p, pw->sp_kind);
+		pgp_int(&p, c->ss_format);
 		n = pg_changes(pg, "INSERT INTO password_chunks (instance_id, "
 		    "idx, count, key_id, nonce, sealed, fingerprint, set_at, "
-		    "kind) VALUES ($1::text, $2::bigint, $3::bigint, "
-		    "$4::bigint, $5::bytea, $6::bytea, $7::bytea, $8::bigint, "
-		    "$9::bigint) ON CONFLICT DO NOTHING", &p, NULL);
+		    "kind, seal_format) VALUES ($1::text, $2::bigint, "
+		    "$3::bigint, $4::bigint, $5::bytea, $6::bytea, $7::bytea, "
+		    "$8::bigint, $9::bigint, $10::bigint) ON CONFLICT DO "
+		    "NOTHING", &p, NULL);
 		if (n == 0 && i == 0)
 			r = STORE_CONFLICT;
 		if (n != 1)
@@ -1210,7 +1216,7 @@ static int
 pg_pw_rows(const PGresult *res, int off, struct store_pw *pw)
 {
 	struct store_sealed	*c;
-	int64_t			 idx, count, key_id, set_at, kind;
+	int64_t			 idx, count, key_id, set_at, kind, format;
 	size_t			 len;
 	int			 i, n = PQntuples(res);
 
@@ -1224,6 +1230,8 @@ pg_pw_rows(const PGresult *res, int off, struct store_pw *pw)
 		    pg_col_int(res, i, off + 2, 0, UINT32_MAX, &key_id) == -1 ||
 		    pg_col_int(res, i, off + 6, INT64_MIN, INT64_MAX,
 		    &set_at) == -1 ||
+		    pg_col_int(res, i, off + 8, SEAL_FORMAT_V1, SEAL_FORMAT_V2,
+		    &format) == -1 ||
 		    pg_col_blob(res, i, off + 3, c->ss_nonce, SEAL_NONCE_LEN,
 		    SEAL_NONCE_LEN, &len) == -1 ||
 		    pg_col_blob(res, i, off + 4, c->ss_ct, SEAL_TAG_LEN,
@@ -1231,6 +1239,7 @@ pg_pw_rows(const PGresult *res, int off, struct store_pw *pw)
 			return -1;
 		c->ss_len = (uint32_t)len;
 		c->ss_key_id = (uint32_t)key_id;
+		c->ss_format = (uint32_t)format;
 		if (i == 0) {
 			pw->sp_nchunks = (uint32_t)count;
 			pw->sp_set_at = set_at;
@@ -1256,11 +1265,11 @@ pg_pw_read(struct pg *pg, const char *id, struct store_pw *pw, int lock)
 	memset(pw, 0, sizeof(*pw));
 	pgp_str(&p, id, ID_LEN);
 	if ((res = pg_exec(pg, lock ? "SELECT idx, count, key_id, nonce, "
-	    "sealed, fingerprint, set_at, kind FROM password_chunks WHERE "
-	    "instance_id = $1::text ORDER BY idx FOR UPDATE" : "SELECT idx, "
-	    "count, key_id, nonce, sealed, fingerprint, set_at, kind FROM "
-	    "password_chunks WHERE instance_id = $1::text ORDER BY idx", &p,
-	    NULL)) == NULL)
+	    "sealed, fingerprint, set_at, kind, seal_format FROM "
+	    "password_chunks WHERE instance_id = $1::text ORDER BY idx FOR "
+	    "UPDATE" : "SELECT idx, count, key_id, nonce, sealed, "
+	    "fingerprint, set_at, kind, seal_format FROM password_chunks "
+	    "WHERE instance_id = $1::text ORDER BY idx", &p, NULL)) == NULL)
 		return STORE_ERR;
 	if (PQntuples(res) == 0)
 		r = STORE_NOTFOUND;
@@ -1394,10 +1403,12 @@ pg_pw_older(struct store *st, uint32_t newest, const char *after,
 	pgp_int(&p, newest);
 	pgp_str(&p, after, ID_LEN);
 	pgp_int(&p, (int64_t)max);
+	pgp_int(&p, SEAL_FORMAT_V2);
+	/* An older key, or an older seal format. */
 	if ((res = pg_exec(st->st_engine, "SELECT DISTINCT instance_id FROM "
-	    "password_chunks WHERE key_id < $1::bigint AND instance_id > "
-	    "$2::text ORDER BY instance_id LIMIT $3::bigint", &p,
-	    NULL)) == NULL)
+	    "password_chunks WHERE (key_id < $1::bigint OR seal_format < "
+	    "$4::bigint) AND instance_id > $2::text ORDER BY instance_id "
+	    "LIMIT $3::bigint", &p, NULL)) == NULL)
 		return STORE_ERR;
 	return pg_collect_ids(res, ids, NULL, max, n);
 }
@@ -1433,10 +1444,12 @@ pg_pw_rewrap(struct store *st, const char *id, const struct store_pw *old,
 		pgp_bin(&p, c->ss_ct, c->ss_len);
 		pgp_int(&p, o->ss_key_id);
 		pgp_bin(&p, o->ss_nonce, sizeof(o->ss_nonce));
+		pgp_int(&p, c->ss_format);
 		if ((n = pg_changes(pg, "UPDATE password_chunks SET key_id = "
-		    "$3::bigint, nonce = $4::bytea, sealed = $5::bytea WHERE "
-		    "instance_id = $1::text AND idx = $2::bigint AND key_id = "
-		    "$6::bigint AND nonce = $7::bytea", &p, NULL)) == -1)
+		    "$3::bigint, nonce = $4::bytea, sealed = $5::bytea, "
+		    "seal_format = $8::bigint WHERE instance_id = $1::text AND "
+		    "idx = $2::bigint AND key_id = $6::bigint AND nonce = "
+		    "$7::bytea", &p, NULL)) == -1)
 			goto out;
 		if (n != 1) {
 			r = STORE_CONFLICT;

@@ -18,7 +18,7 @@
 #include "privsep/log.h"
 #include "store.h"
 
-#define SQ_SCHEMA_VERSION	5
+#define SQ_SCHEMA_VERSION	6
 #define SQ_STR(x)		#x
 #define SQ_XSTR(x)		SQ_STR(x)
 #define SQ_BUSY_MS		5000
@@ -118,24 +118,25 @@ static const char *const sq_sql[SQ_NSTMT] = {
 	[SQ_KEY_LIST] = "SELECT name, data FROM instance_keys "
 	    "WHERE instance_id = ?1 ORDER BY pos",
 	[SQ_PW_INSERT] = "INSERT INTO password_chunks (instance_id, idx, "
-	    "count, key_id, nonce, sealed, fingerprint, set_at, kind) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	    "count, key_id, nonce, sealed, fingerprint, set_at, kind, "
+	    "seal_format) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
 	[SQ_PW_GET] = "SELECT idx, count, key_id, nonce, sealed, fingerprint, "
-	    "set_at, kind FROM password_chunks WHERE instance_id = ?1 "
-	    "ORDER BY idx",
+	    "set_at, kind, seal_format FROM password_chunks WHERE "
+	    "instance_id = ?1 ORDER BY idx",
 	[SQ_PW_DEL] = "DELETE FROM password_chunks WHERE instance_id = ?1",
 	[SQ_COUNT_INST] = "SELECT count(*) FROM instances",
 	[SQ_COUNT_PW] = "SELECT count(DISTINCT instance_id) "
 	    "FROM password_chunks",
 	[SQ_KEY_COUNTS] = "SELECT key_id, count(DISTINCT instance_id) "
 	    "FROM password_chunks GROUP BY key_id ORDER BY key_id",
+	/* An older key, or an older seal format. */
 	[SQ_PW_OLDER] = "SELECT DISTINCT instance_id FROM password_chunks "
-	    "WHERE key_id < ?1 AND instance_id > ?2 ORDER BY instance_id "
-	    "LIMIT ?3",
+	    "WHERE (key_id < ?1 OR seal_format < " SQ_XSTR(SEAL_FORMAT_V2)
+	    ") AND instance_id > ?2 ORDER BY instance_id LIMIT ?3",
 	/* Only the chunk that was read: a clear or a new value wins. */
 	[SQ_PW_REWRAP] = "UPDATE password_chunks SET key_id = ?3, nonce = ?4, "
-	    "sealed = ?5 WHERE instance_id = ?1 AND idx = ?2 AND key_id = ?6 "
-	    "AND nonce = ?7",
+	    "sealed = ?5, seal_format = ?8 WHERE instance_id = ?1 AND "
+	    "idx = ?2 AND key_id = ?6 AND nonce = ?7",
 };
 
 /* sq_migrate[v] takes the schema from version v to v + 1. */
@@ -185,6 +186,9 @@ static const char *const sq_migrate[SQ_SCHEMA_VERSION] = {
 	"WHERE pw_ttl > 0;"
 	"CREATE INDEX password_chunks_by_set_at ON password_chunks (set_at) "
 	"WHERE idx = 0;",
+	/* 6: what a chunk's seal binds (SEAL_FORMAT_*); older rows are v1. */
+	("ALTER TABLE password_chunks ADD COLUMN seal_format INTEGER NOT NULL "
+	"DEFAULT 1;"),
 };
 
 /* Each setting is read back: a silent no-op would void a promise. */
@@ -1002,7 +1006,8 @@ sq_pw_put_if_absent(struct store *st, const char *id,
 		    sqlite3_bind_blob(s, 7, pw->sp_fp, sizeof(pw->sp_fp),
 		    SQLITE_STATIC) != SQLITE_OK ||
 		    sqlite3_bind_int64(s, 8, pw->sp_set_at) != SQLITE_OK ||
-		    sqlite3_bind_int64(s, 9, pw->sp_kind) != SQLITE_OK) {
+		    sqlite3_bind_int64(s, 9, pw->sp_kind) != SQLITE_OK ||
+		    sqlite3_bind_int64(s, 10, c->ss_format) != SQLITE_OK) {
 			sq_done(s);
 			goto out;
 		}
@@ -1034,7 +1039,7 @@ sq_pw_get(struct store *st, const char *id, struct store_pw *pw)
 	struct sq		*sq = sq_reader(st);
 	struct store_sealed	*c;
 	sqlite3_stmt		*s;
-	int64_t			 idx, count, key_id, set_at, kind;
+	int64_t			 idx, count, key_id, set_at, kind, format;
 	size_t			 len;
 	uint32_t		 n = 0;
 	int			 rc, bad = 0;
@@ -1050,7 +1055,9 @@ sq_pw_get(struct store *st, const char *id, struct store_pw *pw)
 		    sq_col_int(s, 1, 1, PW_CHUNKS, &count) == -1 ||
 		    (n > 0 && count != pw->sp_nchunks) ||
 		    sq_col_int(s, 2, 0, UINT32_MAX, &key_id) == -1 ||
-		    sq_col_int(s, 6, INT64_MIN, INT64_MAX, &set_at) == -1) {
+		    sq_col_int(s, 6, INT64_MIN, INT64_MAX, &set_at) == -1 ||
+		    sq_col_int(s, 8, SEAL_FORMAT_V1, SEAL_FORMAT_V2,
+		    &format) == -1) {
 			bad = 1;
 			break;
 		}
@@ -1064,6 +1071,7 @@ sq_pw_get(struct store *st, const char *id, struct store_pw *pw)
 		}
 		c->ss_len = (uint32_t)len;
 		c->ss_key_id = (uint32_t)key_id;
+		c->ss_format = (uint32_t)format;
 		if (n == 0) {
 			pw->sp_nchunks = (uint32_t)count;
 			pw->sp_set_at = set_at;
@@ -1251,7 +1259,9 @@ sq_pw_rewrap(struct store *st, const char *id, const struct store_pw *old,
 		    SQLITE_STATIC) != SQLITE_OK ||
 		    sqlite3_bind_int64(s, 6, o->ss_key_id) != SQLITE_OK ||
 		    sqlite3_bind_blob(s, 7, o->ss_nonce, sizeof(o->ss_nonce),
-		    SQLITE_STATIC) != SQLITE_OK ? SQLITE_ERROR : sq_step(sq, s);
+		    SQLITE_STATIC) != SQLITE_OK ||
+		    sqlite3_bind_int64(s, 8, c->ss_format) != SQLITE_OK ?
+		    SQLITE_ERROR : sq_step(sq, s);
 		sq_done(s);
 		if (rc != SQLITE_DONE)
 			goto out;

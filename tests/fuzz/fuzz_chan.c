@@ -259,8 +259,9 @@ fzc_check_pw_put(const char *id, const struct store_pw *sp)
 
 	for (i = 0; i < sp->sp_nchunks && i < PW_CHUNKS; i++) {
 		FUZZ_CHECK(seal_open(&fzc_b.b_keys, id, (uint8_t)i,
-		    (uint8_t)sp->sp_nchunks, &sp->sp_chunk[i], plain, &len) ==
-		    0 && roff + len <= PW_MAX, "chunk %zu does not open", i);
+		    (uint8_t)sp->sp_nchunks, sp->sp_kind, sp->sp_set_at,
+		    &sp->sp_chunk[i], plain, &len) == 0 && roff + len <= PW_MAX,
+		    "chunk %zu does not open", i);
 		memcpy(rec + roff, plain, len);
 		roff += len;
 	}
@@ -492,8 +493,8 @@ fzc_store_reset(void)
 	sp.sp_nchunks = 1;
 	sp.sp_kind = PW_KIND_VALUE;
 	sp.sp_set_at = (int64_t)time(NULL);
-	FUZZ_CHECK(seal_chunk(&fzc_b.b_keys, FZC_ID_A, 0, 1,
-	    (const uint8_t *)FZC_PW_A, sizeof(FZC_PW_A) - 1,
+	FUZZ_CHECK(seal_chunk(&fzc_b.b_keys, FZC_ID_A, 0, 1, sp.sp_kind,
+	    sp.sp_set_at, (const uint8_t *)FZC_PW_A, sizeof(FZC_PW_A) - 1,
 	    &sp.sp_chunk[0]) == 0 && seal_fingerprint(&fzc_b.b_keys,
 	    (const uint8_t *)FZC_PW_A, sizeof(FZC_PW_A) - 1, sp.sp_fp) == 0,
 	    "fixture: seal");

@@ -22,6 +22,8 @@
 #include "tests/fuzz/common.h"
 
 #define FS_ID_MAX	80	/* past seal.c's 64, to reach its refusal */
+#define FS_KIND(count)	((uint32_t)(count) & 1)	/* value or verifier */
+#define FS_SET_AT	INT64_C(1700000000)
 
 static struct keyring	fs_kr;
 
@@ -65,6 +67,8 @@ fs_tamper(const struct store_sealed *good, const char *id, uint8_t index,
     uint8_t count, uint8_t how, uint8_t at, uint8_t x)
 {
 	struct store_sealed	s = *good;
+	uint32_t		kind = FS_KIND(count);
+	int64_t			set_at = FS_SET_AT;
 	char			tid[FS_ID_MAX + 1];
 	uint8_t			plain[PW_CHUNK_LEN + SEAL_TAG_LEN];
 	size_t			len, idlen = strlen(id);
@@ -73,7 +77,7 @@ fs_tamper(const struct store_sealed *good, const char *id, uint8_t index,
 	x = x == 0 ? 1 : x;
 	memset(tid, 0, sizeof(tid));
 	memcpy(tid, id, idlen);
-	switch (how % 7) {
+	switch (how % 10) {
 	case 0:
 		s.ss_ct[at % s.ss_len] ^= x;
 		break;
@@ -98,9 +102,18 @@ fs_tamper(const struct store_sealed *good, const char *id, uint8_t index,
 	case 6:
 		count ^= x;
 		break;
+	case 7:
+		kind ^= 1;
+		break;
+	case 8:
+		set_at ^= x;
+		break;
+	case 9:
+		s.ss_format = x == SEAL_FORMAT_V2 ? SEAL_FORMAT_V1 : x;
+		break;
 	}
-	FUZZ_CHECK(seal_open(&fs_kr, tid, index, count, &s, plain, &len) == -1,
-	    "a record opened after change %d", how % 7);
+	FUZZ_CHECK(seal_open(&fs_kr, tid, index, count, kind, set_at, &s, plain,
+	    &len) == -1, "a record opened after change %d", how % 10);
 	FUZZ_CHECK(len == 0, "failed open left length %zu", len);
 }
 
@@ -140,24 +153,26 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(rec.ss_ct, r + 8 + SEAL_NONCE_LEN,
 		    n - 8 - SEAL_NONCE_LEN < sizeof(rec.ss_ct) ?
 		    n - 8 - SEAL_NONCE_LEN : sizeof(rec.ss_ct));
+	rec.ss_format = SEAL_FORMAT_V1 + (index & 1);
 	len = 1;
-	FUZZ_CHECK(seal_open(&fs_kr, id, index, count, &rec, plain, &len) ==
-	    -1, "an input record opened");
+	FUZZ_CHECK(seal_open(&fs_kr, id, index, count, FS_KIND(count),
+	    FS_SET_AT, &rec, plain, &len) == -1, "an input record opened");
 	FUZZ_CHECK(len == 0, "failed open left length %zu", len);
 
 	/* Round trip of the first bytes, under the same id, index, count. */
 	ptlen = size < PW_CHUNK_LEN ? size : PW_CHUNK_LEN;
 	ok = count >= 1 && count <= PW_CHUNKS && index < count &&
 	    strlen(id) <= 64;
-	FUZZ_CHECK((seal_chunk(&fs_kr, id, index, count, data, ptlen, &good) ==
-	    0) == ok, "seal_chunk: index %u count %u idlen %zu", index, count,
+	FUZZ_CHECK((seal_chunk(&fs_kr, id, index, count, FS_KIND(count),
+	    FS_SET_AT, data, ptlen, &good) == 0) == ok,
+	    "seal_chunk: index %u count %u idlen %zu", index, count,
 	    strlen(id));
 	if (!ok)
 		return 0;
 	FUZZ_CHECK(good.ss_key_id == 2 && good.ss_len == ptlen + SEAL_TAG_LEN,
 	    "sealed under key %u, %u bytes", good.ss_key_id, good.ss_len);
-	FUZZ_CHECK(seal_open(&fs_kr, id, index, count, &good, plain, &len) ==
-	    0, "a fresh seal does not open");
+	FUZZ_CHECK(seal_open(&fs_kr, id, index, count, FS_KIND(count),
+	    FS_SET_AT, &good, plain, &len) == 0, "a fresh seal does not open");
 	FUZZ_CHECK(len == ptlen && memcmp(plain, data, ptlen) == 0,
 	    "opened to something else");
 	fs_tamper(&good, id, index, count, n > 0 ? r[0] : 0,

@@ -1,9 +1,11 @@
 """Key rotation (issue 9): rotate, rewrap in bounded batches while the
 daemon serves, retire only unused keys, and a kill -9 in the middle of a
 rewrap leaves every value openable."""
+import ctypes
 import json
 import os
 import random
+import secrets
 import re
 import signal
 import sqlite3
@@ -15,6 +17,29 @@ import unittest
 from sealmd_fixture import Daemon, canary, pg_bin, pg_sql, uuid4
 
 PW = "/openstack/latest/password"
+
+
+def _sodium():
+    try:
+        lib = ctypes.CDLL("libsodium.so.23")
+    except OSError:
+        return None
+    return lib if lib.sodium_init() >= 0 else None
+
+
+SODIUM = _sodium()
+
+
+def rewrap(test, d, timeout=30):
+    """Start a rewrap on d and wait until it has finished: GET /keys."""
+    test.assertEqual(d.owner("POST", "/keys/rewrap")[0], 200)
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        js = d.owner("GET", "/keys")[1]
+        if not js["rewrap"]["running"]:
+            return js
+        time.sleep(0.05)
+    test.fail("rewrap did not finish")
 
 
 class Rotation(unittest.TestCase):
@@ -216,13 +241,7 @@ class NoLongerOpens(unittest.TestCase):
 
         # A rewrap re-seals the good value and leaves the others alone.
         self.assertEqual(self.d.owner("POST", "/keys/rotate")[0], 200)
-        self.assertEqual(self.d.owner("POST", "/keys/rewrap")[0], 200)
-        for _ in range(600):
-            st, js = self.d.owner("GET", "/keys")
-            if not js["rewrap"]["running"]:
-                break
-            time.sleep(0.05)
-        self.assertFalse(js["rewrap"]["running"], js)
+        js = rewrap(self, self.d)
         self.assertEqual(js["rewrap"]["resealed"], 1, js)
         self.assertEqual(js["keys"], [{"id": 2, "values": 1},
                                       {"id": 3, "values": 1}])
@@ -332,6 +351,64 @@ class NoLongerOpens(unittest.TestCase):
         for v in values.values():
             self.assertNotIn(v.encode(), log)
 
+    def test_kind_and_set_at_are_sealed(self):
+        # A database writer turns a value into a verifier (the owner
+        # would be told there is only a verifier) or moves its set_at
+        # (it would live past its TTL): neither opens any more.
+        kind, when = uuid4(), uuid4()
+        values = {kind: canary("kind"), when: canary("when")}
+        self.post(kind, values[kind])
+        self.post(when, values[when])
+        self.d.stop()
+        self.sql("UPDATE password_chunks SET kind = 1 WHERE instance_id = ?",
+                 (kind,))
+        self.sql("UPDATE password_chunks SET set_at = set_at + 86400 "
+                 "WHERE instance_id = ?", (when,))
+        self.start_again()
+        for iid in (kind, when):
+            self.assertEqual(self.owner_get(iid), (500, {
+                "error": "the stored value does not open"}), iid)
+            self.assert_logged(f"stored value of {iid} does not open "
+                               "(chunk 0, key 1): altered")
+
+    @unittest.skipIf(SODIUM is None, "libsodium.so.23 not loadable")
+    def test_v1_seal_opens_and_rewrap_reseals_it(self):
+        # A value sealed before format v2 (its AD without kind and
+        # set_at), made here with key 1 as an older sealmd did.
+        iid = uuid4()
+        value = canary("v1").encode()
+        self.post(iid, "placeholder")
+        self.d.stop()
+        with open(os.path.join(self.d.state, "keys", "1"), "rb") as f:
+            key = f.read()
+        ad = (b"sealmd-chunk-v1" + bytes([len(iid)]) + iid.encode() +
+              bytes([0, 1]) + (1).to_bytes(4, "big"))
+        nonce = secrets.token_bytes(24)
+        ct = ctypes.create_string_buffer(len(value) + 16)
+        clen = ctypes.c_ulonglong()
+        self.assertEqual(SODIUM.crypto_aead_xchacha20poly1305_ietf_encrypt(
+            ct, ctypes.byref(clen), value, ctypes.c_ulonglong(len(value)),
+            ad, ctypes.c_ulonglong(len(ad)), None, nonce, key), 0)
+        sealed = ct.raw[:clen.value]
+        if self.d.conninfo:
+            self.sql("UPDATE password_chunks SET nonce = ?::bytea, sealed = "
+                     "?::bytea, seal_format = 1 WHERE instance_id = ?",
+                     ("\\x" + nonce.hex(), "\\x" + sealed.hex(), iid))
+        else:
+            self.sql("UPDATE password_chunks SET nonce = ?, sealed = ?, "
+                     "seal_format = 1 WHERE instance_id = ?",
+                     (nonce, sealed, iid))
+        self.start_again()
+        self.assertEqual(self.owner_get(iid),
+                         (200, {"password": value.decode()}))
+        # Key 1 is the newest: only the old format makes it due.
+        js = rewrap(self, self.d)
+        self.assertEqual(js["rewrap"]["resealed"], 1, js)
+        self.assertEqual(self.sql("SELECT seal_format FROM password_chunks "
+                                  "WHERE instance_id = ?", (iid,)), [("2",)])
+        self.assertEqual(self.owner_get(iid),
+                         (200, {"password": value.decode()}))
+
 
 class HeldWrites:
     """A session of the test's own that blocks the store's writes (not
@@ -410,11 +487,7 @@ class RetireWhileQueued(unittest.TestCase):
                 continue        # sealed by the new key: not the case
             self.assertEqual(got["retire"], 409)
             # Once rewrapped, the old key goes.
-            self.assertEqual(d.owner("POST", "/keys/rewrap")[0], 200)
-            deadline = time.time() + 30
-            while d.owner("GET", "/keys")[1]["rewrap"]["running"] and \
-                    time.time() < deadline:
-                time.sleep(0.05)
+            rewrap(self, d)
             self.assertEqual(d.owner("DELETE", f"/keys/{old}")[0], 204)
             self.assertEqual(d.owner(
                 "GET", f"/servers/{iid}/os-server-password")[0], 200)

@@ -15,11 +15,15 @@
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
 
+#include <sodium.h>
+
 #include "broker/keys.h"
 #include "broker/seal.h"
 
 #define ID_A	"3f1c2a9e-4b7d-4e21-9a6f-0c5d8e7b1a23"
 #define ID_B	"3f1c2a9e-4b7d-4e21-9a6f-0c5d8e7b1a24"
+#define V	PW_KIND_VALUE
+#define T0	INT64_C(1700000000)		/* a value's set_at */
 
 static char	tdir[] = "/tmp/sealmd-test-seal-XXXXXX";
 static char	err[512];
@@ -273,12 +277,12 @@ roundtrip(size_t len)
 	put_key(1);
 	put_key(2);
 	load_ok(&kr);
-	cr_assert_eq(seal_chunk(&kr, ID_A, 1, 3, plain, len, &ss), 0);
+	cr_assert_eq(seal_chunk(&kr, ID_A, 1, 3, V, T0, plain, len, &ss), 0);
 	cr_assert_eq(ss.ss_key_id, 2);
 	cr_assert_eq(ss.ss_len, len + SEAL_TAG_LEN);
 	if (len > 8)
 		cr_assert(memcmp(ss.ss_ct, plain, len) != 0);
-	cr_assert_eq(seal_open(&kr, ID_A, 1, 3, &ss, out, &outlen), 0);
+	cr_assert_eq(seal_open(&kr, ID_A, 1, 3, V, T0, &ss, out, &outlen), 0);
 	cr_assert_eq(outlen, len);
 	cr_assert_arr_eq(out, plain, len);
 	keyring_free(&kr);
@@ -303,15 +307,15 @@ Test(seal, chunk_refuses_bad_shape)
 
 	put_key(1);
 	load_ok(&kr);
-	cr_assert_eq(seal_chunk(&kr, ID_A, 0, 1, plain, PW_CHUNK_LEN + 1,
+	cr_assert_eq(seal_chunk(&kr, ID_A, 0, 1, V, T0, plain,
+	    PW_CHUNK_LEN + 1, &ss), -1);
+	cr_assert_eq(seal_chunk(&kr, ID_A, 1, 1, V, T0, plain, 1, &ss), -1);
+	cr_assert_eq(seal_chunk(&kr, ID_A, 0, 0, V, T0, plain, 1, &ss), -1);
+	cr_assert_eq(seal_chunk(&kr, ID_A, 0, PW_CHUNKS + 1, V, T0, plain, 1,
 	    &ss), -1);
-	cr_assert_eq(seal_chunk(&kr, ID_A, 1, 1, plain, 1, &ss), -1);
-	cr_assert_eq(seal_chunk(&kr, ID_A, 0, 0, plain, 1, &ss), -1);
-	cr_assert_eq(seal_chunk(&kr, ID_A, 0, PW_CHUNKS + 1, plain, 1, &ss),
-	    -1);
 	memset(longid, 'a', sizeof(longid) - 1);
 	longid[sizeof(longid) - 1] = '\0';
-	cr_assert_eq(seal_chunk(&kr, longid, 0, 1, plain, 1, &ss), -1);
+	cr_assert_eq(seal_chunk(&kr, longid, 0, 1, V, T0, plain, 1, &ss), -1);
 	keyring_free(&kr);
 }
 
@@ -326,41 +330,41 @@ Test(seal, open_refuses_tampering)
 	put_key(1);
 	put_key(2);
 	load_ok(&kr);
-	cr_assert_eq(seal_chunk(&kr, ID_A, 1, 2, plain, sizeof(plain), &ss),
-	    0);
-	cr_assert_eq(seal_open(&kr, ID_A, 1, 2, &ss, out, &outlen), 0);
+	cr_assert_eq(seal_chunk(&kr, ID_A, 1, 2, V, T0, plain, sizeof(plain),
+	    &ss), 0);
+	cr_assert_eq(seal_open(&kr, ID_A, 1, 2, V, T0, &ss, out, &outlen), 0);
 
-	cr_assert_eq(seal_open(&kr, ID_B, 1, 2, &ss, out, &outlen), -1);
-	cr_assert_eq(seal_open(&kr, ID_A, 0, 2, &ss, out, &outlen), -1);
-	cr_assert_eq(seal_open(&kr, ID_A, 1, 3, &ss, out, &outlen), -1);
+	cr_assert_eq(seal_open(&kr, ID_B, 1, 2, V, T0, &ss, out, &outlen), -1);
+	cr_assert_eq(seal_open(&kr, ID_A, 0, 2, V, T0, &ss, out, &outlen), -1);
+	cr_assert_eq(seal_open(&kr, ID_A, 1, 3, V, T0, &ss, out, &outlen), -1);
 
 	t = ss;
 	t.ss_key_id = 1;
-	cr_assert_eq(seal_open(&kr, ID_A, 1, 2, &t, out, &outlen), -1);
+	cr_assert_eq(seal_open(&kr, ID_A, 1, 2, V, T0, &t, out, &outlen), -1);
 	t.ss_key_id = 99;
-	cr_assert_eq(seal_open(&kr, ID_A, 1, 2, &t, out, &outlen), -1);
+	cr_assert_eq(seal_open(&kr, ID_A, 1, 2, V, T0, &t, out, &outlen), -1);
 
 	t = ss;
 	t.ss_ct[5] ^= 0x10;
-	cr_assert_eq(seal_open(&kr, ID_A, 1, 2, &t, out, &outlen), -1);
+	cr_assert_eq(seal_open(&kr, ID_A, 1, 2, V, T0, &t, out, &outlen), -1);
 	t = ss;
 	t.ss_ct[t.ss_len - 1] ^= 0x01;
-	cr_assert_eq(seal_open(&kr, ID_A, 1, 2, &t, out, &outlen), -1);
+	cr_assert_eq(seal_open(&kr, ID_A, 1, 2, V, T0, &t, out, &outlen), -1);
 	t = ss;
 	t.ss_nonce[23] ^= 0x80;
-	cr_assert_eq(seal_open(&kr, ID_A, 1, 2, &t, out, &outlen), -1);
+	cr_assert_eq(seal_open(&kr, ID_A, 1, 2, V, T0, &t, out, &outlen), -1);
 
 	t = ss;
 	t.ss_len = SEAL_TAG_LEN - 1;
-	cr_assert_eq(seal_open(&kr, ID_A, 1, 2, &t, out, &outlen), -1);
+	cr_assert_eq(seal_open(&kr, ID_A, 1, 2, V, T0, &t, out, &outlen), -1);
 	t.ss_len = PW_CHUNK_LEN + SEAL_TAG_LEN + 1;
-	cr_assert_eq(seal_open(&kr, ID_A, 1, 2, &t, out, &outlen), -1);
+	cr_assert_eq(seal_open(&kr, ID_A, 1, 2, V, T0, &t, out, &outlen), -1);
 	t = ss;
 	t.ss_len--;
-	cr_assert_eq(seal_open(&kr, ID_A, 1, 2, &t, out, &outlen), -1);
+	cr_assert_eq(seal_open(&kr, ID_A, 1, 2, V, T0, &t, out, &outlen), -1);
 
 	/* The untouched record still opens: the failures were the edits. */
-	cr_assert_eq(seal_open(&kr, ID_A, 1, 2, &ss, out, &outlen), 0);
+	cr_assert_eq(seal_open(&kr, ID_A, 1, 2, V, T0, &ss, out, &outlen), 0);
 	cr_assert_arr_eq(out, plain, sizeof(plain));
 	keyring_free(&kr);
 }
@@ -377,10 +381,90 @@ Test(seal, open_binds_key_id)
 	put_file("1", k, sizeof(k), 0600);
 	put_file("2", k, sizeof(k), 0600);
 	load_ok(&kr);
-	cr_assert_eq(seal_chunk(&kr, ID_A, 0, 1, plain, 1, &ss), 0);
-	cr_assert_eq(seal_open(&kr, ID_A, 0, 1, &ss, out, &outlen), 0);
+	cr_assert_eq(seal_chunk(&kr, ID_A, 0, 1, V, T0, plain, 1, &ss), 0);
+	cr_assert_eq(seal_open(&kr, ID_A, 0, 1, V, T0, &ss, out, &outlen), 0);
 	ss.ss_key_id = 1;
-	cr_assert_eq(seal_open(&kr, ID_A, 0, 1, &ss, out, &outlen), -1);
+	cr_assert_eq(seal_open(&kr, ID_A, 0, 1, V, T0, &ss, out, &outlen), -1);
+	keyring_free(&kr);
+}
+
+/*
+ * The kind and set_at are the row's, which a database writer can change:
+ * a value must not pass for a verifier, or live longer, for it.
+ */
+Test(seal, open_binds_kind_and_set_at)
+{
+	struct keyring		kr;
+	struct store_sealed	ss;
+	uint8_t			plain[] = "v", out[PW_CHUNK_LEN];
+	size_t			outlen;
+
+	put_key(1);
+	load_ok(&kr);
+	cr_assert_eq(seal_chunk(&kr, ID_A, 0, 1, V, T0, plain, 1, &ss), 0);
+	cr_assert_eq(ss.ss_format, SEAL_FORMAT_V2);
+	cr_assert_eq(seal_open(&kr, ID_A, 0, 1, PW_KIND_VERIFIER, T0, &ss,
+	    out, &outlen), -1);
+	cr_assert_eq(seal_open(&kr, ID_A, 0, 1, V, T0 + 86400, &ss, out,
+	    &outlen), -1);
+	cr_assert_eq(seal_open(&kr, ID_A, 0, 1, V, T0 - 1, &ss, out, &outlen),
+	    -1);
+	/* As v1 (a row's seal_format set back), its AD is another. */
+	ss.ss_format = SEAL_FORMAT_V1;
+	cr_assert_eq(seal_open(&kr, ID_A, 0, 1, V, T0, &ss, out, &outlen),
+	    -1);
+	ss.ss_format = 3;
+	cr_assert_eq(seal_open(&kr, ID_A, 0, 1, V, T0, &ss, out, &outlen),
+	    -1);
+	ss.ss_format = SEAL_FORMAT_V2;
+	cr_assert_eq(seal_open(&kr, ID_A, 0, 1, V, T0, &ss, out, &outlen), 0);
+	cr_assert_eq(outlen, 1);
+	keyring_free(&kr);
+}
+
+/*
+ * A chunk sealed by a sealmd before format v2, built here by hand: tag
+ * "sealmd-chunk-v1", id length, id, index, count, key id.  It opens,
+ * whatever kind and set_at its row says.
+ */
+Test(seal, v1_chunk_still_opens)
+{
+	static const char	tag[] = "sealmd-chunk-v1";
+	struct keyring		kr;
+	struct store_sealed	ss;
+	uint8_t			k[KEY_LEN], ad[128], out[PW_CHUNK_LEN];
+	uint8_t			plain[] = "old value";
+	unsigned long long	clen;
+	size_t			n = 0, outlen;
+
+	memset(k, 0x3c, sizeof(k));
+	put_file("1", k, sizeof(k), 0600);
+	load_ok(&kr);
+	memcpy(ad, tag, sizeof(tag) - 1);
+	n += sizeof(tag) - 1;
+	ad[n++] = (uint8_t)strlen(ID_A);
+	memcpy(ad + n, ID_A, strlen(ID_A));
+	n += strlen(ID_A);
+	ad[n++] = 0;			/* index */
+	ad[n++] = 1;			/* count */
+	ad[n++] = 0;			/* key id 1, big-endian */
+	ad[n++] = 0;
+	ad[n++] = 0;
+	ad[n++] = 1;
+	memset(&ss, 0, sizeof(ss));
+	ss.ss_format = SEAL_FORMAT_V1;
+	ss.ss_key_id = 1;
+	randombytes_buf(ss.ss_nonce, sizeof(ss.ss_nonce));
+	cr_assert_eq(crypto_aead_xchacha20poly1305_ietf_encrypt(ss.ss_ct,
+	    &clen, plain, sizeof(plain), ad, n, NULL, ss.ss_nonce, k), 0);
+	ss.ss_len = (uint32_t)clen;
+	cr_assert_eq(seal_open(&kr, ID_A, 0, 1, V, T0, &ss, out, &outlen), 0);
+	cr_assert_arr_eq(out, plain, sizeof(plain));
+	cr_assert_eq(seal_open(&kr, ID_A, 0, 1, PW_KIND_VERIFIER, 0, &ss, out,
+	    &outlen), 0);
+	ss.ss_format = SEAL_FORMAT_V2;
+	cr_assert_eq(seal_open(&kr, ID_A, 0, 1, V, T0, &ss, out, &outlen),
+	    -1);
 	keyring_free(&kr);
 }
 
@@ -393,18 +477,18 @@ Test(seal, old_key_opens_after_rotation)
 
 	put_key(1);
 	load_ok(&kr);
-	cr_assert_eq(seal_chunk(&kr, ID_A, 0, 1, plain, sizeof(plain), &old),
-	    0);
+	cr_assert_eq(seal_chunk(&kr, ID_A, 0, 1, V, T0, plain, sizeof(plain),
+	    &old), 0);
 	cr_assert_eq(old.ss_key_id, 1);
 	keyring_free(&kr);
 
 	put_key(2);
 	load_ok(&kr);
-	cr_assert_eq(seal_open(&kr, ID_A, 0, 1, &old, out, &outlen), 0);
+	cr_assert_eq(seal_open(&kr, ID_A, 0, 1, V, T0, &old, out, &outlen), 0);
 	cr_assert_eq(outlen, sizeof(plain));
 	cr_assert_arr_eq(out, plain, sizeof(plain));
-	cr_assert_eq(seal_chunk(&kr, ID_A, 0, 1, plain, sizeof(plain), &cur),
-	    0);
+	cr_assert_eq(seal_chunk(&kr, ID_A, 0, 1, V, T0, plain, sizeof(plain),
+	    &cur), 0);
 	cr_assert_eq(cur.ss_key_id, 2);
 	keyring_free(&kr);
 }
@@ -417,8 +501,8 @@ Test(seal, nonces_differ)
 
 	put_key(1);
 	load_ok(&kr);
-	cr_assert_eq(seal_chunk(&kr, ID_A, 0, 1, plain, 4, &a), 0);
-	cr_assert_eq(seal_chunk(&kr, ID_A, 0, 1, plain, 4, &b), 0);
+	cr_assert_eq(seal_chunk(&kr, ID_A, 0, 1, V, T0, plain, 4, &a), 0);
+	cr_assert_eq(seal_chunk(&kr, ID_A, 0, 1, V, T0, plain, 4, &b), 0);
 	cr_assert(memcmp(a.ss_nonce, b.ss_nonce, SEAL_NONCE_LEN) != 0);
 	cr_assert(memcmp(a.ss_ct, b.ss_ct, a.ss_len) != 0);
 	keyring_free(&kr);

@@ -202,6 +202,7 @@ mkpw(struct store_pw *pw, uint32_t n, uint8_t fill)
 	pw->sp_nchunks = n;
 	for (i = 0; i < n; i++) {
 		pw->sp_chunk[i].ss_key_id = 7 + i;
+		pw->sp_chunk[i].ss_format = SEAL_FORMAT_V1 + i % 2;
 		memset(pw->sp_chunk[i].ss_nonce, fill + (int)i,
 		    SEAL_NONCE_LEN);
 		pw->sp_chunk[i].ss_len = i == n - 1 ? SEAL_TAG_LEN + 3 :
@@ -224,6 +225,8 @@ assert_pw_eq(const struct store_pw *a, const struct store_pw *b)
 	for (i = 0; i < a->sp_nchunks; i++) {
 		cr_assert_eq(a->sp_chunk[i].ss_key_id,
 		    b->sp_chunk[i].ss_key_id);
+		cr_assert_eq(a->sp_chunk[i].ss_format,
+		    b->sp_chunk[i].ss_format);
 		cr_assert_eq(a->sp_chunk[i].ss_len, b->sp_chunk[i].ss_len);
 		cr_assert_arr_eq(a->sp_chunk[i].ss_nonce,
 		    b->sp_chunk[i].ss_nonce, SEAL_NONCE_LEN);
@@ -826,6 +829,7 @@ Test(store, migrates_version_1)
 	raw_sql("ALTER TABLE instances DROP COLUMN one_time");
 	raw_sql("ALTER TABLE instances DROP COLUMN pw_mode");
 	raw_sql("ALTER TABLE password_chunks DROP COLUMN kind");
+	raw_sql("ALTER TABLE password_chunks DROP COLUMN seal_format");
 	raw_sql("UPDATE schema_version SET version = 1");
 	st = store_open_sqlite(dbpath);
 	cr_assert_not_null(st);
@@ -835,7 +839,7 @@ Test(store, migrates_version_1)
 	cr_assert_eq(out.mn_one_time, 0);
 	cr_assert_eq(out.mn_mode, PW_MODE_DEFAULT);
 	raw_sql("SELECT cleared, pw_ttl, one_time, pw_mode FROM instances");
-	raw_sql("SELECT kind FROM password_chunks");
+	raw_sql("SELECT kind, seal_format FROM password_chunks");
 	raw_sql("SELECT 1 FROM instances INDEXED BY instances_with_ttl "
 	    "WHERE pw_ttl > 0");
 }
