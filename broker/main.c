@@ -458,6 +458,8 @@ main(int argc, char *argv[])
 	launcher_stop(&b);
 
 	hasher_stop();
+	/* Nobody waits for an answer now: a stuck database holds no one. */
+	store_abort();
 	reader_stop();
 	writer_stop();
 	store_close(b.b_store);

@@ -158,5 +158,7 @@ int	store_batch_begin(struct store *);
 int	store_batch_commit(struct store *);
 int	store_batch_active(struct store *);
 void	store_read_end(struct store *);
+/* Stopping: from now no thread waits on a remote database. */
+void	store_abort(void);
 
 #endif

@@ -20,7 +20,10 @@
  * does not hide the new one.
  */
 #include <endian.h>
+#include <errno.h>
+#include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +40,9 @@
 #define PG_BACKOFF_MIN_MS	100
 #define PG_BACKOFF_MAX_MS	5000
 #define PG_STATEMENT_TIMEOUT	"5s"
+/* The server's statement timeout answers first, unless it cannot. */
+#define PG_ANSWER_MS		6000
+#define PG_SLICE_MS		100
 /* Any node migrating holds this advisory lock ("sealmd" in ASCII). */
 #define PG_MIGRATE_LOCK		"115101971081091000"
 
@@ -112,6 +118,9 @@ static const char *const pg_list_keys[3] = { "host", "hostaddr", "port" };
 /* The highest timeline seen on a writable server, by any connection. */
 static pthread_mutex_t	 pg_fence_mtx = PTHREAD_MUTEX_INITIALIZER;
 static int64_t		 pg_fence_tli;
+
+/* The broker is stopping: no thread waits on the database any more. */
+static atomic_int	 pg_aborting;
 
 /* The parameters of one statement, all in binary form. */
 struct pgp {
@@ -317,6 +326,7 @@ pg_connect(const struct pg *pg)
 
 static int	pg_col_int(const PGresult *, int, int, int64_t, int64_t,
 		    int64_t *);
+static PGresult	*pg_exec_once(struct pg *, const char *, const struct pgp *);
 
 /*
  * 0 to use a new connection, -1 to refuse it: a writable server on a
@@ -330,10 +340,9 @@ pg_fence(struct pg *pg)
 	PGresult	*res;
 	int64_t		 tli = -1, seen;
 
-	res = PQexecParams(pg->pg_conn, "SELECT CASE WHEN "
-	    "pg_is_in_recovery() THEN 0 ELSE ('x' || substr(pg_walfile_name("
-	    "pg_current_wal_lsn()), 1, 8))::bit(32)::bigint END", 0, NULL,
-	    NULL, NULL, NULL, 1);
+	res = pg_exec_once(pg, "SELECT CASE WHEN pg_is_in_recovery() THEN 0 "
+	    "ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, "
+	    "8))::bit(32)::bigint END", NULL);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 ||
 	    pg_col_int(res, 0, 0, 0, UINT32_MAX, &tli) == -1) {
 		log_warnx("store postgresql: cannot read the server's "
@@ -380,7 +389,8 @@ pg_ready(struct pg *pg)
 			    "reconnecting");
 		pg->pg_down = 1;
 	}
-	if ((now = pg_now_ms()) < pg->pg_retry_ms)
+	if ((now = pg_now_ms()) < pg->pg_retry_ms ||
+	    atomic_load(&pg_aborting))
 		return -1;
 	pg->pg_conn = pg_connect(pg);
 	if (pg->pg_conn == NULL || PQstatus(pg->pg_conn) != CONNECTION_OK)
@@ -431,12 +441,79 @@ pgp_int(struct pgp *p, int64_t v)
 	pgp_bin(p, &p->num[p->n], sizeof(p->num[0]));
 }
 
+void
+store_abort(void)
+{
+	atomic_store(&pg_aborting, 1);
+}
+
+/*
+ * The last result of what was sent.  NULL, the connection dropped, when
+ * the server gives no answer within PG_ANSWER_MS (it hangs, or a COMMIT
+ * waits for a synchronous standby that is gone: the server's timeout
+ * does not end that wait) or the broker is stopping.  What was cut off
+ * may still commit: the caller answers 503, as for a lost connection.
+ */
+static PGresult *
+pg_wait(struct pg *pg)
+{
+	struct pollfd	 pfd;
+	PGresult	*res, *last = NULL;
+	const char	*why = "no answer in time";
+	int64_t		 left, end = pg_now_ms() + PG_ANSWER_MS;
+
+	pfd.fd = PQsocket(pg->pg_conn);
+	pfd.events = POLLIN;
+	for (;;) {
+		while (!PQisBusy(pg->pg_conn)) {
+			if ((res = PQgetResult(pg->pg_conn)) == NULL)
+				return last;
+			PQclear(last);
+			last = res;
+		}
+		if (atomic_load(&pg_aborting)) {
+			why = "stopping";
+			break;
+		}
+		if ((left = end - pg_now_ms()) <= 0)
+			break;
+		if (poll(&pfd, 1, left < PG_SLICE_MS ? (int)left :
+		    PG_SLICE_MS) == -1 && errno != EINTR)
+			break;
+		/* A lost connection makes the results an error at once. */
+		if (!PQconsumeInput(pg->pg_conn))
+			while ((res = PQgetResult(pg->pg_conn)) != NULL) {
+				PQclear(last);
+				last = res;
+			}
+	}
+	PQclear(last);
+	log_warnx("store postgresql: %s, connection dropped", why);
+	/* Nothing more is waited for, not even the goodbye. */
+	(void)PQsetnonblocking(pg->pg_conn, 1);
+	PQfinish(pg->pg_conn);
+	pg->pg_conn = NULL;
+	pg->pg_down = 1;
+	return NULL;
+}
+
 static PGresult *
 pg_exec_once(struct pg *pg, const char *sql, const struct pgp *p)
 {
-	return PQexecParams(pg->pg_conn, sql, p != NULL ? p->n : 0, NULL,
+	if (!PQsendQueryParams(pg->pg_conn, sql, p != NULL ? p->n : 0, NULL,
 	    p != NULL ? p->v : NULL, p != NULL ? p->len : NULL,
-	    p != NULL ? p->fmt : NULL, 1);
+	    p != NULL ? p->fmt : NULL, 1))
+		return PQmakeEmptyPGresult(pg->pg_conn, PGRES_FATAL_ERROR);
+	return pg_wait(pg);
+}
+
+/* SQL text of one or more statements, no parameters: the last result. */
+static PGresult *
+pg_exec_text(struct pg *pg, const char *sql)
+{
+	if (!PQsendQuery(pg->pg_conn, sql))
+		return PQmakeEmptyPGresult(pg->pg_conn, PGRES_FATAL_ERROR);
+	return pg_wait(pg);
 }
 
 /*
@@ -455,7 +532,8 @@ pg_exec(struct pg *pg, const char *sql, const struct pgp *p,
 		state[0] = '\0';
 	if (pg_ready(pg) == -1)
 		return NULL;
-	res = pg_exec_once(pg, sql, p);
+	if ((res = pg_exec_once(pg, sql, p)) == NULL)
+		return NULL;
 	/*
 	 * A connection found dead (a server restart) is opened again at
 	 * once for what is safe to repeat: a read or a BEGIN outside any
@@ -466,7 +544,8 @@ pg_exec(struct pg *pg, const char *sql, const struct pgp *p,
 	    (strncmp(sql, "SELECT", 6) == 0 || strcmp(sql, "BEGIN") == 0) &&
 	    pg_ready(pg) == 0) {
 		PQclear(res);
-		res = pg_exec_once(pg, sql, p);
+		if ((res = pg_exec_once(pg, sql, p)) == NULL)
+			return NULL;
 	}
 	es = PQresultStatus(res);
 	if (es == PGRES_COMMAND_OK || es == PGRES_TUPLES_OK)
@@ -571,14 +650,14 @@ pg_schema(struct pg *pg, int migrate)
 
 	if (PQstatus(pg->pg_conn) != CONNECTION_OK)
 		return -1;
-	res = PQexec(pg->pg_conn, "BEGIN; SELECT pg_advisory_xact_lock("
+	res = pg_exec_text(pg, "BEGIN; SELECT pg_advisory_xact_lock("
 	    PG_MIGRATE_LOCK "); CREATE TABLE IF NOT EXISTS schema_version ("
 	    "version BIGINT NOT NULL)");
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		goto dberr;
 	PQclear(res);
-	res = PQexecParams(pg->pg_conn, "SELECT coalesce(max(version), 0) "
-	    "FROM schema_version", 0, NULL, NULL, NULL, NULL, 1);
+	res = pg_exec_once(pg, "SELECT coalesce(max(version), 0) FROM "
+	    "schema_version", NULL);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
 		goto dberr;
 	if (pg_col_int(res, 0, 0, 0, INT64_MAX, &v) == -1) {
@@ -601,17 +680,17 @@ pg_schema(struct pg *pg, int migrate)
 		goto out;
 	}
 	for (; v < PG_SCHEMA_VERSION; v++) {
-		res = PQexec(pg->pg_conn, pg_migrate[v]);
+		res = pg_exec_text(pg, pg_migrate[v]);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK)
 			goto dberr;
 		PQclear(res);
-		res = PQexec(pg->pg_conn, "DELETE FROM schema_version");
+		res = pg_exec_text(pg, "DELETE FROM schema_version");
 		if (PQresultStatus(res) != PGRES_COMMAND_OK)
 			goto dberr;
 		PQclear(res);
 		(void)snprintf(sql, sizeof(sql), "INSERT INTO schema_version "
 		    "(version) VALUES (%lld)", (long long)v + 1);
-		res = PQexec(pg->pg_conn, sql);
+		res = pg_exec_text(pg, sql);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK)
 			goto dberr;
 		PQclear(res);
@@ -619,7 +698,7 @@ pg_schema(struct pg *pg, int migrate)
 		log_info("store postgresql: schema migrated to version %lld",
 		    (long long)v + 1);
 	}
-	res = PQexec(pg->pg_conn, "COMMIT");
+	res = pg_exec_text(pg, "COMMIT");
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		goto dberr;
 	r = 0;
@@ -630,8 +709,9 @@ pg_schema(struct pg *pg, int migrate)
 	    PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : "no result");
  out:
 	PQclear(res);
-	if (r == -1 && PQtransactionStatus(pg->pg_conn) != PQTRANS_IDLE)
-		PQclear(PQexec(pg->pg_conn, "ROLLBACK"));
+	if (r == -1 && pg->pg_conn != NULL &&
+	    PQtransactionStatus(pg->pg_conn) != PQTRANS_IDLE)
+		PQclear(pg_exec_text(pg, "ROLLBACK"));
 	return r;
 }
 

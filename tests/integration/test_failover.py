@@ -80,9 +80,9 @@ class Pair:
         return pg_sql(host, sql, self.db).strip()
 
     @staticmethod
-    def kill(host):
-        """SIGKILL a cluster's postmaster and every process it started,
-        by pid, as a crash of its machine would end them."""
+    def processes(host, sig):
+        """Send sig to a cluster's postmaster and every process it
+        started, by pid; the postmaster's pid."""
         with open(os.path.join(host, "data", "postmaster.pid")) as f:
             pm = int(f.readline())
         os.kill(pm, signal.SIGSTOP)     # it starts no process from now
@@ -95,11 +95,17 @@ class Pair:
                 continue
             if ppid == pm:
                 kids.append(int(p))
-        for pid in [pm] + kids:
+        for pid in kids + [pm]:
             try:
-                os.kill(pid, signal.SIGKILL)
+                os.kill(pid, sig)
             except ProcessLookupError:
                 pass
+        return pm
+
+    @staticmethod
+    def kill(host):
+        """SIGKILL a whole cluster, as a crash of its machine would."""
+        pm = Pair.processes(host, signal.SIGKILL)
         until(lambda: not alive(pm), 30)
 
     def stop(self):
@@ -253,6 +259,81 @@ class Failover(unittest.TestCase):
         self.assertEqual(pair.sql(pair.a, q), "1")      # "before" only
         st, js = d.owner("GET", "/status")
         self.assertEqual((st, js["store_state"]), (200, "unavailable"))
+
+    def test_commit_without_standby(self):
+        """The synchronous standby gone, a COMMIT waits for it, and the
+        server's statement timeout does not end that wait: sealmd gives
+        up on its own bound (503) instead of holding the request, and
+        what it cut off commits once the standby is back, so the retry
+        gets 409 and the first value reads back."""
+        pair, d = self.pair, self.d
+        iid = uuid4()
+        self.assertEqual(d.register(iid, PROJECT)[0], 201)
+        Pair.kill(pair.b)
+        v1 = remember_secret(f"fo-cut-{uuid4()}")
+        self.assertEqual(self.post(iid, v1), 503)
+        self.assertTrue(d.wait_log("no answer in time, connection "
+                                   "dropped"), d.log())
+        pgtest("serve", pair.b)
+        Pair.assert_sql(pair.a, "SELECT sync_state FROM "
+                        "pg_stat_replication", "sync")
+        v2 = remember_secret(f"fo-retry-{uuid4()}")
+        self.assertEqual(self.post_until(iid, v2), 409, d.log())
+        self.assertEqual(self.stored(iid), v1)
+
+    def test_sigterm_database_unreachable(self):
+        """SIGTERM with a POST waiting on a COMMIT (no standby) and a GET
+        waiting on a frozen primary: sealmd still exits 0 within the
+        drain bound (5 s), and a little more for the exit itself."""
+        pair, d = self.pair, self.d
+        d.expect_worker_deaths()        # killed when the drain is over
+        ids = [uuid4() for _ in range(2)]
+        for iid in ids:
+            self.assertEqual(d.register(iid, PROJECT)[0], 201)
+        Pair.kill(pair.b)
+        res = {}
+
+        def ask(key, *args, **kw):
+            """No answer is expected: the daemon stops first."""
+            try:
+                res[key] = d.guest(*args, **kw)[0]
+            except OSError as e:
+                res[key] = e
+
+        post = threading.Thread(target=ask, args=(
+            "post", "POST", PW), kwargs={
+                "body": remember_secret(f"fo-t-{uuid4()}").encode(),
+                "headers": d.proxy_headers(ids[0], PROJECT)})
+        post.start()
+        Pair.assert_sql(pair.a, "SELECT count(*) FROM pg_stat_activity "
+                        "WHERE wait_event = 'SyncRep'", "1")
+        pm = Pair.processes(pair.a, signal.SIGSTOP)
+        try:
+            get = threading.Thread(target=ask, args=("get", "GET", PW),
+                                   kwargs={"headers": d.proxy_headers(
+                                       ids[1], PROJECT)})
+            get.start()
+            time.sleep(0.5)
+            self.assertEqual(res, {}, "answered with the database frozen")
+            t0 = time.monotonic()
+            d.proc.send_signal(signal.SIGTERM)
+            try:
+                rc = d.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                rc = None
+            took = time.monotonic() - t0
+        finally:
+            Pair.processes(pair.a, signal.SIGCONT)
+            os.kill(pm, signal.SIGCONT)
+        post.join(30)
+        get.join(30)
+        self.assertEqual(rc, 0, d.log())
+        limit = 5 + max(1.0, 2 * d.start_seconds)
+        self.assertLess(took, limit, f"exit took {took:.2f} s; started in "
+                        f"{d.start_seconds:.2f} s\n" + d.log())
+        self.assertTrue(d.wait_log("drain time over"), d.log())
+        sys.stderr.write(f"\n  SIGTERM, database unreachable: exit 0 "
+                         f"after {took:.2f} s\n")
 
 
 if __name__ == "__main__":
