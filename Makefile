@@ -29,30 +29,31 @@ pc_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
 pc_libs = $(shell pkg-config --libs $(1) 2>/dev/null)
 
 PRIVSEP_SRCS	:= privsep/log.c privsep/buf.c privsep/chan.c privsep/validate.c \
-		   privsep/sd.c privsep/metrics.c privsep/utf8.c
+		   privsep/metrics.c privsep/utf8.c
+STORE_SRCS	:= broker/store/store.c broker/store/store_sqlite.c \
+		   broker/store/store_pg.c broker/store/copystore.c
 BROKER_SRCS	:= broker/main.c broker/broker.c broker/listen.c \
-		   broker/worker_proc.c broker/wlog.c broker/ops.c broker/ident.c \
-		   broker/keys.c broker/seal.c broker/store.c \
-		   broker/store_sqlite.c broker/store_pg.c broker/audit.c broker/ratelimit.c \
+		   broker/supervise.c broker/wlog.c broker/ops.c broker/ident.c \
+		   broker/keys.c broker/seal.c broker/audit.c broker/ratelimit.c \
 		   broker/writer.c broker/reader.c broker/tokens.c broker/stats.c \
 		   broker/rotate.c broker/waiters.c broker/hasher.c \
-		   broker/tlskey.c broker/tlsauth.c broker/copystore.c \
-		   broker/launcher.c \
-		   policy/config.c policy/owner_auth.c \
-		   policy/sandbox_broker.c policy/sandbox_launcher.c
+		   broker/tlskey.c broker/tlsauth.c \
+		   broker/config.c broker/owner_auth.c broker/sandbox.c broker/sd.c \
+		   $(STORE_SRCS)
+# The launcher is forked from sealmd, before any key is loaded.
+LAUNCHER_SRCS	:= launcher/launcher.c launcher/sandbox.c
 # Two workers from one source: sealmd-worker-tls with worker/tls.c, and
 # sealmd-worker, for deployments with no TLS listener, without any TLS
 # library (worker/notls.c).
 WORKER_CORE	:= worker/main.c worker/conn.c worker/http.c \
 		   worker/path.c worker/guest.c worker/owner.c \
-		   worker/reply.c worker/prom.c \
-		   policy/sandbox_worker.c
+		   worker/reply.c worker/prom.c worker/sandbox.c
 WORKER_SRCS	:= $(WORKER_CORE) worker/tls.c
-CTL_SRCS	:= ctl/sealmdctl.c ctl/sealcmd.c ctl/sealbox.c ctl/sshkey.c \
-		   ctl/secret.c ctl/rsa.c ctl/httpc.c
+# What sealmdctl and sealmd-guest share; sealmd-guest runs in the guest.
+CLIENT_SRCS	:= ctl/sealbox.c ctl/sshkey.c ctl/secret.c ctl/httpc.c
+CTL_SRCS	:= ctl/sealmdctl.c ctl/sealcmd.c ctl/rsa.c $(CLIENT_SRCS)
 # The guest tool links libsodium and libc only.
-GUEST_SRCS	:= guest/sealmd-guest.c ctl/sealbox.c ctl/sshkey.c \
-		   ctl/secret.c ctl/httpc.c privsep/buf.c
+GUEST_SRCS	:= guest/sealmd-guest.c $(CLIENT_SRCS) privsep/buf.c
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
@@ -76,7 +77,7 @@ $(B)/obj/tests/%.o: tests/%.c
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) $(call pc_cflags,$(PKGS) criterion) -MMD -MP -c $< -o $@
 
-$(B)/sealmd: $(call obj,$(PRIVSEP_SRCS) $(BROKER_SRCS))
+$(B)/sealmd: $(call obj,$(PRIVSEP_SRCS) $(BROKER_SRCS) $(LAUNCHER_SRCS))
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(BROKER_LIBS)) $(BROKER_LDLIBS)
 
 $(B)/sealmd-worker: $(call obj,$(PRIVSEP_SRCS) $(WORKER_CORE) worker/notls.c)
@@ -92,9 +93,8 @@ $(B)/sealmd-guest: $(call obj,$(GUEST_SRCS))
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(GUEST_LIBS))
 
 # The filters as readable PFC, committed and reviewed as diffs.
-$(B)/seccomp-export: $(call obj,policy/export_filters.c \
-	    policy/sandbox_worker.c policy/sandbox_broker.c \
-	    policy/sandbox_launcher.c privsep/log.c)
+$(B)/seccomp-export: $(call obj,tools/export_filters.c \
+	    worker/sandbox.c broker/sandbox.c launcher/sandbox.c privsep/log.c)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,libseccomp libcap-ng)
 
 seccomp-export: $(B)/seccomp-export
@@ -108,19 +108,18 @@ UT_chan		:= privsep/chan.c privsep/buf.c privsep/log.c
 UT_http		:= worker/http.c worker/path.c privsep/utf8.c privsep/buf.c \
 		   privsep/log.c
 UT_seal		:= broker/seal.c broker/keys.c privsep/buf.c privsep/log.c
-UT_store	:= broker/store.c broker/store_sqlite.c broker/store_pg.c \
-		   privsep/buf.c privsep/log.c
+UT_store	:= broker/store/store.c broker/store/store_sqlite.c \
+		   broker/store/store_pg.c privsep/buf.c privsep/log.c
 UT_store_pg	:= $(UT_store)
 UT_reader	:= broker/reader.c $(UT_store)
-UT_config	:= policy/config.c privsep/buf.c privsep/log.c \
+UT_config	:= broker/config.c privsep/buf.c privsep/log.c \
 		   privsep/chan.c privsep/validate.c
-UT_config_tls	:= policy/config.c privsep/buf.c privsep/log.c \
+UT_config_tls	:= broker/config.c privsep/buf.c privsep/log.c \
 		   privsep/chan.c privsep/validate.c
-UT_sandbox	:= policy/sandbox_worker.c policy/sandbox_broker.c \
-		   policy/sandbox_launcher.c privsep/log.c
-UT_launcher	:= broker/launcher.c policy/sandbox_launcher.c \
-		   policy/sandbox_broker.c privsep/chan.c privsep/buf.c \
+UT_sandbox	:= worker/sandbox.c broker/sandbox.c launcher/sandbox.c \
 		   privsep/log.c
+UT_launcher	:= $(LAUNCHER_SRCS) broker/sandbox.c privsep/chan.c \
+		   privsep/buf.c privsep/log.c
 UT_ratelimit	:= broker/ratelimit.c
 UT_tokens	:= broker/tokens.c privsep/log.c
 UT_waiters	:= broker/waiters.c
@@ -128,12 +127,10 @@ UT_validate	:= privsep/validate.c privsep/chan.c privsep/buf.c \
 		   privsep/log.c
 UT_hasher	:= broker/hasher.c privsep/log.c
 UT_log		:= privsep/log.c
-# The broker less main, the worker's process and its launcher, and the
-# sandboxes: what tests/unit/bfix.c and tests/fuzz/fuzz_chan.c drive.
-BROKER_CORE	:= $(filter-out broker/main.c broker/worker_proc.c \
-		   broker/launcher.c policy/sandbox_broker.c \
-		   policy/sandbox_launcher.c, \
-		   $(BROKER_SRCS) $(PRIVSEP_SRCS))
+# The broker less main and its supervision of the worker, and its
+# sandbox: what tests/unit/bfix.c and tests/fuzz/fuzz_chan.c drive.
+BROKER_CORE	:= $(filter-out broker/main.c broker/supervise.c \
+		   broker/sandbox.c, $(BROKER_SRCS) $(PRIVSEP_SRCS))
 UT_BROKER	:= $(BROKER_CORE) tests/unit/bfix.c
 UT_ident	:= $(UT_BROKER)
 UT_rotate	:= $(UT_BROKER)
@@ -262,9 +259,9 @@ check-deb: deps
 
 # Static analysis: gcc -fanalyzer with warnings as errors, and cppcheck.
 # Suppressions are inline, each with its reason.
-ALL_SRCS	:= $(sort $(PRIVSEP_SRCS) $(BROKER_SRCS) $(WORKER_SRCS) $(CTL_SRCS) \
-		   worker/notls.c \
-		   $(GUEST_SRCS))
+ALL_SRCS	:= $(sort $(PRIVSEP_SRCS) $(BROKER_SRCS) $(LAUNCHER_SRCS) \
+		   $(WORKER_SRCS) worker/notls.c $(CTL_SRCS) $(GUEST_SRCS) \
+		   tools/export_filters.c)
 analyze:
 	@for f in $(ALL_SRCS); do \
 	    $(CC) $(CFLAGS) $(call pc_cflags,$(PKGS)) -fanalyzer \
@@ -273,7 +270,7 @@ analyze:
 	@echo "gcc -fanalyzer: clean"
 	@cppcheck -q --enable=warning,portability --error-exitcode=1 \
 	    --inline-suppr -I. -D_GNU_SOURCE -DLIBEXECDIR='"/x"' \
-	    privsep broker worker policy ctl guest
+	    privsep broker launcher worker ctl guest tools
 	@echo "cppcheck: clean"
 
 # Sanitizer and valgrind builds go to their own directories, with flags

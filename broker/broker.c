@@ -15,10 +15,10 @@
 #include <unistd.h>
 
 #include "broker.h"
-#include "policy/owner_auth.h"
-#include "policy/sandbox.h"
+#include "owner_auth.h"
+#include "sandbox.h"
 #include "privsep/log.h"
-#include "privsep/sd.h"
+#include "sd.h"
 #include "reader.h"
 #include "rotate.h"
 #include "stats.h"

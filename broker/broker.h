@@ -12,11 +12,11 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "policy/config.h"
+#include "config.h"
 #include "privsep/chan.h"
 #include "keys.h"
 #include "tokens.h"
-#include "store.h"
+#include "store/store.h"
 #include "tlskey.h"
 #include "writer.h"
 
@@ -124,7 +124,7 @@ struct broker {
 	uint32_t	 b_gen;
 	uint64_t	 b_serial;	/* the last bc_serial */
 
-	struct chan	 b_launch;	/* to the launcher (launcher.c) */
+	struct chan	 b_launch;	/* to the launcher (launcher/launcher.c) */
 	pid_t		 b_lpid;
 	enum worker_state b_wstate;
 	pid_t		 b_wpid;	/* -1: asked for; 0: none */
@@ -179,7 +179,7 @@ int	 listen_setup(struct broker *);
 int	 listen_accept(struct broker *, struct listener *);
 void	 listen_reguard(struct broker *);
 
-/* worker_proc.c */
+/* supervise.c */
 int	 worker_find_path(struct broker *);
 void	 worker_start(struct broker *);
 void	 worker_down(struct broker *);
@@ -195,10 +195,6 @@ void	 wlog_init(struct wlog *);
 void	 wlog_set(struct wlog *, int);
 int	 wlog_read(struct wlog *);
 void	 wlog_drain(struct wlog *);
-
-/* launcher.c */
-void	 launcher_start(struct broker *);
-void	 launcher_stop(struct broker *);
 
 /* broker.c, for ops.c */
 void	 broker_pong(struct broker *);

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "policy/config.h"
+#include "config.h"
 
 #define KEY_LEN		32
 #define KEYRING_MAX	64

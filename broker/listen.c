@@ -20,9 +20,9 @@
 #include <unistd.h>
 
 #include "broker.h"
-#include "policy/owner_auth.h"
+#include "owner_auth.h"
 #include "privsep/log.h"
-#include "privsep/sd.h"
+#include "sd.h"
 #include "privsep/validate.h"
 
 #define LISTEN_BACKLOG	1024

@@ -22,14 +22,15 @@
 #include <cap-ng.h>
 
 #include "broker.h"
-#include "policy/owner_auth.h"
+#include "launcher/launcher.h"
+#include "owner_auth.h"
 #include "privsep/log.h"
-#include "privsep/sd.h"
+#include "sd.h"
 #include "ratelimit.h"
 #include "tokens.h"
 #include "seal.h"
 #include "hasher.h"
-#include "copystore.h"
+#include "store/copystore.h"
 #include "reader.h"
 #include "writer.h"
 

@@ -12,7 +12,7 @@
 #include <sodium.h>
 
 #include "broker.h"
-#include "policy/owner_auth.h"
+#include "owner_auth.h"
 #include "privsep/log.h"
 #include "privsep/utf8.h"
 #include "privsep/validate.h"

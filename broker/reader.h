@@ -18,7 +18,7 @@
 
 #include "privsep/chan.h"
 #include "rotate.h"
-#include "store.h"
+#include "store/store.h"
 #include "writer.h"
 
 #define READER_THREADS		4

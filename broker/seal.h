@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "keys.h"
-#include "store.h"
+#include "store/store.h"
 
 #define SEAL_FORMAT_TAG		"sealmd-chunk-v1"
 #define SEAL_FORMAT_TAG_V2	"sealmd-chunk-v2"

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "policy/config.h"
+#include "config.h"
 #include "privsep/chan.h"
 
 #define TLS_TOKENS_MAX	64

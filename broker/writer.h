@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "privsep/msg.h"
-#include "store.h"
+#include "store/store.h"
 
 #define WRITER_BATCH_MAX	256
 #define WRITER_QUEUE_MAX	4096	/* beyond it: 503 at once */

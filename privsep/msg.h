@@ -118,7 +118,7 @@ enum msg_type {
 	MSG_HTTP_SENT = 54,	/* w->b: an HTTP answer went out (metrics) */
 	MSG_HTTP_SENT_ACK,	/* unused answer slot */
 
-	/* The launcher's socket only (broker/launcher.c): b->l and l->b. */
+	/* The launcher's socket only (launcher/launcher.c): b->l and l->b. */
 	MSG_LAUNCH = 54,	/* b->l: start a worker, struct msg_launch */
 	MSG_LAUNCH_ANS,		/* l->b: its channel (fd), struct msg_launched */
 	MSG_LAUNCH_SIGN = 56,	/* l->b: its sign channel (fd), before ANS */

@@ -15,7 +15,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
-#include "policy/sandbox.h"
+#include "sandbox.h"
 #ifdef SEALMD_EVIL
 #include "tests/evil/evil_confined.h"
 #endif

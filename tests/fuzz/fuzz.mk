@@ -25,13 +25,13 @@ FZ_chan		:= $(filter-out privsep/log.c, $(BROKER_CORE))
 FZ_chan_LIBS	:= libsodium sqlite3 libpq inih libcrypto
 FZ_chan_LDLIBS	:= -Wl,--wrap=writer_submit,--wrap=writer_done \
 		   -Wl,--wrap=hasher_submit,--wrap=hasher_done -lpthread
-FZ_config	:= policy/config.c privsep/buf.c privsep/chan.c \
+FZ_config	:= broker/config.c privsep/buf.c privsep/chan.c \
 		   privsep/validate.c
 FZ_config_LIBS	:= inih libpq
 # The worker less its event loop, which fuzz_owner_json.c stands in for,
 # and its sandbox.
 FZ_owner_json	:= $(filter-out worker/main.c worker/conn.c \
-		   policy/sandbox_worker.c privsep/log.c, \
+		   worker/sandbox.c privsep/log.c, \
 		   $(WORKER_SRCS) $(PRIVSEP_SRCS))
 FZ_owner_json_LIBS := jansson libsodium libtls libcrypto
 FZ_seal		:= broker/seal.c broker/keys.c

@@ -17,7 +17,7 @@
  *   refused owner gets 403, and a guest gets 200 only for the instance
  *   its address or signature proves, with a valid token where one is due.
  *
- * worker_proc.c asks the launcher to start and kill workers: it is
+ * supervise.c asks the launcher to start and kill workers: it is
  * replaced here.  A violation is recorded and the connections are
  * forgotten, as worker_down() does.
  * The writer and hasher threads run for real, but every job passes a
@@ -49,7 +49,7 @@
 #include "broker/tokens.h"
 #include "broker/waiters.h"
 #include "broker/writer.h"
-#include "policy/sandbox.h"
+#include "broker/sandbox.h"
 #include "privsep/validate.h"
 #include "tests/fuzz/common.h"
 #include "tests/fuzz/fuzz_chan.h"
@@ -131,7 +131,7 @@ worker_kill(struct broker *b, const char *fmt, ...)
 		worker_down(b);
 }
 
-/* worker_proc.c's, without closing the socket, which the harness reuses. */
+/* supervise.c's, without closing the socket, which the harness reuses. */
 void
 worker_down(struct broker *b)
 {

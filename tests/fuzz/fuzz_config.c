@@ -1,5 +1,5 @@
 /*
- * policy/config.c on a file holding the input.  A refused file must say
+ * broker/config.c on a file holding the input.  A refused file must say
  * why; an accepted one must hold only what the broker can use as is: the
  * instance seeds go to the store without another check, so each must
  * pass the same valid_instance() the broker applies to the owner API.
@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "policy/config.h"
+#include "broker/config.h"
 #include "privsep/validate.h"
 #include "tests/fuzz/common.h"
 

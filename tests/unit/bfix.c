@@ -1,6 +1,6 @@
 /*
  * The broker unit tests drive (bfix.h).  It stands in for the worker's
- * process (worker_proc.c) and the sandbox; everything else is the broker's
+ * process (supervise.c) and the sandbox; everything else is the broker's
  * own code.  A violation is recorded and the connections are forgotten,
  * as worker_down() does, without closing the channel the test reuses.
  */
@@ -28,7 +28,7 @@
 #include "broker/tokens.h"
 #include "broker/waiters.h"
 #include "broker/writer.h"
-#include "policy/sandbox.h"
+#include "broker/sandbox.h"
 #include "tests/unit/bfix.h"
 
 #define BFIX_WAIT_MS	20000	/* a thread's jobs, however loaded */

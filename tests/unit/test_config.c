@@ -1,5 +1,5 @@
 /*
- * policy/config.c: every key of the contract, the defaults, and that each
+ * broker/config.c: every key of the contract, the defaults, and that each
  * kind of mistake is refused with an error naming FILE:LINE.
  */
 #include <criterion/criterion.h>
@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "policy/config.h"
+#include "broker/config.h"
 
 static char	tmpdir[] = "/tmp/sealmd-test-config.XXXXXX";
 static char	conf_path[PATH_MAX];

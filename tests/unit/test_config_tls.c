@@ -1,5 +1,5 @@
 /*
- * policy/config.c, TLS keys: tls, tls_cert and tls_key in guest sections,
+ * broker/config.c, TLS keys: tls, tls_cert and tls_key in guest sections,
  * and the owner TLS listener, which never allows anonymous callers.
  */
 #include <criterion/criterion.h>
@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "policy/config.h"
+#include "broker/config.h"
 
 static char	tmpdir[] = "/tmp/sealmd-test-config-tls.XXXXXX";
 static char	conf_path[PATH_MAX];

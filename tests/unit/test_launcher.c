@@ -1,5 +1,5 @@
 /*
- * The launcher (broker/launcher.c), driven as a hostile broker would
+ * The launcher (launcher/launcher.c), driven as a hostile broker would
  * drive it.  The launcher is really forked, confined and execs; its
  * "worker" is this test binary again, which a constructor turns into a
  * stand-in: it copies the first frame of its channel (the MSG_INIT the
@@ -20,6 +20,7 @@
 #include <criterion/criterion.h>
 
 #include "broker/broker.h"
+#include "launcher/launcher.h"
 
 #define WAIT_MS		10000	/* per message; the machine may be slow */
 

@@ -26,7 +26,9 @@
 #include <criterion/criterion.h>
 #include <seccomp.h>
 
-#include "policy/sandbox.h"
+#include "broker/sandbox.h"
+#include "launcher/launcher.h"
+#include "worker/sandbox.h"
 
 typedef void (*probe_fn)(void);
 

@@ -21,7 +21,7 @@
 #include <sqlite3.h>
 #endif
 
-#include "broker/store.h"
+#include "broker/store/store.h"
 
 static struct store	*st;
 

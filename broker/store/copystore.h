@@ -4,7 +4,7 @@
 #ifndef SEALMD_COPYSTORE_H
 #define SEALMD_COPYSTORE_H
 
-#include "policy/config.h"
+#include "broker/config.h"
 
 int	copystore_run(const struct config *, const struct config *);
 

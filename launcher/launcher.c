@@ -29,8 +29,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "broker.h"
-#include "policy/sandbox.h"
+#include "broker/broker.h"
+#include "launcher.h"
 #include "privsep/log.h"
 
 #define LAUNCHER_FD	3	/* the broker's socket, in the launcher */

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "log.h"
+#include "privsep/buf.h"
+#include "privsep/log.h"
 #include "sd.h"
 
 static int			sd_sock = -1;

@@ -1,7 +1,7 @@
 /*
  * Broker confinement: no capabilities at all, then an allowlist filter
  * with no exec and no fork.  Workers are the launcher's
- * (sandbox_launcher.c).
+ * (launcher/sandbox.c).
  */
 #include <sys/ioctl.h>
 #include <sys/prctl.h>

@@ -1,6 +1,6 @@
 /*
  * Starting, watching and restarting the worker.  The worker is a separate
- * executable that the launcher (launcher.c) fork+execs with an empty
+ * executable that the launcher (launcher/launcher.c) fork+execs with an empty
  * environment and only the channel (fd 3), the sign channel (fd 4) and
  * stdio, so it starts with a fresh address space and learns nothing it is
  * not sent.  Its stderr is a pipe the broker reads (wlog.c), never the

@@ -14,7 +14,8 @@
 #include <seccomp.h>
 
 #include "privsep/log.h"
-#include "sandbox.h"
+#include "broker/sandbox.h"
+#include "launcher.h"
 
 /* What glibc's fork passes clone (sysdeps/unix/sysv/linux/arch-fork.h). */
 #define SANDBOX_FORK_FLAGS	(CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | \

@@ -11,7 +11,9 @@
 #include <seccomp.h>
 
 #include "privsep/log.h"
-#include "sandbox.h"
+#include "broker/sandbox.h"
+#include "launcher/launcher.h"
+#include "worker/sandbox.h"
 
 static void
 export_one(scmp_filter_ctx ctx, const char *path)
