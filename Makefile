@@ -50,7 +50,8 @@ WORKER_CORE	:= worker/main.c worker/conn.c worker/http.c \
 		   worker/reply.c worker/prom.c worker/sandbox.c
 WORKER_SRCS	:= $(WORKER_CORE) worker/tls.c
 # What sealmdctl and sealmd-guest share; sealmd-guest runs in the guest.
-CLIENT_SRCS	:= ctl/sealbox.c ctl/sshkey.c ctl/secret.c ctl/httpc.c
+CLIENT_SRCS	:= client/sealbox.c client/sshkey.c client/secret.c \
+		   client/httpc.c
 CTL_SRCS	:= ctl/sealmdctl.c ctl/sealcmd.c ctl/rsa.c $(CLIENT_SRCS)
 # The guest tool links libsodium and libc only.
 GUEST_SRCS	:= guest/sealmd-guest.c $(CLIENT_SRCS) privsep/buf.c
@@ -135,8 +136,8 @@ UT_BROKER	:= $(BROKER_CORE) tests/unit/bfix.c
 UT_ident	:= $(UT_BROKER)
 UT_rotate	:= $(UT_BROKER)
 UT_ops		:= $(UT_BROKER)
-UT_sealbox	:= ctl/sealbox.c privsep/buf.c
-UT_sshkey	:= ctl/sshkey.c ctl/sealbox.c privsep/buf.c
+UT_sealbox	:= client/sealbox.c privsep/buf.c
+UT_sshkey	:= client/sshkey.c client/sealbox.c privsep/buf.c
 UNIT_NAMES	:= $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_BINS	:= $(patsubst %,$(B)/tests/test_%,$(UNIT_NAMES))
 
@@ -270,7 +271,7 @@ analyze:
 	@echo "gcc -fanalyzer: clean"
 	@cppcheck -q --enable=warning,portability --error-exitcode=1 \
 	    --inline-suppr -I. -D_GNU_SOURCE -DLIBEXECDIR='"/x"' \
-	    privsep broker launcher worker ctl guest tools
+	    privsep broker launcher worker client ctl guest tools
 	@echo "cppcheck: clean"
 
 # Sanitizer and valgrind builds go to their own directories, with flags

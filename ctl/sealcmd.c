@@ -18,11 +18,11 @@
 
 #include <sodium.h>
 
+#include "client/sealbox.h"
+#include "client/secret.h"
+#include "client/sshkey.h"
 #include "ctl/rsa.h"
-#include "ctl/sealbox.h"
 #include "ctl/sealcmd.h"
-#include "ctl/secret.h"
-#include "ctl/sshkey.h"
 
 #define SEALCMD_VALUE_IN_MAX	(64 * 1024)	/* says "too long" past it */
 #define SEALCMD_READ_CHUNK	(16 * 1024)

@@ -31,9 +31,9 @@
 #include <jansson.h>
 #include <sodium.h>
 
-#include "ctl/httpc.h"
+#include "client/httpc.h"
+#include "client/secret.h"
 #include "ctl/sealcmd.h"
-#include "ctl/secret.h"
 #include "privsep/buf.h"
 
 #define CTL_DEFAULT_SOCKET	"/run/sealmd/owner.sock"

@@ -7,7 +7,7 @@
  *	    [--chpasswd USER [--chpasswd-program PATH]] [--url URL]
  *	    [--timeout SECONDS]
  *
- * It links libc and libsodium only: HTTP/1.1 comes from ctl/httpc.c, over
+ * It links libc and libsodium only: HTTP/1.1 comes from client/httpc.c, over
  * one TCP connection per request with a deadline on every step, and the key
  * is picked out of meta_data.json by a small scanner rather than a JSON
  * library.  Every byte the network sends is read through struct buf.
@@ -36,10 +36,10 @@
 
 #include <sodium.h>
 
-#include "ctl/httpc.h"
-#include "ctl/sealbox.h"
-#include "ctl/secret.h"
-#include "ctl/sshkey.h"
+#include "client/httpc.h"
+#include "client/sealbox.h"
+#include "client/secret.h"
+#include "client/sshkey.h"
 #include "privsep/buf.h"
 
 #define G_DEFAULT_URL		"http://169.254.169.254"

@@ -1,5 +1,5 @@
 /*
- * ctl/sealbox.c: the "sx1:" sealed-box format.  Round trips, the wrong
+ * client/sealbox.c: the "sx1:" sealed-box format.  Round trips, the wrong
  * key, altered values, the 714-byte password limit and the 1020-byte
  * value it makes, and strict parsing of what decrypt reads.
  */
@@ -10,7 +10,7 @@
 
 #include <sodium.h>
 
-#include "ctl/sealbox.h"
+#include "client/sealbox.h"
 
 static uint8_t	pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
 static uint8_t	pk2[crypto_sign_PUBLICKEYBYTES];

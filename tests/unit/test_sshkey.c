@@ -1,5 +1,5 @@
 /*
- * ctl/sshkey.c: ssh-ed25519 public key lines and "openssh-key-v1" private
+ * client/sshkey.c: ssh-ed25519 public key lines and "openssh-key-v1" private
  * key files, on keys that ssh-keygen makes; encrypted and other key
  * types refused, and every field of the private key checked.
  */
@@ -16,8 +16,8 @@
 #include <criterion/redirect.h>
 #include <sodium.h>
 
-#include "ctl/sealbox.h"
-#include "ctl/sshkey.h"
+#include "client/sealbox.h"
+#include "client/sshkey.h"
 
 /* Offsets in the decoded private key of one ssh-ed25519 key (PROTOCOL.key). */
 #define OFF_CIPHER	15	/* string "none" */

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "ctl/httpc.h"
+#include "client/httpc.h"
 
 #define HTTPC_READ_CHUNK	(16 * 1024)
 

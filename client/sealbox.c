@@ -7,7 +7,7 @@
 
 #include <sodium.h>
 
-#include "ctl/sealbox.h"
+#include "client/sealbox.h"
 
 /* The longest base64 part and its NUL. */
 #define SEALBOX_B64_MAX	(SEALBOX_VALUE_MAX - SEALBOX_PREFIX_LEN + 1)

@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#include "ctl/sealbox.h"
+#include "client/sealbox.h"
 #include "privsep/buf.h"
 
 #define SSHKEY_FILE_MAX		(64 * 1024)

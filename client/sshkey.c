@@ -20,7 +20,7 @@
 
 #include <sodium.h>
 
-#include "ctl/sshkey.h"
+#include "client/sshkey.h"
 
 #define SSHKEY_TYPE		"ssh-ed25519"
 #define SSHKEY_MAGIC		"openssh-key-v1"	/* then a NUL */

@@ -10,7 +10,7 @@
 
 #include <sodium.h>
 
-#include "ctl/secret.h"
+#include "client/secret.h"
 
 #define SECRET_READ_CHUNK	1024
 
