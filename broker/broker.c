@@ -584,7 +584,7 @@ broker_reload(struct broker *b)
 	broker_tokens_log(b);
 	if (ops_seed_instances(b) == -1)
 		log_warnx("reload: some instance seeds were not registered");
-	worker_limits(b);
+	supervise_limits(b);
 	log_info("reloaded: %s%s; key ring of %zu (newest %u), %zu seeded "
 	    "instances", applied[0] != '\0' ? "changed " : "no setting "
 	    "changed", applied, b->b_keys.kr_n,
@@ -625,7 +625,7 @@ broker_stop(struct broker *b)
 	    chan_send(&b->b_chan, MSG_SHUTDOWN, 0, 0, NULL, 0, -1) == 0)
 		b->b_wstate = WORKER_STOPPING;
 	else
-		worker_kill(b, "stopping");
+		supervise_kill(b, "stopping");
 }
 
 static void
@@ -642,13 +642,13 @@ broker_read_chan(struct broker *b)
 			break;
 		if (r == -1) {
 			if (errno == EBADMSG)
-				worker_kill(b, "malformed frame");
+				supervise_kill(b, "malformed frame");
 			else if (b->b_wstate == WORKER_STOPPING)
-				worker_down(b);	/* it finished, as asked */
+				supervise_down(b);	/* finished, as asked */
 			else {
 				/* It died: the wait status will say how. */
 				b->b_kill_cause = MET_C_EXIT;
-				worker_kill(b, "channel closed");
+				supervise_kill(b, "channel closed");
 			}
 			break;
 		}
@@ -676,7 +676,7 @@ broker_run(struct broker *b)
 	if (b->b_wd_usec != 0 && b->b_wd_usec / 4000 < BROKER_PING_MS)
 		b->b_ping_every_ms = b->b_wd_usec / 4000 + 1;
 	sandbox_broker(strcmp(b->b_conf->c_store_backend, "postgresql") == 0);
-	worker_start(b);
+	supervise_start(b);
 	for (;;) {
 		/* The last turn's audit lines, before a fork copies them. */
 		log_flush();
@@ -686,17 +686,18 @@ broker_run(struct broker *b)
 		    b->b_wpid == 0)
 			break;
 		if (b->b_stopping && now > b->b_stop_deadline_ms)
-			worker_kill(b, "drain time over");
+			supervise_kill(b, "drain time over");
 		/* Before a restart: a worker started now has no age yet. */
 		if (b->b_wstate == WORKER_STARTING &&
 		    now - b->b_wstart_ms > BROKER_INIT_MS) {
 			b->b_kill_cause = MET_C_HANG;
-			worker_kill(b, "not ready after %d ms", BROKER_INIT_MS);
+			supervise_kill(b, "not ready after %d ms",
+			    BROKER_INIT_MS);
 		}
 		if (b->b_wstate == WORKER_DOWN && !b->b_stopping &&
 		    now >= b->b_restart_at_ms && b->b_wpid == 0)
-			worker_start(b);
-		worker_ping(b);
+			supervise_start(b);
+		supervise_ping(b);
 		rotate_step(b);
 		waiters_expire(b, now);
 		waiters_poll(now);
@@ -768,11 +769,11 @@ broker_run(struct broker *b)
 		    chan_flush(&b->b_launch) == -1)
 			fatal("cannot reach the launcher");
 		if (pfd[4].revents & (POLLIN | POLLHUP | POLLERR))
-			worker_launcher(b);
+			supervise_launcher(b);
 		if (n > 5 + nl && b->b_chan.c_fd == pfd[5].fd) {
 			if ((pfd[5].revents & POLLOUT) &&
 			    chan_flush(&b->b_chan) == -1)
-				worker_kill(b, "channel write: %s",
+				supervise_kill(b, "channel write: %s",
 				    strerror(errno));
 			if (b->b_chan.c_fd != -1 &&
 			    (pfd[5].revents & (POLLIN | POLLHUP | POLLERR)))

@@ -124,7 +124,7 @@ struct broker {
 	uint32_t	 b_gen;
 	uint64_t	 b_serial;	/* the last bc_serial */
 
-	struct chan	 b_launch;	/* to the launcher (launcher/launcher.c) */
+	struct chan	 b_launch;	/* to the launcher (launcher/) */
 	pid_t		 b_lpid;
 	enum worker_state b_wstate;
 	pid_t		 b_wpid;	/* -1: asked for; 0: none */
@@ -180,15 +180,15 @@ int	 listen_accept(struct broker *, struct listener *);
 void	 listen_reguard(struct broker *);
 
 /* supervise.c */
-int	 worker_find_path(struct broker *);
-void	 worker_start(struct broker *);
-void	 worker_down(struct broker *);
-void	 worker_kill(struct broker *, const char *, ...)
+int	 supervise_find_path(struct broker *);
+void	 supervise_start(struct broker *);
+void	 supervise_down(struct broker *);
+void	 supervise_kill(struct broker *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
-void	 worker_launcher(struct broker *);
-void	 worker_ping(struct broker *);
-void	 worker_limits(struct broker *);
-void	 worker_fill_init(const struct broker *, struct msg_init *);
+void	 supervise_launcher(struct broker *);
+void	 supervise_ping(struct broker *);
+void	 supervise_limits(struct broker *);
+void	 supervise_fill_init(const struct broker *, struct msg_init *);
 
 /* wlog.c */
 void	 wlog_init(struct wlog *);

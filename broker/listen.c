@@ -612,7 +612,7 @@ listen_accept(struct broker *b, struct listener *l)
 	if (chan_send(&b->b_chan, MSG_CONN_NEW, 0, id, &mc, sizeof(mc),
 	    fd) == -1) {
 		broker_conn_free(b, id);
-		worker_kill(b, "cannot pass a connection: %s",
+		supervise_kill(b, "cannot pass a connection: %s",
 		    strerror(errno));
 	}
 	return 1;

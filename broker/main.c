@@ -407,7 +407,7 @@ main(int argc, char *argv[])
 	/* The launcher first: it must never see a key, secret or store. */
 	main_worker_ids(&b);
 	main_chroot_dir(&b);
-	if (worker_find_path(&b) == -1)
+	if (supervise_find_path(&b) == -1)
 		fatalx("cannot run the worker %s", b.b_worker_path);
 	launcher_start(&b);
 	if (seal_init() == -1)

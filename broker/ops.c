@@ -165,17 +165,17 @@ ops_run(struct broker *b, struct chan_msg *m, int replay)
 		if (ops_table[i].oe_type == m->m_hdr.ch_type)
 			oe = &ops_table[i];
 	if (oe == NULL) {
-		worker_kill(b, "unknown message type %u", m->m_hdr.ch_type);
+		supervise_kill(b, "unknown message type %u", m->m_hdr.ch_type);
 		return;
 	}
 	if (buf_left(&m->m_payload) != oe->oe_size) {
-		worker_kill(b, "message type %u: %zu bytes, want %zu",
+		supervise_kill(b, "message type %u: %zu bytes, want %zu",
 		    m->m_hdr.ch_type, buf_left(&m->m_payload), oe->oe_size);
 		return;
 	}
 	if (oe->oe_role != 0) {
 		if (b->b_wstate != WORKER_UP && b->b_wstate != WORKER_STOPPING) {
-			worker_kill(b, "message type %u before init",
+			supervise_kill(b, "message type %u before init",
 			    m->m_hdr.ch_type);
 			return;
 		}
@@ -183,13 +183,13 @@ ops_run(struct broker *b, struct chan_msg *m, int replay)
 			if (!replay && broker_conn_gone(b, m->m_hdr.ch_connid,
 			    m->m_hdr.ch_type))
 				return;
-			worker_kill(b, "message type %u on unknown "
+			supervise_kill(b, "message type %u on unknown "
 			    "connection %u", m->m_hdr.ch_type,
 			    m->m_hdr.ch_connid);
 			return;
 		}
 		if (oe->oe_role != -1 && oe->oe_role != c.bc->bc_role) {
-			worker_kill(b, "message type %u not permitted on %s "
+			supervise_kill(b, "message type %u not permitted on %s "
 			    "connection", m->m_hdr.ch_type,
 			    c.bc->bc_role == ROLE_GUEST ? "a guest" :
 			    "an owner");
@@ -204,14 +204,15 @@ ops_run(struct broker *b, struct chan_msg *m, int replay)
 		if (oe->oe_role != -1)
 			c.bc->bc_asked = 1;
 	} else if (m->m_hdr.ch_connid != 0) {
-		worker_kill(b, "message type %u with a connection id",
+		supervise_kill(b, "message type %u with a connection id",
 		    m->m_hdr.ch_type);
 		return;
 	}
 	if (reader_on() && ops_defer(&c) == 0)
 		return;
 	if (oe->oe_fn(&c) == -1)
-		worker_kill(b, "message type %u: %s", m->m_hdr.ch_type, c.why);
+		supervise_kill(b, "message type %u: %s", m->m_hdr.ch_type,
+		    c.why);
 }
 
 /*
@@ -772,7 +773,7 @@ ops_send_route(struct broker *b, const struct route *rt, const void *p,
 		return;
 	if (chan_send(&b->b_chan, rt->rt_type, rt->rt_reqid, rt->rt_connid,
 	    p, len, -1) == -1)
-		worker_kill(b, "channel full");
+		supervise_kill(b, "channel full");
 	else
 		broker_conn_answered(b, rt->rt_connid);
 }

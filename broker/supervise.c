@@ -33,7 +33,7 @@
  * maps no TLS library at all.
  */
 int
-worker_find_path(struct broker *b)
+supervise_find_path(struct broker *b)
 {
 	char		 self[PATH_MAX], *dir;
 	const char	*name;
@@ -71,7 +71,7 @@ worker_find_path(struct broker *b)
  * configuration's.
  */
 void
-worker_fill_init(const struct broker *b, struct msg_init *mi)
+supervise_fill_init(const struct broker *b, struct msg_init *mi)
 {
 	const struct config	*conf = b->b_conf;
 
@@ -92,15 +92,15 @@ worker_fill_init(const struct broker *b, struct msg_init *mi)
 
 /* After a reload: new timeouts, without dropping a connection. */
 void
-worker_limits(struct broker *b)
+supervise_limits(struct broker *b)
 {
 	struct msg_init	mi;
 
 	if (b->b_wstate != WORKER_UP)
 		return;
-	worker_fill_init(b, &mi);
+	supervise_fill_init(b, &mi);
 	if (chan_send(&b->b_chan, MSG_LIMITS, 0, 0, &mi, sizeof(mi), -1) == -1)
-		worker_kill(b, "cannot send limits: %s", strerror(errno));
+		supervise_kill(b, "cannot send limits: %s", strerror(errno));
 }
 
 /*
@@ -108,7 +108,7 @@ worker_limits(struct broker *b)
  * a worker being killed must never see them close first and carry on.
  */
 static void
-worker_linger(struct broker *b, int i, int fd)
+supervise_linger(struct broker *b, int i, int fd)
 {
 	if (b->b_wlinger[i] != -1)
 		close(b->b_wlinger[i]);
@@ -119,9 +119,9 @@ worker_linger(struct broker *b, int i, int fd)
 		b->b_wlinger[i] = fd;
 }
 
-/* Ask the launcher for a worker; worker_launcher hears the answer. */
+/* Ask the launcher for a worker; supervise_launcher hears the answer. */
 void
-worker_start(struct broker *b)
+supervise_start(struct broker *b)
 {
 	const struct config	*conf = b->b_conf;
 	struct msg_launch	 ml;
@@ -142,7 +142,7 @@ worker_start(struct broker *b)
 
 /* MSG_LAUNCH_ANS: the new worker's channel, or no worker. */
 static void
-worker_launched(struct broker *b, struct chan_msg *m)
+supervise_launched(struct broker *b, struct chan_msg *m)
 {
 	struct msg_launched	la;
 
@@ -160,7 +160,7 @@ worker_launched(struct broker *b, struct chan_msg *m)
 	b->b_wpid = la.ml_pid;
 	if (b->b_wstate != WORKER_STARTING) {
 		/* Given up on already: MSG_LAUNCH_KILL is on its way. */
-		worker_linger(b, 0, m->m_fd);
+		supervise_linger(b, 0, m->m_fd);
 		return;
 	}
 	if (fcntl(m->m_fd, F_SETFL, O_NONBLOCK) == -1)
@@ -179,14 +179,14 @@ worker_launched(struct broker *b, struct chan_msg *m)
  * the process and reports how it ended (MSG_LAUNCH_EXIT).
  */
 void
-worker_down(struct broker *b)
+supervise_down(struct broker *b)
 {
 	uint64_t	now = broker_now_ms();
 
 	chan_clear(&b->b_chan);
-	worker_linger(b, 0, b->b_chan.c_fd);
+	supervise_linger(b, 0, b->b_chan.c_fd);
 	b->b_chan.c_fd = -1;
-	worker_linger(b, 1, b->b_tls.ts_chan.c_fd);
+	supervise_linger(b, 1, b->b_tls.ts_chan.c_fd);
 	b->b_tls.ts_chan.c_fd = -1;
 	tlskey_chan_close(b);
 	waiters_clear();
@@ -207,7 +207,7 @@ worker_down(struct broker *b)
 
 /* A protocol violation or a hang: the worker is hostile or broken. */
 void
-worker_kill(struct broker *b, const char *fmt, ...)
+supervise_kill(struct broker *b, const char *fmt, ...)
 {
 	char	reason[256];
 	va_list	ap;
@@ -230,12 +230,12 @@ worker_kill(struct broker *b, const char *fmt, ...)
 		b->b_wkilled = 1;
 	}
 	if (b->b_wstate != WORKER_DOWN)
-		worker_down(b);
+		supervise_down(b);
 }
 
 /* MSG_LAUNCH_EXIT: the launcher reaped the worker. */
 static void
-worker_exited(struct broker *b, struct chan_msg *m)
+supervise_exited(struct broker *b, struct chan_msg *m)
 {
 	struct msg_launched	la;
 	int			st, cause;
@@ -262,9 +262,9 @@ worker_exited(struct broker *b, struct chan_msg *m)
 		    WEXITSTATUS(st));
 	b->b_wpid = 0;
 	if (b->b_wstate != WORKER_DOWN)
-		worker_down(b);
-	worker_linger(b, 0, -1);
-	worker_linger(b, 1, -1);
+		supervise_down(b);
+	supervise_linger(b, 0, -1);
+	supervise_linger(b, 1, -1);
 }
 
 /*
@@ -273,7 +273,7 @@ worker_exited(struct broker *b, struct chan_msg *m)
  * service manager starts both again.
  */
 void
-worker_launcher(struct broker *b)
+supervise_launcher(struct broker *b)
 {
 	static struct chan_msg	m;
 	int			i, r;
@@ -291,7 +291,7 @@ worker_launcher(struct broker *b)
 			if (b->b_wstate == WORKER_STARTING)
 				tlskey_chan_set(b, m.m_fd);
 			else
-				worker_linger(b, 1, m.m_fd);
+				supervise_linger(b, 1, m.m_fd);
 			break;
 		case MSG_LAUNCH_LOG:
 			if (m.m_hdr.ch_len != 0 || m.m_fd == -1 ||
@@ -301,10 +301,10 @@ worker_launcher(struct broker *b)
 			wlog_set(&b->b_wlog, m.m_fd);
 			break;
 		case MSG_LAUNCH_ANS:
-			worker_launched(b, &m);
+			supervise_launched(b, &m);
 			break;
 		case MSG_LAUNCH_EXIT:
-			worker_exited(b, &m);
+			supervise_exited(b, &m);
 			break;
 		default:
 			fatalx("launcher: unexpected message %u",
@@ -314,7 +314,7 @@ worker_launcher(struct broker *b)
 }
 
 void
-worker_ping(struct broker *b)
+supervise_ping(struct broker *b)
 {
 	uint64_t	now = broker_now_ms();
 
@@ -323,7 +323,7 @@ worker_ping(struct broker *b)
 	if (b->b_ping_sent_ms != 0) {
 		if (now - b->b_ping_sent_ms > BROKER_PONG_MS) {
 			b->b_kill_cause = MET_C_HANG;
-			worker_kill(b, "no answer to ping in %d ms",
+			supervise_kill(b, "no answer to ping in %d ms",
 			    BROKER_PONG_MS);
 		}
 		return;
@@ -335,5 +335,5 @@ worker_ping(struct broker *b)
 	b->b_ping_sent_us = broker_now_us();
 	if (chan_send(&b->b_chan, MSG_PING, b->b_ping_id, 0, NULL, 0, -1) ==
 	    -1)
-		worker_kill(b, "cannot send ping: %s", strerror(errno));
+		supervise_kill(b, "cannot send ping: %s", strerror(errno));
 }

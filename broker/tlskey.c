@@ -460,7 +460,7 @@ tlskey_send_certs(struct broker *b)
 			    sizeof(mt), -1);
 	}
 	if (r == -1)
-		worker_kill(b, "cannot send certificates: %s",
+		supervise_kill(b, "cannot send certificates: %s",
 		    strerror(errno));
 }
 
@@ -560,44 +560,44 @@ tlskey_dispatch(struct broker *b, const struct chan_msg *m)
 	uint32_t			 connid = m->m_hdr.ch_connid, age;
 
 	if (m->m_hdr.ch_type != MSG_TLS_SIGN) {
-		worker_kill(b, "sign channel: message type %u",
+		supervise_kill(b, "sign channel: message type %u",
 		    m->m_hdr.ch_type);
 		return;
 	}
 	if (chan_get(m, &ms, sizeof(ms)) == -1) {
-		worker_kill(b, "tls.sign: %zu bytes, want %zu",
+		supervise_kill(b, "tls.sign: %zu bytes, want %zu",
 		    buf_left(&m->m_payload), sizeof(ms));
 		return;
 	}
 	if (b->b_wstate != WORKER_UP && b->b_wstate != WORKER_STOPPING) {
-		worker_kill(b, "tls.sign before init");
+		supervise_kill(b, "tls.sign before init");
 		return;
 	}
 	if ((bc = broker_conn_get(b, connid)) == NULL || bc->bc_tls == 0) {
-		worker_kill(b, "tls.sign for connection %u, not a live TLS "
+		supervise_kill(b, "tls.sign for connection %u, not a live TLS "
 		    "connection", connid);
 		return;
 	}
 	if (bc->bc_signed) {
-		worker_kill(b, "tls.sign: a second signature for connection "
+		supervise_kill(b, "tls.sign: a second signature for connection "
 		    "%u", connid);
 		return;
 	}
 	if (ms.ms_op != TLS_SIGN_ECDSA) {
-		worker_kill(b, "tls.sign: operation %u refused: only ECDSA "
+		supervise_kill(b, "tls.sign: operation %u refused: only ECDSA "
 		    "signatures, never raw RSA or decryption", ms.ms_op);
 		return;
 	}
 	if (ms.ms_len != 32 && ms.ms_len != 48 && ms.ms_len != 64) {
-		worker_kill(b, "tls.sign: a digest of %u bytes refused (want "
-		    "32, 48 or 64)", ms.ms_len);
+		supervise_kill(b, "tls.sign: a digest of %u bytes refused "
+		    "(want 32, 48 or 64)", ms.ms_len);
 		return;
 	}
 	k = tlskey_find(b, bc, ms.ms_keyid);
 	age = b->b_tls.ts_ctx[bc->bc_tls - 1].tc_gen - bc->bc_tlsgen;
 	if (k == NULL && age <= TLS_OLD_KEYS) {
 		sodium_bin2hex(hex, sizeof(hex), ms.ms_keyid, 8);
-		worker_kill(b, "tls.sign: unknown key id %s...", hex);
+		supervise_kill(b, "tls.sign: unknown key id %s...", hex);
 		return;
 	}
 	bc->bc_signed = 1;
@@ -612,7 +612,7 @@ tlskey_dispatch(struct broker *b, const struct chan_msg *m)
 	    sg.mg_len > 0 ? 200 : 500, NULL);
 	if (chan_send(&b->b_tls.ts_chan, MSG_TLS_SIGN_ANS, m->m_hdr.ch_reqid,
 	    connid, &sg, sizeof(sg), -1) == -1)
-		worker_kill(b, "sign channel: %s", strerror(errno));
+		supervise_kill(b, "sign channel: %s", strerror(errno));
 }
 
 void
@@ -626,7 +626,7 @@ tlskey_read(struct broker *b, const struct pollfd *pfd)
 	if (c->c_fd == -1 || pfd->fd != c->c_fd)
 		return;
 	if ((pfd->revents & POLLOUT) && chan_flush(c) == -1) {
-		worker_kill(b, "sign channel write: %s", strerror(errno));
+		supervise_kill(b, "sign channel write: %s", strerror(errno));
 		return;
 	}
 	if (!(pfd->revents & (POLLIN | POLLHUP | POLLERR)))
@@ -641,7 +641,8 @@ tlskey_read(struct broker *b, const struct pollfd *pfd)
 			 * this one alone only loses its signatures.
 			 */
 			if (errno == EBADMSG)
-				worker_kill(b, "sign channel: malformed frame");
+				supervise_kill(b,
+				    "sign channel: malformed frame");
 			else
 				tlskey_chan_close(b);
 			break;

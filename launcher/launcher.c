@@ -124,7 +124,7 @@ launcher_main(struct broker *b, int fd)
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGCHLD, &sa, NULL) == -1)
 		fatal("sigaction");
-	worker_fill_init(b, &l.l_init);
+	supervise_fill_init(b, &l.l_init);
 	memcpy(l.l_path, b->b_worker_path, sizeof(l.l_path));
 	sandbox_launcher(b->b_drop);
 

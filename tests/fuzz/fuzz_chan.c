@@ -19,7 +19,7 @@
  *
  * supervise.c asks the launcher to start and kill workers: it is
  * replaced here.  A violation is recorded and the connections are
- * forgotten, as worker_down() does.
+ * forgotten, as supervise_down() does.
  * The writer and hasher threads run for real, but every job passes a
  * check on its way in (ld --wrap), and each message waits until both
  * threads have handed back what it started, as broker_run would see it.
@@ -101,7 +101,7 @@ static int		 fzc_wpending;	/* jobs the writer still holds */
 static int		 fzc_hpending;	/* jobs the hasher still holds */
 static int		 fzc_wrote;	/* fzc_cur had the store written */
 static int		 fzc_dirty;	/* the store differs from the fixture */
-static int		 fzc_killed;	/* worker_kill for fzc_cur */
+static int		 fzc_killed;	/* supervise_kill for fzc_cur */
 static char		 fzc_token[TOKEN_LEN + 1];	/* the last issued */
 static char		 fzc_token_bind[PROJECT_MAX + 2];
 
@@ -118,7 +118,7 @@ struct hjob *__wrap_hasher_done(void);
 
 /* A violation: the broker would SIGKILL the worker; here nothing runs. */
 void
-worker_kill(struct broker *b, const char *fmt, ...)
+supervise_kill(struct broker *b, const char *fmt, ...)
 {
 	char	reason[256];
 	va_list	ap;
@@ -128,12 +128,12 @@ worker_kill(struct broker *b, const char *fmt, ...)
 	va_end(ap);
 	fzc_killed = 1;
 	if (b->b_wstate != WORKER_DOWN)
-		worker_down(b);
+		supervise_down(b);
 }
 
 /* supervise.c's, without closing the socket, which the harness reuses. */
 void
-worker_down(struct broker *b)
+supervise_down(struct broker *b)
 {
 	uint32_t	i;
 
@@ -150,31 +150,31 @@ worker_down(struct broker *b)
  * sandbox stays out: the fuzzer needs syscalls it would forbid.
  */
 void
-worker_start(struct broker *b)
+supervise_start(struct broker *b)
 {
 	(void)b;
-	fuzz_fail(__FILE__, __LINE__, "worker_start reached");
+	fuzz_fail(__FILE__, __LINE__, "supervise_start reached");
 }
 
 void
-worker_launcher(struct broker *b)
+supervise_launcher(struct broker *b)
 {
 	(void)b;
-	fuzz_fail(__FILE__, __LINE__, "worker_launcher reached");
+	fuzz_fail(__FILE__, __LINE__, "supervise_launcher reached");
 }
 
 void
-worker_ping(struct broker *b)
+supervise_ping(struct broker *b)
 {
 	(void)b;
-	fuzz_fail(__FILE__, __LINE__, "worker_ping reached");
+	fuzz_fail(__FILE__, __LINE__, "supervise_ping reached");
 }
 
 void
-worker_limits(struct broker *b)
+supervise_limits(struct broker *b)
 {
 	(void)b;
-	fuzz_fail(__FILE__, __LINE__, "worker_limits reached");
+	fuzz_fail(__FILE__, __LINE__, "supervise_limits reached");
 }
 
 void
@@ -973,11 +973,11 @@ fzc_read_chan(void)
 			break;
 		if (r == -1) {
 			if (errno == EBADMSG)
-				worker_kill(&fzc_b, "malformed frame");
+				supervise_kill(&fzc_b, "malformed frame");
 			else if (fzc_b.b_wstate == WORKER_STOPPING)
-				worker_down(&fzc_b);
+				supervise_down(&fzc_b);
 			else
-				worker_kill(&fzc_b, "channel closed");
+				supervise_kill(&fzc_b, "channel closed");
 			break;
 		}
 		fzc_dispatch(&m);

@@ -2,7 +2,7 @@
  * The broker unit tests drive (bfix.h).  It stands in for the worker's
  * process (supervise.c) and the sandbox; everything else is the broker's
  * own code.  A violation is recorded and the connections are forgotten,
- * as worker_down() does, without closing the channel the test reuses.
+ * as supervise_down() does, without closing the channel the test reuses.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -42,13 +42,13 @@ static struct bgone	 bfix_gone[BFIX_SLOTS];
 static int		 bfix_sv[2] = { -1, -1 };	/* broker, worker */
 static struct bfix_ans	*bfix_cur;
 
-void	worker_start(struct broker *);
-void	worker_launcher(struct broker *);
-void	worker_ping(struct broker *);
-void	worker_limits(struct broker *);
+void	supervise_start(struct broker *);
+void	supervise_launcher(struct broker *);
+void	supervise_ping(struct broker *);
+void	supervise_limits(struct broker *);
 
 void
-worker_kill(struct broker *b, const char *fmt, ...)
+supervise_kill(struct broker *b, const char *fmt, ...)
 {
 	va_list	ap;
 
@@ -58,11 +58,11 @@ worker_kill(struct broker *b, const char *fmt, ...)
 	va_end(ap);
 	bfix_cur->ba_killed = 1;
 	if (b->b_wstate != WORKER_DOWN)
-		worker_down(b);
+		supervise_down(b);
 }
 
 void
-worker_down(struct broker *b)
+supervise_down(struct broker *b)
 {
 	uint32_t	i;
 
@@ -74,31 +74,31 @@ worker_down(struct broker *b)
 
 /* The event loop calls these; the tests never run it. */
 void
-worker_start(struct broker *b)
+supervise_start(struct broker *b)
 {
 	(void)b;
-	cr_assert_fail("worker_start reached");
+	cr_assert_fail("supervise_start reached");
 }
 
 void
-worker_launcher(struct broker *b)
+supervise_launcher(struct broker *b)
 {
 	(void)b;
-	cr_assert_fail("worker_launcher reached");
+	cr_assert_fail("supervise_launcher reached");
 }
 
 void
-worker_ping(struct broker *b)
+supervise_ping(struct broker *b)
 {
 	(void)b;
-	cr_assert_fail("worker_ping reached");
+	cr_assert_fail("supervise_ping reached");
 }
 
 void
-worker_limits(struct broker *b)
+supervise_limits(struct broker *b)
 {
 	(void)b;
-	cr_assert_fail("worker_limits reached");
+	cr_assert_fail("supervise_limits reached");
 }
 
 void

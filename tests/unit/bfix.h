@@ -45,7 +45,7 @@ enum bfix_conn {
 
 /* What the worker gets back for one message. */
 struct bfix_ans {
-	int		ba_killed;	/* worker_kill: a violation */
+	int		ba_killed;	/* supervise_kill: a violation */
 	char		ba_why[256];	/* its reason */
 	int		ba_answered;
 	uint32_t	ba_type;

@@ -29,7 +29,7 @@ static struct broker	b;
 
 /* The launcher's identity for the worker, as main.c would fill it. */
 void
-worker_fill_init(const struct broker *bb, struct msg_init *mi)
+supervise_fill_init(const struct broker *bb, struct msg_init *mi)
 {
 	(void)bb;
 	memset(mi, 0, sizeof(*mi));
