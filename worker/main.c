@@ -15,11 +15,8 @@
 #include <jansson.h>
 #include <sodium.h>
 
-#include "sandbox.h"
-#ifdef SEALMD_EVIL
-#include "tests/evil/evil_confined.h"
-#endif
 #include "privsep/log.h"
+#include "sandbox.h"
 #include "worker.h"
 
 #define WORKER_INIT_WAIT_MS	5000

@@ -175,4 +175,13 @@ void	reply_send(struct wconn *, int, const char *, const void *, size_t);
 void	reply_text_error(struct wconn *, int, const char *);
 void	reply_json_error(struct wconn *, int, const char *);
 
+#ifdef SEALMD_EVIL
+/*
+ * Test build only (tests/evil/evil_confined.c, never installed): the real
+ * worker turns hostile after its real confinement.
+ */
+int	evil_confined_pick(char *, size_t);
+void	evil_confined_run(struct worker *, int, const char *);
+#endif
+
 #endif

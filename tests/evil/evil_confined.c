@@ -39,7 +39,6 @@
 #include <sodium.h>
 
 #include "privsep/log.h"
-#include "tests/evil/evil_confined.h"
 #include "worker/worker.h"
 
 #define EVIL_FILE	"evil-confined"
