@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <ini.h>
 #include <libpq-fe.h>
@@ -493,19 +494,55 @@ conf_set_tlsfile(struct conf_parse *p, const struct conf_key *k,
 	return conf_copy(p, k, dst, PATH_MAX, v);
 }
 
-/* Compared with the subject libtls reports: "/C=../O=../CN=..". */
+/*
+ * A subject as the worker writes a certificate's (worker/tls.c): each
+ * attribute "/KEY=VALUE" ('+' before the next of a multi-valued RDN),
+ * the key letters, digits and dots, the value UTF-8 with \, /, + and =
+ * escaped by a backslash.  Written so, a subject has one reading, and
+ * the broker compares the two strings.  NULL, or what is wrong.
+ */
+static const char *
+conf_subject_bad(const char *v)
+{
+	size_t	i = 0, key;
+
+	if (v[0] != '/')
+		return "not a subject in the form /CN=name";
+	while (v[i] != '\0') {
+		if (v[i] == '/' || v[i] == '+') {
+			key = ++i;
+			while (isalnum((unsigned char)v[i]) || v[i] == '.')
+				i++;
+			if (i == key || v[i] != '=')
+				return "an attribute is not KEY=VALUE";
+			i++;
+		} else if (v[i] == '\\') {
+			if (v[i + 1] != '\\' && v[i + 1] != '/' &&
+			    v[i + 1] != '+' && v[i + 1] != '=')
+				return "only \\\\, \\/, \\+ and \\= are escapes";
+			i += 2;
+		} else if (v[i] == '=')
+			return "an '=' in a value must be written \\=";
+		else if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+			return "a control character";
+		else
+			i++;
+	}
+	return NULL;
+}
+
 static int
 conf_set_subject(struct conf_parse *p, const struct conf_key *k,
     const char *v)
 {
 	struct config	*c = p->p_conf;
+	const char	*why;
 
 	if (c->c_nallow_subject >= CONF_ALLOW_MAX)
 		return conf_err(p, p->p_lineno, "%s: more than %d",
 		    k->k_name, CONF_ALLOW_MAX);
-	if (v[0] != '/')
-		return conf_err(p, p->p_lineno, "%s: not a subject in the "
-		    "form /CN=name", k->k_name);
+	if ((why = conf_subject_bad(v)) != NULL)
+		return conf_err(p, p->p_lineno, "%s: %s", k->k_name, why);
 	if (conf_copy(p, k, c->c_allow_subject[c->c_nallow_subject],
 	    sizeof(c->c_allow_subject[0]), v) == -1)
 		return -1;

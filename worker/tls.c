@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,8 @@
 
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <tls.h>
@@ -450,12 +453,102 @@ wtls_owner_token(struct wconn *c, const struct http_req *r)
  * Returns 1 when it has been asked (the answer comes to
  * wtls_owner_answer), 0 when the request may go on.
  */
+/* An attribute's short name ("CN"), as oneline writes it, or its OID. */
+static int
+wtls_subject_key(const ASN1_OBJECT *obj, char *key, size_t keysz)
+{
+	const char	*sn;
+	int		 nid = OBJ_obj2nid(obj), n;
+
+	if (nid != NID_undef && (sn = OBJ_nid2sn(nid)) != NULL) {
+		if (strlen(sn) >= keysz)
+			return -1;
+		memcpy(key, sn, strlen(sn) + 1);
+		return 0;
+	}
+	n = OBJ_obj2txt(key, (int)keysz, obj, 1);
+	return n > 0 && (size_t)n < keysz ? 0 : -1;
+}
+
+/* One attribute's value, UTF-8, with \ / + = escaped; 0 or -1. */
+static int
+wtls_subject_value(struct bbuf *bb, const X509_NAME_ENTRY *e)
+{
+	unsigned char	*u = NULL;
+	int		 n, i, r = 0;
+
+	if ((n = ASN1_STRING_to_UTF8(&u,
+	    X509_NAME_ENTRY_get_data(e))) < 0)
+		return -1;
+	for (i = 0; i < n && r == 0; i++) {
+		if (u[i] < 0x20 || u[i] == 0x7f)
+			r = -1;		/* no control characters */
+		else if (u[i] == '\\' || u[i] == '/' || u[i] == '+' ||
+		    u[i] == '=')
+			r = bbuf_add(bb, "\\", 1);
+		if (r == 0)
+			r = bbuf_add(bb, &u[i], 1);
+	}
+	OPENSSL_free(u);
+	return r;
+}
+
+/*
+ * The client certificate's subject as allow_subject writes it: each
+ * attribute "/KEY=VALUE" in order ('+' instead of '/' for the next of a
+ * multi-valued RDN), with \, /, + and = escaped in values, so that no
+ * value can read as more attributes (X509_NAME_oneline, which
+ * tls_peer_cert_subject returns, escapes none).  0, or -1 if it cannot
+ * be written so.
+ */
+static int
+wtls_subject(struct tls *ctx, char *out, size_t outsz)
+{
+	const uint8_t	*pem;
+	X509		*x = NULL;
+	X509_NAME	*name;
+	X509_NAME_ENTRY	*e;
+	BIO		*bio;
+	struct bbuf	 bb;
+	struct buf	 view;
+	char		 key[64];
+	size_t		 len;
+	int		 i, n, set = -1, r = -1;
+
+	if ((pem = tls_peer_cert_chain_pem(ctx, &len)) == NULL ||
+	    len > INT_MAX || (bio = BIO_new_mem_buf(pem, (int)len)) == NULL)
+		return -1;
+	x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	if (x == NULL || (name = X509_get_subject_name(x)) == NULL)
+		goto done;
+	bbuf_init(&bb, outsz - 1);
+	n = X509_NAME_entry_count(name);
+	for (i = 0, r = 0; i < n && r == 0; i++) {
+		e = X509_NAME_get_entry(name, i);
+		r = wtls_subject_key(X509_NAME_ENTRY_get_object(e), key,
+		    sizeof(key));
+		if (r == 0)
+			r = bbuf_printf(&bb, "%s%s=",
+			    X509_NAME_ENTRY_set(e) == set ? "+" : "/", key);
+		set = X509_NAME_ENTRY_set(e);
+		if (r == 0)
+			r = wtls_subject_value(&bb, e);
+	}
+	bbuf_view(&bb, &view);
+	if (r == 0 && (n == 0 || buf_copy_str(&view, out, outsz) == -1))
+		r = -1;
+	bbuf_free(&bb);
+ done:
+	X509_free(x);
+	return r;
+}
+
 int
 wtls_owner_auth(struct worker *w, struct wconn *c)
 {
 	struct wreq		*q = &c->wc_req;
 	struct msg_owner_auth	 mo;
-	const char		*s;
 
 	if (c->wc_tls == NULL || q->wr_authed)
 		return 0;
@@ -463,12 +556,12 @@ wtls_owner_auth(struct worker *w, struct wconn *c)
 	mo.mo_flags = q->wr_auth_flags;
 	memcpy(mo.mo_token, q->wr_token, sizeof(mo.mo_token));
 	explicit_bzero(q->wr_token, sizeof(q->wr_token));
-	if (tls_peer_cert_provided(c->wc_tls) &&
-	    (s = tls_peer_cert_subject(c->wc_tls)) != NULL &&
-	    strlen(s) < sizeof(mo.mo_subject) &&
-	    chan_str_ok(s, strlen(s) + 1)) {
-		mo.mo_flags |= AUTH_F_CERT;
-		memcpy(mo.mo_subject, s, strlen(s) + 1);
+	if (tls_peer_cert_provided(c->wc_tls)) {
+		if (wtls_subject(c->wc_tls, mo.mo_subject,
+		    sizeof(mo.mo_subject)) == 0)
+			mo.mo_flags |= AUTH_F_CERT;
+		else
+			memset(mo.mo_subject, 0, sizeof(mo.mo_subject));
 	}
 	conn_request(w, c, MSG_OWNER_AUTH, &mo, sizeof(mo));
 	explicit_bzero(&mo, sizeof(mo));

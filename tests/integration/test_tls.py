@@ -381,6 +381,13 @@ class OwnerTLS(unittest.TestCase):
         cls.crt, cls.key = c.server("owner")
         cls.ops = c.client("ops", "/O=Example/CN=ops")
         cls.intruder = c.client("intruder", "/O=Example/CN=intruder")
+        # One attribute, O = "Example/CN=ops", and two, O = "Example\"
+        # and CN = "ops": X509_NAME_oneline (tls_peer_cert_subject)
+        # escapes '/' but not '\', and prints both "/O=Example\/CN=ops".
+        cls.lookalike = c.client("lookalike", "/O=Example\\/CN=ops")
+        cls.backslash = c.client("backslash", "/O=Example\\\\/CN=ops")
+        # Its own subject, escaped, can be allowed.
+        cls.slashed = c.client("slashed", "/O=Ex\\/am=ple/CN=ops+UID=7")
         cls.foreign = c.server("foreign")      # not signed by the CA
         cls.token = "tok-" + uuid4()
         tokens = os.path.join(cls.tmp, "tokens")
@@ -391,7 +398,10 @@ class OwnerTLS(unittest.TestCase):
             f.write(f"# sealmd owner tokens\n{digest}\n")
         cls.d = Daemon()
         enable_owner_tls(cls.d, cls.crt, cls.key, ca=c.ca,
-                         subjects=("/O=Example/CN=ops",), tokens=tokens)
+                         subjects=("/O=Example/CN=ops",
+                                   "/O=Ex\\/am\\=ple/CN=ops+UID=7",
+                                   "/O=Example\\\\/CN=ops"),
+                         tokens=tokens)
         try:
             cls.d.start()
         except Exception:
@@ -434,6 +444,26 @@ class OwnerTLS(unittest.TestCase):
         crt, key = self.foreign
         self.assertEqual(self.get("/status", "--cert", crt, "--key",
                                   key)[0], 0)
+
+    def test_value_that_reads_as_two_attributes_403(self):
+        def compat(crt):
+            return openssl("x509", "-in", crt, "-noout", "-subject",
+                           "-nameopt", "compat")
+        # Allowed: the two attributes, written "/O=Example\\/CN=ops".
+        self.assertEqual(compat(self.lookalike[0]),
+                         compat(self.backslash[0]))
+        crt, key = self.backslash
+        self.assertEqual(self.get("/status", "--cert", crt, "--key",
+                                  key)[0], 200)
+        crt, key = self.lookalike
+        st, body, _ = self.get("/status", "--cert", crt, "--key", key)
+        self.assertEqual(st, 403)
+        self.assertIn(b"subject not allowed", body)
+
+    def test_escaped_subject_and_multivalued_rdn_200(self):
+        crt, key = self.slashed
+        self.assertEqual(self.get("/status", "--cert", crt, "--key",
+                                  key)[0], 200)
 
     def test_allowed_subject_200(self):
         crt, key = self.ops

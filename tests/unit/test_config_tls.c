@@ -131,6 +131,33 @@ Test(config_tls, owner_never_anonymous)
 	    "not a subject in the form /CN=name");
 }
 
+/* One reading per subject: what a value holds is escaped, or refused. */
+Test(config_tls, subject_syntax)
+{
+	struct config	c;
+	char		err[CONF_ERR_MAX];
+
+	cr_assert_eq(load(OWNER("listen_tls = 127.0.0.1:8776\n"
+	    "tls_cert = /c\ntls_key = /k\ntls_client_ca = /ca\n"
+	    "allow_subject = /O=Ex\\/CN\\=ops/CN=a\\+b+UID=7/1.2.3=x\\\\\n"),
+	    &c, err, sizeof(err)), 0, "%s", err);
+	cr_expect_str_eq(c.c_allow_subject[0],
+	    "/O=Ex\\/CN\\=ops/CN=a\\+b+UID=7/1.2.3=x\\\\");
+	config_free(&c);
+	refused(OWNER("allow_subject = /CN=admin=x\n"), 3,
+	    "an '=' in a value must be written \\=");
+	refused(OWNER("allow_subject = /CN=\\xC3\\xA9\n"), 3,
+	    "only \\\\, \\/, \\+ and \\= are escapes");
+	refused(OWNER("allow_subject = /CN=x\\\n"), 3,
+	    "only \\\\, \\/, \\+ and \\= are escapes");
+	refused(OWNER("allow_subject = //CN=x\n"), 3,
+	    "an attribute is not KEY=VALUE");
+	refused(OWNER("allow_subject = /CN=x/\n"), 3,
+	    "an attribute is not KEY=VALUE");
+	refused(OWNER("allow_subject = /C N=x\n"), 3,
+	    "an attribute is not KEY=VALUE");
+}
+
 Test(config_tls, at_most_eight_certificates)
 {
 	char	text[4096];
