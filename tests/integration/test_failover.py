@@ -104,9 +104,12 @@ class Pair:
 
     @staticmethod
     def kill(host):
-        """SIGKILL a whole cluster, as a crash of its machine would."""
+        """SIGKILL a whole cluster, as a crash of its machine would; the
+        time it was done."""
         pm = Pair.processes(host, signal.SIGKILL)
+        t = time.monotonic()
         until(lambda: not alive(pm), 30)
+        return t
 
     def stop(self):
         for h in (self.a, self.b):
@@ -138,8 +141,7 @@ class Failover(unittest.TestCase):
     def fail_over(self):
         """Kill the primary, promote the standby: the time of the kill
         and how long the promotion took."""
-        t_kill = time.monotonic()
-        Pair.kill(self.pair.a)
+        t_kill = Pair.kill(self.pair.a)
         pgtest("promote", self.pair.b)
         return t_kill, time.monotonic() - t_kill
 
