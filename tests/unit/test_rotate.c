@@ -376,3 +376,43 @@ Test(rotate, rewrap_then_retire)
 	cr_assert_null(keyring_find(&bfix_b.b_keys, 1));
 	free(count);
 }
+
+/*
+ * A pass waits while the writer is behind, so that guests' writes never
+ * queue behind it: with more than ROTATE_QUEUE_MAX jobs queued (held by
+ * another connection's write lock), a turn submits nothing.
+ */
+Test(rotate, rewrap_waits_for_the_writer)
+{
+	sqlite3		*hold;
+	char		 path[PATH_MAX + 16];
+	int		 i, spins;
+
+	put_value(ID_A, PW_A);
+	new_key(2);
+	(void)snprintf(path, sizeof(path), "%s/sealmd.db", bfix_dir);
+	cr_assert_eq(sqlite3_open(path, &hold), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(hold, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+	    SQLITE_OK);
+	/* The writer takes one job and waits for the lock... */
+	cr_assert_eq(writer_submit(job(WJ_PW_DEL, ID_B)), 0);
+	for (spins = 0; writer_queued() > 0 && spins < SPINS * 100; spins++)
+		(void)poll(NULL, 0, 10);
+	cr_assert_eq(writer_queued(), 0);
+	/* ...while these queue behind it. */
+	for (i = 0; i <= ROTATE_QUEUE_MAX; i++)
+		cr_assert_eq(writer_submit(job(WJ_PW_DEL, ID_B)), 0);
+	rotate_start(&bfix_b);
+	rotate_step(&bfix_b);
+	store_read_end(bfix_b.b_store);
+	cr_assert_eq(bfix_b.b_rewrap_inflight, 0, "a rewrap queued behind "
+	    "%zu writes", writer_queued());
+	cr_assert_eq(writer_queued(), ROTATE_QUEUE_MAX + 1);
+	cr_assert_eq(sqlite3_exec(hold, "COMMIT", NULL, NULL, NULL),
+	    SQLITE_OK);
+	cr_assert_eq(sqlite3_close(hold), SQLITE_OK);
+	free(collect(ROTATE_QUEUE_MAX + 2));
+	/* Caught up: the pass goes on. */
+	rewrap_run();
+	value_is(ID_A, PW_A, 2);
+}
