@@ -56,8 +56,9 @@ seal_value(const char *id, const char *value, struct store_pw *sp)
 	sp->sp_nchunks = 1;
 	sp->sp_kind = PW_KIND_VALUE;
 	sp->sp_set_at = (int64_t)time(NULL);
-	cr_assert_eq(seal_chunk(&bfix_b.b_keys, id, 0, 1,
-	    (const uint8_t *)value, strlen(value), &sp->sp_chunk[0]), 0);
+	cr_assert_eq(seal_chunk(&bfix_b.b_keys, id, 0, 1, sp->sp_kind,
+	    sp->sp_set_at, (const uint8_t *)value, strlen(value),
+	    &sp->sp_chunk[0]), 0);
 	cr_assert_eq(seal_fingerprint(&bfix_b.b_keys, (const uint8_t *)value,
 	    strlen(value), sp->sp_fp), 0);
 }
@@ -85,8 +86,9 @@ value_is(const char *id, const char *value, uint32_t by)
 	cr_assert_eq(sp.sp_nchunks, 1);
 	cr_assert_eq(sp.sp_chunk[0].ss_key_id, by, "%s sealed by %u", id,
 	    sp.sp_chunk[0].ss_key_id);
-	cr_assert_eq(seal_open(&bfix_b.b_keys, id, 0, 1, &sp.sp_chunk[0],
-	    plain, &len), 0, "%s does not open", id);
+	cr_assert_eq(seal_open(&bfix_b.b_keys, id, 0, 1, sp.sp_kind,
+	    sp.sp_set_at, &sp.sp_chunk[0], plain, &len), 0,
+	    "%s does not open", id);
 	cr_assert(len == strlen(value) && memcmp(plain, value, len) == 0);
 }
 
