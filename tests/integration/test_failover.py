@@ -52,9 +52,12 @@ def alive(pid):
 class Pair:
     """A primary (a) and its synchronous streaming standby (b)."""
 
-    def __init__(self):
+    def __init__(self, case):
+        """case: the test, which stops both clusters when it ends, set
+        up or not."""
         self.a = tempfile.mkdtemp(prefix="sealmd-pga-")
         self.b = tempfile.mkdtemp(prefix="sealmd-pgb-")
+        case.addCleanup(self.stop)
         pgtest("start", self.a)
         pgtest("standby", self.a, self.b)
         self.assert_sql(self.a, "SELECT state FROM pg_stat_replication",
@@ -120,14 +123,10 @@ class Pair:
 class Failover(unittest.TestCase):
 
     def setUp(self):
-        self.pair = Pair()
-        self.d = Daemon(conninfo=self.pair.conninfo).start()
-
-    def tearDown(self):
-        try:
-            self.d.cleanup()
-        finally:
-            self.pair.stop()
+        self.pair = Pair(self)
+        self.d = Daemon(conninfo=self.pair.conninfo)
+        self.addCleanup(self.d.cleanup)     # before the pair stops
+        self.d.start()
 
     def post(self, iid, value):
         return self.d.guest("POST", PW, body=value.encode(),
