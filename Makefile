@@ -298,7 +298,8 @@ check-asan: deps
 # already holds ("Could not initialize inheritable arena").  The runtime
 # maps its shadow at fixed addresses too, which randomised mmap bases may
 # hold: setarch -R, inherited by every process it starts.
-TSAN_SAN	:= -fsanitize=thread -fno-omit-frame-pointer -DSEALMD_SANITIZE
+TSAN_SAN	:= -fsanitize=thread -fno-omit-frame-pointer -DSEALMD_SANITIZE \
+		   -DSEALMD_TSAN
 TSAN_SUITES	:= test_smoke.py test_owner_api.py test_verifier.py \
 		   test_keys.py test_wait.py
 TSAN_RUN	:= SEALMD_BUILD=$(CURDIR)/build-tsan SEALMD_SANITIZE=1 \

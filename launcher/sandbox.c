@@ -87,7 +87,7 @@ sandbox_launcher_filter(void)
 		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allow[i], 0) != 0)
 			fatalx("seccomp rule %d", allow[i]);
 	sandbox_clone_rules(ctx, SANDBOX_FORK_FLAGS);
-#ifdef SEALMD_SANITIZE
+#ifdef SEALMD_TSAN
 	/*
 	 * make check-tsan only: TSan starts a thread in every fork child,
 	 * the worker before its exec, and that thread sleeps; a new
