@@ -1,3 +1,9 @@
+/*
+ * The hasher thread, in the broker: Argon2id hashes and checks for
+ * verifier mode, one job at a time, so that the event loop never runs
+ * one.  Jobs come from the event loop and go back to it through an
+ * eventfd; the queue and its limit are in hasher.h.
+ */
 #include <sys/eventfd.h>
 
 #include <errno.h>

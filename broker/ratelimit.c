@@ -1,3 +1,8 @@
+/*
+ * Per-source rate limiting, in the broker's event loop: a token bucket
+ * per guest source in a fixed table, its slot chosen by a keyed hash.
+ * The worker never sees the table or the key.
+ */
 #include <string.h>
 
 #include <sodium.h>

@@ -1,3 +1,8 @@
+/*
+ * The reader threads, in the broker, and the replay store (memo_*) the
+ * event loop reads from when a request runs again on what a reader read
+ * ahead.  Only a PostgreSQL store starts them; reader.h says why.
+ */
 #include <sys/eventfd.h>
 
 #include <errno.h>

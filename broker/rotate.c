@@ -1,3 +1,9 @@
+/*
+ * Key rotation, in the broker's event loop: owner requests to rotate,
+ * rewrap and retire (owner API /keys), and the rewrap pass that re-seals
+ * old values a batch at a time through the writer.  rotate.h has the
+ * rules that keep every value openable across a crash.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,8 @@
+/*
+ * systemd's socket activation and notification protocols (sd.h), used
+ * by the broker: listeners passed as LISTEN_FDS, READY/STATUS/WATCHDOG
+ * datagrams to NOTIFY_SOCKET.  Written by hand; libsystemd is not linked.
+ */
 #include <sys/socket.h>
 #include <sys/un.h>
 

@@ -1,3 +1,8 @@
+/*
+ * The broker's counters: operations by status, answers by listener, the
+ * worker's ping round trip and its restarts by cause.  GET /metrics
+ * sends them raw to the worker, which renders the text (worker/prom.c).
+ */
 #include <stdio.h>
 #include <string.h>
 

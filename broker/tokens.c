@@ -1,3 +1,8 @@
+/*
+ * Session tokens, in the broker's event loop: issued to a guest identity
+ * for a TTL and checked on later requests, by a MAC under a key every
+ * node shares, so that nothing is kept per token (tokens.h).
+ */
 #include <stdio.h>
 #include <string.h>
 

@@ -1,3 +1,8 @@
+/*
+ * Owner GETs waiting for a value (?wait=), in the broker's event loop:
+ * a fixed table, woken by a committed POST, a reader's poll of a shared
+ * store, or their deadline.  See waiters.h.
+ */
 #include <stdio.h>
 #include <string.h>
 

@@ -1,3 +1,8 @@
+/*
+ * The writer thread, in the broker: every write to the store, run in
+ * batches of one transaction each (group commit).  writer.h says what a
+ * job holds and when it is answered.
+ */
 #include <sys/eventfd.h>
 
 #include <errno.h>

@@ -1,3 +1,8 @@
+/*
+ * The buffer API (buf.h), linked into every program: the broker, the
+ * worker, sealmdctl and sealmd-guest.  The only file that does offset
+ * arithmetic on wire data: every read is checked against what is left.
+ */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,3 +1,9 @@
+/*
+ * The channel (chan.h), linked into the broker, the launcher and the
+ * worker: frames of a header and one fixed payload on a SOCK_SEQPACKET
+ * socket, at most one fd each, sent in batches with sendmmsg and read
+ * with recvmmsg, queued without blocking up to CHAN_QUEUE_MAX.
+ */
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/uio.h>

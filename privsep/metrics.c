@@ -1,3 +1,7 @@
+/*
+ * The metric names both processes agree on (metrics.h): the broker
+ * counts by these indexes, the worker renders them for GET /metrics.
+ */
 #include <string.h>
 
 #include "metrics.h"

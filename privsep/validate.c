@@ -1,3 +1,9 @@
+/*
+ * Field validators (validate.h), linked into the broker and the worker:
+ * instance and project ids, host names, addresses with their interface
+ * and network.  The worker uses them to answer 400 early; the broker
+ * checks every field again, trusting none.
+ */
 #include <netinet/in.h>
 #include <arpa/inet.h>
 

@@ -1,3 +1,7 @@
+/*
+ * Unit tests of broker/ratelimit.c: burst and refill, sources kept
+ * apart, a zero rate, the table's bound, and a look that takes nothing.
+ */
 #include <stdio.h>
 
 #include <criterion/criterion.h>
