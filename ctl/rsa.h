@@ -1,6 +1,6 @@
 /*
  * RSA PKCS#1 v1.5 decryption of a base64 value, as cloudbase-init
- * encrypts and novaclient decrypts (nova-compat.md, section 8), with a
+ * encrypts and novaclient decrypts (docs/nova-compat.md §8), with a
  * PEM private key (PKCS#1 or PKCS#8) through OpenSSL.
  */
 #ifndef SEALMD_RSA_H

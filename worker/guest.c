@@ -1,5 +1,5 @@
 /*
- * Guest routes: Nova's /openstack tree as nova-compat.md describes it.
+ * Guest routes: Nova's /openstack tree as docs/nova-compat.md has it.
  * Only "/" is answered without identifying the caller; everything else
  * first asks the broker who the guest is, as Nova's handler does.
  */

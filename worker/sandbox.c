@@ -1,9 +1,9 @@
 /*
- * Worker confinement, in OpenSSH's order (privsep-anchors §1.6, §4):
- * close stray fds; chroot to an empty directory; drop to the worker
- * uid/gid with no capabilities, bounding or ambient set; rlimits; no core
- * and no new privileges; then a seccomp allowlist whose default and
- * bad-architecture actions kill the whole process.
+ * Worker confinement, in the order of OpenSSH's privsep_child_demote and
+ * ssh_sandbox_child: close stray fds; chroot to an empty directory; drop
+ * to the worker uid/gid with no capabilities, bounding or ambient set;
+ * rlimits; no core and no new privileges; then a seccomp allowlist whose
+ * default and bad-architecture actions kill the whole process.
  */
 #include <sys/mman.h>
 #include <sys/prctl.h>

@@ -1,6 +1,6 @@
-"""Guest side in direct mode (nova-compat §4.2, DESIGN §3): the peer
-address accept() gave the broker is the identity; headers never change
-it, and proxied requests are refused."""
+"""Guest side in direct mode (nova-compat §4.2; README, "What the guest
+sees"): the peer address accept() gave the broker is the identity;
+headers never change it, and proxied requests are refused."""
 import json
 import os
 import socket

@@ -1,6 +1,6 @@
-"""The guest HTTP/1.x parser on raw sockets (DESIGN §3): keep-alive,
-pipelining, smuggling shapes refused with 400 and a close, size limits,
-versions, and every phase's timeout."""
+"""The guest HTTP/1.x parser on raw sockets (README, "What the guest
+sees"): keep-alive, pipelining, smuggling shapes refused with 400 and a
+close, size limits, versions, and every phase's timeout."""
 import time
 import unittest
 

@@ -1,4 +1,5 @@
-"""The owner API on the unix socket (DESIGN §4, nova-compat §6):
+"""The owner API on the unix socket (README, "The owner API and
+sealmdctl"; nova-compat §6):
 registration, listing, Nova's os-server-password, status, errors, and
 SO_PEERCRED authorisation."""
 import base64
