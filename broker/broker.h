@@ -29,7 +29,8 @@
 #define BROKER_DRAIN_MS		5000	/* in-flight limit on SIGTERM */
 /* Guests, the owner socket and the owner TLS listener. */
 #define BROKER_LISTENERS_MAX	(CONF_LISTEN_MAX + 2)
-#define BROKER_OWNER_CONNS	32	/* beyond max_conns: guests can't starve it */
+/* Owner slots beyond max_conns, so that guests cannot starve the owner. */
+#define BROKER_OWNER_CONNS	32
 #define BROKER_CONNS(b)		((b)->b_conf->c_max_conns + BROKER_OWNER_CONNS)
 #define BROKER_SLOT(id)		((id) & 0xffff)
 #define BROKER_CONN_SWEEP_MS	500	/* idle and lifetime checks */
@@ -44,7 +45,7 @@ struct listener {
 	int		l_inherited;	/* from systemd: never unlink it */
 	int		l_tls;		/* TLS context, 1-based; 0: plain */
 	struct conf_guard l_guard;	/* guests: SSRF and squatting guards */
-	char		l_net[ADDR_NET_MAX + 1];	/* [guest NET]; "": none */
+	char		l_net[ADDR_NET_MAX + 1]; /* [guest NET]; "": none */
 	int		l_section;	/* its guards' c_listen index + 1; 0 */
 	char		l_name[128];	/* for logs: "guest:127.0.0.1:8775" */
 };
@@ -57,7 +58,7 @@ struct bconn {
 	int		bc_ident;
 	int		bc_authorized;
 	char		bc_peer[PEER_MAX];
-	char		bc_addr[ADDR_MAX + 1];	/* IP[%IFNAME][@NET] of a guest */
+	char		bc_addr[ADDR_MAX + 1];	/* guest: IP[%IFNAME][@NET] */
 	int		bc_tls;		/* TLS context, 1-based; 0: plain */
 	uint32_t	bc_tlsgen;	/* its reloads when accepted */
 	int		bc_signed;	/* one signature per connection */
@@ -108,7 +109,7 @@ struct broker {
 	uint32_t	 b_rewrap_inflight;
 	uint32_t	 b_rewrap_done;
 	char		 b_rewrap_after[ID_LEN + 1];
-	int		 b_rewrap_reading;	/* its next batch is read ahead */
+	int		 b_rewrap_reading;	/* next batch read ahead */
 	struct secret	 b_secret;
 	int		 b_have_secret;
 	struct tlsstate	 b_tls;
@@ -136,22 +137,22 @@ struct broker {
 	uint64_t	 b_restart_at_ms;
 	uint32_t	 b_backoff_ms;
 	uint32_t	 b_restarts;
-	uint32_t	 b_wgen;	/* worker generation, for late answers */
+	uint32_t	 b_wgen;		/* worker generation */
 	uint32_t	 b_ping_id;
 	uint64_t	 b_ping_sent_ms;	/* 0: no ping outstanding */
 	uint64_t	 b_ping_sent_us;	/* the same, for the RTT */
 	int		 b_kill_cause;	/* enum met_cause, -1: none yet */
 	uint64_t	 b_next_ping_ms;
 	uint64_t	 b_next_sweep_ms;
-	uint64_t	 b_ping_every_ms;	/* BROKER_PING_MS or watchdog/4 */
+	uint64_t	 b_ping_every_ms;	/* BROKER_PING_MS, watchdog/4 */
 	uint64_t	 b_wd_usec;		/* systemd watchdog, 0: none */
 	uint64_t	 b_wd_sent_ms;
 	int		 b_ready;		/* READY=1 sent */
 	char		 b_worker_path[PATH_MAX];
 	uid_t		 b_wuid;
 	gid_t		 b_wgid;
-	int		 b_drop;	/* may chroot the worker and change its id */
-	int		 b_debug;	/* -d: the worker logs debug lines too */
+	int		 b_drop;	/* may chroot the worker, set its id */
+	int		 b_debug;	/* -d: the worker logs debug too */
 
 	int		 b_stopping;
 	uint64_t	 b_stop_deadline_ms;

@@ -33,7 +33,8 @@
 #define CONF_GUEST_NAME_MAX	ADDR_NET_MAX	/* an address's @NET */
 #define CONF_NAME_MAX		63	/* user and group names */
 #define CONF_INSTANCES_FIRST	16
-#define CONF_CONNS_MAX		65000	/* connection ids keep 16 bits of slot, with 32 owner slots */
+/* Connection ids keep 16 bits of slot, with 32 owner slots. */
+#define CONF_CONNS_MAX		65000
 #define CONF_TIMEOUT_MIN	100
 #define CONF_TIMEOUT_MAX	3600000
 
@@ -604,7 +605,8 @@ conf_set_guard(struct conf_parse *p, const struct conf_key *k, const char *v)
 			colon++;
 		while (*colon == ' ' || *colon == '\t');
 		if (nlen == 0 || nlen > GUARD_HEADER_NAME_MAX ||
-		    strlen(colon) == 0 || strlen(colon) > GUARD_HEADER_VALUE_MAX)
+		    strlen(colon) == 0 ||
+		    strlen(colon) > GUARD_HEADER_VALUE_MAX)
 			return conf_err(p, p->p_lineno, "%s: NAME of 1 to %d "
 			    "and VALUE of 1 to %d characters", k->k_name,
 			    GUARD_HEADER_NAME_MAX, GUARD_HEADER_VALUE_MAX);

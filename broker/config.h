@@ -115,7 +115,7 @@ struct config {
 	char		c_allow_group[CONF_ALLOW_MAX][64];
 
 	char		c_store_backend[16];	/* "sqlite" or "postgresql" */
-	char		c_store_path[PATH_MAX];	/* default: state_dir/sealmd.db */
+	char		c_store_path[PATH_MAX];	/* state_dir/sealmd.db */
 	char		c_store_conninfo[1024];	/* libpq, no password */
 	uint32_t	c_pw_ttl;	/* seconds a value lives; 0: for ever */
 	uint32_t	c_one_time;	/* the first owner GET also clears */

@@ -386,7 +386,8 @@ listen_setup(struct broker *b)
 			owner++;
 	}
 	if (owner > 1 || owner_tls > 1) {
-		log_warnx("systemd passed %d owner sockets; at most one", owner);
+		log_warnx("systemd passed %d owner sockets; at most one",
+		    owner);
 		return -1;
 	}
 	if (guests > 0 && b->b_conf->c_nlisten > 0)

@@ -167,7 +167,8 @@ main_chroot_dir(struct broker *b)
 	if (lstat(dir, &st) == -1)
 		fatal("stat %s", dir);
 	/* The worker's uid must never own or write it. */
-	if (!S_ISDIR(st.st_mode) || (st.st_uid != 0 && st.st_uid != geteuid()) ||
+	if (!S_ISDIR(st.st_mode) ||
+	    (st.st_uid != 0 && st.st_uid != geteuid()) ||
 	    (st.st_mode & 022) != 0)
 		fatalx("chroot %s must be a directory owned by root (or by "
 		    "sealmd's own user) and writable only by its owner", dir);
@@ -453,7 +454,8 @@ main(int argc, char *argv[])
 		exit(1);
 	log_info("started: %zu listeners, key ring of %zu (newest %u), "
 	    "store %s, worker %s", b.b_nlisten, b.b_keys.kr_n,
-	    keyring_newest(&b.b_keys)->k_id, store_name(b.b_store), b.b_worker_path);
+	    keyring_newest(&b.b_keys)->k_id, store_name(b.b_store),
+	    b.b_worker_path);
 
 	broker_run(&b);
 	launcher_stop(&b);

@@ -174,7 +174,8 @@ ops_run(struct broker *b, struct chan_msg *m, int replay)
 		return;
 	}
 	if (oe->oe_role != 0) {
-		if (b->b_wstate != WORKER_UP && b->b_wstate != WORKER_STOPPING) {
+		if (b->b_wstate != WORKER_UP &&
+		    b->b_wstate != WORKER_STOPPING) {
 			supervise_kill(b, "message type %u before init",
 			    m->m_hdr.ch_type);
 			return;
@@ -1361,8 +1362,8 @@ ops_take_done(struct broker *b, struct wjob *j)
 		free(j);
 		return;
 	}
-	audit_op(b, j->wj_rt.rt_listener, j->wj_rt.rt_peer, j->wj_audit, j->wj_id,
-	    (unsigned)status, NULL);
+	audit_op(b, j->wj_rt.rt_listener, j->wj_rt.rt_peer, j->wj_audit,
+	    j->wj_id, (unsigned)status, NULL);
 	if (took && status == 200)
 		audit_op(b, -1, "broker", "pw.one_time_clear", j->wj_id, 200,
 		    NULL);
@@ -1605,8 +1606,9 @@ ops_write_done(struct broker *b)
 		ok = j->wj_op == WJ_PW_PUT ? 200 :
 		    j->wj_op == WJ_INST_PUT ? (j->wj_created ? 201 : 200) : 204;
 		status = ops_store_status(j->wj_result, ok);
-		audit_op(b, j->wj_rt.rt_listener, j->wj_rt.rt_peer, j->wj_audit, j->wj_id,
-		    (unsigned)status, j->wj_op == WJ_PW_PUT && status == 200 ?
+		audit_op(b, j->wj_rt.rt_listener, j->wj_rt.rt_peer,
+		    j->wj_audit, j->wj_id, (unsigned)status,
+		    j->wj_op == WJ_PW_PUT && status == 200 ?
 		    j->wj_pw.sp_fp : NULL);
 		memset(&ms, 0, sizeof(ms));
 		ms.ms_status = (uint32_t)status;

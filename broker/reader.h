@@ -42,7 +42,7 @@ enum rj_plan {
 
 /* What to do on the event loop once it is read. */
 enum rj_then {
-	RT_MSG,		/* the worker's message rj_hdr, rj_payload, from rj_rt */
+	RT_MSG,		/* the worker's message: rj_hdr, rj_payload, rj_rt */
 	RT_PW_GET,	/* ops_pw_get_for(rj_rt, rj_key, rj_wait) */
 	RT_SWEEP,	/* ops_expire_sweep */
 	RT_ROTATE,	/* rotate_step */

@@ -203,7 +203,8 @@ rotate_step(struct broker *b)
 		memcpy(j->wj_id, ids[i], sizeof(j->wj_id));
 		j->wj_audit = "key.reseal";
 		j->wj_rt.rt_listener = -1;
-		(void)snprintf(j->wj_rt.rt_peer, sizeof(j->wj_rt.rt_peer), "broker");
+		(void)snprintf(j->wj_rt.rt_peer, sizeof(j->wj_rt.rt_peer),
+		    "broker");
 		/* Cleared meanwhile: nothing to do. */
 		if ((r = store_pw_get(b->b_store, ids[i], &j->wj_old)) ==
 		    STORE_ERR)

@@ -45,8 +45,9 @@ sandbox_broker_filter(int net)
 	};
 	static const int	 allow[] = {
 		/* event loop, channels, listeners */
-		SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(read), SCMP_SYS(write),
-		SCMP_SYS(writev), SCMP_SYS(close), SCMP_SYS(accept4),
+		SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(read),
+		SCMP_SYS(write), SCMP_SYS(writev), SCMP_SYS(close),
+		SCMP_SYS(accept4),
 		SCMP_SYS(shutdown),
 		SCMP_SYS(recvmsg), SCMP_SYS(recvmmsg), SCMP_SYS(sendmsg),
 		SCMP_SYS(sendmmsg),

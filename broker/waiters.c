@@ -17,9 +17,9 @@ struct waiter {
 };
 
 static struct waiter	waiters[WAITERS_MAX];
-static size_t		waiters_n;	/* live: most loop turns skip the scan */
+static size_t		waiters_n;	/* live; 0: loop turns skip the scan */
 static uint64_t		waiters_next_poll_ms;
-static size_t		waiters_poll_at;	/* where the last poll stopped */
+static size_t		waiters_poll_at; /* where the last poll stopped */
 
 static void
 waiters_free(struct waiter *wt)

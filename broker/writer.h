@@ -37,7 +37,7 @@ enum wjob_op {
 	WJ_INST_DEL,
 	WJ_PW_DEL,
 	WJ_PW_REWRAP,		/* wj_old re-sealed as wj_pw */
-	WJ_PW_EXPIRE,		/* the value set at wj_set_at outlived its TTL */
+	WJ_PW_EXPIRE,		/* the value set at wj_set_at is past its TTL */
 	WJ_PW_TAKE,		/* one-time read: read and remove */
 	WJ_KEY_COUNT,		/* values sealed by wj_key, after every write
 				   queued before it (key retirement) */
@@ -52,7 +52,7 @@ struct wjob {
 	struct msg_instance	 wj_inst;
 	int64_t			 wj_set_at;
 	int64_t			 wj_ttl;	/* WJ_PW_TAKE: effective TTL */
-	uint32_t		 wj_wait;	/* WJ_PW_TAKE: ?wait=, seconds */
+	uint32_t		 wj_wait;	/* WJ_PW_TAKE: ?wait= seconds */
 	uint32_t		 wj_key;	/* WJ_KEY_COUNT: key id */
 	uint32_t		 wj_count;	/* WJ_KEY_COUNT: its values */
 	int			 wj_result;	/* enum store_result */

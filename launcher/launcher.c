@@ -11,10 +11,10 @@
  * to and where it chroots are the launcher's, fixed at start, never the
  * broker's word), forks, execs the worker path found at start, and
  * answers MSG_LAUNCH_LOG, MSG_LAUNCH_SIGN, then MSG_LAUNCH_ANS with the
- * broker's ends.
- * MSG_LAUNCH_KILL kills the worker; MSG_LAUNCH_EXIT reports its wait
- * status once reaped (SIGCHLD, through a self-pipe).  One worker at a time.  When the broker's end
- * closes, the launcher kills its worker and exits.
+ * broker's ends.  MSG_LAUNCH_KILL kills the worker; MSG_LAUNCH_EXIT
+ * reports its wait status once reaped (SIGCHLD, through a self-pipe).
+ * One worker at a time.  When the broker's end closes, the launcher
+ * kills its worker and exits.
  */
 #include <sys/socket.h>
 #include <sys/wait.h>

@@ -30,7 +30,7 @@ struct chan_rx {
 	struct iovec		rx_iov[CHAN_RX_BATCH];
 	union chan_rxcmsg	rx_cm[CHAN_RX_BATCH];
 	uint8_t			rx_buf[CHAN_RX_BATCH]
-				    [sizeof(struct chan_hdr) + CHAN_MAX_PAYLOAD];
+			    [sizeof(struct chan_hdr) + CHAN_MAX_PAYLOAD];
 	unsigned int		rx_n, rx_next;
 };
 

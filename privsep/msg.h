@@ -17,7 +17,7 @@
 #include "metrics.h"
 
 #define CHAN_WORKER_FD		3	/* the worker's end, after exec */
-#define CHAN_SIGN_FD		4	/* the worker's end of the sign channel */
+#define CHAN_SIGN_FD		4	/* the worker's sign channel */
 #define CHAN_MAX_PAYLOAD	12288
 
 /* Nova's password layout (nova/api/metadata/password.py). */
@@ -120,7 +120,7 @@ enum msg_type {
 
 	/* The launcher's socket only (launcher/launcher.c): b->l and l->b. */
 	MSG_LAUNCH = 54,	/* b->l: start a worker, struct msg_launch */
-	MSG_LAUNCH_ANS,		/* l->b: its channel (fd), struct msg_launched */
+	MSG_LAUNCH_ANS,		/* l->b: its channel (fd), msg_launched */
 	MSG_LAUNCH_SIGN = 56,	/* l->b: its sign channel (fd), before ANS */
 	MSG_LAUNCH_SIGN_ACK,	/* unused answer slot */
 	MSG_LAUNCH_KILL = 58,	/* b->l: SIGKILL the worker */
@@ -153,7 +153,7 @@ struct msg_init {
 	uint32_t	mi_body_timeout_ms;
 	uint32_t	mi_idle_timeout_ms;
 	uint32_t	mi_debug;
-	uint32_t	mi_tls;		/* TLS contexts; 0: OpenSSL stays idle */
+	uint32_t	mi_tls;		/* TLS contexts; 0: OpenSSL idle */
 	char		mi_chroot[256];
 };
 
@@ -179,8 +179,8 @@ struct msg_conn_new {
 	uint32_t	mc_ident;	/* enum identity_mode, guests only */
 	uint32_t	mc_listener;	/* index, for logs */
 	uint32_t	mc_authorized;	/* owner peer allowed by SO_PEERCRED */
-	uint32_t	mc_tls;		/* TLS context, 1..TLS_CTX_MAX; 0: plain */
-	uint32_t	mc_tokens;	/* session tokens: 0 off, 1 opt, 2 req */
+	uint32_t	mc_tls;		/* 1..TLS_CTX_MAX; 0: plain */
+	uint32_t	mc_tokens;	/* tokens: 0 off, 1 opt, 2 required */
 	char		mc_header[GUARD_NAME_MAX + 1];	/* required header */
 	char		mc_value[GUARD_VALUE_MAX + 1];
 };
@@ -348,7 +348,7 @@ struct msg_keys_ans {
 	uint32_t	mk_n;
 	uint32_t	mk_newest;
 	uint32_t	mk_rewrap;		/* a rewrap pass is running */
-	uint32_t	mk_rewrapped;		/* values re-sealed by it so far */
+	uint32_t	mk_rewrapped;		/* values it re-sealed so far */
 	uint32_t	mk_id[KEYS_LIST_MAX];
 	uint32_t	mk_records[KEYS_LIST_MAX];	/* values it seals */
 };

@@ -23,7 +23,8 @@ if [ -n "$missing" ]; then
 		apt-get install -y -q --no-install-recommends $missing
 	else
 		echo "$name: missing packages:$missing" >&2
-		echo "$name: run as root: apt-get update && apt-get install -y --no-install-recommends$missing" >&2
+		echo "$name: run as root: apt-get update &&" \
+		    "apt-get install -y --no-install-recommends$missing" >&2
 		exit 1
 	fi
 fi

@@ -82,8 +82,9 @@ CONF
        -H 'X-Tenant-ID: demo-project' -H 'X-Instance-ID-Signature: $sig' \\
        https://127.0.0.1:$tls_port/openstack/latest/password"
 else
-	tls_msg="  # TLS too: SEALMD_TLS=1 make run adds a listener on 127.0.0.1:$tls_port
-  # with a self-signed ECDSA P-256 certificate generated in $state/tls.crt."
+	tls_msg="  # TLS too: SEALMD_TLS=1 make run adds a listener on
+  # 127.0.0.1:$tls_port with a self-signed ECDSA P-256 certificate
+  # generated in $state/tls.crt."
 fi
 
 cat <<MSG

@@ -21,6 +21,7 @@ static const char *const ec2_versions[] = {
 	"1.0", "2007-01-19", "2007-03-01", "2007-08-29", "2007-10-10",
 	"2007-12-15", "2008-02-01", "2008-09-01", "2009-04-04",
 };
+#define EC2_NVERSIONS	(sizeof(ec2_versions) / sizeof(ec2_versions[0]))
 static const char *const os_versions[] = {
 	"2012-08-10", "2013-04-04", "2013-10-17", "2015-10-15", "2016-06-30",
 	"2016-10-06", "2017-02-22", "2018-08-27", "2020-10-14", "2025-04-04",
@@ -309,10 +310,10 @@ guest_os_listing(struct wconn *c, int v)
 static void
 guest_root(struct wconn *c)
 {
-	const char	*items[sizeof(ec2_versions) / sizeof(ec2_versions[0]) + 1];
+	const char	*items[EC2_NVERSIONS + 1];
 	size_t		 i;
 
-	for (i = 0; i < sizeof(ec2_versions) / sizeof(ec2_versions[0]); i++)
+	for (i = 0; i < EC2_NVERSIONS; i++)
 		items[i] = ec2_versions[i];
 	items[i++] = "latest";
 	guest_listing(c, items, i);

@@ -16,9 +16,9 @@
 #define HTTP_FIELDS_MAX		64
 #define HTTP_EMPTY_LINES_MAX	4	/* CRLFs tolerated before a request */
 /* The longest head the parser accepts, leading empty lines included. */
-#define HTTP_HEAD_MAX		(2 * HTTP_EMPTY_LINES_MAX + HTTP_LINE_MAX + 2 + \
-				 HTTP_HEADERS_MAX + 2)
-#define HTTP_CL_MAX		(1ULL << 30)	/* larger Content-Length is 400 */
+#define HTTP_HEAD_MAX		(2 * HTTP_EMPTY_LINES_MAX + HTTP_LINE_MAX + \
+				 2 + HTTP_HEADERS_MAX + 2)
+#define HTTP_CL_MAX		(1ULL << 30)	/* larger: 400 */
 
 enum http_method {
 	HTTP_M_GET = 1,
@@ -46,10 +46,10 @@ struct http_req {
 	uint64_t		hr_cl;
 	int			hr_has_te;
 	int			hr_te_chunked;	/* TE is exactly "chunked" */
-	int			hr_te_other;	/* chunked after other codings */
+	int			hr_te_other;	/* codings before chunked */
 	int			hr_keepalive;
 	int			hr_expect_continue;
-	size_t			hr_head_len;	/* bytes up to and incl. CRLFCRLF */
+	size_t			hr_head_len;	/* bytes to CRLFCRLF, incl. */
 };
 
 /*
@@ -60,7 +60,7 @@ struct http_parser {
 	size_t		hp_scanned;	/* bytes already checked */
 	size_t		hp_lead;	/* leading empty-line bytes */
 	size_t		hp_line;	/* start of the line being scanned */
-	size_t		hp_fields;	/* start of header section, 0: none yet */
+	size_t		hp_fields;	/* start of header section; 0: none */
 	size_t		hp_nfields;	/* field lines seen so far */
 };
 

@@ -36,7 +36,8 @@ worker_read_init(struct worker *w)
 	} while (r == -1 && errno == EINTR);
 	if (r != 1 || chan_recv(&w->w_chan, &m) != 1)
 		fatalx("no init message from the broker");
-	if (m.m_hdr.ch_type != MSG_INIT || chan_get(&m, mi, sizeof(*mi)) == -1 ||
+	if (m.m_hdr.ch_type != MSG_INIT ||
+	    chan_get(&m, mi, sizeof(*mi)) == -1 ||
 	    !chan_str_ok(mi->mi_chroot, sizeof(mi->mi_chroot)) ||
 	    mi->mi_max_conns == 0 || mi->mi_max_conns > 65536 ||
 	    mi->mi_header_timeout_ms == 0 || mi->mi_body_timeout_ms == 0 ||

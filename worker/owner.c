@@ -228,8 +228,8 @@ owner_parse_instance(const struct buf *body, const char *id,
 			    json_integer_value(v) > PW_TTL_MAX)
 				why = "password_ttl: seconds, 0 for never";
 			else
-				mi->mn_pw_ttl = json_integer_value(v) == 0 ? -1 :
-				    (int32_t)json_integer_value(v);
+				mi->mn_pw_ttl = json_integer_value(v) == 0 ?
+				    -1 : (int32_t)json_integer_value(v);
 		} else if (strcmp(key, "password_mode") == 0) {
 			if (!json_is_string(v) || (strcmp(json_string_value(v),
 			    "escrow") != 0 && strcmp(json_string_value(v),
@@ -250,7 +250,8 @@ owner_parse_instance(const struct buf *body, const char *id,
 
 			if (!json_is_object(v) ||
 			    json_object_size(v) > INST_KEYS_MAX) {
-				why = "public_keys: an object of at most 4 keys";
+				why = "public_keys: an object of at most 4 "
+				    "keys";
 				continue;
 			}
 			json_object_foreach(v, kname, kv) {
@@ -672,7 +673,8 @@ owner_answer(struct worker *w, struct wconn *c, const struct chan_msg *m)
 		    !chan_str_ok(mt.mt_store_state,
 		    sizeof(mt.mt_store_state)) ||
 		    !chan_str_ok(mt.mt_version, sizeof(mt.mt_version)) ||
-		    mt.mt_nlisten > MET_LISTENERS || mt.mt_nkeyids > KEYS_LIST_MAX)
+		    mt.mt_nlisten > MET_LISTENERS ||
+		    mt.mt_nkeyids > KEYS_LIST_MAX)
 			fatalx("bad answer from broker");
 		if (mt.mt_status != 200) {
 			reply_json_error(c, (int)mt.mt_status,

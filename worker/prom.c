@@ -123,7 +123,8 @@ prom_render(struct bbuf *o, const struct msg_metrics_ans *mm)
 	if (r == 0)
 		r = prom_head(o, "sealmd_connections_open", "gauge",
 		    "Connections open now, by role.") ||
-		    bbuf_printf(o, "sealmd_connections_open{role=\"guest\"} %u\n"
+		    bbuf_printf(o,
+		    "sealmd_connections_open{role=\"guest\"} %u\n"
 		    "sealmd_connections_open{role=\"owner\"} %u\n",
 		    mm->mm_conns_guest, mm->mm_conns_owner) ||
 		    prom_head(o, "sealmd_ratelimit_refusals_total", "counter",

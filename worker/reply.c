@@ -68,7 +68,8 @@ reply_send(struct wconn *c, int status, const char *ctype, const void *body,
 		r |= bbuf_add_str(o, "WWW-Authenticate: X-Auth-Token, "
 		    "client-certificate\r\n");
 	if (status == 405)
-		r |= bbuf_add_str(o, q->wr_route == R_O_LIST ? "Allow: GET\r\n" :
+		r |= bbuf_add_str(o,
+		    q->wr_route == R_O_LIST ? "Allow: GET\r\n" :
 		    q->wr_route == R_O_INST ? "Allow: GET, PUT, DELETE\r\n" :
 		    q->wr_route == R_O_PW ? "Allow: GET, DELETE\r\n" :
 		    q->wr_route == R_TOKEN ? "Allow: PUT\r\n" :

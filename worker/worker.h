@@ -60,8 +60,8 @@ struct wreq {
 	int			wr_keepalive;
 	enum route		wr_route;
 	int			wr_version;	/* index, OS routes */
-	int			wr_status;	/* answer now with this, if set */
-	int			wr_sent;	/* the status of the answer queued */
+	int			wr_status;	/* if set, answer this now */
+	int			wr_sent;	/* the queued answer's status */
 	const char		*wr_why;	/* explanation for wr_status */
 	uint32_t		wr_reject;	/* password POST refused body */
 	uint32_t		wr_ttl;		/* token route */
@@ -76,7 +76,7 @@ struct wreq {
 	uint32_t		wr_key_id;
 	uint32_t		wr_key_op;	/* MSG_OWNER_KEY_* */
 	void			*wr_json;	/* list being built */
-	int			wr_authed;	/* owner TLS: the broker agreed */
+	int			wr_authed;	/* owner TLS: broker agreed */
 	uint32_t		wr_auth_flags;	/* AUTH_F_TOKEN */
 	char			wr_token[AUTH_TOKEN_MAX + 1];
 };
@@ -105,11 +105,11 @@ struct wconn {
 	struct wreq		wc_req;
 	uint64_t		wc_deadline;
 	uint32_t		wc_reqid;	/* outstanding broker request */
-	uint32_t		wc_want;	/* the answer type it waits for */
+	uint32_t		wc_want;	/* answer type it waits for */
 	uint16_t		wc_gen;
 	uint32_t		wc_events;
 	size_t			wc_lingered;	/* bytes discarded */
-	int			wc_peer_eof;	/* half-closed: answer, then close */
+	int			wc_peer_eof;	/* half-closed: answer, close */
 	int			wc_continue_sent;
 	struct tls		*wc_tls;	/* NULL: plain HTTP */
 	struct wtls_ctx		*wc_tctx;

@@ -125,7 +125,8 @@ void	store_close(struct store *);
 int	store_instance_put(struct store *, const struct msg_instance *, int *);
 int	store_instance_get(struct store *, const char *, struct msg_instance *);
 int	store_instance_del(struct store *, const char *);
-int	store_instance_list(struct store *, const char *, struct msg_list_ans *);
+int	store_instance_list(struct store *, const char *,
+	    struct msg_list_ans *);
 int	store_pw_put_if_absent(struct store *, const char *,
 	    const struct store_pw *);
 int	store_pw_get(struct store *, const char *, struct store_pw *);

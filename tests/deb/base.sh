@@ -26,11 +26,15 @@ mirror() {
 		awk -v s="$1" 'BEGIN { RS = ""; FS = "\n" } {
 			uri = ""; ok = 0; deb = 0
 			for (i = 1; i <= NF; i++) {
-				if ($i ~ /^URIs:/) { split($i, a, " "); uri = a[2] }
+				if ($i ~ /^URIs:/) {
+					split($i, a, " ")
+					uri = a[2]
+				}
 				if ($i ~ /^Types:.*(^| )deb( |$)/) deb = 1
 				if ($i ~ /^Suites:/) {
 					n = split($i, a, " ")
-					for (j = 2; j <= n; j++) if (a[j] == s) ok = 1
+					for (j = 2; j <= n; j++)
+						if (a[j] == s) ok = 1
 				}
 			}
 			if (ok && deb && uri != "") { print uri; exit } }' "$f"

@@ -122,7 +122,8 @@ evil_wait(struct worker *w)
 	if (!added) {
 		memset(&ev, 0, sizeof(ev));
 		ev.events = EPOLLIN;
-		if (epoll_ctl(w->w_ep, EPOLL_CTL_ADD, w->w_chan.c_fd, &ev) == -1)
+		if (epoll_ctl(w->w_ep, EPOLL_CTL_ADD, w->w_chan.c_fd,
+		    &ev) == -1)
 			fatal("epoll_ctl");
 		added = 1;
 	}

@@ -365,8 +365,8 @@ CASES = [
       "400 for 5000 with 3 bytes); body unread, so close"),
     C("pw_body_1021_set", "pw-body",
       post_pw(IDENT_SET, cl(1021), b"a" * 1021), [409],
-      rule="nova-compat §2 and §10.6: 409 for a set password comes before any "
-      "check of the body"),
+      rule="nova-compat §2 and §10.6: 409 for a set password comes before "
+      "any check of the body"),
     C("pw_body_4096", "pw-body",
       post_pw(IDENT, cl(4096), b"b" * 4096), [400],
       rule="nova-compat §2: a body over 1020 bytes gets 400; README: judged "
@@ -416,8 +416,8 @@ CASES = [
       "POST only are supported'"),
     C("pw_nul_body_set", "pw-body",
       post_pw(IDENT_SET, cl(3), b"a\x00b"), [409], after="open",
-      rule="nova-compat §2 and §10.6: 409 for a set password comes before any "
-      "check of the body"),
+      rule="nova-compat §2 and §10.6: 409 for a set password comes before "
+      "any check of the body"),
 
     # --------------------------------------------------------------- obs-fold
     C("fold_space", "obs-fold",
@@ -480,8 +480,8 @@ CASES = [
 
     # ------------------------------------------------------------------ NUL
     C("nul_method", "nul", b"G\x00ET / HTTP/1.1\r\n" + H + b"\r\n", [400],
-      rule="RFC 9112 §3 / RFC 9110 §9.1: the method is a token and NUL is not "
-      "a tchar: invalid request-line, 400 and close"),
+      rule="RFC 9112 §3 / RFC 9110 §9.1: the method is a token and NUL is "
+      "not a tchar: invalid request-line, 400 and close"),
     C("nul_target", "nul", b"GET /\x00 HTTP/1.1\r\n" + H + b"\r\n", [400],
       rule="RFC 9112 §3.2: NUL cannot appear in a request-target: invalid "
       "request-line, 400 and close"),
@@ -852,8 +852,8 @@ CASES = [
     C("pipe_then_clte", "pipeline",
       ROOT + b"POST / HTTP/1.1\r\n" + H + cl(4) +
       b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + ROOT, [200, 400],
-      rule="RFC 9112 §9.3.2 answers in order; then RFC 9112 §6.1: TE with CL, "
-      "400 and the connection MUST close"),
+      rule="RFC 9112 §9.3.2 answers in order; then RFC 9112 §6.1: TE with "
+      "CL, 400 and the connection MUST close"),
     C("pipe_then_bare_lf", "pipeline",
       get(PW, IDENT) + b"GET / HTTP/1.1\n\n" + ROOT, [200, 400],
       rule="RFC 9112 §9.3.2 answers in order; then the malformed request gets "
@@ -872,8 +872,8 @@ CASES = [
       "gets 505; README: HTTP/1.1 and 1.0 only; then close"),
     C("pipe_then_414", "pipeline",
       ROOT + target_of_len(8193) + b"\r\n\r\n" + ROOT, [200, 414],
-      rule="RFC 9112 §9.3.2 answers in order; then 414 (RFC 9112 §3, README 8 "
-      "KiB) and close"),
+      rule="RFC 9112 §9.3.2 answers in order; then 414 (RFC 9112 §3, "
+      "README 8 KiB) and close"),
     C("pipe_then_431", "pipeline",
       ROOT + b"GET / HTTP/1.1\r\n" + nfields(65) + b"\r\n" + ROOT,
       [200, 431],
@@ -920,8 +920,8 @@ CASES = [
     C("pipe_411_then", "pipeline",
       post_pw(IDENT, b"Transfer-Encoding: chunked\r\n", b"0\r\n\r\n") +
       ROOT, [411],
-      rule="RFC 9110 §15.5.12 and nova-compat §10.3: 411; README: the chunked "
-      "body is never read, so the connection closes"),
+      rule="RFC 9110 §15.5.12 and nova-compat §10.3: 411; README: the "
+      "chunked body is never read, so the connection closes"),
     C("pipe_invalid_then_post", "pipeline",
       ROOT + b"GET / HTTP/1.1\r\nX-A: b\n\r\n" +
       post_pw(IDENT, cl(5), b"hello"), [200, 400],
@@ -996,8 +996,8 @@ CASES = [
     C("split_clte", "split",
       b"POST / HTTP/1.1\r\n" + H + cl(4) +
       b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n", [400], split=True,
-      rule="RFC 9112 §2.1 and §6.1: byte by byte, TE with CL is still 400 and "
-      "close"),
+      rule="RFC 9112 §2.1 and §6.1: byte by byte, TE with CL is still 400 "
+      "and close"),
     C("split_pipeline", "split", ROOT + get(PW, IDENT), [200, 200],
       split=True, after="open",
       rule="RFC 9112 §9.3.2: pipelined requests are answered in order on a "

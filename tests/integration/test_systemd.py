@@ -246,7 +246,8 @@ class Shipped(unittest.TestCase):
         for dirpath, dirs, files in os.walk(root):
             for n in files + dirs:
                 p = os.path.join(dirpath, n)
-                got[os.path.relpath(p, root)] = oct(os.lstat(p).st_mode & 0o7777)
+                got[os.path.relpath(p, root)] = oct(
+                    os.lstat(p).st_mode & 0o7777)
         want_files = {
             "usr/sbin/sealmd": "0o755",
             "usr/bin/sealmdctl": "0o755",
@@ -270,7 +271,8 @@ class Shipped(unittest.TestCase):
             "etc/sealmd/keys": "0o700",
         }
         files = {k: v for k, v in got.items()
-                 if not os.path.isdir(os.path.join(root, k)) or k.endswith("keys")}
+                 if not os.path.isdir(os.path.join(root, k))
+                 or k.endswith("keys")}
         self.assertEqual(files, want_files)
         with open(os.path.join(root, "usr/lib/systemd/system/"
                                "sealmd.service")) as f:
@@ -281,7 +283,8 @@ class Shipped(unittest.TestCase):
     def test_units_verify_and_exposure(self):
         root = self.install(PREFIX="{root}/usr", SYSCONFDIR="{root}/etc")
         units = os.path.join(root, "usr/lib/systemd/system")
-        env = dict(os.environ, MANPATH=os.path.join(root, "usr/share/man") + ":")
+        env = dict(os.environ,
+                   MANPATH=os.path.join(root, "usr/share/man") + ":")
         r = subprocess.run(["systemd-analyze", "verify",
                             os.path.join(units, "sealmd.service"),
                             os.path.join(units, "sealmd.socket"),

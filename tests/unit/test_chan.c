@@ -400,7 +400,8 @@ Test(chan, queued_fd_keeps_its_frame)
 		while ((r = chan_recv(&cb, &m)) == 1) {
 			cr_assert_eq(chan_get(&m, &st, sizeof(st)), 0);
 			cr_assert_eq(m.m_hdr.ch_reqid, got);
-			cr_assert_eq(m.m_fd != -1, got == fdat, "fd on %u", got);
+			cr_assert_eq(m.m_fd != -1, got == fdat, "fd on %u",
+			    got);
 			if (m.m_fd != -1) {
 				cr_assert_eq(write(p[1], "y", 1), 1);
 				cr_assert_eq(read(m.m_fd, &c, 1), 1);

@@ -466,8 +466,8 @@ Test(http, transfer_encoding_kinds)
 		{ "Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n",
 		    0, 0 },
 		{ "Transfer-Encoding: chunked, chunked\r\n", 0, 0 },
-		{ "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n",
-		    0, 0 },
+		{ "Transfer-Encoding: chunked\r\n"
+		    "Transfer-Encoding: chunked\r\n", 0, 0 },
 		{ "Transfer-Encoding: xchunked\r\n", 0, 0 },
 		{ "Transfer-Encoding: \"chunked\"\r\n", 0, 0 },
 		{ "Transfer-Encoding: \"x\", chunked\r\n", 0, 0 },
@@ -734,7 +734,8 @@ Test(path, root)
 
 Test(path, percent)
 {
-	expect_path("/openstack/latest/pass%77ord", "openstack/latest/password");
+	expect_path("/openstack/latest/pass%77ord",
+	    "openstack/latest/password");
 	expect_path("/%4fpen%53tack", "OpenStack");
 	expect_path("/a%2fb", "a/b");
 	expect_path("/a%2Fb", "a/b");

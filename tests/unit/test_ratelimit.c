@@ -24,7 +24,8 @@ Test(ratelimit, burst_then_refill)
 	int		i;
 
 	for (i = 0; i < 5; i++)
-		cr_assert(ratelimit_allow("10.0.0.1", 2, 5, t), "request %d", i);
+		cr_assert(ratelimit_allow("10.0.0.1", 2, 5, t), "request %d",
+		    i);
 	cr_assert_not(ratelimit_allow("10.0.0.1", 2, 5, t));
 	/* 2 per second: one more after half a second, not before. */
 	cr_assert_not(ratelimit_allow("10.0.0.1", 2, 5, t + 499));

@@ -722,7 +722,7 @@ Test(seal, keys_locked_when_idle)
 	pid = fork();
 	cr_assert_neq(pid, -1);
 	if (pid == 0) {
-		/* The default action, not ASan's handler, in sanitizer builds. */
+		/* The default action, not ASan's handler, under ASan. */
 		(void)signal(SIGSEGV, SIG_DFL);
 		sink = p[0];
 		_exit(0);

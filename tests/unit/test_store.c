@@ -664,7 +664,8 @@ Test(store, pw_get_refuses_corrupt_rows)
 	    "'00000000-0000-4000-8000-000000000001' AND idx = 1");
 	raw_sql("UPDATE password_chunks SET count = 2 WHERE instance_id = "
 	    "'00000000-0000-4000-8000-000000000002' AND idx = 2");
-	raw_sql("UPDATE password_chunks SET nonce = " BLOB00 " WHERE instance_id = "
+	raw_sql("UPDATE password_chunks SET nonce = " BLOB00
+	    " WHERE instance_id = "
 	    "'00000000-0000-4000-8000-000000000003' AND idx = 0");
 	memset(&out, 0x5a, sizeof(out));
 	cr_assert_eq(store_pw_get(st, mkid(1), &out), STORE_ERR);
