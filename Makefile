@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # sealmd: a privilege-separated OpenStack instance-password service.
 # make run | make check | make all | make install | make deb | make clean
 
@@ -28,18 +29,19 @@ LDFLAGS	+= -pie -Wl,-z,relro,-z,now $(SAN)
 pc_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
 pc_libs = $(shell pkg-config --libs $(1) 2>/dev/null)
 
-PRIVSEP_SRCS	:= privsep/log.c privsep/buf.c privsep/chan.c privsep/validate.c \
-		   privsep/metrics.c privsep/utf8.c
+PRIVSEP_SRCS	:= privsep/log.c privsep/buf.c privsep/chan.c \
+		   privsep/validate.c privsep/metrics.c privsep/utf8.c
 STORE_SRCS	:= broker/store/store.c broker/store/store_sqlite.c \
 		   broker/store/store_pg.c broker/store/copystore.c
 BROKER_SRCS	:= broker/main.c broker/broker.c broker/listen.c \
-		   broker/supervise.c broker/wlog.c broker/ops.c broker/ident.c \
-		   broker/keys.c broker/seal.c broker/audit.c broker/ratelimit.c \
-		   broker/writer.c broker/reader.c broker/tokens.c broker/stats.c \
+		   broker/supervise.c broker/wlog.c broker/ops.c \
+		   broker/ident.c broker/keys.c broker/seal.c broker/audit.c \
+		   broker/ratelimit.c broker/writer.c broker/reader.c \
+		   broker/tokens.c broker/stats.c \
 		   broker/rotate.c broker/waiters.c broker/hasher.c \
 		   broker/tlskey.c broker/tlsauth.c \
-		   broker/config.c broker/owner_auth.c broker/sandbox.c broker/sd.c \
-		   $(STORE_SRCS)
+		   broker/config.c broker/owner_auth.c broker/sandbox.c \
+		   broker/sd.c $(STORE_SRCS)
 # The launcher is forked from sealmd, before any key is loaded.
 LAUNCHER_SRCS	:= launcher/launcher.c launcher/sandbox.c
 # Two workers from one source: sealmd-worker-tls with worker/tls.c, and
@@ -76,10 +78,12 @@ $(B)/obj/%.o: %.c
 $(B)/obj/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	@$(CC) $(CFLAGS) $(call pc_cflags,$(PKGS) criterion) -MMD -MP -c $< -o $@
+	@$(CC) $(CFLAGS) $(call pc_cflags,$(PKGS) criterion) -MMD -MP \
+	    -c $< -o $@
 
 $(B)/sealmd: $(call obj,$(PRIVSEP_SRCS) $(BROKER_SRCS) $(LAUNCHER_SRCS))
-	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(BROKER_LIBS)) $(BROKER_LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(BROKER_LIBS)) \
+	    $(BROKER_LDLIBS)
 
 $(B)/sealmd-worker: $(call obj,$(PRIVSEP_SRCS) $(WORKER_CORE) worker/notls.c)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(WORKER_PLAIN_LIBS))
@@ -138,7 +142,8 @@ UT_rotate	:= $(UT_BROKER)
 UT_ops		:= $(UT_BROKER)
 UT_sealbox	:= client/sealbox.c privsep/buf.c
 UT_sshkey	:= client/sshkey.c client/sealbox.c privsep/buf.c
-UNIT_NAMES	:= $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
+UNIT_NAMES	:= $(patsubst tests/unit/test_%.c,%, \
+		   $(wildcard tests/unit/test_*.c))
 UNIT_BINS	:= $(patsubst %,$(B)/tests/test_%,$(UNIT_NAMES))
 
 # Test-only hostile worker for the integration suite; never installed.
@@ -235,8 +240,10 @@ install: all
 	chmod 0644 $(DESTDIR)$(UNITDIR)/sealmd.service
 	install -m 0644 dist/sealmd.socket dist/sealmd-owner.socket \
 	    $(DESTDIR)$(UNITDIR)/
-	install -m 0644 dist/sealmd.sysusers $(DESTDIR)$(SYSUSERSDIR)/sealmd.conf
-	install -m 0644 dist/sealmd.tmpfiles $(DESTDIR)$(TMPFILESDIR)/sealmd.conf
+	install -m 0644 dist/sealmd.sysusers \
+	    $(DESTDIR)$(SYSUSERSDIR)/sealmd.conf
+	install -m 0644 dist/sealmd.tmpfiles \
+	    $(DESTDIR)$(TMPFILESDIR)/sealmd.conf
 	install -m 0644 dist/sealmd.conf.example \
 	    $(DESTDIR)$(SYSCONFDIR)/sealmd/sealmd.conf.example
 	install -m 0644 dist/sealmd-postgresql.conf \

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Benchmarks, included at the end of the Makefile.  Nothing here is part of
 # `make check`, and nothing here is timed in a test.
 #

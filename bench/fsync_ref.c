@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fsync_ref: the durable-write reference of make bench.  One writer
  * overwrites a 1 KiB record in place and calls fdatasync after each write,

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """make bench-instr: instructions per guest GET, counted by callgrind.
 
 Instruction counts do not depend on how busy the machine is, so unlike

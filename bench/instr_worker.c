@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * instr_worker: the worker's per-request parsing cost, for make
  * bench-instr.  Links the worker's own HTTP parser and path normaliser

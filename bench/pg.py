@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """make bench-pg: sealmd on PostgreSQL against sealmd on SQLite.
 
 Two daemons alike but for [store]: one on a SQLite file, one on a

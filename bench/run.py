@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """make bench: sealmd measured side by side with its references.
 
 Every figure is taken in this one run, against a reference started by this

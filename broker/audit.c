@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The audit log: one logfmt line per operation.  It names the operation,
  * listener, peer, instance, status and a truncated keyed fingerprint of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The broker's event loop: signals through a self-pipe, the worker channel,
  * and the listeners, polled only while a worker is up to take connections.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The broker (sealmd): owns keys, the store and every listener; accepts,
  * records kernel-given identity, passes connections to the worker and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sealmd.conf.  libinih splits the file into section, name and value; this
  * file holds every value to the contract in config.h.  Anything unknown,
@@ -520,7 +521,8 @@ conf_subject_bad(const char *v)
 		} else if (v[i] == '\\') {
 			if (v[i + 1] != '\\' && v[i + 1] != '/' &&
 			    v[i + 1] != '+' && v[i + 1] != '=')
-				return "only \\\\, \\/, \\+ and \\= are escapes";
+				return "only \\\\, \\/, \\+ and \\= are "
+				    "escapes";
 			i += 2;
 		} else if (v[i] == '=')
 			return "an '=' in a value must be written \\=";

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sealmd.conf, read with libinih in the broker only.  The worker gets the
  * few limits it needs over the channel (struct msg_init).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The hasher thread, in the broker: Argon2id hashes and checks for
  * verifier mode, one job at a time, so that the event loop never runs

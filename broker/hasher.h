@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Argon2id off the event loop.  Hashing costs hundreds of milliseconds and
  * hundreds of MiB, so one thread does it, from a short queue: when the

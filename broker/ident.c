@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Who is this guest?  Proxy mode: the neutron proxy's signed headers,
  * checked in Nova's order (nova-compat §4.1): signature first (403), then

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Key material.  Sealing keys and the proxy shared secret are read straight
  * into sodium_malloc pages and kept no-access except between *_open and

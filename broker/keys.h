@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Key material: the sealing key ring and the proxy shared secret.  Both
  * live in sodium_malloc pages that are no-access except while in use.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Listeners and accept().  Identity is taken here, from the kernel: the
  * peer address for guests, SO_PEERCRED for the owner socket.  The

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sealmd: the privileged broker.  Loads the configuration, the key ring,
  * the proxy secret and the store, binds the listeners, then supervises the

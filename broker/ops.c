@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The operation table.  Every message the worker sends is checked here
  * before anything else happens: known type, exact payload size, a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Rules: root and the broker's own uid are always allowed (both can read
  * the keys anyway); then allow_uid entries; then allow_group entries,

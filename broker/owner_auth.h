@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Who may use the owner API: decided by the broker from the SO_PEERCRED
  * credentials the kernel gave it at accept().

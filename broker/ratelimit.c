@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Per-source rate limiting, in the broker's event loop: a token bucket
  * per guest source in a fixed table, its slot chosen by a keyed hash.

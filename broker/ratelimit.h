@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Token buckets per guest source: a peer address in direct mode, a
  * verified instance id in proxy mode.  The table has a fixed size, so a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The reader threads, in the broker, and the replay store (memo_*) the
  * event loop reads from when a request runs again on what a reader read

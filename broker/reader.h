@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Reads off the event loop, for a store across a network (PostgreSQL).
  * What a request will read is known from the request: the reader threads,

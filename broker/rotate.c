@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Key rotation, in the broker's event loop: owner requests to rotate,
  * rewrap and retire (owner API /keys), and the rewrap pass that re-seals

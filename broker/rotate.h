@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Key rotation.  The ring only grows: rotate adds a key that seals every
  * new value; rewrap re-seals old values under it in small batches through

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Broker confinement: no capabilities at all, then an allowlist filter
  * with no exec and no fork.  Workers are the launcher's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Confinement of the broker; the clone and capability rules it shares
  * with the launcher (launcher/sandbox.c), which the broker forks.

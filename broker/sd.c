@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * systemd's socket activation and notification protocols (sd.h), used
  * by the broker: listeners passed as LISTEN_FDS, READY/STATUS/WATCHDOG

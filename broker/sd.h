@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * systemd's socket-activation and notification protocols, written by hand
  * from sd_listen_fds(3) and sd_notify(3) so that no process links

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Chunk sealing with XChaCha20-Poly1305-IETF and the audit fingerprint.
  * Nothing here logs a value, a key or a ciphertext.

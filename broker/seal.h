@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Sealing of password chunks: XChaCha20-Poly1305-IETF, one seal per chunk.
  * The associated data binds a format tag, the instance id, the chunk

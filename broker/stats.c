@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The broker's counters: operations by status, answers by listener, the
  * worker's ping round trip and its restarts by cause.  GET /metrics

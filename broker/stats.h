@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The broker's counters behind GET /metrics. */
 #ifndef SEALMD_STATS_H
 #define SEALMD_STATS_H

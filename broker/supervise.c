@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Starting, watching and restarting the worker.  The worker is a separate
  * executable that the launcher (launcher/launcher.c) fork+execs with an empty

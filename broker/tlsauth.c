@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Who may use the owner API over TLS.  A caller shows a client
  * certificate, which the worker's handshake verified against

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * TLS private keys and the sign channel.  Keys are read and parsed here
  * only, and kept as SEC1 DER in sodium_malloc pages that are no-access at

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * TLS private keys, held by the broker only.  The worker speaks TLS with
  * certificates alone and asks for each signature on the sign channel.

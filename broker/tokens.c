@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Session tokens, in the broker's event loop: issued to a guest identity
  * for a TTL and checked on later requests, by a MAC under a key every

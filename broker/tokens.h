@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Session tokens in the style of IMDSv2, stateless: a token carries its
  * expiry and a MAC over that expiry, the listener's identity class and

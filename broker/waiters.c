@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Owner GETs waiting for a value (?wait=), in the broker's event loop:
  * a fixed table, woken by a committed POST, a reader's poll of a shared

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Owner GETs waiting for a guest to post (?wait=SECONDS).  A fixed table,
  * no thread: a committed POST answers every waiter of its instance, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The worker's log.  Its stderr is a pipe that only the broker reads; the
  * broker writes each line again as "<N>sealmd-worker: ...", so nothing the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The writer thread, in the broker: every write to the store, run in
  * batches of one transaction each (group commit).  writer.h says what a

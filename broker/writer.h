@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Group commit.  Every write to the store goes to one writer thread with
  * its own connection.  It runs each queued write in a savepoint of one

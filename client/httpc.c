@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The HTTP/1.1 client of sealmdctl and sealmd-guest.  Every request says
  * "Connection: close", so an answer ends at its length, its last chunk

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The HTTP/1.1 client that sealmdctl (unix socket) and sealmd-guest (TCP)
  * share: one request per connection, a deadline on every step, and an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Sealed boxes to an instance's ssh-ed25519 key; the format is in
  * sealbox.h.  The guest seals with the public key alone, so only the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The sealed-box value format (README, "Ed25519 and the sealed-box
  * format"):

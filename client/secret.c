@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Reading and generating the password that sealmdctl seal-for and
  * sealmd-guest seal.  The caller's bbuf holds it and wipes it when freed.

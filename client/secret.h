@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The password a guest-side command seals: read from stdin (prompted for
  * twice, without echo, on a terminal) or generated.  Never from argv.

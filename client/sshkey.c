@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * OpenSSH ssh-ed25519 public key lines and unencrypted private key files.
  * The private key format (OpenSSH PROTOCOL.key):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * OpenSSH ssh-ed25519 keys: the public key line ("ssh-ed25519 BASE64
  * [COMMENT]") and the unencrypted "openssh-key-v1" private key file

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * RSA PKCS#1 v1.5 decryption for sealmdctl decrypt.  The key file goes to
  * OpenSSL's PEM reader whole; the value is strict base64 of exactly one

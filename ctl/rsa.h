@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * RSA PKCS#1 v1.5 decryption of a base64 value, as cloudbase-init
  * encrypts and novaclient decrypts (docs/nova-compat.md §8), with a

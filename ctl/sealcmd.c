@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sealmdctl seal-for and decrypt: the two ends of a password that sealmd
  * stores without being able to read.  seal-for seals to an ssh-ed25519

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sealmdctl's commands that need no server: seal-for (guest side) and
  * decrypt (owner side).  Each appends what it prints to the bbuf, which

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sealmdctl: the command-line client of sealmd's owner API, which is
  * HTTP/1.1 on a unix socket.  Every byte the server sends is read through

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sealmd-guest: post an instance's password to the OpenStack metadata
  * service (sealmd or Nova), sealed to the instance's ssh-ed25519 key so

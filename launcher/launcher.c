@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The launcher: the one process that can start a worker.  main() forks it
  * before any key, secret or store is opened.  It keeps the capabilities a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The launcher: forked by sealmd before any key is loaded, it alone
  * starts workers (launcher.c), under its own confinement (sandbox.c).

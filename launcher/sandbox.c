@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Launcher confinement: the capabilities a worker needs to confine itself
  * after exec, and a filter that also covers that worker until its own,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The buffer API (buf.h), linked into every program: the broker, the
  * worker, sealmdctl and sealmd-guest.  The only file that does offset

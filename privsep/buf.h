@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The one buffer API.  Every byte that crosses a trust boundary (HTTP from
  * the network, messages on the channel) is read through a struct buf

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The channel (chan.h), linked into the broker, the launcher and the
  * worker: frames of a header and one fixed payload on a SOCK_SEQPACKET

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The typed channel between broker and worker: SOCK_SEQPACKET frames of a
  * struct chan_hdr plus one fixed payload struct.  Sends never block: what

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * log_warn and fatal append strerror(errno); the "x" forms do not.
  * Each line is written with one write(2) so that lines from the broker and

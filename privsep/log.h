@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Logging shared by every sealmd process.  Lines go to stderr with a
  * syslog priority prefix ("<6>") so that journald keeps the level.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The metric names both processes agree on (metrics.h): the broker
  * counts by these indexes, the worker renders them for GET /metrics.

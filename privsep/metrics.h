@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * What both processes agree on about metrics: the operations and statuses
  * counted and the histogram buckets.  The broker counts, and sends raw

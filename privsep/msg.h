@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Every message on the broker <-> worker channel.  A frame is a struct
  * chan_hdr followed by exactly the payload struct of its type; sizes are

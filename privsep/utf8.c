@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Strict UTF-8 (RFC 3629 §4): shortest forms only, no surrogates, nothing
  * above U+10FFFF.  Those limits all show in the first continuation byte.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef SEALMD_UTF8_H
 #define SEALMD_UTF8_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Field validators (validate.h), linked into the broker and the worker:
  * instance and project ids, host names, addresses with their interface

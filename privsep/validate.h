@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Field validators shared by the worker (to answer 400 early) and the
  * broker (which trusts nothing the worker says and checks again).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # apt-install.sh NAME PACKAGE...: install the Debian packages that are
 # missing.  As root: apt-get update once, then install only those.  As
 # anyone else: print the command and fail.  NAME prefixes the messages.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Install what `make bench` and `make bench-instr` need, on Debian 12:
 # wrk (load generator), nginx (the reference server), valgrind (callgrind)
 # and util-linux (taskset).  Kept apart from scripts/deps.sh on purpose:

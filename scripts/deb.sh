@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # deb.sh [OUTDIR [VERSION]]: build the Debian packages (debian/) from a
 # copy of this tree, and leave the .deb, .changes and .buildinfo files in
 # OUTDIR (default build-deb).  VERSION replaces the changelog's top

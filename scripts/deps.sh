@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Install what sealmd needs to build and test, on Debian 12, and create
 # the unprivileged worker user (as root; as anyone else, print the
 # command and fail).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # make run: generate a key ring, a proxy secret and a config under ./run,
 # register a demo instance, print ready-to-paste requests, then run sealmd
 # in the foreground (Ctrl-C stops it).  Plain HTTP on loopback; with

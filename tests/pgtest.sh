@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # pgtest.sh start|stop|restart DIR: a throwaway PostgreSQL cluster in DIR
 # for the tests, run by an unprivileged user (nobody, when we are root),
 # listening only on a unix socket in DIR.  Superuser: sealmd, trust auth.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * seccomp-export: write the three filters as readable PFC, for review as
  * diffs (make seccomp-export; a unit test fails when the committed copies

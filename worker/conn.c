@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The worker's event loop and connection state machine.  One request per
  * connection is in flight at a time; pipelined requests wait in the input

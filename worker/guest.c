@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Guest routes: Nova's /openstack tree as docs/nova-compat.md has it.
  * Only "/" is answered without identifying the caller; everything else

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Strict, bounded HTTP/1.x request-head parser (RFC 9112).
  *

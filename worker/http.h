@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Strict, bounded HTTP/1.x request-head parser.  It never allocates: every
  * piece of a parsed request is a struct buf view into the caller's input

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sealmd-worker: started by the broker with the channel on fd 3.  It reads
  * its limits, confines itself, says so, and serves connections the broker

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sealmd-worker, the build without TLS.  The broker runs it when no
  * listener speaks TLS (sealmd-worker-tls otherwise), so none of its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Owner routes on the unix socket: Nova's os-server-password, instance
  * registration and status.  JSON goes through jansson only.  The broker

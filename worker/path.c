@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The path as Nova sees it: PATH_INFO percent-decoded by the WSGI server,
  * then posixpath.normpath.  Decoding comes first, so "%2f" separates and

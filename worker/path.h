@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Path normalisation as Nova does it (posixpath.normpath). */
 #ifndef SEALMD_PATH_H
 #define SEALMD_PATH_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * GET /metrics: the broker's counts in Prometheus text format 0.0.4.
  * Labels are operation names, status codes, listener names and restart

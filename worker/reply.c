@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Building answers.  No answer ever redirects or carries Location; every
  * answer that can hold a password carries Cache-Control: no-store.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Worker confinement, in the order of OpenSSH's privsep_child_demote and
  * ssh_sandbox_child: close stray fds; chroot to an empty directory; drop

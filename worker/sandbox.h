@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Confinement of the worker. */
 #ifndef SEALMD_WORKER_SANDBOX_H
 #define SEALMD_WORKER_SANDBOX_H

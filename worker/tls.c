@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * TLS in the worker, with libtls (libretls) and no private key.  Each
  * context holds a certificate chain and libtls's "fake" private key: the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The worker (sealmd-worker): unprivileged and confined.  It parses every
  * untrusted byte, and asks the broker for typed operations.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sealmd --copy-store FROM TO: every instance and stored value of the
  * store FROM's configuration names into the empty store TO's names, in

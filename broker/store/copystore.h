@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Moving every instance and sealed value from one store to another.
  */

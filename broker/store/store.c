@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Engine-independent store entry points: each dispatches to the engine's
  * struct store_ops, so callers never know which engine they hold.

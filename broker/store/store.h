@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The store interface.  An engine keeps instance registrations and sealed
  * password chunks; it never sees a plain value.  Every engine implements

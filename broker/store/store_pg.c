@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The shared store engine: PostgreSQL through libpq, for several sealmd
  * nodes on one database.  Each thread that uses the store holds its own

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The embedded store engine: one SQLite file in WAL mode with
  * synchronous=FULL, so a committed transaction is on disk when COMMIT

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # base.sh: print the path of a Debian minbase root tarball for the
 # package tests, made once with mmdebstrap and cached outside the clone
 # (SEALMD_DEB_CACHE, default /var/cache/sealmd-test) for a week.  The

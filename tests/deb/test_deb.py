@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """The Debian packages (issue 17), built by scripts/deb.sh (make deb) in a
 fresh root, as on a newcomer's machine, and installed with apt into
 fresh Debian minbase roots (tests/deb/base.sh caches the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The confined worker turns hostile.  Before confinement (files can still
  * be read) it takes the next line of "evil-confined" beside its own

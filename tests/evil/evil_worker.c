@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * evil-worker: a hostile stand-in for sealmd-worker, for the integration
  * tests only (tests/integration/test_hostile_worker.py).  The broker execs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Shared by the fuzz harnesses.  The log functions replace privsep/log.c:
  * each line is formatted as the daemon would, then dropped, so that

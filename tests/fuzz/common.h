@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * What every fuzz harness shares: a failed invariant aborts with a message
  * (libFuzzer then saves the input), and a private temporary directory that

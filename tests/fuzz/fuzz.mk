@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # libFuzzer harnesses, one per tests/fuzz/fuzz_NAME.c, built with clang
 # into build/fuzz/ from objects of their own (never the gcc ones).
 #   make fuzz		fuzz each for FUZZ_SECONDS on a copy of its corpus

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The broker's side of the channel.  Input bytes become frames that a
  * hostile worker sends; the real broker code receives them (chan_recv,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The broker that fuzz_chan.c builds and the layout of its inputs, shared
  * with gen_chan_seeds.c, which writes the seed corpus from them.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * broker/config.c on a file holding the input.  A refused file must say
  * why; an accepted one must hold only what the broker can use as is: the

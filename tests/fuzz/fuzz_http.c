@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * worker/http.c, fed as worker/conn.c feeds it: a stream of pipelined
  * requests arriving in reads of any size.  The stream is parsed twice,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The owner API's registration body (PUT /instances/{id}), decoded by
  * owner_parse_instance() in worker/owner.c.  An accepted body must give a

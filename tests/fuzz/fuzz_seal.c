@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * broker/seal.c.  A record built from input bytes must never open: the
  * key ring is made of fresh random keys at every start, so no input can

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Writes the seed corpus of fuzz_chan into the directory given: one
  * well-formed frame of every message type the worker sends, as raw

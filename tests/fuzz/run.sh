@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Run the libFuzzer harnesses built in BDIR (see fuzz.mk).
 #   run.sh fuzz BDIR NAME...	fuzz each for $FUZZ_SECONDS (default 30) on
 #				a copy of its corpus and regression inputs;

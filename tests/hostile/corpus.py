@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Hostile request corpus for the guest listener (proxy identity).
 
 Data, not code: CASES is a list of plain dicts.  Python rather than JSON so

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Integration suite: every test_*.py here against the real daemon.
 
     run.py [PATTERN.py | module.Class[.test] ...]

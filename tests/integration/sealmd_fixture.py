@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Start the real sealmd (broker + confined worker) for integration tests.
 
 Each Daemon gets its own temporary state directory, key ring, proxy secret,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """The real worker, confined, turns hostile (build/tests/sealmd-worker-evil,
 a test-only build).  Each attack is killed by the kernel or refused by the
 broker, which logs it and keeps serving; no stored value changes."""

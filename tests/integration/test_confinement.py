@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Confinement of the real daemon, checked from outside through /proc, and
 worker crashes under load."""
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """A late answer never reaches a newer connection that has the old one's
 id (issue 14).  Connection ids are a 16-bit generation and a slot, so the
 65,535th connection after one, in the same slot, has its id again; an

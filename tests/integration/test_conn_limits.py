@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """What a connection's identity is worth (issue 14, item 1): the broker
 itself ends a connection that has been idle, lived or asked too long,
 whatever the worker does.

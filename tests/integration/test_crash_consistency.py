@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Crash consistency: kill -9 the broker (and, separately, the worker) at
 random moments while 8 threads POST passwords for distinct instances, then
 check that nothing acknowledged was lost and nothing partial exists.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """sealmdctl's issue-9 commands against the real daemon: key ls, rotate,
 rewrap --wait, retire; get --wait; verify with the candidate on stdin.
 Exit codes as everywhere: 0 ok, 1 failure, 2 usage."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Issue 9, Ed25519 and X25519: full round trips through a running sealmd
 for both key types.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Resource exhaustion on the guest listener: slowloris, idle and half-open
 connections against a legitimate client, the connection cap, the worker's
 memory under load, and the per-source rate limit.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Database failover, as the README's HA recipe runs it: a PostgreSQL
 primary with a synchronous streaming standby, both throwaway clusters on
 unix sockets in temporary directories (tests/pgtest.sh), and one sealmd

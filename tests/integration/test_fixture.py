@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """The fixture fails a test whose daemon went wrong although every assert
 passed: a sanitizer report (the worker's arrives through its log pipe), a
 worker that died unannounced, a broker that did not exit 0.  Each case is

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """A full disk under the store: writes fail with 503 (never a false 200),
 reads keep working, and writes work again once there is room.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Guest-side guards (issue 10): require_header, session tokens,
 hop_limit and post_window.  Each blocks and allows exactly as documented."""
 import os

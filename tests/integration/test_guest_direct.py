@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Guest side in direct mode (nova-compat §4.2; README, "What the guest
 sees"): the peer address accept() gave the broker is the identity;
 headers never change it, and proxied requests are refused."""

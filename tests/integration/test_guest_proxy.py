@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Guest side behind the neutron metadata proxy (nova-compat §2, §3, §4.1),
 in sealmd's hardened form (§10): routing, identity headers and the
 password handler, against the real daemon."""

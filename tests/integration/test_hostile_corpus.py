@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """The hostile request corpus (tests/hostile/corpus.py) against one running
 daemon with proxy identity.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """A hostile worker asks the broker for signatures it must not get.
 
 build/tests/evil-worker (tests/evil/evil_worker.c) stands in for the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """A hostile worker: the broker kills it, restarts, keeps serving, and the
 store does not change.
 

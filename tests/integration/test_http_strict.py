@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """The guest HTTP/1.x parser on raw sockets (README, "What the guest
 sees"): keep-alive, pipelining, smuggling shapes refused with 400 and a
 close, size limits, versions, and every phase's timeout."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Key rotation (issue 9): rotate, rewrap in bounded batches while the
 daemon serves, retire only unused keys, and a kill -9 in the middle of a
 rewrap leaves every value openable."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Expiry and one-time reads (issue 9): after its TTL a value is gone for
 good, a one-time value is read exactly once, and each event is audited."""
 import threading

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """GET /metrics on the owner API: strict Prometheus text format, counters
 that move by exactly the requests sent, and no instance id or secret in
 any label; sealmdctl status shows the daemon's state."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """The owner API on the unix socket (README, "The owner API and
 sealmdctl"; nova-compat §6):
 registration, listing, Nova's os-server-password, status, errors, and

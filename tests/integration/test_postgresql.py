@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Several nodes on one PostgreSQL store: two real sealmd daemons share a
 throwaway cluster (tests/pgtest.sh) started for this module.
 

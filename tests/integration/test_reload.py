@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """SIGHUP applies what sealmd.8 says it re-reads (issue 14, item 2):
 every setting is applied, or named in a warning as needing a restart,
 and the reload log line says what changed.  Above all, a uid or group

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """A real round trip (nova-compat §8): cloudbase-init's encryption and
 POST, the owner's GET and novaclient-style decryption with openssl, and
 the same bytes again after a restart on the same state directory."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """sealmdctl against the real daemon: every command, --json, keygen, and
 its exit codes (0 ok, 1 failure, 2 usage)."""
 import base64

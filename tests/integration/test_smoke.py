@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """The basic promise, end to end: set once, read back, sealed at rest."""
 import unittest
 

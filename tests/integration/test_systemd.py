@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """systemd integration: socket activation, sd_notify, watchdog, reload,
 the shipped units and make install."""
 import hashlib

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """TLS on guest and owner listeners, with the private key in the broker only.
 
 The real broker and the real worker under its real filter, driven with curl

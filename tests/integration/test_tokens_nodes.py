@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Session tokens across nodes (issue 16, part 3): two daemons with one
 token key, as behind a load balancer without stickiness.  A token from
 node A works on node B; bound to one guest it fails for another; expired

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Verifier mode (issue 9): the broker keeps only an Argon2id verifier,
 never the value; reads say so; verify matches; hashing stays off the
 event loop behind a bounded queue."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Waiting instead of polling (issue 9): an owner GET with ?wait=N is
 answered as soon as the guest posts, or empty when the time runs out."""
 import re

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """The real worker, under its real seccomp filter, against a broker played
 by this test: the only way to send it an answer no sane broker sends.
 An answer whose connection and request ids match but whose type does not

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """The worker binaries link neither the store, nor the sealing code, nor
 libsodium's secret-key APIs (DESIGN.md §1), and the one for deployments
 without TLS links no TLS library.  Shown with nm and readelf on the built

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """The worker's stderr is a pipe the broker reads (broker/wlog.c): every
 worker line reaches the log as "<N>sealmd-worker: ...", escaped and cut to
 length, at a bounded rate, so nothing the worker writes can pass for one

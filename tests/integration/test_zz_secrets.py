@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Runs last (alphabetical): no posted value, in any encoding, is in any
 log output or raw store file; no expected proxy signature or key is in a
 log; the audit log still records every operation with a fingerprint.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Certificates and TLS configuration for the TLS integration tests.
 
 Certs(dir) makes, with the openssl command, a test CA, ECDSA server

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The broker unit tests drive (bfix.h).  It stands in for the worker's
  * process (supervise.c) and the sandbox; everything else is the broker's

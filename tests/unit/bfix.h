@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A broker for unit tests: the real broker code less its event loop, the
  * worker's process and the sandbox, with a SQLite store, a key ring and a

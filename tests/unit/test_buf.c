@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * privsep/buf.c: no read past the end, strict numbers and strings, and a
  * bbuf that never grows past its cap.

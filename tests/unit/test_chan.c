@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * privsep/chan.c over a real SOCK_SEQPACKET socketpair: exact framing,
  * fd passing only where allowed, and the queue that keeps sends from

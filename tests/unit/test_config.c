@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * broker/config.c: every key of the contract, the defaults, and that each
  * kind of mistake is refused with an error naming FILE:LINE.

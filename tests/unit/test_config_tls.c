@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * broker/config.c, TLS keys: tls, tls_cert and tls_key in guest sections,
  * and the owner TLS listener, which never allows anonymous callers.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The hasher thread: verifiers carry the configured Argon2id parameters. */
 #include <poll.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for the request-head parser, path normalisation and UTF-8
  * validation (worker/http.c, worker/path.c, worker/utf8.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Guest identity (broker/ident.c), table-driven: the proxy's signature,
  * instance and tenant in Nova's order; direct identity from the peer

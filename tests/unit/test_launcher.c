@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The launcher (launcher/launcher.c), driven as a hostile broker would
  * drive it.  The launcher is really forked, confined and execs; its

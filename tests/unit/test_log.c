@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * privsep/log.c: audit lines wait for log_flush, every other line writes
  * them out first, and a write never splits a line (PIPE_BUF at most).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The operation table's gates (broker/ops.c), through its one entry point,
  * ops_dispatch, as the worker reaches it: for every message type, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests of broker/ratelimit.c: burst and refill, sources kept
  * apart, a zero rate, the table's bound, and a look that takes nothing.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The reader's replay store: what a job read is what the handler sees, and
  * anything the plan did not read fails as an unavailable store would.

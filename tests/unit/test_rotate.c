@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Key rotation (broker/rotate.c): a new key, the checks before a key is
  * retired, retiring it once the writer has counted its values (queued

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Confinement tests.  Every filter is loaded in a forked child that exits
  * or dies on its own: Criterion's process never carries a filter, since

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Key ring loading, shared secret loading, chunk sealing and fingerprints.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * client/sealbox.c: the "sx1:" sealed-box format.  Round trips, the wrong
  * key, altered values, the 714-byte password limit and the 1020-byte

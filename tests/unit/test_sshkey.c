@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * client/sshkey.c: ssh-ed25519 public key lines and "openssh-key-v1" private
  * key files, on keys that ssh-keygen makes; encrypted and other key

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The store engines through the store_* interface: this file is the
  * SQLite suite, and with STORE_PG (test_store_pg.c) the same cases run

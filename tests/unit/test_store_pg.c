@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The store conformance suite against the PostgreSQL engine, plus what
  * only a networked engine has: a lost connection and its reconnection.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Stateless session tokens, with the clock as a parameter: issue and
  * verify, binding to identity and listener class, expiry, tampering, a

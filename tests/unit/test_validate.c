@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Registered addresses, IP[%IFNAME][@NET]: what is accepted, and the
  * reason given for what is not.

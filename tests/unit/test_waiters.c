@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The waiter table (broker/waiters.c), with the reader and the answer
  * path replaced by recorders: its bound (the caller answers 503 beyond
