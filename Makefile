@@ -280,6 +280,8 @@ analyze:
 	    --inline-suppr -I. -D_GNU_SOURCE -DLIBEXECDIR='"/x"' \
 	    privsep broker launcher worker client ctl guest tools
 	@echo "cppcheck: clean"
+	@python3 tools/lint_src.py
+	@echo "licence lines, opening comments, 80 columns: clean"
 
 # Sanitizer and valgrind builds go to their own directories, with flags
 # that never reach a release build (see SECURITY.md).
