@@ -69,6 +69,42 @@ owner_wait(const struct buf *query, uint32_t *wait)
 	return 0;
 }
 
+/*
+ * GET /instances?limit=N&marker=ID: a page of at most N (1 to 1000,
+ * default 1000) instances after ID in id order.  The marker need not
+ * exist any more: a walk survives the deletion of its last entry.  NULL,
+ * or what is wrong with the query.
+ */
+static const char *
+owner_list_query(const struct buf *query, struct wreq *q)
+{
+	struct buf	qb = *query, pair, name;
+	uint64_t	v;
+	char		marker[ID_LEN + 2];
+	int		seen_limit = 0, seen_marker = 0;
+
+	q->wr_limit = OWNER_LIST_LIMIT;
+	q->wr_after[0] = '\0';
+	while (buf_left(&qb) > 0) {
+		if (buf_sep(&qb, '&', &pair) == -1)
+			break;
+		if (buf_sep(&pair, '=', &name) == -1)
+			continue;
+		if (buf_eq(&name, "limit")) {
+			if (seen_limit++ || buf_to_u64(&pair, OWNER_LIST_LIMIT,
+			    &v) == -1 || v == 0)
+				return "limit: 1 to 1000 instances";
+			q->wr_limit = (uint32_t)v;
+		} else if (buf_eq(&name, "marker")) {
+			if (seen_marker++ || buf_copy_str(&pair, marker,
+			    sizeof(marker)) == -1 ||
+			    owner_uuid(marker, q->wr_after) == -1)
+				return "marker: an instance id (uuid)";
+		}
+	}
+	return NULL;
+}
+
 static void
 owner_refuse(struct wreq *q, int status, const char *why)
 {
@@ -83,6 +119,7 @@ owner_prepare(struct wconn *c, const struct http_req *r, const struct path *p)
 {
 	struct wreq	*q = &c->wc_req;
 	enum http_method m = q->wr_method;
+	const char	*why;
 	int		 allowed;
 
 	/* Over TLS the broker judges each request's credentials first. */
@@ -93,6 +130,8 @@ owner_prepare(struct wconn *c, const struct http_req *r, const struct path *p)
 	if (p->p_nseg == 1 && strcmp(p->p_seg[0], "instances") == 0) {
 		q->wr_route = R_O_LIST;
 		allowed = m == HTTP_M_GET || m == HTTP_M_HEAD;
+		if ((why = owner_list_query(&r->hr_query, q)) != NULL)
+			owner_refuse(q, 400, why);
 	} else if (p->p_nseg == 2 && strcmp(p->p_seg[0], "instances") == 0) {
 		q->wr_route = R_O_INST;
 		allowed = m == HTTP_M_GET || m == HTTP_M_HEAD ||
@@ -329,7 +368,9 @@ owner_dispatch(struct worker *w, struct wconn *c, const struct buf *body)
 	case R_O_LIST:
 		if ((q->wr_json = json_array()) == NULL)
 			fatalx("json");
+		q->wr_count = 0;
 		memset(&ml, 0, sizeof(ml));
+		memcpy(ml.ml_after, q->wr_after, sizeof(ml.ml_after));
 		conn_request(w, c, MSG_OWNER_INST_LIST, &ml, sizeof(ml));
 		return;
 	case R_O_STATUS:
@@ -446,14 +487,22 @@ owner_instance_json(const struct msg_instance *mi)
 	return j;
 }
 
-/* One page of the listing; asks for the next page until there is none. */
+/*
+ * One page from the broker (at most LIST_MAX); asks for the next until
+ * the client's page is full or there is none, so the worker never holds
+ * more than OWNER_LIST_LIMIT entries.  A full page with more behind it
+ * says where the next starts.
+ */
 static int
 owner_list_page(struct worker *w, struct wconn *c, const struct chan_msg *m)
 {
 	static struct msg_list_ans	 mla;
 	struct wreq			*q = &c->wc_req;
 	struct msg_list			 ml;
+	json_t				*j;
+	char				 next[96];
 	uint32_t			 i;
+	int				 more;
 
 	if (chan_get(m, &mla, sizeof(mla)) == -1 || mla.mla_n > LIST_MAX)
 		fatalx("bad answer from broker");
@@ -462,18 +511,32 @@ owner_list_page(struct worker *w, struct wconn *c, const struct chan_msg *m)
 		    owner_why((int)mla.mla_status));
 		return 0;
 	}
-	for (i = 0; i < mla.mla_n; i++)
+	for (i = 0; i < mla.mla_n && q->wr_count < q->wr_limit; i++) {
+		if (!chan_str_ok(mla.mla_e[i].id, sizeof(mla.mla_e[i].id)) ||
+		    !chan_str_ok(mla.mla_e[i].project,
+		    sizeof(mla.mla_e[i].project)))
+			fatalx("bad answer from broker");
 		json_array_append_new(q->wr_json, json_pack("{s:s,s:s}",
 		    "id", mla.mla_e[i].id, "project_id",
 		    mla.mla_e[i].project));
-	if (mla.mla_more && mla.mla_n > 0) {
+		memcpy(q->wr_after, mla.mla_e[i].id, sizeof(q->wr_after));
+		q->wr_count++;
+	}
+	more = i < mla.mla_n || (mla.mla_more && mla.mla_n > 0);
+	if (more && q->wr_count < q->wr_limit) {
 		memset(&ml, 0, sizeof(ml));
-		memcpy(ml.ml_after, mla.mla_e[mla.mla_n - 1].id,
-		    sizeof(ml.ml_after));
+		memcpy(ml.ml_after, q->wr_after, sizeof(ml.ml_after));
 		conn_request(w, c, MSG_OWNER_INST_LIST, &ml, sizeof(ml));
 		return 1;
 	}
-	owner_json(c, 200, json_pack("{s:O}", "instances", q->wr_json));
+	j = json_pack("{s:O}", "instances", q->wr_json);
+	if (j != NULL && more) {
+		(void)snprintf(next, sizeof(next),
+		    "/instances?limit=%u&marker=%s", q->wr_limit, q->wr_after);
+		if (json_object_set_new(j, "next", json_string(next)) == -1)
+			fatalx("json");
+	}
+	owner_json(c, 200, j);
 	return 0;
 }
 

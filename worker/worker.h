@@ -18,6 +18,7 @@
 #define OWNER_BODY_MAX		32768
 #define OWNER_OUT_MAX		(8 * 1024 * 1024)
 #define OWNER_METRICS_MAX	(256 * 1024)
+#define OWNER_LIST_LIMIT	1000	/* listing page: default, max */
 #define GUEST_OUT_MAX		16384
 #define WORKER_SWEEP_MS		200
 #define LINGER_MS		2000	/* a refused body may still arrive */
@@ -74,6 +75,8 @@ struct wreq {
 	struct msg_guest	wr_guest;
 	char			wr_id[ID_LEN + 1];	/* owner routes */
 	char			wr_after[ID_LEN + 1];	/* list cursor */
+	uint32_t		wr_limit;	/* list: page size */
+	uint32_t		wr_count;	/* list: entries so far */
 	uint32_t		wr_key_id;
 	uint32_t		wr_key_op;	/* MSG_OWNER_KEY_* */
 	void			*wr_json;	/* list being built */

@@ -425,7 +425,8 @@ class Routes(OwnerBase):
 
 
 class ListingPages(unittest.TestCase):
-    """GET /instances is assembled from pages of 64: check the edges."""
+    """GET /instances is assembled from the broker's pages of 64 into the
+    client's pages of ?limit= (at most 1000): check the edges."""
 
     def test_page_boundaries(self):
         d = Daemon().start()
@@ -443,10 +444,64 @@ class ListingPages(unittest.TestCase):
                     self.assertEqual(st, 200)
                     self.assertEqual(got, sorted(ids), n)
             self.assertEqual(d.owner("GET", "/status")[1]["instances"], 129)
+            self.check_client_pages(d, sorted(ids))
+            self.check_bad_queries(d)
         finally:
             deaths = d.worker_deaths()
             d.cleanup()
         self.assertEqual(deaths, [])
+
+    def walk(self, d, path):
+        """Follow the next links from path; returns (ids, page sizes)."""
+        ids, sizes = [], []
+        for _ in range(200):
+            st, js = d.owner("GET", path)
+            self.assertEqual(st, 200, (path, js))
+            self.assertLessEqual(set(js), {"instances", "next"})
+            ids += [e["id"] for e in js["instances"]]
+            sizes.append(len(js["instances"]))
+            if "next" not in js:
+                return ids, sizes
+            path = js["next"]
+            self.assertEqual(path, "/instances?limit=%d&marker=%s" %
+                             (sizes[0], ids[-1]))
+        self.fail("next links do not end")
+
+    def check_client_pages(self, d, ids):
+        # limit=N pages of N, crossing the broker's pages of 64 or not.
+        for n, sizes in ((1000, [129]), (129, [129]), (128, [128, 1]),
+                         (64, [64, 64, 1]), (65, [65, 64]), (1, [1] * 129),
+                         (50, [50, 50, 29])):
+            self.assertEqual(self.walk(d, f"/instances?limit={n}"),
+                             (ids, sizes), n)
+        # The marker is where the walk left off: it need not exist, and
+        # upper case is the same id.
+        self.assertEqual(self.walk(d, f"/instances?marker={ids[99]}")[0],
+                         ids[100:])
+        self.assertEqual(self.walk(
+            d, f"/instances?marker={ids[99].upper()}&limit=7")[0], ids[100:])
+        self.assertEqual(d.owner("DELETE", f"/instances/{ids[99]}")[0], 204)
+        self.assertEqual(self.walk(d, f"/instances?marker={ids[99]}")[0],
+                         ids[100:])
+        self.assertEqual(d.owner("GET", f"/instances?marker={ids[-1]}"),
+                         (200, {"instances": []}))
+        # Names other than limit and marker are ignored, as Nova does.
+        self.assertEqual(self.walk(d, "/instances?x=1&limit=100&y")[1],
+                         [100, 28])
+
+    def check_bad_queries(self, d):
+        lim = "limit: 1 to 1000 instances"
+        mark = "marker: an instance id (uuid)"
+        for q, why in (("limit=0", lim), ("limit=1001", lim),
+                       ("limit=-1", lim), ("limit=1e3", lim),
+                       ("limit=", lim), ("limit=99999999999999999999", lim),
+                       ("limit=5&limit=5", lim), ("limit=%205", lim),
+                       ("marker=", mark), ("marker=zzz", mark),
+                       ("marker=" + uuid4()[:-1], mark),
+                       ("marker=" + uuid4() + "0", mark),
+                       ("marker=%s&marker=%s" % (uuid4(), uuid4()), mark)):
+            self.assertEqual(d.owner("GET", "/instances?" + q),
+                             (400, {"error": why}), q)
 
 
 class PeerNotAllowed(unittest.TestCase):
