@@ -43,6 +43,7 @@
 #define CTL_RESP_MAX		(1024 * 1024)
 #define CTL_READ_CHUNK		(64 * 1024)
 #define CTL_OUT_MAX		(8 * 1024 * 1024)	/* escapes grow text */
+#define CTL_LIST_PAGE		1000	/* the server's largest page */
 #define CTL_MSG_MAX		512	/* server text quoted in a message */
 #define CTL_KEYFILE_MAX		(64 * 1024)
 #define CTL_KEYTYPE_MAX		64
@@ -969,16 +970,24 @@ ctl_cmd_key_retire(struct ctl *c, int argc, char **argv)
 	return ctl_delete(c, path);
 }
 
+/*
+ * One page of the listing, printed; *more says whether the server has a
+ * next page, which starts after the id left in marker.  Each id must sort
+ * after the one before, so a server cannot keep the walk going in circles.
+ */
 static int
-ctl_cmd_list(struct ctl *c, int argc, char **argv)
+ctl_list_page(struct ctl *c, char *marker, int *more, size_t *n)
 {
 	struct httpc_resp	 r;
 	json_t			*j = NULL, *arr, *e, *id, *proj;
+	char			 path[96], *s;
 	size_t			 i;
 	int			 rv = -1;
 
-	(void)ctl_operand(c, argc, argv, NULL, NULL);
-	if (ctl_call(c, "GET", "/instances", NULL, &r) == -1)
+	*more = 0;
+	(void)snprintf(path, sizeof(path), "/instances?limit=%d%s%s",
+	    CTL_LIST_PAGE, marker[0] != '\0' ? "&marker=" : "", marker);
+	if (ctl_call(c, "GET", path, NULL, &r) == -1)
 		goto out;
 	if (r.hr_status != 200) {
 		ctl_unexpected(c, &r);
@@ -993,29 +1002,79 @@ ctl_cmd_list(struct ctl *c, int argc, char **argv)
 		ctl_malformed(c, "no \"instances\" array");
 		goto out;
 	}
-	if (c->c_json) {
-		ctl_out_json(c, j);
-		rv = 0;
-		goto out;
-	}
 	json_array_foreach(arr, i, e) {
 		id = json_object_get(e, "id");
 		proj = json_object_get(e, "project_id");
-		if (!json_is_string(id) || !json_is_string(proj)) {
+		if (!json_is_string(id) || !json_is_string(proj) ||
+		    json_string_length(id) != CTL_UUID_LEN ||
+		    strspn(json_string_value(id), "0123456789abcdef-") !=
+		    CTL_UUID_LEN ||
+		    strcmp(json_string_value(id), marker) <= 0) {
 			ctl_malformed(c, "bad entry in \"instances\"");
 			goto out;
 		}
-		ctl_out_vis(c, json_string_value(id), json_string_length(id));
-		ctl_out(c, " ", 1);
-		ctl_out_vis(c, json_string_value(proj),
-		    json_string_length(proj));
-		ctl_out(c, "\n", 1);
+		memcpy(marker, json_string_value(id), CTL_UUID_LEN + 1);
+		if (c->c_json) {
+			if ((s = json_dumps(e, JSON_COMPACT)) == NULL) {
+				c->c_outerr = 1;
+				goto out;
+			}
+			if (*n > 0)
+				ctl_out(c, ",", 1);
+			ctl_out(c, s, strlen(s));
+			free(s);
+		} else {
+			ctl_out_vis(c, json_string_value(id),
+			    json_string_length(id));
+			ctl_out(c, " ", 1);
+			ctl_out_vis(c, json_string_value(proj),
+			    json_string_length(proj));
+			ctl_out(c, "\n", 1);
+		}
+		(*n)++;
+	}
+	if (json_object_get(j, "next") != NULL) {
+		if (json_array_size(arr) == 0) {
+			ctl_malformed(c, "an empty page with a next page");
+			goto out;
+		}
+		*more = 1;
 	}
 	rv = 0;
  out:
 	json_decref(j);
 	httpc_resp_free(&r);
 	return rv;
+}
+
+/*
+ * Follows the pages, one connection each, printing as it goes: memory
+ * stays one page whatever the registry holds.  --json prints the same
+ * one object an unpaged answer would be, {"instances":[...]}.
+ */
+static int
+ctl_cmd_list(struct ctl *c, int argc, char **argv)
+{
+	char	marker[CTL_UUID_LEN + 1] = "";
+	size_t	n = 0;
+	int	more;
+
+	(void)ctl_operand(c, argc, argv, NULL, NULL);
+	if (c->c_json)
+		ctl_out(c, "{\"instances\":[", 14);
+	do {
+		if (ctl_list_page(c, marker, &more, &n) == -1)
+			return -1;
+		if (c->c_outerr) {
+			warnx("output larger than %d bytes", CTL_OUT_MAX);
+			return -1;
+		}
+		if (ctl_flush(c) == -1)
+			return -1;
+	} while (more);
+	if (c->c_json)
+		ctl_out(c, "]}\n", 3);
+	return 0;
 }
 
 static int
