@@ -3,8 +3,9 @@
 page at a time, so its memory does not grow with the registry, and
 sealmdctl list follows the pages to the end.  The store is seeded with
 SQLite directly: registering through the API would take minutes."""
+import http.client
 import json
-import os
+import socket
 import sqlite3
 import time
 import unittest
@@ -30,19 +31,28 @@ def vm(pid, field):
                  "SKIPPED: seeds a SQLite store directly")
 class LargeListing(unittest.TestCase):
 
-    def setUp(self):
+    @classmethod
+    def setUpClass(cls):
         # A connection may ask few operations: a page of 1000 costs 16
         # (one per 64 instances), so following pages needs a connection
         # per page, never one for the whole walk.
-        self.d = Daemon(limits={"owner_conn_requests": 32})
-        self.addCleanup(self.d.cleanup)
-        self.d.start()
+        cls.d = Daemon(limits={"owner_conn_requests": 32})
+        try:
+            cls.seed()
+        except BaseException:
+            cls.d.cleanup()
+            raise
+
+    @classmethod
+    def seed(cls):
+        cls.d.start()
         first = uuid4()
-        self.assertEqual(self.d.register(first, "seed")[0], 201)
-        self.d.stop()
+        if cls.d.register(first, "seed")[0] != 201:
+            raise AssertionError("seed registration failed")
+        cls.d.stop()
         ids = [first] + [uuid4() for _ in range(N - 1)]
         now = int(time.time())
-        db = sqlite3.connect(self.d.db)
+        db = sqlite3.connect(cls.d.db)
         try:
             with db:
                 db.executemany(
@@ -52,10 +62,14 @@ class LargeListing(unittest.TestCase):
                      enumerate(ids[1:], 1)))
         finally:
             db.close()
-        self.ids = sorted(ids)
-        self.project = {iid: "seed" if iid == first else f"p{i % 97}"
-                        for i, iid in enumerate(ids)}
-        self.d.start(timeout=30)
+        cls.ids = sorted(ids)
+        cls.project = {iid: "seed" if iid == first else f"p{i % 97}"
+                       for i, iid in enumerate(ids)}
+        cls.d.start(timeout=30)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.cleanup()
 
     def test_pages_bounded_memory(self):
         d = self.d
@@ -102,6 +116,34 @@ class LargeListing(unittest.TestCase):
               f"{vm(pid, 'VmRSS')} KiB", flush=True)
         self.assertLess(after, before + SLACK_KIB)
         self.assertEqual(d.worker_deaths(), [])
+
+    def test_keepalive_walk_meets_request_limit(self):
+        # On one keep-alive connection the pages share its 32 operations:
+        # two pages of 1000 (16 each) are answered, the third is not run
+        # and the connection closes (README: about 256 pages at 4096).
+        conn = http.client.HTTPConnection("localhost")
+        conn.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        conn.sock.settimeout(10)
+        conn.sock.connect(self.d.socket)
+        try:
+            path = "/instances"
+            for page in range(2):
+                conn.request("GET", path)
+                r = conn.getresponse()
+                js = json.loads(r.read())
+                self.assertEqual((r.status, len(js["instances"])),
+                                 (200, 1000), page)
+                self.assertEqual(js["instances"][-1]["id"],
+                                 self.ids[1000 * page + 999])
+                path = js["next"]
+            conn.request("GET", path)
+            with self.assertRaises((http.client.RemoteDisconnected,
+                                    ConnectionResetError)):
+                conn.getresponse()
+        finally:
+            conn.close()
+        self.d.wait_log(r"request limit reached; closed by the broker")
+        self.assertEqual(self.d.worker_deaths(), [])
 
 
 if __name__ == "__main__":
