@@ -35,6 +35,7 @@ STORE_SRCS	:= broker/store/store.c broker/store/store_sqlite.c \
 		   broker/store/store_pg.c broker/store/copystore.c
 BROKER_SRCS	:= broker/main.c broker/broker.c broker/listen.c \
 		   broker/supervise.c broker/wlog.c broker/ops.c \
+		   broker/ops_guest.c broker/ops_owner.c broker/ops_done.c \
 		   broker/ident.c broker/keys.c broker/seal.c broker/audit.c \
 		   broker/ratelimit.c broker/writer.c broker/reader.c \
 		   broker/tokens.c broker/stats.c \

@@ -198,11 +198,11 @@ void	 wlog_set(struct wlog *, int);
 int	 wlog_read(struct wlog *);
 void	 wlog_drain(struct wlog *);
 
-/* broker.c, for ops.c */
+/* broker.c, for ops.c and ops_done.c */
 void	 broker_pong(struct broker *);
 void	 broker_notify_status(struct broker *, const char *);
 
-/* ops.c */
+/* ops.c, ops_owner.c, ops_done.c */
 void	 ops_dispatch(struct broker *, struct chan_msg *);
 int	 ops_seed_instances(struct broker *);
 void	 ops_write_done(struct broker *);

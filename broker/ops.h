@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * What the parts of the operation table share.  ops.c holds the table,
+ * its gates and what every handler uses; ops_guest.c and ops_owner.c the
+ * handlers; ops_done.c the completions of the writer, reader and hasher,
+ * seeding and the expiry sweep.  Private to them.
+ */
+#ifndef SEALMD_OPS_H
+#define SEALMD_OPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "broker.h"
+#include "privsep/chan.h"
+#include "privsep/msg.h"
+#include "store/store.h"
+#include "writer.h"
+
+struct ops_ctx {
+	struct broker		*b;
+	struct bconn		*bc;
+	const struct chan_msg	*m;
+	char			 why[128];	/* set on a violation */
+};
+
+/* ops.c */
+void	 ops_audit(struct ops_ctx *, const char *, const char *,
+	    unsigned int, const uint8_t *);
+int	 ops_violation(struct ops_ctx *, const char *);
+int	 ops_answer(struct ops_ctx *, const void *, size_t);
+int	 ops_answer_status(struct ops_ctx *, unsigned int);
+void	 ops_run(struct broker *, struct chan_msg *, int);
+int	 ops_store_status(int, int);
+void	 ops_route(const struct ops_ctx *, struct route *);
+void	 ops_send_route(struct broker *, const struct route *, const void *,
+	    size_t);
+struct wjob	*ops_job(enum wjob_op, const char *);
+int	 ops_submit(struct ops_ctx *, struct wjob *, const char *);
+int	 ops_owner_denied(struct ops_ctx *, const char *, const char *);
+int64_t	 ops_ttl(const struct broker *, const struct msg_instance *);
+int	 ops_one_time(const struct broker *, const struct msg_instance *);
+int	 ops_mode(const struct broker *, const struct msg_instance *);
+int	 ops_expired(const struct store_pw *, int64_t);
+void	 ops_expire(const char *, int64_t);
+int	 ops_pw_open(struct broker *, const char *, struct store_pw *,
+	    struct msg_pw *);
+int	 ops_pw_read(struct broker *, const struct msg_instance *,
+	    struct msg_pw *, int *);
+int	 ops_pw_seal(struct broker *, const char *, const uint8_t *, size_t,
+	    uint32_t, struct store_pw *);
+
+/* ops_guest.c */
+int	 ops_guest_ok(struct ops_ctx *, const struct msg_guest *);
+int	 ops_guest_ident(struct ops_ctx *);
+int	 ops_guest_meta(struct ops_ctx *);
+int	 ops_guest_pw_get(struct ops_ctx *);
+int	 ops_guest_token(struct ops_ctx *);
+int	 ops_guest_pw_put(struct ops_ctx *);
+
+/* ops_owner.c */
+int	 ops_owner_inst_put(struct ops_ctx *);
+int	 ops_owner_inst_get(struct ops_ctx *);
+int	 ops_owner_inst_del(struct ops_ctx *);
+int	 ops_owner_inst_list(struct ops_ctx *);
+int	 ops_owner_pw_get(struct ops_ctx *);
+int	 ops_owner_pw_del(struct ops_ctx *);
+int	 ops_owner_keys(struct ops_ctx *);
+unsigned int ops_retire_status(int);
+int	 ops_owner_key_retire(struct ops_ctx *);
+int	 ops_owner_metrics(struct ops_ctx *);
+int	 ops_owner_status(struct ops_ctx *);
+int	 ops_owner_auth(struct ops_ctx *);
+int	 ops_owner_pw_verify(struct ops_ctx *);
+
+#endif /* SEALMD_OPS_H */

@@ -1,0 +1,447 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The owner's operations: instances, passwords, keys, status and
+ * metrics, and the owner TLS listener's credentials.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "broker.h"
+#include "hasher.h"
+#include "ops.h"
+#include "privsep/log.h"
+#include "privsep/validate.h"
+#include "reader.h"
+#include "rotate.h"
+#include "seal.h"
+#include "stats.h"
+#include "waiters.h"
+#include "writer.h"
+
+static int
+ops_get_id(struct ops_ctx *c, struct msg_id *mi)
+{
+	if (chan_get(c->m, mi, sizeof(*mi)) == -1 ||
+	    !chan_str_ok(mi->mi_id, sizeof(mi->mi_id)) ||
+	    !valid_uuid(mi->mi_id))
+		return ops_violation(c, "bad instance id");
+	return 0;
+}
+
+int
+ops_owner_inst_put(struct ops_ctx *c)
+{
+	struct wjob	*j;
+
+	j = ops_job(WJ_INST_PUT, "");
+	if (chan_get(c->m, &j->wj_inst, sizeof(j->wj_inst)) == -1 ||
+	    !valid_instance(&j->wj_inst)) {
+		free(j);
+		return ops_violation(c, "invalid instance");
+	}
+	memcpy(j->wj_id, j->wj_inst.mn_id, sizeof(j->wj_id));
+	if (ops_owner_denied(c, "owner.instance.put", j->wj_id)) {
+		free(j);
+		return ops_answer_status(c, 403);
+	}
+	if (!ident_nets_ok(c->b, &j->wj_inst)) {
+		ops_audit(c, "owner.instance.put", j->wj_id, 400, NULL);
+		free(j);
+		return ops_answer_status(c, 400);
+	}
+	j->wj_inst.mn_created = 0;
+	return ops_submit(c, j, "owner.instance.put");
+}
+
+int
+ops_owner_inst_get(struct ops_ctx *c)
+{
+	struct msg_id		mi;
+	struct msg_instance_ans	ma;
+	int			status = 403;
+
+	memset(&ma, 0, sizeof(ma));
+	if (ops_get_id(c, &mi) == -1)
+		return -1;
+	if (!ops_owner_denied(c, "owner.instance.get", mi.mi_id)) {
+		status = ops_store_status(store_instance_get(c->b->b_store,
+		    mi.mi_id, &ma.ma_inst), 200);
+		ops_audit(c, "owner.instance.get", mi.mi_id,
+		    (unsigned)status, NULL);
+	}
+	if (status != 200)
+		memset(&ma.ma_inst, 0, sizeof(ma.ma_inst));
+	ma.ma_status = (uint32_t)status;
+	return ops_answer(c, &ma, sizeof(ma));
+}
+
+int
+ops_owner_inst_del(struct ops_ctx *c)
+{
+	struct msg_id	mi;
+
+	if (ops_get_id(c, &mi) == -1)
+		return -1;
+	if (ops_owner_denied(c, "owner.instance.delete", mi.mi_id))
+		return ops_answer_status(c, 403);
+	return ops_submit(c, ops_job(WJ_INST_DEL, mi.mi_id),
+	    "owner.instance.delete");
+}
+
+int
+ops_owner_inst_list(struct ops_ctx *c)
+{
+	struct msg_list		ml;
+	static struct msg_list_ans mla;
+
+	memset(&mla, 0, sizeof(mla));
+	if (chan_get(c->m, &ml, sizeof(ml)) == -1 ||
+	    !chan_str_ok(ml.ml_after, sizeof(ml.ml_after)) ||
+	    (ml.ml_after[0] != '\0' && !valid_uuid(ml.ml_after)))
+		return ops_violation(c, "bad list cursor");
+	if (ops_owner_denied(c, "owner.instance.list", ""))
+		mla.mla_status = 403;
+	else {
+		mla.mla_status = (uint32_t)ops_store_status(
+		    store_instance_list(c->b->b_store, ml.ml_after, &mla), 200);
+		if (ml.ml_after[0] == '\0')
+			ops_audit(c, "owner.instance.list", "",
+			    mla.mla_status, NULL);
+	}
+	if (mla.mla_status != 200)
+		mla.mla_n = mla.mla_more = 0;
+	return ops_answer(c, &mla, sizeof(mla));
+}
+
+/*
+ * An owner GET, answered now or later: for a request as it comes, for a
+ * waiter woken by a POST, or for one whose time is up (wait 0).  A
+ * one-time value goes through the writer, which reads and removes it.
+ */
+void
+ops_pw_get_for(struct broker *b, const struct route *rt, const char *id,
+    uint32_t wait)
+{
+	struct msg_instance	inst;
+	struct msg_pw		mw;
+	struct wjob		*j;
+	struct rjob		*j2;
+	int			status, present = 0;
+
+	/* Nobody left to answer: a one-time value stays for the next. */
+	if (!ops_route_live(b, rt))
+		return;
+	if (reader_on()) {
+		j2 = reader_job(RJ_ID, RT_PW_GET);
+		j2->rj_want = RJ_WANT_PW;
+		memcpy(j2->rj_key, id, strnlen(id, ID_LEN));
+		j2->rj_rt = *rt;
+		j2->rj_wait = wait;
+		reader_submit(j2);
+		return;
+	}
+	memset(&mw, 0, sizeof(mw));
+	status = ops_store_status(store_instance_head(b->b_store, id, 0,
+	    &inst), 200);
+	/* A verifier is not a value to read once: it stays. */
+	if (status == 200 && ops_one_time(b, &inst) &&
+	    ops_mode(b, &inst) != PW_MODE_VERIFIER) {
+		j = ops_job(WJ_PW_TAKE, id);
+		j->wj_ttl = ops_ttl(b, &inst);
+		j->wj_wait = wait;
+		j->wj_rt = *rt;
+		j->wj_audit = "owner.pw.get";
+		if (writer_submit(j) == 0)
+			return;
+		free(j);
+		status = 503;
+	}
+	if (status == 200)
+		status = ops_pw_read(b, &inst, &mw, &present);
+	if (status == 200 && !present && wait > 0) {
+		if (waiters_add(rt, id, broker_now_ms() +
+		    (uint64_t)wait * 1000) == 0)
+			return;
+		log_warnx("owner GET with wait: %d waiters already",
+		    WAITERS_MAX);
+		status = 503;
+	}
+	audit_op(b, rt->rt_listener, rt->rt_peer, "owner.pw.get", id,
+	    (unsigned)status, NULL);
+	mw.mw_status = (uint32_t)status;
+	ops_send_route(b, rt, &mw, sizeof(mw));
+	sodium_memzero(&mw, sizeof(mw));
+}
+
+int
+ops_owner_pw_get(struct ops_ctx *c)
+{
+	struct msg_pw_get	mq;
+	struct msg_pw		mw;
+	struct route		rt;
+
+	if (chan_get(c->m, &mq, sizeof(mq)) == -1 ||
+	    !chan_str_ok(mq.mq_id, sizeof(mq.mq_id)) ||
+	    !valid_uuid(mq.mq_id) || mq.mq_wait > PW_WAIT_MAX)
+		return ops_violation(c, "bad password read");
+	if (ops_owner_denied(c, "owner.pw.get", mq.mq_id)) {
+		memset(&mw, 0, sizeof(mw));
+		mw.mw_status = 403;
+		return ops_answer(c, &mw, sizeof(mw));
+	}
+	ops_route(c, &rt);
+	ops_pw_get_for(c->b, &rt, mq.mq_id,
+	    broker_conn_wait(c->b, c->bc, mq.mq_wait));
+	return 0;
+}
+
+int
+ops_owner_pw_del(struct ops_ctx *c)
+{
+	struct msg_id	mi;
+
+	if (ops_get_id(c, &mi) == -1)
+		return -1;
+	if (ops_owner_denied(c, "owner.pw.clear", mi.mi_id))
+		return ops_answer_status(c, 403);
+	return ops_submit(c, ops_job(WJ_PW_DEL, mi.mi_id), "owner.pw.clear");
+}
+
+/* GET /keys, POST /keys/rotate, POST /keys/rewrap: the ring afterwards. */
+int
+ops_owner_keys(struct ops_ctx *c)
+{
+	struct msg_keys_ans	 mk;
+	const char		*op;
+	char			 err[CONF_ERR_MAX];
+	unsigned int		 status = 200;
+
+	switch (c->m->m_hdr.ch_type) {
+	case MSG_OWNER_KEY_ROTATE:
+		op = "key.rotate";
+		break;
+	case MSG_OWNER_KEY_REWRAP:
+		op = "key.rewrap";
+		break;
+	default:
+		op = "owner.keys";
+		break;
+	}
+	if (ops_owner_denied(c, op, "")) {
+		memset(&mk, 0, sizeof(mk));
+		mk.mk_status = 403;
+		return ops_answer(c, &mk, sizeof(mk));
+	}
+	if (c->m->m_hdr.ch_type == MSG_OWNER_KEY_ROTATE &&
+	    rotate_new_key(c->b, err, sizeof(err)) == -1) {
+		log_warnx("key rotation: %s", err);
+		status = 409;
+	}
+	if (c->m->m_hdr.ch_type == MSG_OWNER_KEY_REWRAP)
+		rotate_start(c->b);
+	rotate_fill(c->b, &mk);
+	if (status != 200)
+		mk.mk_status = status;
+	ops_audit(c, op, "", mk.mk_status, NULL);
+	return ops_answer(c, &mk, sizeof(mk));
+}
+
+/* rotate_retire's answer as an HTTP status. */
+unsigned int
+ops_retire_status(int r)
+{
+	switch (r) {
+	case 0:
+		return 204;
+	case 1:
+		return 404;
+	case 2:
+		return 409;
+	default:
+		return 503;
+	}
+}
+
+/* The writer counts the key's values, after the writes queued before. */
+int
+ops_owner_key_retire(struct ops_ctx *c)
+{
+	struct msg_key_id	mk;
+	struct wjob		*j;
+	char			err[CONF_ERR_MAX] = "";
+	unsigned int		status;
+
+	if (chan_get(c->m, &mk, sizeof(mk)) == -1)
+		return ops_violation(c, "bad key id");
+	if (ops_owner_denied(c, "key.retire", ""))
+		return ops_answer_status(c, 403);
+	status = ops_retire_status(rotate_retire_check(c->b, mk.mk_id, err,
+	    sizeof(err)));
+	if (status == 204) {
+		j = ops_job(WJ_KEY_COUNT, "");
+		j->wj_key = mk.mk_id;
+		return ops_submit(c, j, "key.retire");
+	}
+	if (err[0] != '\0')
+		log_warnx("retire key %u: %s", mk.mk_id, err);
+	ops_audit(c, "key.retire", "", status, NULL);
+	return ops_answer_status(c, status);
+}
+
+int
+ops_owner_metrics(struct ops_ctx *c)
+{
+	static struct msg_metrics_ans	mm;
+
+	memset(&mm, 0, sizeof(mm));
+	if (ops_owner_denied(c, "owner.metrics", ""))
+		mm.mm_status = 403;
+	else {
+		/* Counted first, so a scrape sees itself. */
+		ops_audit(c, "owner.metrics", "", 200, NULL);
+		stats_fill(c->b, &mm);
+		mm.mm_status = 200;
+	}
+	return ops_answer(c, &mm, sizeof(mm));
+}
+
+int
+ops_owner_status(struct ops_ctx *c)
+{
+	static struct msg_status_ans	mt;
+	struct msg_keys_ans		mk;
+	struct broker			*b = c->b;
+	const struct listener		*l;
+	size_t				 i;
+	int				 store_ok;
+
+	memset(&mt, 0, sizeof(mt));
+	if (ops_owner_denied(c, "owner.status", ""))
+		mt.mt_status = 403;
+	else {
+		for (i = 0; i < b->b_nlisten && i < MET_LISTENERS; i++) {
+			l = &b->b_listen[i];
+			(void)snprintf(mt.mt_lname[i], sizeof(mt.mt_lname[i]),
+			    "%s", l->l_name);
+			(void)snprintf(mt.mt_lmode[i], sizeof(mt.mt_lmode[i]),
+			    "%s", l->l_role == ROLE_OWNER ? "owner" :
+			    l->l_ident == IDENT_DIRECT ? "direct" : "proxy");
+		}
+		mt.mt_nlisten = (uint32_t)i;
+		/* The ring as GET /keys shows it: ids and what each seals. */
+		rotate_fill(b, &mk);
+		for (i = 0; i < mk.mk_n; i++) {
+			mt.mt_keyids[i] = mk.mk_id[i];
+			mt.mt_keyvalues[i] = mk.mk_records[i];
+		}
+		mt.mt_nkeyids = mk.mk_n;
+		/* The store's state is part of the answer, not its status. */
+		mt.mt_status = 200;
+		store_ok = store_counts(b->b_store, &mt.mt_instances,
+		    &mt.mt_passwords) == STORE_OK && mk.mk_status == 200;
+		mt.mt_listeners = (uint32_t)b->b_nlisten;
+		mt.mt_worker_restarts = b->b_restarts;
+		mt.mt_worker_pid = (uint32_t)b->b_wpid;
+		mt.mt_key_newest = keyring_newest(&b->b_keys)->k_id;
+		mt.mt_keys = (uint32_t)b->b_keys.kr_n;
+		mt.mt_uptime = (int64_t)(time(NULL) - b->b_started);
+		(void)snprintf(mt.mt_store, sizeof(mt.mt_store), "%s",
+		    store_name(b->b_store));
+		(void)snprintf(mt.mt_store_state, sizeof(mt.mt_store_state),
+		    "%s", store_ok ? "ok" : "unavailable");
+		(void)snprintf(mt.mt_version, sizeof(mt.mt_version), "%s",
+		    SEALMD_VERSION);
+	}
+	return ops_answer(c, &mt, sizeof(mt));
+}
+
+/* Credentials of a request on the owner TLS listener (tlsauth.c). */
+int
+ops_owner_auth(struct ops_ctx *c)
+{
+	struct msg_owner_auth	mo;
+	unsigned int		status;
+	int			r;
+
+	if (chan_get(c->m, &mo, sizeof(mo)) == -1)
+		return ops_violation(c, "bad credentials");
+	r = tlsauth_check(c->b, c->bc, &mo, &status, c->why, sizeof(c->why));
+	sodium_memzero(&mo, sizeof(mo));
+	if (r == -1)
+		return -1;
+	return ops_answer_status(c, status);
+}
+
+/*
+ * POST /servers/ID/os-server-password/verify: the candidate against the
+ * stored verifier, on the hasher thread.  204 match, 403 not; 404 when
+ * nothing is stored, 409 when a value (not a verifier) is.
+ */
+int
+ops_owner_pw_verify(struct ops_ctx *c)
+{
+	static struct msg_pw_verify	 mv;
+	struct msg_instance		 inst;
+	struct store_pw			 sp;
+	struct hjob			*h = NULL;
+	uint8_t				 chunk[PW_CHUNK_LEN];
+	size_t				 i, len, off = 0;
+	int				 status = 200, r;
+
+	if (chan_get(c->m, &mv, sizeof(mv)) == -1 ||
+	    !chan_str_ok(mv.mv_id, sizeof(mv.mv_id)) ||
+	    !valid_uuid(mv.mv_id) || mv.mv_len > PW_MAX) {
+		sodium_memzero(&mv, sizeof(mv));
+		return ops_violation(c, "bad verify request");
+	}
+	if (ops_owner_denied(c, "owner.pw.verify", mv.mv_id))
+		status = 403;
+	else if ((r = store_instance_head(c->b->b_store, mv.mv_id, 0,
+	    &inst)) != STORE_OK)
+		status = ops_store_status(r, 200);
+	else if ((r = store_pw_get(c->b->b_store, mv.mv_id, &sp)) != STORE_OK)
+		status = ops_store_status(r, 200);
+	else if (sp.sp_kind != PW_KIND_VERIFIER ||
+	    ops_expired(&sp, ops_ttl(c->b, &inst)))
+		status = sp.sp_kind != PW_KIND_VERIFIER ? 409 : 404;
+	else {
+		if ((h = sodium_malloc(sizeof(*h))) == NULL)
+			fatal("sodium_malloc");
+		memset(h, 0, sizeof(*h));
+		for (i = 0; i < sp.sp_nchunks; i++) {
+			if (seal_open(&c->b->b_keys, mv.mv_id, (uint8_t)i,
+			    (uint8_t)sp.sp_nchunks, sp.sp_kind, sp.sp_set_at,
+			    &sp.sp_chunk[i], chunk, &len) == -1 ||
+			    off + len >= sizeof(h->hj_verifier)) {
+				status = 500;
+				break;
+			}
+			memcpy(h->hj_verifier + off, chunk, len);
+			off += len;
+		}
+		h->hj_verifier[off] = '\0';
+		sodium_memzero(chunk, sizeof(chunk));
+	}
+	sodium_memzero(&sp, sizeof(sp));
+	/* h is set whenever status is 200: said for the analyzer, which
+	 * cannot see ops_store_status in ops.c. */
+	if (status == 200 && h != NULL) {
+		h->hj_op = HJ_VERIFY;
+		memcpy(h->hj_id, mv.mv_id, sizeof(h->hj_id));
+		ops_route(c, &h->hj_rt);
+		memcpy(h->hj_value, mv.mv_value, mv.mv_len);
+		h->hj_len = mv.mv_len;
+		sodium_memzero(mv.mv_value, sizeof(mv.mv_value));
+		if (hasher_submit(h) == 0)
+			return 0;
+		status = 503;
+	}
+	if (h != NULL)
+		sodium_free(h);
+	ops_audit(c, "owner.pw.verify", mv.mv_id, (unsigned)status, NULL);
+	sodium_memzero(&mv, sizeof(mv));
+	return ops_answer_status(c, (unsigned)status);
+}
