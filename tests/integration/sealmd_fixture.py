@@ -229,6 +229,20 @@ class RawConn:
         self.close()
 
 
+def cleanup_all(*daemons):
+    """Daemon.cleanup() for each, every one of them even when an earlier
+    one fails (a daemon left running outlives the test run), then fail
+    with every problem found."""
+    problems = []
+    for d in daemons:
+        try:
+            d.cleanup()
+        except AssertionError as e:
+            problems.append(str(e))
+    if problems:
+        raise AssertionError("\n".join(problems))
+
+
 class Daemon:
     """One running sealmd with a generated configuration."""
 

@@ -22,8 +22,8 @@ import threading
 import time
 import unittest
 
-from sealmd_fixture import (BUILD, Daemon, SEALMD, TOP, canary, pg_bin,
-                            pg_sql, remember_secret, uuid4)
+from sealmd_fixture import (BUILD, Daemon, SEALMD, TOP, canary, cleanup_all,
+                            pg_bin, pg_sql, remember_secret, uuid4)
 
 PGTEST = os.path.join(TOP, "tests", "pgtest.sh")
 PW = "/openstack/latest/password"
@@ -76,9 +76,7 @@ class TwoNodes(unittest.TestCase):
         self.b = Daemon(conninfo=self.conninfo, share=self.a).start()
 
     def tearDown(self):
-        for d in (self.a, self.b):
-            d.stop()
-            d.cleanup()
+        cleanup_all(self.a, self.b)
 
     def fresh(self):
         iid = uuid4()
@@ -259,9 +257,7 @@ class ManyWaitersAcrossNodes(unittest.TestCase):
         self.b = Daemon(conninfo=ci, share=self.a).start()
 
     def tearDown(self):
-        for d in (self.a, self.b):
-            d.stop()
-            d.cleanup()
+        cleanup_all(self.a, self.b)
 
     def repoint(self, target):
         tmp = self.link + ".new"
@@ -593,8 +589,7 @@ class Copy(unittest.TestCase):
             for v in vals.values():
                 self.assertNotIn(v.encode(), r.stdout + r.stderr)
         finally:
-            for d in daemons:
-                d.cleanup()
+            cleanup_all(*daemons)
 
     def test_missing_source_refused(self):
         a = Daemon()
@@ -604,8 +599,7 @@ class Copy(unittest.TestCase):
             self.assertEqual(r.returncode, 1)
             self.assertFalse(os.path.exists(a.db))
         finally:
-            a.cleanup()
-            b.cleanup()
+            cleanup_all(a, b)
 
 
 class Migrate(unittest.TestCase):

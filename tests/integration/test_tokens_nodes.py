@@ -13,7 +13,8 @@ import tempfile
 import time
 import unittest
 
-from sealmd_fixture import Daemon, canary, remember_secret, uuid4
+from sealmd_fixture import (Daemon, canary, cleanup_all, remember_secret,
+                            uuid4)
 
 PW = "/openstack/latest/password"
 TOKEN = "/openstack/api/token"
@@ -204,8 +205,7 @@ class KeyConfiguration(unittest.TestCase):
             self.assertEqual(a.guest("GET", PW, headers=h)[0], 200)
             self.assertEqual(b.guest("GET", PW, headers=h)[0], 401)
         finally:
-            a.cleanup()
-            b.cleanup()
+            cleanup_all(a, b)
 
     def test_short_key_refused_at_start(self):
         path = key_file(key_dir(self), "short", b"too short\n")
