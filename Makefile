@@ -38,7 +38,7 @@ BROKER_SRCS	:= broker/main.c broker/broker.c broker/listen.c \
 		   broker/ops_guest.c broker/ops_owner.c broker/ops_done.c \
 		   broker/ident.c broker/keys.c broker/seal.c broker/audit.c \
 		   broker/ratelimit.c broker/writer.c broker/reader.c \
-		   broker/tokens.c broker/stats.c \
+		   broker/tokens.c broker/stats.c broker/jobq.c \
 		   broker/rotate.c broker/waiters.c broker/hasher.c \
 		   broker/tlskey.c broker/tlsauth.c \
 		   broker/config.c broker/owner_auth.c broker/sandbox.c \
@@ -117,7 +117,7 @@ UT_seal		:= broker/seal.c broker/keys.c privsep/buf.c privsep/log.c
 UT_store	:= broker/store/store.c broker/store/store_sqlite.c \
 		   broker/store/store_pg.c privsep/buf.c privsep/log.c
 UT_store_pg	:= $(UT_store)
-UT_reader	:= broker/reader.c $(UT_store)
+UT_reader	:= broker/reader.c broker/jobq.c $(UT_store)
 UT_config	:= broker/config.c privsep/buf.c privsep/log.c \
 		   privsep/chan.c privsep/validate.c
 UT_config_tls	:= broker/config.c privsep/buf.c privsep/log.c \
@@ -131,8 +131,9 @@ UT_tokens	:= broker/tokens.c privsep/log.c
 UT_waiters	:= broker/waiters.c
 UT_validate	:= privsep/validate.c privsep/chan.c privsep/buf.c \
 		   privsep/log.c
-UT_hasher	:= broker/hasher.c privsep/log.c
+UT_hasher	:= broker/hasher.c broker/jobq.c privsep/log.c
 UT_log		:= privsep/log.c
+UT_jobq		:= broker/jobq.c privsep/log.c
 # The broker less main and its supervision of the worker, and its
 # sandbox: what tests/unit/bfix.c and tests/fuzz/fuzz_chan.c drive.
 BROKER_CORE	:= $(filter-out broker/main.c broker/supervise.c \

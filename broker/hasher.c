@@ -2,36 +2,26 @@
 /*
  * The hasher thread, in the broker: Argon2id hashes and checks for
  * verifier mode, one job at a time, so that the event loop never runs
- * one.  Jobs come from the event loop and go back to it through an
- * eventfd; the queue and its limit are in hasher.h.
+ * one.  Jobs come from the event loop and go back to it through a jobq;
+ * the queue's limit is in hasher.h.
  */
-#include <sys/eventfd.h>
-
 #include <errno.h>
 #include <pthread.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "hasher.h"
 #include "privsep/log.h"
 
 static pthread_t	 hasher_thread;
-static pthread_mutex_t	 hasher_mtx = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t	 hasher_cv = PTHREAD_COND_INITIALIZER;
-static struct hjob	*hasher_todo, *hasher_finished;
-static size_t		 hasher_ntodo;
-static int		 hasher_stopping;
-static int		 hasher_efd = -1;
+static struct jobq	 hasher_q = JOBQ_INITIALIZER(HASHER_QUEUE_MAX);
 
 static void	*hasher_main(void *);
 
 int
 hasher_start(void)
 {
-	if ((hasher_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1) {
-		log_warn("eventfd");
+	if (jobq_open(&hasher_q) == -1)
 		return -1;
-	}
 	if ((errno = pthread_create(&hasher_thread, NULL, hasher_main,
 	    NULL)) != 0) {
 		log_warn("pthread_create");
@@ -43,53 +33,36 @@ hasher_start(void)
 void
 hasher_stop(void)
 {
-	pthread_mutex_lock(&hasher_mtx);
-	hasher_stopping = 1;
-	pthread_cond_signal(&hasher_cv);
-	pthread_mutex_unlock(&hasher_mtx);
+	jobq_stop(&hasher_q);
 	pthread_join(hasher_thread, NULL);
-	close(hasher_efd);
+	jobq_close(&hasher_q);
 }
 
 int
 hasher_fd(void)
 {
-	return hasher_efd;
+	return jobq_fd(&hasher_q);
 }
 
 /* -1 when the queue is full: the caller answers 503. */
 int
 hasher_submit(struct hjob *j)
 {
-	struct hjob	**tail;
-
-	pthread_mutex_lock(&hasher_mtx);
-	if (hasher_ntodo >= HASHER_QUEUE_MAX) {
-		pthread_mutex_unlock(&hasher_mtx);
-		return -1;
-	}
-	j->hj_next = NULL;
-	for (tail = &hasher_todo; *tail != NULL; tail = &(*tail)->hj_next)
-		;
-	*tail = j;
-	hasher_ntodo++;
-	pthread_cond_signal(&hasher_cv);
-	pthread_mutex_unlock(&hasher_mtx);
-	return 0;
+	return jobq_submit(&hasher_q, &j->hj_q);
 }
 
+/* Every finished job, oldest first. */
 struct hjob *
 hasher_done(void)
 {
-	struct hjob	*list;
-	uint64_t	 n;
+	struct jobq_link	*l;
+	struct hjob		*list = NULL, **tail = &list;
 
-	if (read(hasher_efd, &n, sizeof(n)) == -1 && errno != EAGAIN)
-		log_warn("hasher eventfd");
-	pthread_mutex_lock(&hasher_mtx);
-	list = hasher_finished;
-	hasher_finished = NULL;
-	pthread_mutex_unlock(&hasher_mtx);
+	for (l = jobq_done(&hasher_q); l != NULL; l = l->jl_next) {
+		*tail = JOBQ_ITEM(l, struct hjob, hj_q);
+		tail = &(*tail)->hj_next;
+	}
+	*tail = NULL;
 	return list;
 }
 
@@ -109,29 +82,12 @@ hasher_run(struct hjob *j)
 static void *
 hasher_main(void *arg)
 {
-	struct hjob	*j;
-	uint64_t	 one = 1;
+	struct jobq_link	*l;
 
 	(void)arg;
-	for (;;) {
-		pthread_mutex_lock(&hasher_mtx);
-		while (hasher_todo == NULL && !hasher_stopping)
-			pthread_cond_wait(&hasher_cv, &hasher_mtx);
-		if ((j = hasher_todo) == NULL) {
-			pthread_mutex_unlock(&hasher_mtx);
-			return NULL;
-		}
-		hasher_todo = j->hj_next;
-		hasher_ntodo--;
-		pthread_mutex_unlock(&hasher_mtx);
-
-		hasher_run(j);
-
-		pthread_mutex_lock(&hasher_mtx);
-		j->hj_next = hasher_finished;
-		hasher_finished = j;
-		pthread_mutex_unlock(&hasher_mtx);
-		if (write(hasher_efd, &one, sizeof(one)) == -1)
-			log_warn("hasher eventfd");
+	while (jobq_take(&hasher_q, &l, 1) > 0) {
+		hasher_run(JOBQ_ITEM(l, struct hjob, hj_q));
+		jobq_finish(&hasher_q, &l, 1);
 	}
+	return NULL;
 }

@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "jobq.h"
 #include "privsep/msg.h"
 #include "writer.h"
 
@@ -24,7 +25,8 @@ enum hjob_op {
 };
 
 struct hjob {
-	struct hjob	*hj_next;
+	struct jobq_link hj_q;
+	struct hjob	*hj_next;	/* hasher_done's list */
 	enum hjob_op	 hj_op;
 	char		 hj_id[ID_LEN + 1];
 	struct route	 hj_rt;

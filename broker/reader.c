@@ -4,13 +4,10 @@
  * event loop reads from when a request runs again on what a reader read
  * ahead.  Only a PostgreSQL store starts them; reader.h says why.
  */
-#include <sys/eventfd.h>
-
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
@@ -20,13 +17,7 @@
 static pthread_t	 reader_thread[READER_THREADS];
 static struct store	*reader_store[READER_THREADS];
 static size_t		 reader_nthreads;
-static pthread_mutex_t	 reader_mtx = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t	 reader_cv = PTHREAD_COND_INITIALIZER;
-static struct rjob	*reader_todo, *reader_todo_tail;
-static struct rjob	*reader_finished;
-static size_t		 reader_ntodo;
-static int		 reader_stopping;
-static int		 reader_efd = -1;
+static struct jobq	 reader_q = JOBQ_INITIALIZER(READER_QUEUE_MAX);
 
 /* The job being replayed, as the event loop's store. */
 static struct store	 reader_memo;
@@ -41,10 +32,8 @@ reader_start(const char *backend, const char *target)
 {
 	size_t	i;
 
-	if ((reader_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1) {
-		log_warn("eventfd");
+	if (jobq_open(&reader_q) == -1)
 		return -1;
-	}
 	for (i = 0; i < READER_THREADS; i++) {
 		if ((reader_store[i] = store_open(backend, target, 0)) == NULL)
 			return -1;
@@ -65,31 +54,26 @@ reader_stop(void)
 	struct rjob	*j, *next;
 	size_t		 i;
 
-	pthread_mutex_lock(&reader_mtx);
-	reader_stopping = 1;
-	pthread_cond_broadcast(&reader_cv);
-	pthread_mutex_unlock(&reader_mtx);
+	jobq_stop(&reader_q);
 	for (i = 0; i < reader_nthreads; i++) {
 		pthread_join(reader_thread[i], NULL);
 		store_close(reader_store[i]);
 	}
 	reader_nthreads = 0;
 	/* The threads emptied the queue; what they read goes unanswered. */
-	for (j = reader_finished; j != NULL; j = next) {
-		next = j->rj_next;
-		reader_free(j);
-	}
-	reader_finished = NULL;
-	if (reader_efd != -1)
-		close(reader_efd);
-	reader_efd = -1;
+	if (jobq_fd(&reader_q) != -1)
+		for (j = reader_done(); j != NULL; j = next) {
+			next = j->rj_next;
+			reader_free(j);
+		}
+	jobq_close(&reader_q);
 }
 
 /* -1 with no reader: poll skips it. */
 int
 reader_fd(void)
 {
-	return reader_efd;
+	return jobq_fd(&reader_q);
 }
 
 /* Reads go through the readers: they run, and this is not a replay. */
@@ -129,60 +113,31 @@ reader_free(struct rjob *j)
 	free(j);
 }
 
-static void
-reader_finish(struct rjob *j)
-{
-	uint64_t	one = 1;
-
-	pthread_mutex_lock(&reader_mtx);
-	j->rj_next = reader_finished;
-	reader_finished = j;
-	pthread_mutex_unlock(&reader_mtx);
-	if (write(reader_efd, &one, sizeof(one)) == -1)
-		log_warn("reader eventfd");
-}
-
 /* A full queue reads nothing: the request is answered 503 at once. */
 void
 reader_submit(struct rjob *j)
 {
-	pthread_mutex_lock(&reader_mtx);
-	if (reader_ntodo >= READER_QUEUE_MAX) {
-		pthread_mutex_unlock(&reader_mtx);
+	struct jobq_link	*l = &j->rj_q;
+
+	if (jobq_submit(&reader_q, l) == -1) {
 		j->rj_plan = RJ_NONE;
-		reader_finish(j);
-		return;
+		jobq_finish(&reader_q, &l, 1);
 	}
-	j->rj_next = NULL;
-	if (reader_todo_tail != NULL)
-		reader_todo_tail->rj_next = j;
-	else
-		reader_todo = j;
-	reader_todo_tail = j;
-	reader_ntodo++;
-	pthread_cond_signal(&reader_cv);
-	pthread_mutex_unlock(&reader_mtx);
 }
 
 /* Every finished job, oldest first. */
 struct rjob *
 reader_done(void)
 {
-	struct rjob	*list, *rev = NULL, *next;
-	uint64_t	 n;
+	struct jobq_link	*l;
+	struct rjob		*list = NULL, **tail = &list;
 
-	if (read(reader_efd, &n, sizeof(n)) == -1 && errno != EAGAIN)
-		log_warn("reader eventfd");
-	pthread_mutex_lock(&reader_mtx);
-	list = reader_finished;
-	reader_finished = NULL;
-	pthread_mutex_unlock(&reader_mtx);
-	for (; list != NULL; list = next) {
-		next = list->rj_next;
-		list->rj_next = rev;
-		rev = list;
+	for (l = jobq_done(&reader_q); l != NULL; l = l->jl_next) {
+		*tail = JOBQ_ITEM(l, struct rjob, rj_q);
+		tail = &(*tail)->rj_next;
 	}
-	return rev;
+	*tail = NULL;
+	return list;
 }
 
 /* Read what the plan names, on a reader thread's own connection. */
@@ -234,25 +189,14 @@ reader_run(struct store *st, struct rjob *j)
 static void *
 reader_main(void *arg)
 {
-	struct store	*st = arg;
-	struct rjob	*j;
+	struct store		*st = arg;
+	struct jobq_link	*l;
 
-	for (;;) {
-		pthread_mutex_lock(&reader_mtx);
-		while (reader_todo == NULL && !reader_stopping)
-			pthread_cond_wait(&reader_cv, &reader_mtx);
-		if (reader_todo == NULL) {
-			pthread_mutex_unlock(&reader_mtx);
-			return NULL;
-		}
-		j = reader_todo;
-		if ((reader_todo = j->rj_next) == NULL)
-			reader_todo_tail = NULL;
-		reader_ntodo--;
-		pthread_mutex_unlock(&reader_mtx);
-		reader_run(st, j);
-		reader_finish(j);
+	while (jobq_take(&reader_q, &l, 1) > 0) {
+		reader_run(st, JOBQ_ITEM(l, struct rjob, rj_q));
+		jobq_finish(&reader_q, &l, 1);
 	}
+	return NULL;
 }
 
 /*

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "jobq.h"
 #include "privsep/chan.h"
 #include "rotate.h"
 #include "store/store.h"
@@ -64,7 +65,8 @@ union reader_msg {
 #define READER_MSG_MAX	sizeof(union reader_msg)
 
 struct rjob {
-	struct rjob		*rj_next;
+	struct jobq_link	 rj_q;
+	struct rjob		*rj_next;	/* reader_done's list */
 	enum rj_plan		 rj_plan;
 	int			 rj_want;
 	char			 rj_key[ADDR_MAX + ID_LEN + 2];

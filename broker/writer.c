@@ -4,27 +4,19 @@
  * batches of one transaction each (group commit).  writer.h says what a
  * job holds and when it is answered.
  */
-#include <sys/eventfd.h>
-
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "privsep/log.h"
 #include "stats.h"
 #include "writer.h"
 
 static pthread_t	 writer_thread;
+static struct jobq	 writer_q = JOBQ_INITIALIZER(WRITER_QUEUE_MAX);
 static pthread_mutex_t	 writer_mtx = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t	 writer_cv = PTHREAD_COND_INITIALIZER;
-static struct wjob	*writer_todo, *writer_todo_tail;
-static struct wjob	*writer_finished;
-static size_t		 writer_ntodo;
-static int		 writer_stopping;
-static int		 writer_efd = -1;
 static struct store	*writer_store;
 static struct msg_hist	 writer_commit_h, writer_group_h;	/* writer_mtx */
 
@@ -39,10 +31,8 @@ writer_start(const char *backend, const char *target)
 {
 	if ((writer_store = store_open(backend, target, 0)) == NULL)
 		return -1;
-	if ((writer_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1) {
-		log_warn("eventfd");
+	if (jobq_open(&writer_q) == -1)
 		return -1;
-	}
 	if ((errno = pthread_create(&writer_thread, NULL, writer_main,
 	    NULL)) != 0) {
 		log_warn("pthread_create");
@@ -55,62 +45,39 @@ writer_start(const char *backend, const char *target)
 void
 writer_stop(void)
 {
-	pthread_mutex_lock(&writer_mtx);
-	writer_stopping = 1;
-	pthread_cond_signal(&writer_cv);
-	pthread_mutex_unlock(&writer_mtx);
+	jobq_stop(&writer_q);
 	pthread_join(writer_thread, NULL);
 	store_close(writer_store);
-	close(writer_efd);
+	jobq_close(&writer_q);
 }
 
 /* Readable when finished writes wait for writer_done. */
 int
 writer_fd(void)
 {
-	return writer_efd;
+	return jobq_fd(&writer_q);
 }
 
 /* Queue a write; -1 when the queue is full (the caller answers 503). */
 int
 writer_submit(struct wjob *j)
 {
-	pthread_mutex_lock(&writer_mtx);
-	if (writer_ntodo >= WRITER_QUEUE_MAX) {
-		pthread_mutex_unlock(&writer_mtx);
-		return -1;
-	}
-	j->wj_next = NULL;
-	if (writer_todo_tail != NULL)
-		writer_todo_tail->wj_next = j;
-	else
-		writer_todo = j;
-	writer_todo_tail = j;
-	writer_ntodo++;
-	pthread_cond_signal(&writer_cv);
-	pthread_mutex_unlock(&writer_mtx);
-	return 0;
+	return jobq_submit(&writer_q, &j->wj_q);
 }
 
 /* Every finished write, oldest first. */
 struct wjob *
 writer_done(void)
 {
-	struct wjob	*list, *rev = NULL, *next;
-	uint64_t	 n;
+	struct jobq_link	*l;
+	struct wjob		*list = NULL, **tail = &list;
 
-	if (read(writer_efd, &n, sizeof(n)) == -1 && errno != EAGAIN)
-		log_warn("writer eventfd");
-	pthread_mutex_lock(&writer_mtx);
-	list = writer_finished;
-	writer_finished = NULL;
-	pthread_mutex_unlock(&writer_mtx);
-	for (; list != NULL; list = next) {
-		next = list->wj_next;
-		list->wj_next = rev;
-		rev = list;
+	for (l = jobq_done(&writer_q); l != NULL; l = l->jl_next) {
+		*tail = JOBQ_ITEM(l, struct wjob, wj_q);
+		tail = &(*tail)->wj_next;
 	}
-	return rev;
+	*tail = NULL;
+	return list;
 }
 
 static void
@@ -209,12 +176,7 @@ writer_batch(struct wjob **jobs, size_t n)
 size_t
 writer_queued(void)
 {
-	size_t	n;
-
-	pthread_mutex_lock(&writer_mtx);
-	n = writer_ntodo;
-	pthread_mutex_unlock(&writer_mtx);
-	return n;
+	return jobq_queued(&writer_q);
 }
 
 /* Commit latency and group size so far, for GET /metrics. */
@@ -230,37 +192,16 @@ writer_stats(struct msg_hist *commit, struct msg_hist *group)
 static void *
 writer_main(void *arg)
 {
-	struct wjob	*jobs[WRITER_BATCH_MAX];
-	size_t		 n, i;
-	uint64_t	 one = 1;
+	struct jobq_link	*l[WRITER_BATCH_MAX];
+	struct wjob		*jobs[WRITER_BATCH_MAX];
+	size_t			 n, i;
 
 	(void)arg;
-	for (;;) {
-		pthread_mutex_lock(&writer_mtx);
-		while (writer_todo == NULL && !writer_stopping)
-			pthread_cond_wait(&writer_cv, &writer_mtx);
-		if (writer_todo == NULL) {
-			pthread_mutex_unlock(&writer_mtx);
-			return NULL;
-		}
-		for (n = 0; n < WRITER_BATCH_MAX && writer_todo != NULL; n++) {
-			jobs[n] = writer_todo;
-			writer_todo = writer_todo->wj_next;
-			writer_ntodo--;
-		}
-		if (writer_todo == NULL)
-			writer_todo_tail = NULL;
-		pthread_mutex_unlock(&writer_mtx);
-
+	while ((n = jobq_take(&writer_q, l, WRITER_BATCH_MAX)) > 0) {
+		for (i = 0; i < n; i++)
+			jobs[i] = JOBQ_ITEM(l[i], struct wjob, wj_q);
 		writer_batch(jobs, n);
-
-		pthread_mutex_lock(&writer_mtx);
-		for (i = 0; i < n; i++) {
-			jobs[i]->wj_next = writer_finished;
-			writer_finished = jobs[i];
-		}
-		pthread_mutex_unlock(&writer_mtx);
-		if (write(writer_efd, &one, sizeof(one)) == -1)
-			log_warn("writer eventfd");
+		jobq_finish(&writer_q, l, n);
 	}
+	return NULL;
 }

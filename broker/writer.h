@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+#include "jobq.h"
 #include "privsep/msg.h"
 #include "store/store.h"
 
@@ -45,7 +46,8 @@ enum wjob_op {
 };
 
 struct wjob {
-	struct wjob		*wj_next;
+	struct jobq_link	 wj_q;
+	struct wjob		*wj_next;	/* writer_done's list */
 	enum wjob_op		 wj_op;
 	char			 wj_id[ID_LEN + 1];
 	struct store_pw		 wj_pw;
