@@ -18,8 +18,8 @@
 #include "keys.h"
 #include "tokens.h"
 #include "store/store.h"
+#include "route.h"
 #include "tlskey.h"
-#include "writer.h"
 
 #define SEALMD_VERSION		"0.1.0"
 #define BROKER_PING_MS		5000	/* worker liveness ping */
@@ -209,7 +209,16 @@ void	 ops_write_done(struct broker *);
 void	 ops_read_done(struct broker *);
 void	 ops_expire_sweep(struct broker *);
 void	 ops_hash_done(struct broker *);
-struct route;
+/* What ops_read_done does with a finished read (struct rjob's rj_then). */
+enum rj_then {
+	RT_MSG,		/* the worker's message: rj_hdr, rj_payload, rj_rt */
+	RT_PW_GET,	/* ops_pw_get_for(rj_rt, rj_key, rj_wait) */
+	RT_SWEEP,	/* ops_expire_sweep */
+	RT_ROTATE,	/* rotate_step */
+	RT_NOTIFY,	/* tell systemd the instance count */
+	RT_WAIT_POLL,	/* a value for rj_key's waiters, maybe */
+};
+
 void	 ops_pw_get_for(struct broker *, const struct route *, const char *,
 	    uint32_t);
 int	 ops_route_live(struct broker *, const struct route *);

@@ -15,7 +15,7 @@
 
 #include "jobq.h"
 #include "privsep/msg.h"
-#include "writer.h"
+#include "route.h"
 
 #define HASHER_QUEUE_MAX	8
 

@@ -11,6 +11,7 @@
 
 #include <sodium.h>
 
+#include "broker.h"
 #include "privsep/log.h"
 #include "reader.h"
 
@@ -84,7 +85,7 @@ reader_on(void)
 }
 
 struct rjob *
-reader_job(enum rj_plan plan, enum rj_then then)
+reader_job(enum rj_plan plan, int then)
 {
 	struct rjob	*j;
 
@@ -94,7 +95,7 @@ reader_job(enum rj_plan plan, enum rj_then then)
 	j->rj_then = then;
 	j->rj_r = j->rj_inst_r = j->rj_pw_r = STORE_ERR;
 	/* Rewrap batches alone need room for many values. */
-	if (plan == RJ_OLDER && (j->rj_older = calloc(ROTATE_BATCH,
+	if (plan == RJ_OLDER && (j->rj_older = calloc(READER_OLDER_MAX,
 	    sizeof(*j->rj_older))) == NULL)
 		fatal("calloc");
 	return j;
@@ -105,7 +106,7 @@ void
 reader_free(struct rjob *j)
 {
 	if (j->rj_older != NULL) {
-		sodium_memzero(j->rj_older, ROTATE_BATCH *
+		sodium_memzero(j->rj_older, READER_OLDER_MAX *
 		    sizeof(*j->rj_older));
 		free(j->rj_older);
 	}

@@ -19,14 +19,17 @@
 
 #include "jobq.h"
 #include "privsep/chan.h"
-#include "rotate.h"
+#include "route.h"
 #include "store/store.h"
-#include "writer.h"
 
 #define READER_THREADS		4
 #define READER_QUEUE_MAX	1024	/* about 20 KiB a job */
-/* No fewer than OPS_SWEEP_BATCH and ROTATE_BATCH. */
+/* No fewer than OPS_SWEEP_BATCH and READER_OLDER_MAX. */
 #define READER_IDS_MAX		64
+/* Values an RJ_OLDER job reads: no fewer than ROTATE_BATCH. */
+#define READER_OLDER_MAX	32
+
+struct broker;
 
 /* What to read ahead. */
 enum rj_plan {
@@ -41,16 +44,6 @@ enum rj_plan {
 
 #define RJ_WANT_INST	0x1	/* the whole instance record */
 #define RJ_WANT_PW	0x2	/* its stored value */
-
-/* What to do on the event loop once it is read. */
-enum rj_then {
-	RT_MSG,		/* the worker's message: rj_hdr, rj_payload, rj_rt */
-	RT_PW_GET,	/* ops_pw_get_for(rj_rt, rj_key, rj_wait) */
-	RT_SWEEP,	/* ops_expire_sweep */
-	RT_ROTATE,	/* rotate_step */
-	RT_NOTIFY,	/* tell systemd the instance count */
-	RT_WAIT_POLL,	/* a value for rj_key's waiters, maybe */
-};
 
 /* The messages that read the store. */
 union reader_msg {
@@ -96,12 +89,12 @@ struct rjob {
 		struct {
 			char	id[READER_IDS_MAX][ID_LEN + 1];
 			int64_t			 set_at[READER_IDS_MAX];
-			int			 pw_r[ROTATE_BATCH];
+			int			 pw_r[READER_OLDER_MAX];
 			size_t			 n;
 		}			 rj_ids;
 	};
 
-	enum rj_then		 rj_then;
+	int			 rj_then;	/* the caller's: what next */
 	struct chan_hdr		 rj_hdr;
 	size_t			 rj_len;
 	uint8_t			 rj_payload[READER_MSG_MAX];
@@ -114,7 +107,7 @@ int		 reader_start(const char *, const char *);
 void		 reader_stop(void);
 int		 reader_fd(void);
 int		 reader_on(void);
-struct rjob	*reader_job(enum rj_plan, enum rj_then);
+struct rjob	*reader_job(enum rj_plan, int);
 void		 reader_free(struct rjob *);
 void		 reader_submit(struct rjob *);
 struct rjob	*reader_done(void);

@@ -11,11 +11,15 @@
 
 #include <sodium.h>
 
+#include "broker.h"
 #include "privsep/log.h"
 #include "reader.h"
 #include "rotate.h"
 #include "seal.h"
 #include "writer.h"
+
+_Static_assert(ROTATE_BATCH <= READER_OLDER_MAX,
+    "a reader job holds a rewrap batch");
 
 /* Keys made by sealmd live in key_dir; credentials belong to systemd. */
 static int

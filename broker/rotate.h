@@ -9,11 +9,15 @@
 #ifndef SEALMD_ROTATE_H
 #define SEALMD_ROTATE_H
 
-#include "broker.h"
-#include "writer.h"
+#include <stddef.h>
+#include <stdint.h>
 
 #define ROTATE_BATCH		32	/* values per event-loop turn */
 #define ROTATE_QUEUE_MAX	64	/* writer jobs before it waits */
+
+struct broker;
+struct msg_keys_ans;
+struct wjob;
 
 int	rotate_new_key(struct broker *, char *, size_t);
 int	rotate_retire_check(struct broker *, uint32_t, char *, size_t);

@@ -10,7 +10,7 @@
 #ifndef SEALMD_WAITERS_H
 #define SEALMD_WAITERS_H
 
-#include "writer.h"
+#include "route.h"
 
 #define WAITERS_MAX	1024
 #define WAITERS_POLL_MS	1000

@@ -13,26 +13,11 @@
 
 #include "jobq.h"
 #include "privsep/msg.h"
+#include "route.h"
 #include "store/store.h"
 
 #define WRITER_BATCH_MAX	256
 #define WRITER_QUEUE_MAX	4096	/* beyond it: 503 at once */
-/* A peer for logs: "IP[%IFNAME]:PORT", or "uid=N,gid=N,pid=N". */
-#define PEER_MAX		(ADDR_MAX + 8)
-
-/*
- * Where a deferred answer goes (a write after its commit, a waiting GET
- * after a POST), and who the audit line names.
- */
-struct route {
-	uint32_t		 rt_type;	/* the answer's message type */
-	uint32_t		 rt_reqid;
-	uint32_t		 rt_connid;
-	uint64_t		 rt_serial;	/* its connection's bc_serial */
-	int			 rt_listener;	/* -1: the broker itself */
-	char			 rt_peer[PEER_MAX];
-};
-
 enum wjob_op {
 	WJ_PW_PUT,
 	WJ_INST_PUT,

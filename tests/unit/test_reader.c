@@ -9,6 +9,7 @@
 
 #include "broker/broker.h"
 #include "broker/reader.h"
+#include "broker/rotate.h"
 
 #define ID1	"00000000-0000-4000-8000-000000000001"
 #define ID2	"00000000-0000-4000-8000-000000000002"

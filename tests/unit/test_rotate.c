@@ -21,6 +21,7 @@
 
 #include "broker/rotate.h"
 #include "broker/seal.h"
+#include "broker/writer.h"
 #include "tests/unit/bfix.h"
 
 #define ID_A	"6f0c1b2e-4a3d-4e5f-9a8b-7c6d5e4f3a2b"

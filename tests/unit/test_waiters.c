@@ -30,7 +30,7 @@ reader_on(void)
 }
 
 struct rjob *
-reader_job(enum rj_plan plan, enum rj_then then)
+reader_job(enum rj_plan plan, int then)
 {
 	struct rjob	*j;
 
