@@ -32,7 +32,8 @@ pc_libs = $(shell pkg-config --libs $(1) 2>/dev/null)
 PRIVSEP_SRCS	:= privsep/log.c privsep/buf.c privsep/chan.c \
 		   privsep/validate.c privsep/metrics.c privsep/utf8.c
 STORE_SRCS	:= broker/store/store.c broker/store/store_sqlite.c \
-		   broker/store/store_pg.c broker/store/copystore.c
+		   broker/store/store_pg.c broker/store/copystore.c \
+		   broker/store/store_replay.c
 BROKER_SRCS	:= broker/main.c broker/broker.c broker/listen.c \
 		   broker/supervise.c broker/wlog.c broker/ops.c \
 		   broker/ops_guest.c broker/ops_owner.c broker/ops_done.c \
@@ -117,7 +118,8 @@ UT_seal		:= broker/seal.c broker/keys.c privsep/buf.c privsep/log.c
 UT_store	:= broker/store/store.c broker/store/store_sqlite.c \
 		   broker/store/store_pg.c privsep/buf.c privsep/log.c
 UT_store_pg	:= $(UT_store)
-UT_reader	:= broker/reader.c broker/jobq.c $(UT_store)
+UT_reader	:= broker/reader.c broker/jobq.c broker/store/store_replay.c \
+		   $(UT_store)
 UT_config	:= broker/config.c privsep/buf.c privsep/log.c \
 		   privsep/chan.c privsep/validate.c
 UT_config_tls	:= broker/config.c privsep/buf.c privsep/log.c \

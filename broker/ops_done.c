@@ -16,6 +16,7 @@
 #include "privsep/log.h"
 #include "reader.h"
 #include "rotate.h"
+#include "store/store_replay.h"
 #include "waiters.h"
 #include "writer.h"
 
@@ -230,7 +231,7 @@ ops_read_done(struct broker *b)
 
 	for (j = reader_done(); j != NULL; j = next) {
 		next = j->rj_next;
-		reader_replay_begin(b, j);
+		store_replay_begin(&b->b_store, j);
 		switch (j->rj_then) {
 		case RT_MSG:
 			if ((b->b_wstate != WORKER_UP &&
@@ -260,7 +261,7 @@ ops_read_done(struct broker *b)
 				waiters_wake(b, j->rj_key);
 			break;
 		}
-		reader_replay_end(b);
+		store_replay_end(&b->b_store);
 		reader_free(j);
 	}
 	sodium_memzero(&m.m_hdr, sizeof(m.m_hdr));

@@ -4,7 +4,7 @@
  * What a request will read is known from the request: the reader threads,
  * each with its own connection, read it ahead into a job.  The event loop
  * then runs the request's ordinary code against that job as its store
- * (reader_replay_begin), so no handler waits on the database and none is
+ * (store/store_replay.h), so no handler waits on the database and none is
  * written twice.  A read the job does not hold fails as the store being
  * unavailable would, and is logged: a plan that missed something.
  *
@@ -28,8 +28,6 @@
 #define READER_IDS_MAX		64
 /* Values an RJ_OLDER job reads: no fewer than ROTATE_BATCH. */
 #define READER_OLDER_MAX	32
-
-struct broker;
 
 /* What to read ahead. */
 enum rj_plan {
@@ -111,7 +109,5 @@ struct rjob	*reader_job(enum rj_plan, int);
 void		 reader_free(struct rjob *);
 void		 reader_submit(struct rjob *);
 struct rjob	*reader_done(void);
-void		 reader_replay_begin(struct broker *, struct rjob *);
-void		 reader_replay_end(struct broker *);
 
 #endif

@@ -10,6 +10,7 @@
 #include "broker/broker.h"
 #include "broker/reader.h"
 #include "broker/rotate.h"
+#include "broker/store/store_replay.h"
 
 #define ID1	"00000000-0000-4000-8000-000000000001"
 #define ID2	"00000000-0000-4000-8000-000000000002"
@@ -54,7 +55,7 @@ Test(reader, by_address_then_by_id)
 	head(j, ID1);
 	j->rj_pw_r = STORE_OK;
 	j->rj_i.pw.sp_nchunks = 1;
-	reader_replay_begin(&b, j);
+	store_replay_begin(&b.b_store, j);
 	cr_assert_str_eq(store_name(b.b_store), "postgresql");
 	cr_assert_eq(store_instance_head(b.b_store, "10.0.0.1", 1, &inst),
 	    STORE_OK);
@@ -68,7 +69,7 @@ Test(reader, by_address_then_by_id)
 	cr_assert_eq(store_instance_get(b.b_store, ID1, &inst), STORE_ERR);
 	cr_assert_eq(store_counts(b.b_store, &(uint32_t){ 0 },
 	    &(uint32_t){ 0 }), STORE_ERR);
-	reader_replay_end(&b);
+	store_replay_end(&b.b_store);
 	cr_assert_eq(b.b_store, &real);
 	reader_free(j);
 }
@@ -81,13 +82,13 @@ Test(reader, not_found_is_passed_on)
 	struct store_pw		 pw;
 
 	j->rj_r = STORE_NOTFOUND;
-	reader_replay_begin(&b, j);
+	store_replay_begin(&b.b_store, j);
 	cr_assert_eq(store_instance_head(b.b_store, ID2, 0, &inst),
 	    STORE_NOTFOUND);
 	cr_assert_eq(store_instance_get(b.b_store, ID2, &inst),
 	    STORE_NOTFOUND);
 	cr_assert_eq(store_pw_get(b.b_store, ID2, &pw), STORE_NOTFOUND);
-	reader_replay_end(&b);
+	store_replay_end(&b.b_store);
 	reader_free(j);
 }
 
@@ -102,14 +103,14 @@ Test(reader, writes_fail)
 	head(j, ID1);
 	memset(&inst, 0, sizeof(inst));
 	memset(&pw, 0, sizeof(pw));
-	reader_replay_begin(&b, j);
+	store_replay_begin(&b.b_store, j);
 	cr_assert_eq(store_instance_put(b.b_store, &inst, &created),
 	    STORE_ERR);
 	cr_assert_eq(store_pw_put_if_absent(b.b_store, ID1, &pw), STORE_ERR);
 	cr_assert_eq(store_pw_del(b.b_store, ID1), STORE_ERR);
 	cr_assert_eq(store_pw_take(b.b_store, ID1, &pw), STORE_ERR);
 	cr_assert_eq(store_batch_begin(b.b_store), STORE_ERR);
-	reader_replay_end(&b);
+	store_replay_end(&b.b_store);
 	reader_free(j);
 }
 
@@ -126,12 +127,12 @@ Test(reader, lists)
 	j->rj_r = STORE_OK;
 	j->rj_list.mla_n = 1;
 	strcpy(j->rj_list.mla_e[0].id, ID2);
-	reader_replay_begin(&b, j);
+	store_replay_begin(&b.b_store, j);
 	cr_assert_eq(store_instance_list(b.b_store, ID1, &ans), STORE_OK);
 	cr_assert_eq(ans.mla_n, 1);
 	cr_assert_str_eq(ans.mla_e[0].id, ID2);
 	cr_assert_eq(store_instance_list(b.b_store, "", &ans), STORE_ERR);
-	reader_replay_end(&b);
+	store_replay_end(&b.b_store);
 	reader_free(j);
 
 	j = job(RJ_COUNTS, "", 0);
@@ -141,7 +142,7 @@ Test(reader, lists)
 	j->rj_c.kc_r = STORE_OK;
 	j->rj_c.nkc = 1;
 	j->rj_c.kc[0].kc_id = 7;
-	reader_replay_begin(&b, j);
+	store_replay_begin(&b.b_store, j);
 	cr_assert_eq(store_counts(b.b_store, &ni, &np), STORE_OK);
 	cr_assert_eq(ni, 3);
 	cr_assert_eq(np, 2);
@@ -149,7 +150,7 @@ Test(reader, lists)
 	    STORE_OK);
 	cr_assert_eq(n, 1);
 	cr_assert_eq(kc[0].kc_id, 7);
-	reader_replay_end(&b);
+	store_replay_end(&b.b_store);
 	reader_free(j);
 
 	j = job(RJ_OLDER, ID1, 0);
@@ -160,7 +161,7 @@ Test(reader, lists)
 	strcpy(j->rj_ids.id[0], ID2);
 	j->rj_ids.pw_r[0] = STORE_OK;
 	j->rj_older[0].sp_nchunks = 2;
-	reader_replay_begin(&b, j);
+	store_replay_begin(&b.b_store, j);
 	cr_assert_eq(store_pw_older(b.b_store, 4, ID1, ids, ROTATE_BATCH, &n),
 	    STORE_OK);
 	cr_assert_eq(n, 1);
@@ -168,7 +169,7 @@ Test(reader, lists)
 	/* Another key since: what was read is stale, not an answer. */
 	cr_assert_eq(store_pw_older(b.b_store, 5, ID1, ids, ROTATE_BATCH, &n),
 	    STORE_ERR);
-	reader_replay_end(&b);
+	store_replay_end(&b.b_store);
 	reader_free(j);
 }
 
@@ -178,9 +179,9 @@ Test(reader, nothing_read)
 	struct rjob		*j = job(RJ_NONE, "", 0);
 	struct msg_instance	 inst;
 
-	reader_replay_begin(&b, j);
+	store_replay_begin(&b.b_store, j);
 	cr_assert_eq(store_instance_head(b.b_store, "10.0.0.1", 1, &inst),
 	    STORE_ERR);
-	reader_replay_end(&b);
+	store_replay_end(&b.b_store);
 	reader_free(j);
 }
