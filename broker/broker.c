@@ -399,7 +399,7 @@ static const struct reload_field reload_fields[] = {
 	RF("allow_uid", c_allow_uid, 0),
 	RF("allow_group", c_nallow_group, 0),
 	RF("allow_group", c_allow_group, 0),
-	RF("backend", c_store_backend, 1),
+	RF("backend", c_store_engine, 1),
 	RF("path", c_store_path, 1),
 	RF("conninfo", c_store_conninfo, 1),
 	RF("password_ttl", c_pw_ttl, 0),
@@ -676,7 +676,7 @@ broker_run(struct broker *b)
 	b->b_ping_every_ms = BROKER_PING_MS;
 	if (b->b_wd_usec != 0 && b->b_wd_usec / 4000 < BROKER_PING_MS)
 		b->b_ping_every_ms = b->b_wd_usec / 4000 + 1;
-	sandbox_broker(strcmp(b->b_conf->c_store_backend, "postgresql") == 0);
+	sandbox_broker(store_engine_remote(b->b_conf->c_store_engine));
 	supervise_start(b);
 	for (;;) {
 		/* The last turn's audit lines, before a fork copies them. */

@@ -747,11 +747,14 @@ static int
 conf_set_backend(struct conf_parse *p, const struct conf_key *k,
     const char *v)
 {
-	if (strcmp(v, "sqlite") != 0 && strcmp(v, "postgresql") != 0)
+	if (strcmp(v, "sqlite") == 0)
+		p->p_conf->c_store_engine = STORE_SQLITE;
+	else if (strcmp(v, "postgresql") == 0)
+		p->p_conf->c_store_engine = STORE_POSTGRESQL;
+	else
 		return conf_err(p, p->p_lineno, "%s: unknown, want sqlite or "
 		    "postgresql", k->k_name);
-	return conf_copy(p, k, p->p_conf->c_store_backend,
-	    sizeof(p->p_conf->c_store_backend), v);
+	return 0;
 }
 
 /*
@@ -1298,10 +1301,10 @@ conf_finish(struct conf_parse *p)
 	    conf_join(p, c->c_key_dir, sizeof(c->c_key_dir), c->c_state_dir,
 	    "keys") == -1)
 		return -1;
-	if (strcmp(c->c_store_backend, "postgresql") == 0 &&
+	if (c->c_store_engine == STORE_POSTGRESQL &&
 	    c->c_store_conninfo[0] == '\0')
 		return conf_err(p, 0, "backend postgresql needs conninfo");
-	if (strcmp(c->c_store_backend, "postgresql") != 0 &&
+	if (c->c_store_engine != STORE_POSTGRESQL &&
 	    c->c_store_conninfo[0] != '\0')
 		return conf_err(p, 0, "conninfo is for backend postgresql");
 	if (c->c_store_path[0] == '\0' &&
@@ -1322,7 +1325,7 @@ config_store_advice(const struct config *c)
 	const char		*why = NULL;
 	int			 tcp = 0, verified = 0;
 
-	if (strcmp(c->c_store_backend, "postgresql") != 0 ||
+	if (c->c_store_engine != STORE_POSTGRESQL ||
 	    (opts = PQconninfoParse(c->c_store_conninfo, NULL)) == NULL)
 		return NULL;
 	for (o = opts; o->keyword != NULL; o++) {
@@ -1347,7 +1350,7 @@ config_store_advice(const struct config *c)
 const char *
 config_store_target(const struct config *c)
 {
-	return strcmp(c->c_store_backend, "postgresql") == 0 ?
+	return c->c_store_engine == STORE_POSTGRESQL ?
 	    c->c_store_conninfo : c->c_store_path;
 }
 
@@ -1362,8 +1365,7 @@ conf_defaults(struct config *c)
 	    CONF_DEFAULT_CHROOT);
 	(void)snprintf(c->c_owner_socket, sizeof(c->c_owner_socket), "%s",
 	    CONF_DEFAULT_SOCKET);
-	(void)snprintf(c->c_store_backend, sizeof(c->c_store_backend), "%s",
-	    "sqlite");
+	c->c_store_engine = STORE_SQLITE;
 	c->c_max_conns = 1024;
 	c->c_header_timeout_ms = 10000;
 	c->c_body_timeout_ms = 10000;

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "privsep/msg.h"
+#include "broker/store/store.h"
 
 #define CONF_LISTEN_MAX		16
 #define CONF_ALLOW_MAX		32
@@ -115,7 +116,7 @@ struct config {
 	size_t		c_nallow_group;
 	char		c_allow_group[CONF_ALLOW_MAX][64];
 
-	char		c_store_backend[16];	/* "sqlite" or "postgresql" */
+	enum store_engine c_store_engine;
 	char		c_store_path[PATH_MAX];	/* state_dir/sealmd.db */
 	char		c_store_conninfo[1024];	/* libpq, no password */
 	uint32_t	c_pw_ttl;	/* seconds a value lives; 0: for ever */

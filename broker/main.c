@@ -216,12 +216,12 @@ main_threads(const struct config *conf)
 	sigaddset(&sigs, SIGHUP);
 	if ((errno = pthread_sigmask(SIG_BLOCK, &sigs, &old)) != 0)
 		fatal("pthread_sigmask");
-	if (writer_start(conf->c_store_backend, config_store_target(conf)) ==
+	if (writer_start(conf->c_store_engine, config_store_target(conf)) ==
 	    -1)
 		fatalx("cannot start the store writer");
 	/* A database across a network is read off the event loop. */
-	if (strcmp(conf->c_store_backend, "postgresql") == 0 &&
-	    reader_start(conf->c_store_backend, config_store_target(conf)) ==
+	if (store_engine_remote(conf->c_store_engine) &&
+	    reader_start(conf->c_store_engine, config_store_target(conf)) ==
 	    -1)
 		fatalx("cannot start the store readers");
 	if (hasher_start() == -1)
@@ -333,15 +333,15 @@ main_migrate(struct config *conf)
 {
 	struct store	*st;
 
-	if ((st = store_open(conf->c_store_backend, config_store_target(conf),
+	if ((st = store_open(conf->c_store_engine, config_store_target(conf),
 	    1)) == NULL) {
 		fprintf(stderr, "sealmd: cannot open or migrate the %s store\n",
-		    conf->c_store_backend);
+		    store_engine_name(conf->c_store_engine));
 		exit(1);
 	}
 	store_close(st);
 	fprintf(stderr, "sealmd: the %s store's schema is up to date\n",
-	    conf->c_store_backend);
+	    store_engine_name(conf->c_store_engine));
 	config_free(conf);
 	exit(0);
 }
@@ -430,9 +430,10 @@ main(int argc, char *argv[])
 		fatalx("%s", err);
 	if (config_store_advice(&conf) != NULL)
 		log_warnx("%s", config_store_advice(&conf));
-	if ((b.b_store = store_open(conf.c_store_backend,
+	if ((b.b_store = store_open(conf.c_store_engine,
 	    config_store_target(&conf), 0)) == NULL)
-		fatalx("cannot open the %s store", conf.c_store_backend);
+		fatalx("cannot open the %s store",
+		    store_engine_name(conf.c_store_engine));
 	main_unscoped(b.b_store);
 	if (ops_seed_instances(&b) == -1)
 		fatalx("cannot seed instances from %s", conffile);

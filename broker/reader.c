@@ -25,14 +25,14 @@ static void	*reader_main(void *);
 
 /* One thread and connection each; a failure stops the broker's start. */
 int
-reader_start(const char *backend, const char *target)
+reader_start(enum store_engine engine, const char *target)
 {
 	size_t	i;
 
 	if (jobq_open(&reader_q) == -1)
 		return -1;
 	for (i = 0; i < READER_THREADS; i++) {
-		if ((reader_store[i] = store_open(backend, target, 0)) == NULL)
+		if ((reader_store[i] = store_open(engine, target, 0)) == NULL)
 			return -1;
 		if ((errno = pthread_create(&reader_thread[i], NULL,
 		    reader_main, reader_store[i])) != 0) {

@@ -101,7 +101,7 @@ struct rjob {
 	const char		*rj_state;
 };
 
-int		 reader_start(const char *, const char *);
+int		 reader_start(enum store_engine, const char *);
 void		 reader_stop(void);
 int		 reader_fd(void);
 int		 reader_on(void);

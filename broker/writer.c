@@ -27,9 +27,9 @@ static void	 writer_batch(struct wjob **, size_t);
 
 /* Open the writer's own connection and start it. */
 int
-writer_start(const char *backend, const char *target)
+writer_start(enum store_engine engine, const char *target)
 {
-	if ((writer_store = store_open(backend, target, 0)) == NULL)
+	if ((writer_store = store_open(engine, target, 0)) == NULL)
 		return -1;
 	if (jobq_open(&writer_q) == -1)
 		return -1;

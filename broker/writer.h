@@ -49,7 +49,7 @@ struct wjob {
 	const char		*wj_audit;
 };
 
-int		 writer_start(const char *, const char *);
+int		 writer_start(enum store_engine, const char *);
 void		 writer_stop(void);
 int		 writer_fd(void);
 int		 writer_submit(struct wjob *);

@@ -20,12 +20,12 @@
 static struct store *
 copystore_open(const struct config *c, int source)
 {
-	if (source && strcmp(c->c_store_backend, "sqlite") == 0 &&
+	if (source && c->c_store_engine == STORE_SQLITE &&
 	    access(c->c_store_path, F_OK) == -1) {
 		log_warn("%s", c->c_store_path);
 		return NULL;
 	}
-	return store_open(c->c_store_backend, config_store_target(c), 0);
+	return store_open(c->c_store_engine, config_store_target(c), 0);
 }
 
 /* One instance, then its value if it has one. */

@@ -15,11 +15,32 @@
  * migrate: other nodes may still run on it.
  */
 struct store *
-store_open(const char *backend, const char *target, int migrate)
+store_open(enum store_engine engine, const char *target, int migrate)
 {
-	if (strcmp(backend, "postgresql") == 0)
+	switch (engine) {
+	case STORE_POSTGRESQL:
 		return store_open_postgresql(target, migrate);
+	case STORE_SQLITE:
+		break;
+	}
 	return store_open_sqlite(target);
+}
+
+/* As the configuration spells it. */
+const char *
+store_engine_name(enum store_engine engine)
+{
+	return engine == STORE_POSTGRESQL ? "postgresql" : "sqlite";
+}
+
+/*
+ * Across a network: its reads go through the reader threads, and the
+ * broker's sandbox lets it reach the database.
+ */
+int
+store_engine_remote(enum store_engine engine)
+{
+	return engine == STORE_POSTGRESQL;
 }
 
 static int

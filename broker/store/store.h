@@ -59,6 +59,12 @@ struct store_keycount {
 
 struct store;
 
+/* The engines.  The configuration picks one, once (config.c). */
+enum store_engine {
+	STORE_SQLITE,
+	STORE_POSTGRESQL,
+};
+
 /*
  * A link-local address registered without its interface, as versions
  * before interfaces were required allowed: it identifies no guest now.
@@ -116,10 +122,12 @@ struct store {
 	void			*st_engine;
 };
 
-struct store	*store_open(const char *, const char *, int);
+struct store	*store_open(enum store_engine, const char *, int);
 struct store	*store_open_sqlite(const char *);
 struct store	*store_open_postgresql(const char *, int);
 const char	*store_name(const struct store *);
+const char	*store_engine_name(enum store_engine);
+int		 store_engine_remote(enum store_engine);
 int	store_inst_ok(const struct msg_instance *);
 int	store_pw_ok(const struct store_pw *);
 void	store_close(struct store *);

@@ -552,7 +552,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	fzc_b.b_have_secret = 1;
 	(void)snprintf(path, sizeof(path), "%s/sealmd.db", dir);
 	if ((fzc_real = store_open_sqlite(path)) == NULL ||
-	    writer_start("sqlite", path) == -1 || hasher_start() == -1)
+	    writer_start(STORE_SQLITE, path) == -1 || hasher_start() == -1)
 		fuzz_fail(__FILE__, __LINE__, "store %s", path);
 
 	fzc_conf.c_max_conns = FZC_SLOTS - BROKER_OWNER_CONNS;

@@ -251,7 +251,7 @@ bfix_setup(void)
 	bfix_b.b_have_secret = 1;
 	(void)snprintf(path, sizeof(path), "%s/sealmd.db", bfix_dir);
 	cr_assert_not_null(bfix_b.b_store = store_open_sqlite(path));
-	cr_assert_eq(writer_start("sqlite", path), 0);
+	cr_assert_eq(writer_start(STORE_SQLITE, path), 0);
 	cr_assert_eq(hasher_start(), 0);
 
 	bfix_conf.c_max_conns = BFIX_SLOTS - BROKER_OWNER_CONNS;

@@ -190,7 +190,7 @@ Test(config, full)
 	cr_expect_str_eq(c.c_allow_group[0], "nova");
 	cr_expect_str_eq(c.c_allow_group[1], "os.ops_2");
 
-	cr_expect_str_eq(c.c_store_backend, "sqlite");
+	cr_expect_eq(c.c_store_engine, STORE_SQLITE);
 	cr_expect_str_eq(c.c_store_path, "/srv/db/s.db");
 
 	cr_assert_eq(c.c_ninstances, 2);
@@ -240,7 +240,7 @@ Test(config, defaults_empty_file)
 	cr_expect_str_eq(c.c_owner_socket, CONF_DEFAULT_SOCKET);
 	cr_expect_eq(c.c_nallow_uid, 0);
 	cr_expect_eq(c.c_nallow_group, 0);
-	cr_expect_str_eq(c.c_store_backend, "sqlite");
+	cr_expect_eq(c.c_store_engine, STORE_SQLITE);
 	cr_expect_str_eq(c.c_store_path, CONF_DEFAULT_STATE_DIR "/sealmd.db");
 	cr_expect_eq(c.c_max_conns, 1024);
 	cr_expect_eq(c.c_header_timeout_ms, 10000);
@@ -626,7 +626,7 @@ Test(config, backend)
 	    "conninfo = postgresql://u:s3cret@db/sealmd\n", 3, "passfile");
 	load_ok("[store]\nbackend = postgresql\nconninfo = host=db.example "
 	    "dbname=sealmd sslmode=verify-full passfile=/run/pgpass\n", &c);
-	cr_assert_str_eq(c.c_store_backend, "postgresql");
+	cr_assert_eq(c.c_store_engine, STORE_POSTGRESQL);
 	cr_assert_str_eq(config_store_target(&c), "host=db.example "
 	    "dbname=sealmd sslmode=verify-full passfile=/run/pgpass");
 	cr_assert_null(config_store_advice(&c));
@@ -646,7 +646,7 @@ Test(config, backend)
 	cr_assert_null(config_store_advice(&c));
 	config_free(&c);
 	load_ok("", &c);
-	cr_assert_str_eq(c.c_store_backend, "sqlite");
+	cr_assert_eq(c.c_store_engine, STORE_SQLITE);
 	cr_assert_str_eq(config_store_target(&c), c.c_store_path);
 	config_free(&c);
 }
