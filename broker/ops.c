@@ -232,7 +232,7 @@ ops_defer(struct ops_ctx *c)
 		break;
 	case MSG_OWNER_INST_GET:
 		want = RJ_WANT_INST;
-		key = u.i.mi_id;
+		key = u.i.md_id;
 		break;
 	case MSG_OWNER_PW_GET:
 		want = RJ_WANT_PW;
@@ -244,7 +244,7 @@ ops_defer(struct ops_ctx *c)
 		break;
 	case MSG_OWNER_INST_LIST:
 		plan = RJ_LIST;
-		key = u.l.ml_after;
+		key = u.l.mls_after;
 		break;
 	case MSG_OWNER_STATUS:
 	case MSG_OWNER_METRICS:

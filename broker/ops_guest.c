@@ -87,19 +87,19 @@ ops_guest_meta(struct ops_ctx *c)
 	int			status;
 
 	memset(&ma, 0, sizeof(ma));
-	if (ops_guest_common(c, &g, &ma.ma_inst, &status) == -1)
+	if (ops_guest_common(c, &g, &ma.mia_inst, &status) == -1)
 		return -1;
 	/* Identified by its row; meta_data.json wants the keys too. */
 	if (status == 200) {
-		memcpy(id, ma.ma_inst.mn_id, sizeof(id));
+		memcpy(id, ma.mia_inst.mn_id, sizeof(id));
 		status = ops_store_status(store_instance_get(c->b->b_store,
-		    id, &ma.ma_inst), 200);
+		    id, &ma.mia_inst), 200);
 	}
 	ops_audit(c, "guest.meta",
-	    ops_audit_id(&g, &ma.ma_inst, status), (unsigned)status, NULL);
+	    ops_audit_id(&g, &ma.mia_inst, status), (unsigned)status, NULL);
 	if (status != 200)
-		memset(&ma.ma_inst, 0, sizeof(ma.ma_inst));
-	ma.ma_status = (uint32_t)status;
+		memset(&ma.mia_inst, 0, sizeof(ma.mia_inst));
+	ma.mia_status = (uint32_t)status;
 	return ops_answer(c, &ma, sizeof(ma));
 }
 
@@ -157,21 +157,21 @@ ops_guest_token(struct ops_ctx *c)
 
 	memset(&ma, 0, sizeof(ma));
 	if (chan_get(c->m, &mt, sizeof(mt)) == -1 ||
-	    ops_guest_ok(c, &mt.mt_guest) == -1)
+	    ops_guest_ok(c, &mt.mgt_guest) == -1)
 		return -1;
-	if (mt.mt_ttl == 0 || mt.mt_ttl > TOKEN_TTL_MAX)
+	if (mt.mgt_ttl == 0 || mt.mgt_ttl > TOKEN_TTL_MAX)
 		return ops_violation(c, "token ttl out of range");
 	if (c->b->b_listen[c->bc->bc_listener].l_guard.cg_tokens ==
 	    GUARD_TOKENS_OFF)
 		return ops_violation(c, "token asked where tokens are off");
-	status = ident_guest(c->b, c->bc, &mt.mt_guest, &inst, 0);
+	status = ident_guest(c->b, c->bc, &mt.mgt_guest, &inst, 0);
 	if (status == 200 && tokens_issue(c->bc->bc_ident,
-	    ident_bind(c->bc, &mt.mt_guest), mt.mt_ttl, broker_wall_ms(),
-	    ma.ma_token, sizeof(ma.ma_token)) == -1)
+	    ident_bind(c->bc, &mt.mgt_guest), mt.mgt_ttl, broker_wall_ms(),
+	    ma.mta_token, sizeof(ma.mta_token)) == -1)
 		status = 500;
-	ops_audit(c, "guest.token", ops_audit_id(&mt.mt_guest, &inst, status),
+	ops_audit(c, "guest.token", ops_audit_id(&mt.mgt_guest, &inst, status),
 	    (unsigned)status, NULL);
-	ma.ma_status = (uint32_t)status;
+	ma.mta_status = (uint32_t)status;
 	r = ops_answer(c, &ma, sizeof(ma));
 	sodium_memzero(&ma, sizeof(ma));
 	return r;

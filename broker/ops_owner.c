@@ -25,8 +25,8 @@ static int
 ops_get_id(struct ops_ctx *c, struct msg_id *mi)
 {
 	if (chan_get(c->m, mi, sizeof(*mi)) == -1 ||
-	    !chan_str_ok(mi->mi_id, sizeof(mi->mi_id)) ||
-	    !valid_uuid(mi->mi_id))
+	    !chan_str_ok(mi->md_id, sizeof(mi->md_id)) ||
+	    !valid_uuid(mi->md_id))
 		return ops_violation(c, "bad instance id");
 	return 0;
 }
@@ -66,15 +66,15 @@ ops_owner_inst_get(struct ops_ctx *c)
 	memset(&ma, 0, sizeof(ma));
 	if (ops_get_id(c, &mi) == -1)
 		return -1;
-	if (!ops_owner_denied(c, "owner.instance.get", mi.mi_id)) {
+	if (!ops_owner_denied(c, "owner.instance.get", mi.md_id)) {
 		status = ops_store_status(store_instance_get(c->b->b_store,
-		    mi.mi_id, &ma.ma_inst), 200);
-		ops_audit(c, "owner.instance.get", mi.mi_id,
+		    mi.md_id, &ma.mia_inst), 200);
+		ops_audit(c, "owner.instance.get", mi.md_id,
 		    (unsigned)status, NULL);
 	}
 	if (status != 200)
-		memset(&ma.ma_inst, 0, sizeof(ma.ma_inst));
-	ma.ma_status = (uint32_t)status;
+		memset(&ma.mia_inst, 0, sizeof(ma.mia_inst));
+	ma.mia_status = (uint32_t)status;
 	return ops_answer(c, &ma, sizeof(ma));
 }
 
@@ -85,9 +85,9 @@ ops_owner_inst_del(struct ops_ctx *c)
 
 	if (ops_get_id(c, &mi) == -1)
 		return -1;
-	if (ops_owner_denied(c, "owner.instance.delete", mi.mi_id))
+	if (ops_owner_denied(c, "owner.instance.delete", mi.md_id))
 		return ops_answer_status(c, 403);
-	return ops_submit(c, ops_job(WJ_INST_DEL, mi.mi_id),
+	return ops_submit(c, ops_job(WJ_INST_DEL, mi.md_id),
 	    "owner.instance.delete");
 }
 
@@ -99,15 +99,16 @@ ops_owner_inst_list(struct ops_ctx *c)
 
 	memset(&mla, 0, sizeof(mla));
 	if (chan_get(c->m, &ml, sizeof(ml)) == -1 ||
-	    !chan_str_ok(ml.ml_after, sizeof(ml.ml_after)) ||
-	    (ml.ml_after[0] != '\0' && !valid_uuid(ml.ml_after)))
+	    !chan_str_ok(ml.mls_after, sizeof(ml.mls_after)) ||
+	    (ml.mls_after[0] != '\0' && !valid_uuid(ml.mls_after)))
 		return ops_violation(c, "bad list cursor");
 	if (ops_owner_denied(c, "owner.instance.list", ""))
 		mla.mla_status = 403;
 	else {
 		mla.mla_status = (uint32_t)ops_store_status(
-		    store_instance_list(c->b->b_store, ml.ml_after, &mla), 200);
-		if (ml.ml_after[0] == '\0')
+		    store_instance_list(c->b->b_store, ml.mls_after, &mla),
+		    200);
+		if (ml.mls_after[0] == '\0')
 			ops_audit(c, "owner.instance.list", "",
 			    mla.mla_status, NULL);
 	}
@@ -205,9 +206,9 @@ ops_owner_pw_del(struct ops_ctx *c)
 
 	if (ops_get_id(c, &mi) == -1)
 		return -1;
-	if (ops_owner_denied(c, "owner.pw.clear", mi.mi_id))
+	if (ops_owner_denied(c, "owner.pw.clear", mi.md_id))
 		return ops_answer_status(c, 403);
-	return ops_submit(c, ops_job(WJ_PW_DEL, mi.mi_id), "owner.pw.clear");
+	return ops_submit(c, ops_job(WJ_PW_DEL, mi.md_id), "owner.pw.clear");
 }
 
 /* GET /keys, POST /keys/rotate, POST /keys/rewrap: the ring afterwards. */
@@ -232,7 +233,7 @@ ops_owner_keys(struct ops_ctx *c)
 	}
 	if (ops_owner_denied(c, op, "")) {
 		memset(&mk, 0, sizeof(mk));
-		mk.mk_status = 403;
+		mk.mka_status = 403;
 		return ops_answer(c, &mk, sizeof(mk));
 	}
 	if (c->m->m_hdr.ch_type == MSG_OWNER_KEY_ROTATE &&
@@ -244,8 +245,8 @@ ops_owner_keys(struct ops_ctx *c)
 		rotate_start(c->b);
 	rotate_fill(c->b, &mk);
 	if (status != 200)
-		mk.mk_status = status;
-	ops_audit(c, op, "", mk.mk_status, NULL);
+		mk.mka_status = status;
+	ops_audit(c, op, "", mk.mka_status, NULL);
 	return ops_answer(c, &mk, sizeof(mk));
 }
 
@@ -278,15 +279,15 @@ ops_owner_key_retire(struct ops_ctx *c)
 		return ops_violation(c, "bad key id");
 	if (ops_owner_denied(c, "key.retire", ""))
 		return ops_answer_status(c, 403);
-	status = ops_retire_status(rotate_retire_check(c->b, mk.mk_id, err,
+	status = ops_retire_status(rotate_retire_check(c->b, mk.mki_id, err,
 	    sizeof(err)));
 	if (status == 204) {
 		j = ops_job(WJ_KEY_COUNT, "");
-		j->wj_key = mk.mk_id;
+		j->wj_key = mk.mki_id;
 		return ops_submit(c, j, "key.retire");
 	}
 	if (err[0] != '\0')
-		log_warnx("retire key %u: %s", mk.mk_id, err);
+		log_warnx("retire key %u: %s", mk.mki_id, err);
 	ops_audit(c, "key.retire", "", status, NULL);
 	return ops_answer_status(c, status);
 }
@@ -320,39 +321,39 @@ ops_owner_status(struct ops_ctx *c)
 
 	memset(&mt, 0, sizeof(mt));
 	if (ops_owner_denied(c, "owner.status", ""))
-		mt.mt_status = 403;
+		mt.mst_status = 403;
 	else {
 		for (i = 0; i < b->b_nlisten && i < MET_LISTENERS; i++) {
 			l = &b->b_listen[i];
-			(void)snprintf(mt.mt_lname[i], sizeof(mt.mt_lname[i]),
+			(void)snprintf(mt.mst_lname[i], sizeof(mt.mst_lname[i]),
 			    "%s", l->l_name);
-			(void)snprintf(mt.mt_lmode[i], sizeof(mt.mt_lmode[i]),
+			(void)snprintf(mt.mst_lmode[i], sizeof(mt.mst_lmode[i]),
 			    "%s", l->l_role == ROLE_OWNER ? "owner" :
 			    l->l_ident == IDENT_DIRECT ? "direct" : "proxy");
 		}
-		mt.mt_nlisten = (uint32_t)i;
+		mt.mst_nlisten = (uint32_t)i;
 		/* The ring as GET /keys shows it: ids and what each seals. */
 		rotate_fill(b, &mk);
-		for (i = 0; i < mk.mk_n; i++) {
-			mt.mt_keyids[i] = mk.mk_id[i];
-			mt.mt_keyvalues[i] = mk.mk_records[i];
+		for (i = 0; i < mk.mka_n; i++) {
+			mt.mst_keyids[i] = mk.mka_id[i];
+			mt.mst_keyvalues[i] = mk.mka_records[i];
 		}
-		mt.mt_nkeyids = mk.mk_n;
+		mt.mst_nkeyids = mk.mka_n;
 		/* The store's state is part of the answer, not its status. */
-		mt.mt_status = 200;
-		store_ok = store_counts(b->b_store, &mt.mt_instances,
-		    &mt.mt_passwords) == STORE_OK && mk.mk_status == 200;
-		mt.mt_listeners = (uint32_t)b->b_nlisten;
-		mt.mt_worker_restarts = b->b_restarts;
-		mt.mt_worker_pid = (uint32_t)b->b_wpid;
-		mt.mt_key_newest = keyring_newest(&b->b_keys)->k_id;
-		mt.mt_keys = (uint32_t)b->b_keys.kr_n;
-		mt.mt_uptime = (int64_t)(time(NULL) - b->b_started);
-		(void)snprintf(mt.mt_store, sizeof(mt.mt_store), "%s",
+		mt.mst_status = 200;
+		store_ok = store_counts(b->b_store, &mt.mst_instances,
+		    &mt.mst_passwords) == STORE_OK && mk.mka_status == 200;
+		mt.mst_listeners = (uint32_t)b->b_nlisten;
+		mt.mst_worker_restarts = b->b_restarts;
+		mt.mst_worker_pid = (uint32_t)b->b_wpid;
+		mt.mst_key_newest = keyring_newest(&b->b_keys)->k_id;
+		mt.mst_keys = (uint32_t)b->b_keys.kr_n;
+		mt.mst_uptime = (int64_t)(time(NULL) - b->b_started);
+		(void)snprintf(mt.mst_store, sizeof(mt.mst_store), "%s",
 		    store_name(b->b_store));
-		(void)snprintf(mt.mt_store_state, sizeof(mt.mt_store_state),
+		(void)snprintf(mt.mst_store_state, sizeof(mt.mst_store_state),
 		    "%s", store_ok ? "ok" : "unavailable");
-		(void)snprintf(mt.mt_version, sizeof(mt.mt_version), "%s",
+		(void)snprintf(mt.mst_version, sizeof(mt.mst_version), "%s",
 		    SEALMD_VERSION);
 	}
 	return ops_answer(c, &mt, sizeof(mt));

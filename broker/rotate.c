@@ -245,16 +245,16 @@ rotate_fill(struct broker *b, struct msg_keys_ans *mk)
 	size_t			n = 0, i, k;
 
 	memset(mk, 0, sizeof(*mk));
-	mk->mk_status = store_key_counts(b->b_store, kc, STORE_KEYCOUNTS_MAX,
+	mk->mka_status = store_key_counts(b->b_store, kc, STORE_KEYCOUNTS_MAX,
 	    &n) == STORE_OK ? 200 : 503;
-	mk->mk_newest = keyring_newest(&b->b_keys)->k_id;
-	mk->mk_rewrap = (uint32_t)b->b_rewrap;
-	mk->mk_rewrapped = b->b_rewrap_done;
+	mk->mka_newest = keyring_newest(&b->b_keys)->k_id;
+	mk->mka_rewrap = (uint32_t)b->b_rewrap;
+	mk->mka_rewrapped = b->b_rewrap_done;
 	for (i = 0; i < b->b_keys.kr_n && i < KEYS_LIST_MAX; i++) {
-		mk->mk_id[i] = b->b_keys.kr_keys[i].k_id;
+		mk->mka_id[i] = b->b_keys.kr_keys[i].k_id;
 		for (k = 0; k < n; k++)
-			if (kc[k].kc_id == mk->mk_id[i])
-				mk->mk_records[i] = kc[k].kc_records;
+			if (kc[k].kc_id == mk->mka_id[i])
+				mk->mka_records[i] = kc[k].kc_records;
 	}
-	mk->mk_n = (uint32_t)i;
+	mk->mka_n = (uint32_t)i;
 }

@@ -148,9 +148,9 @@ supervise_launched(struct broker *b, struct chan_msg *m)
 	struct msg_launched	la;
 
 	if (chan_get(m, &la, sizeof(la)) == -1 || b->b_wpid != -1 ||
-	    (la.ml_pid > 0) != (m->m_fd != -1))
+	    (la.mld_pid > 0) != (m->m_fd != -1))
 		fatalx("launcher: unexpected MSG_LAUNCH_ANS");
-	if (la.ml_pid <= 0) {
+	if (la.mld_pid <= 0) {
 		/* The launcher said why. */
 		tlskey_chan_close(b);
 		b->b_wpid = 0;
@@ -158,7 +158,7 @@ supervise_launched(struct broker *b, struct chan_msg *m)
 		b->b_restart_at_ms = broker_now_ms() + BROKER_BACKOFF_MAX_MS;
 		return;
 	}
-	b->b_wpid = la.ml_pid;
+	b->b_wpid = la.mld_pid;
 	if (b->b_wstate != WORKER_STARTING) {
 		/* Given up on already: MSG_LAUNCH_KILL is on its way. */
 		supervise_linger(b, 0, m->m_fd);
@@ -171,7 +171,7 @@ supervise_launched(struct broker *b, struct chan_msg *m)
 	b->b_wgen++;
 	b->b_ping_sent_ms = 0;
 	b->b_next_ping_ms = broker_now_ms() + b->b_ping_every_ms;
-	log_info("worker started, pid %d", (int)la.ml_pid);
+	log_info("worker started, pid %d", (int)la.mld_pid);
 	tlskey_send_certs(b);
 }
 
@@ -242,9 +242,9 @@ supervise_exited(struct broker *b, struct chan_msg *m)
 	int			st, cause;
 
 	if (chan_get(m, &la, sizeof(la)) == -1 || m->m_fd != -1 ||
-	    la.ml_pid <= 0 || la.ml_pid != b->b_wpid)
+	    la.mld_pid <= 0 || la.mld_pid != b->b_wpid)
 		fatalx("launcher: unexpected MSG_LAUNCH_EXIT");
-	st = la.ml_status;
+	st = la.mld_status;
 	/* Why this worker ended, for the restart counter. */
 	cause = b->b_kill_cause;
 	if (WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS)
@@ -254,12 +254,12 @@ supervise_exited(struct broker *b, struct chan_msg *m)
 	if (!b->b_stopping)
 		stats_restart((enum met_cause)cause);
 	if (WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS)
-		log_warnx("worker %d killed by seccomp (SIGSYS)", la.ml_pid);
+		log_warnx("worker %d killed by seccomp (SIGSYS)", la.mld_pid);
 	else if (WIFSIGNALED(st))
-		log_warnx("worker %d killed by signal %d (%s)", la.ml_pid,
+		log_warnx("worker %d killed by signal %d (%s)", la.mld_pid,
 		    WTERMSIG(st), strsignal(WTERMSIG(st)));
 	else if (WEXITSTATUS(st) != 0 || !b->b_stopping)
-		log_warnx("worker %d exited with status %d", la.ml_pid,
+		log_warnx("worker %d exited with status %d", la.mld_pid,
 		    WEXITSTATUS(st));
 	b->b_wpid = 0;
 	if (b->b_wstate != WORKER_DOWN)

@@ -444,18 +444,18 @@ tlskey_send_certs(struct broker *b)
 		tc = &b->b_tls.ts_ctx[i];
 		if (tc->tc_ca != NULL) {
 			memset(&mt, 0, sizeof(mt));
-			mt.mt_ctx = (uint32_t)i + 1;
-			mt.mt_kind = TLS_PEM_CA;
-			mt.mt_len = (uint32_t)tc->tc_calen;
-			memcpy(mt.mt_pem, tc->tc_ca, tc->tc_calen);
+			mt.mtc_ctx = (uint32_t)i + 1;
+			mt.mtc_kind = TLS_PEM_CA;
+			mt.mtc_len = (uint32_t)tc->tc_calen;
+			memcpy(mt.mtc_pem, tc->tc_ca, tc->tc_calen);
 			r = chan_send(&b->b_chan, MSG_TLS_CERT, 0, 0, &mt,
 			    sizeof(mt), -1);
 		}
 		memset(&mt, 0, sizeof(mt));
-		mt.mt_ctx = (uint32_t)i + 1;
-		mt.mt_kind = TLS_PEM_CHAIN;
-		mt.mt_len = (uint32_t)tc->tc_chainlen;
-		memcpy(mt.mt_pem, tc->tc_chain, tc->tc_chainlen);
+		mt.mtc_ctx = (uint32_t)i + 1;
+		mt.mtc_kind = TLS_PEM_CHAIN;
+		mt.mtc_len = (uint32_t)tc->tc_chainlen;
+		memcpy(mt.mtc_pem, tc->tc_chain, tc->tc_chainlen);
 		if (r == 0)
 			r = chan_send(&b->b_chan, MSG_TLS_CERT, 0, 0, &mt,
 			    sizeof(mt), -1);
@@ -515,7 +515,7 @@ tlskey_sign(const struct tlskey *k, const uint8_t *dg, size_t len,
 {
 	const unsigned char	*p = k->tk_der;
 	EC_KEY			*ek;
-	unsigned int		 n = sizeof(sg->mg_sig);
+	unsigned int		 n = sizeof(sg->msig_sig);
 	int			 ok;
 
 	if (sodium_mprotect_readonly(k->tk_der) == -1)
@@ -523,11 +523,11 @@ tlskey_sign(const struct tlskey *k, const uint8_t *dg, size_t len,
 	ek = d2i_ECPrivateKey(NULL, &p, (long)k->tk_len);
 	if (sodium_mprotect_noaccess(k->tk_der) == -1)
 		fatal("%s", __func__);
-	ok = ek != NULL && ECDSA_size(ek) <= (int)sizeof(sg->mg_sig) &&
-	    ECDSA_sign(0, dg, (int)len, sg->mg_sig, &n, ek) == 1;
+	ok = ek != NULL && ECDSA_size(ek) <= (int)sizeof(sg->msig_sig) &&
+	    ECDSA_sign(0, dg, (int)len, sg->msig_sig, &n, ek) == 1;
 	EC_KEY_free(ek);
 	ERR_clear_error();
-	sg->mg_len = ok ? n : 0;
+	sg->msig_len = ok ? n : 0;
 	return ok ? 0 : -1;
 }
 
@@ -584,20 +584,20 @@ tlskey_dispatch(struct broker *b, const struct chan_msg *m)
 		    "%u", connid);
 		return;
 	}
-	if (ms.ms_op != TLS_SIGN_ECDSA) {
+	if (ms.mts_op != TLS_SIGN_ECDSA) {
 		supervise_kill(b, "tls.sign: operation %u refused: only ECDSA "
-		    "signatures, never raw RSA or decryption", ms.ms_op);
+		    "signatures, never raw RSA or decryption", ms.mts_op);
 		return;
 	}
-	if (ms.ms_len != 32 && ms.ms_len != 48 && ms.ms_len != 64) {
+	if (ms.mts_len != 32 && ms.mts_len != 48 && ms.mts_len != 64) {
 		supervise_kill(b, "tls.sign: a digest of %u bytes refused "
-		    "(want 32, 48 or 64)", ms.ms_len);
+		    "(want 32, 48 or 64)", ms.mts_len);
 		return;
 	}
-	k = tlskey_find(b, bc, ms.ms_keyid);
+	k = tlskey_find(b, bc, ms.mts_keyid);
 	age = b->b_tls.ts_ctx[bc->bc_tls - 1].tc_gen - bc->bc_tlsgen;
 	if (k == NULL && age <= TLS_OLD_KEYS) {
-		sodium_bin2hex(hex, sizeof(hex), ms.ms_keyid, 8);
+		sodium_bin2hex(hex, sizeof(hex), ms.mts_keyid, 8);
 		supervise_kill(b, "tls.sign: unknown key id %s...", hex);
 		return;
 	}
@@ -607,10 +607,10 @@ tlskey_dispatch(struct broker *b, const struct chan_msg *m)
 	if (k == NULL)
 		log_warnx("tls.sign: connection %u began %u reloads ago, its "
 		    "key is gone: handshake refused", connid, age);
-	else if (tlskey_sign(k, ms.ms_data, ms.ms_len, &sg) == -1)
+	else if (tlskey_sign(k, ms.mts_data, ms.mts_len, &sg) == -1)
 		log_warnx("tls.sign: signing failed");
 	audit_op(b, bc->bc_listener, bc->bc_peer, "tls.sign", "",
-	    sg.mg_len > 0 ? 200 : 500, NULL);
+	    sg.msig_len > 0 ? 200 : 500, NULL);
 	if (chan_send(&b->b_tls.ts_chan, MSG_TLS_SIGN_ANS, m->m_hdr.ch_reqid,
 	    connid, &sg, sizeof(sg), -1) == -1)
 		supervise_kill(b, "sign channel: %s", strerror(errno));

@@ -263,7 +263,7 @@ launcher_spawn(struct launcher *l, const struct msg_launch *ml)
 	close(sv[1]);
 	close(lp[1]);
 	l->l_pid = pid;
-	la.ml_pid = (int32_t)pid;
+	la.mld_pid = (int32_t)pid;
 	if (chan_send(&l->l_chan, MSG_LAUNCH_LOG, 0, 0, NULL, 0, lp[0]) ==
 	    -1 || chan_send(&l->l_chan, MSG_LAUNCH_SIGN, 0, 0, NULL, 0,
 	    sv[0]) == -1 || chan_send(&l->l_chan, MSG_LAUNCH_ANS, 0, 0, &la,
@@ -326,8 +326,8 @@ launcher_reap(struct launcher *l)
 		return;
 	l->l_pid = 0;
 	memset(&la, 0, sizeof(la));
-	la.ml_pid = (int32_t)pid;
-	la.ml_status = st;
+	la.mld_pid = (int32_t)pid;
+	la.mld_status = st;
 	if (chan_send(&l->l_chan, MSG_LAUNCH_EXIT, 0, 0, &la, sizeof(la),
 	    -1) == -1)
 		launcher_exit(l, 1);

@@ -170,8 +170,8 @@ struct msg_launch {
 
 /* MSG_LAUNCH_ANS (pid 0: not started) and MSG_LAUNCH_EXIT. */
 struct msg_launched {
-	int32_t		ml_pid;
-	int32_t		ml_status;	/* MSG_LAUNCH_EXIT: the wait status */
+	int32_t		mld_pid;
+	int32_t		mld_status;	/* MSG_LAUNCH_EXIT: the wait status */
 };
 
 /* MSG_CONN_NEW */
@@ -204,14 +204,14 @@ struct msg_guest {
 
 /* MSG_GUEST_TOKEN */
 struct msg_guest_token {
-	struct msg_guest mt_guest;
-	uint32_t	mt_ttl;		/* seconds, 1..TOKEN_TTL_MAX */
+	struct msg_guest mgt_guest;
+	uint32_t	mgt_ttl;	/* seconds, 1..TOKEN_TTL_MAX */
 };
 
 /* MSG_GUEST_TOKEN_ANS */
 struct msg_token_ans {
-	uint32_t	ma_status;
-	char		ma_token[TOKEN_LEN + 1];
+	uint32_t	mta_status;
+	char		mta_token[TOKEN_LEN + 1];
 };
 
 /*
@@ -274,13 +274,13 @@ struct msg_instance {
 
 /* MSG_GUEST_META_ANS, MSG_OWNER_INST_GET_ANS */
 struct msg_instance_ans {
-	uint32_t	ma_status;
-	struct msg_instance ma_inst;
+	uint32_t	mia_status;
+	struct msg_instance mia_inst;
 };
 
 /* MSG_OWNER_INST_GET, _DEL, _PW_GET, _PW_DEL */
 struct msg_id {
-	char		mi_id[ID_LEN + 1];
+	char		md_id[ID_LEN + 1];
 };
 
 /* MSG_OWNER_PW_GET: with mq_wait, answer when a value arrives. */
@@ -298,9 +298,9 @@ struct msg_pw_verify {
 	uint8_t		mv_value[PW_MAX];
 };
 
-/* MSG_OWNER_INST_LIST: entries after ml_after, in id order */
+/* MSG_OWNER_INST_LIST: entries after mls_after, in id order */
 struct msg_list {
-	char		ml_after[ID_LEN + 1];
+	char		mls_after[ID_LEN + 1];
 };
 
 struct msg_list_ans {
@@ -340,40 +340,40 @@ struct msg_metrics_ans {
 
 /* MSG_OWNER_KEY_RETIRE */
 struct msg_key_id {
-	uint32_t	mk_id;
+	uint32_t	mki_id;
 };
 
 /* The answer to every key operation but retire: the ring as it now is. */
 struct msg_keys_ans {
-	uint32_t	mk_status;
-	uint32_t	mk_n;
-	uint32_t	mk_newest;
-	uint32_t	mk_rewrap;		/* a rewrap pass is running */
-	uint32_t	mk_rewrapped;		/* values it re-sealed so far */
-	uint32_t	mk_id[KEYS_LIST_MAX];
-	uint32_t	mk_records[KEYS_LIST_MAX];	/* values it seals */
+	uint32_t	mka_status;
+	uint32_t	mka_n;
+	uint32_t	mka_newest;
+	uint32_t	mka_rewrap;		/* a rewrap pass is running */
+	uint32_t	mka_rewrapped;		/* values it re-sealed so far */
+	uint32_t	mka_id[KEYS_LIST_MAX];
+	uint32_t	mka_records[KEYS_LIST_MAX];	/* values it seals */
 };
 
 /* MSG_OWNER_STATUS_ANS */
 struct msg_status_ans {
-	uint32_t	mt_status;
-	uint32_t	mt_nlisten;
-	char		mt_lname[MET_LISTENERS][128];
-	char		mt_lmode[MET_LISTENERS][16];	/* proxy|direct|owner */
-	uint32_t	mt_nkeyids;
-	uint32_t	mt_keyids[KEYS_LIST_MAX];
-	uint32_t	mt_keyvalues[KEYS_LIST_MAX];	/* values each seals */
-	char		mt_store_state[16];
-	uint32_t	mt_instances;
-	uint32_t	mt_passwords;
-	uint32_t	mt_listeners;
-	uint32_t	mt_worker_restarts;
-	uint32_t	mt_key_newest;
-	uint32_t	mt_keys;
-	uint32_t	mt_worker_pid;
-	int64_t		mt_uptime;
-	char		mt_store[16];
-	char		mt_version[16];
+	uint32_t	mst_status;
+	uint32_t	mst_nlisten;
+	char		mst_lname[MET_LISTENERS][128];
+	char		mst_lmode[MET_LISTENERS][16];	/* proxy|direct|owner */
+	uint32_t	mst_nkeyids;
+	uint32_t	mst_keyids[KEYS_LIST_MAX];
+	uint32_t	mst_keyvalues[KEYS_LIST_MAX];	/* values each seals */
+	char		mst_store_state[16];
+	uint32_t	mst_instances;
+	uint32_t	mst_passwords;
+	uint32_t	mst_listeners;
+	uint32_t	mst_worker_restarts;
+	uint32_t	mst_key_newest;
+	uint32_t	mst_keys;
+	uint32_t	mst_worker_pid;
+	int64_t		mst_uptime;
+	char		mst_store[16];
+	char		mst_version[16];
 };
 
 /*
@@ -389,18 +389,18 @@ struct msg_status_ans {
 #define TLS_PEM_MAX		8192
 #define TLS_SIGN_ECDSA		1	/* the one operation there is */
 
-/* MSG_TLS_SIGN: ms_len must be 32, 48 or 64 (SHA-256, -384, -512). */
+/* MSG_TLS_SIGN: mts_len must be 32, 48 or 64 (SHA-256, -384, -512). */
 struct msg_tls_sign {
-	uint32_t	ms_op;		/* TLS_SIGN_ECDSA */
-	uint32_t	ms_len;
-	uint8_t		ms_keyid[TLS_KEYID_LEN];
-	uint8_t		ms_data[TLS_SIGN_DATA_MAX];
+	uint32_t	mts_op;		/* TLS_SIGN_ECDSA */
+	uint32_t	mts_len;
+	uint8_t		mts_keyid[TLS_KEYID_LEN];
+	uint8_t		mts_data[TLS_SIGN_DATA_MAX];
 };
 
 /* MSG_TLS_SIGN_ANS: a DER ECDSA-Sig-Value; length 0 if signing failed. */
 struct msg_tls_sig {
-	uint32_t	mg_len;
-	uint8_t		mg_sig[TLS_SIG_MAX];
+	uint32_t	msig_len;
+	uint8_t		msig_sig[TLS_SIG_MAX];
 };
 
 /* MSG_TLS_CERT: a CA message for a context comes before its chain. */
@@ -408,10 +408,10 @@ struct msg_tls_sig {
 #define TLS_PEM_CA		2	/* CAs that sign client certificates */
 
 struct msg_tls_cert {
-	uint32_t	mt_ctx;		/* 1..TLS_CTX_MAX */
-	uint32_t	mt_kind;
-	uint32_t	mt_len;
-	uint8_t		mt_pem[TLS_PEM_MAX];
+	uint32_t	mtc_ctx;	/* 1..TLS_CTX_MAX */
+	uint32_t	mtc_kind;
+	uint32_t	mtc_len;
+	uint8_t		mtc_pem[TLS_PEM_MAX];
 };
 
 /*

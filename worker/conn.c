@@ -191,7 +191,7 @@ conn_head_done(struct worker *w, struct wconn *c, const struct http_req *r)
 	if (r->hr_has_te) {
 		/* Chunked bodies are never read: answer and close. */
 		q->wr_close = 1;
-		if (q->wr_status == 0 && q->wr_route == R_PASSWORD &&
+		if (q->wr_status == 0 && q->wr_endpoint == EP_PASSWORD &&
 		    q->wr_method == HTTP_M_POST && r->hr_te_chunked)
 			q->wr_reject = 411;
 		else if (q->wr_status == 0 && r->hr_te_chunked) {
@@ -204,7 +204,7 @@ conn_head_done(struct worker *w, struct wconn *c, const struct http_req *r)
 			q->wr_status = 400;
 			q->wr_why = "The body length is unknown.";
 		}
-	} else if (r->hr_has_cl && q->wr_route == R_PASSWORD &&
+	} else if (r->hr_has_cl && q->wr_endpoint == EP_PASSWORD &&
 	    q->wr_method == HTTP_M_POST && r->hr_cl > PW_MAX) {
 		/* Nova checks the header value: 5000 with 3 bytes is 400. */
 		q->wr_reject = 400;

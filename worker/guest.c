@@ -53,43 +53,43 @@ guest_route(struct wreq *q, const struct path *p)
 {
 	const char	*leaf;
 
-	q->wr_route = R_NOTFOUND;
+	q->wr_endpoint = EP_NOTFOUND;
 	if (p->p_nseg == 0) {
-		q->wr_route = R_ROOT;
+		q->wr_endpoint = EP_ROOT;
 		return;
 	}
 	if (strcmp(p->p_seg[0], "openstack") != 0)
 		return;
 	if (p->p_nseg == 1) {
-		q->wr_route = R_OS_VERSIONS;
+		q->wr_endpoint = EP_OS_VERSIONS;
 		return;
 	}
 	if (p->p_nseg == 3 && strcmp(p->p_seg[1], "api") == 0 &&
 	    strcmp(p->p_seg[2], "token") == 0) {
-		q->wr_route = R_TOKEN;
+		q->wr_endpoint = EP_TOKEN;
 		return;
 	}
 	if ((q->wr_version = guest_version(p->p_seg[1])) == -1 ||
 	    p->p_nseg > 3)
 		return;
 	if (p->p_nseg == 2) {
-		q->wr_route = R_OS_LISTING;
+		q->wr_endpoint = EP_OS_LISTING;
 		return;
 	}
 	leaf = p->p_seg[2];
 	if (strcmp(leaf, "meta_data.json") == 0)
-		q->wr_route = R_META;
+		q->wr_endpoint = EP_META;
 	else if (strcmp(leaf, "password") == 0 && q->wr_version >= V_GRIZZLY)
-		q->wr_route = R_PASSWORD;
+		q->wr_endpoint = EP_PASSWORD;
 	else if (strcmp(leaf, "vendor_data.json") == 0 &&
 	    q->wr_version >= V_HAVANA)
-		q->wr_route = R_VENDOR;
+		q->wr_endpoint = EP_VENDOR;
 	else if (strcmp(leaf, "network_data.json") == 0 &&
 	    q->wr_version >= V_LIBERTY)
-		q->wr_route = R_NETWORK;
+		q->wr_endpoint = EP_NETWORK;
 	else if (strcmp(leaf, "vendor_data2.json") == 0 &&
 	    q->wr_version >= V_NEWTON_TWO)
-		q->wr_route = R_VENDOR2;
+		q->wr_endpoint = EP_VENDOR2;
 }
 
 static void
@@ -236,7 +236,7 @@ guest_prepare(struct wconn *c, const struct http_req *r, const struct path *p)
 		guest_refuse(q, 403, "A required header is missing.");
 	if (g->wg_tokens != GUARD_TOKENS_OFF)
 		guest_token_header(q, r);
-	if (q->wr_route == R_TOKEN)
+	if (q->wr_endpoint == EP_TOKEN)
 		guest_token_route(c, r);
 	if (c->wc_ident == IDENT_DIRECT) {
 		/* Headers can never change who a direct guest is. */
@@ -246,7 +246,7 @@ guest_prepare(struct wconn *c, const struct http_req *r, const struct path *p)
 			    "accepted on this listener.");
 		return;
 	}
-	if (q->wr_route != R_ROOT)
+	if (q->wr_endpoint != EP_ROOT)
 		guest_proxy_headers(q, r);
 }
 
@@ -380,8 +380,8 @@ guest_token_ask(struct worker *w, struct wconn *c)
 	struct msg_guest_token	mt;
 
 	memset(&mt, 0, sizeof(mt));
-	mt.mt_guest = c->wc_req.wr_guest;
-	mt.mt_ttl = c->wc_req.wr_ttl;
+	mt.mgt_guest = c->wc_req.wr_guest;
+	mt.mgt_ttl = c->wc_req.wr_ttl;
 	conn_request(w, c, MSG_GUEST_TOKEN, &mt, sizeof(mt));
 }
 
@@ -395,20 +395,20 @@ guest_dispatch(struct worker *w, struct wconn *c, const struct buf *body)
 		conn_reply_ready(w, c);
 		return;
 	}
-	if (q->wr_route == R_ROOT) {
+	if (q->wr_endpoint == EP_ROOT) {
 		guest_root(c);
 		conn_reply_ready(w, c);
 		return;
 	}
-	if (q->wr_route == R_PASSWORD && q->wr_method == HTTP_M_POST)
+	if (q->wr_endpoint == EP_PASSWORD && q->wr_method == HTTP_M_POST)
 		guest_put(w, c, body);
-	else if (q->wr_route == R_PASSWORD && q->wr_method == HTTP_M_GET)
+	else if (q->wr_endpoint == EP_PASSWORD && q->wr_method == HTTP_M_GET)
 		conn_request(w, c, MSG_GUEST_PW_GET, &q->wr_guest,
 		    sizeof(q->wr_guest));
-	else if (q->wr_route == R_META)
+	else if (q->wr_endpoint == EP_META)
 		conn_request(w, c, MSG_GUEST_META, &q->wr_guest,
 		    sizeof(q->wr_guest));
-	else if (q->wr_route == R_TOKEN)
+	else if (q->wr_endpoint == EP_TOKEN)
 		guest_token_ask(w, c);
 	else
 		conn_request(w, c, MSG_GUEST_IDENT, &q->wr_guest,
@@ -451,22 +451,22 @@ guest_found(struct wconn *c)
 	    "{\"links\":[],\"networks\":[],\"services\":[]}";
 	struct wreq		*q = &c->wc_req;
 
-	switch (q->wr_route) {
-	case R_OS_VERSIONS:
+	switch (q->wr_endpoint) {
+	case EP_OS_VERSIONS:
 		guest_os_versions(c);
 		break;
-	case R_OS_LISTING:
+	case EP_OS_LISTING:
 		guest_os_listing(c, q->wr_version);
 		break;
-	case R_VENDOR:
-	case R_VENDOR2:
+	case EP_VENDOR:
+	case EP_VENDOR2:
 		reply_send(c, 200, "application/json", "{}", 2);
 		break;
-	case R_NETWORK:
+	case EP_NETWORK:
 		reply_send(c, 200, "application/json", network,
 		    sizeof(network) - 1);
 		break;
-	case R_PASSWORD:
+	case EP_PASSWORD:
 		reply_text_error(c, 400, "GET and POST only are supported.");
 		break;
 	default:
@@ -500,22 +500,22 @@ guest_answer(struct worker *w, struct wconn *c, const struct chan_msg *m)
 	case MSG_GUEST_META_ANS:
 		if (chan_get(m, &ma, sizeof(ma)) == -1)
 			fatalx("bad answer from broker");
-		if (ma.ma_status != 200)
-			reply_text_error(c, (int)ma.ma_status,
-			    guest_why((int)ma.ma_status));
+		if (ma.mia_status != 200)
+			reply_text_error(c, (int)ma.mia_status,
+			    guest_why((int)ma.mia_status));
 		else
-			guest_meta(c, &ma.ma_inst);
+			guest_meta(c, &ma.mia_inst);
 		break;
 	case MSG_GUEST_TOKEN_ANS:
 		if (chan_get(m, &ta, sizeof(ta)) == -1 ||
-		    !chan_str_ok(ta.ma_token, sizeof(ta.ma_token)))
+		    !chan_str_ok(ta.mta_token, sizeof(ta.mta_token)))
 			fatalx("bad answer from broker");
-		if (ta.ma_status != 200)
-			reply_text_error(c, (int)ta.ma_status,
-			    guest_why((int)ta.ma_status));
+		if (ta.mta_status != 200)
+			reply_text_error(c, (int)ta.mta_status,
+			    guest_why((int)ta.mta_status));
 		else
-			reply_send(c, 200, TXT, ta.ma_token,
-			    strlen(ta.ma_token));
+			reply_send(c, 200, TXT, ta.mta_token,
+			    strlen(ta.mta_token));
 		sodium_memzero(&ta, sizeof(ta));
 		break;
 	case MSG_GUEST_PW_GET_ANS:

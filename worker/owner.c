@@ -128,19 +128,19 @@ owner_prepare(struct wconn *c, const struct http_req *r, const struct path *p)
 		return;
 	}
 	if (p->p_nseg == 1 && strcmp(p->p_seg[0], "instances") == 0) {
-		q->wr_route = R_O_LIST;
+		q->wr_endpoint = EP_O_LIST;
 		allowed = m == HTTP_M_GET || m == HTTP_M_HEAD;
 		if ((why = owner_list_query(&r->hr_query, q)) != NULL)
 			owner_refuse(q, 400, why);
 	} else if (p->p_nseg == 2 && strcmp(p->p_seg[0], "instances") == 0) {
-		q->wr_route = R_O_INST;
+		q->wr_endpoint = EP_O_INST;
 		allowed = m == HTTP_M_GET || m == HTTP_M_HEAD ||
 		    m == HTTP_M_PUT || m == HTTP_M_DELETE;
 		if (owner_uuid(p->p_seg[1], q->wr_id) == -1)
 			owner_refuse(q, 400, "invalid instance id");
 	} else if (p->p_nseg == 3 && strcmp(p->p_seg[0], "servers") == 0 &&
 	    strcmp(p->p_seg[2], "os-server-password") == 0) {
-		q->wr_route = R_O_PW;
+		q->wr_endpoint = EP_O_PW;
 		allowed = m == HTTP_M_GET || m == HTTP_M_HEAD ||
 		    m == HTTP_M_DELETE;
 		if (owner_uuid(p->p_seg[1], q->wr_id) == -1)
@@ -150,28 +150,28 @@ owner_prepare(struct wconn *c, const struct http_req *r, const struct path *p)
 	} else if (p->p_nseg == 4 && strcmp(p->p_seg[0], "servers") == 0 &&
 	    strcmp(p->p_seg[2], "os-server-password") == 0 &&
 	    strcmp(p->p_seg[3], "verify") == 0) {
-		q->wr_route = R_O_VERIFY;
+		q->wr_endpoint = EP_O_VERIFY;
 		allowed = m == HTTP_M_POST;
 		if (owner_uuid(p->p_seg[1], q->wr_id) == -1)
 			owner_refuse(q, 400, "invalid server id");
 	} else if (p->p_nseg == 1 && strcmp(p->p_seg[0], "status") == 0) {
-		q->wr_route = R_O_STATUS;
+		q->wr_endpoint = EP_O_STATUS;
 		allowed = m == HTTP_M_GET || m == HTTP_M_HEAD;
 	} else if (p->p_nseg == 1 && strcmp(p->p_seg[0], "metrics") == 0) {
-		q->wr_route = R_O_METRICS;
+		q->wr_endpoint = EP_O_METRICS;
 		allowed = m == HTTP_M_GET || m == HTTP_M_HEAD;
 	} else if (p->p_nseg == 1 && strcmp(p->p_seg[0], "keys") == 0) {
-		q->wr_route = R_O_KEYS;
+		q->wr_endpoint = EP_O_KEYS;
 		allowed = m == HTTP_M_GET || m == HTTP_M_HEAD;
 	} else if (p->p_nseg == 2 && strcmp(p->p_seg[0], "keys") == 0 &&
 	    (strcmp(p->p_seg[1], "rotate") == 0 ||
 	    strcmp(p->p_seg[1], "rewrap") == 0)) {
-		q->wr_route = R_O_KEY_ACTION;
+		q->wr_endpoint = EP_O_KEY_ACTION;
 		q->wr_key_op = strcmp(p->p_seg[1], "rotate") == 0 ?
 		    MSG_OWNER_KEY_ROTATE : MSG_OWNER_KEY_REWRAP;
 		allowed = m == HTTP_M_POST;
 	} else if (p->p_nseg == 2 && strcmp(p->p_seg[0], "keys") == 0) {
-		q->wr_route = R_O_KEY;
+		q->wr_endpoint = EP_O_KEY;
 		allowed = m == HTTP_M_DELETE;
 		if (owner_key_id(p->p_seg[1], &q->wr_key_id) == -1)
 			owner_refuse(q, 400, "invalid key id");
@@ -363,37 +363,37 @@ owner_dispatch(struct worker *w, struct wconn *c, const struct buf *body)
 		return;
 	}
 	memset(&id, 0, sizeof(id));
-	memcpy(id.mi_id, q->wr_id, sizeof(id.mi_id));
-	switch (q->wr_route) {
-	case R_O_LIST:
+	memcpy(id.md_id, q->wr_id, sizeof(id.md_id));
+	switch (q->wr_endpoint) {
+	case EP_O_LIST:
 		if ((q->wr_json = json_array()) == NULL)
 			fatalx("json");
 		q->wr_count = 0;
 		memset(&ml, 0, sizeof(ml));
-		memcpy(ml.ml_after, q->wr_after, sizeof(ml.ml_after));
+		memcpy(ml.mls_after, q->wr_after, sizeof(ml.mls_after));
 		conn_request(w, c, MSG_OWNER_INST_LIST, &ml, sizeof(ml));
 		return;
-	case R_O_STATUS:
+	case EP_O_STATUS:
 		conn_request(w, c, MSG_OWNER_STATUS, NULL, 0);
 		return;
-	case R_O_METRICS:
+	case EP_O_METRICS:
 		conn_request(w, c, MSG_OWNER_METRICS, NULL, 0);
 		return;
-	case R_O_KEYS:
+	case EP_O_KEYS:
 		conn_request(w, c, MSG_OWNER_KEYS, NULL, 0);
 		return;
-	case R_O_VERIFY:
+	case EP_O_VERIFY:
 		owner_verify(w, c, body);
 		return;
-	case R_O_KEY_ACTION:
+	case EP_O_KEY_ACTION:
 		conn_request(w, c, q->wr_key_op, NULL, 0);
 		return;
-	case R_O_KEY:
+	case EP_O_KEY:
 		memset(&mk, 0, sizeof(mk));
-		mk.mk_id = q->wr_key_id;
+		mk.mki_id = q->wr_key_id;
 		conn_request(w, c, MSG_OWNER_KEY_RETIRE, &mk, sizeof(mk));
 		return;
-	case R_O_INST:
+	case EP_O_INST:
 		if (q->wr_method == HTTP_M_PUT) {
 			if ((why = owner_parse_instance(body, q->wr_id,
 			    &mi)) != NULL) {
@@ -407,7 +407,7 @@ owner_dispatch(struct worker *w, struct wconn *c, const struct buf *body)
 		type = q->wr_method == HTTP_M_DELETE ? MSG_OWNER_INST_DEL :
 		    MSG_OWNER_INST_GET;
 		break;
-	case R_O_PW:
+	case EP_O_PW:
 		if (q->wr_method == HTTP_M_DELETE) {
 			type = MSG_OWNER_PW_DEL;
 			break;
@@ -418,7 +418,7 @@ owner_dispatch(struct worker *w, struct wconn *c, const struct buf *body)
 		conn_request(w, c, MSG_OWNER_PW_GET, &mq, sizeof(mq));
 		return;
 	default:
-		fatalx("owner route %d", q->wr_route);
+		fatalx("owner route %d", q->wr_endpoint);
 	}
 	conn_request(w, c, type, &id, sizeof(id));
 }
@@ -525,7 +525,7 @@ owner_list_page(struct worker *w, struct wconn *c, const struct chan_msg *m)
 	more = i < mla.mla_n || (mla.mla_more && mla.mla_n > 0);
 	if (more && q->wr_count < q->wr_limit) {
 		memset(&ml, 0, sizeof(ml));
-		memcpy(ml.ml_after, q->wr_after, sizeof(ml.ml_after));
+		memcpy(ml.mls_after, q->wr_after, sizeof(ml.mls_after));
 		conn_request(w, c, MSG_OWNER_INST_LIST, &ml, sizeof(ml));
 		return 1;
 	}
@@ -548,12 +548,12 @@ owner_listeners(const struct msg_status_ans *mt)
 
 	if ((a = json_array()) == NULL)
 		fatalx("json");
-	for (i = 0; i < mt->mt_nlisten; i++) {
-		if (!chan_str_ok(mt->mt_lname[i], sizeof(mt->mt_lname[i])) ||
-		    !chan_str_ok(mt->mt_lmode[i], sizeof(mt->mt_lmode[i])))
+	for (i = 0; i < mt->mst_nlisten; i++) {
+		if (!chan_str_ok(mt->mst_lname[i], sizeof(mt->mst_lname[i])) ||
+		    !chan_str_ok(mt->mst_lmode[i], sizeof(mt->mst_lmode[i])))
 			fatalx("bad answer from broker");
 		json_array_append_new(a, json_pack("{s:s,s:s}", "name",
-		    mt->mt_lname[i], "mode", mt->mt_lmode[i]));
+		    mt->mst_lname[i], "mode", mt->mst_lmode[i]));
 	}
 	return a;
 }
@@ -566,8 +566,8 @@ owner_key_ids(const struct msg_status_ans *mt)
 
 	if ((a = json_array()) == NULL)
 		fatalx("json");
-	for (i = 0; i < mt->mt_nkeyids; i++)
-		json_array_append_new(a, json_integer(mt->mt_keyids[i]));
+	for (i = 0; i < mt->mst_nkeyids; i++)
+		json_array_append_new(a, json_integer(mt->mst_keyids[i]));
 	return a;
 }
 
@@ -581,9 +581,9 @@ owner_key_values(const struct msg_status_ans *mt)
 
 	if ((o = json_object()) == NULL)
 		fatalx("json");
-	for (i = 0; i < mt->mt_nkeyids; i++) {
-		(void)snprintf(id, sizeof(id), "%u", mt->mt_keyids[i]);
-		json_object_set_new(o, id, json_integer(mt->mt_keyvalues[i]));
+	for (i = 0; i < mt->mst_nkeyids; i++) {
+		(void)snprintf(id, sizeof(id), "%u", mt->mst_keyids[i]);
+		json_object_set_new(o, id, json_integer(mt->mst_keyvalues[i]));
 	}
 	return o;
 }
@@ -595,23 +595,23 @@ owner_keys(struct wconn *c, const struct chan_msg *m)
 	json_t			*keys;
 	uint32_t		 i;
 
-	if (chan_get(m, &mk, sizeof(mk)) == -1 || mk.mk_n > KEYS_LIST_MAX)
+	if (chan_get(m, &mk, sizeof(mk)) == -1 || mk.mka_n > KEYS_LIST_MAX)
 		fatalx("bad answer from broker");
-	if (mk.mk_status != 200) {
-		reply_json_error(c, (int)mk.mk_status, mk.mk_status == 409 ?
+	if (mk.mka_status != 200) {
+		reply_json_error(c, (int)mk.mka_status, mk.mka_status == 409 ?
 		    "the key ring cannot change here (see the log)" :
-		    owner_why((int)mk.mk_status));
+		    owner_why((int)mk.mka_status));
 		return;
 	}
 	if ((keys = json_array()) == NULL)
 		fatalx("json");
-	for (i = 0; i < mk.mk_n; i++)
+	for (i = 0; i < mk.mka_n; i++)
 		json_array_append_new(keys, json_pack("{s:I,s:I}", "id",
-		    (json_int_t)mk.mk_id[i], "values",
-		    (json_int_t)mk.mk_records[i]));
+		    (json_int_t)mk.mka_id[i], "values",
+		    (json_int_t)mk.mka_records[i]));
 	owner_json(c, 200, json_pack("{s:I,s:o,s:{s:b,s:I}}", "newest",
-	    (json_int_t)mk.mk_newest, "keys", keys, "rewrap", "running",
-	    (int)mk.mk_rewrap, "resealed", (json_int_t)mk.mk_rewrapped));
+	    (json_int_t)mk.mka_newest, "keys", keys, "rewrap", "running",
+	    (int)mk.mka_rewrap, "resealed", (json_int_t)mk.mka_rewrapped));
 }
 
 static void
@@ -674,11 +674,11 @@ owner_answer(struct worker *w, struct wconn *c, const struct chan_msg *m)
 	case MSG_OWNER_INST_GET_ANS:
 		if (chan_get(m, &ma, sizeof(ma)) == -1)
 			fatalx("bad answer from broker");
-		if (ma.ma_status != 200)
-			reply_json_error(c, (int)ma.ma_status,
-			    owner_why((int)ma.ma_status));
+		if (ma.mia_status != 200)
+			reply_json_error(c, (int)ma.mia_status,
+			    owner_why((int)ma.mia_status));
 		else
-			owner_json(c, 200, owner_instance_json(&ma.ma_inst));
+			owner_json(c, 200, owner_instance_json(&ma.mia_inst));
 		break;
 	case MSG_OWNER_PW_GET_ANS:
 		if (chan_get(m, &mw, sizeof(mw)) == -1 || mw.mw_len > PW_MAX)
@@ -733,31 +733,31 @@ owner_answer(struct worker *w, struct wconn *c, const struct chan_msg *m)
 		break;
 	case MSG_OWNER_STATUS_ANS:
 		if (chan_get(m, &mt, sizeof(mt)) == -1 ||
-		    !chan_str_ok(mt.mt_store, sizeof(mt.mt_store)) ||
-		    !chan_str_ok(mt.mt_store_state,
-		    sizeof(mt.mt_store_state)) ||
-		    !chan_str_ok(mt.mt_version, sizeof(mt.mt_version)) ||
-		    mt.mt_nlisten > MET_LISTENERS ||
-		    mt.mt_nkeyids > KEYS_LIST_MAX)
+		    !chan_str_ok(mt.mst_store, sizeof(mt.mst_store)) ||
+		    !chan_str_ok(mt.mst_store_state,
+		    sizeof(mt.mst_store_state)) ||
+		    !chan_str_ok(mt.mst_version, sizeof(mt.mst_version)) ||
+		    mt.mst_nlisten > MET_LISTENERS ||
+		    mt.mst_nkeyids > KEYS_LIST_MAX)
 			fatalx("bad answer from broker");
-		if (mt.mt_status != 200) {
-			reply_json_error(c, (int)mt.mt_status,
-			    owner_why((int)mt.mt_status));
+		if (mt.mst_status != 200) {
+			reply_json_error(c, (int)mt.mst_status,
+			    owner_why((int)mt.mst_status));
 			break;
 		}
 		owner_json(c, 200, json_pack("{s:s,s:I,s:I,s:I,s:I,s:o,s:I,s:I,"
-		    "s:s,s:s,s:I,s:I,s:o,s:o}", "version", mt.mt_version,
-		    "uptime", (json_int_t)mt.mt_uptime,
-		    "instances", (json_int_t)mt.mt_instances,
-		    "passwords", (json_int_t)mt.mt_passwords,
-		    "listeners", (json_int_t)mt.mt_listeners,
+		    "s:s,s:s,s:I,s:I,s:o,s:o}", "version", mt.mst_version,
+		    "uptime", (json_int_t)mt.mst_uptime,
+		    "instances", (json_int_t)mt.mst_instances,
+		    "passwords", (json_int_t)mt.mst_passwords,
+		    "listeners", (json_int_t)mt.mst_listeners,
 		    "listener_list", owner_listeners(&mt),
-		    "worker_pid", (json_int_t)mt.mt_worker_pid,
-		    "worker_restarts", (json_int_t)mt.mt_worker_restarts,
-		    "store", mt.mt_store,
-		    "store_state", mt.mt_store_state,
-		    "key_newest", (json_int_t)mt.mt_key_newest,
-		    "keys", (json_int_t)mt.mt_keys,
+		    "worker_pid", (json_int_t)mt.mst_worker_pid,
+		    "worker_restarts", (json_int_t)mt.mst_worker_restarts,
+		    "store", mt.mst_store,
+		    "store_state", mt.mst_store_state,
+		    "key_newest", (json_int_t)mt.mst_key_newest,
+		    "keys", (json_int_t)mt.mst_keys,
 		    "key_ids", owner_key_ids(&mt),
 		    "key_values", owner_key_values(&mt)));
 		break;

@@ -62,18 +62,19 @@ reply_send(struct wconn *c, int status, const char *ctype, const void *body,
 		r |= bbuf_printf(o, "Content-Type: %s\r\n", ctype);
 		r |= bbuf_printf(o, "Content-Length: %zu\r\n", len);
 	}
-	if (q->wr_route == R_PASSWORD || q->wr_route == R_O_PW ||
-	    q->wr_route == R_TOKEN || q->wr_route == R_O_VERIFY)
+	if (q->wr_endpoint == EP_PASSWORD || q->wr_endpoint == EP_O_PW ||
+	    q->wr_endpoint == EP_TOKEN || q->wr_endpoint == EP_O_VERIFY)
 		r |= bbuf_add_str(o, "Cache-Control: no-store\r\n");
 	if (status == 401 && c->wc_role == ROLE_OWNER)
 		r |= bbuf_add_str(o, "WWW-Authenticate: X-Auth-Token, "
 		    "client-certificate\r\n");
 	if (status == 405)
 		r |= bbuf_add_str(o,
-		    q->wr_route == R_O_LIST ? "Allow: GET\r\n" :
-		    q->wr_route == R_O_INST ? "Allow: GET, PUT, DELETE\r\n" :
-		    q->wr_route == R_O_PW ? "Allow: GET, DELETE\r\n" :
-		    q->wr_route == R_TOKEN ? "Allow: PUT\r\n" :
+		    q->wr_endpoint == EP_O_LIST ? "Allow: GET\r\n" :
+		    q->wr_endpoint == EP_O_INST ?
+		    "Allow: GET, PUT, DELETE\r\n" :
+		    q->wr_endpoint == EP_O_PW ? "Allow: GET, DELETE\r\n" :
+		    q->wr_endpoint == EP_TOKEN ? "Allow: PUT\r\n" :
 		    "Allow: GET\r\n");
 	if (!q->wr_keepalive)
 		r |= bbuf_add_str(o, "Connection: close\r\n");

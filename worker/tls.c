@@ -78,15 +78,15 @@ wtls_remote_sign(EC_KEY *eckey, const unsigned char *dgst, int dlen,
 	uint32_t		 reqid;
 	int			 n, r;
 
-	if (dlen <= 0 || (size_t)dlen > sizeof(ms.ms_data))
+	if (dlen <= 0 || (size_t)dlen > sizeof(ms.mts_data))
 		return -1;
 	memset(&ms, 0, sizeof(ms));
-	ms.ms_op = TLS_SIGN_ECDSA;
-	ms.ms_len = (uint32_t)dlen;
-	memcpy(ms.ms_data, dgst, (size_t)dlen);
+	ms.mts_op = TLS_SIGN_ECDSA;
+	ms.mts_len = (uint32_t)dlen;
+	memcpy(ms.mts_data, dgst, (size_t)dlen);
 	if ((n = i2d_EC_PUBKEY(eckey, &der)) <= 0)
 		return -1;
-	SHA256(der, (size_t)n, ms.ms_keyid);
+	SHA256(der, (size_t)n, ms.mts_keyid);
 	OPENSSL_free(der);
 	reqid = ++wtls_reqid;
 	if (chan_send(&wtls_sign, MSG_TLS_SIGN, reqid, wtls_conn, &ms,
@@ -104,12 +104,12 @@ wtls_remote_sign(EC_KEY *eckey, const unsigned char *dgst, int dlen,
 		if (r == 1) {
 			if (m.m_hdr.ch_type != MSG_TLS_SIGN_ANS ||
 			    chan_get(&m, sg, sizeof(*sg)) == -1 ||
-			    sg->mg_len > sizeof(sg->mg_sig))
+			    sg->msig_len > sizeof(sg->msig_sig))
 				fatalx("bad answer on the sign channel");
 			/* An answer that came after its request gave up. */
 			if (m.m_hdr.ch_reqid != reqid)
 				continue;
-			return sg->mg_len > 0 ? 0 : -1;
+			return sg->msig_len > 0 ? 0 : -1;
 		}
 		if (conn_now_ms() >= end) {
 			log_warnx("no signature from the broker in %d ms",
@@ -136,10 +136,10 @@ wtls_ecdsa_sign(int type, const unsigned char *dgst, int dlen,
 	(void)kinv;
 	(void)r;
 	if (wtls_remote_sign(eckey, dgst, dlen, &sg) == -1 ||
-	    sg.mg_len > (unsigned int)ECDSA_size(eckey))
+	    sg.msig_len > (unsigned int)ECDSA_size(eckey))
 		return 0;
-	memcpy(sig, sg.mg_sig, sg.mg_len);
-	*siglen = sg.mg_len;
+	memcpy(sig, sg.msig_sig, sg.msig_len);
+	*siglen = sg.msig_len;
 	return 1;
 }
 
@@ -231,21 +231,21 @@ wtls_cert(const struct chan_msg *m)
 	struct wtls_ctx			*x, *old;
 	uint32_t			 i;
 
-	if (chan_get(m, &mt, sizeof(mt)) == -1 || mt.mt_ctx == 0 ||
-	    mt.mt_ctx > wtls_nctx || mt.mt_len == 0 ||
-	    mt.mt_len > sizeof(mt.mt_pem) ||
-	    (mt.mt_kind != TLS_PEM_CHAIN && mt.mt_kind != TLS_PEM_CA))
+	if (chan_get(m, &mt, sizeof(mt)) == -1 || mt.mtc_ctx == 0 ||
+	    mt.mtc_ctx > wtls_nctx || mt.mtc_len == 0 ||
+	    mt.mtc_len > sizeof(mt.mtc_pem) ||
+	    (mt.mtc_kind != TLS_PEM_CHAIN && mt.mtc_kind != TLS_PEM_CA))
 		fatalx("bad certificate message from the broker");
-	i = mt.mt_ctx - 1;
-	if (mt.mt_kind == TLS_PEM_CA) {
+	i = mt.mtc_ctx - 1;
+	if (mt.mtc_kind == TLS_PEM_CA) {
 		free(wtls_ca[i]);
-		if ((wtls_ca[i] = malloc(mt.mt_len)) == NULL)
+		if ((wtls_ca[i] = malloc(mt.mtc_len)) == NULL)
 			fatal("malloc");
-		memcpy(wtls_ca[i], mt.mt_pem, mt.mt_len);
-		wtls_calen[i] = mt.mt_len;
+		memcpy(wtls_ca[i], mt.mtc_pem, mt.mtc_len);
+		wtls_calen[i] = mt.mtc_len;
 		return;
 	}
-	x = wtls_ctx_new(mt.mt_pem, mt.mt_len, wtls_ca[i], wtls_calen[i]);
+	x = wtls_ctx_new(mt.mtc_pem, mt.mtc_len, wtls_ca[i], wtls_calen[i]);
 	free(wtls_ca[i]);
 	wtls_ca[i] = NULL;
 	wtls_calen[i] = 0;
@@ -256,7 +256,7 @@ wtls_cert(const struct chan_msg *m)
 		wtls_ctx_release(old);
 	}
 	wtls_ctx[i] = x;
-	log_debug("TLS context %u: new certificate", mt.mt_ctx);
+	log_debug("TLS context %u: new certificate", mt.mtc_ctx);
 }
 
 /* A connection of a TLS listener; -1 if its context is not ready. */

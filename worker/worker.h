@@ -32,27 +32,32 @@ enum wc_state {
 	WC_LINGER,	/* answered early: discarding the unread rest */
 };
 
-enum route {
-	R_NONE,
-	R_ROOT,			/* "/": EC2 versions, no identity */
-	R_OS_VERSIONS,		/* /openstack */
-	R_OS_LISTING,		/* /openstack/<v> */
-	R_PASSWORD,
-	R_META,
-	R_VENDOR,
-	R_NETWORK,
-	R_VENDOR2,
-	R_NOTFOUND,		/* identify first, as Nova does, then 404 */
-	R_TOKEN,		/* PUT /openstack/api/token */
-	R_O_LIST,
-	R_O_INST,
-	R_O_PW,
-	R_O_STATUS,
-	R_O_METRICS,
-	R_O_KEYS,		/* GET /keys */
-	R_O_KEY_ACTION,		/* POST /keys/rotate, /keys/rewrap */
-	R_O_KEY,		/* DELETE /keys/ID */
-	R_O_VERIFY,		/* POST .../os-server-password/verify */
+/*
+ * What a request is for, from its method and path: the worker's
+ * routing, not the broker's struct route (how an answer finds its
+ * connection).
+ */
+enum endpoint {
+	EP_NONE,
+	EP_ROOT,		/* "/": EC2 versions, no identity */
+	EP_OS_VERSIONS,		/* /openstack */
+	EP_OS_LISTING,		/* /openstack/<v> */
+	EP_PASSWORD,
+	EP_META,
+	EP_VENDOR,
+	EP_NETWORK,
+	EP_VENDOR2,
+	EP_NOTFOUND,		/* identify first, as Nova does, then 404 */
+	EP_TOKEN,		/* PUT /openstack/api/token */
+	EP_O_LIST,
+	EP_O_INST,
+	EP_O_PW,
+	EP_O_STATUS,
+	EP_O_METRICS,
+	EP_O_KEYS,		/* GET /keys */
+	EP_O_KEY_ACTION,	/* POST /keys/rotate, /keys/rewrap */
+	EP_O_KEY,		/* DELETE /keys/ID */
+	EP_O_VERIFY,		/* POST .../os-server-password/verify */
 };
 
 /* What a request needs after its head bytes are gone. */
@@ -60,7 +65,7 @@ struct wreq {
 	enum http_method	wr_method;
 	int			wr_minor;
 	int			wr_keepalive;
-	enum route		wr_route;
+	enum endpoint		wr_endpoint;
 	int			wr_version;	/* index, OS routes */
 	int			wr_status;	/* if set, answer this now */
 	int			wr_sent;	/* the queued answer's status */

@@ -301,7 +301,7 @@ evil_confined_run(struct worker *w, int which, const char *arg)
 	default:
 		conn = evil_wait_conn(w);
 		memset(&id, 0, sizeof(id));
-		snprintf(id.mi_id, sizeof(id.mi_id), "%s", arg);
+		snprintf(id.md_id, sizeof(id.md_id), "%s", arg);
 		(void)chan_send(&w->w_chan, MSG_OWNER_PW_DEL, 1, conn, &id,
 		    sizeof(id), -1);
 		break;

@@ -611,7 +611,7 @@ evil_owner_op_on_guest(struct evil *e)
 	struct msg_id	mi;
 
 	memset(&mi, 0, sizeof(mi));
-	evil_copy(mi.mi_id, sizeof(mi.mi_id), "victim", e->e_victim);
+	evil_copy(mi.md_id, sizeof(mi.md_id), "victim", e->e_victim);
 	evil_send(e, MSG_OWNER_PW_DEL, 1, e->e_connid, &mi, sizeof(mi), -1);
 }
 
@@ -986,12 +986,12 @@ evil_sign(struct evil *e, uint32_t op, int bad_key, uint32_t len,
 		fatalx("the sign scenarios need keyid");
 	c = main_chan ? &e->e_chan : &e->e_sign;
 	memset(&ms, 0, sizeof(ms));
-	ms.ms_op = op;
-	ms.ms_len = len;
-	memcpy(ms.ms_keyid, e->e_keyid, sizeof(ms.ms_keyid));
+	ms.mts_op = op;
+	ms.mts_len = len;
+	memcpy(ms.mts_keyid, e->e_keyid, sizeof(ms.mts_keyid));
 	if (bad_key)
-		ms.ms_keyid[0] ^= 0xff;
-	memset(ms.ms_data, 0xa5, sizeof(ms.ms_data));
+		ms.mts_keyid[0] ^= 0xff;
+	memset(ms.mts_data, 0xa5, sizeof(ms.mts_data));
 	if (chan_send(c, MSG_TLS_SIGN, 7, e->e_connid, &ms, sizeof(ms),
 	    -1) == -1)
 		fatal("chan_send");
@@ -1040,9 +1040,9 @@ evil_sign_twice(struct evil *e)
 	if (poll(&pfd, 1, EVIL_SIGN_WAIT_MS) != 1 ||
 	    chan_recv(&e->e_sign, &m) != 1 ||
 	    m.m_hdr.ch_type != MSG_TLS_SIGN_ANS ||
-	    chan_get(&m, &sg, sizeof(sg)) == -1 || sg.mg_len == 0)
+	    chan_get(&m, &sg, sizeof(sg)) == -1 || sg.msig_len == 0)
 		fatalx("no signature for the first request");
-	log_info("got a signature of %u bytes", sg.mg_len);
+	log_info("got a signature of %u bytes", sg.msig_len);
 	evil_sign(e, TLS_SIGN_ECDSA, 0, 32, 0);
 }
 

@@ -357,13 +357,13 @@ fzc_write_check(const struct wjob *j)
 		break;
 	case WJ_KEY_COUNT:
 		FUZZ_CHECK(chan_get(fzc_cur, &u.kr, sizeof(u.kr)) == 0 &&
-		    u.kr.mk_id == j->wj_key, "counted key %u for another",
+		    u.kr.mki_id == j->wj_key, "counted key %u for another",
 		    j->wj_key);
 		break;
 	default:
 		FUZZ_CHECK(chan_get(fzc_cur, &u.id, sizeof(u.id)) == 0 &&
-		    fzc_terminated(u.id.mi_id, sizeof(u.id.mi_id)) &&
-		    valid_uuid(u.id.mi_id) && strcmp(u.id.mi_id, j->wj_id) == 0,
+		    fzc_terminated(u.id.md_id, sizeof(u.id.md_id)) &&
+		    valid_uuid(u.id.md_id) && strcmp(u.id.md_id, j->wj_id) == 0,
 		    "wrote %s for a message about another id", j->wj_id);
 		break;
 	}
@@ -673,7 +673,7 @@ fzc_guest(const struct chan_msg *m)
 		    &u.pp.mp_guest : NULL;
 	case MSG_GUEST_TOKEN:
 		return chan_get(m, &u.gt, sizeof(u.gt)) == 0 ?
-		    &u.gt.mt_guest : NULL;
+		    &u.gt.mgt_guest : NULL;
 	case MSG_GUEST_IDENT:
 	case MSG_GUEST_META:
 	case MSG_GUEST_PW_GET:
@@ -854,14 +854,14 @@ fzc_check_answer(const struct chan_hdr *h, const uint8_t *p)
 	case MSG_GUEST_META:
 	case MSG_OWNER_INST_GET:
 		if (status != 200)
-			FUZZ_CHECK(fzc_zero(&a.ia.ma_inst,
-			    sizeof(a.ia.ma_inst)),
+			FUZZ_CHECK(fzc_zero(&a.ia.mia_inst,
+			    sizeof(a.ia.mia_inst)),
 			    "registration sent with status %u", status);
 		else
-			FUZZ_CHECK(valid_instance(&a.ia.ma_inst) &&
+			FUZZ_CHECK(valid_instance(&a.ia.mia_inst) &&
 			    (q->fr_role == ROLE_OWNER ||
-			    strcmp(a.ia.ma_inst.mn_id, q->fr_who) == 0),
-			    "registration of %.36s sent", a.ia.ma_inst.mn_id);
+			    strcmp(a.ia.mia_inst.mn_id, q->fr_who) == 0),
+			    "registration of %.36s sent", a.ia.mia_inst.mn_id);
 		break;
 	case MSG_GUEST_PW_GET:
 	case MSG_OWNER_PW_GET:
@@ -878,8 +878,8 @@ fzc_check_answer(const struct chan_hdr *h, const uint8_t *p)
 		    "list of %u sent with status %u", a.la.mla_n, status);
 		break;
 	case MSG_OWNER_STATUS:
-		FUZZ_CHECK(status != 403 || (a.sa.mt_instances == 0 &&
-		    a.sa.mt_passwords == 0 && a.sa.mt_nkeyids == 0),
+		FUZZ_CHECK(status != 403 || (a.sa.mst_instances == 0 &&
+		    a.sa.mst_passwords == 0 && a.sa.mst_nkeyids == 0),
 		    "status figures sent to a refused owner");
 		break;
 	case MSG_OWNER_METRICS:
@@ -890,9 +890,9 @@ fzc_check_answer(const struct chan_hdr *h, const uint8_t *p)
 	case MSG_OWNER_KEYS:
 	case MSG_OWNER_KEY_ROTATE:
 	case MSG_OWNER_KEY_REWRAP:
-		FUZZ_CHECK(a.ka.mk_n <= KEYS_LIST_MAX && (status != 403 ||
-		    (a.ka.mk_n == 0 && a.ka.mk_newest == 0)),
-		    "key ring of %u sent with status %u", a.ka.mk_n, status);
+		FUZZ_CHECK(a.ka.mka_n <= KEYS_LIST_MAX && (status != 403 ||
+		    (a.ka.mka_n == 0 && a.ka.mka_newest == 0)),
+		    "key ring of %u sent with status %u", a.ka.mka_n, status);
 		break;
 	case MSG_GUEST_PW_PUT:
 		FUZZ_CHECK(status != 200 || q->fr_nchunks == 0 || fzc_wrote,
@@ -900,14 +900,14 @@ fzc_check_answer(const struct chan_hdr *h, const uint8_t *p)
 		break;
 	case MSG_GUEST_TOKEN:
 		if (status != 200) {
-			FUZZ_CHECK(fzc_zero(a.ta.ma_token,
-			    sizeof(a.ta.ma_token)),
+			FUZZ_CHECK(fzc_zero(a.ta.mta_token,
+			    sizeof(a.ta.mta_token)),
 			    "token sent with status %u", status);
 			break;
 		}
-		FUZZ_CHECK(strnlen(a.ta.ma_token, sizeof(a.ta.ma_token)) ==
+		FUZZ_CHECK(strnlen(a.ta.mta_token, sizeof(a.ta.mta_token)) ==
 		    TOKEN_LEN, "token of the wrong shape");
-		memcpy(fzc_token, a.ta.ma_token, sizeof(fzc_token));
+		memcpy(fzc_token, a.ta.mta_token, sizeof(fzc_token));
 		memcpy(fzc_token_bind, q->fr_bind, sizeof(fzc_token_bind));
 		break;
 	default:
@@ -1041,7 +1041,7 @@ fzc_fixup(uint32_t type, uint8_t flags, union fzc_payload *u)
 		g = &pp->mp_guest;
 		break;
 	case MSG_GUEST_TOKEN:
-		g = &u->gt.mt_guest;
+		g = &u->gt.mgt_guest;
 		break;
 	}
 	if (flags & FZC_F_STRS) {
@@ -1066,10 +1066,10 @@ fzc_fixup(uint32_t type, uint8_t flags, union fzc_payload *u)
 		case MSG_OWNER_INST_GET:
 		case MSG_OWNER_INST_DEL:
 		case MSG_OWNER_PW_DEL:
-			FZC_TERM(u->id.mi_id);
+			FZC_TERM(u->id.md_id);
 			break;
 		case MSG_OWNER_INST_LIST:
-			FZC_TERM(u->l.ml_after);
+			FZC_TERM(u->l.mls_after);
 			break;
 		case MSG_OWNER_PW_GET:
 			FZC_TERM(u->pg.mq_id);

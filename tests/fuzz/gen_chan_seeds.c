@@ -175,7 +175,7 @@ static void
 fzg_id(struct msg_id *mi, const char *id)
 {
 	memset(mi, 0, sizeof(*mi));
-	(void)snprintf(mi->mi_id, sizeof(mi->mi_id), "%s", id);
+	(void)snprintf(mi->md_id, sizeof(mi->md_id), "%s", id);
 }
 
 static void
@@ -263,7 +263,7 @@ fzg_raw(void)
 	    NULL, 0);
 	FZG_RAW("raw-owner-key-rewrap", 0, MSG_OWNER_KEY_REWRAP, 16, owner,
 	    NULL, 0);
-	kid.mk_id = 1;
+	kid.mki_id = 1;
 	FZG_RAW("raw-owner-key-retire", 0, MSG_OWNER_KEY_RETIRE, 17, owner,
 	    &kid, sizeof(kid));
 	FZG_RAW("raw-owner-pw-del", 0, MSG_OWNER_PW_DEL, 9, owner, &id,
@@ -278,7 +278,7 @@ fzg_raw(void)
 	FZG_RAW("raw-owner-metrics", 0, MSG_OWNER_METRICS, 12, owner, NULL,
 	    0);
 	memset(&gt, 0, sizeof(gt));
-	gt.mt_ttl = 60;
+	gt.mgt_ttl = 60;
 	FZG_RAW("raw-guest-token-direct", 0, MSG_GUEST_TOKEN, 13,
 	    FZC_CONN_ID(FZC_C_DIRECT), &gt, sizeof(gt));
 #undef FZG_RAW
@@ -342,7 +342,7 @@ fzg_sequences(void)
 	fzg_msg(&in, MSG_OWNER_INST_GET, owner, 0, 3, &id, sizeof(id));
 	memset(&ml, 0, sizeof(ml));
 	fzg_msg(&in, MSG_OWNER_INST_LIST, owner, 0, 4, &ml, sizeof(ml));
-	(void)snprintf(ml.ml_after, sizeof(ml.ml_after), "%s", FZC_ID_A);
+	(void)snprintf(ml.mls_after, sizeof(ml.mls_after), "%s", FZC_ID_A);
 	fzg_msg(&in, MSG_OWNER_INST_LIST, owner, 0, 5, &ml, sizeof(ml));
 	fzg_msg(&in, MSG_OWNER_INST_DEL, owner, 0, 6, &id, sizeof(id));
 	fzg_msg(&in, MSG_OWNER_STATUS, owner, 0, 7, NULL, 0);
@@ -369,8 +369,8 @@ fzg_sequences(void)
 	in.fi_len = 0;
 	fzg_add(&in, &mode, 1);
 	memset(&gt, 0, sizeof(gt));
-	fzg_guest(&gt.mt_guest, FZC_ID_B, FZC_PROJECT_B);
-	gt.mt_ttl = 60;
+	fzg_guest(&gt.mgt_guest, FZC_ID_B, FZC_PROJECT_B);
+	gt.mgt_ttl = 60;
 	fzg_msg(&in, MSG_GUEST_TOKEN, tokens, 0, 1, &gt, sizeof(gt));
 	fzg_pw_put(&mp, FZC_ID_B, FZC_PROJECT_B, FZG_VALUE_LEN);
 	fzg_msg(&in, MSG_GUEST_PW_PUT, tokens, FZC_F_TOKEN, 2, &mp, sizeof(mp));
@@ -383,7 +383,7 @@ fzg_sequences(void)
 	in.fi_len = 0;
 	fzg_add(&in, &mode, 1);
 	memset(&gt, 0, sizeof(gt));
-	gt.mt_ttl = TOKEN_TTL_MAX;
+	gt.mgt_ttl = TOKEN_TTL_MAX;
 	fzg_msg(&in, MSG_GUEST_TOKEN, direct, 0, 1, &gt, sizeof(gt));
 	fzg_guest(&g, NULL, NULL);
 	fzg_msg(&in, MSG_GUEST_META, direct, FZC_F_TOKEN, 2, &g, sizeof(g));
@@ -434,7 +434,7 @@ fzg_sequences(void)
 	fzg_msg(&in, MSG_OWNER_KEY_ROTATE, owner, 0, 1, NULL, 0);
 	fzg_msg(&in, MSG_OWNER_KEYS, owner, 0, 2, NULL, 0);
 	fzg_msg(&in, MSG_OWNER_KEY_REWRAP, owner, 0, 3, NULL, 0);
-	kid.mk_id = 1;
+	kid.mki_id = 1;
 	fzg_msg(&in, MSG_OWNER_KEY_RETIRE, owner, 0, 4, &kid, sizeof(kid));
 	fzg_pw_get(&mq, FZC_ID_A, 0);
 	fzg_msg(&in, MSG_OWNER_PW_GET, owner, 0, 5, &mq, sizeof(mq));

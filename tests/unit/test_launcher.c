@@ -112,10 +112,10 @@ launch(int *chanfd, int *signfd)
 	cr_assert(next(&m));
 	cr_assert_eq(m.m_hdr.ch_type, MSG_LAUNCH_ANS);
 	cr_assert_eq(chan_get(&m, &la, sizeof(la)), 0);
-	cr_assert_gt(la.ml_pid, 0);
+	cr_assert_gt(la.mld_pid, 0);
 	cr_assert_neq(m.m_fd, -1);
 	*chanfd = m.m_fd;
-	return la.ml_pid;
+	return la.mld_pid;
 }
 
 /* The launcher ended with status want, and took its worker along. */
@@ -167,9 +167,9 @@ Test(launcher, the_worker_gets_the_launchers_init)
 	cr_assert(next(&m));
 	cr_assert_eq(m.m_hdr.ch_type, MSG_LAUNCH_EXIT);
 	cr_assert_eq(chan_get(&m, &la, sizeof(la)), 0);
-	cr_assert_eq(la.ml_pid, pid);
-	cr_assert(WIFSIGNALED(la.ml_status) &&
-	    WTERMSIG(la.ml_status) == SIGKILL, "status 0x%x", la.ml_status);
+	cr_assert_eq(la.mld_pid, pid);
+	cr_assert(WIFSIGNALED(la.mld_status) &&
+	    WTERMSIG(la.mld_status) == SIGKILL, "status 0x%x", la.mld_status);
 	close(cfd);
 	close(sfd);
 	launcher_stop(&b);
@@ -189,9 +189,9 @@ Test(launcher, a_worker_that_exits_is_reported_and_replaced)
 		cr_assert(next(&m));
 		cr_assert_eq(m.m_hdr.ch_type, MSG_LAUNCH_EXIT);
 		cr_assert_eq(chan_get(&m, &la, sizeof(la)), 0);
-		cr_assert_eq(la.ml_pid, pid);
-		cr_assert(WIFEXITED(la.ml_status) &&
-		    WEXITSTATUS(la.ml_status) == 0, "0x%x", la.ml_status);
+		cr_assert_eq(la.mld_pid, pid);
+		cr_assert(WIFEXITED(la.mld_status) &&
+		    WEXITSTATUS(la.mld_status) == 0, "0x%x", la.mld_status);
 		close(sfd);
 	}
 	launcher_stop(&b);

@@ -121,8 +121,8 @@ payload(uint32_t type, enum bfix_conn conn)
 		    NULL, 0);
 		break;
 	case MSG_GUEST_TOKEN:
-		guest_fill(&gt->mt_guest, conn);
-		gt->mt_ttl = 60;
+		guest_fill(&gt->mgt_guest, conn);
+		gt->mgt_ttl = 60;
 		break;
 	case MSG_OWNER_INST_PUT:
 		(void)snprintf(mi->mn_id, sizeof(mi->mn_id), ID_NEW);
@@ -145,7 +145,7 @@ payload(uint32_t type, enum bfix_conn conn)
 		pv->mv_value[0] = 'x';
 		break;
 	case MSG_OWNER_KEY_RETIRE:
-		kr->mk_id = 1;
+		kr->mki_id = 1;
 		break;
 	case MSG_OWNER_AUTH:
 		oa->mo_flags = AUTH_F_CERT;
@@ -504,13 +504,13 @@ Test(ops, guest_claims)
 	/* A token's lifetime is bounded by the broker. */
 	fresh();
 	payload(MSG_GUEST_TOKEN, BFIX_C_DIRECT);
-	((struct msg_guest_token *)pl)->mt_ttl = 0;
+	((struct msg_guest_token *)pl)->mgt_ttl = 0;
 	bfix_send(MSG_GUEST_TOKEN, BFIX_ID(BFIX_C_DIRECT), pl,
 	    sizeof(struct msg_guest_token), &a);
 	cr_assert(a.ba_killed, "token ttl 0");
 	fresh();
 	payload(MSG_GUEST_TOKEN, BFIX_C_DIRECT);
-	((struct msg_guest_token *)pl)->mt_ttl = TOKEN_TTL_MAX + 1;
+	((struct msg_guest_token *)pl)->mgt_ttl = TOKEN_TTL_MAX + 1;
 	bfix_send(MSG_GUEST_TOKEN, BFIX_ID(BFIX_C_DIRECT), pl,
 	    sizeof(struct msg_guest_token), &a);
 	cr_assert(a.ba_killed, "token ttl past the maximum");

@@ -103,10 +103,10 @@ records_of(uint32_t id)
 
 	rotate_fill(&bfix_b, &mk);
 	store_read_end(bfix_b.b_store);
-	cr_assert_eq(mk.mk_status, 200);
-	for (i = 0; i < mk.mk_n; i++)
-		if (mk.mk_id[i] == id)
-			return mk.mk_records[i];
+	cr_assert_eq(mk.mka_status, 200);
+	for (i = 0; i < mk.mka_n; i++)
+		if (mk.mka_id[i] == id)
+			return mk.mka_records[i];
 	cr_assert_fail("key %u not in the ring", id);
 	return 0;
 }
@@ -352,9 +352,9 @@ Test(rotate, rewrap_then_retire)
 	value_is(ID_B, PW_B, 2);
 	rotate_fill(&bfix_b, &mk);
 	store_read_end(bfix_b.b_store);
-	cr_assert_eq(mk.mk_newest, 2);
-	cr_assert_eq(mk.mk_rewrap, 0);
-	cr_assert_eq(mk.mk_rewrapped, ROTATE_BATCH + 5);
+	cr_assert_eq(mk.mka_newest, 2);
+	cr_assert_eq(mk.mka_rewrap, 0);
+	cr_assert_eq(mk.mka_rewrapped, ROTATE_BATCH + 5);
 
 	/* A value that does not open stays as it is, under key 2. */
 	new_key(3);
