@@ -351,6 +351,7 @@ main(int argc, char *argv[])
 {
 	static struct config	 conf;
 	static struct broker	 b;
+	struct msg_init		 init;
 	char			 err[CONF_ERR_MAX];
 	struct tokens_ring	*ring;
 	const char		*conffile = NULL;
@@ -411,7 +412,8 @@ main(int argc, char *argv[])
 	main_chroot_dir(&b);
 	if (supervise_find_path(&b) == -1)
 		fatalx("cannot run the worker %s", b.b_worker_path);
-	launcher_start(&b);
+	supervise_fill_init(&b, &init);
+	b.b_lpid = launcher_start(&b.b_launch, &init, b.b_worker_path);
 	if (seal_init() == -1)
 		fatalx("libsodium initialisation failed");
 	ratelimit_init();
@@ -460,7 +462,8 @@ main(int argc, char *argv[])
 	    b.b_worker_path);
 
 	broker_run(&b);
-	launcher_stop(&b);
+	launcher_stop(&b.b_launch, b.b_lpid);
+	b.b_lpid = 0;
 
 	hasher_stop();
 	/* Nobody waits for an answer now: a stuck database holds no one. */

@@ -67,9 +67,9 @@ supervise_find_path(struct broker *b)
 }
 
 /*
- * What the worker is told: who to become, and its limits.  The launcher
- * fills it at start, before the TLS keys are loaded; their number is the
- * configuration's.
+ * What the worker is told: who to become, and its limits.  main() fills
+ * it for the launcher at start, before the TLS keys are loaded; their
+ * number is the configuration's.
  */
 void
 supervise_fill_init(const struct broker *b, struct msg_init *mi)

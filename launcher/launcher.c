@@ -30,8 +30,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "broker/broker.h"
 #include "launcher.h"
+#include "privsep/chan.h"
 #include "privsep/log.h"
 
 #define LAUNCHER_FD	3	/* the broker's socket, in the launcher */
@@ -45,7 +45,7 @@ struct launcher {
 
 static int	launcher_sigfd[2] = { -1, -1 };	/* SIGCHLD self-pipe */
 
-static void	launcher_main(struct broker *, int)
+static void	launcher_main(const struct msg_init *, const char *, int)
 		    __attribute__((noreturn));
 static void	launcher_exit(struct launcher *, int)
 		    __attribute__((noreturn));
@@ -56,9 +56,13 @@ static void	launcher_reap(struct launcher *);
 static void	launcher_sigchld(int);
 static void	launcher_read(struct launcher *);
 
-/* Fork the launcher; the broker keeps its end of the socket. */
-void
-launcher_start(struct broker *b)
+/*
+ * Fork the launcher with what it keeps for its life: the worker's
+ * MSG_INIT (whom it drops to, where it chroots, whether it may) and the
+ * worker's path.  The caller keeps its end of the socket, lc.
+ */
+pid_t
+launcher_start(struct chan *lc, const struct msg_init *init, const char *path)
 {
 	int	sv[2];
 	pid_t	pid;
@@ -71,33 +75,32 @@ launcher_start(struct broker *b)
 		fatal("fork");
 	case 0:
 		close(sv[0]);
-		launcher_main(b, sv[1]);
+		launcher_main(init, path, sv[1]);
 	default:
 		break;
 	}
 	close(sv[1]);
 	if (fcntl(sv[0], F_SETFL, O_NONBLOCK) == -1)
 		fatal("fcntl");
-	chan_init(&b->b_launch, sv[0], 1);
-	b->b_lpid = pid;
+	chan_init(lc, sv[0], 1);
 	log_info("launcher started, pid %d", (int)pid);
+	return pid;
 }
 
 /* The broker is done: close the socket, and the launcher follows. */
 void
-launcher_stop(struct broker *b)
+launcher_stop(struct chan *lc, pid_t pid)
 {
-	chan_clear(&b->b_launch);
-	if (b->b_launch.c_fd != -1)
-		close(b->b_launch.c_fd);
-	b->b_launch.c_fd = -1;
-	if (b->b_lpid > 0 && waitpid(b->b_lpid, NULL, 0) == -1)
+	chan_clear(lc);
+	if (lc->c_fd != -1)
+		close(lc->c_fd);
+	lc->c_fd = -1;
+	if (pid > 0 && waitpid(pid, NULL, 0) == -1)
 		log_warn("waitpid launcher");
-	b->b_lpid = 0;
 }
 
 static void
-launcher_main(struct broker *b, int fd)
+launcher_main(const struct msg_init *init, const char *path, int fd)
 {
 	static struct launcher	 l;
 	struct pollfd		 pfd[2];
@@ -106,7 +109,7 @@ launcher_main(struct broker *b, int fd)
 	unsigned char		 c;
 	size_t			 i;
 
-	log_init("sealmd-launcher", b->b_debug);
+	log_init("sealmd-launcher", (int)init->mi_debug);
 	/* Stopping and reloading are the broker's; its socket ends us. */
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		if (signal(sigs[i], SIG_IGN) == SIG_ERR)
@@ -125,9 +128,11 @@ launcher_main(struct broker *b, int fd)
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGCHLD, &sa, NULL) == -1)
 		fatal("sigaction");
-	supervise_fill_init(b, &l.l_init);
-	memcpy(l.l_path, b->b_worker_path, sizeof(l.l_path));
-	sandbox_launcher(b->b_drop);
+	l.l_init = *init;
+	if ((size_t)snprintf(l.l_path, sizeof(l.l_path), "%s", path) >=
+	    sizeof(l.l_path))
+		fatalx("worker path too long");
+	sandbox_launcher((int)init->mi_drop);
 
 	for (;;) {
 		pfd[0].fd = l.l_chan.c_fd;

@@ -6,12 +6,16 @@
 #ifndef SEALMD_LAUNCHER_H
 #define SEALMD_LAUNCHER_H
 
+#include <sys/types.h>
+
 #include <seccomp.h>
 
-struct broker;
+struct chan;
+struct msg_init;
 
-void		launcher_start(struct broker *);
-void		launcher_stop(struct broker *);
+pid_t		launcher_start(struct chan *, const struct msg_init *,
+		    const char *);
+void		launcher_stop(struct chan *, pid_t);
 void		sandbox_launcher(int);
 scmp_filter_ctx	sandbox_launcher_filter(void);
 

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,25 +21,13 @@
 
 #include <criterion/criterion.h>
 
-#include "broker/broker.h"
 #include "launcher/launcher.h"
+#include "privsep/chan.h"
 
 #define WAIT_MS		10000	/* per message; the machine may be slow */
 
-static struct config	conf;
-static struct broker	b;
-
-/* The launcher's identity for the worker, as main.c would fill it. */
-void
-supervise_fill_init(const struct broker *bb, struct msg_init *mi)
-{
-	(void)bb;
-	memset(mi, 0, sizeof(*mi));
-	mi->mi_uid = 4242;
-	mi->mi_gid = 4343;
-	mi->mi_max_conns = 7;
-	(void)snprintf(mi->mi_chroot, sizeof(mi->mi_chroot), "/from-launcher");
-}
+static struct chan	lc;		/* the broker's end */
+static pid_t		lpid;		/* the launcher */
 
 __attribute__((constructor)) static void
 stand_in_worker(int argc, char **argv)
@@ -56,28 +45,34 @@ stand_in_worker(int argc, char **argv)
 	_exit(0);
 }
 
+/* The launcher, with an identity for the worker as main.c would give. */
 static void
 start(void)
 {
-	ssize_t	n;
+	struct msg_init	mi;
+	char		path[PATH_MAX];
+	ssize_t		n;
 
-	b.b_conf = &conf;
-	n = readlink("/proc/self/exe", b.b_worker_path,
-	    sizeof(b.b_worker_path) - 1);
+	memset(&mi, 0, sizeof(mi));
+	mi.mi_uid = 4242;
+	mi.mi_gid = 4343;
+	mi.mi_max_conns = 7;
+	(void)snprintf(mi.mi_chroot, sizeof(mi.mi_chroot), "/from-launcher");
+	n = readlink("/proc/self/exe", path, sizeof(path) - 1);
 	cr_assert_gt(n, 0);
-	b.b_worker_path[n] = '\0';
-	launcher_start(&b);
+	path[n] = '\0';
+	lpid = launcher_start(&lc, &mi, path);
 }
 
 /* The next message from the launcher; 0 if it closed its end. */
 static int
 next(struct chan_msg *m)
 {
-	struct pollfd	pfd = { .fd = b.b_launch.c_fd, .events = POLLIN };
+	struct pollfd	pfd = { .fd = lc.c_fd, .events = POLLIN };
 	int		r;
 
 	for (;;) {
-		if ((r = chan_recv(&b.b_launch, m)) == 1)
+		if ((r = chan_recv(&lc, m)) == 1)
 			return 1;
 		if (r == -1)
 			return 0;
@@ -88,8 +83,8 @@ next(struct chan_msg *m)
 static void
 send_msg(uint32_t type, const void *p, size_t len, int fd)
 {
-	cr_assert_eq(chan_send(&b.b_launch, type, 0, 0, p, len, fd), 0);
-	cr_assert(!chan_pending(&b.b_launch));
+	cr_assert_eq(chan_send(&lc, type, 0, 0, p, len, fd), 0);
+	cr_assert(!chan_pending(&lc));
 }
 
 /* MSG_LAUNCH, and its three answers; returns the pid. */
@@ -127,7 +122,7 @@ launcher_ended(int want, pid_t worker)
 
 	while (next(&m))
 		cr_assert_eq(m.m_hdr.ch_type, MSG_LAUNCH_EXIT);
-	cr_assert_eq(waitpid(b.b_lpid, &st, 0), b.b_lpid);
+	cr_assert_eq(waitpid(lpid, &st, 0), lpid);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == want,
 	    "launcher status 0x%x, want exit %d", st, want);
 	if (worker > 0)
@@ -172,7 +167,7 @@ Test(launcher, the_worker_gets_the_launchers_init)
 	    WTERMSIG(la.mld_status) == SIGKILL, "status 0x%x", la.mld_status);
 	close(cfd);
 	close(sfd);
-	launcher_stop(&b);
+	launcher_stop(&lc, lpid);
 }
 
 Test(launcher, a_worker_that_exits_is_reported_and_replaced)
@@ -194,7 +189,7 @@ Test(launcher, a_worker_that_exits_is_reported_and_replaced)
 		    WEXITSTATUS(la.mld_status) == 0, "0x%x", la.mld_status);
 		close(sfd);
 	}
-	launcher_stop(&b);
+	launcher_stop(&lc, lpid);
 }
 
 Test(launcher, one_worker_at_a_time)
@@ -247,8 +242,8 @@ Test(launcher, the_brokers_end_closing_ends_both)
 
 	start();
 	pid = launch(&cfd, &sfd);
-	close(b.b_launch.c_fd);
-	cr_assert_eq(waitpid(b.b_lpid, NULL, 0), b.b_lpid);
+	close(lc.c_fd);
+	cr_assert_eq(waitpid(lpid, NULL, 0), lpid);
 	cr_assert(kill(pid, 0) == -1 && errno == ESRCH,
 	    "worker %d outlived its launcher", (int)pid);
 }
@@ -261,11 +256,11 @@ Test(launcher, terminal_signals_are_the_brokers)
 
 	start();
 	(void)launch(&cfd, &sfd);
-	cr_assert_eq(kill(b.b_lpid, SIGTERM), 0);
-	cr_assert_eq(kill(b.b_lpid, SIGINT), 0);
-	cr_assert_eq(kill(b.b_lpid, SIGHUP), 0);
+	cr_assert_eq(kill(lpid, SIGTERM), 0);
+	cr_assert_eq(kill(lpid, SIGINT), 0);
+	cr_assert_eq(kill(lpid, SIGHUP), 0);
 	send_msg(MSG_LAUNCH_KILL, NULL, 0, -1);
 	cr_assert(next(&m));
 	cr_assert_eq(m.m_hdr.ch_type, MSG_LAUNCH_EXIT);
-	launcher_stop(&b);
+	launcher_stop(&lc, lpid);
 }
