@@ -2,7 +2,7 @@
 /*
  * instr_worker: the worker's per-request parsing cost, for make
  * bench-instr.  Links the worker's own HTTP parser and path normaliser
- * (worker/http.c, worker/path.c, worker/utf8.c, privsep/buf.c) and, N
+ * (worker/http.c, worker/path.c, privsep/utf8.c, privsep/buf.c) and, N
  * times, parses one real GET head, normalises its path and looks up the
  * two headers a direct listener refuses (what conn_head_done and
  * guest_prepare do before routing).  Run under callgrind twice with

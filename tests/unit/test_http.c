@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for the request-head parser, path normalisation and UTF-8
- * validation (worker/http.c, worker/path.c, worker/utf8.c).
+ * validation (worker/http.c, worker/path.c, privsep/utf8.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
