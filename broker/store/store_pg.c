@@ -108,6 +108,7 @@ struct pg {
 	int64_t		 pg_backoff_ms;
 	int		 pg_down;	/* the loss is logged */
 	int		 pg_tx;		/* we opened a transaction */
+	int64_t		 pg_answer_ms;	/* the longest wait for an answer */
 	/* The conninfo's host, hostaddr and port lists, and where to start. */
 	char		*pg_list[3];
 	size_t		 pg_nhosts;
@@ -367,6 +368,32 @@ pg_fence(struct pg *pg)
 	return -1;
 }
 
+/*
+ * How long this session may wait for an answer: PG_ANSWER_MS, or a
+ * second more than a statement_timeout the conninfo raised, so that the
+ * server's own timeout still answers first.  0 (none) keeps the bound.
+ */
+static int
+pg_answer_bound(struct pg *pg)
+{
+	PGresult	*res;
+	int64_t		 ms = 0;
+
+	res = pg_exec_once(pg, "SELECT (extract(epoch FROM "
+	    "current_setting('statement_timeout')::interval) * 1000)::bigint",
+	    NULL);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 ||
+	    pg_col_int(res, 0, 0, 0, INT32_MAX, &ms) == -1) {
+		log_warnx("store postgresql: cannot read statement_timeout");
+		PQclear(res);
+		return -1;
+	}
+	PQclear(res);
+	pg->pg_answer_ms = ms + 1000 > PG_ANSWER_MS ? ms + 1000 :
+	    PG_ANSWER_MS;
+	return 0;
+}
+
 static int	pg_schema(struct pg *, int);
 static int	pg_pw_rows(const PGresult *, int, struct store_pw *);
 static int	pg_end(struct pg *, const char *);
@@ -397,7 +424,8 @@ pg_ready(struct pg *pg)
 	if (pg->pg_conn == NULL || PQstatus(pg->pg_conn) != CONNECTION_OK)
 		pg_log_conn("connect", pg->pg_conn);
 	if (pg->pg_conn == NULL || PQstatus(pg->pg_conn) != CONNECTION_OK ||
-	    pg_fence(pg) == -1 || pg_schema(pg, 0) == -1) {
+	    pg_fence(pg) == -1 || pg_answer_bound(pg) == -1 ||
+	    pg_schema(pg, 0) == -1) {
 		PQfinish(pg->pg_conn);
 		pg->pg_conn = NULL;
 		pg->pg_down = 1;
@@ -450,7 +478,7 @@ store_abort(void)
 
 /*
  * The last result of what was sent.  NULL, the connection dropped, when
- * the server gives no answer within PG_ANSWER_MS (it hangs, or a COMMIT
+ * the server gives no answer within pg_answer_ms (it hangs, or a COMMIT
  * waits for a synchronous standby that is gone: the server's timeout
  * does not end that wait) or the broker is stopping.  What was cut off
  * may still commit: the caller answers 503, as for a lost connection.
@@ -461,7 +489,7 @@ pg_wait(struct pg *pg)
 	struct pollfd	 pfd;
 	PGresult	*res, *last = NULL;
 	const char	*why = "no answer in time";
-	int64_t		 left, end = pg_now_ms() + PG_ANSWER_MS;
+	int64_t		 left, end = pg_now_ms() + pg->pg_answer_ms;
 
 	pfd.fd = PQsocket(pg->pg_conn);
 	pfd.events = POLLIN;
@@ -743,6 +771,7 @@ store_open_postgresql(const char *conninfo, int migrate)
 		free(st);
 		return NULL;
 	}
+	pg->pg_answer_ms = PG_ANSWER_MS;
 	if (pg_hosts(pg) == -1)
 		goto fail;
 	pg->pg_conn = pg_connect(pg);
@@ -750,7 +779,8 @@ store_open_postgresql(const char *conninfo, int migrate)
 		pg_log_conn("connect", pg->pg_conn);
 		goto fail;
 	}
-	if (pg_fence(pg) == -1 || pg_schema(pg, migrate) == -1)
+	if (pg_fence(pg) == -1 || pg_answer_bound(pg) == -1 ||
+	    pg_schema(pg, migrate) == -1)
 		goto fail;
 	st->st_ops = &pg_ops;
 	st->st_engine = pg;

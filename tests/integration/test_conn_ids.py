@@ -6,7 +6,8 @@ answer the store still owed the old connection went to the new one.
 
 The store owes an answer for as long as this test likes: the PostgreSQL
 row of the instance is locked by the test, and the daemon's sessions may
-wait for it (statement_timeout=0).  With max_conns = 1 every guest
+wait for it (statement_timeout=30min, which sealmd's own bound on a
+wait follows).  With max_conns = 1 every guest
 connection takes slot 0 of the broker and of the worker, and the
 broker refuses (503, no id spent) one that comes before the last is
 done, so the test knows exactly how many ids it has spent."""
@@ -53,7 +54,7 @@ class StaleAnswer(unittest.TestCase):
                         "addresses": ["127.0.0.1"]},),
             limits={"rate": 0, "max_conns": 1},
             conninfo=f"host={cls.pgdir} user=sealmd dbname=ids "
-                     "options='-c statement_timeout=0'").start()
+                     "options='-c statement_timeout=30min'").start()
 
     @classmethod
     def tearDownClass(cls):
