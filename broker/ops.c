@@ -7,6 +7,7 @@
  * worker; the broker carries on and starts a new one.  The handlers are
  * in ops_guest.c and ops_owner.c, the completions in ops_done.c.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -23,59 +24,101 @@
 #include "stats.h"
 #include "writer.h"
 
-typedef int (*ops_fn)(struct ops_ctx *);
-
-struct ops_entry {
-	uint32_t	 oe_type;
-	int		 oe_role;	/* 0: not tied to a connection */
-	size_t		 oe_size;
-	ops_fn		 oe_fn;
-};
-
 static int	ops_init_done(struct ops_ctx *);
 static int	ops_pong(struct ops_ctx *);
 static int	ops_conn_done(struct ops_ctx *);
 static int	ops_http_sent(struct ops_ctx *);
 static int	ops_defer(struct ops_ctx *);
+static int	ops_owner_gate(struct ops_ctx *);
+
+/*
+ * One row per message type; every gate is a column, checked in ops_run
+ * and nowhere else, as OpenSSH's mon_table.  The handlers do the work.
+ */
+#define OWNER(t, size, ans, fl, name, ahead, want, key, fn)		\
+	{ t, ROLE_OWNER, size, ans, OPS_F_OWNER_AUTH | (fl), name,	\
+	    ahead, want, key, fn }
+#define GUEST(t, size, ans, ahead, want, fn)				\
+	{ t, ROLE_GUEST, size, ans, 0, NULL, ahead, want, 0, fn }
 
 static const struct ops_entry ops_table[] = {
-	{ MSG_INIT_DONE, 0, 0, ops_init_done },
-	{ MSG_PONG, 0, 0, ops_pong },
-	{ MSG_CONN_DONE, -1, 0, ops_conn_done },
-	{ MSG_HTTP_SENT, -1, sizeof(struct msg_status), ops_http_sent },
-	{ MSG_GUEST_IDENT, ROLE_GUEST, sizeof(struct msg_guest),
-	    ops_guest_ident },
-	{ MSG_GUEST_META, ROLE_GUEST, sizeof(struct msg_guest),
-	    ops_guest_meta },
-	{ MSG_GUEST_PW_GET, ROLE_GUEST, sizeof(struct msg_guest),
-	    ops_guest_pw_get },
-	{ MSG_GUEST_PW_PUT, ROLE_GUEST, sizeof(struct msg_guest_pw_put),
-	    ops_guest_pw_put },
-	{ MSG_GUEST_TOKEN, ROLE_GUEST, sizeof(struct msg_guest_token),
-	    ops_guest_token },
-	{ MSG_OWNER_INST_PUT, ROLE_OWNER, sizeof(struct msg_instance),
-	    ops_owner_inst_put },
-	{ MSG_OWNER_INST_GET, ROLE_OWNER, sizeof(struct msg_id),
-	    ops_owner_inst_get },
-	{ MSG_OWNER_INST_DEL, ROLE_OWNER, sizeof(struct msg_id),
-	    ops_owner_inst_del },
-	{ MSG_OWNER_INST_LIST, ROLE_OWNER, sizeof(struct msg_list),
-	    ops_owner_inst_list },
-	{ MSG_OWNER_PW_GET, ROLE_OWNER, sizeof(struct msg_pw_get),
-	    ops_owner_pw_get },
-	{ MSG_OWNER_PW_DEL, ROLE_OWNER, sizeof(struct msg_id),
-	    ops_owner_pw_del },
-	{ MSG_OWNER_STATUS, ROLE_OWNER, 0, ops_owner_status },
+	{ MSG_INIT_DONE, 0, 0, 0, OPS_F_ONCE, "init done", OPS_A_NONE, 0,
+	    0, ops_init_done },
+	{ MSG_PONG, 0, 0, 0, 0, NULL, OPS_A_NONE, 0, 0, ops_pong },
+	{ MSG_CONN_DONE, -1, 0, 0, 0, NULL, OPS_A_NONE, 0, 0,
+	    ops_conn_done },
+	{ MSG_HTTP_SENT, -1, sizeof(struct msg_status), 0, 0, NULL,
+	    OPS_A_NONE, 0, 0, ops_http_sent },
+	GUEST(MSG_GUEST_IDENT, sizeof(struct msg_guest),
+	    sizeof(struct msg_status), OPS_A_GUEST, 0, ops_guest_ident),
+	GUEST(MSG_GUEST_META, sizeof(struct msg_guest),
+	    sizeof(struct msg_instance_ans), OPS_A_GUEST, RJ_WANT_INST,
+	    ops_guest_meta),
+	GUEST(MSG_GUEST_PW_GET, sizeof(struct msg_guest),
+	    sizeof(struct msg_pw), OPS_A_GUEST, RJ_WANT_PW,
+	    ops_guest_pw_get),
+	/* Read ahead for Nova's 409 before anything is sealed. */
+	GUEST(MSG_GUEST_PW_PUT, sizeof(struct msg_guest_pw_put),
+	    sizeof(struct msg_status), OPS_A_GUEST, RJ_WANT_PW,
+	    ops_guest_pw_put),
+	GUEST(MSG_GUEST_TOKEN, sizeof(struct msg_guest_token),
+	    sizeof(struct msg_token_ans), OPS_A_TOKEN, 0, ops_guest_token),
+	OWNER(MSG_OWNER_INST_PUT, sizeof(struct msg_instance),
+	    sizeof(struct msg_status), OPS_F_NAMES_ID, "owner.instance.put",
+	    OPS_A_NONE, 0, offsetof(struct msg_instance, mn_id),
+	    ops_owner_inst_put),
+	OWNER(MSG_OWNER_INST_GET, sizeof(struct msg_id),
+	    sizeof(struct msg_instance_ans), OPS_F_NAMES_ID,
+	    "owner.instance.get", OPS_A_ID, RJ_WANT_INST,
+	    offsetof(struct msg_id, md_id), ops_owner_inst_get),
+	OWNER(MSG_OWNER_INST_DEL, sizeof(struct msg_id),
+	    sizeof(struct msg_status), OPS_F_NAMES_ID,
+	    "owner.instance.delete", OPS_A_NONE, 0,
+	    offsetof(struct msg_id, md_id), ops_owner_inst_del),
+	OWNER(MSG_OWNER_INST_LIST, sizeof(struct msg_list),
+	    sizeof(struct msg_list_ans), 0, "owner.instance.list",
+	    OPS_A_LIST, 0, offsetof(struct msg_list, mls_after),
+	    ops_owner_inst_list),
+	OWNER(MSG_OWNER_PW_GET, sizeof(struct msg_pw_get),
+	    sizeof(struct msg_pw), OPS_F_NAMES_ID, "owner.pw.get", OPS_A_ID,
+	    RJ_WANT_PW, offsetof(struct msg_pw_get, mq_id),
+	    ops_owner_pw_get),
+	OWNER(MSG_OWNER_PW_DEL, sizeof(struct msg_id),
+	    sizeof(struct msg_status), OPS_F_NAMES_ID, "owner.pw.clear",
+	    OPS_A_NONE, 0, offsetof(struct msg_id, md_id), ops_owner_pw_del),
+	OWNER(MSG_OWNER_STATUS, 0, sizeof(struct msg_status_ans), 0,
+	    "owner.status", OPS_A_COUNTS, 0, 0, ops_owner_status),
+	/* Not gated: it is how a TLS owner proves itself (tlsauth.c). */
 	{ MSG_OWNER_AUTH, ROLE_OWNER, sizeof(struct msg_owner_auth),
+	    sizeof(struct msg_status), 0, NULL, OPS_A_NONE, 0, 0,
 	    ops_owner_auth },
-	{ MSG_OWNER_METRICS, ROLE_OWNER, 0, ops_owner_metrics },
-	{ MSG_OWNER_KEYS, ROLE_OWNER, 0, ops_owner_keys },
-	{ MSG_OWNER_PW_VERIFY, ROLE_OWNER, sizeof(struct msg_pw_verify),
-	    ops_owner_pw_verify },
-	{ MSG_OWNER_KEY_ROTATE, ROLE_OWNER, 0, ops_owner_keys },
-	{ MSG_OWNER_KEY_REWRAP, ROLE_OWNER, 0, ops_owner_keys },
-	{ MSG_OWNER_KEY_RETIRE, ROLE_OWNER, sizeof(struct msg_key_id),
-	    ops_owner_key_retire },
+	OWNER(MSG_OWNER_METRICS, 0, sizeof(struct msg_metrics_ans), 0,
+	    "owner.metrics", OPS_A_COUNTS, 0, 0, ops_owner_metrics),
+	OWNER(MSG_OWNER_KEYS, 0, sizeof(struct msg_keys_ans), 0,
+	    "owner.keys", OPS_A_COUNTS, 0, 0, ops_owner_keys),
+	OWNER(MSG_OWNER_PW_VERIFY, sizeof(struct msg_pw_verify),
+	    sizeof(struct msg_status), OPS_F_NAMES_ID, "owner.pw.verify",
+	    OPS_A_ID, RJ_WANT_PW, offsetof(struct msg_pw_verify, mv_id),
+	    ops_owner_pw_verify),
+	OWNER(MSG_OWNER_KEY_ROTATE, 0, sizeof(struct msg_keys_ans), 0,
+	    "key.rotate", OPS_A_COUNTS, 0, 0, ops_owner_keys),
+	OWNER(MSG_OWNER_KEY_REWRAP, 0, sizeof(struct msg_keys_ans), 0,
+	    "key.rewrap", OPS_A_COUNTS, 0, 0, ops_owner_keys),
+	OWNER(MSG_OWNER_KEY_RETIRE, sizeof(struct msg_key_id),
+	    sizeof(struct msg_status), 0, "key.retire", OPS_A_NONE, 0, 0,
+	    ops_owner_key_retire),
+};
+
+/* Every answer starts with its status: a refusal is that, then zeroes. */
+union ops_ans {
+	struct msg_status	s;
+	struct msg_instance_ans	i;
+	struct msg_list_ans	l;
+	struct msg_pw		p;
+	struct msg_keys_ans	k;
+	struct msg_metrics_ans	m;
+	struct msg_status_ans	t;
+	struct msg_token_ans	a;
 };
 
 void
@@ -96,6 +139,9 @@ ops_violation(struct ops_ctx *c, const char *why)
 int
 ops_answer(struct ops_ctx *c, const void *p, size_t len)
 {
+	if (len != c->oe->oe_answer)
+		fatalx("answer to type %u: %zu bytes, want %zu",
+		    c->oe->oe_type, len, c->oe->oe_answer);
 	if (chan_send(&c->b->b_chan, c->m->m_hdr.ch_type + 1,
 	    c->m->m_hdr.ch_reqid, c->m->m_hdr.ch_connid, p, len, -1) == -1)
 		return ops_violation(c, "channel full");
@@ -123,17 +169,14 @@ ops_dispatch(struct broker *b, struct chan_msg *m)
 void
 ops_run(struct broker *b, struct chan_msg *m, int replay)
 {
-	const struct ops_entry	*oe = NULL;
+	const struct ops_entry	*oe;
 	struct ops_ctx		 c;
-	size_t			 i;
+	int			 r;
 
 	memset(&c, 0, sizeof(c));
 	c.b = b;
 	c.m = m;
-	for (i = 0; i < sizeof(ops_table) / sizeof(ops_table[0]); i++)
-		if (ops_table[i].oe_type == m->m_hdr.ch_type)
-			oe = &ops_table[i];
-	if (oe == NULL) {
+	if ((c.oe = oe = ops_entry(m->m_hdr.ch_type)) == NULL) {
 		supervise_kill(b, "unknown message type %u", m->m_hdr.ch_type);
 		return;
 	}
@@ -178,49 +221,94 @@ ops_run(struct broker *b, struct chan_msg *m, int replay)
 		    m->m_hdr.ch_type);
 		return;
 	}
-	if (reader_on() && ops_defer(&c) == 0)
+	if ((oe->oe_flags & OPS_F_ONCE) && b->b_wstate != WORKER_STARTING) {
+		supervise_kill(b, "message type %u: %s twice",
+		    m->m_hdr.ch_type, oe->oe_name);
 		return;
-	if (oe->oe_fn(&c) == -1)
+	}
+	/* A refused owner is answered now: nothing read, nothing run. */
+	if ((r = ops_owner_gate(&c)) == 0 &&
+	    (!reader_on() || ops_defer(&c) == 1))
+		r = oe->oe_fn(&c);
+	if (r == -1)
 		supervise_kill(b, "message type %u: %s", m->m_hdr.ch_type,
 		    c.why);
 }
 
+const struct ops_entry *
+ops_entry(uint32_t type)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(ops_table) / sizeof(ops_table[0]); i++)
+		if (ops_table[i].oe_type == type)
+			return &ops_table[i];
+	return NULL;
+}
+
+/*
+ * Owner operations: refused with 403 unless the peer is allowed.  On the
+ * unix socket, its SO_PEERCRED credentials are held against the allow
+ * list as it is now, so a reload that drops them revokes open
+ * connections too.  The audit line names the instance only if the id is
+ * shaped like one.  1: refused and answered; -1: a violation.
+ */
+static int
+ops_owner_gate(struct ops_ctx *c)
+{
+	static union ops_ans	 ans;
+	struct buf		 peek = c->m->m_payload;
+	char			 id[ID_LEN + 1] = "";
+
+	if ((c->oe->oe_flags & OPS_F_OWNER_AUTH) == 0)
+		return 0;
+	if (c->bc->bc_tls == 0)
+		c->bc->bc_authorized = owner_auth_allowed(c->bc->bc_uid,
+		    c->bc->bc_gid);
+	if (c->bc->bc_authorized)
+		return 0;
+	if ((c->oe->oe_flags & OPS_F_NAMES_ID) &&
+	    (buf_skip(&peek, c->oe->oe_key) == -1 ||
+	    buf_get(&peek, id, sizeof(id)) == -1 ||
+	    !chan_str_ok(id, sizeof(id))))
+		return ops_violation(c, "bad instance id");
+	ops_audit(c, c->oe->oe_name, valid_uuid(id) ? id : "", 403, NULL);
+	memset(&ans, 0, sizeof(ans));
+	ans.s.ms_status = 403;
+	return ops_answer(c, &ans, c->oe->oe_answer) == -1 ? -1 : 1;
+}
+
 /*
  * With a reader, a message that reads the store waits for its reads: the
- * plan comes from the message as it stands, unchecked, and the handler
- * checks it as ever when it runs again on what was read.  1: it reads
- * nothing, run it now.
+ * plan is its row's, the key comes from the message as it stands,
+ * unchecked, and the handler checks it as ever when it runs again on
+ * what was read.  1: it reads nothing, run it now.
  */
 static int
 ops_defer(struct ops_ctx *c)
 {
+	const struct ops_entry	*oe = c->oe;
 	union reader_msg	 u;
 	struct buf		 peek = c->m->m_payload;
 	struct rjob		*j;
 	enum rj_plan		 plan = RJ_ID;
+	char			 id[ID_LEN + 1] = "";
 	const char		*key = "";
-	int			 want = 0;
 	size_t			 len = buf_left(&peek);
 
-	memset(&u, 0, sizeof(u));
-	if (len > sizeof(u) || buf_get(&peek, &u, len) == -1)
+	if (oe->oe_ahead == OPS_A_NONE || len > sizeof(u))
 		return 1;
-	switch (c->m->m_hdr.ch_type) {
-	case MSG_GUEST_META:
-		want = RJ_WANT_INST;
-		/* FALLTHROUGH */
-	case MSG_GUEST_PW_GET:
-	case MSG_GUEST_PW_PUT:	/* Nova's 409 before anything is sealed */
-		if (want == 0)
-			want = RJ_WANT_PW;
-		/* FALLTHROUGH */
-	case MSG_GUEST_IDENT:
-	case MSG_GUEST_TOKEN:
+	memset(&u, 0, sizeof(u));
+	if (buf_get(&peek, &u, len) == -1)
+		return 1;
+	switch (oe->oe_ahead) {
+	case OPS_A_GUEST:
+	case OPS_A_TOKEN:
 		/* Malformed, or refused before its lookup: nothing to
 		 * read, answer now. */
 		if (ops_guest_ok(c, &u.g) == -1 ||
 		    !ident_would_read(c->b, c->bc, &u.g,
-		    c->m->m_hdr.ch_type != MSG_GUEST_TOKEN)) {
+		    oe->oe_ahead == OPS_A_GUEST)) {
 			sodium_memzero(&u, sizeof(u));
 			return 1;
 		}
@@ -230,38 +318,29 @@ ops_defer(struct ops_ctx *c)
 		} else
 			key = u.g.mg_instance;
 		break;
-	case MSG_OWNER_INST_GET:
-		want = RJ_WANT_INST;
-		key = u.i.md_id;
-		break;
-	case MSG_OWNER_PW_GET:
-		want = RJ_WANT_PW;
-		key = u.q.mq_id;
-		break;
-	case MSG_OWNER_PW_VERIFY:
-		want = RJ_WANT_PW;
-		key = u.v.mv_id;
-		break;
-	case MSG_OWNER_INST_LIST:
+	case OPS_A_LIST:
 		plan = RJ_LIST;
-		key = u.l.mls_after;
+		/* FALLTHROUGH */
+	case OPS_A_ID:
+		/* Unterminated, it reads nothing; the handler refuses it. */
+		peek = c->m->m_payload;
+		if (buf_skip(&peek, oe->oe_key) == -1 ||
+		    buf_get(&peek, id, sizeof(id)) == -1 ||
+		    !chan_str_ok(id, sizeof(id))) {
+			sodium_memzero(&u, sizeof(u));
+			return 1;
+		}
+		key = id;
 		break;
-	case MSG_OWNER_STATUS:
-	case MSG_OWNER_METRICS:
-	case MSG_OWNER_KEYS:
-	case MSG_OWNER_KEY_ROTATE:
-	case MSG_OWNER_KEY_REWRAP:
+	case OPS_A_COUNTS:
 		plan = RJ_COUNTS;
 		break;
-	default:
-		sodium_memzero(&u, sizeof(u));
-		return 1;
+	case OPS_A_NONE:
+		break;
 	}
 	j = reader_job(plan, RT_MSG);
-	j->rj_want = want;
-	/* Unterminated, it finds nothing; the handler refuses it. */
-	(void)snprintf(j->rj_key, sizeof(j->rj_key), "%.*s",
-	    (int)strnlen(key, sizeof(j->rj_key) - 1), key);
+	j->rj_want = oe->oe_want;
+	(void)snprintf(j->rj_key, sizeof(j->rj_key), "%s", key);
 	ops_route(c, &j->rj_rt);
 	j->rj_hdr = c->m->m_hdr;
 	j->rj_len = len;
@@ -274,8 +353,6 @@ ops_defer(struct ops_ctx *c)
 static int
 ops_init_done(struct ops_ctx *c)
 {
-	if (c->b->b_wstate != WORKER_STARTING)
-		return ops_violation(c, "init done twice");
 	c->b->b_wstate = WORKER_UP;
 	log_info("worker %d ready", (int)c->b->b_wpid);
 	/* Ping at once: READY=1 waits for a worker that answers. */
@@ -363,8 +440,13 @@ void
 ops_send_route(struct broker *b, const struct route *rt, const void *p,
     size_t len)
 {
+	const struct ops_entry	*oe;
+
 	if (!ops_route_live(b, rt))
 		return;
+	if ((oe = ops_entry(rt->rt_type - 1)) == NULL ||
+	    len != oe->oe_answer)
+		fatalx("late answer type %u: %zu bytes", rt->rt_type, len);
 	if (chan_send(&b->b_chan, rt->rt_type, rt->rt_reqid, rt->rt_connid,
 	    p, len, -1) == -1)
 		supervise_kill(b, "channel full");
@@ -402,23 +484,6 @@ ops_submit(struct ops_ctx *c, struct wjob *j, const char *audit)
 	return ops_answer_status(c, 503);
 }
 
-/*
- * Owner operations: refused with 403 unless the peer is allowed.  On the
- * unix socket, its SO_PEERCRED credentials are held against the allow
- * list as it is now, so a reload that drops them revokes open
- * connections too.
- */
-int
-ops_owner_denied(struct ops_ctx *c, const char *op, const char *id)
-{
-	if (c->bc->bc_tls == 0)
-		c->bc->bc_authorized = owner_auth_allowed(c->bc->bc_uid,
-		    c->bc->bc_gid);
-	if (c->bc->bc_authorized)
-		return 0;
-	ops_audit(c, op, valid_uuid(id) ? id : "", 403, NULL);
-	return 1;
-}
 
 /* How long a value of inst lives: its own TTL or the default; 0: ever. */
 int64_t

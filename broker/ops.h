@@ -17,14 +17,48 @@
 #include "store/store.h"
 #include "writer.h"
 
+struct ops_entry;
+
 struct ops_ctx {
 	struct broker		*b;
 	struct bconn		*bc;
 	const struct chan_msg	*m;
+	const struct ops_entry	*oe;		/* its row in the table */
 	char			 why[128];	/* set on a violation */
 };
 
+typedef int (*ops_fn)(struct ops_ctx *);
+
+/* The gates of a row, all checked in ops_run. */
+#define OPS_F_OWNER_AUTH	0x1	/* 403 unless an allowed owner, now */
+#define OPS_F_ONCE		0x2	/* once per worker: its first word */
+#define OPS_F_NAMES_ID		0x4	/* oe_key: the instance it acts on */
+
+/* What a message reads, read ahead for it with a reader (PostgreSQL). */
+enum ops_ahead {
+	OPS_A_NONE,		/* nothing: it runs at once */
+	OPS_A_GUEST,		/* the guest it proves, by address or id */
+	OPS_A_TOKEN,		/* the same, for a token: none is needed */
+	OPS_A_ID,		/* the instance whose id is at oe_key */
+	OPS_A_LIST,		/* a page of the list after oe_key's id */
+	OPS_A_COUNTS,		/* the store's counts */
+};
+
+struct ops_entry {
+	uint32_t	 oe_type;
+	int		 oe_role;	/* 0: not tied to a connection */
+	size_t		 oe_size;	/* its payload, exactly */
+	size_t		 oe_answer;	/* its answer's size; 0: none */
+	int		 oe_flags;	/* OPS_F_* */
+	const char	*oe_name;	/* its audit op; or in a violation */
+	enum ops_ahead	 oe_ahead;
+	int		 oe_want;	/* RJ_WANT_*, with the instance */
+	size_t		 oe_key;	/* offset of an instance id */
+	ops_fn		 oe_fn;
+};
+
 /* ops.c */
+const struct ops_entry *ops_entry(uint32_t);
 void	 ops_audit(struct ops_ctx *, const char *, const char *,
 	    unsigned int, const uint8_t *);
 int	 ops_violation(struct ops_ctx *, const char *);
@@ -37,7 +71,6 @@ void	 ops_send_route(struct broker *, const struct route *, const void *,
 	    size_t);
 struct wjob	*ops_job(enum wjob_op, const char *);
 int	 ops_submit(struct ops_ctx *, struct wjob *, const char *);
-int	 ops_owner_denied(struct ops_ctx *, const char *, const char *);
 int64_t	 ops_ttl(const struct broker *, const struct msg_instance *);
 int	 ops_one_time(const struct broker *, const struct msg_instance *);
 int	 ops_mode(const struct broker *, const struct msg_instance *);

@@ -43,10 +43,6 @@ ops_owner_inst_put(struct ops_ctx *c)
 		return ops_violation(c, "invalid instance");
 	}
 	memcpy(j->wj_id, j->wj_inst.mn_id, sizeof(j->wj_id));
-	if (ops_owner_denied(c, "owner.instance.put", j->wj_id)) {
-		free(j);
-		return ops_answer_status(c, 403);
-	}
 	if (!ident_nets_ok(c->b, &j->wj_inst)) {
 		ops_audit(c, "owner.instance.put", j->wj_id, 400, NULL);
 		free(j);
@@ -61,17 +57,14 @@ ops_owner_inst_get(struct ops_ctx *c)
 {
 	struct msg_id		mi;
 	struct msg_instance_ans	ma;
-	int			status = 403;
+	int			status;
 
 	memset(&ma, 0, sizeof(ma));
 	if (ops_get_id(c, &mi) == -1)
 		return -1;
-	if (!ops_owner_denied(c, "owner.instance.get", mi.md_id)) {
-		status = ops_store_status(store_instance_get(c->b->b_store,
-		    mi.md_id, &ma.mia_inst), 200);
-		ops_audit(c, "owner.instance.get", mi.md_id,
-		    (unsigned)status, NULL);
-	}
+	status = ops_store_status(store_instance_get(c->b->b_store, mi.md_id,
+	    &ma.mia_inst), 200);
+	ops_audit(c, "owner.instance.get", mi.md_id, (unsigned)status, NULL);
 	if (status != 200)
 		memset(&ma.mia_inst, 0, sizeof(ma.mia_inst));
 	ma.mia_status = (uint32_t)status;
@@ -85,8 +78,6 @@ ops_owner_inst_del(struct ops_ctx *c)
 
 	if (ops_get_id(c, &mi) == -1)
 		return -1;
-	if (ops_owner_denied(c, "owner.instance.delete", mi.md_id))
-		return ops_answer_status(c, 403);
 	return ops_submit(c, ops_job(WJ_INST_DEL, mi.md_id),
 	    "owner.instance.delete");
 }
@@ -102,16 +93,10 @@ ops_owner_inst_list(struct ops_ctx *c)
 	    !chan_str_ok(ml.mls_after, sizeof(ml.mls_after)) ||
 	    (ml.mls_after[0] != '\0' && !valid_uuid(ml.mls_after)))
 		return ops_violation(c, "bad list cursor");
-	if (ops_owner_denied(c, "owner.instance.list", ""))
-		mla.mla_status = 403;
-	else {
-		mla.mla_status = (uint32_t)ops_store_status(
-		    store_instance_list(c->b->b_store, ml.mls_after, &mla),
-		    200);
-		if (ml.mls_after[0] == '\0')
-			ops_audit(c, "owner.instance.list", "",
-			    mla.mla_status, NULL);
-	}
+	mla.mla_status = (uint32_t)ops_store_status(
+	    store_instance_list(c->b->b_store, ml.mls_after, &mla), 200);
+	if (ml.mls_after[0] == '\0')
+		ops_audit(c, "owner.instance.list", "", mla.mla_status, NULL);
 	if (mla.mla_status != 200)
 		mla.mla_n = mla.mla_more = 0;
 	return ops_answer(c, &mla, sizeof(mla));
@@ -181,18 +166,12 @@ int
 ops_owner_pw_get(struct ops_ctx *c)
 {
 	struct msg_pw_get	mq;
-	struct msg_pw		mw;
 	struct route		rt;
 
 	if (chan_get(c->m, &mq, sizeof(mq)) == -1 ||
 	    !chan_str_ok(mq.mq_id, sizeof(mq.mq_id)) ||
 	    !valid_uuid(mq.mq_id) || mq.mq_wait > PW_WAIT_MAX)
 		return ops_violation(c, "bad password read");
-	if (ops_owner_denied(c, "owner.pw.get", mq.mq_id)) {
-		memset(&mw, 0, sizeof(mw));
-		mw.mw_status = 403;
-		return ops_answer(c, &mw, sizeof(mw));
-	}
 	ops_route(c, &rt);
 	ops_pw_get_for(c->b, &rt, mq.mq_id,
 	    broker_conn_wait(c->b, c->bc, mq.mq_wait));
@@ -206,8 +185,6 @@ ops_owner_pw_del(struct ops_ctx *c)
 
 	if (ops_get_id(c, &mi) == -1)
 		return -1;
-	if (ops_owner_denied(c, "owner.pw.clear", mi.md_id))
-		return ops_answer_status(c, 403);
 	return ops_submit(c, ops_job(WJ_PW_DEL, mi.md_id), "owner.pw.clear");
 }
 
@@ -216,26 +193,9 @@ int
 ops_owner_keys(struct ops_ctx *c)
 {
 	struct msg_keys_ans	 mk;
-	const char		*op;
 	char			 err[CONF_ERR_MAX];
 	unsigned int		 status = 200;
 
-	switch (c->m->m_hdr.ch_type) {
-	case MSG_OWNER_KEY_ROTATE:
-		op = "key.rotate";
-		break;
-	case MSG_OWNER_KEY_REWRAP:
-		op = "key.rewrap";
-		break;
-	default:
-		op = "owner.keys";
-		break;
-	}
-	if (ops_owner_denied(c, op, "")) {
-		memset(&mk, 0, sizeof(mk));
-		mk.mka_status = 403;
-		return ops_answer(c, &mk, sizeof(mk));
-	}
 	if (c->m->m_hdr.ch_type == MSG_OWNER_KEY_ROTATE &&
 	    rotate_new_key(c->b, err, sizeof(err)) == -1) {
 		log_warnx("key rotation: %s", err);
@@ -246,7 +206,7 @@ ops_owner_keys(struct ops_ctx *c)
 	rotate_fill(c->b, &mk);
 	if (status != 200)
 		mk.mka_status = status;
-	ops_audit(c, op, "", mk.mka_status, NULL);
+	ops_audit(c, c->oe->oe_name, "", mk.mka_status, NULL);
 	return ops_answer(c, &mk, sizeof(mk));
 }
 
@@ -277,8 +237,6 @@ ops_owner_key_retire(struct ops_ctx *c)
 
 	if (chan_get(c->m, &mk, sizeof(mk)) == -1)
 		return ops_violation(c, "bad key id");
-	if (ops_owner_denied(c, "key.retire", ""))
-		return ops_answer_status(c, 403);
 	status = ops_retire_status(rotate_retire_check(c->b, mk.mki_id, err,
 	    sizeof(err)));
 	if (status == 204) {
@@ -298,14 +256,10 @@ ops_owner_metrics(struct ops_ctx *c)
 	static struct msg_metrics_ans	mm;
 
 	memset(&mm, 0, sizeof(mm));
-	if (ops_owner_denied(c, "owner.metrics", ""))
-		mm.mm_status = 403;
-	else {
-		/* Counted first, so a scrape sees itself. */
-		ops_audit(c, "owner.metrics", "", 200, NULL);
-		stats_fill(c->b, &mm);
-		mm.mm_status = 200;
-	}
+	/* Counted first, so a scrape sees itself. */
+	ops_audit(c, "owner.metrics", "", 200, NULL);
+	stats_fill(c->b, &mm);
+	mm.mm_status = 200;
 	return ops_answer(c, &mm, sizeof(mm));
 }
 
@@ -320,42 +274,38 @@ ops_owner_status(struct ops_ctx *c)
 	int				 store_ok;
 
 	memset(&mt, 0, sizeof(mt));
-	if (ops_owner_denied(c, "owner.status", ""))
-		mt.mst_status = 403;
-	else {
-		for (i = 0; i < b->b_nlisten && i < MET_LISTENERS; i++) {
-			l = &b->b_listen[i];
-			(void)snprintf(mt.mst_lname[i], sizeof(mt.mst_lname[i]),
-			    "%s", l->l_name);
-			(void)snprintf(mt.mst_lmode[i], sizeof(mt.mst_lmode[i]),
-			    "%s", l->l_role == ROLE_OWNER ? "owner" :
-			    l->l_ident == IDENT_DIRECT ? "direct" : "proxy");
-		}
-		mt.mst_nlisten = (uint32_t)i;
-		/* The ring as GET /keys shows it: ids and what each seals. */
-		rotate_fill(b, &mk);
-		for (i = 0; i < mk.mka_n; i++) {
-			mt.mst_keyids[i] = mk.mka_id[i];
-			mt.mst_keyvalues[i] = mk.mka_records[i];
-		}
-		mt.mst_nkeyids = mk.mka_n;
-		/* The store's state is part of the answer, not its status. */
-		mt.mst_status = 200;
-		store_ok = store_counts(b->b_store, &mt.mst_instances,
-		    &mt.mst_passwords) == STORE_OK && mk.mka_status == 200;
-		mt.mst_listeners = (uint32_t)b->b_nlisten;
-		mt.mst_worker_restarts = b->b_restarts;
-		mt.mst_worker_pid = (uint32_t)b->b_wpid;
-		mt.mst_key_newest = keyring_newest(&b->b_keys)->k_id;
-		mt.mst_keys = (uint32_t)b->b_keys.kr_n;
-		mt.mst_uptime = (int64_t)(time(NULL) - b->b_started);
-		(void)snprintf(mt.mst_store, sizeof(mt.mst_store), "%s",
-		    store_name(b->b_store));
-		(void)snprintf(mt.mst_store_state, sizeof(mt.mst_store_state),
-		    "%s", store_ok ? "ok" : "unavailable");
-		(void)snprintf(mt.mst_version, sizeof(mt.mst_version), "%s",
-		    SEALMD_VERSION);
+	for (i = 0; i < b->b_nlisten && i < MET_LISTENERS; i++) {
+		l = &b->b_listen[i];
+		(void)snprintf(mt.mst_lname[i], sizeof(mt.mst_lname[i]),
+		    "%s", l->l_name);
+		(void)snprintf(mt.mst_lmode[i], sizeof(mt.mst_lmode[i]),
+		    "%s", l->l_role == ROLE_OWNER ? "owner" :
+		    l->l_ident == IDENT_DIRECT ? "direct" : "proxy");
 	}
+	mt.mst_nlisten = (uint32_t)i;
+	/* The ring as GET /keys shows it: ids and what each seals. */
+	rotate_fill(b, &mk);
+	for (i = 0; i < mk.mka_n; i++) {
+		mt.mst_keyids[i] = mk.mka_id[i];
+		mt.mst_keyvalues[i] = mk.mka_records[i];
+	}
+	mt.mst_nkeyids = mk.mka_n;
+	/* The store's state is part of the answer, not its status. */
+	mt.mst_status = 200;
+	store_ok = store_counts(b->b_store, &mt.mst_instances,
+	    &mt.mst_passwords) == STORE_OK && mk.mka_status == 200;
+	mt.mst_listeners = (uint32_t)b->b_nlisten;
+	mt.mst_worker_restarts = b->b_restarts;
+	mt.mst_worker_pid = (uint32_t)b->b_wpid;
+	mt.mst_key_newest = keyring_newest(&b->b_keys)->k_id;
+	mt.mst_keys = (uint32_t)b->b_keys.kr_n;
+	mt.mst_uptime = (int64_t)(time(NULL) - b->b_started);
+	(void)snprintf(mt.mst_store, sizeof(mt.mst_store), "%s",
+	    store_name(b->b_store));
+	(void)snprintf(mt.mst_store_state, sizeof(mt.mst_store_state),
+	    "%s", store_ok ? "ok" : "unavailable");
+	(void)snprintf(mt.mst_version, sizeof(mt.mst_version), "%s",
+	    SEALMD_VERSION);
 	return ops_answer(c, &mt, sizeof(mt));
 }
 
@@ -398,9 +348,7 @@ ops_owner_pw_verify(struct ops_ctx *c)
 		sodium_memzero(&mv, sizeof(mv));
 		return ops_violation(c, "bad verify request");
 	}
-	if (ops_owner_denied(c, "owner.pw.verify", mv.mv_id))
-		status = 403;
-	else if ((r = store_instance_head(c->b->b_store, mv.mv_id, 0,
+	if ((r = store_instance_head(c->b->b_store, mv.mv_id, 0,
 	    &inst)) != STORE_OK)
 		status = ops_store_status(r, 200);
 	else if ((r = store_pw_get(c->b->b_store, mv.mv_id, &sp)) != STORE_OK)

@@ -14,7 +14,9 @@
 #include <criterion/criterion.h>
 #include <sodium.h>
 
+#include "broker/ops.h"
 #include "broker/tokens.h"
+#include "privsep/metrics.h"
 #include "tests/unit/bfix.h"
 
 #define ID_A	"6f0c1b2e-4a3d-4e5f-9a8b-7c6d5e4f3a2b"	/* 10.0.0.5 */
@@ -366,6 +368,101 @@ Test(ops, refused_owner_writes_nothing)
 	cr_assert_eq(store_instance_get(bfix_b.b_store, ID_B, &mi),
 	    STORE_NOTFOUND);
 	store_read_end(bfix_b.b_store);
+}
+
+/*
+ * The table is the one gate: every owner operation but the credentials
+ * themselves carries OPS_F_OWNER_AUTH (handlers no longer check), only
+ * init done is once per worker, and each row has the sizes the worker
+ * expects.  A row without its flag would reach its handler unrefused.
+ */
+Test(ops, table_flags)
+{
+	const struct ops_entry	*oe;
+	size_t			 t;
+	int			 owner;
+
+	for (t = 0; t < NTYPES; t++) {
+		oe = ops_entry(types[t].type);
+		cr_assert_not_null(oe, "type %u", types[t].type);
+		cr_assert_eq(oe->oe_role, types[t].role);
+		cr_assert_eq(oe->oe_size, types[t].size);
+		cr_assert_eq(oe->oe_answer, types[t].ans, "type %u",
+		    types[t].type);
+		owner = types[t].role == ROLE_OWNER &&
+		    types[t].type != MSG_OWNER_AUTH;
+		cr_assert_eq((oe->oe_flags & OPS_F_OWNER_AUTH) != 0, owner,
+		    "type %u: owner gate", types[t].type);
+		cr_assert_eq((oe->oe_flags & OPS_F_ONCE) != 0,
+		    types[t].type == MSG_INIT_DONE, "type %u: once",
+		    types[t].type);
+	}
+}
+
+/* The counts of audit lines by op and status, as GET /metrics has them. */
+static void
+audit_counts(uint64_t ops[MET_OPS][MET_STATUSES])
+{
+	const struct msg_metrics_ans	*mm;
+	struct bfix_ans			 a;
+
+	bfix_send(MSG_OWNER_METRICS, BFIX_ID(BFIX_C_OWNER), NULL, 0, &a);
+	cr_assert_eq(a.ba_status, 200);
+	mm = (const struct msg_metrics_ans *)a.ba_data;
+	memcpy(ops, mm->mm_ops, sizeof(mm->mm_ops));
+}
+
+/*
+ * A refused owner operation is audited once, as 403, under its own op
+ * name.  (Before the gate was the table's, a refused verify was audited
+ * twice.)
+ */
+Test(ops, refused_owner_audited_once)
+{
+	static const struct {
+		uint32_t	 type;
+		const char	*op;
+	} rows[] = {
+		{ MSG_OWNER_INST_PUT, "owner.instance.put" },
+		{ MSG_OWNER_INST_GET, "owner.instance.get" },
+		{ MSG_OWNER_INST_DEL, "owner.instance.delete" },
+		{ MSG_OWNER_INST_LIST, "owner.instance.list" },
+		{ MSG_OWNER_PW_GET, "owner.pw.get" },
+		{ MSG_OWNER_PW_DEL, "owner.pw.clear" },
+		{ MSG_OWNER_STATUS, "owner.status" },
+		{ MSG_OWNER_METRICS, "owner.metrics" },
+		{ MSG_OWNER_KEYS, "owner.keys" },
+		{ MSG_OWNER_KEY_ROTATE, "key.rotate" },
+		{ MSG_OWNER_KEY_REWRAP, "key.rewrap" },
+		{ MSG_OWNER_KEY_RETIRE, "key.retire" },
+		{ MSG_OWNER_PW_VERIFY, "owner.pw.verify" },
+	};
+	static uint64_t	before[MET_OPS][MET_STATUSES];
+	static uint64_t	after[MET_OPS][MET_STATUSES];
+	struct bfix_ans	a;
+	size_t		i, o, s, metrics;
+	uint64_t	want;
+
+	metrics = (size_t)met_op_index("owner.metrics");
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		fresh();
+		audit_counts(before);
+		send_ok(rows[i].type, BFIX_C_DENIED, &a);
+		cr_assert_eq(a.ba_status, 403);
+		audit_counts(after);
+		for (o = 0; o < MET_OPS; o++)
+			for (s = 0; s < MET_STATUSES; s++) {
+				want = before[o][s];
+				if (o == (size_t)met_op_index(rows[i].op) &&
+				    s == met_status_index(403))
+					want++;
+				if (o == metrics && s == met_status_index(200))
+					want++;	/* the first count */
+				cr_assert_eq(after[o][s], want, "%s: op %s, "
+				    "status class %zu", rows[i].op, met_ops[o],
+				    s);
+			}
+	}
 }
 
 /* Credentials: on TLS only, well-formed, judged on every request. */
