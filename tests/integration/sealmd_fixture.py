@@ -709,16 +709,30 @@ class Daemon:
             body["hostname"] = hostname
         return self.owner("PUT", f"/instances/{instance_id}", body)
 
+    def list_instances(self):
+        """Every registration, following the listing's next links (a
+        page holds at most 1000).  Returns (status, entries)."""
+        entries, path = [], "/instances"
+        for _ in range(10000):
+            st, page = self.owner("GET", path)
+            if st != 200:
+                return st, page
+            entries += page["instances"]
+            if "next" not in page:
+                return st, entries
+            path = page["next"]
+        raise AssertionError("GET /instances: next links without end")
+
     def store_snapshot(self):
         """What the owner API says the store holds: every registration and
         every password (GET /instances, GET /instances/{id},
         GET /servers/{id}/os-server-password) plus the store counts in
         /status.  Returns (digest, snapshot); equal digests mean equal
         contents."""
-        st, listing = self.owner("GET", "/instances")
+        st, listing = self.list_instances()
         if st != 200:
             raise AssertionError(f"GET /instances: {st} {listing!r}")
-        snap = {"list": sorted(listing["instances"],
+        snap = {"list": sorted(listing,
                                key=lambda e: e["id"]), "inst": {},
                 "pw": {}}
         for e in snap["list"]:

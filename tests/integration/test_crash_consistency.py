@@ -205,9 +205,9 @@ class CrashBase(unittest.TestCase):
 
     def check(self, cycle, iids):
         d = self.d
-        st, listing = d.owner("GET", "/instances")
+        st, listing = d.list_instances()
         self.assertEqual(st, 200)
-        present = {e["id"] for e in listing["instances"]}
+        present = {e["id"] for e in listing}
         with self.ledger.lock:
             items = dict(self.ledger.items)
         lost = [i for i, it in items.items()
