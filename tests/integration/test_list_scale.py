@@ -10,7 +10,7 @@ import sqlite3
 import time
 import unittest
 
-from sealmd_fixture import STORE_NAME, Daemon, uuid4
+from sealmd_fixture import SANITIZE, STORE_NAME, VALGRIND, Daemon, uuid4
 
 N = 200000
 # Peak worker memory during the listings may exceed what it was before
@@ -114,7 +114,13 @@ class LargeListing(unittest.TestCase):
         print(f"\n  worker VmHWM {before} KiB before, {after} KiB after "
               f"listing {N} instances 3 times; VmRSS now "
               f"{vm(pid, 'VmRSS')} KiB", flush=True)
-        self.assertLess(after, before + SLACK_KIB)
+        if SANITIZE or VALGRIND:
+            # ASan's quarantine keeps what the worker freed (hundreds of
+            # MiB here): the bound is the release build's to show.
+            print("  worker memory bound NOT CHECKED in this build",
+                  flush=True)
+        else:
+            self.assertLess(after, before + SLACK_KIB)
         self.assertEqual(d.worker_deaths(), [])
 
     def test_keepalive_walk_meets_request_limit(self):
