@@ -221,7 +221,7 @@ class ReloadApplies(Base):
                   "[limits]\nrate = 1\nburst = 1\nmax_conns = 77\n"
                   "owner_conn_requests = 9\n")
         self.edit(d, "[store]\n",
-                  "[store]\npassword_ttl = 1\none_time_read = yes\n")
+                  "[store]\npassword_ttl = 5\none_time_read = yes\n")
         self.edit(d, "identity = proxy\n",
                   "identity = proxy\nrequire_header = X-Need: yes\n"
                   "post_window = 3600\n")
@@ -250,11 +250,12 @@ class ReloadApplies(Base):
         # rate 1, burst 1: the next guest request at once is refused.
         codes = [d.guest("GET", PW, headers=h)[0] for _ in range(3)]
         self.assertIn(429, codes)
-        # password_ttl: a value a second old is gone.
+        # password_ttl: a value five seconds old is gone (five, so that
+        # the one-time read above is well inside it, even under valgrind).
         time.sleep(1.2)
         self.assertEqual(d.guest("POST", PW, body=b"brief", headers=h)[0],
                          200)
-        time.sleep(2.2)
+        time.sleep(5.5)
         self.assertEqual(d.owner("GET", f"/servers/{iid}/"
                                  "os-server-password"),
                          (200, {"password": ""}))
