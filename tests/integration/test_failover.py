@@ -134,7 +134,15 @@ class Failover(unittest.TestCase):
                             headers=self.d.proxy_headers(iid, PROJECT))[0]
 
     def stored(self, iid):
-        st, js = self.d.owner("GET", f"/servers/{iid}/os-server-password")
+        # A reader thread may still be reconnecting after the failover:
+        # 503 (try again later) is retried for a while, as a client would.
+        deadline = time.time() + 15
+        while True:
+            st, js = self.d.owner("GET",
+                                  f"/servers/{iid}/os-server-password")
+            if st != 503 or time.time() > deadline:
+                break
+            time.sleep(0.2)
         self.assertEqual(st, 200, iid)
         return js["password"]
 
