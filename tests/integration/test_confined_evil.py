@@ -17,7 +17,7 @@ EVIL = os.path.join(BUILD, "tests", "sealmd-worker-evil")
 
 @unittest.skipUnless(os.path.exists(EVIL), "test worker not built")
 class ConfinedEvil(unittest.TestCase):
-    def wait_log(self, pattern, start, timeout=8):
+    def wait_log(self, pattern, start, timeout=30):
         deadline = time.time() + timeout
         while time.time() < deadline:
             m = re.search(pattern, self.d.log()[start:])
@@ -25,6 +25,17 @@ class ConfinedEvil(unittest.TestCase):
                 return start + m.end()
             time.sleep(0.02)
         self.fail(f"no {pattern!r} in log:\n{self.d.log()[start:]}")
+
+    def started(self, k, start, timeout=30):
+        """The pid of the k-th worker started after start (1-based)."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            pids = re.findall(r"worker started, pid (\d+)",
+                              self.d.log()[start:])
+            if len(pids) >= k:
+                return pids[k - 1]
+            time.sleep(0.02)
+        self.fail(f"no worker {k} in log:\n{self.d.log()[start:]}")
 
     def test_attacks_after_confinement(self):
         if not IS_ROOT:
@@ -52,22 +63,23 @@ class ConfinedEvil(unittest.TestCase):
         with open(os.path.join(evil_dir, "evil-confined"), "w") as f:
             f.write(f"open-keys {keydir}\nconnect\nexec\nforge-conn\n"
                     f"direct-claim {victim}\nowner-on-guest {victim}\n")
+        # Each start plays the next scenario.  A worker's own lines come
+        # through its log pipe and may follow the broker's lines about it,
+        # so each worker is followed by its pid, not by the log's order.
         pos = len(d.log())
         os.kill(d.worker_pid(), signal.SIGKILL)
+        n = 0
 
-        def played(name, then):
-            p = self.wait_log(rf"will play {name}\n", pos)
-            p2 = self.wait_log(r"worker \d+ ready", p - 200)
-            then()
-            return p2
-
-        for name in ("open-keys", "connect", "exec"):
-            pos = played(name, lambda: None)
-            pos = self.wait_log(r"worker \d+ killed by seccomp \(SIGSYS\)",
-                                pos)
-        pos = played("forge-conn", lambda: None)
-        pos = self.wait_log(r"killing worker \d+: message type 14 on "
-                            r"unknown connection", pos)
+        def played(then, dies):
+            # A worker may die before the broker logs it ready; one that
+            # must be given a connection first is waited for.
+            nonlocal n
+            n += 1
+            pid = self.started(n, pos)
+            if then is not None:
+                self.wait_log(rf"worker {pid} ready", pos)
+                then()
+            self.wait_log(dies.replace("PID", pid), pos)
 
         def connect(port):
             def go():
@@ -75,14 +87,21 @@ class ConfinedEvil(unittest.TestCase):
                 self.addCleanup(s.close)
             return go
 
-        pos = played("direct-claim", connect(d.ports[1]))
-        pos = self.wait_log(r"killing worker \d+: message type 16: identity "
-                            r"claimed in direct mode", pos)
-        pos = played("owner-on-guest", connect(d.ports[0]))
-        pos = self.wait_log(r"killing worker \d+: message type 30 not "
-                            r"permitted on a guest connection", pos)
+        names = ("open-keys", "connect", "exec", "forge-conn",
+                 "direct-claim", "owner-on-guest")
+        for _ in range(3):
+            played(None, r"worker PID killed by seccomp \(SIGSYS\)")
+        played(None, r"killing worker PID: message type 14 on "
+               r"unknown connection")
+        played(connect(d.ports[1]), r"killing worker PID: message type 16: "
+               r"identity claimed in direct mode")
+        played(connect(d.ports[0]), r"killing worker PID: message type 30 "
+               r"not permitted on a guest connection")
+        self.wait_log(r"will play owner-on-guest", pos)
+        self.assertEqual(re.findall(r"will play (\S+)", d.log()[pos:]),
+                         list(names))
         # The next start is an ordinary worker, and nothing changed.
-        self.wait_log(r"worker \d+ ready", pos)
+        self.wait_log(rf"worker {self.started(n + 1, pos)} ready", pos)
         self.assertNotIn("still alive", d.log())
         self.assertIsNone(d.proc.poll())
         st, _, body = d.guest("GET", "/openstack/latest/password", headers=h)
