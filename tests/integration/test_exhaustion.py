@@ -324,7 +324,11 @@ class ConnectionCap(unittest.TestCase):
                                "idle_timeout_ms": 20000}).start()
         time.sleep(0.2)
         # stdio, the channel and epoll: what the worker holds when idle.
-        cls.base_fds = fd_count(cls.d.worker_pid())
+        try:
+            cls.base_fds = fd_count(cls.d.worker_pid())
+        except unittest.SkipTest:
+            cls.d.cleanup()     # tearDownClass does not run after a skip
+            raise
 
     @classmethod
     def tearDownClass(cls):
