@@ -44,6 +44,8 @@
 /* The server's statement timeout answers first, unless it cannot. */
 #define PG_ANSWER_MS		6000
 #define PG_SLICE_MS		100
+/* Distinct statements pg_exec runs; a few to spare. */
+#define PG_PREP_MAX		64
 /* Any node migrating holds this advisory lock ("sealmd" in ASCII). */
 #define PG_MIGRATE_LOCK		"115101971081091000"
 
@@ -113,6 +115,9 @@ struct pg {
 	char		*pg_list[3];
 	size_t		 pg_nhosts;
 	size_t		 pg_rot;
+	/* Prepared on this connection: statement sN is pg_prep[N]. */
+	const char	*pg_prep[PG_PREP_MAX];
+	size_t		 pg_nprep;
 };
 
 static const char *const pg_list_keys[3] = { "host", "hostaddr", "port" };
@@ -420,6 +425,8 @@ pg_ready(struct pg *pg)
 	if ((now = pg_now_ms()) < pg->pg_retry_ms ||
 	    atomic_load(&pg_aborting))
 		return -1;
+	/* Statements are the session's: a new one prepares them again. */
+	pg->pg_nprep = 0;
 	pg->pg_conn = pg_connect(pg);
 	if (pg->pg_conn == NULL || PQstatus(pg->pg_conn) != CONNECTION_OK)
 		pg_log_conn("connect", pg->pg_conn);
@@ -536,6 +543,41 @@ pg_exec_once(struct pg *pg, const char *sql, const struct pgp *p)
 	return pg_wait(pg);
 }
 
+/*
+ * sql, prepared on this connection the first time it runs here, so that
+ * the server parses and plans it once per session.  sql is a string
+ * constant: its address names the statement.
+ */
+static PGresult *
+pg_exec_prepared(struct pg *pg, const char *sql, const struct pgp *p)
+{
+	PGresult	*res;
+	char		 name[16];
+	size_t		 i;
+
+	for (i = 0; i < pg->pg_nprep && pg->pg_prep[i] != sql; i++)
+		;
+	(void)snprintf(name, sizeof(name), "s%zu", i);
+	if (i == pg->pg_nprep) {
+		if (i == PG_PREP_MAX)
+			fatalx("%s: too many statements", __func__);
+		if (!PQsendPrepare(pg->pg_conn, name, sql, p != NULL ? p->n :
+		    0, NULL))
+			return PQmakeEmptyPGresult(pg->pg_conn,
+			    PGRES_FATAL_ERROR);
+		if ((res = pg_wait(pg)) == NULL ||
+		    PQresultStatus(res) != PGRES_COMMAND_OK)
+			return res;
+		PQclear(res);
+		pg->pg_prep[pg->pg_nprep++] = sql;
+	}
+	if (!PQsendQueryPrepared(pg->pg_conn, name, p != NULL ? p->n : 0,
+	    p != NULL ? p->v : NULL, p != NULL ? p->len : NULL,
+	    p != NULL ? p->fmt : NULL, 1))
+		return PQmakeEmptyPGresult(pg->pg_conn, PGRES_FATAL_ERROR);
+	return pg_wait(pg);
+}
+
 /* SQL text of one or more statements, no parameters: the last result. */
 static PGresult *
 pg_exec_text(struct pg *pg, const char *sql)
@@ -561,7 +603,7 @@ pg_exec(struct pg *pg, const char *sql, const struct pgp *p,
 		state[0] = '\0';
 	if (pg_ready(pg) == -1)
 		return NULL;
-	if ((res = pg_exec_once(pg, sql, p)) == NULL)
+	if ((res = pg_exec_prepared(pg, sql, p)) == NULL)
 		return NULL;
 	/*
 	 * A connection found dead (a server restart) is opened again at
@@ -573,7 +615,7 @@ pg_exec(struct pg *pg, const char *sql, const struct pgp *p,
 	    (strncmp(sql, "SELECT", 6) == 0 || strcmp(sql, "BEGIN") == 0) &&
 	    pg_ready(pg) == 0) {
 		PQclear(res);
-		if ((res = pg_exec_once(pg, sql, p)) == NULL)
+		if ((res = pg_exec_prepared(pg, sql, p)) == NULL)
 			return NULL;
 	}
 	es = PQresultStatus(res);
