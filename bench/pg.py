@@ -44,19 +44,27 @@ def main():
         for rnd in range(br.ROUNDS):
             for name in br.alternate(rnd, "postgresql", "sqlite"):
                 d = daemons[name]
+                pgp = pg_pids(pgdir) if name == "postgresql" else []
+                c0 = br.cpu_ns(pgp)
                 r = w.run(f"wrk GET keepalive ({name})",
                           w.argv(d.port["direct"], br.CONNS, br.SECONDS),
                           br.SECONDS, [p for p in d.pids().values() if p])
+                r["pg_cpu_us_per_req"] = ((br.cpu_ns(pgp) - c0) / 1e3 /
+                                          r["requests"]
+                                          if r["requests"] else 0.0)
                 if r["errors"] or r["err_status"]:
                     raise RuntimeError(f"{name}: {r['errors']} errors, "
                                        f"{r['err_status']} bad statuses")
                 runs[name].append(r)
                 br.note(f"round {rnd + 1} {name}: {r['rps']:.0f} req/s, "
                         f"p99 {r['lat_p99_us']} us, sealmd "
-                        f"{r['server_cpu_us_per_req']:.1f} us/req")
+                        f"{r['server_cpu_us_per_req']:.1f} us/req, "
+                        f"PostgreSQL {r['pg_cpu_us_per_req']:.1f} us/req, "
+                        f"others {r['foreign_cpu_pct']}% CPU")
         med = {name: {k: br.median([r[k] for r in rs])
                       for k in ("rps", "lat_p99_us",
-                                "server_cpu_us_per_req")}
+                                "server_cpu_us_per_req",
+                                "pg_cpu_us_per_req")}
                for name, rs in runs.items()}
         pg, sq = med["postgresql"], med["sqlite"]
         print(f"GET keep-alive, {br.CONNS} connections, {br.ROUNDS} rounds "
@@ -72,11 +80,20 @@ def main():
         sq_cpu = sq['server_cpu_us_per_req']
         print(f"| sealmd CPU per request | {pg_cpu:.1f} us | "
               f"{sq_cpu:.1f} us | {pg_cpu / sq_cpu:.2f} |")
+        print(f"| PostgreSQL's CPU per request | "
+              f"{pg['pg_cpu_us_per_req']:.1f} us | | |")
     finally:
         for d in daemons.values():
             d.cleanup()
         subprocess.run([PGTEST, "stop", pgdir], timeout=120)
         subprocess.run(["rm", "-rf", tmp], timeout=60)
+
+
+def pg_pids(pgdir):
+    """The cluster's processes: the postmaster and its children."""
+    with open(os.path.join(pgdir, "data", "postmaster.pid")) as f:
+        pid = int(f.readline())
+    return [pid] + br.children(pid)
 
 
 if __name__ == "__main__":
