@@ -645,6 +645,34 @@ def owner_put_many(path, ids, retries=50):
                        f"{retries} tries")
 
 
+def run_threads(target, parts, what):
+    """target(part) for each part, on a thread each; raises the first
+    error once all are done."""
+    errors = []
+
+    def one(part):
+        try:
+            target(part)
+        except Exception as e:  # reported below, after the join
+            errors.append(e)
+
+    threads = [threading.Thread(target=one, args=(p,)) for p in parts]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise RuntimeError(f"{what} failed: {errors[0]}")
+
+
+def owner_register(path, ids):
+    """PUT /instances/{id} for each id, from REG_THREADS clients at once
+    (owner_put_many each)."""
+    run_threads(lambda part: owner_put_many(path, part),
+                [ids[k::REG_THREADS] for k in range(REG_THREADS)],
+                "registration")
+
+
 class Pool:
     """Instances registered through the owner API for the POST scenarios;
     each is posted to once (set-once), so each run takes fresh ones."""
@@ -666,23 +694,7 @@ class Pool:
             return
         ids = [fx.uuid4() for _ in range(want)]
         t0 = time.monotonic()
-        nthreads = REG_THREADS
-        parts = [ids[k::nthreads] for k in range(nthreads)]
-        errors = []
-
-        def reg(part):
-            try:
-                owner_put_many(self.d.socket, part)
-            except Exception as e:  # reported below, after the join
-                errors.append(e)
-
-        threads = [threading.Thread(target=reg, args=(p,)) for p in parts]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        if errors:
-            raise RuntimeError(f"registration failed: {errors[0]}")
+        owner_register(self.d.socket, ids)
         self.reg_seconds += time.monotonic() - t0
         self.items += [(i, self.d.sign(i)) for i in ids]
         note(f"registered {want} instances in "
@@ -729,13 +741,10 @@ LUA_PROBE = LUA_DONE + f"""
 function delay() return {PROBE_DELAY_MS} end
 """
 
-# Each request() takes the next instance of the pool file named by the
-# first script argument.  Past its end it wraps: those POSTs are 409s,
-# counted by wrk as non-2xx, and the harness says the pool ran out.
-LUA_POST = LUA_DONE + r"""
+# init() reads the pool file named by the first script argument, an
+# instance id and its signature a line, into ids[1..n] and sigs[1..n].
+LUA_POOL = r"""
 local ids, sigs, n = {}, {}, 0
-issued = 0
-local body = "@BODY@"
 local project = "@PROJECT@"
 function init(args)
   local f = assert(io.open(args[1], "r"))
@@ -746,6 +755,14 @@ function init(args)
   f:close()
   assert(n > 0, "empty pool")
 end
+"""
+
+# Each request() takes the next instance of the pool.  Past its end it
+# wraps: those POSTs are 409s, counted by wrk as non-2xx, and the harness
+# says the pool ran out.
+LUA_POST = LUA_DONE + LUA_POOL + r"""
+issued = 0
+local body = "@BODY@"
 function request()
   issued = issued + 1
   local k = (issued - 1) % n + 1
