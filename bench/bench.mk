@@ -8,6 +8,8 @@
 #                      callgrind (broker, and the worker's parser)
 #   make bench-pg      bench/pg.py: sealmd on PostgreSQL against sealmd on
 #                      SQLite, side by side in one run
+#   make bench-scale   bench/scale.py: a registry of BENCH_SCALE_N instances
+#                      (default 1,000,000) against one of 1,000
 #   make bench-deps    install wrk, nginx and valgrind (Debian)
 #
 # bench/README.md says what each figure means and where it stops meaning it.
@@ -37,6 +39,10 @@ bench-pg: deps bench-deps
 	@$(MAKE) --no-print-directory all
 	@SEALMD_BUILD=$(CURDIR)/$(B) python3 bench/pg.py
 
+bench-scale: deps bench-deps
+	@$(MAKE) --no-print-directory all
+	@SEALMD_BUILD=$(CURDIR)/$(B) python3 bench/scale.py
+
 # The broker under callgrind needs the SEALMD_VALGRIND build (no broker
 # seccomp filter: valgrind cannot emulate the seccomp syscall), kept in its
 # own directory with the release optimisation level.
@@ -46,4 +52,4 @@ bench-instr: deps bench-deps
 	@SEALMD_BUILD=$(CURDIR)/$(B) SEALMD_INSTR_BUILD=$(CURDIR)/$(INSTR_B) \
 	    python3 bench/instr.py
 
-.PHONY: bench bench-instr bench-pg bench-deps
+.PHONY: bench bench-instr bench-pg bench-scale bench-deps
