@@ -527,15 +527,29 @@ class Sealmd(fx.Daemon):
         self.t_ready = ready - t0
         self.port = {}
         for port, mode, tls in re.findall(
-                r"listening: guest:[^ ]*:(\d+) \(identity (\w+)(, TLS)?\)",
+                r"listening: guest:[^ ]*:(\d+) \(identity (\w+)"
+                r"(?:, network [^,)]+)?(, TLS)?\)",
                 self.log()):
             self.port.setdefault(mode + ("-tls" if tls else ""), int(port))
         self.ports = list(self.port.values())
         return self
 
     def pids(self):
-        kids = children(self.proc.pid)
-        return {"broker": self.proc.pid, "worker": kids[0] if kids else None}
+        """The broker, the launcher it forks, and the worker the launcher
+        starts (the broker's child is the launcher, not the worker)."""
+        deadline = time.monotonic() + 5
+        while True:
+            launcher, worker = self.launcher_pid(), self.worker_pid()
+            if launcher in children(self.proc.pid) and \
+                    worker in children(launcher):
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"sealmd's process tree is not broker "
+                                   f"{self.proc.pid} > launcher {launcher} "
+                                   f"> worker {worker}")
+            time.sleep(0.01)
+        return {"broker": self.proc.pid, "launcher": launcher,
+                "worker": worker}
 
     def status(self):
         st, js = self.owner("GET", "/status")
