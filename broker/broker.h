@@ -228,11 +228,11 @@ int	 ops_route_live(struct broker *, const struct route *);
 
 /* ident.c */
 int	 ident_guest(struct broker *, const struct bconn *,
-	    const struct msg_guest *, struct msg_instance *, int);
+	    const struct msg_guest *, struct store_inst *, int);
 const char *ident_bind(const struct bconn *, const struct msg_guest *);
 int	 ident_would_read(struct broker *, const struct bconn *,
 	    const struct msg_guest *, int);
-int	 ident_nets_ok(const struct broker *, const struct msg_instance *);
+int	 ident_nets_ok(const struct broker *, const struct store_inst *);
 
 /* audit.c */
 void	 audit_op(const struct broker *, int, const char *, const char *,

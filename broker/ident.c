@@ -127,7 +127,7 @@ ident_would_read(struct broker *b, const struct bconn *bc,
 
 int
 ident_guest(struct broker *b, const struct bconn *bc,
-    const struct msg_guest *g, struct msg_instance *inst, int need_token)
+    const struct msg_guest *g, struct store_inst *inst, int need_token)
 {
 	int	r;
 
@@ -138,7 +138,7 @@ ident_guest(struct broker *b, const struct bconn *bc,
 	else {
 		r = store_instance_head(b->b_store, g->mg_instance, 0, inst);
 		if (r == STORE_OK && ((g->mg_flags & GUEST_F_TENANT_LONG) ||
-		    strcmp(inst->mn_project, g->mg_tenant) != 0))
+		    strcmp(inst->ri_project, g->mg_tenant) != 0))
 			return 404;
 	}
 	if (r == STORE_NOTFOUND)
@@ -153,14 +153,14 @@ ident_guest(struct broker *b, const struct bconn *bc,
  * that names none could never match, and is most likely a typo.
  */
 int
-ident_nets_ok(const struct broker *b, const struct msg_instance *mi)
+ident_nets_ok(const struct broker *b, const struct store_inst *mi)
 {
 	const char	*net;
 	size_t		 i, j;
 	int		 found;
 
-	for (i = 0; i < mi->mn_naddr; i++) {
-		if ((net = addr_net(mi->mn_addr[i])) == NULL)
+	for (i = 0; i < mi->ri_naddr; i++) {
+		if ((net = addr_net(mi->ri_addr[i])) == NULL)
 			continue;
 		for (j = 0, found = 0; j < b->b_nlisten && !found; j++)
 			found = b->b_listen[j].l_role == ROLE_GUEST &&

@@ -485,26 +485,116 @@ ops_submit(struct ops_ctx *c, struct wjob *j, const char *audit)
 }
 
 
+/*
+ * Wire and store registrations, the one place each way: field by field,
+ * every string cut to its field and NUL-terminated.  The lengths match
+ * (store.h takes the wire's), so nothing is ever cut in practice.
+ */
+#define OPS_STR(d, s) ops_strcpy((d), sizeof(d), (s), sizeof(s))
+_Static_assert(sizeof(struct store_key) == sizeof(struct msg_key) &&
+    sizeof(((struct store_inst *)0)->ri_addr) ==
+    sizeof(((struct msg_instance *)0)->mn_addr),
+    "store and wire registrations differ");
+
+static void
+ops_strcpy(char *dst, size_t dstlen, const char *src, size_t srclen)
+{
+	size_t	n;
+
+	n = strnlen(src, srclen);
+	if (n >= dstlen)
+		n = dstlen - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+void
+ops_inst_from_wire(struct store_inst *si, const struct msg_instance *mi)
+{
+	size_t	i;
+
+	memset(si, 0, sizeof(*si));
+	OPS_STR(si->ri_id, mi->mn_id);
+	OPS_STR(si->ri_project, mi->mn_project);
+	OPS_STR(si->ri_hostname, mi->mn_hostname);
+	si->ri_naddr = mi->mn_naddr < INST_ADDRS_MAX ? mi->mn_naddr :
+	    INST_ADDRS_MAX;
+	for (i = 0; i < si->ri_naddr; i++)
+		OPS_STR(si->ri_addr[i], mi->mn_addr[i]);
+	si->ri_nkeys = mi->mn_nkeys < INST_KEYS_MAX ? mi->mn_nkeys :
+	    INST_KEYS_MAX;
+	for (i = 0; i < si->ri_nkeys; i++) {
+		OPS_STR(si->ri_keys[i].rk_name, mi->mn_keys[i].mk_name);
+		OPS_STR(si->ri_keys[i].rk_data, mi->mn_keys[i].mk_data);
+	}
+	si->ri_created = mi->mn_created;
+	si->ri_cleared = mi->mn_cleared;
+	si->ri_pw_ttl = mi->mn_pw_ttl;
+	si->ri_one_time = mi->mn_one_time;
+	si->ri_mode = mi->mn_mode;
+}
+
+void
+ops_inst_to_wire(struct msg_instance *mi, const struct store_inst *si)
+{
+	size_t	i;
+
+	memset(mi, 0, sizeof(*mi));
+	OPS_STR(mi->mn_id, si->ri_id);
+	OPS_STR(mi->mn_project, si->ri_project);
+	OPS_STR(mi->mn_hostname, si->ri_hostname);
+	mi->mn_naddr = si->ri_naddr < INST_ADDRS_MAX ? si->ri_naddr :
+	    INST_ADDRS_MAX;
+	for (i = 0; i < mi->mn_naddr; i++)
+		OPS_STR(mi->mn_addr[i], si->ri_addr[i]);
+	mi->mn_nkeys = si->ri_nkeys < INST_KEYS_MAX ? si->ri_nkeys :
+	    INST_KEYS_MAX;
+	for (i = 0; i < mi->mn_nkeys; i++) {
+		OPS_STR(mi->mn_keys[i].mk_name, si->ri_keys[i].rk_name);
+		OPS_STR(mi->mn_keys[i].mk_data, si->ri_keys[i].rk_data);
+	}
+	mi->mn_created = si->ri_created;
+	mi->mn_cleared = si->ri_cleared;
+	mi->mn_pw_ttl = si->ri_pw_ttl;
+	mi->mn_one_time = si->ri_one_time;
+	mi->mn_mode = si->ri_mode;
+}
+
+/* The page, not its status: the caller sets mla_status. */
+void
+ops_list_to_wire(struct msg_list_ans *mla, const struct store_list *sl)
+{
+	size_t	i;
+
+	memset(mla->mla_e, 0, sizeof(mla->mla_e));
+	mla->mla_n = sl->sl_n < LIST_MAX ? sl->sl_n : LIST_MAX;
+	mla->mla_more = sl->sl_more;
+	for (i = 0; i < mla->mla_n; i++) {
+		OPS_STR(mla->mla_e[i].id, sl->sl_e[i].id);
+		OPS_STR(mla->mla_e[i].project, sl->sl_e[i].project);
+	}
+}
+
 /* How long a value of inst lives: its own TTL or the default; 0: ever. */
 int64_t
-ops_ttl(const struct broker *b, const struct msg_instance *inst)
+ops_ttl(const struct broker *b, const struct store_inst *inst)
 {
-	if (inst->mn_pw_ttl > 0)
-		return inst->mn_pw_ttl;
-	return inst->mn_pw_ttl == 0 ? (int64_t)b->b_conf->c_pw_ttl : 0;
+	if (inst->ri_pw_ttl > 0)
+		return inst->ri_pw_ttl;
+	return inst->ri_pw_ttl == 0 ? (int64_t)b->b_conf->c_pw_ttl : 0;
 }
 
 int
-ops_one_time(const struct broker *b, const struct msg_instance *inst)
+ops_one_time(const struct broker *b, const struct store_inst *inst)
 {
-	return inst->mn_one_time == 1 ||
-	    (inst->mn_one_time == 0 && b->b_conf->c_one_time);
+	return inst->ri_one_time == 1 ||
+	    (inst->ri_one_time == 0 && b->b_conf->c_one_time);
 }
 
 int
-ops_mode(const struct broker *b, const struct msg_instance *inst)
+ops_mode(const struct broker *b, const struct store_inst *inst)
 {
-	return inst->mn_mode != PW_MODE_DEFAULT ? inst->mn_mode :
+	return inst->ri_mode != PW_MODE_DEFAULT ? inst->ri_mode :
 	    b->b_conf->c_mode;
 }
 
@@ -572,7 +662,7 @@ ops_pw_open(struct broker *b, const char *id, struct store_pw *sp,
  * none is set or it has expired, or 500/503.
  */
 int
-ops_pw_read(struct broker *b, const struct msg_instance *inst,
+ops_pw_read(struct broker *b, const struct store_inst *inst,
     struct msg_pw *mw, int *present)
 {
 	struct store_pw	sp;
@@ -580,17 +670,17 @@ ops_pw_read(struct broker *b, const struct msg_instance *inst,
 
 	*present = 0;
 	mw->mw_len = 0;
-	r = store_pw_get(b->b_store, inst->mn_id, &sp);
+	r = store_pw_get(b->b_store, inst->ri_id, &sp);
 	if (r == STORE_NOTFOUND)
 		return 200;
 	if (r != STORE_OK)
 		return 503;
 	if (ops_expired(&sp, ops_ttl(b, inst))) {
-		ops_expire(inst->mn_id, sp.sp_set_at);
+		ops_expire(inst->ri_id, sp.sp_set_at);
 		sodium_memzero(&sp, sizeof(sp));
 		return 200;
 	}
-	status = ops_pw_open(b, inst->mn_id, &sp, mw);
+	status = ops_pw_open(b, inst->ri_id, &sp, mw);
 	*present = status == 200 && (mw->mw_len > 0 ||
 	    (mw->mw_flags & PW_F_VERIFIER));
 	return status;

@@ -71,14 +71,17 @@ void	 ops_send_route(struct broker *, const struct route *, const void *,
 	    size_t);
 struct wjob	*ops_job(enum wjob_op, const char *);
 int	 ops_submit(struct ops_ctx *, struct wjob *, const char *);
-int64_t	 ops_ttl(const struct broker *, const struct msg_instance *);
-int	 ops_one_time(const struct broker *, const struct msg_instance *);
-int	 ops_mode(const struct broker *, const struct msg_instance *);
+void	 ops_inst_from_wire(struct store_inst *, const struct msg_instance *);
+void	 ops_inst_to_wire(struct msg_instance *, const struct store_inst *);
+void	 ops_list_to_wire(struct msg_list_ans *, const struct store_list *);
+int64_t	 ops_ttl(const struct broker *, const struct store_inst *);
+int	 ops_one_time(const struct broker *, const struct store_inst *);
+int	 ops_mode(const struct broker *, const struct store_inst *);
 int	 ops_expired(const struct store_pw *, int64_t);
 void	 ops_expire(const char *, int64_t);
 int	 ops_pw_open(struct broker *, const char *, struct store_pw *,
 	    struct msg_pw *);
-int	 ops_pw_read(struct broker *, const struct msg_instance *,
+int	 ops_pw_read(struct broker *, const struct store_inst *,
 	    struct msg_pw *, int *);
 int	 ops_pw_seal(struct broker *, const char *, const uint8_t *, size_t,
 	    uint32_t, struct store_pw *);

@@ -41,15 +41,16 @@ ops_retire_done(struct broker *b, const struct wjob *j)
 int
 ops_seed_instances(struct broker *b)
 {
-	struct wjob	*j;
-	size_t		 i;
-	int		 created, r;
+	static struct store_inst	 inst;
+	struct wjob			*j;
+	size_t				 i;
+	int				 created, r;
 
 	/* A reload does not wait on a database: the writer seeds, and its
 	 * audit lines say how each went. */
 	for (i = 0; reader_on() && i < b->b_conf->c_ninstances; i++) {
 		j = ops_job(WJ_INST_PUT, b->b_conf->c_instances[i].mn_id);
-		j->wj_inst = b->b_conf->c_instances[i];
+		ops_inst_from_wire(&j->wj_inst, &b->b_conf->c_instances[i]);
 		j->wj_rt.rt_listener = -1;
 		(void)snprintf(j->wj_rt.rt_peer, sizeof(j->wj_rt.rt_peer),
 		    "config");
@@ -62,8 +63,8 @@ ops_seed_instances(struct broker *b)
 		}
 	}
 	for (i = 0; !reader_on() && i < b->b_conf->c_ninstances; i++) {
-		r = store_instance_put(b->b_store, &b->b_conf->c_instances[i],
-		    &created);
+		ops_inst_from_wire(&inst, &b->b_conf->c_instances[i]);
+		r = store_instance_put(b->b_store, &inst, &created);
 		if (r != STORE_OK) {
 			log_warnx("instance %s from the configuration: %s",
 			    b->b_conf->c_instances[i].mn_id,

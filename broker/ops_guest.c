@@ -46,17 +46,17 @@ ops_guest_ok(struct ops_ctx *c, const struct msg_guest *g)
 
 /* What the audit line names: only an id that is shaped like one. */
 static const char *
-ops_audit_id(const struct msg_guest *g, const struct msg_instance *inst,
+ops_audit_id(const struct msg_guest *g, const struct store_inst *inst,
     int status)
 {
 	if (status == 200)
-		return inst->mn_id;
+		return inst->ri_id;
 	return valid_uuid(g->mg_instance) ? g->mg_instance : "";
 }
 
 static int
 ops_guest_common(struct ops_ctx *c, struct msg_guest *g,
-    struct msg_instance *inst, int *status)
+    struct store_inst *inst, int *status)
 {
 	if (chan_get(c->m, g, sizeof(*g)) == -1 || ops_guest_ok(c, g) == -1)
 		return -1;
@@ -68,7 +68,7 @@ int
 ops_guest_ident(struct ops_ctx *c)
 {
 	struct msg_guest	g;
-	struct msg_instance	inst;
+	struct store_inst	inst;
 	int			status;
 
 	if (ops_guest_common(c, &g, &inst, &status) == -1)
@@ -83,22 +83,23 @@ ops_guest_meta(struct ops_ctx *c)
 {
 	struct msg_guest	g;
 	struct msg_instance_ans	ma;
+	struct store_inst	inst;
 	char			id[ID_LEN + 1];
 	int			status;
 
 	memset(&ma, 0, sizeof(ma));
-	if (ops_guest_common(c, &g, &ma.mia_inst, &status) == -1)
+	if (ops_guest_common(c, &g, &inst, &status) == -1)
 		return -1;
 	/* Identified by its row; meta_data.json wants the keys too. */
 	if (status == 200) {
-		memcpy(id, ma.mia_inst.mn_id, sizeof(id));
+		memcpy(id, inst.ri_id, sizeof(id));
 		status = ops_store_status(store_instance_get(c->b->b_store,
-		    id, &ma.mia_inst), 200);
+		    id, &inst), 200);
 	}
 	ops_audit(c, "guest.meta",
-	    ops_audit_id(&g, &ma.mia_inst, status), (unsigned)status, NULL);
-	if (status != 200)
-		memset(&ma.mia_inst, 0, sizeof(ma.mia_inst));
+	    ops_audit_id(&g, &inst, status), (unsigned)status, NULL);
+	if (status == 200)
+		ops_inst_to_wire(&ma.mia_inst, &inst);
 	ma.mia_status = (uint32_t)status;
 	return ops_answer(c, &ma, sizeof(ma));
 }
@@ -107,7 +108,7 @@ int
 ops_guest_pw_get(struct ops_ctx *c)
 {
 	struct msg_guest	g;
-	struct msg_instance	inst;
+	struct store_inst	inst;
 	struct msg_pw		mw;
 	int			status, present, r;
 
@@ -130,7 +131,7 @@ ops_guest_pw_get(struct ops_ctx *c)
  * the guest cannot squat the slot.
  */
 static int
-ops_window_closed(struct ops_ctx *c, const struct msg_instance *inst)
+ops_window_closed(struct ops_ctx *c, const struct store_inst *inst)
 {
 	uint32_t	window;
 	int64_t		start;
@@ -138,8 +139,8 @@ ops_window_closed(struct ops_ctx *c, const struct msg_instance *inst)
 	window = c->b->b_listen[c->bc->bc_listener].l_guard.cg_post_window;
 	if (window == 0)
 		return 0;
-	start = inst->mn_cleared > inst->mn_created ? inst->mn_cleared :
-	    inst->mn_created;
+	start = inst->ri_cleared > inst->ri_created ? inst->ri_cleared :
+	    inst->ri_created;
 	return (int64_t)time(NULL) > start + (int64_t)window;
 }
 
@@ -152,7 +153,7 @@ ops_guest_token(struct ops_ctx *c)
 {
 	struct msg_guest_token	mt;
 	struct msg_token_ans	ma;
-	struct msg_instance	inst;
+	struct store_inst	inst;
 	int			status, r;
 
 	memset(&ma, 0, sizeof(ma));
@@ -274,7 +275,7 @@ int
 ops_guest_pw_put(struct ops_ctx *c)
 {
 	struct msg_guest_pw_put	 mp;
-	struct msg_instance	 inst;
+	struct store_inst	 inst;
 	struct msg_pw		 cur;
 	struct wjob		*j;
 	uint8_t			 value[PW_MAX];
@@ -301,13 +302,13 @@ ops_guest_pw_put(struct ops_ctx *c)
 		status = (int)mp.mp_reject;
 	if (status == 200 && mp.mp_nchunks > 0) {
 		if (ops_mode(c->b, &inst) == PW_MODE_VERIFIER) {
-			r = ops_pw_hash(c, inst.mn_id, &mp);
+			r = ops_pw_hash(c, inst.ri_id, &mp);
 			sodium_memzero(&mp, sizeof(mp));
 			return r;
 		}
-		j = ops_job(WJ_PW_PUT, inst.mn_id);
+		j = ops_job(WJ_PW_PUT, inst.ri_id);
 		len = ops_pw_join(&mp, value);
-		r = ops_pw_seal(c->b, inst.mn_id, value, len, PW_KIND_VALUE,
+		r = ops_pw_seal(c->b, inst.ri_id, value, len, PW_KIND_VALUE,
 		    &j->wj_pw);
 		sodium_memzero(value, sizeof(value));
 		if (r == 0) {

@@ -34,21 +34,19 @@ ops_get_id(struct ops_ctx *c, struct msg_id *mi)
 int
 ops_owner_inst_put(struct ops_ctx *c)
 {
-	struct wjob	*j;
+	static struct msg_instance	 mi;
+	struct wjob			*j;
 
-	j = ops_job(WJ_INST_PUT, "");
-	if (chan_get(c->m, &j->wj_inst, sizeof(j->wj_inst)) == -1 ||
-	    !valid_instance(&j->wj_inst)) {
-		free(j);
+	if (chan_get(c->m, &mi, sizeof(mi)) == -1 || !valid_instance(&mi))
 		return ops_violation(c, "invalid instance");
-	}
-	memcpy(j->wj_id, j->wj_inst.mn_id, sizeof(j->wj_id));
+	j = ops_job(WJ_INST_PUT, mi.mn_id);
+	ops_inst_from_wire(&j->wj_inst, &mi);
 	if (!ident_nets_ok(c->b, &j->wj_inst)) {
 		ops_audit(c, "owner.instance.put", j->wj_id, 400, NULL);
 		free(j);
 		return ops_answer_status(c, 400);
 	}
-	j->wj_inst.mn_created = 0;
+	j->wj_inst.ri_created = 0;
 	return ops_submit(c, j, "owner.instance.put");
 }
 
@@ -57,16 +55,17 @@ ops_owner_inst_get(struct ops_ctx *c)
 {
 	struct msg_id		mi;
 	struct msg_instance_ans	ma;
+	struct store_inst	inst;
 	int			status;
 
 	memset(&ma, 0, sizeof(ma));
 	if (ops_get_id(c, &mi) == -1)
 		return -1;
 	status = ops_store_status(store_instance_get(c->b->b_store, mi.md_id,
-	    &ma.mia_inst), 200);
+	    &inst), 200);
 	ops_audit(c, "owner.instance.get", mi.md_id, (unsigned)status, NULL);
-	if (status != 200)
-		memset(&ma.mia_inst, 0, sizeof(ma.mia_inst));
+	if (status == 200)
+		ops_inst_to_wire(&ma.mia_inst, &inst);
 	ma.mia_status = (uint32_t)status;
 	return ops_answer(c, &ma, sizeof(ma));
 }
@@ -87,18 +86,20 @@ ops_owner_inst_list(struct ops_ctx *c)
 {
 	struct msg_list		ml;
 	static struct msg_list_ans mla;
+	static struct store_list sl;
 
 	memset(&mla, 0, sizeof(mla));
+	memset(&sl, 0, sizeof(sl));
 	if (chan_get(c->m, &ml, sizeof(ml)) == -1 ||
 	    !chan_str_ok(ml.mls_after, sizeof(ml.mls_after)) ||
 	    (ml.mls_after[0] != '\0' && !valid_uuid(ml.mls_after)))
 		return ops_violation(c, "bad list cursor");
 	mla.mla_status = (uint32_t)ops_store_status(
-	    store_instance_list(c->b->b_store, ml.mls_after, &mla), 200);
+	    store_instance_list(c->b->b_store, ml.mls_after, &sl), 200);
 	if (ml.mls_after[0] == '\0')
 		ops_audit(c, "owner.instance.list", "", mla.mla_status, NULL);
-	if (mla.mla_status != 200)
-		mla.mla_n = mla.mla_more = 0;
+	if (mla.mla_status == 200)
+		ops_list_to_wire(&mla, &sl);
 	return ops_answer(c, &mla, sizeof(mla));
 }
 
@@ -111,7 +112,7 @@ void
 ops_pw_get_for(struct broker *b, const struct route *rt, const char *id,
     uint32_t wait)
 {
-	struct msg_instance	inst;
+	struct store_inst	inst;
 	struct msg_pw		mw;
 	struct wjob		*j;
 	struct rjob		*j2;
@@ -335,7 +336,7 @@ int
 ops_owner_pw_verify(struct ops_ctx *c)
 {
 	static struct msg_pw_verify	 mv;
-	struct msg_instance		 inst;
+	struct store_inst		 inst;
 	struct store_pw			 sp;
 	struct hjob			*h = NULL;
 	uint8_t				 chunk[PW_CHUNK_LEN];

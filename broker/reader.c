@@ -159,7 +159,7 @@ reader_run(struct store *st, struct rjob *j)
 			    j->rj_plan == RJ_ADDR, &j->rj_i.head);
 		if (j->rj_r == STORE_OK && (j->rj_want & RJ_WANT_INST))
 			j->rj_inst_r = store_instance_get(st,
-			    j->rj_i.head.mn_id, &j->rj_i.inst);
+			    j->rj_i.head.ri_id, &j->rj_i.inst);
 		break;
 	case RJ_LIST:
 		j->rj_r = store_instance_list(st, j->rj_key, &j->rj_list);

@@ -73,11 +73,11 @@ struct rjob {
 	struct store_pw		*rj_older;	/* RJ_OLDER: the values */
 	union {
 		struct {
-			struct msg_instance	 head;
-			struct msg_instance	 inst;
+			struct store_inst	 head;
+			struct store_inst	 inst;
 			struct store_pw		 pw;
 		}			 rj_i;
-		struct msg_list_ans	 rj_list;
+		struct store_list	 rj_list;
 		struct {
 			uint32_t		 ninst, npw;
 			int			 kc_r;

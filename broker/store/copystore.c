@@ -33,7 +33,7 @@ static int
 copystore_one(struct store *from, struct store *to, const char *id,
     uint32_t *nvalues)
 {
-	static struct msg_instance	inst;
+	static struct store_inst	inst;
 	static struct store_pw		pw;
 	int				r, created;
 
@@ -56,7 +56,7 @@ copystore_one(struct store *from, struct store *to, const char *id,
 int
 copystore_run(const struct config *cfrom, const struct config *cto)
 {
-	static struct msg_list_ans	 page;
+	static struct store_list	 page;
 	struct store			*from = NULL, *to = NULL;
 	char				 after[ID_LEN + 1] = "";
 	uint32_t			 ninst = 0, nvalues = 0, n, npw, i;
@@ -78,14 +78,14 @@ copystore_run(const struct config *cfrom, const struct config *cto)
 			log_warnx("copy: cannot list the source's instances");
 			goto out;
 		}
-		for (i = 0; i < page.mla_n; i++, ninst++)
-			if (copystore_one(from, to, page.mla_e[i].id,
+		for (i = 0; i < page.sl_n; i++, ninst++)
+			if (copystore_one(from, to, page.sl_e[i].id,
 			    &nvalues) == -1)
 				goto out;
-		if (page.mla_n > 0)
-			memcpy(after, page.mla_e[page.mla_n - 1].id,
+		if (page.sl_n > 0)
+			memcpy(after, page.sl_e[page.sl_n - 1].id,
 			    sizeof(after));
-	} while (page.mla_more);
+	} while (page.sl_more);
 	if (store_batch_commit(to) != STORE_OK) {
 		log_warnx("copy: the destination did not commit");
 		goto out;

@@ -54,29 +54,29 @@ store_str_ok(const char *str, size_t size)
  * checks again, since it is what keeps it.
  */
 int
-store_inst_ok(const struct msg_instance *inst)
+store_inst_ok(const struct store_inst *inst)
 {
 	uint32_t	i, j;
 
-	if (inst->mn_id[0] == '\0' ||
-	    !store_str_ok(inst->mn_id, sizeof(inst->mn_id)) ||
-	    !store_str_ok(inst->mn_project, sizeof(inst->mn_project)) ||
-	    !store_str_ok(inst->mn_hostname, sizeof(inst->mn_hostname)) ||
-	    inst->mn_naddr > INST_ADDRS_MAX || inst->mn_nkeys > INST_KEYS_MAX)
+	if (inst->ri_id[0] == '\0' ||
+	    !store_str_ok(inst->ri_id, sizeof(inst->ri_id)) ||
+	    !store_str_ok(inst->ri_project, sizeof(inst->ri_project)) ||
+	    !store_str_ok(inst->ri_hostname, sizeof(inst->ri_hostname)) ||
+	    inst->ri_naddr > INST_ADDRS_MAX || inst->ri_nkeys > INST_KEYS_MAX)
 		return 0;
-	for (i = 0; i < inst->mn_naddr; i++) {
-		if (inst->mn_addr[i][0] == '\0' ||
-		    !store_str_ok(inst->mn_addr[i], sizeof(inst->mn_addr[i])))
+	for (i = 0; i < inst->ri_naddr; i++) {
+		if (inst->ri_addr[i][0] == '\0' ||
+		    !store_str_ok(inst->ri_addr[i], sizeof(inst->ri_addr[i])))
 			return 0;
 		for (j = 0; j < i; j++)
-			if (strcmp(inst->mn_addr[i], inst->mn_addr[j]) == 0)
+			if (strcmp(inst->ri_addr[i], inst->ri_addr[j]) == 0)
 				return 0;
 	}
-	for (i = 0; i < inst->mn_nkeys; i++)
-		if (!store_str_ok(inst->mn_keys[i].mk_name,
-		    sizeof(inst->mn_keys[i].mk_name)) ||
-		    !store_str_ok(inst->mn_keys[i].mk_data,
-		    sizeof(inst->mn_keys[i].mk_data)))
+	for (i = 0; i < inst->ri_nkeys; i++)
+		if (!store_str_ok(inst->ri_keys[i].rk_name,
+		    sizeof(inst->ri_keys[i].rk_name)) ||
+		    !store_str_ok(inst->ri_keys[i].rk_data,
+		    sizeof(inst->ri_keys[i].rk_data)))
 			return 0;
 	return 1;
 }
@@ -115,7 +115,7 @@ store_close(struct store *st)
 }
 
 int
-store_instance_put(struct store *st, const struct msg_instance *inst,
+store_instance_put(struct store *st, const struct store_inst *inst,
     int *created)
 {
 	return st->st_ops->instance_put(st, inst, created);
@@ -123,7 +123,7 @@ store_instance_put(struct store *st, const struct msg_instance *inst,
 
 int
 store_instance_get(struct store *st, const char *id,
-    struct msg_instance *inst)
+    struct store_inst *inst)
 {
 	return st->st_ops->instance_get(st, id, inst);
 }
@@ -136,7 +136,7 @@ store_instance_del(struct store *st, const char *id)
 
 int
 store_instance_list(struct store *st, const char *after,
-    struct msg_list_ans *ans)
+    struct store_list *ans)
 {
 	return st->st_ops->instance_list(st, after, ans);
 }
@@ -226,7 +226,7 @@ store_pw_take(struct store *st, const char *id, struct store_pw *pw)
 
 int
 store_instance_head(struct store *st, const char *key, int by_addr,
-    struct msg_instance *inst)
+    struct store_inst *inst)
 {
 	return st->st_ops->instance_head(st, key, by_addr, inst);
 }
@@ -247,7 +247,7 @@ store_addr_base(const char *key)
 
 int
 store_head_pw(struct store *st, const char *key, int by_addr,
-    struct msg_instance *inst, struct store_pw *pw, int *pw_r)
+    struct store_inst *inst, struct store_pw *pw, int *pw_r)
 {
 	int	r;
 
@@ -256,7 +256,7 @@ store_head_pw(struct store *st, const char *key, int by_addr,
 		return st->st_ops->head_pw(st, key, by_addr, inst, pw, pw_r);
 	/* An engine with cheap reads makes two. */
 	if ((r = store_instance_head(st, key, by_addr, inst)) == STORE_OK)
-		*pw_r = store_pw_get(st, inst->mn_id, pw);
+		*pw_r = store_pw_get(st, inst->ri_id, pw);
 	return r;
 }
 

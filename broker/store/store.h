@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "privsep/msg.h"
+#include "privsep/msg.h"		/* lengths only */
 
 #define SEAL_NONCE_LEN	24			/* XChaCha20 */
 #define SEAL_TAG_LEN	16			/* Poly1305 */
@@ -57,6 +57,42 @@ struct store_keycount {
 
 #define STORE_KEYCOUNTS_MAX	64
 
+/*
+ * An instance registration as the store keeps it.  Its own struct, not
+ * the wire's (struct store_inst); broker/ops.c converts between the two,
+ * field by field.  The lengths are the wire's, so that either fits the
+ * other.
+ */
+struct store_key {
+	char		rk_name[KEYNAME_MAX + 1];
+	char		rk_data[KEYDATA_MAX + 1];
+};
+
+struct store_inst {
+	char		ri_id[ID_LEN + 1];
+	char		ri_project[PROJECT_MAX + 1];
+	char		ri_hostname[HOSTNAME_MAX + 1];
+	uint32_t	ri_naddr;
+	char		ri_addr[INST_ADDRS_MAX][ADDR_MAX + 1];
+	uint32_t	ri_nkeys;
+	struct store_key ri_keys[INST_KEYS_MAX];
+	int64_t		ri_created;
+	int64_t		ri_cleared;	/* last password clear, 0: never */
+	int32_t		ri_pw_ttl;	/* 0: the default, -1: never, else s */
+	int32_t		ri_one_time;	/* 0: the default, 1: yes, -1: no */
+	int32_t		ri_mode;	/* PW_MODE_* */
+};
+
+/* One page of the instance listing, in id order. */
+struct store_list {
+	uint32_t	sl_n;
+	uint32_t	sl_more;		/* 1: a next page exists */
+	struct {
+		char	id[ID_LEN + 1];
+		char	project[PROJECT_MAX + 1];
+	}		sl_e[LIST_MAX];
+};
+
 struct store;
 
 /* The engines.  The configuration picks one, once (config.c). */
@@ -77,13 +113,13 @@ struct store_addr {
 struct store_ops {
 	const char *name;
 	void	(*close)(struct store *);
-	int	(*instance_put)(struct store *, const struct msg_instance *,
+	int	(*instance_put)(struct store *, const struct store_inst *,
 		    int *);
 	int	(*instance_get)(struct store *, const char *,
-		    struct msg_instance *);
+		    struct store_inst *);
 	int	(*instance_del)(struct store *, const char *);
 	int	(*instance_list)(struct store *, const char *,
-		    struct msg_list_ans *);
+		    struct store_list *);
 	int	(*pw_put_if_absent)(struct store *, const char *,
 		    const struct store_pw *);
 	int	(*pw_get)(struct store *, const char *, struct store_pw *);
@@ -96,13 +132,13 @@ struct store_ops {
 	int	(*pw_rewrap)(struct store *, const char *,
 		    const struct store_pw *, const struct store_pw *);
 	int	(*instance_head)(struct store *, const char *, int,
-		    struct msg_instance *);
+		    struct store_inst *);
 	/*
 	 * instance_head, and with it the instance's value into pw/pw_r, in
 	 * one round trip; optional (NULL: instance_head, then pw_get).
 	 */
 	int	(*head_pw)(struct store *, const char *, int,
-		    struct msg_instance *, struct store_pw *, int *);
+		    struct store_inst *, struct store_pw *, int *);
 	int	(*pw_expire)(struct store *, const char *, int64_t);
 	int	(*pw_expired)(struct store *, int64_t, int64_t,
 		    char (*)[ID_LEN + 1], int64_t *, size_t, size_t *);
@@ -128,14 +164,14 @@ struct store	*store_open_postgresql(const char *, int);
 const char	*store_name(const struct store *);
 const char	*store_engine_name(enum store_engine);
 int		 store_engine_remote(enum store_engine);
-int	store_inst_ok(const struct msg_instance *);
+int	store_inst_ok(const struct store_inst *);
 int	store_pw_ok(const struct store_pw *);
 void	store_close(struct store *);
-int	store_instance_put(struct store *, const struct msg_instance *, int *);
-int	store_instance_get(struct store *, const char *, struct msg_instance *);
+int	store_instance_put(struct store *, const struct store_inst *, int *);
+int	store_instance_get(struct store *, const char *, struct store_inst *);
 int	store_instance_del(struct store *, const char *);
 int	store_instance_list(struct store *, const char *,
-	    struct msg_list_ans *);
+	    struct store_list *);
 int	store_pw_put_if_absent(struct store *, const char *,
 	    const struct store_pw *);
 int	store_pw_get(struct store *, const char *, struct store_pw *);
@@ -154,9 +190,9 @@ int	store_pw_rewrap(struct store *, const char *, const struct store_pw *,
  * of that second key.
  */
 int	store_instance_head(struct store *, const char *, int,
-	    struct msg_instance *);
+	    struct store_inst *);
 size_t	store_addr_base(const char *);
-int	store_head_pw(struct store *, const char *, int, struct msg_instance *,
+int	store_head_pw(struct store *, const char *, int, struct store_inst *,
 	    struct store_pw *, int *);
 int	store_pw_expire(struct store *, const char *, int64_t);
 int	store_pw_expired(struct store *, int64_t, int64_t,

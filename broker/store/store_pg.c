@@ -139,13 +139,13 @@ struct pgp {
 };
 
 static void	pg_close(struct store *);
-static int	pg_instance_put(struct store *, const struct msg_instance *,
+static int	pg_instance_put(struct store *, const struct store_inst *,
 		    int *);
 static int	pg_instance_get(struct store *, const char *,
-		    struct msg_instance *);
+		    struct store_inst *);
 static int	pg_instance_del(struct store *, const char *);
 static int	pg_instance_list(struct store *, const char *,
-		    struct msg_list_ans *);
+		    struct store_list *);
 static int	pg_pw_put_if_absent(struct store *, const char *,
 		    const struct store_pw *);
 static int	pg_pw_get(struct store *, const char *, struct store_pw *);
@@ -158,9 +158,9 @@ static int	pg_pw_older(struct store *, uint32_t, const char *,
 static int	pg_pw_rewrap(struct store *, const char *,
 		    const struct store_pw *, const struct store_pw *);
 static int	pg_instance_head(struct store *, const char *, int,
-		    struct msg_instance *);
+		    struct store_inst *);
 static int	pg_head_pw(struct store *, const char *, int,
-		    struct msg_instance *, struct store_pw *, int *);
+		    struct store_inst *, struct store_pw *, int *);
 static int	pg_pw_expire(struct store *, const char *, int64_t);
 static int	pg_pw_expired(struct store *, int64_t, int64_t,
 		    char (*)[ID_LEN + 1], int64_t *, size_t, size_t *);
@@ -949,7 +949,7 @@ pg_exists(struct pg *pg, const char *id)
 
 /* An address held by another instance refuses the whole put. */
 static int
-pg_addr_free(struct pg *pg, const struct msg_instance *inst)
+pg_addr_free(struct pg *pg, const struct store_inst *inst)
 {
 	struct pgp	 p;
 	PGresult	*res;
@@ -957,9 +957,9 @@ pg_addr_free(struct pg *pg, const struct msg_instance *inst)
 	uint32_t	 i;
 	int		 r;
 
-	for (i = 0; i < inst->mn_naddr; i++) {
+	for (i = 0; i < inst->ri_naddr; i++) {
 		memset(&p, 0, sizeof(p));
-		pgp_str(&p, inst->mn_addr[i], ADDR_MAX);
+		pgp_str(&p, inst->ri_addr[i], ADDR_MAX);
 		if ((res = pg_exec(pg, "SELECT instance_id FROM "
 		    "instance_addresses WHERE addr = $1::text", &p,
 		    NULL)) == NULL)
@@ -968,7 +968,7 @@ pg_addr_free(struct pg *pg, const struct msg_instance *inst)
 		if (PQntuples(res) > 0 &&
 		    pg_col_str(res, 0, 0, owner, sizeof(owner)) == -1)
 			r = STORE_ERR;
-		else if (PQntuples(res) > 0 && strcmp(owner, inst->mn_id) != 0)
+		else if (PQntuples(res) > 0 && strcmp(owner, inst->ri_id) != 0)
 			r = STORE_CONFLICT;
 		PQclear(res);
 		if (r != STORE_OK)
@@ -978,7 +978,7 @@ pg_addr_free(struct pg *pg, const struct msg_instance *inst)
 }
 
 static int
-pg_instance_put(struct store *st, const struct msg_instance *inst,
+pg_instance_put(struct store *st, const struct store_inst *inst,
     int *created)
 {
 	struct pg	*pg = st->st_engine;
@@ -998,14 +998,14 @@ pg_instance_put(struct store *st, const struct msg_instance *inst,
 		goto out;
 	r = STORE_ERR;
 	memset(&p, 0, sizeof(p));
-	pgp_str(&p, inst->mn_id, ID_LEN);
-	pgp_str(&p, inst->mn_project, PROJECT_MAX);
-	pgp_str(&p, inst->mn_hostname, HOSTNAME_MAX);
-	pgp_int(&p, inst->mn_created != 0 ? inst->mn_created :
+	pgp_str(&p, inst->ri_id, ID_LEN);
+	pgp_str(&p, inst->ri_project, PROJECT_MAX);
+	pgp_str(&p, inst->ri_hostname, HOSTNAME_MAX);
+	pgp_int(&p, inst->ri_created != 0 ? inst->ri_created :
 	    (int64_t)time(NULL));
-	pgp_int(&p, inst->mn_pw_ttl);
-	pgp_int(&p, inst->mn_one_time);
-	pgp_int(&p, inst->mn_mode);
+	pgp_int(&p, inst->ri_pw_ttl);
+	pgp_int(&p, inst->ri_one_time);
+	pgp_int(&p, inst->ri_mode);
 	if ((n = pg_changes(pg, "INSERT INTO instances (id, project, "
 	    "hostname, created, pw_ttl, one_time, pw_mode) VALUES ($1::text, "
 	    "$2::text, $3::text, $4::bigint, $5::bigint, $6::bigint, "
@@ -1019,15 +1019,15 @@ pg_instance_put(struct store *st, const struct msg_instance *inst,
 		goto out;
 
 	memset(&p, 0, sizeof(p));
-	pgp_str(&p, inst->mn_id, ID_LEN);
+	pgp_str(&p, inst->ri_id, ID_LEN);
 	if (pg_run(pg, "DELETE FROM instance_addresses WHERE instance_id = "
 	    "$1::text", &p) == -1 || pg_run(pg, "DELETE FROM instance_keys "
 	    "WHERE instance_id = $1::text", &p) == -1)
 		goto out;
-	for (i = 0; i < inst->mn_naddr; i++) {
+	for (i = 0; i < inst->ri_naddr; i++) {
 		memset(&p, 0, sizeof(p));
-		pgp_str(&p, inst->mn_addr[i], ADDR_MAX);
-		pgp_str(&p, inst->mn_id, ID_LEN);
+		pgp_str(&p, inst->ri_addr[i], ADDR_MAX);
+		pgp_str(&p, inst->ri_id, ID_LEN);
 		pgp_int(&p, i);
 		/* Another node may have taken it since pg_addr_free. */
 		if (pg_changes(pg, "INSERT INTO instance_addresses (addr, "
@@ -1038,12 +1038,12 @@ pg_instance_put(struct store *st, const struct msg_instance *inst,
 			goto out;
 		}
 	}
-	for (i = 0; i < inst->mn_nkeys; i++) {
+	for (i = 0; i < inst->ri_nkeys; i++) {
 		memset(&p, 0, sizeof(p));
-		pgp_str(&p, inst->mn_id, ID_LEN);
+		pgp_str(&p, inst->ri_id, ID_LEN);
 		pgp_int(&p, i);
-		pgp_str(&p, inst->mn_keys[i].mk_name, KEYNAME_MAX);
-		pgp_str(&p, inst->mn_keys[i].mk_data, KEYDATA_MAX);
+		pgp_str(&p, inst->ri_keys[i].rk_name, KEYNAME_MAX);
+		pgp_str(&p, inst->ri_keys[i].rk_data, KEYDATA_MAX);
 		if (pg_run(pg, "INSERT INTO instance_keys (instance_id, pos, "
 		    "name, data) VALUES ($1::text, $2::bigint, $3::text, "
 		    "$4::text)", &p) == -1)
@@ -1062,26 +1062,26 @@ pg_instance_put(struct store *st, const struct msg_instance *inst,
 
 /* The scalar columns of an instance row, in PG_INST_COLS order. */
 static int
-pg_head_row(const PGresult *res, struct msg_instance *inst)
+pg_head_row(const PGresult *res, struct store_inst *inst)
 {
 	int64_t	ttl, once, mode;
 
-	if (pg_col_str(res, 0, 0, inst->mn_id, sizeof(inst->mn_id)) == -1 ||
-	    pg_col_str(res, 0, 1, inst->mn_project,
-	    sizeof(inst->mn_project)) == -1 ||
-	    pg_col_str(res, 0, 2, inst->mn_hostname,
-	    sizeof(inst->mn_hostname)) == -1 ||
+	if (pg_col_str(res, 0, 0, inst->ri_id, sizeof(inst->ri_id)) == -1 ||
+	    pg_col_str(res, 0, 1, inst->ri_project,
+	    sizeof(inst->ri_project)) == -1 ||
+	    pg_col_str(res, 0, 2, inst->ri_hostname,
+	    sizeof(inst->ri_hostname)) == -1 ||
 	    pg_col_int(res, 0, 3, INT64_MIN, INT64_MAX,
-	    &inst->mn_created) == -1 ||
-	    pg_col_int(res, 0, 4, 0, INT64_MAX, &inst->mn_cleared) == -1 ||
+	    &inst->ri_created) == -1 ||
+	    pg_col_int(res, 0, 4, 0, INT64_MAX, &inst->ri_cleared) == -1 ||
 	    pg_col_int(res, 0, 5, -1, PW_TTL_MAX, &ttl) == -1 ||
 	    pg_col_int(res, 0, 6, -1, 1, &once) == -1 ||
 	    pg_col_int(res, 0, 7, PW_MODE_DEFAULT, PW_MODE_VERIFIER,
 	    &mode) == -1)
 		return -1;
-	inst->mn_pw_ttl = (int32_t)ttl;
-	inst->mn_one_time = (int32_t)once;
-	inst->mn_mode = (int32_t)mode;
+	inst->ri_pw_ttl = (int32_t)ttl;
+	inst->ri_one_time = (int32_t)once;
+	inst->ri_mode = (int32_t)mode;
 	return 0;
 }
 
@@ -1096,7 +1096,7 @@ pg_head_row(const PGresult *res, struct msg_instance *inst)
  */
 static int
 pg_head(struct pg *pg, const char *key, int by_addr,
-    struct msg_instance *inst, struct store_pw *pw, int *pw_r)
+    struct store_inst *inst, struct store_pw *pw, int *pw_r)
 {
 	static const char *const sql[2][2] = {
 		{ "SELECT " PG_INST_COLS " FROM instances WHERE id = $1::text",
@@ -1110,7 +1110,7 @@ pg_head(struct pg *pg, const char *key, int by_addr,
 	PGresult	*res;
 	int		 r = STORE_OK;
 
-	inst->mn_naddr = inst->mn_nkeys = 0;
+	inst->ri_naddr = inst->ri_nkeys = 0;
 	if (pw != NULL)
 		memset(pw, 0, sizeof(*pw));
 	pgp_str(&p, key, by_addr ? ADDR_MAX : ID_LEN);
@@ -1128,7 +1128,7 @@ pg_head(struct pg *pg, const char *key, int by_addr,
 		*pw_r = STORE_NOTFOUND;
 	else if (pw != NULL && pg_pw_rows(res, 8, pw) == -1) {
 		log_warnx("store postgresql: instance %.*s: stored password "
-		    "has a malformed shape", ID_LEN, inst->mn_id);
+		    "has a malformed shape", ID_LEN, inst->ri_id);
 		memset(pw, 0, sizeof(*pw));
 	} else if (pw != NULL)
 		*pw_r = STORE_OK;
@@ -1169,7 +1169,7 @@ pg_addr_unscoped(struct store *st, struct store_addr *out, size_t max,
 
 static int
 pg_instance_head(struct store *st, const char *key, int by_addr,
-    struct msg_instance *inst)
+    struct store_inst *inst)
 {
 	return pg_head(st->st_engine, key, by_addr, inst, NULL, NULL);
 }
@@ -1177,20 +1177,20 @@ pg_instance_head(struct store *st, const char *key, int by_addr,
 /* The guest's common read, in one round trip. */
 static int
 pg_head_pw(struct store *st, const char *key, int by_addr,
-    struct msg_instance *inst, struct store_pw *pw, int *pw_r)
+    struct store_inst *inst, struct store_pw *pw, int *pw_r)
 {
 	return pg_head(st->st_engine, key, by_addr, inst, pw, pw_r);
 }
 
 /* Addresses, then keys, of an instance whose head is in inst. */
 static int
-pg_fill_lists(struct pg *pg, struct msg_instance *inst)
+pg_fill_lists(struct pg *pg, struct store_inst *inst)
 {
 	struct pgp	 p = { 0 };
 	PGresult	*res;
 	int		 i, n, bad = 0;
 
-	pgp_str(&p, inst->mn_id, ID_LEN);
+	pgp_str(&p, inst->ri_id, ID_LEN);
 	if ((res = pg_exec(pg, "SELECT addr FROM instance_addresses WHERE "
 	    "instance_id = $1::text ORDER BY pos", &p, NULL)) == NULL)
 		return -1;
@@ -1198,9 +1198,9 @@ pg_fill_lists(struct pg *pg, struct msg_instance *inst)
 	if (n > INST_ADDRS_MAX)
 		bad = 1;
 	for (i = 0; !bad && i < n; i++)
-		bad = pg_col_str(res, i, 0, inst->mn_addr[i],
-		    sizeof(inst->mn_addr[i])) == -1;
-	inst->mn_naddr = bad ? 0 : (uint32_t)n;
+		bad = pg_col_str(res, i, 0, inst->ri_addr[i],
+		    sizeof(inst->ri_addr[i])) == -1;
+	inst->ri_naddr = bad ? 0 : (uint32_t)n;
 	PQclear(res);
 	if (bad || (res = pg_exec(pg, "SELECT name, data FROM instance_keys "
 	    "WHERE instance_id = $1::text ORDER BY pos", &p, NULL)) == NULL)
@@ -1209,18 +1209,18 @@ pg_fill_lists(struct pg *pg, struct msg_instance *inst)
 	if (n > INST_KEYS_MAX)
 		bad = 1;
 	for (i = 0; !bad && i < n; i++)
-		bad = pg_col_str(res, i, 0, inst->mn_keys[i].mk_name,
-		    sizeof(inst->mn_keys[i].mk_name)) == -1 ||
-		    pg_col_str(res, i, 1, inst->mn_keys[i].mk_data,
-		    sizeof(inst->mn_keys[i].mk_data)) == -1;
-	inst->mn_nkeys = bad ? 0 : (uint32_t)n;
+		bad = pg_col_str(res, i, 0, inst->ri_keys[i].rk_name,
+		    sizeof(inst->ri_keys[i].rk_name)) == -1 ||
+		    pg_col_str(res, i, 1, inst->ri_keys[i].rk_data,
+		    sizeof(inst->ri_keys[i].rk_data)) == -1;
+	inst->ri_nkeys = bad ? 0 : (uint32_t)n;
 	PQclear(res);
 	return bad ? -1 : 0;
 }
 
 /* Three queries in one read-only snapshot. */
 static int
-pg_instance_get(struct store *st, const char *id, struct msg_instance *inst)
+pg_instance_get(struct store *st, const char *id, struct store_inst *inst)
 {
 	struct pg	*pg = st->st_engine;
 	int		 nested, r;
@@ -1262,7 +1262,7 @@ pg_instance_del(struct store *st, const char *id)
 
 static int
 pg_instance_list(struct store *st, const char *after,
-    struct msg_list_ans *ans)
+    struct store_list *ans)
 {
 	struct pgp	 p = { 0 };
 	PGresult	*res;
@@ -1275,9 +1275,9 @@ pg_instance_list(struct store *st, const char *after,
 	if (len > 0)
 		memcpy(from, after, len);
 	from[len] = '\0';
-	ans->mla_n = 0;
-	ans->mla_more = 0;
-	memset(ans->mla_e, 0, sizeof(ans->mla_e));
+	ans->sl_n = 0;
+	ans->sl_more = 0;
+	memset(ans->sl_e, 0, sizeof(ans->sl_e));
 	pgp_str(&p, from, ID_LEN);
 	/* One row past the page tells whether there are more. */
 	pgp_int(&p, LIST_MAX + 1);
@@ -1287,22 +1287,22 @@ pg_instance_list(struct store *st, const char *after,
 		return STORE_ERR;
 	n = PQntuples(res);
 	if (n > LIST_MAX) {
-		ans->mla_more = 1;
+		ans->sl_more = 1;
 		n = LIST_MAX;
 	}
 	for (i = 0; !bad && i < n; i++)
-		bad = pg_col_str(res, i, 0, ans->mla_e[i].id,
-		    sizeof(ans->mla_e[0].id)) == -1 ||
-		    pg_col_str(res, i, 1, ans->mla_e[i].project,
-		    sizeof(ans->mla_e[0].project)) == -1;
+		bad = pg_col_str(res, i, 0, ans->sl_e[i].id,
+		    sizeof(ans->sl_e[0].id)) == -1 ||
+		    pg_col_str(res, i, 1, ans->sl_e[i].project,
+		    sizeof(ans->sl_e[0].project)) == -1;
 	PQclear(res);
 	if (bad) {
 		log_warnx("store postgresql: malformed stored instance");
-		ans->mla_more = 0;
-		memset(ans->mla_e, 0, sizeof(ans->mla_e));
+		ans->sl_more = 0;
+		memset(ans->sl_e, 0, sizeof(ans->sl_e));
 		return STORE_ERR;
 	}
-	ans->mla_n = (uint32_t)n;
+	ans->sl_n = (uint32_t)n;
 	return STORE_OK;
 }
 

@@ -40,16 +40,16 @@ replay_is(const struct rjob *j, const char *key, int by_addr)
 		return j->rj_plan == RJ_ADDR && strcmp(key, j->rj_key) == 0;
 	if (j->rj_plan == RJ_ID && strcmp(key, j->rj_key) == 0)
 		return 1;
-	return j->rj_r == STORE_OK && strcmp(key, j->rj_i.head.mn_id) == 0;
+	return j->rj_r == STORE_OK && strcmp(key, j->rj_i.head.ri_id) == 0;
 }
 
 static int
 replay_instance_head(struct store *st, const char *key, int by_addr,
-    struct msg_instance *inst)
+    struct store_inst *inst)
 {
 	const struct rjob	*j = st->st_engine;
 
-	inst->mn_naddr = inst->mn_nkeys = 0;
+	inst->ri_naddr = inst->ri_nkeys = 0;
 	if (!replay_is(j, key, by_addr))
 		return replay_miss(j, "an instance");
 	if (j->rj_r == STORE_OK)
@@ -74,7 +74,7 @@ replay_more(const struct rjob *j, const char *id, int want, const char *what)
 }
 
 static int
-replay_instance_get(struct store *st, const char *id, struct msg_instance *inst)
+replay_instance_get(struct store *st, const char *id, struct store_inst *inst)
 {
 	const struct rjob	*j = st->st_engine;
 	int			 r;
@@ -113,7 +113,7 @@ replay_pw_get(struct store *st, const char *id, struct store_pw *pw)
 
 static int
 replay_instance_list(struct store *st, const char *after,
-    struct msg_list_ans *ans)
+    struct store_list *ans)
 {
 	const struct rjob	*j = st->st_engine;
 
@@ -121,9 +121,9 @@ replay_instance_list(struct store *st, const char *after,
 	    strcmp(after != NULL ? after : "", j->rj_key) != 0)
 		return replay_miss(j, "a list");
 	if (j->rj_r == STORE_OK) {
-		ans->mla_n = j->rj_list.mla_n;
-		ans->mla_more = j->rj_list.mla_more;
-		memcpy(ans->mla_e, j->rj_list.mla_e, sizeof(ans->mla_e));
+		ans->sl_n = j->rj_list.sl_n;
+		ans->sl_more = j->rj_list.sl_more;
+		memcpy(ans->sl_e, j->rj_list.sl_e, sizeof(ans->sl_e));
 	}
 	return j->rj_r;
 }
@@ -211,7 +211,7 @@ replay_write(struct store *st)
 }
 
 static int
-replay_instance_put(struct store *st, const struct msg_instance *inst,
+replay_instance_put(struct store *st, const struct store_inst *inst,
     int *created)
 {
 	(void)inst;

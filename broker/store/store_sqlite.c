@@ -211,13 +211,13 @@ struct sq {
 };
 
 static void	sq_close(struct store *);
-static int	sq_instance_put(struct store *, const struct msg_instance *,
+static int	sq_instance_put(struct store *, const struct store_inst *,
 		    int *);
 static int	sq_instance_get(struct store *, const char *,
-		    struct msg_instance *);
+		    struct store_inst *);
 static int	sq_instance_del(struct store *, const char *);
 static int	sq_instance_list(struct store *, const char *,
-		    struct msg_list_ans *);
+		    struct store_list *);
 static int	sq_pw_put_if_absent(struct store *, const char *,
 		    const struct store_pw *);
 static int	sq_pw_get(struct store *, const char *, struct store_pw *);
@@ -233,9 +233,9 @@ static int	sq_pw_expire(struct store *, const char *, int64_t);
 static int	sq_pw_expired(struct store *, int64_t, int64_t,
 		    char (*)[ID_LEN + 1], int64_t *, size_t, size_t *);
 static int	sq_pw_take(struct store *, const char *, struct store_pw *);
-static int	sq_head_row(sqlite3_stmt *, struct msg_instance *);
+static int	sq_head_row(sqlite3_stmt *, struct store_inst *);
 static int	sq_instance_head(struct store *, const char *, int,
-		    struct msg_instance *);
+		    struct store_inst *);
 static int	sq_addr_unscoped(struct store *, struct store_addr *, size_t,
 		    size_t *);
 static int	sq_batch_begin(struct store *);
@@ -291,7 +291,7 @@ static int	sq_col_int(sqlite3_stmt *, int, int64_t, int64_t, int64_t *);
 static int	sq_collect_ids(struct sq *, sqlite3_stmt *,
 		    char (*)[ID_LEN + 1], int64_t *, size_t, size_t *);
 static int	sq_exists(struct sq *, const char *);
-static int	sq_fill(struct sq *, const char *, struct msg_instance *);
+static int	sq_fill(struct sq *, const char *, struct store_inst *);
 
 struct store *
 store_open_sqlite(const char *path)
@@ -701,7 +701,7 @@ sq_exists(struct sq *sq, const char *id)
 }
 
 static int
-sq_instance_put(struct store *st, const struct msg_instance *inst,
+sq_instance_put(struct store *st, const struct store_inst *inst,
     int *created)
 {
 	int			 nested;
@@ -720,15 +720,15 @@ sq_instance_put(struct store *st, const struct msg_instance *inst,
 		return STORE_ERR;
 
 	/* Refuse before any change if another instance holds an address. */
-	for (i = 0; i < inst->mn_naddr; i++) {
+	for (i = 0; i < inst->ri_naddr; i++) {
 		s = sq_get(sq, SQ_ADDR_OWNER);
-		rc = sq_bind_str(s, 1, inst->mn_addr[i], ADDR_MAX) == -1 ?
+		rc = sq_bind_str(s, 1, inst->ri_addr[i], ADDR_MAX) == -1 ?
 		    SQLITE_ERROR : sq_step(sq, s);
 		if (rc == SQLITE_ROW &&
 		    sq_col_str(s, 0, owner, sizeof(owner)) == -1)
 			rc = SQLITE_CORRUPT;
 		sq_done(s);
-		if (rc == SQLITE_ROW && strcmp(owner, inst->mn_id) != 0) {
+		if (rc == SQLITE_ROW && strcmp(owner, inst->ri_id) != 0) {
 			r = STORE_CONFLICT;
 			goto out;
 		}
@@ -736,11 +736,11 @@ sq_instance_put(struct store *st, const struct msg_instance *inst,
 			goto out;
 	}
 
-	if ((isnew = sq_exists(sq, inst->mn_id)) == -1)
+	if ((isnew = sq_exists(sq, inst->ri_id)) == -1)
 		goto out;
 	isnew = !isnew;
 	if (isnew) {
-		when = inst->mn_created != 0 ? inst->mn_created :
+		when = inst->ri_created != 0 ? inst->ri_created :
 		    (int64_t)time(NULL);
 		s = sq_get(sq, SQ_INST_INSERT);
 		rc = sqlite3_bind_int64(s, 4, when) == SQLITE_OK ? SQLITE_OK :
@@ -750,12 +750,12 @@ sq_instance_put(struct store *st, const struct msg_instance *inst,
 		rc = SQLITE_OK;
 	}
 	if (rc == SQLITE_ERROR ||
-	    sq_bind_str(s, 1, inst->mn_id, ID_LEN) == -1 ||
-	    sq_bind_str(s, 2, inst->mn_project, PROJECT_MAX) == -1 ||
-	    sq_bind_str(s, 3, inst->mn_hostname, HOSTNAME_MAX) == -1 ||
-	    sqlite3_bind_int64(s, 5, inst->mn_pw_ttl) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 6, inst->mn_one_time) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 7, inst->mn_mode) != SQLITE_OK)
+	    sq_bind_str(s, 1, inst->ri_id, ID_LEN) == -1 ||
+	    sq_bind_str(s, 2, inst->ri_project, PROJECT_MAX) == -1 ||
+	    sq_bind_str(s, 3, inst->ri_hostname, HOSTNAME_MAX) == -1 ||
+	    sqlite3_bind_int64(s, 5, inst->ri_pw_ttl) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 6, inst->ri_one_time) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 7, inst->ri_mode) != SQLITE_OK)
 		rc = SQLITE_ERROR;
 	else
 		rc = sq_step(sq, s);
@@ -764,15 +764,15 @@ sq_instance_put(struct store *st, const struct msg_instance *inst,
 		goto out;
 
 	s = sq_get(sq, SQ_ADDR_DEL);
-	rc = sq_bind_str(s, 1, inst->mn_id, ID_LEN) == -1 ? SQLITE_ERROR :
+	rc = sq_bind_str(s, 1, inst->ri_id, ID_LEN) == -1 ? SQLITE_ERROR :
 	    sq_step(sq, s);
 	sq_done(s);
 	if (rc != SQLITE_DONE)
 		goto out;
-	for (i = 0; i < inst->mn_naddr; i++) {
+	for (i = 0; i < inst->ri_naddr; i++) {
 		s = sq_get(sq, SQ_ADDR_INSERT);
-		if (sq_bind_str(s, 1, inst->mn_addr[i], ADDR_MAX) == -1 ||
-		    sq_bind_str(s, 2, inst->mn_id, ID_LEN) == -1 ||
+		if (sq_bind_str(s, 1, inst->ri_addr[i], ADDR_MAX) == -1 ||
+		    sq_bind_str(s, 2, inst->ri_id, ID_LEN) == -1 ||
 		    sqlite3_bind_int64(s, 3, i) != SQLITE_OK)
 			rc = SQLITE_ERROR;
 		else
@@ -783,18 +783,18 @@ sq_instance_put(struct store *st, const struct msg_instance *inst,
 	}
 
 	s = sq_get(sq, SQ_KEY_DEL);
-	rc = sq_bind_str(s, 1, inst->mn_id, ID_LEN) == -1 ? SQLITE_ERROR :
+	rc = sq_bind_str(s, 1, inst->ri_id, ID_LEN) == -1 ? SQLITE_ERROR :
 	    sq_step(sq, s);
 	sq_done(s);
 	if (rc != SQLITE_DONE)
 		goto out;
-	for (i = 0; i < inst->mn_nkeys; i++) {
+	for (i = 0; i < inst->ri_nkeys; i++) {
 		s = sq_get(sq, SQ_KEY_INSERT);
-		if (sq_bind_str(s, 1, inst->mn_id, ID_LEN) == -1 ||
+		if (sq_bind_str(s, 1, inst->ri_id, ID_LEN) == -1 ||
 		    sqlite3_bind_int64(s, 2, i) != SQLITE_OK ||
-		    sq_bind_str(s, 3, inst->mn_keys[i].mk_name,
+		    sq_bind_str(s, 3, inst->ri_keys[i].rk_name,
 		    KEYNAME_MAX) == -1 ||
-		    sq_bind_str(s, 4, inst->mn_keys[i].mk_data,
+		    sq_bind_str(s, 4, inst->ri_keys[i].rk_data,
 		    KEYDATA_MAX) == -1)
 			rc = SQLITE_ERROR;
 		else
@@ -817,9 +817,9 @@ sq_instance_put(struct store *st, const struct msg_instance *inst,
 
 /* Fill inst from the rows of instance id; call inside a transaction. */
 static int
-sq_fill(struct sq *sq, const char *id, struct msg_instance *inst)
+sq_fill(struct sq *sq, const char *id, struct store_inst *inst)
 {
-	struct msg_key	*k;
+	struct store_key	*k;
 	sqlite3_stmt	*s;
 	int		 rc, bad = 0;
 
@@ -841,13 +841,13 @@ sq_fill(struct sq *sq, const char *id, struct msg_instance *inst)
 	rc = sq_bind_str(s, 1, id, ID_LEN) == -1 ? SQLITE_ERROR :
 	    sq_step(sq, s);
 	while (rc == SQLITE_ROW) {
-		if (inst->mn_naddr == INST_ADDRS_MAX ||
-		    sq_col_str(s, 0, inst->mn_addr[inst->mn_naddr],
-		    sizeof(inst->mn_addr[0])) == -1) {
+		if (inst->ri_naddr == INST_ADDRS_MAX ||
+		    sq_col_str(s, 0, inst->ri_addr[inst->ri_naddr],
+		    sizeof(inst->ri_addr[0])) == -1) {
 			bad = 1;
 			break;
 		}
-		inst->mn_naddr++;
+		inst->ri_naddr++;
 		rc = sq_step(sq, s);
 	}
 	sq_done(s);
@@ -860,14 +860,14 @@ sq_fill(struct sq *sq, const char *id, struct msg_instance *inst)
 	rc = sq_bind_str(s, 1, id, ID_LEN) == -1 ? SQLITE_ERROR :
 	    sq_step(sq, s);
 	while (rc == SQLITE_ROW) {
-		k = &inst->mn_keys[inst->mn_nkeys];
-		if (inst->mn_nkeys == INST_KEYS_MAX ||
-		    sq_col_str(s, 0, k->mk_name, sizeof(k->mk_name)) == -1 ||
-		    sq_col_str(s, 1, k->mk_data, sizeof(k->mk_data)) == -1) {
+		k = &inst->ri_keys[inst->ri_nkeys];
+		if (inst->ri_nkeys == INST_KEYS_MAX ||
+		    sq_col_str(s, 0, k->rk_name, sizeof(k->rk_name)) == -1 ||
+		    sq_col_str(s, 1, k->rk_data, sizeof(k->rk_data)) == -1) {
 			bad = 1;
 			break;
 		}
-		inst->mn_nkeys++;
+		inst->ri_nkeys++;
 		rc = sq_step(sq, s);
 	}
 	sq_done(s);
@@ -885,7 +885,7 @@ sq_fill(struct sq *sq, const char *id, struct msg_instance *inst)
 }
 
 static int
-sq_instance_get(struct store *st, const char *id, struct msg_instance *inst)
+sq_instance_get(struct store *st, const char *id, struct store_inst *inst)
 {
 	struct sq	*sq = sq_reader(st);
 	int		 r;
@@ -918,7 +918,7 @@ sq_instance_del(struct store *st, const char *id)
 
 static int
 sq_instance_list(struct store *st, const char *after,
-    struct msg_list_ans *ans)
+    struct store_list *ans)
 {
 	struct sq	*sq = sq_reader(st);
 	sqlite3_stmt	*s;
@@ -931,9 +931,9 @@ sq_instance_list(struct store *st, const char *after,
 	if (len > 0)
 		memcpy(from, after, len);
 	from[len] = '\0';
-	ans->mla_n = 0;
-	ans->mla_more = 0;
-	memset(ans->mla_e, 0, sizeof(ans->mla_e));
+	ans->sl_n = 0;
+	ans->sl_more = 0;
+	memset(ans->sl_e, 0, sizeof(ans->sl_e));
 	s = sq_get(sq, SQ_INST_LIST);
 	/* One row past the page tells whether there are more. */
 	if (sq_bind_str(s, 1, from, ID_LEN) == -1 ||
@@ -942,28 +942,28 @@ sq_instance_list(struct store *st, const char *after,
 	else
 		rc = sq_step(sq, s);
 	while (rc == SQLITE_ROW) {
-		if (ans->mla_n == LIST_MAX) {
-			ans->mla_more = 1;
+		if (ans->sl_n == LIST_MAX) {
+			ans->sl_more = 1;
 			rc = SQLITE_DONE;
 			break;
 		}
-		if (sq_col_str(s, 0, ans->mla_e[ans->mla_n].id,
-		    sizeof(ans->mla_e[0].id)) == -1 ||
-		    sq_col_str(s, 1, ans->mla_e[ans->mla_n].project,
-		    sizeof(ans->mla_e[0].project)) == -1) {
+		if (sq_col_str(s, 0, ans->sl_e[ans->sl_n].id,
+		    sizeof(ans->sl_e[0].id)) == -1 ||
+		    sq_col_str(s, 1, ans->sl_e[ans->sl_n].project,
+		    sizeof(ans->sl_e[0].project)) == -1) {
 			log_warnx("%s: malformed stored instance",
 			    sq->sq_path);
 			rc = SQLITE_CORRUPT;
 			break;
 		}
-		ans->mla_n++;
+		ans->sl_n++;
 		rc = sq_step(sq, s);
 	}
 	sq_done(s);
 	if (rc != SQLITE_DONE) {
-		ans->mla_n = 0;
-		ans->mla_more = 0;
-		memset(ans->mla_e, 0, sizeof(ans->mla_e));
+		ans->sl_n = 0;
+		ans->sl_more = 0;
+		memset(ans->sl_e, 0, sizeof(ans->sl_e));
 		return STORE_ERR;
 	}
 	return STORE_OK;
@@ -1358,23 +1358,23 @@ sq_pw_take(struct store *st, const char *id, struct store_pw *pw)
 
 /* The scalar columns of an instance row, in SQ_INST_GET's order. */
 static int
-sq_head_row(sqlite3_stmt *s, struct msg_instance *inst)
+sq_head_row(sqlite3_stmt *s, struct store_inst *inst)
 {
 	int64_t	ttl, once, mode;
 
-	if (sq_col_str(s, 0, inst->mn_id, sizeof(inst->mn_id)) == -1 ||
-	    sq_col_str(s, 1, inst->mn_project, sizeof(inst->mn_project)) ==
-	    -1 || sq_col_str(s, 2, inst->mn_hostname,
-	    sizeof(inst->mn_hostname)) == -1 ||
-	    sq_col_int(s, 3, INT64_MIN, INT64_MAX, &inst->mn_created) == -1 ||
-	    sq_col_int(s, 4, 0, INT64_MAX, &inst->mn_cleared) == -1 ||
+	if (sq_col_str(s, 0, inst->ri_id, sizeof(inst->ri_id)) == -1 ||
+	    sq_col_str(s, 1, inst->ri_project, sizeof(inst->ri_project)) ==
+	    -1 || sq_col_str(s, 2, inst->ri_hostname,
+	    sizeof(inst->ri_hostname)) == -1 ||
+	    sq_col_int(s, 3, INT64_MIN, INT64_MAX, &inst->ri_created) == -1 ||
+	    sq_col_int(s, 4, 0, INT64_MAX, &inst->ri_cleared) == -1 ||
 	    sq_col_int(s, 5, -1, PW_TTL_MAX, &ttl) == -1 ||
 	    sq_col_int(s, 6, -1, 1, &once) == -1 ||
 	    sq_col_int(s, 7, PW_MODE_DEFAULT, PW_MODE_VERIFIER, &mode) == -1)
 		return -1;
-	inst->mn_pw_ttl = (int32_t)ttl;
-	inst->mn_one_time = (int32_t)once;
-	inst->mn_mode = (int32_t)mode;
+	inst->ri_pw_ttl = (int32_t)ttl;
+	inst->ri_one_time = (int32_t)once;
+	inst->ri_mode = (int32_t)mode;
 	return 0;
 }
 
@@ -1413,13 +1413,13 @@ sq_addr_unscoped(struct store *st, struct store_addr *out, size_t max,
  */
 static int
 sq_instance_head(struct store *st, const char *key, int by_addr,
-    struct msg_instance *inst)
+    struct store_inst *inst)
 {
 	struct sq	*sq = sq_reader(st);
 	sqlite3_stmt	*s;
 	int		 rc;
 
-	inst->mn_naddr = inst->mn_nkeys = 0;
+	inst->ri_naddr = inst->ri_nkeys = 0;
 	s = sq_get(sq, by_addr ? SQ_INST_HEAD_BY_ADDR : SQ_INST_GET);
 	rc = sq_bind_str(s, 1, key, by_addr ? ADDR_MAX : ID_LEN) == -1 ||
 	    (by_addr && sqlite3_bind_text(s, 2, key,

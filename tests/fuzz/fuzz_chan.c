@@ -45,6 +45,7 @@
 
 #include "broker/broker.h"
 #include "broker/hasher.h"
+#include "broker/ops.h"
 #include "broker/ratelimit.h"
 #include "broker/seal.h"
 #include "broker/tokens.h"
@@ -86,6 +87,8 @@ union fzc_payload {
 };
 
 static struct broker	 fzc_b;
+/* A written registration, back on the wire to compare with the sent. */
+static struct msg_instance fzc_back;
 static struct config	 fzc_conf;
 static struct bconn	 fzc_conns[FZC_SLOTS];
 static struct bgone	 fzc_gone[FZC_SLOTS];
@@ -344,8 +347,9 @@ fzc_write_check(const struct wjob *j)
 	case WJ_INST_PUT:
 		FUZZ_CHECK(chan_get(fzc_cur, &u.in, sizeof(u.in)) == 0 &&
 		    valid_instance(&u.in), "an invalid registration written");
-		FUZZ_CHECK(valid_instance(&j->wj_inst) &&
-		    strcmp(j->wj_inst.mn_id, u.in.mn_id) == 0 &&
+		ops_inst_to_wire(&fzc_back, &j->wj_inst);
+		FUZZ_CHECK(valid_instance(&fzc_back) &&
+		    strcmp(fzc_back.mn_id, u.in.mn_id) == 0 &&
 		    strcmp(j->wj_id, u.in.mn_id) == 0,
 		    "registration changed on its way to the store");
 		break;
@@ -450,19 +454,19 @@ fzc_background(void)
 static void
 fzc_register(const char *id, const char *project, const char *addr)
 {
-	struct msg_instance	mi;
+	struct store_inst	mi;
 	int			created;
 
 	memset(&mi, 0, sizeof(mi));
-	(void)snprintf(mi.mn_id, sizeof(mi.mn_id), "%s", id);
-	(void)snprintf(mi.mn_project, sizeof(mi.mn_project), "%s", project);
-	(void)snprintf(mi.mn_addr[0], sizeof(mi.mn_addr[0]), "%s", addr);
-	mi.mn_naddr = 1;
-	(void)snprintf(mi.mn_keys[0].mk_name, sizeof(mi.mn_keys[0].mk_name),
+	(void)snprintf(mi.ri_id, sizeof(mi.ri_id), "%s", id);
+	(void)snprintf(mi.ri_project, sizeof(mi.ri_project), "%s", project);
+	(void)snprintf(mi.ri_addr[0], sizeof(mi.ri_addr[0]), "%s", addr);
+	mi.ri_naddr = 1;
+	(void)snprintf(mi.ri_keys[0].rk_name, sizeof(mi.ri_keys[0].rk_name),
 	    "default");
-	(void)snprintf(mi.mn_keys[0].mk_data, sizeof(mi.mn_keys[0].mk_data),
+	(void)snprintf(mi.ri_keys[0].rk_data, sizeof(mi.ri_keys[0].rk_data),
 	    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFuzz fuzz@example.org");
-	mi.mn_nkeys = 1;
+	mi.ri_nkeys = 1;
 	FUZZ_CHECK(store_instance_put(fzc_real, &mi, &created) == STORE_OK,
 	    "fixture: register %s", id);
 }
@@ -471,7 +475,7 @@ fzc_register(const char *id, const char *project, const char *addr)
 static void
 fzc_store_reset(void)
 {
-	static struct msg_list_ans	mla;
+	static struct store_list	mla;
 	struct store_pw			sp;
 	char				after[ID_LEN + 1] = "";
 	uint32_t			i;
@@ -479,14 +483,14 @@ fzc_store_reset(void)
 	do {
 		memset(&mla, 0, sizeof(mla));
 		FUZZ_CHECK(store_instance_list(fzc_real, after, &mla) ==
-		    STORE_OK && mla.mla_n <= LIST_MAX, "fixture: list");
-		for (i = 0; i < mla.mla_n; i++)
+		    STORE_OK && mla.sl_n <= LIST_MAX, "fixture: list");
+		for (i = 0; i < mla.sl_n; i++)
 			FUZZ_CHECK(store_instance_del(fzc_real,
-			    mla.mla_e[i].id) == STORE_OK, "fixture: delete");
-		if (mla.mla_n > 0)
-			memcpy(after, mla.mla_e[mla.mla_n - 1].id,
+			    mla.sl_e[i].id) == STORE_OK, "fixture: delete");
+		if (mla.sl_n > 0)
+			memcpy(after, mla.sl_e[mla.sl_n - 1].id,
 			    sizeof(after));
-	} while (mla.mla_more && mla.mla_n > 0);
+	} while (mla.sl_more && mla.sl_n > 0);
 	fzc_register(FZC_ID_A, FZC_PROJECT_A, FZC_ADDR_A);
 	fzc_register(FZC_ID_B, FZC_PROJECT_B, FZC_ADDR_B);
 
@@ -694,7 +698,7 @@ fzc_who(const struct chan_msg *m, const struct bconn *bc, char *who,
     char *bind)
 {
 	const struct msg_guest	*g;
-	struct msg_instance	 inst;
+	struct store_inst	 inst;
 	char			 sig[SIG_MAX + 1];
 	int			 mode, shown;
 
@@ -716,7 +720,7 @@ fzc_who(const struct chan_msg *m, const struct bconn *bc, char *who,
 		if (strcmp(sig, g->mg_sig) != 0 ||
 		    (g->mg_flags & GUEST_F_TENANT_LONG) ||
 		    store_instance_get(fzc_real, g->mg_instance, &inst) !=
-		    STORE_OK || strcmp(inst.mn_project, g->mg_tenant) != 0)
+		    STORE_OK || strcmp(inst.ri_project, g->mg_tenant) != 0)
 			return;
 	}
 	/* Asking for a token needs none. */
@@ -727,7 +731,7 @@ fzc_who(const struct chan_msg *m, const struct bconn *bc, char *who,
 	    fzc_token[0] == '\0' || strcmp(g->mg_token, fzc_token) != 0 ||
 	    strcmp(bind, fzc_token_bind) != 0 : mode == GUARD_TOKENS_REQUIRED))
 		return;
-	memcpy(who, inst.mn_id, ID_LEN + 1);
+	memcpy(who, inst.ri_id, ID_LEN + 1);
 }
 
 static void

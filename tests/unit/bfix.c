@@ -153,18 +153,18 @@ void
 bfix_register(const char *id, const char *project, const char *addr0,
     const char *addr1)
 {
-	struct msg_instance	mi;
+	struct store_inst	mi;
 	int			created;
 
 	memset(&mi, 0, sizeof(mi));
-	(void)snprintf(mi.mn_id, sizeof(mi.mn_id), "%s", id);
-	(void)snprintf(mi.mn_project, sizeof(mi.mn_project), "%s", project);
+	(void)snprintf(mi.ri_id, sizeof(mi.ri_id), "%s", id);
+	(void)snprintf(mi.ri_project, sizeof(mi.ri_project), "%s", project);
 	if (addr0 != NULL)
-		(void)snprintf(mi.mn_addr[mi.mn_naddr++],
-		    sizeof(mi.mn_addr[0]), "%s", addr0);
+		(void)snprintf(mi.ri_addr[mi.ri_naddr++],
+		    sizeof(mi.ri_addr[0]), "%s", addr0);
 	if (addr1 != NULL)
-		(void)snprintf(mi.mn_addr[mi.mn_naddr++],
-		    sizeof(mi.mn_addr[0]), "%s", addr1);
+		(void)snprintf(mi.ri_addr[mi.ri_naddr++],
+		    sizeof(mi.ri_addr[0]), "%s", addr1);
 	cr_assert_eq(store_instance_put(bfix_b.b_store, &mi, &created),
 	    STORE_OK, "register %s", id);
 }

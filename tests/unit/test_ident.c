@@ -38,14 +38,14 @@ TestSuite(ident, .init = setup, .fini = bfix_teardown);
 static int
 ident(enum bfix_conn conn, const struct msg_guest *g, char *id)
 {
-	struct msg_instance	inst;
+	struct store_inst	inst;
 	int			r;
 
 	memset(&inst, 0, sizeof(inst));
 	r = ident_guest(&bfix_b, bfix_conn(conn), g, &inst, 1);
 	if (id != NULL)
 		(void)snprintf(id, ID_LEN + 1, "%s",
-		    r == 200 ? inst.mn_id : "");
+		    r == 200 ? inst.ri_id : "");
 	store_read_end(bfix_b.b_store);
 	return r;
 }
@@ -220,7 +220,7 @@ Test(ident, tokens_table)
 		/* Off: not looked at. */
 		{ "off, another's", BFIX_C_PROXY, OTHER, 1, 200 },
 	};
-	struct msg_instance	inst;
+	struct store_inst	inst;
 	struct msg_guest	g;
 	char			mine[TOKEN_LEN + 1], other[TOKEN_LEN + 1];
 	char			cross[TOKEN_LEN + 1];
@@ -317,22 +317,22 @@ Test(ident, nets_ok)
 		{ "fe80::9%" BFIX_IF "@" BFIX_NET, 1 },
 		{ "10.0.0.9@nope", 0 },
 	};
-	struct msg_instance	mi;
+	struct store_inst	mi;
 	size_t			i;
 
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		memset(&mi, 0, sizeof(mi));
-		(void)snprintf(mi.mn_addr[0], sizeof(mi.mn_addr[0]),
+		(void)snprintf(mi.ri_addr[0], sizeof(mi.ri_addr[0]),
 		    "10.1.1.1");
-		(void)snprintf(mi.mn_addr[1], sizeof(mi.mn_addr[1]), "%s",
+		(void)snprintf(mi.ri_addr[1], sizeof(mi.ri_addr[1]), "%s",
 		    rows[i].addr);
-		mi.mn_naddr = 2;
+		mi.ri_naddr = 2;
 		cr_assert_eq(ident_nets_ok(&bfix_b, &mi), rows[i].ok, "%s",
 		    rows[i].addr);
 	}
 	/* A network named only by a proxy or owner listener is none. */
 	bfix_b.b_listen[BFIX_L_DIRECT_NET].l_ident = IDENT_PROXY;
-	(void)snprintf(mi.mn_addr[1], sizeof(mi.mn_addr[1]), "10.0.0.9@"
+	(void)snprintf(mi.ri_addr[1], sizeof(mi.ri_addr[1]), "10.0.0.9@"
 	    BFIX_NET);
 	cr_assert_not(ident_nets_ok(&bfix_b, &mi));
 }

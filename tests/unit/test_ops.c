@@ -356,7 +356,7 @@ Test(ops, owner_authorisation)
 /* A refused owner changes nothing: the registration stays. */
 Test(ops, refused_owner_writes_nothing)
 {
-	struct msg_instance	mi;
+	struct store_inst	mi;
 	struct bfix_ans		a;
 
 	send_ok(MSG_OWNER_INST_DEL, BFIX_C_DENIED, &a);

@@ -33,8 +33,8 @@ static void
 head(struct rjob *j, const char *id)
 {
 	j->rj_r = STORE_OK;
-	strcpy(j->rj_i.head.mn_id, id);
-	strcpy(j->rj_i.head.mn_project, "p");
+	strcpy(j->rj_i.head.ri_id, id);
+	strcpy(j->rj_i.head.ri_project, "p");
 }
 
 static void
@@ -49,7 +49,7 @@ TestSuite(reader, .init = setup);
 Test(reader, by_address_then_by_id)
 {
 	struct rjob		*j = job(RJ_ADDR, "10.0.0.1", RJ_WANT_PW);
-	struct msg_instance	 inst;
+	struct store_inst	 inst;
 	struct store_pw		 pw;
 
 	head(j, ID1);
@@ -59,7 +59,7 @@ Test(reader, by_address_then_by_id)
 	cr_assert_str_eq(store_name(b.b_store), "postgresql");
 	cr_assert_eq(store_instance_head(b.b_store, "10.0.0.1", 1, &inst),
 	    STORE_OK);
-	cr_assert_str_eq(inst.mn_id, ID1);
+	cr_assert_str_eq(inst.ri_id, ID1);
 	cr_assert_eq(store_pw_get(b.b_store, ID1, &pw), STORE_OK);
 	cr_assert_eq(pw.sp_nchunks, 1);
 	/* Not what was read: another address, another id, the record. */
@@ -78,7 +78,7 @@ Test(reader, by_address_then_by_id)
 Test(reader, not_found_is_passed_on)
 {
 	struct rjob		*j = job(RJ_ID, ID2, RJ_WANT_INST | RJ_WANT_PW);
-	struct msg_instance	 inst;
+	struct store_inst	 inst;
 	struct store_pw		 pw;
 
 	j->rj_r = STORE_NOTFOUND;
@@ -96,7 +96,7 @@ Test(reader, not_found_is_passed_on)
 Test(reader, writes_fail)
 {
 	struct rjob		*j = job(RJ_ID, ID1, RJ_WANT_PW);
-	struct msg_instance	 inst;
+	struct store_inst	 inst;
 	struct store_pw		 pw;
 	int			 created;
 
@@ -118,19 +118,19 @@ Test(reader, writes_fail)
 Test(reader, lists)
 {
 	struct rjob		*j = job(RJ_LIST, ID1, 0);
-	struct msg_list_ans	 ans;
+	struct store_list	 ans;
 	struct store_keycount	 kc[STORE_KEYCOUNTS_MAX];
 	char			 ids[ROTATE_BATCH][ID_LEN + 1];
 	size_t			 n;
 	uint32_t		 ni, np;
 
 	j->rj_r = STORE_OK;
-	j->rj_list.mla_n = 1;
-	strcpy(j->rj_list.mla_e[0].id, ID2);
+	j->rj_list.sl_n = 1;
+	strcpy(j->rj_list.sl_e[0].id, ID2);
 	store_replay_begin(&b.b_store, j);
 	cr_assert_eq(store_instance_list(b.b_store, ID1, &ans), STORE_OK);
-	cr_assert_eq(ans.mla_n, 1);
-	cr_assert_str_eq(ans.mla_e[0].id, ID2);
+	cr_assert_eq(ans.sl_n, 1);
+	cr_assert_str_eq(ans.sl_e[0].id, ID2);
 	cr_assert_eq(store_instance_list(b.b_store, "", &ans), STORE_ERR);
 	store_replay_end(&b.b_store);
 	reader_free(j);
@@ -177,7 +177,7 @@ Test(reader, lists)
 Test(reader, nothing_read)
 {
 	struct rjob		*j = job(RJ_NONE, "", 0);
-	struct msg_instance	 inst;
+	struct store_inst	 inst;
 
 	store_replay_begin(&b.b_store, j);
 	cr_assert_eq(store_instance_head(b.b_store, "10.0.0.1", 1, &inst),

@@ -170,23 +170,23 @@ mkid(unsigned int n)
 }
 
 static void
-mkinst(struct msg_instance *in, unsigned int n, const char *a0,
+mkinst(struct store_inst *in, unsigned int n, const char *a0,
     const char *a1)
 {
 	memset(in, 0, sizeof(*in));
-	strcpy(in->mn_id, mkid(n));
-	snprintf(in->mn_project, sizeof(in->mn_project), "project-%u", n);
-	snprintf(in->mn_hostname, sizeof(in->mn_hostname), "host-%u", n);
+	strcpy(in->ri_id, mkid(n));
+	snprintf(in->ri_project, sizeof(in->ri_project), "project-%u", n);
+	snprintf(in->ri_hostname, sizeof(in->ri_hostname), "host-%u", n);
 	if (a0 != NULL)
-		strcpy(in->mn_addr[in->mn_naddr++], a0);
+		strcpy(in->ri_addr[in->ri_naddr++], a0);
 	if (a1 != NULL)
-		strcpy(in->mn_addr[in->mn_naddr++], a1);
+		strcpy(in->ri_addr[in->ri_naddr++], a1);
 }
 
 static void
 put_new(unsigned int n, const char *a0, const char *a1)
 {
-	struct msg_instance	in;
+	struct store_inst	in;
 	int			created = -1;
 
 	mkinst(&in, n, a0, a1);
@@ -275,77 +275,77 @@ Test(store, open_refuses_newer_schema)
 
 Test(store, instance_put_get_replace)
 {
-	struct msg_instance	in, out;
+	struct store_inst	in, out;
 	int			created = -1;
 	time_t			before = time(NULL);
 
 	mkinst(&in, 1, "10.0.0.1", "fd00::1");
-	in.mn_nkeys = 2;
-	strcpy(in.mn_keys[0].mk_name, "k0");
-	strcpy(in.mn_keys[0].mk_data, "ssh-ed25519 AAAA0");
-	strcpy(in.mn_keys[1].mk_name, "k1");
-	strcpy(in.mn_keys[1].mk_data, "ssh-ed25519 AAAA1");
+	in.ri_nkeys = 2;
+	strcpy(in.ri_keys[0].rk_name, "k0");
+	strcpy(in.ri_keys[0].rk_data, "ssh-ed25519 AAAA0");
+	strcpy(in.ri_keys[1].rk_name, "k1");
+	strcpy(in.ri_keys[1].rk_data, "ssh-ed25519 AAAA1");
 	cr_assert_eq(store_instance_put(st, &in, &created), STORE_OK);
 	cr_assert_eq(created, 1);
 
 	cr_assert_eq(store_instance_get(st, mkid(1), &out), STORE_OK);
-	cr_assert_str_eq(out.mn_id, mkid(1));
-	cr_assert_str_eq(out.mn_project, "project-1");
-	cr_assert_str_eq(out.mn_hostname, "host-1");
-	cr_assert_eq(out.mn_naddr, 2);
-	cr_assert_str_eq(out.mn_addr[0], "10.0.0.1");
-	cr_assert_str_eq(out.mn_addr[1], "fd00::1");
-	cr_assert_eq(out.mn_nkeys, 2);
-	cr_assert_str_eq(out.mn_keys[0].mk_name, "k0");
-	cr_assert_str_eq(out.mn_keys[1].mk_data, "ssh-ed25519 AAAA1");
-	cr_assert(out.mn_created >= before && out.mn_created <= time(NULL));
+	cr_assert_str_eq(out.ri_id, mkid(1));
+	cr_assert_str_eq(out.ri_project, "project-1");
+	cr_assert_str_eq(out.ri_hostname, "host-1");
+	cr_assert_eq(out.ri_naddr, 2);
+	cr_assert_str_eq(out.ri_addr[0], "10.0.0.1");
+	cr_assert_str_eq(out.ri_addr[1], "fd00::1");
+	cr_assert_eq(out.ri_nkeys, 2);
+	cr_assert_str_eq(out.ri_keys[0].rk_name, "k0");
+	cr_assert_str_eq(out.ri_keys[1].rk_data, "ssh-ed25519 AAAA1");
+	cr_assert(out.ri_created >= before && out.ri_created <= time(NULL));
 
 	/* Replace: new addresses and keys, same created time. */
 	mkinst(&in, 1, "10.0.0.9", NULL);
-	strcpy(in.mn_hostname, "renamed");
-	in.mn_created = 42;
-	in.mn_nkeys = 1;
-	strcpy(in.mn_keys[0].mk_name, "only");
-	strcpy(in.mn_keys[0].mk_data, "ssh-rsa BBBB");
+	strcpy(in.ri_hostname, "renamed");
+	in.ri_created = 42;
+	in.ri_nkeys = 1;
+	strcpy(in.ri_keys[0].rk_name, "only");
+	strcpy(in.ri_keys[0].rk_data, "ssh-rsa BBBB");
 	cr_assert_eq(store_instance_put(st, &in, &created), STORE_OK);
 	cr_assert_eq(created, 0);
 	cr_assert_eq(store_instance_get(st, mkid(1), &out), STORE_OK);
-	cr_assert_str_eq(out.mn_hostname, "renamed");
-	cr_assert_eq(out.mn_naddr, 1);
-	cr_assert_str_eq(out.mn_addr[0], "10.0.0.9");
-	cr_assert_eq(out.mn_nkeys, 1);
-	cr_assert_str_eq(out.mn_keys[0].mk_name, "only");
-	cr_assert_neq(out.mn_created, 42);
+	cr_assert_str_eq(out.ri_hostname, "renamed");
+	cr_assert_eq(out.ri_naddr, 1);
+	cr_assert_str_eq(out.ri_addr[0], "10.0.0.9");
+	cr_assert_eq(out.ri_nkeys, 1);
+	cr_assert_str_eq(out.ri_keys[0].rk_name, "only");
+	cr_assert_neq(out.ri_created, 42);
 
 	cr_assert_eq(store_instance_get(st, mkid(2), &out), STORE_NOTFOUND);
-	cr_assert_eq(out.mn_id[0], '\0');
+	cr_assert_eq(out.ri_id[0], '\0');
 }
 
 Test(store, instance_created_given)
 {
-	struct msg_instance	in, out;
+	struct store_inst	in, out;
 	int			created;
 
 	mkinst(&in, 3, NULL, NULL);
-	in.mn_created = 1234567;
+	in.ri_created = 1234567;
 	cr_assert_eq(store_instance_put(st, &in, &created), STORE_OK);
 	cr_assert_eq(store_instance_get(st, mkid(3), &out), STORE_OK);
-	cr_assert_eq(out.mn_created, 1234567);
-	cr_assert_eq(out.mn_naddr, 0);
+	cr_assert_eq(out.ri_created, 1234567);
+	cr_assert_eq(out.ri_naddr, 0);
 }
 
 Test(store, instance_refuses_malformed)
 {
-	struct msg_instance	in;
+	struct store_inst	in;
 	int			created;
 
 	mkinst(&in, 1, "10.0.0.1", "10.0.0.1");
 	cr_assert_eq(store_instance_put(st, &in, &created), STORE_ERR);
 	mkinst(&in, 1, NULL, NULL);
-	in.mn_naddr = INST_ADDRS_MAX + 1;
+	in.ri_naddr = INST_ADDRS_MAX + 1;
 	cr_assert_eq(store_instance_put(st, &in, &created), STORE_ERR);
 	mkinst(&in, 1, NULL, NULL);
-	memset(in.mn_project, 'p', sizeof(in.mn_project));
+	memset(in.ri_project, 'p', sizeof(in.ri_project));
 	cr_assert_eq(store_instance_put(st, &in, &created), STORE_ERR);
 	cr_assert_eq(store_instance_get(st, mkid(1), &in), STORE_NOTFOUND);
 }
@@ -353,17 +353,17 @@ Test(store, instance_refuses_malformed)
 /* The identity lookup: the instance row alone, by address. */
 Test(store, head_by_addr)
 {
-	struct msg_instance	in, out;
+	struct store_inst	in, out;
 	int			created;
 
 	put_new(1, "10.0.0.1", "10.0.0.2");
 	put_new(2, "10.0.0.3", NULL);
 	cr_assert_eq(store_instance_head(st, "10.0.0.2", 1, &out), STORE_OK);
-	cr_assert_str_eq(out.mn_id, mkid(1));
-	cr_assert_str_eq(out.mn_project, "project-1");
-	cr_assert_eq(out.mn_naddr, 0);	/* the row alone */
+	cr_assert_str_eq(out.ri_id, mkid(1));
+	cr_assert_str_eq(out.ri_project, "project-1");
+	cr_assert_eq(out.ri_naddr, 0);	/* the row alone */
 	cr_assert_eq(store_instance_head(st, "10.0.0.3", 1, &out), STORE_OK);
-	cr_assert_str_eq(out.mn_id, mkid(2));
+	cr_assert_str_eq(out.ri_id, mkid(2));
 	cr_assert_eq(store_instance_head(st, "10.0.0.4", 1, &out),
 	    STORE_NOTFOUND);
 
@@ -373,7 +373,7 @@ Test(store, head_by_addr)
 	cr_assert_eq(store_instance_head(st, "10.0.0.1", 1, &out),
 	    STORE_NOTFOUND);
 	cr_assert_eq(store_instance_head(st, "10.0.0.5", 1, &out), STORE_OK);
-	cr_assert_str_eq(out.mn_id, mkid(1));
+	cr_assert_str_eq(out.ri_id, mkid(1));
 }
 
 /*
@@ -383,7 +383,7 @@ Test(store, head_by_addr)
  */
 Test(store, head_by_addr_network_first)
 {
-	struct msg_instance	out;
+	struct store_inst	out;
 	struct store_pw		pw;
 	int			pw_r;
 
@@ -391,19 +391,19 @@ Test(store, head_by_addr_network_first)
 	put_new(2, "10.0.0.1", "fe80::1");
 	put_new(3, "10.0.0.1@b", "fe80::1%eth1@b");
 	cr_assert_eq(store_instance_head(st, "10.0.0.1@a", 1, &out), STORE_OK);
-	cr_assert_str_eq(out.mn_id, mkid(1));
+	cr_assert_str_eq(out.ri_id, mkid(1));
 	cr_assert_eq(store_instance_head(st, "10.0.0.1@b", 1, &out), STORE_OK);
-	cr_assert_str_eq(out.mn_id, mkid(3));
+	cr_assert_str_eq(out.ri_id, mkid(3));
 	cr_assert_eq(store_instance_head(st, "10.0.0.1@c", 1, &out), STORE_OK);
-	cr_assert_str_eq(out.mn_id, mkid(2));
+	cr_assert_str_eq(out.ri_id, mkid(2));
 	cr_assert_eq(store_instance_head(st, "10.0.0.1", 1, &out), STORE_OK);
-	cr_assert_str_eq(out.mn_id, mkid(2));
+	cr_assert_str_eq(out.ri_id, mkid(2));
 	cr_assert_eq(store_instance_head(st, "fe80::1%eth0@b", 1, &out),
 	    STORE_OK);
-	cr_assert_str_eq(out.mn_id, mkid(1));
+	cr_assert_str_eq(out.ri_id, mkid(1));
 	cr_assert_eq(store_instance_head(st, "fe80::1%eth1@b", 1, &out),
 	    STORE_OK);
-	cr_assert_str_eq(out.mn_id, mkid(3));
+	cr_assert_str_eq(out.ri_id, mkid(3));
 	cr_assert_eq(store_instance_head(st, "fe80::1%eth1", 1, &out),
 	    STORE_NOTFOUND);
 	cr_assert_eq(store_instance_head(st, "fe80::1%eth2@b", 1, &out),
@@ -413,10 +413,10 @@ Test(store, head_by_addr_network_first)
 	/* The guest's read of its head and value together, too. */
 	cr_assert_eq(store_head_pw(st, "10.0.0.1@b", 1, &out, &pw, &pw_r),
 	    STORE_OK);
-	cr_assert_str_eq(out.mn_id, mkid(3));
+	cr_assert_str_eq(out.ri_id, mkid(3));
 	cr_assert_eq(store_head_pw(st, "10.0.0.1@z", 1, &out, &pw, &pw_r),
 	    STORE_OK);
-	cr_assert_str_eq(out.mn_id, mkid(2));
+	cr_assert_str_eq(out.ri_id, mkid(2));
 	store_read_end(st);
 }
 
@@ -453,7 +453,7 @@ Test(store, addr_unscoped)
 /* The head and the value in one read, by id and by address. */
 Test(store, head_with_value)
 {
-	struct msg_instance	out;
+	struct store_inst	out;
 	struct store_pw		a, pw;
 	int			pw_r;
 
@@ -465,18 +465,18 @@ Test(store, head_with_value)
 
 	cr_assert_eq(store_head_pw(st, mkid(1), 0, &out, &pw, &pw_r),
 	    STORE_OK);
-	cr_assert_str_eq(out.mn_id, mkid(1));
-	cr_assert_eq(out.mn_naddr, 0);
+	cr_assert_str_eq(out.ri_id, mkid(1));
+	cr_assert_eq(out.ri_naddr, 0);
 	cr_assert_eq(pw_r, STORE_OK);
 	assert_pw_eq(&pw, &a);
 	cr_assert_eq(store_head_pw(st, "10.0.0.1", 1, &out, &pw, &pw_r),
 	    STORE_OK);
-	cr_assert_str_eq(out.mn_id, mkid(1));
+	cr_assert_str_eq(out.ri_id, mkid(1));
 	cr_assert_eq(pw_r, STORE_OK);
 	assert_pw_eq(&pw, &a);
 	cr_assert_eq(store_head_pw(st, "10.0.0.2", 1, &out, &pw, &pw_r),
 	    STORE_OK);
-	cr_assert_str_eq(out.mn_id, mkid(2));
+	cr_assert_str_eq(out.ri_id, mkid(2));
 	cr_assert_eq(pw_r, STORE_NOTFOUND);
 	cr_assert_eq(store_head_pw(st, mkid(3), 0, &out, &pw, &pw_r),
 	    STORE_NOTFOUND);
@@ -495,7 +495,7 @@ Test(store, head_with_value)
 
 Test(store, address_conflict_changes_nothing)
 {
-	struct msg_instance	in, out;
+	struct store_inst	in, out;
 	int			created = -1;
 
 	put_new(1, "10.0.0.1", NULL);
@@ -511,14 +511,14 @@ Test(store, address_conflict_changes_nothing)
 
 	/* An existing one keeps its old registration. */
 	mkinst(&in, 2, "10.0.0.8", "10.0.0.1");
-	strcpy(in.mn_hostname, "changed");
+	strcpy(in.ri_hostname, "changed");
 	cr_assert_eq(store_instance_put(st, &in, &created), STORE_CONFLICT);
 	cr_assert_eq(store_instance_get(st, mkid(2), &out), STORE_OK);
-	cr_assert_str_eq(out.mn_hostname, "host-2");
-	cr_assert_eq(out.mn_naddr, 1);
-	cr_assert_str_eq(out.mn_addr[0], "10.0.0.2");
+	cr_assert_str_eq(out.ri_hostname, "host-2");
+	cr_assert_eq(out.ri_naddr, 1);
+	cr_assert_str_eq(out.ri_addr[0], "10.0.0.2");
 	cr_assert_eq(store_instance_head(st, "10.0.0.1", 1, &out), STORE_OK);
-	cr_assert_str_eq(out.mn_id, mkid(1));
+	cr_assert_str_eq(out.ri_id, mkid(1));
 
 	/* Re-putting one's own address is no conflict. */
 	mkinst(&in, 1, "10.0.0.1", NULL);
@@ -527,7 +527,7 @@ Test(store, address_conflict_changes_nothing)
 
 Test(store, list_paging)
 {
-	struct msg_list_ans	ans;
+	struct store_list	ans;
 	unsigned int		i;
 
 	/* Insert out of order: the list is in id order regardless. */
@@ -535,40 +535,38 @@ Test(store, list_paging)
 		put_new(i, NULL, NULL);
 
 	memset(&ans, 0xa5, sizeof(ans));
-	ans.mla_status = 777;
 	cr_assert_eq(store_instance_list(st, "", &ans), STORE_OK);
-	cr_assert_eq(ans.mla_status, 777);
-	cr_assert_eq(ans.mla_n, LIST_MAX);
-	cr_assert_eq(ans.mla_more, 1);
+	cr_assert_eq(ans.sl_n, LIST_MAX);
+	cr_assert_eq(ans.sl_more, 1);
 	for (i = 0; i < LIST_MAX; i++) {
-		cr_assert_str_eq(ans.mla_e[i].id, mkid(i + 1));
-		cr_assert_eq(strncmp(ans.mla_e[i].project, "project-", 8), 0);
+		cr_assert_str_eq(ans.sl_e[i].id, mkid(i + 1));
+		cr_assert_eq(strncmp(ans.sl_e[i].project, "project-", 8), 0);
 	}
 
-	cr_assert_eq(store_instance_list(st, ans.mla_e[LIST_MAX - 1].id,
+	cr_assert_eq(store_instance_list(st, ans.sl_e[LIST_MAX - 1].id,
 	    &ans), STORE_OK);
-	cr_assert_eq(ans.mla_n, 5);
-	cr_assert_eq(ans.mla_more, 0);
+	cr_assert_eq(ans.sl_n, 5);
+	cr_assert_eq(ans.sl_more, 0);
 	for (i = 0; i < 5; i++)
-		cr_assert_str_eq(ans.mla_e[i].id, mkid(LIST_MAX + 1 + i));
-	cr_assert_eq(ans.mla_e[5].id[0], '\0');
+		cr_assert_str_eq(ans.sl_e[i].id, mkid(LIST_MAX + 1 + i));
+	cr_assert_eq(ans.sl_e[5].id[0], '\0');
 
 	cr_assert_eq(store_instance_list(st, mkid(LIST_MAX + 5), &ans),
 	    STORE_OK);
-	cr_assert_eq(ans.mla_n, 0);
-	cr_assert_eq(ans.mla_more, 0);
+	cr_assert_eq(ans.sl_n, 0);
+	cr_assert_eq(ans.sl_more, 0);
 }
 
 Test(store, list_exact_page)
 {
-	struct msg_list_ans	ans;
+	struct store_list	ans;
 	unsigned int		i;
 
 	for (i = 1; i <= LIST_MAX; i++)
 		put_new(i, NULL, NULL);
 	cr_assert_eq(store_instance_list(st, "", &ans), STORE_OK);
-	cr_assert_eq(ans.mla_n, LIST_MAX);
-	cr_assert_eq(ans.mla_more, 0);
+	cr_assert_eq(ans.sl_n, LIST_MAX);
+	cr_assert_eq(ans.sl_more, 0);
 }
 
 Test(store, pw_set_once)
@@ -618,7 +616,7 @@ Test(store, pw_unknown_instance)
 
 Test(store, overlong_keys_find_nothing)
 {
-	struct msg_instance	out;
+	struct store_inst	out;
 	char			longid[200];
 
 	put_new(1, "10.0.0.1", NULL);
@@ -677,7 +675,7 @@ Test(store, pw_get_refuses_corrupt_rows)
 
 Test(store, instance_replace_keeps_password)
 {
-	struct msg_instance	in;
+	struct store_inst	in;
 	struct store_pw		a, out;
 	int			created;
 
@@ -693,7 +691,7 @@ Test(store, instance_replace_keeps_password)
 
 Test(store, instance_del_cascades)
 {
-	struct msg_instance	out;
+	struct store_inst	out;
 	struct store_pw		a, pw;
 	uint32_t		ni, np;
 
@@ -739,7 +737,7 @@ Test(store, counts)
 
 Test(store, data_persists_across_reopen)
 {
-	struct msg_instance	out;
+	struct store_inst	out;
 	struct store_pw		a, pw;
 	uint32_t		ni, np;
 
@@ -748,8 +746,8 @@ Test(store, data_persists_across_reopen)
 	cr_assert_eq(store_pw_put_if_absent(st, mkid(1), &a), STORE_OK);
 	reopen();
 	cr_assert_eq(store_instance_get(st, mkid(1), &out), STORE_OK);
-	cr_assert_eq(out.mn_naddr, 2);
-	cr_assert_str_eq(out.mn_addr[1], "10.0.0.2");
+	cr_assert_eq(out.ri_naddr, 2);
+	cr_assert_str_eq(out.ri_addr[1], "10.0.0.2");
 	cr_assert_eq(store_pw_get(st, mkid(1), &pw), STORE_OK);
 	assert_pw_eq(&pw, &a);
 	cr_assert_eq(store_pw_put_if_absent(st, mkid(1), &a), STORE_CONFLICT);
@@ -766,7 +764,7 @@ Test(store, batch_isolates_failures_and_commits_together)
 {
 	struct store		*reader;
 	struct store_pw		 a, b, out;
-	struct msg_instance	 in;
+	struct store_inst	 in;
 	int			 created;
 
 	put_new(1, "10.0.0.1", NULL);
@@ -820,7 +818,7 @@ Test(store, batch_not_committed_is_lost)
 #ifndef STORE_PG
 Test(store, migrates_version_1)
 {
-	struct msg_instance	out;
+	struct store_inst	out;
 
 	put_new(1, NULL, NULL);
 	store_close(st);
@@ -836,10 +834,10 @@ Test(store, migrates_version_1)
 	st = store_open_sqlite(dbpath);
 	cr_assert_not_null(st);
 	cr_assert_eq(store_instance_get(st, mkid(1), &out), STORE_OK);
-	cr_assert_eq(out.mn_cleared, 0);
-	cr_assert_eq(out.mn_pw_ttl, 0);
-	cr_assert_eq(out.mn_one_time, 0);
-	cr_assert_eq(out.mn_mode, PW_MODE_DEFAULT);
+	cr_assert_eq(out.ri_cleared, 0);
+	cr_assert_eq(out.ri_pw_ttl, 0);
+	cr_assert_eq(out.ri_one_time, 0);
+	cr_assert_eq(out.ri_mode, PW_MODE_DEFAULT);
 	raw_sql("SELECT cleared, pw_ttl, one_time, pw_mode FROM instances");
 	raw_sql("SELECT kind, seal_format FROM password_chunks");
 	raw_sql("SELECT 1 FROM instances INDEXED BY instances_with_ttl "
@@ -849,14 +847,14 @@ Test(store, migrates_version_1)
 
 Test(store, clear_records_when)
 {
-	struct msg_instance	out;
+	struct store_inst	out;
 	time_t			t0 = time(NULL);
 
 	put_new(1, NULL, NULL);
 	cr_assert_eq(store_pw_del(st, mkid(1)), STORE_OK);
 	cr_assert_eq(store_instance_get(st, mkid(1), &out), STORE_OK);
-	cr_assert_geq(out.mn_cleared, t0);
-	cr_assert_leq(out.mn_cleared, time(NULL));
+	cr_assert_geq(out.ri_cleared, t0);
+	cr_assert_leq(out.ri_cleared, time(NULL));
 	cr_assert_eq(store_pw_del(st, mkid(9)), STORE_NOTFOUND);
 }
 
@@ -879,7 +877,7 @@ Test(store, take_once)
 Test(store, expiry)
 {
 	struct store_pw		a, b;
-	struct msg_instance	in;
+	struct store_inst	in;
 	char			ids[4][ID_LEN + 1];
 	int64_t			set_at[4];
 	size_t			n;
@@ -887,7 +885,7 @@ Test(store, expiry)
 
 	put_new(1, NULL, NULL);
 	mkinst(&in, 2, NULL, NULL);
-	in.mn_pw_ttl = 100;		/* its own TTL beats the default */
+	in.ri_pw_ttl = 100;		/* its own TTL beats the default */
 	cr_assert_eq(store_instance_put(st, &in, &created), STORE_OK);
 	mkpw(&a, 1, 0x01);		/* set_at 1700000001 */
 	mkpw(&b, 1, 0x02);
