@@ -15,35 +15,14 @@
 
 #include <stdint.h>
 
+#include "sizes.h"
 #include "metrics.h"
 
 #define CHAN_WORKER_FD		3	/* the worker's end, after exec */
 #define CHAN_SIGN_FD		4	/* the worker's sign channel */
 #define CHAN_MAX_PAYLOAD	12288
 
-/* Nova's password layout (nova/api/metadata/password.py). */
-#define PW_CHUNKS		4
-#define PW_CHUNK_LEN		255
-#define PW_MAX			(PW_CHUNKS * PW_CHUNK_LEN)	/* 1020 */
-#define PW_DIGEST_LEN		32	/* BLAKE2b-256 of the whole value */
-
-#define ID_LEN			36	/* canonical lowercase uuid */
-#define PROJECT_MAX		64
-#define HOSTNAME_MAX		255
-/*
- * A registered address: IP[%IFNAME][@NET].  A link-local IPv6 address
- * names its interface; NET names the [guest NET] section it belongs to.
- */
-#define ADDR_IP_MAX		45	/* INET6_ADDRSTRLEN - 1 */
-#define ADDR_IF_MAX		15	/* IFNAMSIZ - 1 */
-#define ADDR_NET_MAX		32
-#define ADDR_MAX		(ADDR_IP_MAX + ADDR_IF_MAX + ADDR_NET_MAX + 2)
-#define INST_ADDRS_MAX		8
-#define KEYNAME_MAX		64
-#define KEYDATA_MAX		2048
-#define INST_KEYS_MAX		4
 #define SIG_MAX			64	/* lowercase hex HMAC-SHA256 */
-#define LIST_MAX		64
 #define LISTENERS_MAX		32	/* mc_listener is below this */
 #define TOKEN_LEN		60	/* 45 bytes base64url (tokens.h) */
 #define TOKEN_TTL_MAX		21600
@@ -265,12 +244,6 @@ struct msg_instance {
 	int32_t		mn_one_time;	/* 0: the default, 1: yes, -1: no */
 	int32_t		mn_mode;	/* PW_MODE_* */
 };
-
-#define PW_MODE_DEFAULT		0
-#define PW_MODE_ESCROW		1	/* Nova's: the value, sealed */
-#define PW_MODE_VERIFIER	2	/* an Argon2id verifier only */
-
-#define PW_TTL_MAX	(10 * 366 * 86400)
 
 /* MSG_GUEST_META_ANS, MSG_OWNER_INST_GET_ANS */
 struct msg_instance_ans {

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "privsep/msg.h"		/* lengths only */
+#include "privsep/sizes.h"
 
 #define SEAL_NONCE_LEN	24			/* XChaCha20 */
 #define SEAL_TAG_LEN	16			/* Poly1305 */
@@ -59,9 +59,9 @@ struct store_keycount {
 
 /*
  * An instance registration as the store keeps it.  Its own struct, not
- * the wire's (struct store_inst); broker/ops.c converts between the two,
- * field by field.  The lengths are the wire's, so that either fits the
- * other.
+ * the wire's (struct msg_instance); broker/ops.c converts between the
+ * two, field by field.  Both are laid out by privsep/sizes.h, so that
+ * either fits the other.
  */
 struct store_key {
 	char		rk_name[KEYNAME_MAX + 1];
