@@ -508,7 +508,12 @@ def markdown(rows, info, res, stamp, outfile):
         out.append(f"\nGuest GET p99 ratio {res['p99_ratio']:.2f}×: "
                    + ("within" if res["p99_ratio"] <= P99_TARGET else
                       "NOT within")
-                   + f" the target of {P99_TARGET}×.")
+                   + f" the target of {P99_TARGET}×.  Each run's p99 "
+                   "(p50), in µs: " + "; ".join(
+                       f"{k} " + ", ".join(f"{r['lat_p99_us']:,} "
+                                           f"({r['lat_p50_us']:,})"
+                                           for r in res["get"][k])
+                       for k in ("big", "small")) + ".")
     lb = res["big"]["listing"]
     if not all(lb["hwm_reset"].values()):
         out.append("VmHWM could not be reset before the listing; its peaks "
