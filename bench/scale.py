@@ -527,9 +527,9 @@ def markdown(rows, info, res, stamp, outfile):
     return "\n".join(out)
 
 
-def measure(name, n, tmp, files):
-    """A daemon with n registered instances; its figures so far."""
-    d = br.Sealmd().start()
+def measure(d, name, n, tmp, files):
+    """n instances registered in d, a value for a sample of them; the
+    figures so far."""
     br.seed_direct(d)
     res = {"instances": n + 1}
     note(f"{name}: registering {n:,} instances")
@@ -541,7 +541,7 @@ def measure(name, n, tmp, files):
     files[name] = sample_file(d, sample, tmp, name)
     note(f"{name}: store {res['store_after_registration']}, RSS "
          f"{res['rss_after_registration']}")
-    return d, res
+    return res
 
 
 def main():
@@ -571,7 +571,9 @@ def main():
                     .replace("@PATH@", br.PW_PATH))
         w.scripts["scale"] = path
         for name, n in (("small", SMALL), ("big", N)):
-            daemons[name], res[name] = measure(name, n, tmp, files)
+            # In daemons before anything can fail: cleanup() stops it.
+            daemons[name] = br.Sealmd().start()
+            res[name] = measure(daemons[name], name, n, tmp, files)
         for name, (runs, idle) in restarts(daemons).items():
             res[name]["restarts"], res[name]["rss_idle"] = runs, idle
             note(f"{name}: restarts {res[name]['restarts']}, RSS at idle "
