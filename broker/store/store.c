@@ -121,6 +121,18 @@ store_instance_put(struct store *st, const struct store_inst *inst,
 	return st->st_ops->instance_put(st, inst, created);
 }
 
+/*
+ * n registrations in one transaction (bulk registration): each as
+ * store_instance_put, created[i] as its created; on the first that fails,
+ * none is kept, *bad is its index and its result is returned.
+ */
+int
+store_instance_put_many(struct store *st, const struct store_inst *insts,
+    size_t n, int *created, size_t *bad)
+{
+	return st->st_ops->instance_put_many(st, insts, n, created, bad);
+}
+
 int
 store_instance_get(struct store *st, const char *id,
     struct store_inst *inst)

@@ -115,6 +115,9 @@ struct store_ops {
 	void	(*close)(struct store *);
 	int	(*instance_put)(struct store *, const struct store_inst *,
 		    int *);
+	/* n instance_puts, all or none: the first failure's index in *bad. */
+	int	(*instance_put_many)(struct store *,
+		    const struct store_inst *, size_t, int *, size_t *);
 	int	(*instance_get)(struct store *, const char *,
 		    struct store_inst *);
 	int	(*instance_del)(struct store *, const char *);
@@ -168,6 +171,8 @@ int	store_inst_ok(const struct store_inst *);
 int	store_pw_ok(const struct store_pw *);
 void	store_close(struct store *);
 int	store_instance_put(struct store *, const struct store_inst *, int *);
+int	store_instance_put_many(struct store *, const struct store_inst *,
+	    size_t, int *, size_t *);
 int	store_instance_get(struct store *, const char *, struct store_inst *);
 int	store_instance_del(struct store *, const char *);
 int	store_instance_list(struct store *, const char *,

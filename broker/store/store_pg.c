@@ -139,6 +139,8 @@ struct pgp {
 };
 
 static void	pg_close(struct store *);
+static int	pg_instance_put_many(struct store *,
+		    const struct store_inst *, size_t, int *, size_t *);
 static int	pg_instance_put(struct store *, const struct store_inst *,
 		    int *);
 static int	pg_instance_get(struct store *, const char *,
@@ -176,6 +178,7 @@ static const struct store_ops pg_ops = {
 	.name = "postgresql",
 	.close = pg_close,
 	.instance_put = pg_instance_put,
+	.instance_put_many = pg_instance_put_many,
 	.instance_get = pg_instance_get,
 	.instance_del = pg_instance_del,
 	.instance_list = pg_instance_list,
@@ -975,6 +978,31 @@ pg_addr_free(struct pg *pg, const struct store_inst *inst)
 			return r;
 	}
 	return STORE_OK;
+}
+
+/* Each put nests its own savepoint in this one; any failure undoes all. */
+static int
+pg_instance_put_many(struct store *st, const struct store_inst *insts,
+    size_t n, int *created, size_t *bad)
+{
+	struct pg	*pg = st->st_engine;
+	size_t		 i;
+	int		 nested, r = STORE_OK;
+
+	*bad = 0;
+	if (pg_tx_begin(pg, &nested) == -1)
+		return STORE_ERR;
+	for (i = 0; i < n && r == STORE_OK; i++)
+		if ((r = pg_instance_put(st, &insts[i], &created[i])) !=
+		    STORE_OK)
+			*bad = i;
+	if (r == STORE_OK && pg_tx_commit(pg, nested) == -1) {
+		*bad = n;
+		r = STORE_ERR;
+	}
+	if (r != STORE_OK)
+		pg_tx_abort(pg, nested);
+	return r;
 }
 
 static int

@@ -220,6 +220,17 @@ replay_instance_put(struct store *st, const struct store_inst *inst,
 }
 
 static int
+replay_instance_put_many(struct store *st, const struct store_inst *insts,
+    size_t n, int *created, size_t *bad)
+{
+	(void)insts;
+	(void)n;
+	(void)created;
+	*bad = 0;
+	return replay_write(st);
+}
+
+static int
 replay_id_write(struct store *st, const char *id)
 {
 	(void)id;
@@ -276,6 +287,7 @@ replay_nothing(struct store *st)
 static struct store_ops replay_ops = {
 	.close = replay_nothing,
 	.instance_put = replay_instance_put,
+	.instance_put_many = replay_instance_put_many,
 	.instance_get = replay_instance_get,
 	.instance_del = replay_id_write,
 	.instance_list = replay_instance_list,

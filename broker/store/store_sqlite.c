@@ -211,6 +211,8 @@ struct sq {
 };
 
 static void	sq_close(struct store *);
+static int	sq_instance_put_many(struct store *,
+		    const struct store_inst *, size_t, int *, size_t *);
 static int	sq_instance_put(struct store *, const struct store_inst *,
 		    int *);
 static int	sq_instance_get(struct store *, const char *,
@@ -247,6 +249,7 @@ static const struct store_ops sq_ops = {
 	.name = "sqlite",
 	.close = sq_close,
 	.instance_put = sq_instance_put,
+	.instance_put_many = sq_instance_put_many,
 	.instance_get = sq_instance_get,
 	.instance_del = sq_instance_del,
 	.instance_list = sq_instance_list,
@@ -698,6 +701,31 @@ sq_exists(struct sq *sq, const char *id)
 	if (rc == SQLITE_ROW)
 		return 1;
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Each put nests its own savepoint in this one; any failure undoes all. */
+static int
+sq_instance_put_many(struct store *st, const struct store_inst *insts,
+    size_t n, int *created, size_t *bad)
+{
+	struct sq	*sq = st->st_engine;
+	size_t		 i;
+	int		 nested, r = STORE_OK;
+
+	*bad = 0;
+	if (sq_tx_begin(sq, &nested) == -1)
+		return STORE_ERR;
+	for (i = 0; i < n && r == STORE_OK; i++)
+		if ((r = sq_instance_put(st, &insts[i], &created[i])) !=
+		    STORE_OK)
+			*bad = i;
+	if (r == STORE_OK && sq_tx_commit(sq, nested) == -1) {
+		*bad = n;
+		r = STORE_ERR;
+	}
+	if (r != STORE_OK)
+		sq_tx_abort(sq, nested);
+	return r;
 }
 
 static int

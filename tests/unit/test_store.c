@@ -525,6 +525,86 @@ Test(store, address_conflict_changes_nothing)
 	cr_assert_eq(store_instance_put(st, &in, &created), STORE_OK);
 }
 
+/* Bulk registration: all in one transaction, or none. */
+Test(store, put_many_all)
+{
+	struct store_inst	in[3], out;
+	int			created[3];
+	size_t			bad = 99;
+
+	put_new(2, "10.0.0.2", NULL);
+	mkinst(&in[0], 1, "10.0.0.1", NULL);
+	mkinst(&in[1], 2, "10.0.0.12", NULL);
+	mkinst(&in[2], 3, NULL, NULL);
+	cr_assert_eq(store_instance_put_many(st, in, 3, created, &bad),
+	    STORE_OK);
+	cr_assert_eq(created[0], 1);
+	cr_assert_eq(created[1], 0);
+	cr_assert_eq(created[2], 1);
+	cr_assert_eq(store_instance_get(st, mkid(2), &out), STORE_OK);
+	cr_assert_str_eq(out.ri_addr[0], "10.0.0.12");
+	cr_assert_eq(store_instance_head(st, "10.0.0.1", 1, &out), STORE_OK);
+	cr_assert_str_eq(out.ri_id, mkid(1));
+	cr_assert_eq(store_instance_get(st, mkid(3), &out), STORE_OK);
+}
+
+Test(store, put_many_one_bad_keeps_none)
+{
+	struct store_inst	in[3], out;
+	int			created[3];
+	size_t			bad = 99;
+
+	put_new(9, "10.0.0.9", NULL);
+	mkinst(&in[0], 1, "10.0.0.1", NULL);
+	mkinst(&in[1], 9, "10.0.0.9", "10.0.0.19");
+	mkinst(&in[2], 3, "10.0.0.9", NULL);
+	cr_assert_eq(store_instance_put_many(st, in, 3, created, &bad),
+	    STORE_CONFLICT);
+	cr_assert_eq(bad, 2);
+	cr_assert_eq(store_instance_get(st, mkid(1), &out), STORE_NOTFOUND);
+	cr_assert_eq(store_instance_get(st, mkid(9), &out), STORE_OK);
+	cr_assert_eq(out.ri_naddr, 1);
+
+	/* Two entries of one batch claiming one address. */
+	mkinst(&in[2], 3, "10.0.0.1", NULL);
+	cr_assert_eq(store_instance_put_many(st, in, 3, created, &bad),
+	    STORE_CONFLICT);
+	cr_assert_eq(bad, 2);
+	cr_assert_eq(store_instance_get(st, mkid(1), &out), STORE_NOTFOUND);
+
+	/* A malformed entry is named too. */
+	mkinst(&in[1], 2, "10.0.0.2", "10.0.0.2");
+	cr_assert_eq(store_instance_put_many(st, in, 2, created, &bad),
+	    STORE_ERR);
+	cr_assert_eq(bad, 1);
+	cr_assert_eq(store_instance_get(st, mkid(1), &out), STORE_NOTFOUND);
+}
+
+/* In the writer's group commit, a failed batch undoes only itself. */
+Test(store, put_many_in_group_commit)
+{
+	struct store_inst	in[2], out;
+	int			created[2], c;
+	size_t			bad = 99;
+
+	cr_assert_eq(store_batch_begin(st), STORE_OK);
+	mkinst(&in[0], 1, "10.0.0.1", NULL);
+	cr_assert_eq(store_instance_put(st, &in[0], &c), STORE_OK);
+	mkinst(&in[0], 2, "10.0.0.2", NULL);
+	mkinst(&in[1], 3, "10.0.0.1", NULL);
+	cr_assert_eq(store_instance_put_many(st, in, 2, created, &bad),
+	    STORE_CONFLICT);
+	cr_assert_eq(bad, 1);
+	mkinst(&in[1], 3, "10.0.0.3", NULL);
+	cr_assert_eq(store_instance_put_many(st, in, 2, created, &bad),
+	    STORE_OK);
+	cr_assert(store_batch_active(st));
+	cr_assert_eq(store_batch_commit(st), STORE_OK);
+	cr_assert_eq(store_instance_get(st, mkid(1), &out), STORE_OK);
+	cr_assert_eq(store_instance_get(st, mkid(2), &out), STORE_OK);
+	cr_assert_eq(store_instance_get(st, mkid(3), &out), STORE_OK);
+}
+
 Test(store, list_paging)
 {
 	struct store_list	ans;
