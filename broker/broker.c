@@ -128,10 +128,25 @@ broker_conn_free(struct broker *b, uint32_t id)
 	if ((bc = broker_conn_get(b, id)) == NULL)
 		return;
 	waiters_drop_conn(id);
+	broker_batch_free(b, bc);
 	if (bc->bc_fd != -1)
 		close(bc->bc_fd);
 	b->b_nconns[bc->bc_role]--;
 	memset(bc, 0, sizeof(*bc));
+}
+
+/* A batch that will not be committed: its entries go. */
+void
+broker_batch_free(struct broker *b, struct bconn *bc)
+{
+	if (bc->bc_batch == NULL)
+		return;
+	if (bc->bc_batch->ob_inst != NULL) {
+		free(bc->bc_batch->ob_inst);
+		b->b_nbatch--;
+	}
+	free(bc->bc_batch);
+	bc->bc_batch = NULL;
 }
 
 /*
@@ -153,6 +168,7 @@ broker_conn_expire(struct broker *b, struct bconn *bc, int from_op,
 		log_warn("shutdown");
 	g->bg_id = bc->bc_id;
 	g->bg_ops = from_op;
+	g->bg_batch = 0;
 	g->bg_until_ms = broker_now_ms() + BROKER_GONE_MS;
 	broker_conn_free(b, bc->bc_id);
 }
@@ -217,6 +233,9 @@ broker_conn_gone(struct broker *b, uint32_t id, uint32_t type)
 	}
 	if (type == MSG_HTTP_SENT)
 		return 1;
+	/* The rest of a batch begun before: its entries and its end. */
+	if (type == MSG_OWNER_BATCH_ENTRY || type == MSG_OWNER_BATCH_END)
+		return g->bg_batch++ <= BATCH_MAX;
 	return g->bg_ops++ == 0;
 }
 

@@ -38,6 +38,12 @@
 #define BROKER_GONE_MS		BROKER_PONG_MS	/* late reports tolerated */
 #define BROKER_LIFE_MARGIN_MS	2000	/* a wait ends this before */
 #define BROKER_FD_SLACK		64	/* fds beyond the connections */
+/*
+ * Bulk registrations the broker holds at once, open or at the writer:
+ * each is up to BATCH_MAX instances (about 10 MB).  The worker sends one
+ * at a time; past this, a batch is answered 503.
+ */
+#define BROKER_BATCHES_MAX	4
 
 struct listener {
 	int		l_fd;
@@ -71,6 +77,14 @@ struct bconn {
 	uint32_t	bc_inflight;	/* operations not answered yet */
 	uint32_t	bc_nreq;	/* operations so far */
 	int		bc_asked;	/* an operation since its last answer */
+	struct obatch	*bc_batch;	/* POST /instances:batch, open */
+};
+
+/* A batch between its BEGIN and END (ops_owner.c). */
+struct obatch {
+	uint32_t		 ob_n;		/* entries so far */
+	unsigned int		 ob_status;	/* 0, or its refusal */
+	struct store_inst	*ob_inst;	/* BATCH_MAX; NULL if refused */
 };
 
 /*
@@ -80,6 +94,7 @@ struct bconn {
 struct bgone {
 	uint32_t	bg_id;		/* 0: none */
 	int		bg_ops;		/* operations seen since */
+	uint32_t	bg_batch;	/* the rest of a batch, seen since */
 	uint64_t	bg_until_ms;
 };
 
@@ -122,6 +137,7 @@ struct broker {
 	struct bconn	*b_conns;	/* BROKER_CONNS slots */
 	uint32_t	 b_nconns[3];	/* open, by enum listener_role */
 	struct bgone	*b_gone;	/* BROKER_CONNS slots */
+	uint32_t	 b_nbatch;	/* batches held: BROKER_BATCHES_MAX */
 	uint64_t	 b_next_conn_sweep_ms;
 	uint32_t	 b_gen;
 	uint64_t	 b_serial;	/* the last bc_serial */
@@ -174,6 +190,7 @@ int	 broker_conn_op(struct broker *, struct bconn *);
 int	 broker_conn_gone(struct broker *, uint32_t, uint32_t);
 void	 broker_conn_answered(struct broker *, uint32_t);
 void	 broker_conn_close_all(struct broker *);
+void	 broker_batch_free(struct broker *, struct bconn *);
 uint32_t broker_conn_wait(struct broker *, const struct bconn *, uint32_t);
 
 /* listen.c */

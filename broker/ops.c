@@ -107,6 +107,15 @@ static const struct ops_entry ops_table[] = {
 	OWNER(MSG_OWNER_KEY_RETIRE, sizeof(struct msg_key_id),
 	    sizeof(struct msg_status), 0, "key.retire", OPS_A_NONE, 0, 0,
 	    ops_owner_key_retire),
+	/* One operation: the handlers judge the peer, at BEGIN and END. */
+	{ MSG_OWNER_BATCH_BEGIN, ROLE_OWNER, 0, 0, 0,
+	    "owner.instance.batch", OPS_A_NONE, 0, 0, ops_owner_batch_begin },
+	{ MSG_OWNER_BATCH_ENTRY, ROLE_OWNER, sizeof(struct msg_instance), 0,
+	    OPS_F_BATCH, "owner.instance.batch", OPS_A_NONE, 0, 0,
+	    ops_owner_batch_entry },
+	{ MSG_OWNER_BATCH_END, ROLE_OWNER, sizeof(struct msg_batch_end),
+	    sizeof(struct msg_batch_ans), OPS_F_BATCH, "owner.instance.batch",
+	    OPS_A_NONE, 0, 0, ops_owner_batch_end },
 };
 
 /* Every answer starts with its status: a refusal is that, then zeroes. */
@@ -209,8 +218,10 @@ ops_run(struct broker *b, struct chan_msg *m, int replay)
 			return;
 		}
 		/* Past a limit, the connection is closed, the op dropped.
-		 * Reports (done, an answer sent) are not operations. */
+		 * Reports (done, an answer sent) are not operations, nor
+		 * is each part of a batch: its BEGIN counts for it. */
 		if (!replay && oe->oe_role != -1 &&
+		    (oe->oe_flags & OPS_F_BATCH) == 0 &&
 		    broker_conn_op(b, c.bc) == -1)
 			return;
 		/* Its answer is the broker's, not the worker's alone. */
@@ -260,12 +271,8 @@ ops_owner_gate(struct ops_ctx *c)
 	struct buf		 peek = c->m->m_payload;
 	char			 id[ID_LEN + 1] = "";
 
-	if ((c->oe->oe_flags & OPS_F_OWNER_AUTH) == 0)
-		return 0;
-	if (c->bc->bc_tls == 0)
-		c->bc->bc_authorized = owner_auth_allowed(c->bc->bc_uid,
-		    c->bc->bc_gid);
-	if (c->bc->bc_authorized)
+	if ((c->oe->oe_flags & OPS_F_OWNER_AUTH) == 0 ||
+	    ops_owner_allowed(c))
 		return 0;
 	if ((c->oe->oe_flags & OPS_F_NAMES_ID) &&
 	    (buf_skip(&peek, c->oe->oe_key) == -1 ||
@@ -276,6 +283,16 @@ ops_owner_gate(struct ops_ctx *c)
 	memset(&ans, 0, sizeof(ans));
 	ans.s.ms_status = 403;
 	return ops_answer(c, &ans, c->oe->oe_answer) == -1 ? -1 : 1;
+}
+
+/* The peer may use the owner API, by the allow list as it is now. */
+int
+ops_owner_allowed(struct ops_ctx *c)
+{
+	if (c->bc->bc_tls == 0)
+		c->bc->bc_authorized = owner_auth_allowed(c->bc->bc_uid,
+		    c->bc->bc_gid);
+	return c->bc->bc_authorized;
 }
 
 /*

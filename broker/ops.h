@@ -33,6 +33,7 @@ typedef int (*ops_fn)(struct ops_ctx *);
 #define OPS_F_OWNER_AUTH	0x1	/* 403 unless an allowed owner, now */
 #define OPS_F_ONCE		0x2	/* once per worker: its first word */
 #define OPS_F_NAMES_ID		0x4	/* oe_key: the instance it acts on */
+#define OPS_F_BATCH		0x8	/* within a batch: not counted alone */
 
 /* What a message reads, read ahead for it with a reader (PostgreSQL). */
 enum ops_ahead {
@@ -64,6 +65,7 @@ void	 ops_audit(struct ops_ctx *, const char *, const char *,
 int	 ops_violation(struct ops_ctx *, const char *);
 int	 ops_answer(struct ops_ctx *, const void *, size_t);
 int	 ops_answer_status(struct ops_ctx *, unsigned int);
+int	 ops_owner_allowed(struct ops_ctx *);
 void	 ops_run(struct broker *, struct chan_msg *, int);
 int	 ops_store_status(int, int);
 void	 ops_route(const struct ops_ctx *, struct route *);
@@ -108,5 +110,11 @@ int	 ops_owner_metrics(struct ops_ctx *);
 int	 ops_owner_status(struct ops_ctx *);
 int	 ops_owner_auth(struct ops_ctx *);
 int	 ops_owner_pw_verify(struct ops_ctx *);
+int	 ops_owner_batch_begin(struct ops_ctx *);
+int	 ops_owner_batch_entry(struct ops_ctx *);
+int	 ops_owner_batch_end(struct ops_ctx *);
+void	 ops_batch_audit(struct broker *, const struct route *,
+	    const struct store_inst *, size_t, unsigned int, size_t,
+	    unsigned int);
 
 #endif /* SEALMD_OPS_H */

@@ -270,6 +270,47 @@ ops_read_done(struct broker *b)
 }
 
 /*
+ * A bulk registration has committed, or failed whole: one audit line per
+ * entry (the one at fault with its status, 424 for the others), and its
+ * answer.  A failure the store pins on no entry (*bad past the end) is
+ * every entry's.
+ */
+static void
+ops_batch_done(struct broker *b, struct wjob *j)
+{
+	static struct msg_batch_ans	ma;
+	size_t				i;
+	int				status;
+
+	memset(&ma, 0, sizeof(ma));
+	status = ops_store_status(j->wj_result, 200);
+	if (status == 200)
+		for (i = 0; i < j->wj_n; i++) {
+			audit_op(b, j->wj_rt.rt_listener, j->wj_rt.rt_peer,
+			    j->wj_audit, j->wj_batch[i].ri_id,
+			    j->wj_createds[i] ? 201 : 200, NULL);
+			ma.mba_created += j->wj_createds[i] ? 1 : 0;
+		}
+	else if (status == 409 && j->wj_bad < j->wj_n) {
+		ops_batch_audit(b, &j->wj_rt, j->wj_batch, j->wj_n, 424,
+		    j->wj_bad, 409);
+		ma.mba_nerr = 1;
+		ma.mba_err[0].index = (uint32_t)j->wj_bad;
+		ma.mba_err[0].status = 409;
+	} else {
+		status = status == 409 ? 503 : status;
+		ops_batch_audit(b, &j->wj_rt, j->wj_batch, j->wj_n,
+		    (unsigned)status, j->wj_n, 0);
+	}
+	ma.mba_status = (uint32_t)status;
+	b->b_nbatch--;
+	ops_send_route(b, &j->wj_rt, &ma, sizeof(ma));
+	free(j->wj_batch);
+	free(j->wj_createds);
+	free(j);
+}
+
+/*
  * Answers for writes whose batch has committed (or failed).  The audit
  * line is written even when the connection, or the worker, is gone: the
  * write happened.  Answers for an older worker's connections are dropped.
@@ -294,6 +335,10 @@ ops_write_done(struct broker *b)
 				audit_op(b, -1, j->wj_rt.rt_peer, j->wj_audit,
 				    j->wj_id, 200, NULL);
 			free(j);
+			continue;
+		}
+		if (j->wj_op == WJ_INST_BATCH) {
+			ops_batch_done(b, j);
 			continue;
 		}
 		if (j->wj_op == WJ_KEY_COUNT) {

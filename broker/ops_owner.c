@@ -395,3 +395,142 @@ ops_owner_pw_verify(struct ops_ctx *c)
 	sodium_memzero(&mv, sizeof(mv));
 	return ops_answer_status(c, (unsigned)status);
 }
+
+/*
+ * POST /instances:batch (msg.h): BEGIN, up to BATCH_MAX entries, END.
+ * The worker is trusted with none of it: a batch begun twice, an entry
+ * outside a batch or past the limit, or an END whose count is not what
+ * came, is a violation.  Only allowed owners' batches get room.
+ */
+int
+ops_owner_batch_begin(struct ops_ctx *c)
+{
+	struct obatch	*ob;
+
+	if (c->bc->bc_batch != NULL)
+		return ops_violation(c, "a batch begun twice");
+	if ((ob = calloc(1, sizeof(*ob))) == NULL)
+		fatal("calloc");
+	c->bc->bc_batch = ob;
+	if (!ops_owner_allowed(c))
+		ob->ob_status = 403;
+	else if (c->b->b_nbatch >= BROKER_BATCHES_MAX)
+		ob->ob_status = 503;
+	else {
+		if ((ob->ob_inst = calloc(BATCH_MAX,
+		    sizeof(*ob->ob_inst))) == NULL)
+			fatal("calloc");
+		c->b->b_nbatch++;
+	}
+	return 0;
+}
+
+int
+ops_owner_batch_entry(struct ops_ctx *c)
+{
+	static struct msg_instance	 mi;
+	struct obatch			*ob = c->bc->bc_batch;
+
+	if (ob == NULL)
+		return ops_violation(c, "a batch entry outside a batch");
+	if (ob->ob_n >= BATCH_MAX)
+		return ops_violation(c, "a batch over its limit");
+	if (chan_get(c->m, &mi, sizeof(mi)) == -1 || !valid_instance(&mi))
+		return ops_violation(c, "invalid instance");
+	/* A refused batch is read to its end, and kept nowhere. */
+	if (ob->ob_inst != NULL) {
+		ops_inst_from_wire(&ob->ob_inst[ob->ob_n], &mi);
+		ob->ob_inst[ob->ob_n].ri_created = 0;
+	}
+	ob->ob_n++;
+	return 0;
+}
+
+/*
+ * One audit line per entry: the entry at fault (index bad) has its own
+ * status, every other one status; for a batch refused whole, the same.
+ */
+void
+ops_batch_audit(struct broker *b, const struct route *rt,
+    const struct store_inst *inst, size_t n, unsigned int status,
+    size_t bad, unsigned int bad_status)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		audit_op(b, rt->rt_listener, rt->rt_peer,
+		    "owner.instance.batch", inst[i].ri_id,
+		    i == bad ? bad_status : status, NULL);
+}
+
+/*
+ * A batch is complete: refused now (403, 503, or 400 for addresses on
+ * networks this broker does not serve, as a single PUT), or handed to
+ * the writer in one job that stores every entry or none.
+ */
+int
+ops_owner_batch_end(struct ops_ctx *c)
+{
+	static struct msg_batch_ans	 ma;
+	struct msg_batch_end		 me;
+	struct obatch			*ob = c->bc->bc_batch;
+	struct route			 rt;
+	struct wjob			*j;
+	uint32_t			 i;
+
+	if (ob == NULL)
+		return ops_violation(c, "a batch end outside a batch");
+	if (chan_get(c->m, &me, sizeof(me)) == -1 || me.mbe_n != ob->ob_n)
+		return ops_violation(c, "a batch end with the wrong count");
+	memset(&ma, 0, sizeof(ma));
+	ops_route(c, &rt);
+	if (ob->ob_status == 0 && !ops_owner_allowed(c))
+		ob->ob_status = 403;
+	for (i = 0; ob->ob_status == 0 && i < ob->ob_n; i++)
+		if (!ident_nets_ok(c->b, &ob->ob_inst[i]) &&
+		    ma.mba_nerr < BATCH_ERR_MAX) {
+			ma.mba_err[ma.mba_nerr].index = i;
+			ma.mba_err[ma.mba_nerr++].status = 400;
+		}
+	if (ma.mba_nerr > 0) {
+		ma.mba_status = 400;
+		for (i = 0; i < ob->ob_n; i++)
+			audit_op(c->b, rt.rt_listener, rt.rt_peer,
+			    "owner.instance.batch", ob->ob_inst[i].ri_id,
+			    ident_nets_ok(c->b, &ob->ob_inst[i]) ? 424 : 400,
+			    NULL);
+	} else if (ob->ob_status != 0) {
+		ma.mba_status = ob->ob_status;
+		if (ob->ob_inst != NULL)
+			ops_batch_audit(c->b, &rt, ob->ob_inst, ob->ob_n,
+			    ob->ob_status, ob->ob_n, 0);
+		else
+			ops_audit(c, "owner.instance.batch", "",
+			    ob->ob_status, NULL);
+	} else if (ob->ob_n == 0)
+		ma.mba_status = 200;
+	else {
+		j = ops_job(WJ_INST_BATCH, "");
+		j->wj_batch = ob->ob_inst;
+		j->wj_n = ob->ob_n;
+		if ((j->wj_createds = calloc(ob->ob_n,
+		    sizeof(*j->wj_createds))) == NULL)
+			fatal("calloc");
+		j->wj_rt = rt;
+		j->wj_audit = "owner.instance.batch";
+		ob->ob_inst = NULL;
+		broker_batch_free(c->b, c->bc);
+		if (writer_submit(j) == 0)
+			return 0;
+		log_warnx("store writer queue full");
+		ops_batch_audit(c->b, &rt, j->wj_batch, j->wj_n, 503,
+		    j->wj_n, 0);
+		free(j->wj_batch);
+		free(j->wj_createds);
+		free(j);
+		c->b->b_nbatch--;
+		ma.mba_status = 503;
+	}
+	broker_batch_free(c->b, c->bc);
+	return ops_answer(c, &ma, sizeof(ma));
+}

@@ -92,6 +92,10 @@ writer_run_one(struct wjob *j)
 		j->wj_result = store_instance_put(writer_store, &j->wj_inst,
 		    &j->wj_created);
 		break;
+	case WJ_INST_BATCH:
+		j->wj_result = store_instance_put_many(writer_store,
+		    j->wj_batch, j->wj_n, j->wj_createds, &j->wj_bad);
+		break;
 	case WJ_INST_DEL:
 		j->wj_result = store_instance_del(writer_store, j->wj_id);
 		break;

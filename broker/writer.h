@@ -21,6 +21,7 @@
 enum wjob_op {
 	WJ_PW_PUT,
 	WJ_INST_PUT,
+	WJ_INST_BATCH,		/* wj_n of wj_batch, all or none */
 	WJ_INST_DEL,
 	WJ_PW_DEL,
 	WJ_PW_REWRAP,		/* wj_old re-sealed as wj_pw */
@@ -45,6 +46,10 @@ struct wjob {
 	uint32_t		 wj_count;	/* WJ_KEY_COUNT: its values */
 	int			 wj_result;	/* enum store_result */
 	int			 wj_created;
+	struct store_inst	*wj_batch;	/* WJ_INST_BATCH: owned */
+	size_t			 wj_n;
+	int			*wj_createds;	/* each entry's created */
+	size_t			 wj_bad;	/* the entry that failed */
 	struct route		 wj_rt;
 	const char		*wj_audit;
 };

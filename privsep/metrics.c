@@ -14,13 +14,13 @@ const char *const met_ops[MET_OPS] = {
 	"owner.pw.clear", "owner.status", "owner.metrics", "owner.keys",
 	    "key.rotate", "key.rewrap", "key.reseal", "key.retire",
 	    "pw.expire", "pw.one_time_clear", "owner.pw.verify",
-	    "worker.alone", "other",
+	    "owner.instance.batch", "worker.alone", "other",
 };
 
 /* The last entry stands for every status not listed. */
 const unsigned int met_statuses[MET_STATUSES] = {
 	200, 201, 204, 400, 401, 403, 404, 405, 408, 409, 411, 413, 414,
-	417, 429, 431, 500, 501, 503, 505, 0,
+	417, 424, 429, 431, 500, 501, 503, 505, 0,
 };
 
 const char *const met_causes[MET_CAUSES] = {

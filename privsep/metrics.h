@@ -11,8 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MET_OPS			23
-#define MET_STATUSES		21	/* the last is "other" */
+#define MET_OPS			24
+#define MET_STATUSES		22	/* the last is "other" */
 #define MET_LISTENERS		20
 #define MET_BUCKETS		12	/* the last is +Inf */
 #define MET_CAUSES		5

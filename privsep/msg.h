@@ -110,6 +110,14 @@ enum msg_type {
 	MSG_LAUNCH_LOG = 62,	/* l->b: its stderr's read end (fd), first */
 	MSG_LAUNCH_LOG_ACK,	/* unused answer slot */
 
+	/* Bulk registration (struct msg_batch_end), after the launcher's. */
+	MSG_OWNER_BATCH_BEGIN = 64,	/* w->b: a batch starts, no payload */
+	MSG_OWNER_BATCH_BEGIN_ACK,	/* unused answer slot */
+	MSG_OWNER_BATCH_ENTRY = 66,	/* w->b: one struct msg_instance */
+	MSG_OWNER_BATCH_ENTRY_ACK,	/* unused answer slot */
+	MSG_OWNER_BATCH_END = 68,	/* w->b: commit them all, or none */
+	MSG_OWNER_BATCH_END_ANS,
+
 	MSG_TYPE_MAX
 };
 
@@ -269,6 +277,32 @@ struct msg_pw_verify {
 	char		mv_id[ID_LEN + 1];
 	uint32_t	mv_len;
 	uint8_t		mv_value[PW_MAX];
+};
+
+/*
+ * POST /instances:batch.  BEGIN, then up to BATCH_MAX ENTRY messages (each
+ * a struct msg_instance, as MSG_OWNER_INST_PUT's), then END with their
+ * count; only END is answered.  The broker keeps the entries of one open
+ * batch per connection and commits them in one writer job: all or none.
+ * The answer names at most BATCH_ERR_MAX entries, by their index in the
+ * batch (0-based): the ones at fault; every other entry of a failed batch
+ * was not stored either.
+ */
+#define BATCH_MAX		1000
+#define BATCH_ERR_MAX		64
+
+struct msg_batch_end {
+	uint32_t	mbe_n;		/* ENTRY messages since BEGIN */
+};
+
+struct msg_batch_ans {
+	uint32_t	mba_status;	/* 200; 400, 403, 409, 503: none kept */
+	uint32_t	mba_created;	/* 200: entries new, the rest updated */
+	uint32_t	mba_nerr;
+	struct {
+		uint32_t	index;
+		uint32_t	status;	/* 400 or 409 */
+	}		mba_err[BATCH_ERR_MAX];
 };
 
 /* MSG_OWNER_INST_LIST: entries after mls_after, in id order */

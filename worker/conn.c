@@ -92,7 +92,8 @@ conn_new(struct worker *w, const struct chan_msg *m)
 	c->wc_state = WC_HEAD;
 	c->wc_deadline = conn_now_ms() + w->w_init.mi_header_timeout_ms;
 	bbuf_init(&c->wc_in, HTTP_HEAD_MAX +
-	    (c->wc_role == ROLE_OWNER ? OWNER_BODY_MAX : GUEST_BODY_MAX));
+	    (c->wc_role == ROLE_OWNER ? OWNER_BATCH_BODY_MAX :
+	    GUEST_BODY_MAX));
 	bbuf_init(&c->wc_out, c->wc_role == ROLE_OWNER ? OWNER_OUT_MAX :
 	    GUEST_OUT_MAX);
 	http_parser_init(&c->wc_hp);
@@ -113,6 +114,7 @@ conn_close(struct worker *w, struct wconn *c)
 	(void)epoll_ctl(w->w_ep, EPOLL_CTL_DEL, c->wc_fd, NULL);
 	wtls_conn_close(c);
 	close(c->wc_fd);
+	owner_batch_gone(w, c);
 	owner_cleanup(c);
 	bbuf_free(&c->wc_in);
 	bbuf_free(&c->wc_out);
@@ -187,7 +189,9 @@ conn_head_done(struct worker *w, struct wconn *c, const struct http_req *r)
 	else
 		owner_prepare(c, r, &p);
 
-	max = c->wc_role == ROLE_OWNER ? OWNER_BODY_MAX : GUEST_BODY_MAX;
+	max = c->wc_role == ROLE_GUEST ? GUEST_BODY_MAX :
+	    q->wr_endpoint == EP_O_BATCH ? OWNER_BATCH_BODY_MAX :
+	    OWNER_BODY_MAX;
 	if (r->hr_has_te) {
 		/* Chunked bodies are never read: answer and close. */
 		q->wr_close = 1;
@@ -235,6 +239,14 @@ conn_dispatch(struct worker *w, struct wconn *c)
 		guest_dispatch(w, c, &body);
 	else
 		owner_dispatch(w, c, &body);
+}
+
+/* A request that waited for its turn (a batch) goes on. */
+void
+conn_resume(struct worker *w, struct wconn *c)
+{
+	conn_dispatch(w, c);
+	conn_process(w, c);
 }
 
 /* Everything that can move without waiting: parse, dispatch, pipeline. */
@@ -569,6 +581,8 @@ conn_loop(struct worker *w)
 			else if (ev[i].events & (EPOLLHUP | EPOLLERR))
 				conn_close(w, c);
 		}
+		if (w->w_batch_slot == 0 && w->w_batch_waiting > 0)
+			owner_batch_next(w);
 		now = conn_now_ms();
 		if (now >= next_sweep) {
 			conn_sweep(w);

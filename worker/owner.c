@@ -132,6 +132,10 @@ owner_prepare(struct wconn *c, const struct http_req *r, const struct path *p)
 		allowed = m == HTTP_M_GET || m == HTTP_M_HEAD;
 		if ((why = owner_list_query(&r->hr_query, q)) != NULL)
 			owner_refuse(q, 400, why);
+	} else if (p->p_nseg == 1 &&
+	    strcmp(p->p_seg[0], "instances:batch") == 0) {
+		q->wr_endpoint = EP_O_BATCH;
+		allowed = m == HTTP_M_POST;
 	} else if (p->p_nseg == 2 && strcmp(p->p_seg[0], "instances") == 0) {
 		q->wr_endpoint = EP_O_INST;
 		allowed = m == HTTP_M_GET || m == HTTP_M_HEAD ||
@@ -185,6 +189,11 @@ owner_prepare(struct wconn *c, const struct http_req *r, const struct path *p)
 	}
 }
 
+static const char *owner_instance_fields(json_t *, const char *,
+		    struct msg_instance *);
+static void	owner_json(struct wconn *, int, json_t *);
+static const char *owner_why(int);
+
 static int
 owner_str(json_t *v, char *dst, size_t dstsz)
 {
@@ -197,6 +206,32 @@ owner_str(json_t *v, char *dst, size_t dstsz)
 	return 0;
 }
 
+/* A JSON object of at most OWNER_BODY_MAX bytes, or NULL and why not. */
+static json_t *
+owner_load_object(const struct buf *body, const char **why)
+{
+	json_t		*j;
+	json_error_t	 jerr;
+	struct buf	 b = *body;
+	static uint8_t	 raw[OWNER_BODY_MAX];
+	size_t		 len = buf_left(&b);
+
+	*why = NULL;
+	if (buf_get(&b, raw, len) == -1) {
+		*why = "body too large";
+		return NULL;
+	}
+	j = json_loadb((const char *)raw, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (j == NULL)
+		*why = "body is not valid JSON";
+	else if (!json_is_object(j)) {
+		json_decref(j);
+		j = NULL;
+		*why = "body must be a JSON object";
+	}
+	return j;
+}
+
 /*
  * The registration body; NULL on success, else what is wrong with it.
  * Not static: tests/fuzz/fuzz_owner_json.c calls it.
@@ -205,25 +240,27 @@ const char *
 owner_parse_instance(const struct buf *body, const char *id,
     struct msg_instance *mi)
 {
-	json_t		*j, *v, *a;
-	json_error_t	 jerr;
+	json_t		*j;
+	const char	*why;
+
+	memset(mi, 0, sizeof(*mi));
+	if ((j = owner_load_object(body, &why)) == NULL)
+		return why;
+	why = owner_instance_fields(j, id, mi);
+	json_decref(j);
+	return why;
+}
+
+/* The fields of a registration object j (consumed by the caller). */
+static const char *
+owner_instance_fields(json_t *j, const char *id, struct msg_instance *mi)
+{
+	json_t		*v, *a;
 	const char	*key, *why = NULL;
 	char		 addr[ADDR_MAX + 1];
 	static char	 addr_err[160];
-	struct buf	 b = *body;
-	uint8_t		 raw[OWNER_BODY_MAX];
-	size_t		 i, len = buf_left(&b);
+	size_t		 i;
 
-	memset(mi, 0, sizeof(*mi));
-	if (buf_get(&b, raw, len) == -1)
-		return "body too large";
-	j = json_loadb((const char *)raw, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (j == NULL)
-		return "body is not valid JSON";
-	if (!json_is_object(j)) {
-		json_decref(j);
-		return "body must be a JSON object";
-	}
 	(void)snprintf(mi->mn_id, sizeof(mi->mn_id), "%s", id);
 	json_object_foreach(j, key, v) {
 		if (strcmp(key, "project_id") == 0) {
@@ -314,12 +351,264 @@ owner_parse_instance(const struct buf *body, const char *id,
 		if (why != NULL)
 			break;
 	}
-	json_decref(j);
 	if (why == NULL && mi->mn_project[0] == '\0')
 		why = "project_id is required";
 	if (why == NULL && !valid_instance(mi))
 		why = "duplicate address or key name";
 	return why;
+}
+
+/*
+ * POST /instances:batch: what the worker keeps of each entry sent, to
+ * name it in the answer.
+ */
+struct wbatch_entry {
+	uint32_t	line;
+	char		id[ID_LEN + 1];
+};
+
+struct wbatch {
+	uint32_t		n;
+	struct wbatch_entry	e[BATCH_MAX];
+};
+
+static int
+owner_blank(uint8_t ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\r';
+}
+
+/* The id of a batch line, taken out of j; NULL or what is wrong. */
+static const char *
+owner_batch_id(json_t *j, char *id)
+{
+	char	raw[ID_LEN + 1];
+
+	if (owner_str(json_object_get(j, "id"), raw, sizeof(raw)) == -1 ||
+	    owner_uuid(raw, id) == -1) {
+		id[0] = '\0';
+		return "id: an instance id (uuid) is required";
+	}
+	if (json_object_del(j, "id") == -1)
+		fatalx("json");
+	return NULL;
+}
+
+static void
+owner_batch_error(json_t *errs, uint32_t line, const char *id,
+    const char *why)
+{
+	json_t	*e;
+
+	if ((e = json_pack("{s:I,s:s}", "line", (json_int_t)line, "error",
+	    why)) == NULL || (id[0] != '\0' && json_object_set_new(e, "id",
+	    json_string(id)) == -1) || json_array_append_new(errs, e) == -1)
+		fatalx("json");
+}
+
+/*
+ * The same id twice: the later line is named.  A hash set (FNV-1a, open
+ * addressing), as glibc's qsort asks sysinfo(2), which seccomp kills.
+ */
+static void
+owner_batch_twice(const struct wbatch *wb, json_t *errs)
+{
+	static uint16_t	 set[2 * BATCH_MAX];	/* entry + 1; 0: free */
+	const char	*id;
+	uint32_t	 h, i, k;
+
+	memset(set, 0, sizeof(set));
+	for (i = 0; i < wb->n; i++) {
+		if ((id = wb->e[i].id)[0] == '\0')
+			continue;
+		for (h = 2166136261u, k = 0; id[k] != '\0'; k++)
+			h = (h ^ (uint8_t)id[k]) * 16777619u;
+		for (h %= 2 * BATCH_MAX; set[h] != 0 &&
+		    strcmp(wb->e[set[h] - 1].id, id) != 0;
+		    h = (h + 1) % (2 * BATCH_MAX))
+			;
+		if (set[h] != 0)
+			owner_batch_error(errs, wb->e[i].line, id,
+			    "id: twice in the batch");
+		else
+			set[h] = (uint16_t)(i + 1);
+	}
+}
+
+/*
+ * Each line of the body (NDJSON) is a registration as PUT
+ * /instances/{id} takes it, with its "id"; blank lines are skipped.
+ * Every line is parsed and checked, and every fault named, before
+ * anything is sent.  Returns the entries (n of them), or NULL after a
+ * refusal was put in wc_out.
+ */
+static struct msg_instance *
+owner_batch_parse(struct wconn *c, const struct buf *body,
+    struct wbatch *wb)
+{
+	struct msg_instance	*v;
+	struct buf		 b = *body, line;
+	json_t			*j, *errs;
+	const char		*why;
+	char			 id[ID_LEN + 1], msg[96];
+	uint32_t		 n = 0, no = 0;
+
+	while (buf_sep(&b, '\n', &line) == 0)
+		n += !buf_all(&line, owner_blank);
+	if (n == 0 || n > BATCH_MAX) {
+		reply_json_error(c, n == 0 ? 400 : 413, n == 0 ?
+		    "no entries: one JSON object per line" :
+		    "at most 1000 entries per request");
+		return NULL;
+	}
+	if ((v = calloc(n, sizeof(*v))) == NULL ||
+	    (errs = json_array()) == NULL)
+		fatal("calloc");
+	b = *body;
+	while (buf_sep(&b, '\n', &line) == 0) {
+		no++;
+		if (buf_all(&line, owner_blank))
+			continue;
+		id[0] = '\0';
+		if ((j = owner_load_object(&line, &why)) != NULL &&
+		    (why = owner_batch_id(j, id)) == NULL)
+			why = owner_instance_fields(j, id, &v[wb->n]);
+		if (j != NULL)
+			json_decref(j);
+		if (why != NULL)
+			owner_batch_error(errs, no, id, why);
+		wb->e[wb->n].line = no;
+		memcpy(wb->e[wb->n].id, id, sizeof(id));
+		wb->n++;
+	}
+	owner_batch_twice(wb, errs);
+	if (json_array_size(errs) == 0) {
+		json_decref(errs);
+		return v;
+	}
+	free(v);
+	(void)snprintf(msg, sizeof(msg), "%zu of %u entries are invalid; "
+	    "none was registered", json_array_size(errs), n);
+	owner_json(c, 400, json_pack("{s:s,s:o}", "error", msg, "errors",
+	    errs));
+	return NULL;
+}
+
+/*
+ * One batch at a time goes down the channel, whose queue holds
+ * CHAN_QUEUE_MAX frames: others wait their turn (owner_batch_next).
+ * Sent: BEGIN, an ENTRY per line, END with the count, answered once.
+ */
+static void
+owner_batch(struct worker *w, struct wconn *c, const struct buf *body)
+{
+	struct wreq		*q = &c->wc_req;
+	struct msg_instance	*v;
+	struct msg_batch_end	 me;
+	uint32_t		 i;
+
+	if (w->w_batch_slot != 0) {
+		q->wr_batch_turn = ++w->w_batch_ticket;
+		w->w_batch_waiting++;
+		c->wc_state = WC_WAIT;
+		return;
+	}
+	if (q->wr_batch == NULL &&
+	    (q->wr_batch = calloc(1, sizeof(*q->wr_batch))) == NULL)
+		fatal("calloc");
+	q->wr_batch->n = 0;
+	if ((v = owner_batch_parse(c, body, q->wr_batch)) == NULL) {
+		conn_reply_ready(w, c);
+		return;
+	}
+	if (chan_send(&w->w_chan, MSG_OWNER_BATCH_BEGIN, 0, c->wc_id, NULL,
+	    0, -1) == -1)
+		fatal("channel to broker");
+	for (i = 0; i < q->wr_batch->n; i++)
+		if (chan_send(&w->w_chan, MSG_OWNER_BATCH_ENTRY, 0, c->wc_id,
+		    &v[i], sizeof(v[i]), -1) == -1)
+			fatal("channel to broker");
+	free(v);
+	memset(&me, 0, sizeof(me));
+	me.mbe_n = q->wr_batch->n;
+	w->w_batch_slot = (uint32_t)(c - w->w_conns) + 1;
+	conn_request(w, c, MSG_OWNER_BATCH_END, &me, sizeof(me));
+}
+
+/* The channel is free: the connection that waited longest goes next. */
+void
+owner_batch_next(struct worker *w)
+{
+	struct wconn	*c, *next = NULL;
+	uint32_t	 i;
+
+	for (i = 0; i < w->w_max; i++) {
+		c = &w->w_conns[i];
+		if (c->wc_id != 0 && c->wc_req.wr_batch_turn != 0 &&
+		    (next == NULL || c->wc_req.wr_batch_turn <
+		    next->wc_req.wr_batch_turn))
+			next = c;
+	}
+	if (next == NULL) {
+		w->w_batch_waiting = 0;
+		return;
+	}
+	next->wc_req.wr_batch_turn = 0;
+	w->w_batch_waiting--;
+	conn_resume(w, next);
+}
+
+/* c closes: its turn, or its hold on the channel, goes. */
+void
+owner_batch_gone(struct worker *w, struct wconn *c)
+{
+	if (c->wc_req.wr_batch_turn != 0 && w->w_batch_waiting > 0)
+		w->w_batch_waiting--;
+	c->wc_req.wr_batch_turn = 0;
+	if (w->w_batch_slot == (uint32_t)(c - w->w_conns) + 1)
+		w->w_batch_slot = 0;
+}
+
+/* The broker's verdict on a batch, each entry named by line and id. */
+static void
+owner_batch_answer(struct worker *w, struct wconn *c,
+    const struct chan_msg *m)
+{
+	static struct msg_batch_ans	 ma;
+	const struct wbatch		*wb = c->wc_req.wr_batch;
+	const struct wbatch_entry	*e;
+	json_t				*errs;
+	uint32_t			 i;
+	int				 status;
+
+	w->w_batch_slot = 0;
+	if (chan_get(m, &ma, sizeof(ma)) == -1 || wb == NULL ||
+	    ma.mba_nerr > BATCH_ERR_MAX || ma.mba_created > wb->n)
+		fatalx("bad answer from broker");
+	status = (int)ma.mba_status;
+	if (status == 200) {
+		owner_json(c, 200, json_pack("{s:I,s:I,s:I}", "registered",
+		    (json_int_t)wb->n, "created", (json_int_t)ma.mba_created,
+		    "updated", (json_int_t)(wb->n - ma.mba_created)));
+		return;
+	}
+	if (ma.mba_nerr == 0) {
+		reply_json_error(c, status, owner_why(status));
+		return;
+	}
+	if ((errs = json_array()) == NULL)
+		fatalx("json");
+	for (i = 0; i < ma.mba_nerr; i++) {
+		if (ma.mba_err[i].index >= wb->n)
+			fatalx("bad answer from broker");
+		e = &wb->e[ma.mba_err[i].index];
+		owner_batch_error(errs, e->line, e->id,
+		    ma.mba_err[i].status == 409 ? "an address is registered "
+		    "to another instance, or to an entry before it" :
+		    owner_why((int)ma.mba_err[i].status));
+	}
+	owner_json(c, status, json_pack("{s:s,s:o}", "error",
+	    "none was registered", "errors", errs));
 }
 
 /* The candidate is the whole body, as a guest's POST is. */
@@ -384,6 +673,9 @@ owner_dispatch(struct worker *w, struct wconn *c, const struct buf *body)
 		return;
 	case EP_O_VERIFY:
 		owner_verify(w, c, body);
+		return;
+	case EP_O_BATCH:
+		owner_batch(w, c, body);
 		return;
 	case EP_O_KEY_ACTION:
 		conn_request(w, c, q->wr_key_op, NULL, 0);
@@ -714,6 +1006,9 @@ owner_answer(struct worker *w, struct wconn *c, const struct chan_msg *m)
 	case MSG_OWNER_METRICS_ANS:
 		owner_metrics(c, m);
 		break;
+	case MSG_OWNER_BATCH_END_ANS:
+		owner_batch_answer(w, c, m);
+		break;
 	case MSG_OWNER_KEYS_ANS:
 	case MSG_OWNER_KEY_ROTATE_ANS:
 	case MSG_OWNER_KEY_REWRAP_ANS:
@@ -770,6 +1065,8 @@ owner_answer(struct worker *w, struct wconn *c, const struct chan_msg *m)
 void
 owner_cleanup(struct wconn *c)
 {
+	free(c->wc_req.wr_batch);
+	c->wc_req.wr_batch = NULL;
 	if (c->wc_req.wr_json != NULL) {
 		json_decref(c->wc_req.wr_json);
 		c->wc_req.wr_json = NULL;

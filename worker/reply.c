@@ -75,6 +75,7 @@ reply_send(struct wconn *c, int status, const char *ctype, const void *body,
 		    "Allow: GET, PUT, DELETE\r\n" :
 		    q->wr_endpoint == EP_O_PW ? "Allow: GET, DELETE\r\n" :
 		    q->wr_endpoint == EP_TOKEN ? "Allow: PUT\r\n" :
+		    q->wr_endpoint == EP_O_BATCH ? "Allow: POST\r\n" :
 		    "Allow: GET\r\n");
 	if (!q->wr_keepalive)
 		r |= bbuf_add_str(o, "Connection: close\r\n");

@@ -15,7 +15,8 @@
 #include "path.h"
 
 #define GUEST_BODY_MAX		4096	/* non-password routes; read, ignored */
-#define OWNER_BODY_MAX		32768
+#define OWNER_BODY_MAX		32768	/* one registration: a batch line */
+#define OWNER_BATCH_BODY_MAX	(4 * 1024 * 1024)	/* a batch */
 #define OWNER_OUT_MAX		(8 * 1024 * 1024)
 #define OWNER_METRICS_MAX	(256 * 1024)
 #define OWNER_LIST_LIMIT	1000	/* listing page: default, max */
@@ -58,7 +59,10 @@ enum endpoint {
 	EP_O_KEY_ACTION,	/* POST /keys/rotate, /keys/rewrap */
 	EP_O_KEY,		/* DELETE /keys/ID */
 	EP_O_VERIFY,		/* POST .../os-server-password/verify */
+	EP_O_BATCH,		/* POST /instances:batch */
 };
+
+struct wbatch;
 
 /* What a request needs after its head bytes are gone. */
 struct wreq {
@@ -85,6 +89,8 @@ struct wreq {
 	uint32_t		wr_key_id;
 	uint32_t		wr_key_op;	/* MSG_OWNER_KEY_* */
 	void			*wr_json;	/* list being built */
+	struct wbatch		*wr_batch;	/* batch sent, for its answer */
+	uint64_t		 wr_batch_turn;	/* waiting for the channel */
 	int			wr_authed;	/* owner TLS: broker agreed */
 	uint32_t		wr_auth_flags;	/* AUTH_F_TOKEN */
 	char			wr_token[AUTH_TOKEN_MAX + 1];
@@ -135,6 +141,9 @@ struct worker {
 	struct msg_init	 w_init;
 	struct wguard	 w_guard[LISTENERS_MAX];
 	int		 w_stopping;
+	uint32_t	 w_batch_slot;	/* conn sending a batch, + 1; 0: none */
+	uint32_t	 w_batch_waiting;	/* conns waiting to send one */
+	uint64_t	 w_batch_ticket;
 };
 
 /* conn.c */
@@ -144,6 +153,7 @@ int	conn_request(struct worker *, struct wconn *, uint32_t, const void *,
 	    size_t);
 void	conn_reply_ready(struct worker *, struct wconn *);
 void	conn_dispatch(struct worker *, struct wconn *);
+void	conn_resume(struct worker *, struct wconn *);
 
 /* tls.c */
 void	wtls_init(uint32_t);
@@ -172,6 +182,8 @@ void	owner_prepare(struct wconn *, const struct http_req *,
 void	owner_dispatch(struct worker *, struct wconn *, const struct buf *);
 void	owner_answer(struct worker *, struct wconn *, const struct chan_msg *);
 void	owner_cleanup(struct wconn *);
+void	owner_batch_next(struct worker *);
+void	owner_batch_gone(struct worker *, struct wconn *);
 const char *owner_parse_instance(const struct buf *, const char *,
 	    struct msg_instance *);
 

@@ -152,6 +152,10 @@ static void	evil_sign_plain_conn(struct evil *);
 static void	evil_owner_idle(struct evil *);
 static void	evil_owner_requests(struct evil *);
 static void	evil_guest_requests(struct evil *);
+static void	evil_batch_entry_alone(struct evil *);
+static void	evil_batch_begin_twice(struct evil *);
+static void	evil_batch_over_limit(struct evil *);
+static void	evil_batch_wrong_count(struct evil *);
 
 static const struct evil_scenario evil_scenarios[] = {
 	{ "unknown-type", EVIL_F_INIT, evil_unknown_type },
@@ -198,6 +202,14 @@ static const struct evil_scenario evil_scenarios[] = {
 	{ "owner-idle", EVIL_F_INIT | EVIL_F_OWNER, evil_owner_idle },
 	{ "owner-requests", EVIL_F_INIT | EVIL_F_OWNER, evil_owner_requests },
 	{ "guest-requests", EVIL_F_INIT | EVIL_F_PROXY, evil_guest_requests },
+	{ "batch-entry-alone", EVIL_F_INIT | EVIL_F_OWNER,
+	    evil_batch_entry_alone },
+	{ "batch-begin-twice", EVIL_F_INIT | EVIL_F_OWNER,
+	    evil_batch_begin_twice },
+	{ "batch-over-limit", EVIL_F_INIT | EVIL_F_OWNER,
+	    evil_batch_over_limit },
+	{ "batch-wrong-count", EVIL_F_INIT | EVIL_F_OWNER,
+	    evil_batch_wrong_count },
 };
 
 static void
@@ -1245,4 +1257,54 @@ evil_guest_requests(struct evil *e)
 
 	evil_guest(e, &g);
 	evil_requests(e, "guest-requests", MSG_GUEST_PW_GET, &g, sizeof(g));
+}
+
+/* n valid batch entries (the target, again and again) on the owner conn. */
+static void
+evil_batch_entries(struct evil *e, uint32_t n)
+{
+	static struct msg_instance	mn;
+	uint32_t			i;
+
+	memset(&mn, 0, sizeof(mn));
+	evil_copy(mn.mn_id, sizeof(mn.mn_id), "target", e->e_target);
+	evil_copy(mn.mn_project, sizeof(mn.mn_project), "tenant",
+	    e->e_tenant);
+	for (i = 0; i < n; i++)
+		evil_send(e, MSG_OWNER_BATCH_ENTRY, 0, e->e_connid, &mn,
+		    sizeof(mn), -1);
+}
+
+static void
+evil_batch_entry_alone(struct evil *e)
+{
+	evil_batch_entries(e, 1);
+}
+
+static void
+evil_batch_begin_twice(struct evil *e)
+{
+	evil_send(e, MSG_OWNER_BATCH_BEGIN, 0, e->e_connid, NULL, 0, -1);
+	evil_batch_entries(e, 1);
+	evil_send(e, MSG_OWNER_BATCH_BEGIN, 0, e->e_connid, NULL, 0, -1);
+}
+
+/* The broker keeps BATCH_MAX entries and not one more. */
+static void
+evil_batch_over_limit(struct evil *e)
+{
+	evil_send(e, MSG_OWNER_BATCH_BEGIN, 0, e->e_connid, NULL, 0, -1);
+	evil_batch_entries(e, BATCH_MAX + 1);
+}
+
+static void
+evil_batch_wrong_count(struct evil *e)
+{
+	struct msg_batch_end	me;
+
+	evil_send(e, MSG_OWNER_BATCH_BEGIN, 0, e->e_connid, NULL, 0, -1);
+	evil_batch_entries(e, 2);
+	memset(&me, 0, sizeof(me));
+	me.mbe_n = 3;
+	evil_send(e, MSG_OWNER_BATCH_END, 1, e->e_connid, &me, sizeof(me), -1);
 }

@@ -68,6 +68,13 @@ SCENARIOS = (
     ("bad-utf8", PROXY, r"message type 16: value is not UTF-8"),
     ("bad-flags", PROXY, r"message type 14: unknown identity flags"),
     ("many-fds", None, r"malformed frame"),
+    # Bulk registration: the broker keeps count, whatever the worker says.
+    ("batch-entry-alone", OWNER,
+     r"message type 66: a batch entry outside a batch"),
+    ("batch-begin-twice", OWNER, r"message type 64: a batch begun twice"),
+    ("batch-over-limit", OWNER, r"message type 66: a batch over its limit"),
+    ("batch-wrong-count", OWNER,
+     r"message type 68: a batch end with the wrong count"),
     ("exec", None, None),       # killed by the kernel, not the broker
 )
 # Only the broker's filter stops that exec, and valgrind runs without it.

@@ -197,8 +197,10 @@ bfix_conns_reset(void)
 	uint64_t	 now = broker_now_ms();
 	size_t		 i;
 
-	for (i = 0; i < BFIX_SLOTS; i++)
+	for (i = 0; i < BFIX_SLOTS; i++) {
 		waiters_drop_conn(BFIX_ID(i));
+		broker_batch_free(&bfix_b, &bfix_conns[i]);
+	}
 	memset(bfix_conns, 0, sizeof(bfix_conns));
 	memset(bfix_gone, 0, sizeof(bfix_gone));
 	memset(bfix_b.b_nconns, 0, sizeof(bfix_b.b_nconns));
@@ -376,9 +378,10 @@ bfix_send(uint32_t type, uint32_t connid, const void *p, size_t len,
 	bfix_cur = a;
 	cr_assert_eq(chan_recv(&bfix_b.b_chan, &m), 1);
 	ops_dispatch(&bfix_b, &m);
-	/* Reports, which are never answered. */
+	/* Reports, and a batch's first parts: never answered. */
 	if (type == MSG_INIT_DONE || type == MSG_PONG ||
-	    type == MSG_CONN_DONE || type == MSG_HTTP_SENT) {
+	    type == MSG_CONN_DONE || type == MSG_HTTP_SENT ||
+	    type == MSG_OWNER_BATCH_BEGIN || type == MSG_OWNER_BATCH_ENTRY) {
 		cr_assert_not(bfix_recv(a), "report %u answered", type);
 		bfix_cur = NULL;
 		return;

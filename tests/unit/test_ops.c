@@ -706,3 +706,150 @@ Test(ops, connection_limits)
 	send_ok(MSG_GUEST_IDENT, BFIX_C_DIRECT, &a);
 	cr_assert(a.ba_answered);
 }
+
+/* n batch entries on conn: ID_NEW-like ids, 10.9.x.y, all valid. */
+static void
+batch_entries(enum bfix_conn conn, uint32_t first, uint32_t n,
+    struct bfix_ans *a)
+{
+	static struct msg_instance	mi;
+	uint32_t			i;
+
+	for (i = first; i < first + n; i++) {
+		memset(&mi, 0, sizeof(mi));
+		(void)snprintf(mi.mn_id, sizeof(mi.mn_id),
+		    "4f5a6b7c-8d9e-4f0a-9b2c-%012x", i);
+		(void)snprintf(mi.mn_project, sizeof(mi.mn_project), "proj-n");
+		(void)snprintf(mi.mn_addr[0], sizeof(mi.mn_addr[0]),
+		    "10.9.%u.%u", i >> 8 & 255, i & 255);
+		mi.mn_naddr = 1;
+		bfix_send(MSG_OWNER_BATCH_ENTRY, BFIX_ID(conn), &mi,
+		    sizeof(mi), a);
+		if (a->ba_killed)
+			return;
+		cr_assert_not(a->ba_answered, "entry %u answered", i);
+	}
+}
+
+static void
+batch_begin(enum bfix_conn conn, struct bfix_ans *a)
+{
+	bfix_send(MSG_OWNER_BATCH_BEGIN, BFIX_ID(conn), NULL, 0, a);
+	cr_assert(!a->ba_killed && !a->ba_answered, "%s", a->ba_why);
+}
+
+static void
+batch_end(enum bfix_conn conn, uint32_t n, struct bfix_ans *a)
+{
+	struct msg_batch_end	me;
+
+	memset(&me, 0, sizeof(me));
+	me.mbe_n = n;
+	bfix_send(MSG_OWNER_BATCH_END, BFIX_ID(conn), &me, sizeof(me), a);
+}
+
+static int
+stored(uint32_t i)
+{
+	struct store_inst	mi;
+	char			id[ID_LEN + 1];
+
+	(void)snprintf(id, sizeof(id), "4f5a6b7c-8d9e-4f0a-9b2c-%012x", i);
+	return store_instance_get(bfix_b.b_store, id, &mi) == STORE_OK;
+}
+
+/*
+ * A batch: BEGIN, entries, END; one answer, all stored or none.  Only
+ * what the broker counted itself decides: an entry outside a batch, a
+ * second BEGIN, an entry past BATCH_MAX or an END with another count
+ * kills.
+ */
+Test(ops, batch)
+{
+	const struct msg_batch_ans	*ma;
+	struct bfix_ans			 a;
+
+	fresh();
+	batch_begin(BFIX_C_OWNER, &a);
+	batch_entries(BFIX_C_OWNER, 0, 3, &a);
+	batch_end(BFIX_C_OWNER, 3, &a);
+	ma = (const struct msg_batch_ans *)a.ba_data;
+	cr_assert(a.ba_answered && !a.ba_killed, "%s", a.ba_why);
+	cr_assert_eq(a.ba_len, sizeof(*ma));
+	cr_assert_eq(ma->mba_status, 200);
+	cr_assert_eq(ma->mba_created, 3);
+	cr_assert(stored(0) && stored(2));
+	cr_assert_eq(bfix_b.b_nbatch, 0);
+
+	/* Entry 4 takes entry 0's address, stored before: none is kept. */
+	batch_begin(BFIX_C_OWNER, &a);
+	batch_entries(BFIX_C_OWNER, 3, 2, &a);
+	batch_entries(BFIX_C_OWNER, 65536, 1, &a);
+	batch_end(BFIX_C_OWNER, 3, &a);
+	cr_assert_eq(ma->mba_status, 409);
+	cr_assert_eq(ma->mba_nerr, 1);
+	cr_assert_eq(ma->mba_err[0].index, 2);
+	cr_assert_not(stored(3));
+	cr_assert_eq(bfix_b.b_nbatch, 0);
+
+	/* Not an allowed owner: 403, nothing kept. */
+	batch_begin(BFIX_C_DENIED, &a);
+	batch_entries(BFIX_C_DENIED, 10, 1, &a);
+	batch_end(BFIX_C_DENIED, 1, &a);
+	cr_assert(a.ba_answered && ma->mba_status == 403);
+	cr_assert_not(stored(10));
+
+	fresh();
+	batch_entries(BFIX_C_OWNER, 20, 1, &a);
+	cr_assert(a.ba_killed && strstr(a.ba_why, "outside a batch"));
+	fresh();
+	batch_end(BFIX_C_OWNER, 0, &a);
+	cr_assert(a.ba_killed && strstr(a.ba_why, "outside a batch"));
+	fresh();
+	batch_begin(BFIX_C_OWNER, &a);
+	bfix_send(MSG_OWNER_BATCH_BEGIN, BFIX_ID(BFIX_C_OWNER), pl, 0, &a);
+	cr_assert(a.ba_killed && strstr(a.ba_why, "begun twice"));
+	fresh();
+	batch_begin(BFIX_C_OWNER, &a);
+	batch_entries(BFIX_C_OWNER, 30, 2, &a);
+	batch_end(BFIX_C_OWNER, 3, &a);
+	cr_assert(a.ba_killed && strstr(a.ba_why, "wrong count"));
+	fresh();
+	batch_begin(BFIX_C_OWNER, &a);
+	batch_entries(BFIX_C_OWNER, 1000, BATCH_MAX, &a);
+	cr_assert_not(a.ba_killed, "%s", a.ba_why);
+	batch_entries(BFIX_C_OWNER, 1000 + BATCH_MAX, 1, &a);
+	cr_assert(a.ba_killed && strstr(a.ba_why, "over its limit"));
+	fresh();
+	cr_assert_eq(bfix_b.b_nbatch, 0);
+}
+
+/*
+ * A batch is one operation, whatever its size; past the limit, its
+ * BEGIN closes the connection, and the rest of the batch, already on
+ * its way, is dropped without a kill.
+ */
+Test(ops, batch_counts_once)
+{
+	struct conf_conn	*cc = &bfix_conf.c_conn[ROLE_OWNER];
+	struct bfix_ans		 a;
+
+	fresh();
+	cc->cc_requests = 2;
+	batch_begin(BFIX_C_OWNER, &a);
+	batch_entries(BFIX_C_OWNER, 40, 5, &a);
+	batch_end(BFIX_C_OWNER, 5, &a);
+	cr_assert(a.ba_answered && !a.ba_killed, "%s", a.ba_why);
+	batch_begin(BFIX_C_OWNER, &a);
+	batch_entries(BFIX_C_OWNER, 50, 5, &a);
+	batch_end(BFIX_C_OWNER, 5, &a);
+	cr_assert(a.ba_answered && !a.ba_killed, "%s", a.ba_why);
+	batch_begin(BFIX_C_OWNER, &a);
+	cr_assert_null(broker_conn_get(&bfix_b, BFIX_ID(BFIX_C_OWNER)));
+	batch_entries(BFIX_C_OWNER, 60, 5, &a);
+	cr_assert_not(a.ba_killed, "%s", a.ba_why);
+	batch_end(BFIX_C_OWNER, 5, &a);
+	cr_assert(!a.ba_killed && !a.ba_answered, "%s", a.ba_why);
+	cr_assert_not(stored(60));
+	cc->cc_requests = UINT32_MAX;
+}
