@@ -39,7 +39,7 @@
 
 #define CTL_DEFAULT_SOCKET	"/run/sealmd/owner.sock"
 #define CTL_TIMEOUT_SEC		30
-#define CTL_REQ_MAX		(1024 * 1024)
+#define CTL_REQ_MAX		(5 * 1024 * 1024)	/* a batch, its head */
 #define CTL_RESP_MAX		(1024 * 1024)
 #define CTL_READ_CHUNK		(64 * 1024)
 #define CTL_OUT_MAX		(8 * 1024 * 1024)	/* escapes grow text */
@@ -54,6 +54,8 @@
 #define CTL_WAIT_MAX		600	/* as the server's ?wait= */
 #define CTL_CANDIDATE_MAX	1020	/* as the server's verify */
 #define CTL_JSON_TYPE		"application/json"
+#define CTL_BATCH_MAX		1000	/* the server's entries per batch */
+#define CTL_BATCH_BODY_MAX	(4 * 1024 * 1024)	/* and its body */
 
 enum {
 	CTL_OPT_JSON = 256,
@@ -128,6 +130,7 @@ static int	ctl_cmd_list(struct ctl *, int, char **);
 static int	ctl_cmd_instance(struct ctl *, int, char **);
 static int	ctl_cmd_inst_add(struct ctl *, int, char **);
 static int	ctl_cmd_inst_rm(struct ctl *, int, char **);
+static int	ctl_cmd_inst_import(struct ctl *, int, char **);
 static int	ctl_cmd_status(struct ctl *, int, char **);
 static int	ctl_cmd_keygen(struct ctl *, int, char **);
 static int	ctl_cmd_seal_for(struct ctl *, int, char **);
@@ -162,6 +165,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 static const struct ctl_cmd ctl_inst_cmds[] = {
 	{ "add",	ctl_cmd_inst_add,	0 },
 	{ "rm",		ctl_cmd_inst_rm,	0 },
+	{ "import",	ctl_cmd_inst_import,	0 },
 	{ "ls",		ctl_cmd_list,		0 },
 	{ NULL,		NULL,			0 }
 };
@@ -207,6 +211,9 @@ ctl_usage(FILE *fp, int code)
 	    "               [--public-key-file F]...\n"
 	    "                        register or replace an instance\n"
 	    "  instance rm UUID      unregister an instance\n"
+	    "  instance import FILE  register or replace the instances in\n"
+	    "                        FILE (- for stdin): one JSON object per\n"
+	    "                        line, sent in batches of up to 1000\n"
 	    "  instance ls           same as list\n"
 	    "  key ls                list the sealing keys\n"
 	    "  key rotate            make a new newest sealing key\n"
@@ -1081,7 +1088,8 @@ static int
 ctl_cmd_instance(struct ctl *c, int argc, char **argv)
 {
 	if (argc < 2)
-		ctl_usage_err("instance: missing subcommand (add, rm, ls)");
+		ctl_usage_err("instance: missing subcommand (add, rm, ls, "
+		    "import)");
 	ctl_dispatch(c, ctl_inst_cmds, "instance ", argc - 1, argv + 1);
 }
 
@@ -1284,6 +1292,161 @@ ctl_cmd_inst_rm(struct ctl *c, int argc, char **argv)
 	ctl_uuid(c, ctl_operand(c, argc, argv, "UUID", NULL), id);
 	(void)snprintf(path, sizeof(path), "/instances/%s", id);
 	return ctl_delete(c, path);
+}
+
+/* What "instance import" sends at a time, and where each line came from. */
+struct ctl_batch {
+	struct bbuf	 cb_body;
+	size_t		 cb_n;
+	size_t		 cb_line[CTL_BATCH_MAX];	/* in the file */
+	const char	*cb_file;
+	size_t		 cb_registered, cb_created, cb_failed;
+};
+
+/* A refused batch's errors, each at its line in the file. */
+static void
+ctl_batch_errors(const struct ctl_batch *cb, const struct httpc_resp *r)
+{
+	struct bbuf	 msg;
+	json_t		*j, *e, *v;
+	json_int_t	 line;
+	size_t		 i;
+
+	j = ctl_resp_json(r);
+	json_array_foreach(json_object_get(j, "errors"), i, e) {
+		line = json_integer_value(json_object_get(e, "line"));
+		v = json_object_get(e, "error");
+		if (line < 1 || (size_t)line > cb->cb_n || !json_is_string(v))
+			continue;
+		bbuf_init(&msg, CTL_MSG_MAX);
+		(void)ctl_vis_add(&msg, json_string_value(v),
+		    json_string_length(v));
+		v = json_object_get(e, "id");
+		warnx("%s:%zu: %s%s%.*s", cb->cb_file,
+		    cb->cb_line[line - 1], json_is_string(v) &&
+		    json_string_length(v) == CTL_UUID_LEN ?
+		    json_string_value(v) : "", json_is_string(v) ? ": " : "",
+		    (int)msg.bb_len, (const char *)msg.bb_data);
+		bbuf_free(&msg);
+	}
+	json_decref(j);
+}
+
+/* Send what cb holds; all of it is registered, or none. */
+static int
+ctl_batch_send(struct ctl *c, struct ctl_batch *cb)
+{
+	struct httpc_resp	 r;
+	json_t			*j;
+	int			 rv = -1;
+
+	if (cb->cb_n == 0)
+		return 0;
+	if (ctl_call_raw(c, "POST", "/instances:batch",
+	    "application/x-ndjson", cb->cb_body.bb_data, cb->cb_body.bb_len,
+	    &r) == 0) {
+		j = ctl_resp_json(&r);
+		if (r.hr_status == 200 && json_is_integer(json_object_get(j,
+		    "registered")) && json_is_integer(json_object_get(j,
+		    "created"))) {
+			cb->cb_registered += (size_t)json_integer_value(
+			    json_object_get(j, "registered"));
+			cb->cb_created += (size_t)json_integer_value(
+			    json_object_get(j, "created"));
+			rv = 0;
+		} else
+			ctl_unexpected(c, &r);
+		json_decref(j);
+	} else if (r.hr_status == 400 || r.hr_status == 409)
+		ctl_batch_errors(cb, &r);
+	if (rv == -1) {
+		warnx("%s: lines %zu to %zu: none of these %zu registered",
+		    cb->cb_file, cb->cb_line[0], cb->cb_line[cb->cb_n - 1],
+		    cb->cb_n);
+		cb->cb_failed += cb->cb_n;
+	}
+	httpc_resp_free(&r);
+	bbuf_reset(&cb->cb_body);
+	cb->cb_n = 0;
+	return rv;
+}
+
+static int
+ctl_blank(uint8_t ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
+}
+
+/*
+ * NDJSON, as POST /instances:batch takes it: each line a registration
+ * with its "id".  Sent in batches of up to CTL_BATCH_MAX lines and
+ * CTL_BATCH_BODY_MAX bytes, each stored whole or not at all; a batch
+ * that fails does not stop the next.  Exit 1 if any line failed.
+ */
+static int
+ctl_cmd_inst_import(struct ctl *c, int argc, char **argv)
+{
+	static struct ctl_batch	 cb;
+	struct buf		 b;
+	const char		*file;
+	FILE			*fp;
+	char			*line = NULL;
+	size_t			 cap = 0, no = 0;
+	ssize_t			 len;
+	int			 rv = 0;
+
+	file = ctl_operand(c, argc, argv, "FILE", NULL);
+	if (strcmp(file, "-") == 0)
+		fp = stdin;
+	else if ((fp = fopen(file, "r")) == NULL) {
+		warn("%s", file);
+		return -1;
+	}
+	memset(&cb, 0, sizeof(cb));
+	cb.cb_file = strcmp(file, "-") == 0 ? "stdin" : file;
+	bbuf_init(&cb.cb_body, CTL_BATCH_BODY_MAX);
+	while ((len = getline(&line, &cap, fp)) != -1) {
+		no++;
+		buf_init(&b, line, (size_t)len);
+		if (buf_all(&b, ctl_blank))
+			continue;
+		if (len > 0 && line[len - 1] == '\n')
+			len--;
+		if ((size_t)len + 1 > CTL_BATCH_BODY_MAX) {
+			warnx("%s:%zu: longer than %d bytes", cb.cb_file, no,
+			    CTL_BATCH_BODY_MAX - 1);
+			cb.cb_failed++;
+			rv = -1;
+			continue;
+		}
+		if (cb.cb_n == CTL_BATCH_MAX || cb.cb_body.bb_len +
+		    (size_t)len + 1 > CTL_BATCH_BODY_MAX)
+			rv |= ctl_batch_send(c, &cb);
+		if (bbuf_add(&cb.cb_body, line, (size_t)len) == -1 ||
+		    bbuf_add(&cb.cb_body, "\n", 1) == -1)
+			errx(1, "batch buffer");
+		cb.cb_line[cb.cb_n++] = no;
+	}
+	if (ferror(fp)) {
+		warn("%s", cb.cb_file);
+		rv = -1;
+	}
+	free(line);
+	if (fp != stdin)
+		(void)fclose(fp);
+	rv |= ctl_batch_send(c, &cb);
+	bbuf_free(&cb.cb_body);
+	if (c->c_json)
+		ctl_outf(c, "{\"registered\":%zu,\"created\":%zu,"
+		    "\"updated\":%zu,\"failed\":%zu}\n", cb.cb_registered,
+		    cb.cb_created, cb.cb_registered - cb.cb_created,
+		    cb.cb_failed);
+	else
+		ctl_outf(c, "registered %zu (%zu created, %zu updated), "
+		    "%zu failed\n", cb.cb_registered, cb.cb_created,
+		    cb.cb_registered - cb.cb_created, cb.cb_failed);
+	/* The summary counts even when a batch failed. */
+	return ctl_flush(c) == -1 ? -1 : rv;
 }
 
 static int

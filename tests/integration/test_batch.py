@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: ISC
 """Bulk registration (README, "The owner API and sealmdctl"):
 POST /instances:batch takes NDJSON, one registration per line, and
-stores every entry or none."""
+stores every entry or none; sealmdctl instance import sends a file in
+such batches."""
 import http.client
 import json
+import os
 import socket
 import threading
 import unittest
@@ -166,6 +168,39 @@ class Batch(unittest.TestCase):
         self.assertEqual(sorted(st for st, _ in out), [200] * 4, out)
         for g in groups:
             self.assertTrue(self.stored(g[-1]["id"]))
+
+    def test_ctl_import(self):
+        """sealmdctl instance import: batches of 1000, each whole or not
+        at all; a bad line names its line in the file, the exit status
+        says something failed, and the other batches are in."""
+        es = self.entries(2500)
+        es[1500]["project_id"] = "no spaces allowed"
+        lines = [json.dumps(e) for e in es]
+        lines.insert(10, "")            # blank lines are skipped
+        path = os.path.join(self.d.state, "import.ndjson")
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        r = self.d.ctl("instance", "import", path)
+        self.assertEqual(r.returncode, 1, r)
+        err = r.stderr.decode()
+        self.assertIn(f"import.ndjson:1502: {es[1500]['id']}: project_id",
+                      err)
+        self.assertIn("lines 1002 to 2001: none of these 1000 registered",
+                      err)
+        self.assertEqual(r.stdout.decode(),
+                         "registered 1500 (1500 created, 0 updated), "
+                         "1000 failed\n")
+        self.assertTrue(self.stored(es[0]["id"]))
+        self.assertFalse(self.stored(es[1499]["id"]))
+        self.assertTrue(self.stored(es[2499]["id"]))
+        # Fixed, from stdin: all in, the first 1500 updated.
+        es[1500]["project_id"] = "proj-b"
+        r = self.d.ctl("--json", "instance", "import", "-",
+                       stdin=ndjson(es))
+        self.assertEqual(r.returncode, 0, r)
+        self.assertEqual(json.loads(r.stdout), {
+            "registered": 2500, "created": 1000, "updated": 1500,
+            "failed": 0})
 
     def test_limits(self):
         es = self.entries(1001)
