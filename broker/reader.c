@@ -183,15 +183,74 @@ reader_run(struct store *st, struct rjob *j)
 	}
 }
 
+/* A guest's read (and a waiter's poll): an instance and its value. */
+static int
+reader_head_pw(const struct rjob *j)
+{
+	return (j->rj_plan == RJ_ID || j->rj_plan == RJ_ADDR) &&
+	    j->rj_key[0] != '\0' && j->rj_want == RJ_WANT_PW;
+}
+
+/*
+ * The jobs one take found queued: the guests' reads first, in one call
+ * that PostgreSQL answers with one statement, and handed back at once;
+ * then the rest, one by one.  Each job still reads the database now:
+ * nothing is kept from one take to the next.
+ */
+static void
+reader_run_many(struct store *st, struct jobq_link **l, size_t n)
+{
+	struct store_head_req	 req[STORE_HEAD_MANY_MAX];
+	struct jobq_link	*hl[STORE_HEAD_MANY_MAX];
+	struct rjob		*j;
+	size_t			 i, m = 0;
+	int			 rest[STORE_HEAD_MANY_MAX];
+
+	/* A finished job is the event loop's: it may be gone at once. */
+	for (i = 0; i < n; i++) {
+		j = JOBQ_ITEM(l[i], struct rjob, rj_q);
+		if ((rest[i] = !reader_head_pw(j)))
+			continue;
+		hl[m] = l[i];
+		req[m].hr_key = j->rj_key;
+		req[m].hr_by_addr = j->rj_plan == RJ_ADDR;
+		req[m].hr_inst = &j->rj_i.head;
+		req[m].hr_pw = &j->rj_i.pw;
+		m++;
+	}
+	if (m > 0) {
+		store_head_pw_many(st, req, m);
+		for (i = 0; i < m; i++) {
+			j = JOBQ_ITEM(hl[i], struct rjob, rj_q);
+			j->rj_r = req[i].hr_r;
+			j->rj_pw_r = req[i].hr_pw_r;
+		}
+		jobq_finish(&reader_q, hl, m);
+	}
+	for (i = 0; i < n; i++) {
+		if (!rest[i])
+			continue;
+		reader_run(st, JOBQ_ITEM(l[i], struct rjob, rj_q));
+		jobq_finish(&reader_q, &l[i], 1);
+	}
+}
+
 static void *
 reader_main(void *arg)
 {
 	struct store		*st = arg;
-	struct jobq_link	*l;
+	struct jobq_link	*l[STORE_HEAD_MANY_MAX];
+	size_t			 n, max;
 
-	while (jobq_take(&reader_q, &l, 1) > 0) {
-		reader_run(st, JOBQ_ITEM(l, struct rjob, rj_q));
-		jobq_finish(&reader_q, &l, 1);
+	/* A fair share of the queue each, so that no thread idles. */
+	for (;;) {
+		max = (jobq_queued(&reader_q) + READER_THREADS - 1) /
+		    READER_THREADS;
+		max = max < 1 ? 1 : max > STORE_HEAD_MANY_MAX ?
+		    STORE_HEAD_MANY_MAX : max;
+		if ((n = jobq_take(&reader_q, l, max)) == 0)
+			break;
+		reader_run_many(st, l, n);
 	}
 	return NULL;
 }

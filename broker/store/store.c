@@ -272,6 +272,36 @@ store_head_pw(struct store *st, const char *key, int by_addr,
 	return r;
 }
 
+/*
+ * Every request its own answer, as store_head_pw gives it.  An engine
+ * that reads them all at once fails them all at once: no retry one by
+ * one, which could wait n times on a database that does not answer.
+ */
+void
+store_head_pw_many(struct store *st, struct store_head_req *req, size_t n)
+{
+	size_t	i;
+
+	if (n > STORE_HEAD_MANY_MAX)
+		fatalx("%s: %zu keys", __func__, n);
+	if (st->st_ops->head_pw_many == NULL) {
+		for (i = 0; i < n; i++)
+			req[i].hr_r = store_head_pw(st, req[i].hr_key,
+			    req[i].hr_by_addr, req[i].hr_inst, req[i].hr_pw,
+			    &req[i].hr_pw_r);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		req[i].hr_r = req[i].hr_pw_r = STORE_ERR;
+	if (st->st_ops->head_pw_many(st, req, n) == 0)
+		return;
+	for (i = 0; i < n; i++) {
+		req[i].hr_r = req[i].hr_pw_r = STORE_ERR;
+		memset(req[i].hr_inst, 0, sizeof(*req[i].hr_inst));
+		memset(req[i].hr_pw, 0, sizeof(*req[i].hr_pw));
+	}
+}
+
 void
 store_read_end(struct store *st)
 {

@@ -59,7 +59,7 @@ struct store_keycount {
 
 /*
  * An instance registration as the store keeps it.  Its own struct, not
- * the wire's (struct msg_instance); broker/ops.c converts between the
+ * the wire's (struct store_inst); broker/ops.c converts between the
  * two, field by field.  Both are laid out by privsep/sizes.h, so that
  * either fits the other.
  */
@@ -110,6 +110,18 @@ struct store_addr {
 	char		sa_id[ID_LEN + 1];
 };
 
+/* One read of store_head_pw_many: the key, and where its answer goes. */
+struct store_head_req {
+	const char		*hr_key;
+	int			 hr_by_addr;
+	struct store_inst	*hr_inst;
+	struct store_pw		*hr_pw;
+	int			 hr_r;		/* STORE_*, the instance's */
+	int			 hr_pw_r;	/* STORE_*, its value's */
+};
+
+#define STORE_HEAD_MANY_MAX	16
+
 struct store_ops {
 	const char *name;
 	void	(*close)(struct store *);
@@ -142,6 +154,12 @@ struct store_ops {
 	 */
 	int	(*head_pw)(struct store *, const char *, int,
 		    struct store_inst *, struct store_pw *, int *);
+	/*
+	 * head_pw of up to STORE_HEAD_MANY_MAX keys, in one round trip;
+	 * optional (NULL: head_pw each).
+	 */
+	int	(*head_pw_many)(struct store *, struct store_head_req *,
+		    size_t);
 	int	(*pw_expire)(struct store *, const char *, int64_t);
 	int	(*pw_expired)(struct store *, int64_t, int64_t,
 		    char (*)[ID_LEN + 1], int64_t *, size_t, size_t *);
@@ -199,6 +217,7 @@ int	store_instance_head(struct store *, const char *, int,
 size_t	store_addr_base(const char *);
 int	store_head_pw(struct store *, const char *, int, struct store_inst *,
 	    struct store_pw *, int *);
+void	store_head_pw_many(struct store *, struct store_head_req *, size_t);
 int	store_pw_expire(struct store *, const char *, int64_t);
 int	store_pw_expired(struct store *, int64_t, int64_t,
 	    char (*)[ID_LEN + 1], int64_t *, size_t, size_t *);

@@ -48,6 +48,7 @@
 #define PG_PREP_MAX		64
 /* Any node migrating holds this advisory lock ("sealmd" in ASCII). */
 #define PG_MIGRATE_LOCK		"115101971081091000"
+#define PG_TEXT_OID		25	/* pg_type.h's TEXTOID */
 
 static const char *const pg_migrate[PG_SCHEMA_VERSION] = {
 	"CREATE TABLE instances ("
@@ -96,12 +97,12 @@ static const char *const pg_migrate[PG_SCHEMA_VERSION] = {
 
 #define PG_INST_COLS	"id, project, hostname, created, cleared, " \
 			"pw_ttl, one_time, pw_mode"
-#define PG_HEAD_PW	"i.id, i.project, i.hostname, i.created, " \
+#define PG_HEAD_COLS	"i.id, i.project, i.hostname, i.created, " \
 			"i.cleared, i.pw_ttl, i.one_time, i.pw_mode, " \
 			"p.idx, p.count, p.key_id, p.nonce, p.sealed, " \
-			"p.fingerprint, p.set_at, p.kind, p.seal_format " \
-			"FROM instances i " \
-			"LEFT JOIN password_chunks p ON p.instance_id = i.id"
+			"p.fingerprint, p.set_at, p.kind, p.seal_format "
+#define PG_PW_JOIN	"LEFT JOIN password_chunks p ON p.instance_id = i.id "
+#define PG_HEAD_PW	PG_HEAD_COLS "FROM instances i " PG_PW_JOIN
 
 struct pg {
 	PGconn		*pg_conn;
@@ -163,6 +164,8 @@ static int	pg_instance_head(struct store *, const char *, int,
 		    struct store_inst *);
 static int	pg_head_pw(struct store *, const char *, int,
 		    struct store_inst *, struct store_pw *, int *);
+static int	pg_head_pw_many(struct store *, struct store_head_req *,
+		    size_t);
 static int	pg_pw_expire(struct store *, const char *, int64_t);
 static int	pg_pw_expired(struct store *, int64_t, int64_t,
 		    char (*)[ID_LEN + 1], int64_t *, size_t, size_t *);
@@ -191,6 +194,7 @@ static const struct store_ops pg_ops = {
 	.pw_rewrap = pg_pw_rewrap,
 	.instance_head = pg_instance_head,
 	.head_pw = pg_head_pw,
+	.head_pw_many = pg_head_pw_many,
 	.pw_expire = pg_pw_expire,
 	.pw_expired = pg_pw_expired,
 	.pw_take = pg_pw_take,
@@ -403,7 +407,8 @@ pg_answer_bound(struct pg *pg)
 }
 
 static int	pg_schema(struct pg *, int);
-static int	pg_pw_rows(const PGresult *, int, struct store_pw *);
+static int	pg_pw_rows(const PGresult *, int, int, int,
+		    struct store_pw *);
 static int	pg_end(struct pg *, const char *);
 
 /* 0 with a live connection, -1 while the database is unreachable. */
@@ -1088,23 +1093,27 @@ pg_instance_put(struct store *st, const struct store_inst *inst,
 	return r;
 }
 
-/* The scalar columns of an instance row, in PG_INST_COLS order. */
+/* The scalar columns of an instance row, in PG_INST_COLS order,
+ * from column off. */
 static int
-pg_head_row(const PGresult *res, struct store_inst *inst)
+pg_head_row(const PGresult *res, int row, int off,
+    struct store_inst *inst)
 {
 	int64_t	ttl, once, mode;
 
-	if (pg_col_str(res, 0, 0, inst->ri_id, sizeof(inst->ri_id)) == -1 ||
-	    pg_col_str(res, 0, 1, inst->ri_project,
+	if (pg_col_str(res, row, off + 0, inst->ri_id,
+	    sizeof(inst->ri_id)) == -1 ||
+	    pg_col_str(res, row, off + 1, inst->ri_project,
 	    sizeof(inst->ri_project)) == -1 ||
-	    pg_col_str(res, 0, 2, inst->ri_hostname,
+	    pg_col_str(res, row, off + 2, inst->ri_hostname,
 	    sizeof(inst->ri_hostname)) == -1 ||
-	    pg_col_int(res, 0, 3, INT64_MIN, INT64_MAX,
+	    pg_col_int(res, row, off + 3, INT64_MIN, INT64_MAX,
 	    &inst->ri_created) == -1 ||
-	    pg_col_int(res, 0, 4, 0, INT64_MAX, &inst->ri_cleared) == -1 ||
-	    pg_col_int(res, 0, 5, -1, PW_TTL_MAX, &ttl) == -1 ||
-	    pg_col_int(res, 0, 6, -1, 1, &once) == -1 ||
-	    pg_col_int(res, 0, 7, PW_MODE_DEFAULT, PW_MODE_VERIFIER,
+	    pg_col_int(res, row, off + 4, 0, INT64_MAX,
+	    &inst->ri_cleared) == -1 ||
+	    pg_col_int(res, row, off + 5, -1, PW_TTL_MAX, &ttl) == -1 ||
+	    pg_col_int(res, row, off + 6, -1, 1, &once) == -1 ||
+	    pg_col_int(res, row, off + 7, PW_MODE_DEFAULT, PW_MODE_VERIFIER,
 	    &mode) == -1)
 		return -1;
 	inst->ri_pw_ttl = (int32_t)ttl;
@@ -1119,6 +1128,31 @@ pg_head_row(const PGresult *res, struct store_inst *inst)
 			"DESC LIMIT 1"
 
 /*
+ * An instance's n rows from row0, its columns from off: the instance
+ * row, with pw its value's chunks (none: NULL columns).
+ */
+static int
+pg_head_rows(const PGresult *res, int row0, int n, int off,
+    struct store_inst *inst, struct store_pw *pw, int *pw_r)
+{
+	if (pg_head_row(res, row0, off, inst) == -1) {
+		log_warnx("store postgresql: malformed instance row");
+		return STORE_ERR;
+	}
+	if (pw == NULL)
+		return STORE_OK;
+	if (PQgetisnull(res, row0, off + 8))
+		*pw_r = STORE_NOTFOUND;
+	else if (pg_pw_rows(res, row0, n, off + 8, pw) == -1) {
+		log_warnx("store postgresql: instance %.*s: stored password "
+		    "has a malformed shape", ID_LEN, inst->ri_id);
+		memset(pw, 0, sizeof(*pw));
+	} else
+		*pw_r = STORE_OK;
+	return STORE_OK;
+}
+
+/*
  * The instance row, by id or by address, with no addresses or keys; with
  * pw, its value's chunks too, in the same round trip (none: NULL columns).
  */
@@ -1130,8 +1164,8 @@ pg_head(struct pg *pg, const char *key, int by_addr,
 		{ "SELECT " PG_INST_COLS " FROM instances WHERE id = $1::text",
 		  "SELECT " PG_INST_COLS " FROM instances WHERE id = "
 		  "(" PG_BY_ADDR ")" },
-		{ "SELECT " PG_HEAD_PW " WHERE i.id = $1::text ORDER BY p.idx",
-		  "SELECT " PG_HEAD_PW " WHERE i.id = (" PG_BY_ADDR ") "
+		{ "SELECT " PG_HEAD_PW "WHERE i.id = $1::text ORDER BY p.idx",
+		  "SELECT " PG_HEAD_PW "WHERE i.id = (" PG_BY_ADDR ") "
 		  "ORDER BY p.idx" },
 	};
 	struct pgp	 p = { 0 };
@@ -1147,21 +1181,145 @@ pg_head(struct pg *pg, const char *key, int by_addr,
 	if ((res = pg_exec(pg, sql[pw != NULL][by_addr != 0], &p,
 	    NULL)) == NULL)
 		return STORE_ERR;
-	if (PQntuples(res) == 0)
-		r = STORE_NOTFOUND;
-	else if (pg_head_row(res, inst) == -1) {
-		log_warnx("store postgresql: malformed instance row");
-		r = STORE_ERR;
-	} else if (pw != NULL && PQgetisnull(res, 0, 8))
-		*pw_r = STORE_NOTFOUND;
-	else if (pw != NULL && pg_pw_rows(res, 8, pw) == -1) {
-		log_warnx("store postgresql: instance %.*s: stored password "
-		    "has a malformed shape", ID_LEN, inst->ri_id);
-		memset(pw, 0, sizeof(*pw));
-	} else if (pw != NULL)
-		*pw_r = STORE_OK;
+	r = PQntuples(res) == 0 ? STORE_NOTFOUND : pg_head_rows(res, 0,
+	    PQntuples(res), 0, inst, pw, pw_r);
 	PQclear(res);
 	return r;
+}
+
+/* A text[] in binary form: the array header, then each item. */
+struct pga {
+	uint8_t	b[20 + STORE_HEAD_MANY_MAX * (4 + ADDR_MAX + 1)];
+	size_t	len;
+};
+
+static void
+pga_put(struct pga *a, const void *v, size_t len)
+{
+	if (len > sizeof(a->b) - a->len)
+		fatalx("%s: array too long", __func__);
+	memcpy(a->b + a->len, v, len);
+	a->len += len;
+}
+
+static void
+pga_u32(struct pga *a, uint32_t v)
+{
+	v = htobe32(v);
+	pga_put(a, &v, sizeof(v));
+}
+
+/* One dimension of n items from 1, none NULL. */
+static void
+pga_start(struct pga *a, size_t n)
+{
+	a->len = 0;
+	pga_u32(a, 1);
+	pga_u32(a, 0);
+	pga_u32(a, PG_TEXT_OID);
+	pga_u32(a, (uint32_t)n);
+	pga_u32(a, 1);
+}
+
+/* At most ADDR_MAX + 1 bytes: a longer key cannot match a stored one. */
+static void
+pga_str(struct pga *a, const char *s, size_t len)
+{
+	if (len > ADDR_MAX + 1)
+		len = ADDR_MAX + 1;
+	pga_u32(a, (uint32_t)len);
+	pga_put(a, s, len);
+}
+
+/*
+ * The m keys of grp, all by id or all by address, in one statement; its
+ * rows come in order of the key (q.n), each key's chunks in order.
+ */
+static int
+pg_head_batch(struct pg *pg, int by_addr, struct store_head_req **grp,
+    size_t m)
+{
+	static const char *const sql[2] = {
+		"SELECT q.n, " PG_HEAD_COLS "FROM unnest($1::text[]) WITH "
+		"ORDINALITY q(k, n) JOIN instances i ON i.id = q.k "
+		PG_PW_JOIN "ORDER BY q.n, p.idx",
+		"SELECT q.n, " PG_HEAD_COLS "FROM unnest($1::text[], "
+		"$2::text[]) WITH ORDINALITY q(k, b, n) JOIN instances i ON "
+		"i.id = (SELECT instance_id FROM instance_addresses WHERE "
+		"addr IN (q.k, q.b) ORDER BY length(addr) DESC LIMIT 1) "
+		PG_PW_JOIN "ORDER BY q.n, p.idx",
+	};
+	struct pga		 keys, bases;
+	struct pgp		 p = { 0 };
+	struct store_head_req	*q;
+	PGresult		*res;
+	int64_t			 n, next;
+	int			 row, end, rows, r = 0;
+	size_t			 i;
+
+	pga_start(&keys, m);
+	pga_start(&bases, m);
+	for (i = 0; i < m; i++) {
+		pga_str(&keys, grp[i]->hr_key, strnlen(grp[i]->hr_key,
+		    (by_addr ? ADDR_MAX : ID_LEN) + 1));
+		if (by_addr)
+			pga_str(&bases, grp[i]->hr_key,
+			    store_addr_base(grp[i]->hr_key));
+	}
+	pgp_bin(&p, keys.b, keys.len);
+	if (by_addr)
+		pgp_bin(&p, bases.b, bases.len);
+	if ((res = pg_exec(pg, sql[by_addr != 0], &p, NULL)) == NULL)
+		return -1;
+	rows = PQntuples(res);
+	/* Each key's rows together, keys in order: else it is not ours. */
+	for (row = 0, next = 1; row < rows; row = end) {
+		if (pg_col_int(res, row, 0, next, (int64_t)m, &n) == -1) {
+			log_warnx("store postgresql: malformed batch row");
+			r = -1;
+			break;
+		}
+		for (end = row + 1; end < rows &&
+		    pg_col_int(res, end, 0, n, n, &next) == 0; end++)
+			;
+		next = n + 1;
+		q = grp[n - 1];
+		q->hr_r = pg_head_rows(res, row, end - row, 1, q->hr_inst,
+		    q->hr_pw, &q->hr_pw_r);
+	}
+	PQclear(res);
+	return r;
+}
+
+/*
+ * Up to STORE_HEAD_MANY_MAX guests' reads: those by id in one statement,
+ * those by address in another.  A key alone takes its usual statement.
+ */
+static int
+pg_head_pw_many(struct store *st, struct store_head_req *req, size_t n)
+{
+	struct pg		*pg = st->st_engine;
+	struct store_head_req	*grp[STORE_HEAD_MANY_MAX];
+	size_t			 i, m;
+	int			 by_addr;
+
+	for (i = 0; i < n; i++) {
+		req[i].hr_inst->ri_naddr = req[i].hr_inst->ri_nkeys = 0;
+		memset(req[i].hr_pw, 0, sizeof(*req[i].hr_pw));
+		req[i].hr_r = STORE_NOTFOUND;
+	}
+	for (by_addr = 0; by_addr < 2; by_addr++) {
+		for (i = m = 0; i < n; i++)
+			if ((req[i].hr_by_addr != 0) == by_addr)
+				grp[m++] = &req[i];
+		if (m == 1)
+			grp[0]->hr_r = pg_head(pg, grp[0]->hr_key, by_addr,
+			    grp[0]->hr_inst, grp[0]->hr_pw,
+			    &grp[0]->hr_pw_r);
+		else if (m > 1 && pg_head_batch(pg, by_addr, grp, m) == -1)
+			return -1;
+	}
+	return 0;
 }
 
 /* fe80::/10 is fe80: to febf:, four digits; no '%': no interface. */
@@ -1392,30 +1550,36 @@ pg_pw_put_if_absent(struct store *st, const char *id,
 	return r;
 }
 
-/* Rows must be idx 0..count-1, all agreeing on count; from column off. */
+/*
+ * The n rows from row0 must be idx 0..count-1, all agreeing on count;
+ * from column off.
+ */
 static int
-pg_pw_rows(const PGresult *res, int off, struct store_pw *pw)
+pg_pw_rows(const PGresult *res, int row0, int n, int off,
+    struct store_pw *pw)
 {
 	struct store_sealed	*c;
 	int64_t			 idx, count, key_id, set_at, kind, format;
 	size_t			 len;
-	int			 i, n = PQntuples(res);
+	int			 i, row;
 
 	if (n > PW_CHUNKS)
 		return -1;
 	for (i = 0; i < n; i++) {
+		row = row0 + i;
 		c = &pw->sp_chunk[i];
-		if (pg_col_int(res, i, off + 0, i, i, &idx) == -1 ||
-		    pg_col_int(res, i, off + 1, 1, PW_CHUNKS, &count) == -1 ||
+		if (pg_col_int(res, row, off + 0, i, i, &idx) == -1 ||
+		    pg_col_int(res, row, off + 1, 1, PW_CHUNKS, &count) == -1 ||
 		    (i > 0 && count != pw->sp_nchunks) ||
-		    pg_col_int(res, i, off + 2, 0, UINT32_MAX, &key_id) == -1 ||
-		    pg_col_int(res, i, off + 6, INT64_MIN, INT64_MAX,
+		    pg_col_int(res, row, off + 2, 0, UINT32_MAX,
+		    &key_id) == -1 ||
+		    pg_col_int(res, row, off + 6, INT64_MIN, INT64_MAX,
 		    &set_at) == -1 ||
-		    pg_col_int(res, i, off + 8, SEAL_FORMAT_V1, SEAL_FORMAT_V2,
-		    &format) == -1 ||
-		    pg_col_blob(res, i, off + 3, c->ss_nonce, SEAL_NONCE_LEN,
+		    pg_col_int(res, row, off + 8, SEAL_FORMAT_V1,
+		    SEAL_FORMAT_V2, &format) == -1 ||
+		    pg_col_blob(res, row, off + 3, c->ss_nonce, SEAL_NONCE_LEN,
 		    SEAL_NONCE_LEN, &len) == -1 ||
-		    pg_col_blob(res, i, off + 4, c->ss_ct, SEAL_TAG_LEN,
+		    pg_col_blob(res, row, off + 4, c->ss_ct, SEAL_TAG_LEN,
 		    PW_CHUNK_LEN + SEAL_TAG_LEN, &len) == -1)
 			return -1;
 		c->ss_len = (uint32_t)len;
@@ -1424,9 +1588,9 @@ pg_pw_rows(const PGresult *res, int off, struct store_pw *pw)
 		if (i == 0) {
 			pw->sp_nchunks = (uint32_t)count;
 			pw->sp_set_at = set_at;
-			if (pg_col_int(res, i, off + 7, PW_KIND_VALUE,
+			if (pg_col_int(res, row, off + 7, PW_KIND_VALUE,
 			    PW_KIND_VERIFIER, &kind) == -1 ||
-			    pg_col_blob(res, i, off + 5, pw->sp_fp, FP_LEN,
+			    pg_col_blob(res, row, off + 5, pw->sp_fp, FP_LEN,
 			    FP_LEN, &len) == -1)
 				return -1;
 			pw->sp_kind = (uint32_t)kind;
@@ -1454,7 +1618,7 @@ pg_pw_read(struct pg *pg, const char *id, struct store_pw *pw, int lock)
 		return STORE_ERR;
 	if (PQntuples(res) == 0)
 		r = STORE_NOTFOUND;
-	else if (pg_pw_rows(res, 0, pw) == -1) {
+	else if (pg_pw_rows(res, 0, PQntuples(res), 0, pw) == -1) {
 		log_warnx("store postgresql: instance %.*s: stored password "
 		    "has a malformed shape", ID_LEN, id);
 		r = STORE_ERR;

@@ -493,6 +493,92 @@ Test(store, head_with_value)
 	cr_assert_eq(pw.sp_nchunks, 0);
 }
 
+/*
+ * Many guests' reads at once answer each as its own read would: by id
+ * and by address mixed, found or not, with a value, without one, or
+ * with a malformed one, the same key twice, and a full batch.
+ */
+Test(store, head_pw_many)
+{
+	static const char *const keys[] = {
+		"10.0.0.1@b", "mkid1", "10.0.0.9", "mkid2", "10.0.0.1@z",
+		"mkid9", "10.0.0.2", "mkid1", "10.0.0.3", "fe80::1%eth1@b",
+		"mkid3", "10.0.0.1", "mkid4", "10.0.0.4", "fe80::1%eth1",
+		"10.0.0.1@b",
+	};
+	struct store_head_req	req[STORE_HEAD_MANY_MAX];
+	struct store_inst	inst[STORE_HEAD_MANY_MAX], one;
+	struct store_pw		pw[STORE_HEAD_MANY_MAX], a, b, d, opw;
+	char			ids[STORE_HEAD_MANY_MAX][ID_LEN + 1];
+	size_t			i, n;
+	int			r, pw_r;
+
+	cr_assert_eq(sizeof(keys) / sizeof(keys[0]), STORE_HEAD_MANY_MAX);
+	put_new(1, "10.0.0.1@b", "fe80::1%eth1@b");
+	put_new(2, "10.0.0.1", "10.0.0.2");
+	put_new(3, "10.0.0.3", NULL);
+	put_new(4, "10.0.0.4", NULL);
+	mkpw(&a, 3, 0x71);
+	mkpw(&b, 1, 0x72);
+	mkpw(&d, 2, 0x73);
+	cr_assert_eq(store_pw_put_if_absent(st, mkid(1), &a), STORE_OK);
+	cr_assert_eq(store_pw_put_if_absent(st, mkid(2), &b), STORE_OK);
+	cr_assert_eq(store_pw_put_if_absent(st, mkid(4), &d), STORE_OK);
+	/* Instance 4's value, malformed. */
+	raw_sql("UPDATE password_chunks SET count = 3 WHERE instance_id = "
+	    "'00000000-0000-4000-8000-000000000004' AND idx = 1");
+	store_read_end(st);
+
+	for (n = 1; n <= STORE_HEAD_MANY_MAX; n += n < 4 ? 1 : 6) {
+		memset(req, 0, sizeof(req));
+		memset(inst, 0xa5, sizeof(inst));
+		memset(pw, 0xa5, sizeof(pw));
+		for (i = 0; i < n; i++) {
+			req[i].hr_by_addr = strncmp(keys[i], "mkid", 4) != 0;
+			(void)snprintf(ids[i], sizeof(ids[i]), "%s",
+			    mkid((unsigned)(keys[i][4] - '0')));
+			req[i].hr_key = req[i].hr_by_addr ? keys[i] : ids[i];
+			req[i].hr_inst = &inst[i];
+			req[i].hr_pw = &pw[i];
+		}
+		store_head_pw_many(st, req, n);
+		store_read_end(st);
+		for (i = 0; i < n; i++) {
+			r = store_head_pw(st, req[i].hr_key,
+			    req[i].hr_by_addr, &one, &opw, &pw_r);
+			cr_assert_eq(req[i].hr_r, r, "%zu of %zu: %s", i, n,
+			    keys[i]);
+			if (r == STORE_OK) {
+				cr_assert_str_eq(inst[i].ri_id, one.ri_id);
+				cr_assert_str_eq(inst[i].ri_project,
+				    one.ri_project);
+				cr_assert_eq(inst[i].ri_naddr, 0);
+				cr_assert_eq(req[i].hr_pw_r, pw_r, "%s",
+				    keys[i]);
+			}
+			if (r == STORE_OK && pw_r == STORE_OK)
+				assert_pw_eq(&pw[i], &opw);
+			else if (r == STORE_OK)
+				cr_assert_eq(pw[i].sp_nchunks, 0);
+		}
+		store_read_end(st);
+	}
+	/* What the comparison rests on. */
+	cr_assert_eq(store_head_pw(st, "10.0.0.1@z", 1, &one, &opw, &pw_r),
+	    STORE_OK);
+	cr_assert_str_eq(one.ri_id, mkid(2));
+	cr_assert_eq(pw_r, STORE_OK);
+	cr_assert_eq(store_head_pw(st, mkid(3), 0, &one, &opw, &pw_r),
+	    STORE_OK);
+	cr_assert_eq(pw_r, STORE_NOTFOUND);
+	cr_assert_eq(store_head_pw(st, mkid(4), 0, &one, &opw, &pw_r),
+	    STORE_OK);
+	cr_assert_eq(pw_r, STORE_ERR);
+	cr_assert_eq(store_head_pw(st, "fe80::1%eth1", 1, &one, &opw,
+	    &pw_r), STORE_NOTFOUND);
+	store_read_end(st);
+}
+
 Test(store, address_conflict_changes_nothing)
 {
 	struct store_inst	in, out;
