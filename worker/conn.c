@@ -23,6 +23,7 @@
 static void	conn_new(struct worker *, const struct chan_msg *);
 static void	conn_close(struct worker *, struct wconn *);
 static void	conn_process(struct worker *, struct wconn *);
+static int	conn_tls_drain(struct worker *, struct wconn *);
 static void	conn_set_events(struct worker *, struct wconn *, uint32_t);
 static void	conn_chan_read(struct worker *);
 static void	conn_sweep(struct worker *);
@@ -249,13 +250,38 @@ conn_resume(struct worker *w, struct wconn *c)
 	conn_process(w, c);
 }
 
+/*
+ * Before waiting for more input: what TLS read from the socket but did not
+ * return (the input buffer was full, or an end of stream or error came
+ * behind the data) is invisible to epoll, and the client may send nothing
+ * more.  1 if some came, 0 if none, -1 if the connection is closed.
+ */
+static int
+conn_tls_drain(struct worker *w, struct wconn *c)
+{
+	ssize_t	n;
+
+	if (c->wc_tls == NULL)
+		return 0;
+	if ((n = wtls_drain(c, &c->wc_in, CONN_READ_MAX)) > 0) {
+		if (c->wc_state == WC_HEAD && c->wc_in.bb_len == (size_t)n)
+			c->wc_deadline = conn_now_ms() +
+			    w->w_init.mi_header_timeout_ms;
+		return 1;
+	}
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;
+	conn_close(w, c);
+	return -1;
+}
+
 /* Everything that can move without waiting: parse, dispatch, pipeline. */
 static void
 conn_process(struct worker *w, struct wconn *c)
 {
 	struct http_req	 r;
 	struct buf	 in;
-	int		 res, status;
+	int		 res, status, more;
 
 	for (;;) {
 		switch (c->wc_state) {
@@ -263,6 +289,11 @@ conn_process(struct worker *w, struct wconn *c)
 			bbuf_view(&c->wc_in, &in);
 			res = http_parse(&c->wc_hp, &in, &r, &status);
 			if (res == HTTP_MORE) {
+				if ((more = conn_tls_drain(w, c)) != 0) {
+					if (more == -1)
+						return;
+					break;
+				}
 				conn_set_events(w, c, EPOLLIN);
 				return;
 			}
@@ -307,6 +338,11 @@ conn_process(struct worker *w, struct wconn *c)
 		case WC_BODY:
 			if (c->wc_in.bb_len < c->wc_req.wr_head_len +
 			    c->wc_req.wr_body_len) {
+				if ((more = conn_tls_drain(w, c)) != 0) {
+					if (more == -1)
+						return;
+					break;
+				}
 				conn_set_events(w, c, EPOLLIN);
 				return;
 			}

@@ -50,6 +50,15 @@ wtls_read(struct wconn *c, struct bbuf *bb, size_t max)
 }
 
 ssize_t
+wtls_drain(struct wconn *c, struct bbuf *bb, size_t max)
+{
+	(void)c;
+	(void)bb;
+	(void)max;
+	fatalx("TLS read without TLS");
+}
+
+ssize_t
 wtls_write(struct wconn *c, struct bbuf *bb)
 {
 	(void)c;

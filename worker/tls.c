@@ -7,6 +7,12 @@
  * channel and waits for the answer, since OpenSSL cannot defer it (as
  * relayd's ca.c does).  The key is named by the SHA-256 of its
  * SubjectPublicKeyInfo: libretls does not record a key hash of its own.
+ *
+ * libtls reads and writes the socket through callbacks here, not through
+ * OpenSSL's socket BIO: one read(2) takes whatever ciphertext is there
+ * (the socket BIO, without read-ahead, reads each record's 5-byte header
+ * and then its body), and the worker always knows what it has read ahead
+ * of OpenSSL, where epoll cannot see it.
  */
 #define OPENSSL_API_COMPAT	0x10100000L	/* EC_KEY_METHOD */
 
@@ -33,6 +39,7 @@
 
 #define WTLS_SIGN_TIMEOUT_MS	2000
 #define WTLS_HANDSHAKE_RECORD	0x16	/* the first byte a TLS client sends */
+#define WTLS_READ_MAX		(17 * 1024)	/* a full record, and more */
 
 /*
  * Not declared in tls.h: "This function is not publicly exported because
@@ -55,6 +62,16 @@ static uint32_t		 wtls_nctx;	/* contexts the broker has */
 static struct wtls_ctx	*wtls_ctx[TLS_CTX_MAX];
 static uint8_t		*wtls_ca[TLS_CTX_MAX];
 static size_t		 wtls_calen[TLS_CTX_MAX];
+
+/*
+ * Ciphertext from the socket, shared by all connections: it belongs to
+ * wtls_io only during one libtls call, and what OpenSSL has not taken by
+ * then moves to that connection's wc_tls_stash.
+ */
+static uint8_t		 wtls_rbuf[WTLS_READ_MAX];
+static struct buf	 wtls_rb;	/* the part OpenSSL has not taken */
+static struct wconn	*wtls_io;	/* whose libtls call is running */
+static int		 wtls_io_sock;	/* 0: use only what is buffered */
 
 static const char wtls_plain_reply[] =
     "HTTP/1.1 400 Bad Request\r\n"
@@ -259,6 +276,93 @@ wtls_cert(const struct chan_msg *m)
 	log_debug("TLS context %u: new certificate", mt.mtc_ctx);
 }
 
+/*
+ * Before each libtls call on c: c owns the shared read buffer, with what
+ * an earlier call left in its stash in front.  sock 0: the call may not
+ * read the socket, only what is buffered.
+ */
+static void
+wtls_io_begin(struct wconn *c, int sock)
+{
+	struct buf	st;
+	size_t		n;
+
+	wtls_conn = c->wc_id;
+	wtls_io = c;
+	wtls_io_sock = sock;
+	buf_init(&wtls_rb, wtls_rbuf, 0);
+	if (c->wc_tls_stash.bb_len == 0)
+		return;
+	bbuf_view(&c->wc_tls_stash, &st);
+	n = buf_left(&st);
+	if (buf_get(&st, wtls_rbuf, n) == -1)
+		fatalx("TLS stash larger than the read buffer");
+	buf_init(&wtls_rb, wtls_rbuf, n);
+	bbuf_free(&c->wc_tls_stash);
+}
+
+/* After it: what OpenSSL did not take waits in c's stash. */
+static void
+wtls_io_end(struct wconn *c)
+{
+	uint8_t	*p;
+	size_t	 n = buf_left(&wtls_rb), avail;
+
+	wtls_io = NULL;
+	if (n == 0)
+		return;
+	if (bbuf_reserve(&c->wc_tls_stash, n, &p, &avail) == -1 ||
+	    avail < n || buf_get(&wtls_rb, p, n) == -1)
+		fatalx("TLS stash");
+	bbuf_commit(&c->wc_tls_stash, n);
+}
+
+/*
+ * libtls's read: from the shared buffer, refilled by one read(2) of all
+ * the socket has when it is empty.  OpenSSL asks for a record's header,
+ * then its body, and never more (libtls leaves read-ahead off).
+ */
+static ssize_t
+wtls_read_cb(struct tls *t, void *p, size_t len, void *arg)
+{
+	struct wconn	*c = arg;
+	size_t		 n;
+	ssize_t		 r;
+
+	(void)t;
+	if (c != wtls_io)
+		fatalx("TLS read outside a call on its connection");
+	if (buf_left(&wtls_rb) == 0) {
+		if (!wtls_io_sock)
+			return TLS_WANT_POLLIN;
+		r = read(c->wc_fd, wtls_rbuf, sizeof(wtls_rbuf));
+		if (r == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == EINTR))
+			return TLS_WANT_POLLIN;
+		if (r <= 0)
+			return r;
+		buf_init(&wtls_rb, wtls_rbuf, (size_t)r);
+	}
+	n = buf_left(&wtls_rb) < len ? buf_left(&wtls_rb) : len;
+	if (buf_get(&wtls_rb, p, n) == -1)
+		fatalx("TLS read buffer");
+	return (ssize_t)n;
+}
+
+static ssize_t
+wtls_write_cb(struct tls *t, const void *p, size_t len, void *arg)
+{
+	struct wconn	*c = arg;
+	ssize_t		 r;
+
+	(void)t;
+	r = write(c->wc_fd, p, len);
+	if (r == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR))
+		return TLS_WANT_POLLOUT;
+	return r;
+}
+
 /* A connection of a TLS listener; -1 if its context is not ready. */
 int
 wtls_conn_new(struct wconn *c, uint32_t ctx)
@@ -269,10 +373,12 @@ wtls_conn_new(struct wconn *c, uint32_t ctx)
 		log_warnx("no certificate for TLS context %u", ctx);
 		return -1;
 	}
-	if (tls_accept_socket(x->wx_srv, &c->wc_tls, c->wc_fd) == -1) {
-		log_warnx("tls_accept_socket: %s", tls_error(x->wx_srv));
+	if (tls_accept_cbs(x->wx_srv, &c->wc_tls, wtls_read_cb, wtls_write_cb,
+	    c) == -1) {
+		log_warnx("tls_accept_cbs: %s", tls_error(x->wx_srv));
 		return -1;
 	}
+	bbuf_init(&c->wc_tls_stash, WTLS_READ_MAX);
 	c->wc_tctx = x;
 	x->wx_refs++;
 	return 0;
@@ -287,10 +393,12 @@ wtls_conn_close(struct wconn *c)
 	if (c->wc_tls == NULL)
 		return;
 	if (c->wc_tls_up) {
-		wtls_conn = c->wc_id;
+		wtls_io_begin(c, 1);
 		(void)tls_close(c->wc_tls);
+		wtls_io_end(c);
 	}
 	tls_free(c->wc_tls);
+	bbuf_free(&c->wc_tls_stash);
 	c->wc_tls = NULL;
 	c->wc_tctx = NULL;
 	x->wx_refs--;
@@ -349,44 +457,75 @@ wtls_first_byte(struct wconn *c)
 }
 
 /*
- * Read like read(2) into bb, so that no decrypted byte waits inside
- * OpenSSL where epoll cannot see it: until libtls needs the socket again,
- * or a read returns less than asked.  OpenSSL reads no further than the
- * record it returns (libtls leaves read-ahead off), so a short read has
- * emptied it, and what is left in the kernel wakes epoll (level-triggered):
- * one read(2) per request saved.
+ * Read like read(2) into bb: until OpenSSL and the read buffer are empty
+ * (a read shorter than asked, with no ciphertext left), libtls needs the
+ * socket again, or bb is full.  In the last case, or after an end of
+ * stream or an error behind the data returned, wc_tls_more says that
+ * wtls_drain has more to give: epoll will not say so.
  */
-ssize_t
-wtls_read(struct wconn *c, struct bbuf *bb, size_t max)
+static ssize_t
+wtls_read_some(struct wconn *c, struct bbuf *bb, size_t max, int sock)
 {
 	uint8_t	*p;
 	size_t	 avail;
 	ssize_t	 n, total = 0;
-	int	 r;
+	int	 saved;
+
+	wtls_io_begin(c, sock);
+	c->wc_tls_more = 1;
+	for (;;) {
+		if (bbuf_reserve(bb, max, &p, &avail) == -1) {
+			errno = ENOBUFS;
+			n = -1;
+			break;
+		}
+		if (avail > max)
+			avail = max;
+		n = wtls_want(c, tls_read(c->wc_tls, p, avail), EPOLLIN);
+		if (n <= 0) {
+			/* libtls waits for the socket: nothing is left. */
+			if (n == -1 && errno == EAGAIN)
+				c->wc_tls_more = 0;
+			break;
+		}
+		bbuf_commit(bb, (size_t)n);
+		total += n;
+		if ((size_t)n < avail && buf_left(&wtls_rb) == 0) {
+			c->wc_tls_more = 0;
+			break;
+		}
+	}
+	saved = errno;
+	wtls_io_end(c);
+	errno = saved;
+	return total > 0 ? total : n;
+}
+
+ssize_t
+wtls_read(struct wconn *c, struct bbuf *bb, size_t max)
+{
+	int	r;
 
 	if (!c->wc_tls_up) {
 		if ((r = wtls_first_byte(c)) <= 0)
 			return r;
 		c->wc_tls_up = 1;
 	}
-	wtls_conn = c->wc_id;
-	for (;;) {
-		if (bbuf_reserve(bb, max, &p, &avail) == -1) {
-			if (total > 0)
-				return total;
-			errno = ENOBUFS;
-			return -1;
-		}
-		if (avail > max)
-			avail = max;
-		n = wtls_want(c, tls_read(c->wc_tls, p, avail), EPOLLIN);
-		if (n <= 0)
-			return total > 0 ? total : n;
-		bbuf_commit(bb, (size_t)n);
-		total += n;
-		if ((size_t)n < avail)
-			return total;
+	return wtls_read_some(c, bb, max, 1);
+}
+
+/*
+ * What a read left in OpenSSL or the read buffer, without reading the
+ * socket (epoll says when that has more); -1 with EAGAIN if none.
+ */
+ssize_t
+wtls_drain(struct wconn *c, struct bbuf *bb, size_t max)
+{
+	if (!c->wc_tls_more && c->wc_tls_stash.bb_len == 0) {
+		errno = EAGAIN;
+		return -1;
 	}
+	return wtls_read_some(c, bb, max, 0);
 }
 
 /* One tls_write from the front of bb; what was written is consumed. */
@@ -397,9 +536,10 @@ wtls_write(struct wconn *c, struct bbuf *bb)
 
 	if (bb->bb_len == 0)
 		return 0;
-	wtls_conn = c->wc_id;
+	wtls_io_begin(c, 1);
 	n = wtls_want(c, tls_write(c->wc_tls, bb->bb_data, bb->bb_len),
 	    EPOLLOUT);
+	wtls_io_end(c);
 	if (n > 0)
 		bbuf_consume(bb, (size_t)n);
 	return n;
@@ -409,8 +549,9 @@ wtls_write(struct wconn *c, struct bbuf *bb)
 void
 wtls_send(struct wconn *c, const void *p, size_t len)
 {
-	wtls_conn = c->wc_id;
+	wtls_io_begin(c, 1);
 	(void)wtls_want(c, tls_write(c->wc_tls, p, len), EPOLLOUT);
+	wtls_io_end(c);
 }
 
 /* The epoll events c needs: libtls may write to read, or read to write. */

@@ -130,6 +130,8 @@ struct wconn {
 	struct wtls_ctx		*wc_tctx;
 	uint32_t		wc_tls_want;	/* epoll events libtls awaits */
 	int			wc_tls_up;	/* past the first-byte check */
+	int			wc_tls_more;	/* wtls_drain may have more */
+	struct bbuf		wc_tls_stash;	/* ciphertext read ahead */
 };
 
 struct worker {
@@ -161,6 +163,7 @@ void	wtls_cert(const struct chan_msg *);
 int	wtls_conn_new(struct wconn *, uint32_t);
 void	wtls_conn_close(struct wconn *);
 ssize_t	wtls_read(struct wconn *, struct bbuf *, size_t);
+ssize_t	wtls_drain(struct wconn *, struct bbuf *, size_t);
 ssize_t	wtls_write(struct wconn *, struct bbuf *);
 void	wtls_send(struct wconn *, const void *, size_t);
 uint32_t wtls_events(const struct wconn *, uint32_t);

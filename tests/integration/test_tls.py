@@ -3,7 +3,8 @@
 
 The real broker and the real worker under its real filter, driven with curl
 and openssl s_client: the same answers as plain HTTP over TLS 1.2 and 1.3,
-ECDSA only, plain HTTP refused, one broker signature per full handshake, a
+ECDSA only, plain HTTP refused, pipelined requests all answered without
+the client sending more, one broker signature per full handshake, a
 reload that changes certificate and key without dropping anything, key
 files the broker refuses (RSA above all), the owner listener's 401/403, and
 a worker that tries to open the key file and dies for it.
@@ -54,6 +55,52 @@ def s_client(port, cafile, *args):
                         f"127.0.0.1:{port}", "-CAfile", cafile, *args],
                        input=b"", capture_output=True, timeout=30)
     return r.returncode, r.stdout.decode("utf-8", "replace")
+
+
+def tls_pipeline(port, cafile, records, want, wait=30):
+    """Send records (each one TLS record) to port in one TCP write, with
+    the client's last handshake message, then read until want answers
+    came, the server closed or wait seconds passed: a guard against a
+    hang, not a time limit.  Returns the status codes, in order."""
+    ctx = ssl.create_default_context(cafile=cafile)
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = ctx.wrap_bio(inc, out, server_hostname="localhost")
+    deadline = time.monotonic() + wait
+    got, plain = [], b""
+    with socket.create_connection(("127.0.0.1", port), timeout=wait) as s:
+        while True:
+            try:
+                tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                s.sendall(out.read())
+                data = s.recv(65536)
+                if not data:
+                    raise AssertionError("closed during the handshake")
+                inc.write(data)
+        for r in records:
+            tls.write(r)
+        s.sendall(out.read())
+        while len(got) < want and time.monotonic() < deadline:
+            s.settimeout(max(0.1, deadline - time.monotonic()))
+            try:
+                data = s.recv(65536)
+            except socket.timeout:
+                break
+            if not data:
+                break
+            inc.write(data)
+            chunk = None
+            try:
+                while chunk := tls.read(65536):
+                    plain += chunk
+            except ssl.SSLWantReadError:
+                pass
+            got = [int(m) for m in re.findall(rb"HTTP/1\.1 (\d{3}) ",
+                                              plain)]
+            if chunk == b"":
+                break           # close_notify
+    return got
 
 
 def no_kills(testcase, d):
@@ -140,6 +187,27 @@ class GuestTLS(unittest.TestCase):
                     self.assertTrue(chunk, got)
                     got += chunk
                 s.close()
+        no_kills(self, self.d)
+
+    def test_pipelined_requests_in_one_write_are_all_answered(self):
+        # N requests arrive in one TCP write, with the client's Finished,
+        # and nothing more comes: every answer must go out without the
+        # socket becoming readable again.  Whatever the worker took from
+        # the socket or left inside OpenSSL is invisible to epoll.
+        req = b"GET / HTTP/1.1\r\nHost: x\r\nX-Pad: 012345678901\r\n\r\n"
+        self.assertEqual(len(req), 48)
+        # A guest connection buffers HTTP_HEAD_MAX + GUEST_BODY_MAX =
+        # 28,682 bytes of requests.  682 requests are 32,736 bytes: two
+        # records (16,384 + 16,352 bytes), the second of which does not
+        # fit behind the first.
+        for name, n, records in (
+                ("a record each", 64, [req] * 64),
+                ("one write, past the input buffer", 682, [req * 682]),
+                ("a record each, past the input buffer", 682,
+                 [req] * 682)):
+            with self.subTest(name):
+                got = tls_pipeline(self.tls, self.crt, records, n)
+                self.assertEqual(got, [200] * n, f"{len(got)} answers")
         no_kills(self, self.d)
 
     def test_only_ecdsa_is_offered(self):
