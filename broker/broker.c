@@ -720,7 +720,7 @@ broker_run(struct broker *b)
 		supervise_ping(b);
 		rotate_step(b);
 		waiters_expire(b, now);
-		waiters_poll(now);
+		waiters_poll();
 		broker_conn_sweep(b, now);
 		if (now >= b->b_next_sweep_ms) {
 			ops_expire_sweep(b);
@@ -783,8 +783,10 @@ broker_run(struct broker *b)
 			ops_write_done(b);
 		if (pfd[2].revents & POLLIN)
 			ops_hash_done(b);
-		if (pfd[3].revents & POLLIN)
+		if (pfd[3].revents & POLLIN) {
 			ops_read_done(b);
+			waiters_told();
+		}
 		if ((pfd[4].revents & POLLOUT) &&
 		    chan_flush(&b->b_launch) == -1)
 			fatal("cannot reach the launcher");

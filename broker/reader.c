@@ -3,12 +3,17 @@
  * The reader threads, in the broker: each reads what a job's plan names,
  * on its own connection, for the event loop to replay the request on
  * (store/store_replay.c).  Only a PostgreSQL store starts them; reader.h
- * says why.
+ * says why.  One more thread listens, on a connection of its own, for
+ * the values any node commits, and hands their instance ids to the
+ * event loop through the readers' eventfd.
  */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -21,7 +26,17 @@ static struct store	*reader_store[READER_THREADS];
 static size_t		 reader_nthreads;
 static struct jobq	 reader_q = JOBQ_INITIALIZER(READER_QUEUE_MAX);
 
+/* The listener: what it was told, for the event loop to take. */
+static pthread_t	 reader_lthread;
+static struct store	*reader_lstore;
+static atomic_int	 reader_lstop;
+static pthread_mutex_t	 reader_lmtx = PTHREAD_MUTEX_INITIALIZER;
+static char		 reader_lids[READER_TOLD_MAX][ID_LEN + 1];
+static size_t		 reader_nlids;
+static int		 reader_lresync;
+
 static void	*reader_main(void *);
+static void	*reader_listen(void *);
 
 /* One thread and connection each; a failure stops the broker's start. */
 int
@@ -42,6 +57,15 @@ reader_start(enum store_engine engine, const char *target)
 		}
 		reader_nthreads++;
 	}
+	if ((reader_lstore = store_open(engine, target, 0)) == NULL)
+		return -1;
+	if ((errno = pthread_create(&reader_lthread, NULL, reader_listen,
+	    reader_lstore)) != 0) {
+		log_warn("pthread_create");
+		store_close(reader_lstore);
+		reader_lstore = NULL;
+		return -1;
+	}
 	return 0;
 }
 
@@ -51,6 +75,12 @@ reader_stop(void)
 	struct rjob	*j, *next;
 	size_t		 i;
 
+	if (reader_lstore != NULL) {
+		atomic_store(&reader_lstop, 1);
+		pthread_join(reader_lthread, NULL);
+		store_close(reader_lstore);
+		reader_lstore = NULL;
+	}
 	jobq_stop(&reader_q);
 	for (i = 0; i < reader_nthreads; i++) {
 		pthread_join(reader_thread[i], NULL);
@@ -251,6 +281,71 @@ reader_main(void *arg)
 		if ((n = jobq_take(&reader_q, l, max)) == 0)
 			break;
 		reader_run_many(st, l, n);
+	}
+	return NULL;
+}
+
+/*
+ * The ids told since the last call, at most max; 1 when every waiter must
+ * be read again instead: the listener has just (re)connected, and what
+ * committed before was told to nobody, or more was told than fits.
+ */
+int
+reader_told(char (*ids)[ID_LEN + 1], size_t max, size_t *n)
+{
+	int	resync;
+
+	pthread_mutex_lock(&reader_lmtx);
+	resync = reader_lresync || reader_nlids > max;
+	*n = resync ? 0 : reader_nlids;
+	memcpy(ids, reader_lids, *n * sizeof(ids[0]));
+	reader_nlids = 0;
+	reader_lresync = 0;
+	pthread_mutex_unlock(&reader_lmtx);
+	return resync;
+}
+
+static void *
+reader_listen(void *arg)
+{
+	struct store	*st = arg;
+	char		 ids[READER_TOLD_MAX][ID_LEN + 1];
+	uint64_t	 one = 1;
+	size_t		 i, n;
+	int		 r, wait = 0;
+
+	while (!atomic_load(&reader_lstop)) {
+		/*
+		 * Unreachable, or a server that refuses LISTEN (a standby):
+		 * try again after a pause that doubles, in slices that see
+		 * a stop.
+		 */
+		if ((r = store_notified(st, READER_LISTEN_MS, ids,
+		    READER_TOLD_MAX, &n)) == -1) {
+			wait = wait == 0 ? READER_LISTEN_MS : wait * 2;
+			if (wait > READER_LISTEN_MAX_MS)
+				wait = READER_LISTEN_MAX_MS;
+			for (i = 0; i < (size_t)(wait / READER_LISTEN_MS) &&
+			    !atomic_load(&reader_lstop); i++)
+				(void)poll(NULL, 0, READER_LISTEN_MS);
+			continue;
+		}
+		wait = 0;
+		if (r == 0 && n == 0)
+			continue;
+		pthread_mutex_lock(&reader_lmtx);
+		reader_lresync |= r;
+		for (i = 0; i < n; i++) {
+			if (reader_nlids == READER_TOLD_MAX) {
+				reader_lresync = 1;
+				break;
+			}
+			memcpy(reader_lids[reader_nlids++], ids[i],
+			    sizeof(ids[i]));
+		}
+		pthread_mutex_unlock(&reader_lmtx);
+		if (write(jobq_fd(&reader_q), &one, sizeof(one)) == -1)
+			log_warn("reader eventfd");
 	}
 	return NULL;
 }

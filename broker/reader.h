@@ -28,6 +28,10 @@
 #define READER_IDS_MAX		64
 /* Values an RJ_OLDER job reads: no fewer than ROTATE_BATCH. */
 #define READER_OLDER_MAX	32
+/* Commits told and not yet taken; more read every waiter again. */
+#define READER_TOLD_MAX		64
+#define READER_LISTEN_MS	100	/* how soon the listener sees a stop */
+#define READER_LISTEN_MAX_MS	5000	/* its longest pause between tries */
 
 /* What to read ahead. */
 enum rj_plan {
@@ -109,5 +113,6 @@ struct rjob	*reader_job(enum rj_plan, int);
 void		 reader_free(struct rjob *);
 void		 reader_submit(struct rjob *);
 struct rjob	*reader_done(void);
+int		 reader_told(char (*)[ID_LEN + 1], size_t, size_t *);
 
 #endif

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * Owner GETs waiting for a value (?wait=), in the broker's event loop:
- * a fixed table, woken by a committed POST, a reader's poll of a shared
- * store, or their deadline.  See waiters.h.
+ * a fixed table, woken by a committed POST, a read of a shared store
+ * that another node's commit called for, or their deadline.  See
+ * waiters.h.
  */
 #include <stdio.h>
 #include <string.h>
@@ -19,8 +20,20 @@ struct waiter {
 
 static struct waiter	waiters[WAITERS_MAX];
 static size_t		waiters_n;	/* live; 0: loop turns skip the scan */
-static uint64_t		waiters_next_poll_ms;
+static size_t		waiters_scan;	/* slots left to read again */
 static size_t		waiters_poll_at; /* where the last poll stopped */
+
+/* A shared store: the readers read id's value; what they find wakes it. */
+static void
+waiters_read(const char *id)
+{
+	struct rjob	*j;
+
+	j = reader_job(RJ_ID, RT_WAIT_POLL);
+	j->rj_want = RJ_WANT_PW;
+	(void)snprintf(j->rj_key, sizeof(j->rj_key), "%.*s", ID_LEN, id);
+	reader_submit(j);
+}
 
 static void
 waiters_free(struct waiter *wt)
@@ -43,6 +56,12 @@ waiters_add(const struct route *rt, const char *id, uint64_t deadline_ms)
 		    "%s", id);
 		waiters[i].wt_deadline_ms = deadline_ms;
 		waiters_n++;
+		/*
+		 * The caller's read may predate a commit whose notice came
+		 * before this waiter: one read now sees it.
+		 */
+		if (reader_on())
+			waiters_read(id);
 		return 0;
 	}
 	return -1;
@@ -83,30 +102,49 @@ waiters_expire(struct broker *b, uint64_t now_ms)
 }
 
 /*
- * A shared store: a value another node committed wakes nobody here, so
- * the readers look for each waiter's; what they find wakes its waiters
- * (ops_read_done).
+ * A shared store: another node committed these instances' values (the
+ * listener was told), so the readers read those that have waiters here;
+ * resync: it was not told everything, and every waiter is read again.
  */
 void
-waiters_poll(uint64_t now_ms)
+waiters_told(void)
 {
-	struct rjob	*j;
-	size_t		 i, k, n = 0;
+	char	ids[READER_TOLD_MAX][ID_LEN + 1];
+	size_t	i, k, n;
 
-	if (waiters_n == 0 || !reader_on() || now_ms < waiters_next_poll_ms)
+	if (reader_told(ids, READER_TOLD_MAX, &n) == 1)
+		waiters_scan = WAITERS_MAX;
+	for (k = 0; k < n && waiters_n > 0; k++)
+		for (i = 0; i < WAITERS_MAX; i++)
+			if (waiters[i].wt_deadline_ms != 0 &&
+			    strcmp(waiters[i].wt_id, ids[k]) == 0) {
+				waiters_read(ids[k]);
+				break;
+			}
+}
+
+/*
+ * Reading every waiter again, up to WAITERS_POLL_MAX a loop turn, taking
+ * the table in turn until each slot was looked at once.
+ */
+void
+waiters_poll(void)
+{
+	size_t	i, k, n = 0;
+
+	if (waiters_n == 0)
+		waiters_scan = 0;
+	if (waiters_scan == 0 || !reader_on())
 		return;
-	waiters_next_poll_ms = now_ms + WAITERS_POLL_MS;
-	for (k = 0; k < WAITERS_MAX && n < WAITERS_POLL_MAX; k++) {
+	for (k = 0; k < waiters_scan && n < WAITERS_POLL_MAX; k++) {
 		i = (waiters_poll_at + k) % WAITERS_MAX;
 		if (waiters[i].wt_deadline_ms == 0)
 			continue;
 		n++;
-		j = reader_job(RJ_ID, RT_WAIT_POLL);
-		j->rj_want = RJ_WANT_PW;
-		memcpy(j->rj_key, waiters[i].wt_id, sizeof(waiters[i].wt_id));
-		reader_submit(j);
+		waiters_read(waiters[i].wt_id);
 	}
 	waiters_poll_at = (waiters_poll_at + k) % WAITERS_MAX;
+	waiters_scan -= k;
 }
 
 /* The owner hung up: nobody is left to answer. */

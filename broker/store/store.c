@@ -302,6 +302,16 @@ store_head_pw_many(struct store *st, struct store_head_req *req, size_t n)
 	}
 }
 
+int
+store_notified(struct store *st, int ms, char (*ids)[ID_LEN + 1],
+    size_t max, size_t *n)
+{
+	*n = 0;
+	if (st->st_ops->notified == NULL)
+		return -1;
+	return st->st_ops->notified(st, ms, ids, max, n);
+}
+
 void
 store_read_end(struct store *st)
 {

@@ -172,6 +172,12 @@ struct store_ops {
 	int	(*batch_active)(struct store *);
 	/* Ends the snapshot the reads since the last call shared. */
 	void	(*read_end)(struct store *);
+	/*
+	 * A shared store: the instances whose values any node committed,
+	 * waiting at most ms for the first; optional (NULL: none).
+	 */
+	int	(*notified)(struct store *, int, char (*)[ID_LEN + 1], size_t,
+		    size_t *);
 };
 
 struct store {
@@ -228,6 +234,13 @@ int	store_batch_begin(struct store *);
 int	store_batch_commit(struct store *);
 int	store_batch_active(struct store *);
 void	store_read_end(struct store *);
+/*
+ * 1 when this call started listening (a new connection: what was
+ * committed before is not told), 0, or -1 while the store is
+ * unreachable or tells nothing.
+ */
+int	store_notified(struct store *, int, char (*)[ID_LEN + 1], size_t,
+	    size_t *);
 /* Stopping: from now no thread waits on a remote database. */
 void	store_abort(void);
 

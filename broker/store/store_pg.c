@@ -49,6 +49,8 @@
 /* Any node migrating holds this advisory lock ("sealmd" in ASCII). */
 #define PG_MIGRATE_LOCK		"115101971081091000"
 #define PG_TEXT_OID		25	/* pg_type.h's TEXTOID */
+/* The channel every node's commit of a value is told on. */
+#define PG_CHANNEL		"sealmd_pw"
 
 static const char *const pg_migrate[PG_SCHEMA_VERSION] = {
 	"CREATE TABLE instances ("
@@ -119,6 +121,7 @@ struct pg {
 	/* Prepared on this connection: statement sN is pg_prep[N]. */
 	const char	*pg_prep[PG_PREP_MAX];
 	size_t		 pg_nprep;
+	int		 pg_listening;	/* LISTEN ran on this connection */
 };
 
 static const char *const pg_list_keys[3] = { "host", "hostaddr", "port" };
@@ -176,6 +179,8 @@ static int	pg_batch_begin(struct store *);
 static int	pg_batch_commit(struct store *);
 static int	pg_batch_active(struct store *);
 static void	pg_read_end(struct store *);
+static int	pg_notified(struct store *, int, char (*)[ID_LEN + 1],
+		    size_t, size_t *);
 
 static const struct store_ops pg_ops = {
 	.name = "postgresql",
@@ -203,6 +208,7 @@ static const struct store_ops pg_ops = {
 	.batch_commit = pg_batch_commit,
 	.batch_active = pg_batch_active,
 	.read_end = pg_read_end,
+	.notified = pg_notified,
 };
 
 static int64_t
@@ -435,6 +441,7 @@ pg_ready(struct pg *pg)
 		return -1;
 	/* Statements are the session's: a new one prepares them again. */
 	pg->pg_nprep = 0;
+	pg->pg_listening = 0;
 	pg->pg_conn = pg_connect(pg);
 	if (pg->pg_conn == NULL || PQstatus(pg->pg_conn) != CONNECTION_OK)
 		pg_log_conn("connect", pg->pg_conn);
@@ -1541,6 +1548,12 @@ pg_pw_put_if_absent(struct store *st, const char *id,
 		if (n != 1)
 			goto out;
 	}
+	/* Told to every listening node when, and only if, it commits. */
+	memset(&p, 0, sizeof(p));
+	pgp_str(&p, id, ID_LEN);
+	if (pg_run(pg, "SELECT pg_notify('" PG_CHANNEL "', $1::text)",
+	    &p) == -1)
+		goto out;
 	if (pg_tx_commit(pg, nested) == -1)
 		goto out;
 	r = STORE_OK;
@@ -1882,4 +1895,53 @@ pg_pw_take(struct store *st, const char *id, struct store_pw *pw)
 	pg_tx_abort(pg, nested);
 	memset(pw, 0, sizeof(*pw));
 	return STORE_ERR;
+}
+
+/* What libpq has read of what was told, up to max in all. */
+static void
+pg_told(struct pg *pg, char (*ids)[ID_LEN + 1], size_t max, size_t *n)
+{
+	PGnotify	*nf;
+
+	while (*n < max && (nf = PQnotifies(pg->pg_conn)) != NULL) {
+		if (strcmp(nf->relname, PG_CHANNEL) == 0 &&
+		    strnlen(nf->extra, ID_LEN + 1) <= ID_LEN)
+			memcpy(ids[(*n)++], nf->extra, strlen(nf->extra) + 1);
+		PQfreemem(nf);
+	}
+}
+
+/*
+ * The listening connection: LISTEN on a new one (1: what committed
+ * before it was not told), then whatever was told within ms.  A payload
+ * that is not an instance id is dropped.
+ */
+static int
+pg_notified(struct store *st, int ms, char (*ids)[ID_LEN + 1], size_t max,
+    size_t *n)
+{
+	struct pg	*pg = st->st_engine;
+	struct pollfd	 pfd;
+	int		 fresh = 0;
+
+	if (!pg->pg_listening || pg->pg_conn == NULL ||
+	    PQstatus(pg->pg_conn) != CONNECTION_OK) {
+		if (pg_run(pg, "LISTEN " PG_CHANNEL, NULL) == -1)
+			return -1;
+		pg->pg_listening = fresh = 1;
+	}
+	pg_told(pg, ids, max, n);
+	if (*n > 0)
+		return fresh;
+	pfd.fd = PQsocket(pg->pg_conn);
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, ms) == -1 && errno != EINTR)
+		return fresh;
+	if (!PQconsumeInput(pg->pg_conn)) {
+		pg_log_conn("listen", pg->pg_conn);
+		pg->pg_listening = 0;
+		return -1;
+	}
+	pg_told(pg, ids, max, n);
+	return fresh;
 }

@@ -146,7 +146,9 @@ class TwoNodes(unittest.TestCase):
 
     def test_waiter_on_a_gets_a_post_on_b(self):
         """An owner waiting on A (?wait=600) gets the value a guest posts
-        on B, long before its deadline: A looks again every second."""
+        on B, long before its deadline: B's commit tells A (NOTIFY), the
+        only way A can learn of it, since nothing polls on a timer
+        (test_waiters: no_timed_poll_on_a_shared_store)."""
         iid = self.fresh()
         v = canary("pg-wait")
         res = {}
@@ -236,11 +238,11 @@ def until(node, pattern, timeout=30):
 
 
 class ManyWaitersAcrossNodes(unittest.TestCase):
-    """More owners wait on node A than one poll turn reads (64), each for
-    its own instance, and a guest posts on node B for the 36 that come
-    after the first 64 in A's table: only A's polls of the store can find
-    those values, so its polls must take every waiter in turn, not the
-    first 64 again and again.  An honest worker holds at most 32 owner
+    """More owners wait on node A than one resync turn reads (64), each
+    for its own instance, and a guest posts on node B for the 36 that
+    come after the first 64 in A's table: B's commits tell A, which must
+    read each of those waiters' values, not only the first 64.  An honest
+    worker holds at most 32 owner
     connections, so the hostile worker (tests/evil, scenario
     waiters-shared) makes the 100 waiting GETs on one connection."""
     N = 100

@@ -62,3 +62,57 @@ Test(store, open_fails_when_unreachable)
 	cr_assert_null(store_open_postgresql("host=/nonexistent user=sealmd "
 	    "dbname=sealmd", 0));
 }
+
+/* What a listener is told within a bounded number of waits, or NULL. */
+static const char *
+told(struct store *l, char (*ids)[ID_LEN + 1], size_t *n)
+{
+	int	i, r;
+
+	for (i = 0; i < 50; i++) {
+		cr_assert_neq(r = store_notified(l, 100, ids, 8, n), -1);
+		cr_assert_eq(r, 0, "listening afresh");
+		if (*n > 0)
+			return ids[0];
+	}
+	return NULL;
+}
+
+/*
+ * Another node listening is told of a value once it commits, with its
+ * instance id; a batch that fails tells nothing.  A listener starts
+ * afresh (1) on its first call and again on a new connection.
+ */
+Test(store, a_committed_value_is_told_to_listeners)
+{
+	struct store	*l;
+	struct store_pw	 a, b;
+	char		 ids[8][ID_LEN + 1];
+	size_t		 n;
+	int		 i, r = 0;
+
+	cr_assert_not_null(l = engine_open());
+	cr_assert_eq(store_notified(l, 0, ids, 8, &n), 1);
+	cr_assert_eq(store_notified(l, 0, ids, 8, &n), 0);
+	cr_assert_eq(n, 0);
+	put_new(1, NULL, NULL);
+	put_new(2, NULL, NULL);
+	mkpw(&a, 2, 0x81);
+	mkpw(&b, 1, 0x82);
+	cr_assert_eq(store_batch_begin(st), STORE_OK);
+	cr_assert_eq(store_pw_put_if_absent(st, mkid(2), &b), STORE_OK);
+	/* Told nothing before the commit. */
+	cr_assert_eq(store_notified(l, 200, ids, 8, &n), 0);
+	cr_assert_eq(n, 0);
+	/* Both sessions lost: the batch with them, and the listener's. */
+	kill_sessions();
+	cr_assert_eq(store_batch_commit(st), STORE_ERR);
+	for (i = 0; i < 50 && (r = store_notified(l, 100, ids, 8, &n)) != 1;
+	    i++)
+		cr_assert_eq(n, 0);
+	cr_assert_eq(r, 1, "not listening afresh on a new connection");
+	cr_assert_eq(store_pw_put_if_absent(st, mkid(1), &a), STORE_OK);
+	cr_assert_str_eq(told(l, ids, &n), mkid(1));
+	cr_assert_eq(n, 1, "the failed batch told its value");
+	store_close(l);
+}

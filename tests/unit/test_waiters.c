@@ -2,8 +2,9 @@
 /*
  * The waiter table (broker/waiters.c), with the reader and the answer
  * path replaced by recorders: its bound (the caller answers 503 beyond
- * it), what frees a slot, and, on a shared store, polls that read at most
- * WAITERS_POLL_MAX waiters a turn and so must take every waiter in turn.
+ * it), what frees a slot, and, on a shared store, the reads that another
+ * node's commit calls for: none on a timer, those of the waiters a notice
+ * names, and all of them again, WAITERS_POLL_MAX a turn, on a resync.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,22 @@ static char	 polled[NREC][ID_LEN + 1];
 static size_t	 npolled;
 static uint32_t	 answered[NREC];	/* connection ids, in order */
 static size_t	 nanswered;
+static char	 told[READER_TOLD_MAX][ID_LEN + 1];
+static size_t	 ntold;
+static int	 told_resync;
+
+int
+reader_told(char (*ids)[ID_LEN + 1], size_t max, size_t *n)
+{
+	int	r = told_resync;
+
+	cr_assert_leq(ntold, max);
+	memcpy(ids, told, ntold * sizeof(told[0]));
+	*n = ntold;
+	ntold = 0;
+	told_resync = 0;
+	return r;
+}
 
 int
 reader_on(void)
@@ -136,46 +153,98 @@ Test(waiters, a_post_answers_every_waiter_of_its_instance_only)
 	cr_assert_eq(nanswered, 2, "cleared with its worker");
 }
 
+/* How many times each of the first n instances was read. */
+static void
+count_reads(unsigned int *seen, unsigned int n)
+{
+	unsigned int	k;
+	size_t		i;
+
+	memset(seen, 0, n * sizeof(*seen));
+	for (i = 0; i < npolled; i++) {
+		cr_assert_eq(sscanf(polled[i], "00000000-0000-4000-8000-%u",
+		    &k), 1);
+		cr_assert_lt(k, n);
+		seen[k]++;
+	}
+}
+
 /*
- * A POST on another node wakes nobody here: only the polls find it.  Each
- * poll turn reads at most WAITERS_POLL_MAX waiters, so with more than
- * that waiting every one must still be read within as many turns as it
- * takes to read them all once.
+ * On a shared store a waiter's value is read once as it starts waiting
+ * (a commit told before it waited is then seen), and after that only
+ * when a notice calls for it: nothing is polled on a timer.
  */
-Test(waiters, more_than_a_poll_turn_are_all_polled)
+Test(waiters, no_timed_poll_on_a_shared_store)
+{
+	unsigned int	seen[8], n;
+	int		turn;
+
+	reader_is_on = 1;
+	for (n = 0; n < 8; n++)
+		cr_assert_eq(add(n, n, 600000), 0);
+	count_reads(seen, 8);
+	for (n = 0; n < 8; n++)
+		cr_assert_eq(seen[n], 1, "waiter %u read as it started", n);
+	for (turn = 0; turn < 100; turn++) {
+		waiters_told();
+		waiters_poll();
+	}
+	cr_assert_eq(npolled, 8, "read again with nothing told");
+}
+
+/* A notice reads the waiters of the instances it names, once each. */
+Test(waiters, a_notice_reads_its_waiters_only)
+{
+	unsigned int	seen[8];
+
+	reader_is_on = 1;
+	cr_assert_eq(add(1, 1, 600000), 0);
+	cr_assert_eq(add(2, 1, 600000), 0);
+	cr_assert_eq(add(3, 2, 600000), 0);
+	npolled = 0;
+	strcpy(told[ntold++], mkid(1));
+	strcpy(told[ntold++], mkid(5));		/* nobody waits here */
+	strcpy(told[ntold++], mkid(2));
+	waiters_told();
+	count_reads(seen, 8);
+	cr_assert_eq(seen[1], 1);
+	cr_assert_eq(seen[2], 1);
+	cr_assert_eq(seen[5], 0);
+	cr_assert_eq(npolled, 2);
+	/* What the reads found answers them all. */
+	waiters_wake(NULL, mkid(1));
+	waiters_wake(NULL, mkid(2));
+	cr_assert_eq(nanswered, 3);
+	strcpy(told[ntold++], mkid(1));
+	waiters_told();
+	cr_assert_eq(npolled, 2, "no waiter left to read");
+}
+
+/*
+ * A resync (the listener reconnected: what committed meanwhile was told
+ * to nobody) reads every waiter again, at most WAITERS_POLL_MAX a loop
+ * turn, each once, then stops.
+ */
+Test(waiters, a_resync_reads_every_waiter_in_turns)
 {
 	enum { N = 3 * WAITERS_POLL_MAX + 5 };
 	unsigned int	seen[N];
-	uint64_t	now = 0;
-	size_t		turn, i, before;
+	size_t		turn, before;
 	unsigned int	n;
 
 	reader_is_on = 1;
 	for (n = 0; n < N; n++)
 		cr_assert_eq(add(n, n, 600000), 0);
-	memset(seen, 0, sizeof(seen));
-	for (turn = 0; turn < (N + WAITERS_POLL_MAX - 1) / WAITERS_POLL_MAX;
-	    turn++) {
-		now += WAITERS_POLL_MS;
+	npolled = 0;
+	told_resync = 1;
+	waiters_told();
+	for (turn = 0; turn < WAITERS_MAX; turn++) {
 		before = npolled;
-		waiters_poll(now);
-		cr_assert_leq(npolled - before, WAITERS_POLL_MAX);
-		waiters_poll(now);		/* once a WAITERS_POLL_MS */
+		waiters_poll();
 		cr_assert_leq(npolled - before, WAITERS_POLL_MAX);
 	}
-	for (i = 0; i < npolled; i++) {
-		cr_assert_eq(sscanf(polled[i], "00000000-0000-4000-8000-%u",
-		    &n), 1);
-		cr_assert_lt(n, N);
-		seen[n]++;
-	}
+	count_reads(seen, N);
 	for (n = 0; n < N; n++)
-		cr_assert_geq(seen[n], 1, "waiter %u never polled", n);
-	/* What the polls found answers them all. */
-	for (n = 0; n < N; n++)
-		waiters_wake(NULL, mkid(n));
-	cr_assert_eq(nanswered, N);
-	before = npolled;
-	waiters_poll(now + WAITERS_POLL_MS);
-	cr_assert_eq(npolled, before, "no waiter left to poll");
+		cr_assert_eq(seen[n], 1, "waiter %u read %u times", n,
+		    seen[n]);
 }
