@@ -201,6 +201,8 @@ static const struct {
 	{ "PRAGMA journal_mode = WAL", "PRAGMA journal_mode", "wal" },
 	{ "PRAGMA synchronous = FULL", "PRAGMA synchronous", "2" },
 	{ "PRAGMA foreign_keys = ON", "PRAGMA foreign_keys", "1" },
+	/* Savepoint journals in memory: no temp file per transaction. */
+	{ "PRAGMA temp_store = MEMORY", "PRAGMA temp_store", "2" },
 };
 
 struct sq {
@@ -214,6 +216,8 @@ static void	sq_close(struct store *);
 static int	sq_instance_put_many(struct store *,
 		    const struct store_inst *, size_t, int *, size_t *);
 static int	sq_instance_put(struct store *, const struct store_inst *,
+		    int *);
+static int	sq_instance_write(struct sq *, const struct store_inst *,
 		    int *);
 static int	sq_instance_get(struct store *, const char *,
 		    struct store_inst *);
@@ -703,7 +707,11 @@ sq_exists(struct sq *sq, const char *id)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* Each put nests its own savepoint in this one; any failure undoes all. */
+/*
+ * One transaction or savepoint for them all, none per entry: any failure
+ * undoes the whole batch anyway, and a savepoint per entry costs a
+ * journal truncation each.
+ */
 static int
 sq_instance_put_many(struct store *st, const struct store_inst *insts,
     size_t n, int *created, size_t *bad)
@@ -715,10 +723,15 @@ sq_instance_put_many(struct store *st, const struct store_inst *insts,
 	*bad = 0;
 	if (sq_tx_begin(sq, &nested) == -1)
 		return STORE_ERR;
-	for (i = 0; i < n && r == STORE_OK; i++)
-		if ((r = sq_instance_put(st, &insts[i], &created[i])) !=
-		    STORE_OK)
+	for (i = 0; i < n && r == STORE_OK; i++) {
+		if (!store_inst_ok(&insts[i])) {
+			log_warnx("%s: malformed instance record", __func__);
+			r = STORE_ERR;
+		} else
+			r = sq_instance_write(sq, &insts[i], &created[i]);
+		if (r != STORE_OK)
 			*bad = i;
+	}
 	if (r == STORE_OK && sq_tx_commit(sq, nested) == -1) {
 		*bad = n;
 		r = STORE_ERR;
@@ -732,13 +745,8 @@ static int
 sq_instance_put(struct store *st, const struct store_inst *inst,
     int *created)
 {
-	int			 nested;
 	struct sq	*sq = st->st_engine;
-	sqlite3_stmt	*s;
-	char		 owner[ID_LEN + 1];
-	int64_t		 when;
-	uint32_t	 i;
-	int		 rc, isnew, r = STORE_ERR;
+	int		 nested, r;
 
 	if (!store_inst_ok(inst)) {
 		log_warnx("%s: malformed instance record", __func__);
@@ -746,6 +754,23 @@ sq_instance_put(struct store *st, const struct store_inst *inst,
 	}
 	if (sq_tx_begin(sq, &nested) == -1)
 		return STORE_ERR;
+	if ((r = sq_instance_write(sq, inst, created)) == STORE_OK &&
+	    sq_tx_commit(sq, nested) == -1)
+		r = STORE_ERR;
+	if (r != STORE_OK)
+		sq_tx_abort(sq, nested);
+	return r;
+}
+
+/* A registration's rows, in the transaction or savepoint the caller holds. */
+static int
+sq_instance_write(struct sq *sq, const struct store_inst *inst, int *created)
+{
+	sqlite3_stmt	*s;
+	char		 owner[ID_LEN + 1];
+	int64_t		 when;
+	uint32_t	 i;
+	int		 rc, isnew, r = STORE_ERR;
 
 	/* Refuse before any change if another instance holds an address. */
 	for (i = 0; i < inst->ri_naddr; i++) {
@@ -832,14 +857,10 @@ sq_instance_put(struct store *st, const struct store_inst *inst,
 			goto out;
 	}
 
-	if (sq_tx_commit(sq, nested) == -1)
-		goto out;
 	if (created != NULL)
 		*created = isnew;
 	r = STORE_OK;
  out:
-	if (r != STORE_OK)
-		sq_tx_abort(sq, nested);
 	return r;
 }
 
