@@ -40,10 +40,10 @@
 #define BROKER_FD_SLACK		64	/* fds beyond the connections */
 /*
  * Bulk registrations the broker holds at once, open or at the writer:
- * each is up to BATCH_MAX instances (about 10 MB).  The worker sends one
- * at a time; past this, a batch is answered 503.
+ * each is up to BATCH_MAX instances (about 10 MB).  The worker sends at
+ * most BATCH_INFLIGHT at a time; past this, a batch is answered 503.
  */
-#define BROKER_BATCHES_MAX	4
+#define BROKER_BATCHES_MAX	BATCH_HELD_MAX
 
 struct listener {
 	int		l_fd;

@@ -290,6 +290,8 @@ struct msg_pw_verify {
  */
 #define BATCH_MAX		1000
 #define BATCH_ERR_MAX		64
+#define BATCH_HELD_MAX		4	/* the broker holds, open or writing */
+#define BATCH_INFLIGHT		2	/* the worker sends, unanswered */
 
 struct msg_batch_end {
 	uint32_t	mbe_n;		/* ENTRY messages since BEGIN */

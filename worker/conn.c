@@ -617,7 +617,7 @@ conn_loop(struct worker *w)
 			else if (ev[i].events & (EPOLLHUP | EPOLLERR))
 				conn_close(w, c);
 		}
-		if (w->w_batch_slot == 0 && w->w_batch_waiting > 0)
+		if (w->w_batch_waiting > 0 && owner_batch_room(w))
 			owner_batch_next(w);
 		now = conn_now_ms();
 		if (now >= next_sweep) {

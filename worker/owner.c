@@ -495,9 +495,21 @@ owner_batch_parse(struct wconn *c, const struct buf *body,
 }
 
 /*
- * One batch at a time goes down the channel, whose queue holds
- * CHAN_QUEUE_MAX frames: others wait their turn (owner_batch_next).
+ * Room for one more batch: fewer than BATCH_INFLIGHT unanswered (the
+ * broker holds at most BATCH_HELD_MAX), and room in the channel's queue
+ * of CHAN_QUEUE_MAX frames for all of its own.
+ */
+int
+owner_batch_room(const struct worker *w)
+{
+	return w->w_batch_out < BATCH_INFLIGHT &&
+	    w->w_chan.c_queued + BATCH_MAX + 2 <= CHAN_QUEUE_MAX / 2;
+}
+
+/*
  * Sent: BEGIN, an ENTRY per line, END with the count, answered once.
+ * Without room, the batch waits its turn behind those that came first
+ * (owner_batch_next), its body still in the connection's buffer.
  */
 static void
 owner_batch(struct worker *w, struct wconn *c, const struct buf *body)
@@ -507,12 +519,14 @@ owner_batch(struct worker *w, struct wconn *c, const struct buf *body)
 	struct msg_batch_end	 me;
 	uint32_t		 i;
 
-	if (w->w_batch_slot != 0) {
+	if (!owner_batch_room(w) || (!q->wr_batch_go &&
+	    w->w_batch_waiting > 0)) {
 		q->wr_batch_turn = ++w->w_batch_ticket;
 		w->w_batch_waiting++;
 		c->wc_state = WC_WAIT;
 		return;
 	}
+	q->wr_batch_go = 0;
 	if (q->wr_batch == NULL &&
 	    (q->wr_batch = calloc(1, sizeof(*q->wr_batch))) == NULL)
 		fatal("calloc");
@@ -531,11 +545,12 @@ owner_batch(struct worker *w, struct wconn *c, const struct buf *body)
 	free(v);
 	memset(&me, 0, sizeof(me));
 	me.mbe_n = q->wr_batch->n;
-	w->w_batch_slot = (uint32_t)(c - w->w_conns) + 1;
+	q->wr_batch_out = 1;
+	w->w_batch_out++;
 	conn_request(w, c, MSG_OWNER_BATCH_END, &me, sizeof(me));
 }
 
-/* The channel is free: the connection that waited longest goes next. */
+/* There is room: the connection that waited longest goes next. */
 void
 owner_batch_next(struct worker *w)
 {
@@ -554,19 +569,21 @@ owner_batch_next(struct worker *w)
 		return;
 	}
 	next->wc_req.wr_batch_turn = 0;
+	next->wc_req.wr_batch_go = 1;
 	w->w_batch_waiting--;
 	conn_resume(w, next);
 }
 
-/* c closes: its turn, or its hold on the channel, goes. */
+/* c closes: its turn, or its batch in flight, no longer counts. */
 void
 owner_batch_gone(struct worker *w, struct wconn *c)
 {
 	if (c->wc_req.wr_batch_turn != 0 && w->w_batch_waiting > 0)
 		w->w_batch_waiting--;
 	c->wc_req.wr_batch_turn = 0;
-	if (w->w_batch_slot == (uint32_t)(c - w->w_conns) + 1)
-		w->w_batch_slot = 0;
+	if (c->wc_req.wr_batch_out && w->w_batch_out > 0)
+		w->w_batch_out--;
+	c->wc_req.wr_batch_out = 0;
 }
 
 /* The broker's verdict on a batch, each entry named by line and id. */
@@ -581,7 +598,9 @@ owner_batch_answer(struct worker *w, struct wconn *c,
 	uint32_t			 i;
 	int				 status;
 
-	w->w_batch_slot = 0;
+	if (c->wc_req.wr_batch_out && w->w_batch_out > 0)
+		w->w_batch_out--;
+	c->wc_req.wr_batch_out = 0;
 	if (chan_get(m, &ma, sizeof(ma)) == -1 || wb == NULL ||
 	    ma.mba_nerr > BATCH_ERR_MAX || ma.mba_created > wb->n)
 		fatalx("bad answer from broker");

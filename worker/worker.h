@@ -91,6 +91,8 @@ struct wreq {
 	void			*wr_json;	/* list being built */
 	struct wbatch		*wr_batch;	/* batch sent, for its answer */
 	uint64_t		 wr_batch_turn;	/* waiting for the channel */
+	int			 wr_batch_go;	/* its turn has come */
+	int			 wr_batch_out;	/* sent, not answered */
 	int			wr_authed;	/* owner TLS: broker agreed */
 	uint32_t		wr_auth_flags;	/* AUTH_F_TOKEN */
 	char			wr_token[AUTH_TOKEN_MAX + 1];
@@ -143,7 +145,7 @@ struct worker {
 	struct msg_init	 w_init;
 	struct wguard	 w_guard[LISTENERS_MAX];
 	int		 w_stopping;
-	uint32_t	 w_batch_slot;	/* conn sending a batch, + 1; 0: none */
+	uint32_t	 w_batch_out;	/* batches sent, not answered */
 	uint32_t	 w_batch_waiting;	/* conns waiting to send one */
 	uint64_t	 w_batch_ticket;
 };
@@ -185,6 +187,7 @@ void	owner_prepare(struct wconn *, const struct http_req *,
 void	owner_dispatch(struct worker *, struct wconn *, const struct buf *);
 void	owner_answer(struct worker *, struct wconn *, const struct chan_msg *);
 void	owner_cleanup(struct wconn *);
+int	owner_batch_room(const struct worker *);
 void	owner_batch_next(struct worker *);
 void	owner_batch_gone(struct worker *, struct wconn *);
 const char *owner_parse_instance(const struct buf *, const char *,
