@@ -85,8 +85,6 @@ int	 ops_pw_open(struct broker *, const char *, struct store_pw *,
 	    struct msg_pw *);
 int	 ops_pw_read(struct broker *, const struct store_inst *,
 	    struct msg_pw *, int *);
-int	 ops_pw_seal(struct broker *, const char *, const uint8_t *, size_t,
-	    uint32_t, struct store_pw *);
 
 /* ops_guest.c */
 int	 ops_guest_ok(struct ops_ctx *, const struct msg_guest *);

@@ -16,6 +16,7 @@
 #include "privsep/log.h"
 #include "reader.h"
 #include "rotate.h"
+#include "seal.h"
 #include "store/store_replay.h"
 #include "waiters.h"
 #include "writer.h"
@@ -173,7 +174,7 @@ ops_hash_done(struct broker *b)
 			j = ops_job(WJ_PW_PUT, h->hj_id);
 			j->wj_rt = h->hj_rt;
 			j->wj_audit = "guest.pw.put";
-			if (ops_pw_seal(b, h->hj_id,
+			if (seal_value(&b->b_keys, h->hj_id,
 			    (const uint8_t *)h->hj_verifier,
 			    strlen(h->hj_verifier), PW_KIND_VERIFIER,
 			    &j->wj_pw) == -1 || writer_submit(j) == -1) {

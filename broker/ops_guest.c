@@ -15,6 +15,7 @@
 #include "privsep/log.h"
 #include "privsep/utf8.h"
 #include "privsep/validate.h"
+#include "seal.h"
 #include "tokens.h"
 #include "writer.h"
 
@@ -308,8 +309,8 @@ ops_guest_pw_put(struct ops_ctx *c)
 		}
 		j = ops_job(WJ_PW_PUT, inst.ri_id);
 		len = ops_pw_join(&mp, value);
-		r = ops_pw_seal(c->b, inst.ri_id, value, len, PW_KIND_VALUE,
-		    &j->wj_pw);
+		r = seal_value(&c->b->b_keys, inst.ri_id, value, len,
+		    PW_KIND_VALUE, &j->wj_pw);
 		sodium_memzero(value, sizeof(value));
 		if (r == 0) {
 			sodium_memzero(&mp, sizeof(mp));

@@ -4,6 +4,7 @@
  * Nothing here logs a value, a key or a ciphertext.
  */
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -115,6 +116,35 @@ seal_chunk(const struct keyring *kr, const char *id, uint8_t index,
 	}
 	out->ss_len = (uint32_t)clen;
 	return 0;
+}
+
+/*
+ * A whole value, as its chunks, set now; the writer commits them all, or
+ * none (set-once).
+ */
+int
+seal_value(const struct keyring *kr, const char *id, const uint8_t *value,
+    size_t len, uint32_t kind, struct store_pw *sp)
+{
+	size_t	i, n;
+	int	r = 0;
+
+	memset(sp, 0, sizeof(*sp));
+	sp->sp_nchunks = (uint32_t)((len + PW_CHUNK_LEN - 1) / PW_CHUNK_LEN);
+	sp->sp_kind = kind;
+	sp->sp_set_at = (int64_t)time(NULL);
+	if (sp->sp_nchunks == 0 || sp->sp_nchunks > PW_CHUNKS)
+		return -1;
+	for (i = 0; i < sp->sp_nchunks && r == 0; i++) {
+		n = len - i * PW_CHUNK_LEN < PW_CHUNK_LEN ?
+		    len - i * PW_CHUNK_LEN : PW_CHUNK_LEN;
+		r = seal_chunk(kr, id, (uint8_t)i, (uint8_t)sp->sp_nchunks,
+		    sp->sp_kind, sp->sp_set_at, value + i * PW_CHUNK_LEN, n,
+		    &sp->sp_chunk[i]);
+	}
+	if (r == 0)
+		r = seal_fingerprint(kr, value, len, sp->sp_fp);
+	return r;
 }
 
 int

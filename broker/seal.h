@@ -22,6 +22,8 @@
 int	seal_init(void);
 int	seal_chunk(const struct keyring *, const char *, uint8_t, uint8_t,
 	    uint32_t, int64_t, const uint8_t *, size_t, struct store_sealed *);
+int	seal_value(const struct keyring *, const char *, const uint8_t *,
+	    size_t, uint32_t, struct store_pw *);
 int	seal_open(const struct keyring *, const char *, uint8_t, uint8_t,
 	    uint32_t, int64_t, const struct store_sealed *, uint8_t *,
 	    size_t *);

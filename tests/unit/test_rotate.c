@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -52,17 +51,10 @@ key_file(uint32_t id)
 
 /* A value sealed by the ring's newest key, as a guest PUT seals it. */
 static void
-seal_value(const char *id, const char *value, struct store_pw *sp)
+seal_str(const char *id, const char *value, struct store_pw *sp)
 {
-	memset(sp, 0, sizeof(*sp));
-	sp->sp_nchunks = 1;
-	sp->sp_kind = PW_KIND_VALUE;
-	sp->sp_set_at = (int64_t)time(NULL);
-	cr_assert_eq(seal_chunk(&bfix_b.b_keys, id, 0, 1, sp->sp_kind,
-	    sp->sp_set_at, (const uint8_t *)value, strlen(value),
-	    &sp->sp_chunk[0]), 0);
-	cr_assert_eq(seal_fingerprint(&bfix_b.b_keys, (const uint8_t *)value,
-	    strlen(value), sp->sp_fp), 0);
+	cr_assert_eq(seal_value(&bfix_b.b_keys, id, (const uint8_t *)value,
+	    strlen(value), PW_KIND_VALUE, sp), 0);
 }
 
 static void
@@ -70,7 +62,7 @@ put_value(const char *id, const char *value)
 {
 	struct store_pw	sp;
 
-	seal_value(id, value, &sp);
+	seal_str(id, value, &sp);
 	cr_assert_eq(store_pw_put_if_absent(bfix_b.b_store, id, &sp),
 	    STORE_OK);
 }
@@ -266,7 +258,7 @@ Test(rotate, retire_counts_queued_writes)
 	char		 path[PATH_MAX + 16], err[CONF_ERR_MAX] = "";
 
 	put = job(WJ_PW_PUT, ID_A);
-	seal_value(ID_A, PW_A, &put->wj_pw);	/* by key 1 */
+	seal_str(ID_A, PW_A, &put->wj_pw);	/* by key 1 */
 	new_key(2);
 	cr_assert_eq(rotate_retire_check(&bfix_b, 1, err, sizeof(err)), 0);
 	cr_assert_eq(records_of(1), 0, "nothing committed under key 1 yet");
