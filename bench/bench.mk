@@ -2,8 +2,9 @@
 # Benchmarks, included at the end of the Makefile.  Nothing here is part of
 # `make check`, and nothing here is timed in a test.
 #
-#   make bench         bench/run.py: sealmd against nginx and fdatasync,
-#                      side by side in one run (BENCH_SECONDS, BENCH_ROUNDS)
+#   make bench         bench/run.py: sealmd against nginx, fdatasync and
+#                      its own store work (post_ref), side by side in one
+#                      run (BENCH_SECONDS, BENCH_ROUNDS)
 #   make bench-instr   bench/instr.py: instructions per guest GET under
 #                      callgrind (broker, and the worker's parser)
 #   make bench-pg      bench/pg.py: sealmd on PostgreSQL against sealmd on
@@ -24,6 +25,14 @@ $(BENCH_B)/fsync_ref: $(B)/obj/bench/fsync_ref.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^
 
+# The broker's own store and sealing objects, as the release build
+# compiles them: the reference does sealmd's store work with sealmd's code.
+$(BENCH_B)/post_ref: $(B)/obj/bench/post_ref.o \
+	    $(call obj,broker/seal.c broker/keys.c $(UT_store))
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,libsodium sqlite3 libpq) \
+	    -lpthread
+
 # The worker's parser objects exactly as the release build compiles them.
 $(BENCH_B)/instr_worker: $(B)/obj/bench/instr_worker.o \
 	    $(call obj,worker/http.c worker/path.c privsep/utf8.c \
@@ -32,7 +41,8 @@ $(BENCH_B)/instr_worker: $(B)/obj/bench/instr_worker.o \
 	$(CC) $(LDFLAGS) -o $@ $^
 
 bench: deps bench-deps
-	@$(MAKE) --no-print-directory all $(BENCH_B)/fsync_ref
+	@$(MAKE) --no-print-directory all $(BENCH_B)/fsync_ref \
+	    $(BENCH_B)/post_ref
 	@SEALMD_BUILD=$(CURDIR)/$(B) python3 bench/run.py
 
 bench-pg: deps bench-deps

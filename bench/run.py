@@ -8,7 +8,9 @@ reported as the median over the rounds:
 
   1. GET keep-alive, 64 connections          sealmd vs nginx (static file)
   2. GET with "Connection: close"            sealmd vs nginx
-  3. durable POSTs to distinct instances     sealmd vs write+fdatasync loop
+  3. durable POSTs to distinct instances     sealmd vs write+fdatasync loop,
+                                             and vs its own store work
+                                             (post_ref, same group size)
   4. GET latency while 3 runs                sealmd vs the same probe alone
   5. 1,000 idle keep-alive connections       RSS per connection vs nginx
   6. exec to READY=1, to the first answer,   sealmd vs nginx
@@ -17,6 +19,9 @@ reported as the median over the rounds:
      a full handshake per request            ECDSA P-256 certificate
   8. GET keep-alive over TLS, 64 conns       sealmd vs nginx, the same
                                              certificate
+  9. owner API: registration (PUT            registration vs the POST/s of
+     /instances/{id}) and GET /instances/    scenario 3; GET: no reference
+     {id}, 8 clients                         (its rate and CPU per request)
 
 wrk runs on cpu0 and every server on cpu1 when there are two CPUs.  The
 Markdown table goes to stdout, progress to stderr, and everything measured
@@ -65,6 +70,7 @@ BUILD = fx.BUILD
 SEALMD = fx.SEALMD
 FSYNC_REF = os.path.join(BUILD, "bench", "fsync_ref")
 FSYNC_SECONDS = 3
+POST_REF = os.path.join(BUILD, "bench", "post_ref")
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 OPENSSL = shutil.which("openssl") or "/usr/bin/openssl"
@@ -72,6 +78,8 @@ OPENSSL = shutil.which("openssl") or "/usr/bin/openssl"
 CONNS = 64              # scenarios 1-3, 7 and 8
 PROBE_CONNS = 8         # scenario 4: the GET latency probe ...
 PROBE_DELAY_MS = 1      # ... each connection pausing 1 ms between requests
+OWNER_CLIENTS = 8       # scenario 9: owner API connections ...
+OWNER_DEPTH = 8         # ... each with this many requests in flight
 IDLE_CONNS = 1000       # scenario 5
 PW_PATH = "/openstack/latest/password"
 PROJECT = "bench-project"
@@ -857,19 +865,133 @@ def add_load(r, c0, c1, t0, t1, p0, p1, ours, wall):
     r["foreign_cpu_pct"] = foreign_pct(p0, p1, ours | OURS, wall)
 
 
-def fsync_ref(state_dir, seconds=FSYNC_SECONDS):
-    argv = [FSYNC_REF, state_dir, str(seconds)]
-    remember("fsync_ref", argv, SERVER_CPU)
+def reference(name, argv, timeout, shown=None):
+    """Run a reference program pinned like the server; its JSON line."""
+    remember(name, shown or argv, SERVER_CPU)
     p0, w0 = proc_cpu(), time.monotonic()
     p = subprocess.Popen(taskset(SERVER_CPU) + argv, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE)
-    out, err = p.communicate(timeout=seconds + 60)
+    out, err = p.communicate(timeout=timeout)
     if p.returncode != 0:
-        raise RuntimeError(f"fsync_ref failed: {err.decode()}")
+        raise RuntimeError(f"{name} failed: {err.decode()}")
     r = json.loads(out)
     r["foreign_cpu_pct"] = foreign_pct(p0, proc_cpu(), OURS | {p.pid},
                                        time.monotonic() - w0)
     return r
+
+
+def fsync_ref(state_dir, seconds=FSYNC_SECONDS):
+    return reference("fsync_ref", [FSYNC_REF, state_dir, str(seconds)],
+                     seconds + 60)
+
+
+def post_ref(state_dir, group, seconds):
+    """The store work of sealmd's POSTs alone (bench/post_ref.c), with
+    sealmd's group size."""
+    return reference("post_ref",
+                     [POST_REF, state_dir, str(seconds), str(group)],
+                     seconds + 120,
+                     [POST_REF, state_dir, seconds, "GROUP"])
+
+
+def commit_groups(d):
+    """(sum, count) of sealmd_store_commit_group_size: writes and
+    commits so far."""
+    st, body = d.owner("GET", "/metrics")
+    if st != 200:
+        raise RuntimeError(f"/metrics: {st}")
+    text = body.decode() if isinstance(body, bytes) else str(body)
+    got = {}
+    for name in ("sum", "count"):
+        m = re.search(rf"^sealmd_store_commit_group_size_{name} (\S+)$",
+                      text, re.M)
+        if not m:
+            raise RuntimeError(f"/metrics has no group size {name}")
+        got[name] = float(m.group(1))
+    return got["sum"], got["count"]
+
+
+def owner_client(path, request, deadline, out):
+    """One owner API client until deadline: OWNER_DEPTH requests in
+    flight on one keep-alive connection (a new one when the broker ends
+    it, after owner_conn_requests).  request() gives each request's bytes
+    and its id; the ids answered as expected go to out["ok"]."""
+    sock = None
+    try:
+        while time.monotonic() < deadline:
+            if sock is None:
+                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                sock.settimeout(30)
+                sock.connect(path)
+            reqs = [request() for _ in range(OWNER_DEPTH)]
+            sock.sendall(b"".join(r for r, _ in reqs))
+            statuses, _, done = owner_read_statuses(sock, len(reqs))
+            for (_, want), st in zip(reqs, statuses):
+                if st == want[1]:
+                    out["ok"].append(want[0])
+                else:
+                    out["bad"][st] = out["bad"].get(st, 0) + 1
+            if done:
+                sock.close()
+                sock = None
+    except OSError as e:
+        out["error"] = str(e)
+    finally:
+        if sock is not None:
+            sock.close()
+
+
+def owner_load(d, make, seconds):
+    """OWNER_CLIENTS owner_client threads for seconds; the run's figures
+    (ok/s, server CPU per answer, CPU busy) and the ids answered."""
+    pids = list(d.pids().values())
+    outs = [{"ok": [], "bad": {}} for _ in range(OWNER_CLIENTS)]
+    c0, t0, p0, w0 = snapshot(pids)
+    deadline = w0 + seconds
+    run_threads(lambda k: owner_client(d.socket, make(k), deadline,
+                                       outs[k]),
+                range(OWNER_CLIENTS), "owner API clients")
+    wall = time.monotonic() - w0
+    ids = [i for o in outs for i in o["ok"]]
+    bad = {}
+    for o in outs:
+        for st, n in o["bad"].items():
+            bad[str(st)] = bad.get(str(st), 0) + n
+    errors = [o["error"] for o in outs if "error" in o]
+    if errors or not ids:
+        raise RuntimeError(f"owner API clients failed: {errors or bad}")
+    r = {"requests": len(ids) + sum(bad.values()), "ok": len(ids),
+         "non_ok": bad, "seconds": round(wall, 3), "ok_rps": len(ids) / wall,
+         "duration_us": wall * 1e6}
+    add_load(r, c0, cpu_ns(pids), t0, cpu_times(), p0, proc_cpu(),
+             set(pids), wall)
+    return r, ids
+
+
+def owner_put_request(k):
+    body = json.dumps({"project_id": PROJECT, "addresses": []}).encode()
+
+    def make():
+        iid = fx.uuid4()
+        return (f"PUT /instances/{iid} HTTP/1.1\r\nHost: localhost\r\n"
+                f"Content-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n".encode() + body,
+                (iid, 201))
+    return make
+
+
+def owner_get_request(ids):
+    def per_client(k):
+        mine = ids[k::OWNER_CLIENTS] or ids
+        n = [0]
+
+        def make():
+            iid = mine[n[0] % len(mine)]
+            n[0] += 1
+            return (f"GET /instances/{iid} HTTP/1.1\r\nHost: localhost"
+                    f"\r\n\r\n".encode(), (iid, 200))
+        return make
+    return per_client
 
 
 # --- the scenarios ---------------------------------------------------------
@@ -946,12 +1068,18 @@ def snapshot(pids):
 def post_alone(w, d, pool, seconds, label):
     pids = list(d.pids().values())
     before = d.status().get("passwords")
+    g0 = commit_groups(d)
     snap = snapshot(pids)
     p, n = post_run(w, d, pool, seconds, label)
     r = post_finish(w, p, n, pool, seconds, pids, snap)
+    g1 = commit_groups(d)
     after = d.status().get("passwords")
     if isinstance(before, int) and isinstance(after, int):
         r["stored"] = after - before
+    # Only POSTs are written meanwhile: the pool is registered before.
+    r["commits"] = g1[1] - g0[1]
+    r["group_mean"] = ((g1[0] - g0[0]) / r["commits"] if r["commits"]
+                       else None)
     return r
 
 
@@ -969,9 +1097,10 @@ def scen_post(w, d, pool):
         if not r["pool_exhausted"]:
             break
         est *= 2
-    note(f"POST calibration: {r['ok_rps']:.0f}/s; pool per run "
-         f"{pool_need(est, SECONDS)}")
-    runs = {"sealmd": [], "fdatasync": []}
+    group = max(1, round(r["group_mean"] or 1))
+    note(f"POST calibration: {r['ok_rps']:.0f}/s, {r['group_mean']} "
+         f"writes per commit; pool per run {pool_need(est, SECONDS)}")
+    runs = {"sealmd": [], "fdatasync": [], "post_ref": []}
     for rnd in range(ROUNDS):
         for name in alternate(rnd, "sealmd", "fdatasync"):
             if name == "fdatasync":
@@ -979,12 +1108,21 @@ def scen_post(w, d, pool):
                 runs[name].append(r)
                 note(f"fdatasync round {rnd + 1}: "
                      f"{r['writes_per_s']:.0f}/s p50 {r['p50_us']} us")
+                # The group size sealmd reached in its last run.
+                r = post_ref(d.state, group, SECONDS)
+                runs["post_ref"].append(r)
+                note(f"post_ref round {rnd + 1}: {r['posts_per_s']:.0f}/s "
+                     f"in groups of {r['group']}, "
+                     f"{r['cpu_us_per_post']:.1f} us CPU/POST, commit "
+                     f"p50 {r['commit_p50_us']} us")
                 continue
             pool.ensure(pool_need(est, SECONDS))
             r = post_alone(w, d, pool, SECONDS, "wrk POST (sealmd)")
             est = max(est, r["ok_rps"])
+            group = max(1, round(r["group_mean"] or group))
             runs[name].append(r)
-            note(f"POST round {rnd + 1}: {r['ok_rps']:.0f}/s ok, "
+            note(f"POST round {rnd + 1}: {fmt(r['group_mean'], 1)} writes "
+                 f"per commit, {r['ok_rps']:.0f}/s ok, "
                  f"{r['err_status']} non-2xx, stored {r.get('stored')}, "
                  f"p99 {r['lat_p99_us']} us, server "
                  f"{r['server_cpu_us_per_req']:.1f} us/req, cpu "
@@ -1019,6 +1157,29 @@ def scen_mixed(w, d, pool, est):
                  f"{r['lat_p50_us']} p99 {r['lat_p99_us']} us, "
                  f"{r['rps']:.0f} GET/s; POST {rp['ok_rps']:.0f}/s"
                  + (" POOL EXHAUSTED" if rp["pool_exhausted"] else ""))
+    return runs
+
+
+def scen_owner(d, pool):
+    """Owner API: registrations of fresh instances, then GETs of
+    registered ones, by OWNER_CLIENTS clients (scenario 9)."""
+    runs = {"put": [], "get": []}
+    remember("owner clients", [f"{OWNER_CLIENTS} Python threads on "
+                               f"{d.socket}, {OWNER_DEPTH} requests in "
+                               f"flight each"], CLIENT_CPU)
+    known = [i for i, _ in pool.items]
+    for rnd in range(ROUNDS):
+        for name in alternate(rnd, "put", "get"):
+            if name == "put":
+                r, ids = owner_load(d, owner_put_request, SECONDS)
+                known += ids
+            else:
+                r, _ = owner_load(d, owner_get_request(known), SECONDS)
+            runs[name].append(r)
+            note(f"owner {name.upper()} round {rnd + 1}: "
+                 f"{r['ok_rps']:.0f}/s, non-2xx {r['non_ok']}, server "
+                 f"{r['server_cpu_us_per_req']:.1f} us/req, cpu "
+                 f"{r['cpu_busy_pct']}, others {r['foreign_cpu_pct']}%")
     return runs
 
 
@@ -1224,14 +1385,30 @@ def build_rows(res):
     f = median([r["writes_per_s"] for r in p["fdatasync"]])
     ratio = s / f if s and f else None
     exhausted = any(r["pool_exhausted"] for r in p["sealmd"])
+    s99 = median([r["lat_p99_us"] for r in p["sealmd"]])
+    grp = median([r["group_mean"] for r in p["sealmd"]])
     row("POST durable, distinct instances, 64 clients: POST/s", s, f, ratio,
         "≥ 10× fdatasync/s", ratio is not None and ratio >= 10,
-        f"{fmt(s)} POST/s (p99 "
-        f"{fmt(median([r['lat_p99_us'] for r in p['sealmd']]) / 1e3, 1)}"
-        f" ms)" + (" ‡ pool ran out" if exhausted else ""),
+        f"{fmt(s)} POST/s (p99 {fmt(s99 and s99 / 1e3, 1)} ms; "
+        f"{fmt(grp, 1)} writes per commit)"
+        + (" ‡ pool ran out" if exhausted else ""),
         f"write+fdatasync {fmt(f)}/s (p50 "
         f"{fmt(median([r['p50_us'] for r in p['fdatasync']]), 0)} µs)",
         f"{fmt(ratio, 2)}×")
+    pr = median([r["posts_per_s"] for r in p["post_ref"]])
+    prg = median([r["group"] for r in p["post_ref"]])
+    ratio = s / pr if s and pr else None
+    row("POST durable against its store work alone: POST/s", s, pr, ratio,
+        "≥ 0.6× post_ref", ratio is not None and ratio >= 0.6,
+        f"{fmt(s)} POST/s" + (" ‡" if exhausted else ""),
+        f"post_ref {fmt(pr)} POST/s (groups of {fmt(prg)})",
+        f"{fmt(ratio, 2)}×")
+    sc = median([r["server_cpu_us_per_req"] for r in p["sealmd"]])
+    prc = median([r["cpu_us_per_post"] for r in p["post_ref"]])
+    ratio = sc / prc if sc and prc else None
+    row("POST durable: server CPU per POST", sc, prc, ratio, "≤ 40 µs",
+        sc is not None and sc <= 40, f"{fmt(sc, 1)} µs",
+        f"post_ref {fmt(prc, 1)} µs", f"{fmt(ratio, 2)}×")
 
     m = res["mixed"]
     d99 = median([r["lat_p99_us"] for r in m["during_post"]])
@@ -1247,6 +1424,24 @@ def build_rows(res):
         f"same probe, no POSTs: p99 {fmt(a99 / 1e3, 2)} ms "
         f"(p50 {fmt(a50 / 1e3, 2)})",
         f"{fmt(d99 / a99 if d99 and a99 else None, 1)}×")
+
+    o = res["owner"]
+    reg = median([r["ok_rps"] for r in o["put"]])
+    regc = median([r["server_cpu_us_per_req"] for r in o["put"]])
+    ratio = reg / s if reg and s else None
+    row(f"Owner API: registration (PUT /instances/{{id}}), "
+        f"{OWNER_CLIENTS} clients: PUT/s", reg, s, ratio,
+        "≥ 0.5× POST/s (scenario 3)", ratio is not None and ratio >= 0.5,
+        f"{fmt(reg)} PUT/s ({fmt(regc, 1)} µs CPU/req)",
+        f"POST durable {fmt(s)}/s", f"{fmt(ratio, 2)}×")
+    og = median([r["ok_rps"] for r in o["get"]])
+    ogc = median([r["server_cpu_us_per_req"] for r in o["get"]])
+    kg = median([r["rps"] for r in res["keepalive"]["sealmd"]])
+    row(f"Owner API: GET /instances/{{id}}, {OWNER_CLIENTS} clients: "
+        f"GET/s", og, kg, og / kg if og and kg else None, "none set",
+        None, f"{fmt(og)} GET/s ({fmt(ogc, 1)} µs CPU/req)",
+        f"guest GET keep-alive {fmt(kg)} req/s",
+        f"{fmt(og / kg if og and kg else None, 2)}×")
 
     i = res["idle"]
     w = median([r["kib_per_conn"]["worker"] for r in i["sealmd"]])
@@ -1296,8 +1491,11 @@ def foreign_runs(res):
             ("TLS keep-alive nginx", res["tls_keepalive"]["nginx"]),
             ("POST", res["post"]["sealmd"]),
             ("fdatasync", res["post"]["fdatasync"]),
+            ("post_ref", res["post"]["post_ref"]),
             ("GET probe during POSTs", res["mixed"]["during_post"]),
-            ("GET probe alone", res["mixed"]["alone"])]
+            ("GET probe alone", res["mixed"]["alone"]),
+            ("owner PUT", res["owner"]["put"]),
+            ("owner GET", res["owner"]["get"])]
 
 
 def markdown(rows, info, res, stamp, outfile):
@@ -1326,14 +1524,22 @@ def markdown(rows, info, res, stamp, outfile):
     out.append("|---|---|---|---|---|---|")
     for r in rows:
         s, ref, ratio = r["text"]
+        verdict = ("—" if r["met"] is None else
+                   "met" if r["met"] else "missed")
         out.append(f"| {r['scenario']} | {s} | {ref} | {ratio} | "
-                   f"{r['target']} | {'met' if r['met'] else 'missed'} |")
+                   f"{r['target']} | {verdict} |")
     out.append("")
     out.append(f"Scenario 4 probe: wrk -c{PROBE_CONNS}, each connection "
                f"pausing {PROBE_DELAY_MS} ms between requests.  CPU µs/req "
                f"is the CPU time the kernel charged to the server's own "
-               f"processes (broker + worker; nginx master + worker) per "
-               f"answered request.")
+               f"processes (broker + launcher + worker; nginx master + "
+               f"worker) per answered request.")
+    out.append(f"post_ref: sealmd's store work alone (bench/post_ref.c, "
+               f"the broker's store and seal objects), in groups of "
+               f"sealmd's mean writes per commit in its latest POST run "
+               f"(from GET /metrics).  Owner rows: {OWNER_CLIENTS} "
+               f"clients on the owner socket, {OWNER_DEPTH} requests in "
+               f"flight each.")
     t = res["tls"]
     per = median([r["tls_signs"] / r["requests"]
                   for r in res["tls_close"]["sealmd"] if r["requests"]])
@@ -1367,11 +1573,13 @@ def markdown(rows, info, res, stamp, outfile):
 
 def main():
     for exe, what in ((WRK, "wrk"), (NGINX, "nginx"), (SEALMD, "sealmd"),
-                      (FSYNC_REF, "fsync_ref"), (OPENSSL, "openssl")):
+                      (FSYNC_REF, "fsync_ref"), (POST_REF, "post_ref"),
+                      (OPENSSL, "openssl")):
         if not os.access(exe, os.X_OK):
             sys.exit(f"bench: {what} not found at {exe}; run make bench "
                      f"(it installs wrk and nginx with "
-                     f"scripts/bench-deps.sh and builds {FSYNC_REF})")
+                     f"scripts/bench-deps.sh and builds {FSYNC_REF} "
+                     f"and {POST_REF})")
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     want = min(hard, 65536) if hard != resource.RLIM_INFINITY else 65536
     if soft < want:
@@ -1433,6 +1641,7 @@ def main():
         pool = Pool(d, tmp)
         res["post"], est = scen_post(w, d, pool)
         res["mixed"] = scen_mixed(w, d, pool, est)
+        res["owner"] = scen_owner(d, pool)
         res["pool"] = {"registered": len(pool.items),
                        "registration_per_s": pool.reg_rate()}
         deaths = d.worker_deaths()
