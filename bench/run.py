@@ -1164,9 +1164,10 @@ def scen_owner(d, pool):
     """Owner API: registrations of fresh instances, then GETs of
     registered ones, by OWNER_CLIENTS clients (scenario 9)."""
     runs = {"put": [], "get": []}
-    remember("owner clients", [f"{OWNER_CLIENTS} Python threads on "
-                               f"{d.socket}, {OWNER_DEPTH} requests in "
-                               f"flight each"], CLIENT_CPU)
+    COMMANDS.setdefault("owner clients",
+                        f"{OWNER_CLIENTS} threads of this harness (on "
+                        f"cpu{CLIENT_CPU}) on {d.socket}, {OWNER_DEPTH} "
+                        f"requests in flight each")
     known = [i for i, _ in pool.items]
     for rnd in range(ROUNDS):
         for name in alternate(rnd, "put", "get"):
