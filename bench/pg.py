@@ -9,11 +9,12 @@ order, wrk runs GET keep-alive with 64 connections (BENCH_SECONDS each)
 against one, then the other; the table gives the medians and the ratio
 PostgreSQL / SQLite.  sealmd runs on cpu1 and wrk on cpu0 when there are
 two CPUs, as in make bench; PostgreSQL's own processes are not pinned, and
-their CPU is not counted in sealmd's CPU per request.
+their CPU is counted apart, as PostgreSQL's CPU per request.
 
 What it shows: the price of reads across a connection.  With SQLite the
 event loop reads the file itself; with PostgreSQL every guest GET goes to
-a reader thread and costs two queries (the instance, then its value).
+a reader thread, which reads the GETs it takes from the queue together in
+one prepared statement (the instances joined with their values).
 Only 127.0.0.1 and the cluster's socket are contacted; only processes
 started here are stopped, by pid.
 """
