@@ -39,6 +39,14 @@ conn_reply_ready(struct worker *w, struct wconn *c)
 	fuzz_fail(__FILE__, __LINE__, "conn_reply_ready reached");
 }
 
+void
+conn_resume(struct worker *w, struct wconn *c)
+{
+	(void)w;
+	(void)c;
+	fuzz_fail(__FILE__, __LINE__, "conn_resume reached");
+}
+
 /* worker/tls.c's, for TLS connections, which this harness has none of. */
 void
 conn_dispatch(struct worker *w, struct wconn *c)
