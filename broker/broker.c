@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "broker.h"
 #include "owner_auth.h"
 #include "sandbox.h"
@@ -38,6 +40,10 @@ static void	broker_sig(int);
 static void	broker_signals(void);
 static void	broker_stop(struct broker *);
 static void	broker_read_chan(struct broker *);
+static void	broker_later_add(struct broker *, const struct chan_msg *);
+static void	broker_later_run(struct broker *, int);
+static void	broker_later_clear(struct broker *);
+static void	broker_later_drop(struct broker *, uint32_t);
 static void	broker_reload(struct broker *);
 
 uint64_t
@@ -119,7 +125,10 @@ broker_conn_get(struct broker *b, uint32_t id)
 	return &b->b_conns[slot];
 }
 
-/* Its waiters go with it: nobody is left to answer. */
+/*
+ * Its waiters and its waiting messages go with it: nobody is left to
+ * answer.
+ */
 void
 broker_conn_free(struct broker *b, uint32_t id)
 {
@@ -128,6 +137,8 @@ broker_conn_free(struct broker *b, uint32_t id)
 	if ((bc = broker_conn_get(b, id)) == NULL)
 		return;
 	waiters_drop_conn(id);
+	if (bc->bc_later > 0)
+		broker_later_drop(b, id);
 	broker_batch_free(b, bc);
 	if (bc->bc_fd != -1)
 		close(bc->bc_fd);
@@ -173,7 +184,7 @@ broker_conn_expire(struct broker *b, struct bconn *bc, int from_op,
 	broker_conn_free(b, bc->bc_id);
 }
 
-/* Past its lifetime, or idle (nothing in flight) for too long. */
+/* Past its lifetime, or idle (nothing in flight or waiting) too long. */
 static const char *
 broker_conn_over(const struct broker *b, const struct bconn *bc,
     uint64_t now)
@@ -183,7 +194,8 @@ broker_conn_over(const struct broker *b, const struct bconn *bc,
 	/* now may be older than an answer sent since: not idle then. */
 	if (now > bc->bc_born_ms && now - bc->bc_born_ms >= cc->cc_life_ms)
 		return "lifetime over";
-	if (bc->bc_inflight == 0 && now > bc->bc_last_ms &&
+	if (bc->bc_inflight == 0 && bc->bc_later == 0 &&
+	    now > bc->bc_last_ms &&
 	    now - bc->bc_last_ms >= cc->cc_idle_ms)
 		return "idle too long";
 	return NULL;
@@ -302,6 +314,7 @@ broker_conn_close_all(struct broker *b)
 		broker_conn_free(b, b->b_conns[i].bc_id);
 	}
 	memset(b->b_gone, 0, BROKER_CONNS(b) * sizeof(*b->b_gone));
+	broker_later_clear(b);
 }
 
 static void
@@ -648,15 +661,21 @@ broker_stop(struct broker *b)
 		supervise_kill(b, "stopping");
 }
 
+/*
+ * What the worker sent: reads are answered at once, writes wait in
+ * b_later until the turn's reads are answered (broker_later_run), so that
+ * a read never waits behind the sealing of a batch of writes.  Frames
+ * read ahead that b_later has no room for wait in the channel: the loop
+ * does not sleep while chan_buffered() says there are some.
+ */
 static void
 broker_read_chan(struct broker *b)
 {
 	static struct chan_msg	m;
 	int			i, r;
 
-	/* What was read ahead must be taken now: poll cannot see it. */
 	for (i = 0; (i < BROKER_BATCH || chan_buffered(&b->b_chan)) &&
-	    b->b_chan.c_fd != -1; i++) {
+	    b->b_nlater < BROKER_LATER_MAX && b->b_chan.c_fd != -1; i++) {
 		r = chan_recv(&b->b_chan, &m);
 		if (r == 0)
 			break;
@@ -672,8 +691,98 @@ broker_read_chan(struct broker *b)
 			}
 			break;
 		}
-		ops_dispatch(b, &m);
+		if (ops_later(b, &m))
+			broker_later_add(b, &m);
+		else
+			ops_dispatch(b, &m);
 	}
+}
+
+/* A copy of m waits at the end of b_later: bounded by broker_read_chan. */
+static void
+broker_later_add(struct broker *b, const struct chan_msg *m)
+{
+	struct buf	 p = m->m_payload;
+	struct blater	*l;
+	struct bconn	*bc;
+	size_t		 len = buf_left(&p);
+
+	if ((l = malloc(sizeof(*l) + len)) == NULL)
+		fatal("%s", __func__);
+	l->bl_next = NULL;
+	l->bl_hdr = m->m_hdr;
+	l->bl_len = len;
+	if (buf_get(&p, l->bl_data, len) == -1)
+		fatalx("%s: short payload", __func__);
+	if (b->b_later == NULL)
+		b->b_later_tail = &b->b_later;
+	*b->b_later_tail = l;
+	b->b_later_tail = &l->bl_next;
+	b->b_nlater++;
+	if ((bc = broker_conn_get(b, m->m_hdr.ch_connid)) != NULL)
+		bc->bc_later++;
+}
+
+/* The oldest max messages of b_later, in the order they came. */
+static void
+broker_later_run(struct broker *b, int max)
+{
+	static struct chan_msg	 m;
+	struct blater		*l;
+	struct bconn		*bc;
+	int			 i;
+
+	for (i = 0; i < max && (l = b->b_later) != NULL; i++) {
+		b->b_later = l->bl_next;
+		b->b_nlater--;
+		if ((bc = broker_conn_get(b, l->bl_hdr.ch_connid)) != NULL &&
+		    bc->bc_later > 0)
+			bc->bc_later--;
+		m.m_hdr = l->bl_hdr;
+		m.m_fd = -1;
+		buf_init(&m.m_payload, l->bl_data, l->bl_len);
+		/* A violation kills the worker and clears b_later. */
+		ops_dispatch(b, &m);
+		sodium_memzero(l, sizeof(*l) + l->bl_len);
+		free(l);
+	}
+	buf_init(&m.m_payload, NULL, 0);
+}
+
+/* Connection id is forgotten: what it sent and has not run is dropped. */
+static void
+broker_later_drop(struct broker *b, uint32_t id)
+{
+	struct blater	**p = &b->b_later, *l;
+
+	b->b_later_tail = NULL;
+	while ((l = *p) != NULL) {
+		if (l->bl_hdr.ch_connid != id) {
+			b->b_later_tail = &l->bl_next;
+			p = &l->bl_next;
+			continue;
+		}
+		*p = l->bl_next;
+		b->b_nlater--;
+		sodium_memzero(l, sizeof(*l) + l->bl_len);
+		free(l);
+	}
+	if (b->b_later_tail == NULL)
+		b->b_later_tail = &b->b_later;
+}
+
+/* The worker is gone, and so are the connections these were for. */
+static void
+broker_later_clear(struct broker *b)
+{
+	struct blater	*l;
+
+	while ((l = b->b_later) != NULL) {
+		b->b_later = l->bl_next;
+		sodium_memzero(l, sizeof(*l) + l->bl_len);
+		free(l);
+	}
+	b->b_nlater = 0;
 }
 
 void
@@ -765,7 +874,8 @@ broker_run(struct broker *b)
 		 * the next turn's reads see every commit made meanwhile. */
 		store_read_end(b->b_store);
 		keys_lock_all();
-		if (poll(pfd, n, BROKER_TICK_MS) == -1) {
+		if (poll(pfd, n, b->b_later != NULL ||
+		    chan_buffered(&b->b_chan) ? 0 : BROKER_TICK_MS) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
@@ -779,14 +889,6 @@ broker_run(struct broker *b)
 					broker_stop(b);
 			}
 		}
-		if (pfd[1].revents & POLLIN)
-			ops_write_done(b);
-		if (pfd[2].revents & POLLIN)
-			ops_hash_done(b);
-		if (pfd[3].revents & POLLIN) {
-			ops_read_done(b);
-			waiters_told();
-		}
 		if ((pfd[4].revents & POLLOUT) &&
 		    chan_flush(&b->b_launch) == -1)
 			fatal("cannot reach the launcher");
@@ -798,9 +900,20 @@ broker_run(struct broker *b)
 				supervise_kill(b, "channel write: %s",
 				    strerror(errno));
 			if (b->b_chan.c_fd != -1 &&
-			    (pfd[5].revents & (POLLIN | POLLHUP | POLLERR)))
+			    ((pfd[5].revents & (POLLIN | POLLHUP | POLLERR)) ||
+			    chan_buffered(&b->b_chan)))
 				broker_read_chan(b);
 		}
+		/* The reads just read are answered: now what waits. */
+		if (pfd[1].revents & POLLIN)
+			ops_write_done(b);
+		if (pfd[2].revents & POLLIN)
+			ops_hash_done(b);
+		if (pfd[3].revents & POLLIN) {
+			ops_read_done(b);
+			waiters_told();
+		}
+		broker_later_run(b, BROKER_LATER_TURN);
 		if (sidx < widx)
 			tlskey_read(b, &pfd[sidx]);
 		if (widx < n - nl &&

@@ -44,6 +44,8 @@
  * most BATCH_INFLIGHT at a time; past this, a batch is answered 503.
  */
 #define BROKER_BATCHES_MAX	BATCH_HELD_MAX
+#define BROKER_LATER_MAX	128	/* writes waiting behind reads */
+#define BROKER_LATER_TURN	16	/* of those, run per loop turn */
 
 struct listener {
 	int		l_fd;
@@ -78,6 +80,7 @@ struct bconn {
 	uint32_t	bc_nreq;	/* operations so far */
 	int		bc_asked;	/* an operation since its last answer */
 	struct obatch	*bc_batch;	/* POST /instances:batch, open */
+	uint32_t	bc_later;	/* its messages in b_later */
 };
 
 /* A batch between its BEGIN and END (ops_owner.c). */
@@ -85,6 +88,17 @@ struct obatch {
 	uint32_t		 ob_n;		/* entries so far */
 	unsigned int		 ob_status;	/* 0, or its refusal */
 	struct store_inst	*ob_inst;	/* BATCH_MAX; NULL if refused */
+};
+
+/*
+ * A message read from the worker that waits for the reads read with it
+ * (ops_later): a copy of its header and payload, wiped when it has run.
+ */
+struct blater {
+	struct blater	*bl_next;
+	struct chan_hdr	 bl_hdr;
+	size_t		 bl_len;
+	uint8_t		 bl_data[];
 };
 
 /*
@@ -149,6 +163,9 @@ struct broker {
 	int		 b_wkilled;	/* its MSG_LAUNCH_KILL is sent */
 	int		 b_wlinger[2];	/* its channels, until it is reaped */
 	struct chan	 b_chan;
+	struct blater	*b_later;	/* oldest first */
+	struct blater	**b_later_tail;
+	size_t		 b_nlater;
 	struct wlog	 b_wlog;
 	uint64_t	 b_wstart_ms;
 	uint64_t	 b_restart_at_ms;
@@ -221,6 +238,7 @@ void	 broker_notify_status(struct broker *, const char *);
 
 /* ops.c, ops_owner.c, ops_done.c */
 void	 ops_dispatch(struct broker *, struct chan_msg *);
+int	 ops_later(struct broker *, const struct chan_msg *);
 int	 ops_seed_instances(struct broker *);
 void	 ops_write_done(struct broker *);
 void	 ops_read_done(struct broker *);

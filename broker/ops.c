@@ -38,8 +38,8 @@ static int	ops_owner_gate(struct ops_ctx *);
 #define OWNER(t, size, ans, fl, name, ahead, want, key, fn)		\
 	{ t, ROLE_OWNER, size, ans, OPS_F_OWNER_AUTH | (fl), name,	\
 	    ahead, want, key, fn }
-#define GUEST(t, size, ans, ahead, want, fn)				\
-	{ t, ROLE_GUEST, size, ans, 0, NULL, ahead, want, 0, fn }
+#define GUEST(t, size, ans, fl, ahead, want, fn)			\
+	{ t, ROLE_GUEST, size, ans, fl, NULL, ahead, want, 0, fn }
 
 static const struct ops_entry ops_table[] = {
 	{ MSG_INIT_DONE, 0, 0, 0, OPS_F_ONCE, "init done", OPS_A_NONE, 0,
@@ -50,21 +50,23 @@ static const struct ops_entry ops_table[] = {
 	{ MSG_HTTP_SENT, -1, sizeof(struct msg_status), 0, 0, NULL,
 	    OPS_A_NONE, 0, 0, ops_http_sent },
 	GUEST(MSG_GUEST_IDENT, sizeof(struct msg_guest),
-	    sizeof(struct msg_status), OPS_A_GUEST, 0, ops_guest_ident),
+	    sizeof(struct msg_status), 0, OPS_A_GUEST, 0, ops_guest_ident),
 	GUEST(MSG_GUEST_META, sizeof(struct msg_guest),
-	    sizeof(struct msg_instance_ans), OPS_A_GUEST, RJ_WANT_INST,
+	    sizeof(struct msg_instance_ans), 0, OPS_A_GUEST, RJ_WANT_INST,
 	    ops_guest_meta),
 	GUEST(MSG_GUEST_PW_GET, sizeof(struct msg_guest),
-	    sizeof(struct msg_pw), OPS_A_GUEST, RJ_WANT_PW,
+	    sizeof(struct msg_pw), 0, OPS_A_GUEST, RJ_WANT_PW,
 	    ops_guest_pw_get),
 	/* Read ahead for Nova's 409 before anything is sealed. */
 	GUEST(MSG_GUEST_PW_PUT, sizeof(struct msg_guest_pw_put),
-	    sizeof(struct msg_status), OPS_A_GUEST, RJ_WANT_PW,
+	    sizeof(struct msg_status), OPS_F_WRITE, OPS_A_GUEST, RJ_WANT_PW,
 	    ops_guest_pw_put),
 	GUEST(MSG_GUEST_TOKEN, sizeof(struct msg_guest_token),
-	    sizeof(struct msg_token_ans), OPS_A_TOKEN, 0, ops_guest_token),
+	    sizeof(struct msg_token_ans), 0, OPS_A_TOKEN, 0,
+	    ops_guest_token),
 	OWNER(MSG_OWNER_INST_PUT, sizeof(struct msg_instance),
-	    sizeof(struct msg_status), OPS_F_NAMES_ID, "owner.instance.put",
+	    sizeof(struct msg_status), OPS_F_NAMES_ID | OPS_F_WRITE,
+	    "owner.instance.put",
 	    OPS_A_NONE, 0, offsetof(struct msg_instance, mn_id),
 	    ops_owner_inst_put),
 	OWNER(MSG_OWNER_INST_GET, sizeof(struct msg_id),
@@ -72,7 +74,7 @@ static const struct ops_entry ops_table[] = {
 	    "owner.instance.get", OPS_A_ID, RJ_WANT_INST,
 	    offsetof(struct msg_id, md_id), ops_owner_inst_get),
 	OWNER(MSG_OWNER_INST_DEL, sizeof(struct msg_id),
-	    sizeof(struct msg_status), OPS_F_NAMES_ID,
+	    sizeof(struct msg_status), OPS_F_NAMES_ID | OPS_F_WRITE,
 	    "owner.instance.delete", OPS_A_NONE, 0,
 	    offsetof(struct msg_id, md_id), ops_owner_inst_del),
 	OWNER(MSG_OWNER_INST_LIST, sizeof(struct msg_list),
@@ -84,7 +86,8 @@ static const struct ops_entry ops_table[] = {
 	    RJ_WANT_PW, offsetof(struct msg_pw_get, mq_id),
 	    ops_owner_pw_get),
 	OWNER(MSG_OWNER_PW_DEL, sizeof(struct msg_id),
-	    sizeof(struct msg_status), OPS_F_NAMES_ID, "owner.pw.clear",
+	    sizeof(struct msg_status), OPS_F_NAMES_ID | OPS_F_WRITE,
+	    "owner.pw.clear",
 	    OPS_A_NONE, 0, offsetof(struct msg_id, md_id), ops_owner_pw_del),
 	OWNER(MSG_OWNER_STATUS, 0, sizeof(struct msg_status_ans), 0,
 	    "owner.status", OPS_A_COUNTS, 0, 0, ops_owner_status),
@@ -172,6 +175,26 @@ void
 ops_dispatch(struct broker *b, struct chan_msg *m)
 {
 	ops_run(b, m, 0);
+}
+
+/*
+ * 1: m waits until the reads read with it are answered (broker.c): it is
+ * a write, which waits for a commit anyway, or a connection's message
+ * behind one of its own that waits, so that a connection's messages keep
+ * their order.  What the table refuses runs at once: a violation does
+ * not wait.
+ */
+int
+ops_later(struct broker *b, const struct chan_msg *m)
+{
+	const struct ops_entry	*oe;
+	const struct bconn	*bc;
+
+	if ((oe = ops_entry(m->m_hdr.ch_type)) == NULL || oe->oe_role == 0 ||
+	    buf_left(&m->m_payload) != oe->oe_size ||
+	    (bc = broker_conn_get(b, m->m_hdr.ch_connid)) == NULL)
+		return 0;
+	return bc->bc_later > 0 || (oe->oe_flags & OPS_F_WRITE) != 0;
 }
 
 /* replay: read ahead and run again, already counted on its connection. */

@@ -34,6 +34,7 @@ typedef int (*ops_fn)(struct ops_ctx *);
 #define OPS_F_ONCE		0x2	/* once per worker: its first word */
 #define OPS_F_NAMES_ID		0x4	/* oe_key: the instance it acts on */
 #define OPS_F_BATCH		0x8	/* within a batch: not counted alone */
+#define OPS_F_WRITE		0x10	/* a write: after its turn's reads */
 
 /* What a message reads, read ahead for it with a reader (PostgreSQL). */
 enum ops_ahead {

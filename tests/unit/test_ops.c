@@ -399,6 +399,58 @@ Test(ops, table_flags)
 	}
 }
 
+/* ops_later's verdict on type sent on conn, with its payload. */
+static int
+later(uint32_t type, enum bfix_conn conn, size_t size)
+{
+	static struct chan_msg	m;
+
+	memset(&m.m_hdr, 0, sizeof(m.m_hdr));
+	m.m_hdr.ch_type = type;
+	m.m_hdr.ch_connid = BFIX_ID(conn);
+	m.m_fd = -1;
+	buf_init(&m.m_payload, pl, size);
+	return ops_later(&bfix_b, &m);
+}
+
+/*
+ * What a loop turn answers first (broker_read_chan): reads at once,
+ * writes after them; a connection's messages stay in their order, and a
+ * message the table refuses does not wait to be refused.
+ */
+Test(ops, writes_wait_behind_reads)
+{
+	struct msg_status	*ms = (struct msg_status *)pl;
+	size_t			 put, get;
+
+	fresh();
+	put = payload(MSG_GUEST_PW_PUT, BFIX_C_PROXY);
+	cr_assert(later(MSG_GUEST_PW_PUT, BFIX_C_PROXY, put));
+	cr_assert_not(later(MSG_GUEST_PW_PUT, BFIX_C_PROXY, put - 1));
+	cr_assert_not(later(MSG_GUEST_PW_PUT, BFIX_C_N + 1, put));
+	cr_assert(later(MSG_OWNER_INST_PUT, BFIX_C_OWNER,
+	    payload(MSG_OWNER_INST_PUT, BFIX_C_OWNER)));
+	cr_assert(later(MSG_OWNER_PW_DEL, BFIX_C_OWNER,
+	    payload(MSG_OWNER_PW_DEL, BFIX_C_OWNER)));
+	get = payload(MSG_GUEST_PW_GET, BFIX_C_DIRECT);
+	cr_assert_not(later(MSG_GUEST_PW_GET, BFIX_C_DIRECT, get));
+	cr_assert_not(later(MSG_OWNER_PW_GET, BFIX_C_OWNER,
+	    payload(MSG_OWNER_PW_GET, BFIX_C_OWNER)));
+	/* Behind a write of its own, anything of that connection waits. */
+	bfix_conn(BFIX_C_DIRECT)->bc_later = 1;
+	get = payload(MSG_GUEST_PW_GET, BFIX_C_DIRECT);
+	cr_assert(later(MSG_GUEST_PW_GET, BFIX_C_DIRECT, get));
+	cr_assert(later(MSG_CONN_DONE, BFIX_C_DIRECT, 0));
+	memset(pl, 0, sizeof(*ms));
+	ms->ms_status = 200;
+	cr_assert(later(MSG_HTTP_SENT, BFIX_C_DIRECT, sizeof(*ms)));
+	cr_assert_not(later(MSG_GUEST_PW_GET, BFIX_C_PROXY,
+	    payload(MSG_GUEST_PW_GET, BFIX_C_PROXY)));
+	/* Not tied to a connection: never waits. */
+	cr_assert_not(later(MSG_PONG, BFIX_C_DIRECT, 0));
+	fresh();
+}
+
 /* The counts of audit lines by op and status, as GET /metrics has them. */
 static void
 audit_counts(uint64_t ops[MET_OPS][MET_STATUSES])
