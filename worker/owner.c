@@ -435,23 +435,41 @@ owner_batch_twice(const struct wbatch *wb, json_t *errs)
 	}
 }
 
+/* One line of a batch into mi and id; NULL, or what is wrong with it. */
+static const char *
+owner_batch_line(const struct buf *line, char *id, struct msg_instance *mi)
+{
+	json_t		*j;
+	const char	*why;
+
+	id[0] = '\0';
+	memset(mi, 0, sizeof(*mi));
+	if ((j = owner_load_object(line, &why)) == NULL)
+		return why;
+	if ((why = owner_batch_id(j, id)) == NULL)
+		why = owner_instance_fields(j, id, mi);
+	json_decref(j);
+	return why;
+}
+
 /*
  * Each line of the body (NDJSON) is a registration as PUT
  * /instances/{id} takes it, with its "id"; blank lines are skipped.
  * Every line is parsed and checked, and every fault named, before
- * anything is sent.  Returns the entries (n of them), or NULL after a
- * refusal was put in wc_out.
+ * anything is sent; the entries are parsed again as they are sent, one
+ * at a time, so that no batch is ever held whole (10 KB an entry).
+ * 0, or -1 after a refusal was put in wc_out.
  */
-static struct msg_instance *
+static int
 owner_batch_parse(struct wconn *c, const struct buf *body,
     struct wbatch *wb)
 {
-	struct msg_instance	*v;
-	struct buf		 b = *body, line;
-	json_t			*j, *errs;
-	const char		*why;
-	char			 id[ID_LEN + 1], msg[96];
-	uint32_t		 n = 0, no = 0;
+	static struct msg_instance	 mi;
+	struct buf			 b = *body, line;
+	json_t				*errs;
+	const char			*why;
+	char				 id[ID_LEN + 1], msg[96];
+	uint32_t			 n = 0, no = 0;
 
 	while (buf_sep(&b, '\n', &line) == 0)
 		n += !buf_all(&line, owner_blank);
@@ -459,23 +477,16 @@ owner_batch_parse(struct wconn *c, const struct buf *body,
 		reply_json_error(c, n == 0 ? 400 : 413, n == 0 ?
 		    "no entries: one JSON object per line" :
 		    "at most 1000 entries per request");
-		return NULL;
+		return -1;
 	}
-	if ((v = calloc(n, sizeof(*v))) == NULL ||
-	    (errs = json_array()) == NULL)
-		fatal("calloc");
+	if ((errs = json_array()) == NULL)
+		fatal("json_array");
 	b = *body;
 	while (buf_sep(&b, '\n', &line) == 0) {
 		no++;
 		if (buf_all(&line, owner_blank))
 			continue;
-		id[0] = '\0';
-		if ((j = owner_load_object(&line, &why)) != NULL &&
-		    (why = owner_batch_id(j, id)) == NULL)
-			why = owner_instance_fields(j, id, &v[wb->n]);
-		if (j != NULL)
-			json_decref(j);
-		if (why != NULL)
+		if ((why = owner_batch_line(&line, id, &mi)) != NULL)
 			owner_batch_error(errs, no, id, why);
 		wb->e[wb->n].line = no;
 		memcpy(wb->e[wb->n].id, id, sizeof(id));
@@ -484,14 +495,13 @@ owner_batch_parse(struct wconn *c, const struct buf *body,
 	owner_batch_twice(wb, errs);
 	if (json_array_size(errs) == 0) {
 		json_decref(errs);
-		return v;
+		return 0;
 	}
-	free(v);
 	(void)snprintf(msg, sizeof(msg), "%zu of %u entries are invalid; "
 	    "none was registered", json_array_size(errs), n);
 	owner_json(c, 400, json_pack("{s:s,s:o}", "error", msg, "errors",
 	    errs));
-	return NULL;
+	return -1;
 }
 
 /*
@@ -514,10 +524,11 @@ owner_batch_room(const struct worker *w)
 static void
 owner_batch(struct worker *w, struct wconn *c, const struct buf *body)
 {
-	struct wreq		*q = &c->wc_req;
-	struct msg_instance	*v;
-	struct msg_batch_end	 me;
-	uint32_t		 i;
+	static struct msg_instance	 mi;
+	struct wreq			*q = &c->wc_req;
+	struct msg_batch_end		 me;
+	struct buf			 b = *body, line;
+	char				 id[ID_LEN + 1];
 
 	if (!owner_batch_room(w) || (!q->wr_batch_go &&
 	    w->w_batch_waiting > 0)) {
@@ -531,18 +542,23 @@ owner_batch(struct worker *w, struct wconn *c, const struct buf *body)
 	    (q->wr_batch = calloc(1, sizeof(*q->wr_batch))) == NULL)
 		fatal("calloc");
 	q->wr_batch->n = 0;
-	if ((v = owner_batch_parse(c, body, q->wr_batch)) == NULL) {
+	if (owner_batch_parse(c, body, q->wr_batch) == -1) {
 		conn_reply_ready(w, c);
 		return;
 	}
 	if (chan_send(&w->w_chan, MSG_OWNER_BATCH_BEGIN, 0, c->wc_id, NULL,
 	    0, -1) == -1)
 		fatal("channel to broker");
-	for (i = 0; i < q->wr_batch->n; i++)
+	while (buf_sep(&b, '\n', &line) == 0) {
+		if (buf_all(&line, owner_blank))
+			continue;
+		/* The same bytes as a moment ago: they parse the same. */
+		if (owner_batch_line(&line, id, &mi) != NULL)
+			fatalx("batch line no longer parses");
 		if (chan_send(&w->w_chan, MSG_OWNER_BATCH_ENTRY, 0, c->wc_id,
-		    &v[i], sizeof(v[i]), -1) == -1)
+		    &mi, sizeof(mi), -1) == -1)
 			fatal("channel to broker");
-	free(v);
+	}
 	memset(&me, 0, sizeof(me));
 	me.mbe_n = q->wr_batch->n;
 	q->wr_batch_out = 1;
