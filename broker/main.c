@@ -318,7 +318,8 @@ main_copy(const char *from, const char *to)
 	if (seal_init() == -1)
 		fatalx("libsodium initialisation failed");
 	umask(077);
-	rc = copystore_run(&cfrom, &cto);
+	rc = copystore_run(cfrom.c_store_engine, config_store_target(&cfrom),
+	    cto.c_store_engine, config_store_target(&cto));
 	config_free(&cfrom);
 	config_free(&cto);
 	exit(rc == 0 ? 0 : 1);

@@ -2,9 +2,10 @@
 /*
  * sealmd --copy-store FROM TO: every instance and stored value of the
  * store FROM's configuration names into the empty store TO's names, in
- * one transaction.  Values are copied as they are stored, sealed: no key
- * is loaded and nothing is opened, so TO's nodes need FROM's key ring.
- * This is how a deployment moves from SQLite to PostgreSQL and back.
+ * one transaction (broker/main.c reads the two configurations).  Values
+ * are copied as they are stored, sealed: no key is loaded and nothing is
+ * opened, so TO's nodes need FROM's key ring.  This is how a deployment
+ * moves from SQLite to PostgreSQL and back.
  */
 #include <stdio.h>
 #include <string.h>
@@ -16,16 +17,15 @@
 #include "privsep/log.h"
 #include "store.h"
 
-/* Open the store a configuration names; a SQLite source must exist. */
+/* Open a store; a SQLite source must exist, not be created. */
 static struct store *
-copystore_open(const struct config *c, int source)
+copystore_open(enum store_engine engine, const char *target, int source)
 {
-	if (source && c->c_store_engine == STORE_SQLITE &&
-	    access(c->c_store_path, F_OK) == -1) {
-		log_warn("%s", c->c_store_path);
+	if (source && engine == STORE_SQLITE && access(target, F_OK) == -1) {
+		log_warn("%s", target);
 		return NULL;
 	}
-	return store_open(c->c_store_engine, config_store_target(c), 0);
+	return store_open(engine, target, 0);
 }
 
 /* One instance, then its value if it has one. */
@@ -54,7 +54,8 @@ copystore_one(struct store *from, struct store *to, const char *id,
 }
 
 int
-copystore_run(const struct config *cfrom, const struct config *cto)
+copystore_run(enum store_engine efrom, const char *tfrom,
+    enum store_engine eto, const char *tto)
 {
 	static struct store_list	 page;
 	struct store			*from = NULL, *to = NULL;
@@ -62,8 +63,8 @@ copystore_run(const struct config *cfrom, const struct config *cto)
 	uint32_t			 ninst = 0, nvalues = 0, n, npw, i;
 	int				 rc = -1;
 
-	if ((from = copystore_open(cfrom, 1)) == NULL ||
-	    (to = copystore_open(cto, 0)) == NULL)
+	if ((from = copystore_open(efrom, tfrom, 1)) == NULL ||
+	    (to = copystore_open(eto, tto, 0)) == NULL)
 		goto out;
 	if (store_counts(to, &n, &npw) != STORE_OK || n != 0) {
 		log_warnx("copy: the destination %s store is not empty (%u "
