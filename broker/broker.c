@@ -361,7 +361,7 @@ broker_notify_status(struct broker *b, const char *state)
 	uint32_t	 ninst = 0, npw = 0;
 
 	if (reader_on()) {
-		j = reader_job(RJ_COUNTS, RT_NOTIFY);
+		j = reader_job(AHEAD_COUNTS, RT_NOTIFY);
 		j->rj_state = state;
 		reader_submit(j);
 		return;

@@ -247,11 +247,11 @@ void	 ops_hash_done(struct broker *);
 /* What ops_read_done does with a finished read (struct rjob's rj_then). */
 enum rj_then {
 	RT_MSG,		/* the worker's message: rj_hdr, rj_payload, rj_rt */
-	RT_PW_GET,	/* ops_pw_get_for(rj_rt, rj_key, rj_wait) */
+	RT_PW_GET,	/* ops_pw_get_for(rj_rt, rj_ah.ah_key, rj_wait) */
 	RT_SWEEP,	/* ops_expire_sweep */
 	RT_ROTATE,	/* rotate_step */
 	RT_NOTIFY,	/* tell systemd the instance count */
-	RT_WAIT_POLL,	/* a value for rj_key's waiters, maybe */
+	RT_WAIT_POLL,	/* a value for ah_key's waiters, maybe */
 };
 
 void	 ops_pw_get_for(struct broker *, const struct route *, const char *,

@@ -52,14 +52,14 @@ static const struct ops_entry ops_table[] = {
 	GUEST(MSG_GUEST_IDENT, sizeof(struct msg_guest),
 	    sizeof(struct msg_status), 0, OPS_A_GUEST, 0, ops_guest_ident),
 	GUEST(MSG_GUEST_META, sizeof(struct msg_guest),
-	    sizeof(struct msg_instance_ans), 0, OPS_A_GUEST, RJ_WANT_INST,
+	    sizeof(struct msg_instance_ans), 0, OPS_A_GUEST, AHEAD_WANT_INST,
 	    ops_guest_meta),
 	GUEST(MSG_GUEST_PW_GET, sizeof(struct msg_guest),
-	    sizeof(struct msg_pw), 0, OPS_A_GUEST, RJ_WANT_PW,
+	    sizeof(struct msg_pw), 0, OPS_A_GUEST, AHEAD_WANT_PW,
 	    ops_guest_pw_get),
 	/* Read ahead for Nova's 409 before anything is sealed. */
 	GUEST(MSG_GUEST_PW_PUT, sizeof(struct msg_guest_pw_put),
-	    sizeof(struct msg_status), OPS_F_WRITE, OPS_A_GUEST, RJ_WANT_PW,
+	    sizeof(struct msg_status), OPS_F_WRITE, OPS_A_GUEST, AHEAD_WANT_PW,
 	    ops_guest_pw_put),
 	GUEST(MSG_GUEST_TOKEN, sizeof(struct msg_guest_token),
 	    sizeof(struct msg_token_ans), 0, OPS_A_TOKEN, 0,
@@ -71,7 +71,7 @@ static const struct ops_entry ops_table[] = {
 	    ops_owner_inst_put),
 	OWNER(MSG_OWNER_INST_GET, sizeof(struct msg_id),
 	    sizeof(struct msg_instance_ans), OPS_F_NAMES_ID,
-	    "owner.instance.get", OPS_A_ID, RJ_WANT_INST,
+	    "owner.instance.get", OPS_A_ID, AHEAD_WANT_INST,
 	    offsetof(struct msg_id, md_id), ops_owner_inst_get),
 	OWNER(MSG_OWNER_INST_DEL, sizeof(struct msg_id),
 	    sizeof(struct msg_status), OPS_F_NAMES_ID | OPS_F_WRITE,
@@ -83,7 +83,7 @@ static const struct ops_entry ops_table[] = {
 	    ops_owner_inst_list),
 	OWNER(MSG_OWNER_PW_GET, sizeof(struct msg_pw_get),
 	    sizeof(struct msg_pw), OPS_F_NAMES_ID, "owner.pw.get", OPS_A_ID,
-	    RJ_WANT_PW, offsetof(struct msg_pw_get, mq_id),
+	    AHEAD_WANT_PW, offsetof(struct msg_pw_get, mq_id),
 	    ops_owner_pw_get),
 	OWNER(MSG_OWNER_PW_DEL, sizeof(struct msg_id),
 	    sizeof(struct msg_status), OPS_F_NAMES_ID | OPS_F_WRITE,
@@ -101,7 +101,7 @@ static const struct ops_entry ops_table[] = {
 	    "owner.keys", OPS_A_COUNTS, 0, 0, ops_owner_keys),
 	OWNER(MSG_OWNER_PW_VERIFY, sizeof(struct msg_pw_verify),
 	    sizeof(struct msg_status), OPS_F_NAMES_ID, "owner.pw.verify",
-	    OPS_A_ID, RJ_WANT_PW, offsetof(struct msg_pw_verify, mv_id),
+	    OPS_A_ID, AHEAD_WANT_PW, offsetof(struct msg_pw_verify, mv_id),
 	    ops_owner_pw_verify),
 	OWNER(MSG_OWNER_KEY_ROTATE, 0, sizeof(struct msg_keys_ans), 0,
 	    "key.rotate", OPS_A_COUNTS, 0, 0, ops_owner_keys),
@@ -331,7 +331,7 @@ ops_defer(struct ops_ctx *c)
 	union reader_msg	 u;
 	struct buf		 peek = c->m->m_payload;
 	struct rjob		*j;
-	enum rj_plan		 plan = RJ_ID;
+	enum ahead_plan		 plan = AHEAD_ID;
 	char			 id[ID_LEN + 1] = "";
 	const char		*key = "";
 	size_t			 len = buf_left(&peek);
@@ -353,13 +353,13 @@ ops_defer(struct ops_ctx *c)
 			return 1;
 		}
 		if (c->bc->bc_ident == IDENT_DIRECT) {
-			plan = RJ_ADDR;
+			plan = AHEAD_ADDR;
 			key = c->bc->bc_addr;
 		} else
 			key = u.g.mg_instance;
 		break;
 	case OPS_A_LIST:
-		plan = RJ_LIST;
+		plan = AHEAD_LIST;
 		/* FALLTHROUGH */
 	case OPS_A_ID:
 		/* Unterminated, it reads nothing; the handler refuses it. */
@@ -373,14 +373,14 @@ ops_defer(struct ops_ctx *c)
 		key = id;
 		break;
 	case OPS_A_COUNTS:
-		plan = RJ_COUNTS;
+		plan = AHEAD_COUNTS;
 		break;
 	case OPS_A_NONE:
 		break;
 	}
 	j = reader_job(plan, RT_MSG);
-	j->rj_want = oe->oe_want;
-	(void)snprintf(j->rj_key, sizeof(j->rj_key), "%s", key);
+	j->rj_ah.ah_want = oe->oe_want;
+	(void)snprintf(j->rj_ah.ah_key, sizeof(j->rj_ah.ah_key), "%s", key);
 	ops_route(c, &j->rj_rt);
 	j->rj_hdr = c->m->m_hdr;
 	j->rj_len = len;

@@ -54,7 +54,7 @@ struct ops_entry {
 	int		 oe_flags;	/* OPS_F_* */
 	const char	*oe_name;	/* its audit op; or in a violation */
 	enum ops_ahead	 oe_ahead;
-	int		 oe_want;	/* RJ_WANT_*, with the instance */
+	int		 oe_want;	/* AHEAD_WANT_*, with the instance */
 	size_t		 oe_key;	/* offset of an instance id */
 	ops_fn		 oe_fn;
 };

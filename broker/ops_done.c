@@ -205,10 +205,10 @@ ops_expire_sweep(struct broker *b)
 	size_t		n, i;
 
 	if (reader_on()) {
-		j = reader_job(RJ_EXPIRED, RT_SWEEP);
-		j->rj_now = (int64_t)time(NULL);
-		j->rj_ttl = (int64_t)b->b_conf->c_pw_ttl;
-		j->rj_max = OPS_SWEEP_BATCH;
+		j = reader_job(AHEAD_EXPIRED, RT_SWEEP);
+		j->rj_ah.ah_now = (int64_t)time(NULL);
+		j->rj_ah.ah_ttl = (int64_t)b->b_conf->c_pw_ttl;
+		j->rj_ah.ah_max = OPS_SWEEP_BATCH;
 		reader_submit(j);
 		return;
 	}
@@ -233,7 +233,7 @@ ops_read_done(struct broker *b)
 
 	for (j = reader_done(); j != NULL; j = next) {
 		next = j->rj_next;
-		store_replay_begin(&b->b_store, j);
+		store_replay_begin(&b->b_store, &j->rj_ah);
 		switch (j->rj_then) {
 		case RT_MSG:
 			if ((b->b_wstate != WORKER_UP &&
@@ -246,7 +246,8 @@ ops_read_done(struct broker *b)
 			ops_run(b, &m, 1);
 			break;
 		case RT_PW_GET:
-			ops_pw_get_for(b, &j->rj_rt, j->rj_key, j->rj_wait);
+			ops_pw_get_for(b, &j->rj_rt, j->rj_ah.ah_key,
+			    j->rj_wait);
 			break;
 		case RT_SWEEP:
 			ops_expire_sweep(b);
@@ -259,8 +260,9 @@ ops_read_done(struct broker *b)
 			broker_notify_status(b, j->rj_state);
 			break;
 		case RT_WAIT_POLL:
-			if (j->rj_r == STORE_OK && j->rj_pw_r == STORE_OK)
-				waiters_wake(b, j->rj_key);
+			if (j->rj_ah.ah_r == STORE_OK &&
+			    j->rj_ah.ah_pw_r == STORE_OK)
+				waiters_wake(b, j->rj_ah.ah_key);
 			break;
 		}
 		store_replay_end(&b->b_store);

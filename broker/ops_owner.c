@@ -122,9 +122,9 @@ ops_pw_get_for(struct broker *b, const struct route *rt, const char *id,
 	if (!ops_route_live(b, rt))
 		return;
 	if (reader_on()) {
-		j2 = reader_job(RJ_ID, RT_PW_GET);
-		j2->rj_want = RJ_WANT_PW;
-		memcpy(j2->rj_key, id, strnlen(id, ID_LEN));
+		j2 = reader_job(AHEAD_ID, RT_PW_GET);
+		j2->rj_ah.ah_want = AHEAD_WANT_PW;
+		memcpy(j2->rj_ah.ah_key, id, strnlen(id, ID_LEN));
 		j2->rj_rt = *rt;
 		j2->rj_wait = wait;
 		reader_submit(j2);

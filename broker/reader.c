@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The reader threads, in the broker: each reads what a job's plan names,
- * on its own connection, for the event loop to replay the request on
- * (store/store_replay.c).  Only a PostgreSQL store starts them; reader.h
- * says why.  One more thread listens, on a connection of its own, for
- * the values any node commits, and hands their instance ids to the
- * event loop through the readers' eventfd.
+ * The reader threads, in the broker: each reads what a job's plan names
+ * (store_ahead_read, store/store_replay.c) on its own connection, for the
+ * event loop to replay the request on.  Only a PostgreSQL store starts
+ * them; reader.h says why.  One more thread listens, on a connection of
+ * its own, for the values any node commits, and hands their instance ids
+ * to the event loop through the readers' eventfd.
  */
 #include <errno.h>
 #include <poll.h>
@@ -111,18 +111,17 @@ reader_on(void)
 }
 
 struct rjob *
-reader_job(enum rj_plan plan, int then)
+reader_job(enum ahead_plan plan, int then)
 {
 	struct rjob	*j;
 
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		fatal("calloc");
-	j->rj_plan = plan;
+	store_ahead_init(&j->rj_ah, plan);
 	j->rj_then = then;
-	j->rj_r = j->rj_inst_r = j->rj_pw_r = STORE_ERR;
 	/* Rewrap batches alone need room for many values. */
-	if (plan == RJ_OLDER && (j->rj_older = calloc(READER_OLDER_MAX,
-	    sizeof(*j->rj_older))) == NULL)
+	if (plan == AHEAD_OLDER && (j->rj_ah.ah_older =
+	    calloc(AHEAD_OLDER_MAX, sizeof(*j->rj_ah.ah_older))) == NULL)
 		fatal("calloc");
 	return j;
 }
@@ -131,10 +130,10 @@ reader_job(enum rj_plan plan, int then)
 void
 reader_free(struct rjob *j)
 {
-	if (j->rj_older != NULL) {
-		sodium_memzero(j->rj_older, READER_OLDER_MAX *
-		    sizeof(*j->rj_older));
-		free(j->rj_older);
+	if (j->rj_ah.ah_older != NULL) {
+		sodium_memzero(j->rj_ah.ah_older, AHEAD_OLDER_MAX *
+		    sizeof(*j->rj_ah.ah_older));
+		free(j->rj_ah.ah_older);
 	}
 	sodium_memzero(j, sizeof(*j));
 	free(j);
@@ -147,7 +146,7 @@ reader_submit(struct rjob *j)
 	struct jobq_link	*l = &j->rj_q;
 
 	if (jobq_submit(&reader_q, l) == -1) {
-		j->rj_plan = RJ_NONE;
+		j->rj_ah.ah_plan = AHEAD_NONE;
 		jobq_finish(&reader_q, &l, 1);
 	}
 }
@@ -167,60 +166,6 @@ reader_done(void)
 	return list;
 }
 
-/* Read what the plan names, on a reader thread's own connection. */
-static void
-reader_run(struct store *st, struct rjob *j)
-{
-	size_t	i;
-
-	switch (j->rj_plan) {
-	case RJ_NONE:
-		break;
-	case RJ_ID:
-	case RJ_ADDR:
-		if (j->rj_key[0] == '\0')
-			break;
-		if (j->rj_want & RJ_WANT_PW)
-			j->rj_r = store_head_pw(st, j->rj_key,
-			    j->rj_plan == RJ_ADDR, &j->rj_i.head, &j->rj_i.pw,
-			    &j->rj_pw_r);
-		else
-			j->rj_r = store_instance_head(st, j->rj_key,
-			    j->rj_plan == RJ_ADDR, &j->rj_i.head);
-		if (j->rj_r == STORE_OK && (j->rj_want & RJ_WANT_INST))
-			j->rj_inst_r = store_instance_get(st,
-			    j->rj_i.head.ri_id, &j->rj_i.inst);
-		break;
-	case RJ_LIST:
-		j->rj_r = store_instance_list(st, j->rj_key, &j->rj_list);
-		break;
-	case RJ_COUNTS:
-		j->rj_r = store_counts(st, &j->rj_c.ninst, &j->rj_c.npw);
-		j->rj_c.kc_r = store_key_counts(st, j->rj_c.kc,
-		    STORE_KEYCOUNTS_MAX, &j->rj_c.nkc);
-		break;
-	case RJ_EXPIRED:
-		j->rj_r = store_pw_expired(st, j->rj_now, j->rj_ttl,
-		    j->rj_ids.id, j->rj_ids.set_at, j->rj_max, &j->rj_ids.n);
-		break;
-	case RJ_OLDER:
-		j->rj_r = store_pw_older(st, j->rj_newest, j->rj_key,
-		    j->rj_ids.id, j->rj_max, &j->rj_ids.n);
-		for (i = 0; j->rj_r == STORE_OK && i < j->rj_ids.n; i++)
-			j->rj_ids.pw_r[i] = store_pw_get(st, j->rj_ids.id[i],
-			    &j->rj_older[i]);
-		break;
-	}
-}
-
-/* A guest's read (and a waiter's poll): an instance and its value. */
-static int
-reader_head_pw(const struct rjob *j)
-{
-	return (j->rj_plan == RJ_ID || j->rj_plan == RJ_ADDR) &&
-	    j->rj_key[0] != '\0' && j->rj_want == RJ_WANT_PW;
-}
-
 /*
  * The jobs one take found queued: the guests' reads first, in one call
  * that PostgreSQL answers with one statement, and handed back at once;
@@ -230,7 +175,7 @@ reader_head_pw(const struct rjob *j)
 static void
 reader_run_many(struct store *st, struct jobq_link **l, size_t n)
 {
-	struct store_head_req	 req[STORE_HEAD_MANY_MAX];
+	struct store_ahead	*ah[STORE_HEAD_MANY_MAX];
 	struct jobq_link	*hl[STORE_HEAD_MANY_MAX];
 	struct rjob		*j;
 	size_t			 i, m = 0;
@@ -239,28 +184,20 @@ reader_run_many(struct store *st, struct jobq_link **l, size_t n)
 	/* A finished job is the event loop's: it may be gone at once. */
 	for (i = 0; i < n; i++) {
 		j = JOBQ_ITEM(l[i], struct rjob, rj_q);
-		if ((rest[i] = !reader_head_pw(j)))
+		if ((rest[i] = !store_ahead_batchable(&j->rj_ah)))
 			continue;
 		hl[m] = l[i];
-		req[m].hr_key = j->rj_key;
-		req[m].hr_by_addr = j->rj_plan == RJ_ADDR;
-		req[m].hr_inst = &j->rj_i.head;
-		req[m].hr_pw = &j->rj_i.pw;
-		m++;
+		ah[m++] = &j->rj_ah;
 	}
 	if (m > 0) {
-		store_head_pw_many(st, req, m);
-		for (i = 0; i < m; i++) {
-			j = JOBQ_ITEM(hl[i], struct rjob, rj_q);
-			j->rj_r = req[i].hr_r;
-			j->rj_pw_r = req[i].hr_pw_r;
-		}
+		store_ahead_read_many(st, ah, m);
 		jobq_finish(&reader_q, hl, m);
 	}
 	for (i = 0; i < n; i++) {
 		if (!rest[i])
 			continue;
-		reader_run(st, JOBQ_ITEM(l[i], struct rjob, rj_q));
+		j = JOBQ_ITEM(l[i], struct rjob, rj_q);
+		store_ahead_read(st, &j->rj_ah);
 		jobq_finish(&reader_q, &l[i], 1);
 	}
 }

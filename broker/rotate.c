@@ -18,7 +18,7 @@
 #include "seal.h"
 #include "writer.h"
 
-_Static_assert(ROTATE_BATCH <= READER_OLDER_MAX,
+_Static_assert(ROTATE_BATCH <= AHEAD_OLDER_MAX,
     "a reader job holds a rewrap batch");
 
 /* Keys made by sealmd live in key_dir; credentials belong to systemd. */
@@ -180,11 +180,11 @@ rotate_step(struct broker *b)
 		return;
 	newest = keyring_newest(&b->b_keys)->k_id;
 	if (reader_on()) {
-		rj = reader_job(RJ_OLDER, RT_ROTATE);
-		rj->rj_newest = newest;
-		memcpy(rj->rj_key, b->b_rewrap_after,
+		rj = reader_job(AHEAD_OLDER, RT_ROTATE);
+		rj->rj_ah.ah_newest = newest;
+		memcpy(rj->rj_ah.ah_key, b->b_rewrap_after,
 		    strnlen(b->b_rewrap_after, ID_LEN));
-		rj->rj_max = ROTATE_BATCH;
+		rj->rj_ah.ah_max = ROTATE_BATCH;
 		b->b_rewrap_reading = 1;
 		reader_submit(rj);
 		return;

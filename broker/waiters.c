@@ -29,9 +29,10 @@ waiters_read(const char *id)
 {
 	struct rjob	*j;
 
-	j = reader_job(RJ_ID, RT_WAIT_POLL);
-	j->rj_want = RJ_WANT_PW;
-	(void)snprintf(j->rj_key, sizeof(j->rj_key), "%.*s", ID_LEN, id);
+	j = reader_job(AHEAD_ID, RT_WAIT_POLL);
+	j->rj_ah.ah_want = AHEAD_WANT_PW;
+	(void)snprintf(j->rj_ah.ah_key, sizeof(j->rj_ah.ah_key), "%.*s",
+	    ID_LEN, id);
 	reader_submit(j);
 }
 

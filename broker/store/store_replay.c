@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The replay store, in the broker's event loop: a store engine that
- * answers from a reader job (broker/reader.h), only what its plan read
- * ahead.  A request read ahead runs again on it, its ordinary code
- * unchanged, so no handler waits on the database and none is written
- * twice.  Writes never come here: they go to the writer.
+ * Read-ahead and the replay store, in the broker.  store_ahead_read makes
+ * the reads a plan names, on the store of the thread that runs it (a
+ * reader's, broker/reader.c); the replay store, in the event loop, is a
+ * store engine that answers from that plan, only what it read.  A
+ * request read ahead runs again on it, its ordinary code unchanged, so
+ * no handler waits on the database and none is written twice.  Writes
+ * never come here: they go to the writer.
  */
 #include <string.h>
 
-#include "broker/reader.h"
 #include "privsep/log.h"
 #include "store.h"
 #include "store_replay.h"
@@ -16,161 +17,258 @@
 static struct store	 replay_store;
 static struct store	*replay_saved;	/* the real one, while replaying */
 
+/* A plan of that kind that has read nothing yet. */
+void
+store_ahead_init(struct store_ahead *a, enum ahead_plan plan)
+{
+	memset(a, 0, sizeof(*a));
+	a->ah_plan = plan;
+	a->ah_r = a->ah_inst_r = a->ah_pw_r = STORE_ERR;
+}
+
+/* Read what the plan names, on st; the replay answers from it. */
+void
+store_ahead_read(struct store *st, struct store_ahead *a)
+{
+	size_t	i;
+
+	switch (a->ah_plan) {
+	case AHEAD_NONE:
+		break;
+	case AHEAD_ID:
+	case AHEAD_ADDR:
+		if (a->ah_key[0] == '\0')
+			break;
+		if (a->ah_want & AHEAD_WANT_PW)
+			a->ah_r = store_head_pw(st, a->ah_key,
+			    a->ah_plan == AHEAD_ADDR, &a->ah_i.head,
+			    &a->ah_i.pw, &a->ah_pw_r);
+		else
+			a->ah_r = store_instance_head(st, a->ah_key,
+			    a->ah_plan == AHEAD_ADDR, &a->ah_i.head);
+		if (a->ah_r == STORE_OK && (a->ah_want & AHEAD_WANT_INST))
+			a->ah_inst_r = store_instance_get(st,
+			    a->ah_i.head.ri_id, &a->ah_i.inst);
+		break;
+	case AHEAD_LIST:
+		a->ah_r = store_instance_list(st, a->ah_key, &a->ah_list);
+		break;
+	case AHEAD_COUNTS:
+		a->ah_r = store_counts(st, &a->ah_c.ninst, &a->ah_c.npw);
+		a->ah_c.kc_r = store_key_counts(st, a->ah_c.kc,
+		    STORE_KEYCOUNTS_MAX, &a->ah_c.nkc);
+		break;
+	case AHEAD_EXPIRED:
+		a->ah_r = store_pw_expired(st, a->ah_now, a->ah_ttl,
+		    a->ah_ids.id, a->ah_ids.set_at, a->ah_max, &a->ah_ids.n);
+		break;
+	case AHEAD_OLDER:
+		a->ah_r = store_pw_older(st, a->ah_newest, a->ah_key,
+		    a->ah_ids.id, a->ah_max, &a->ah_ids.n);
+		for (i = 0; a->ah_r == STORE_OK && i < a->ah_ids.n; i++)
+			a->ah_ids.pw_r[i] = store_pw_get(st, a->ah_ids.id[i],
+			    &a->ah_older[i]);
+		break;
+	}
+}
+
 /*
- * The replay store: it answers from the job, and only what the plan read.
+ * A guest's read (and a waiter's poll): an instance and its value, which
+ * store_ahead_read_many reads with others in one call.
+ */
+int
+store_ahead_batchable(const struct store_ahead *a)
+{
+	return (a->ah_plan == AHEAD_ID || a->ah_plan == AHEAD_ADDR) &&
+	    a->ah_key[0] != '\0' && a->ah_want == AHEAD_WANT_PW;
+}
+
+/*
+ * Up to STORE_HEAD_MANY_MAX batchable plans, read as store_ahead_read
+ * would read each, in one call that PostgreSQL answers with one
+ * statement.
+ */
+void
+store_ahead_read_many(struct store *st, struct store_ahead *const *a,
+    size_t n)
+{
+	struct store_head_req	 req[STORE_HEAD_MANY_MAX];
+	size_t			 i;
+
+	if (n > STORE_HEAD_MANY_MAX)
+		fatalx("%s: %zu plans", __func__, n);
+	for (i = 0; i < n; i++) {
+		if (!store_ahead_batchable(a[i]))
+			fatalx("%s: plan %d is not a guest's read", __func__,
+			    (int)a[i]->ah_plan);
+		req[i].hr_key = a[i]->ah_key;
+		req[i].hr_by_addr = a[i]->ah_plan == AHEAD_ADDR;
+		req[i].hr_inst = &a[i]->ah_i.head;
+		req[i].hr_pw = &a[i]->ah_i.pw;
+	}
+	store_head_pw_many(st, req, n);
+	for (i = 0; i < n; i++) {
+		a[i]->ah_r = req[i].hr_r;
+		a[i]->ah_pw_r = req[i].hr_pw_r;
+	}
+}
+
+/*
+ * The replay store: it answers from the plan, and only what the plan read.
  * Anything else is a plan that missed a read: logged, and answered as an
  * unavailable store would be, so the request gets 503, not a guess.
  */
 static int
-replay_miss(const struct rjob *j, const char *what)
+replay_miss(const struct store_ahead *a, const char *what)
 {
-	if (j->rj_plan != RJ_NONE)
+	if (a->ah_plan != AHEAD_NONE)
 		log_warnx("replay: %s was not read ahead (plan %d)", what,
-		    (int)j->rj_plan);
+		    (int)a->ah_plan);
 	return STORE_ERR;
 }
 
 /* The instance the plan looked up, if key names it. */
 static int
-replay_is(const struct rjob *j, const char *key, int by_addr)
+replay_is(const struct store_ahead *a, const char *key, int by_addr)
 {
-	if (j->rj_plan != RJ_ID && j->rj_plan != RJ_ADDR)
+	if (a->ah_plan != AHEAD_ID && a->ah_plan != AHEAD_ADDR)
 		return 0;
 	if (by_addr)
-		return j->rj_plan == RJ_ADDR && strcmp(key, j->rj_key) == 0;
-	if (j->rj_plan == RJ_ID && strcmp(key, j->rj_key) == 0)
+		return a->ah_plan == AHEAD_ADDR && strcmp(key, a->ah_key) == 0;
+	if (a->ah_plan == AHEAD_ID && strcmp(key, a->ah_key) == 0)
 		return 1;
-	return j->rj_r == STORE_OK && strcmp(key, j->rj_i.head.ri_id) == 0;
+	return a->ah_r == STORE_OK && strcmp(key, a->ah_i.head.ri_id) == 0;
 }
 
 static int
 replay_instance_head(struct store *st, const char *key, int by_addr,
     struct store_inst *inst)
 {
-	const struct rjob	*j = st->st_engine;
+	const struct store_ahead	*a = st->st_engine;
 
 	inst->ri_naddr = inst->ri_nkeys = 0;
-	if (!replay_is(j, key, by_addr))
-		return replay_miss(j, "an instance");
-	if (j->rj_r == STORE_OK)
-		*inst = j->rj_i.head;
-	return j->rj_r;
+	if (!replay_is(a, key, by_addr))
+		return replay_miss(a, "an instance");
+	if (a->ah_r == STORE_OK)
+		*inst = a->ah_i.head;
+	return a->ah_r;
 }
 
 /*
  * Whether the plan read what want names of instance id: STORE_OK to take
- * it from the job, else the answer to give (the head's, or a miss).
+ * it from the plan, else the answer to give (the head's, or a miss).
  */
 static int
-replay_more(const struct rjob *j, const char *id, int want, const char *what)
+replay_more(const struct store_ahead *a, const char *id, int want,
+    const char *what)
 {
-	if (!replay_is(j, id, 0))
-		return replay_miss(j, what);
-	if (j->rj_r != STORE_OK)
-		return j->rj_r;
-	if (!(j->rj_want & want))
-		return replay_miss(j, what);
+	if (!replay_is(a, id, 0))
+		return replay_miss(a, what);
+	if (a->ah_r != STORE_OK)
+		return a->ah_r;
+	if (!(a->ah_want & want))
+		return replay_miss(a, what);
 	return STORE_OK;
 }
 
 static int
 replay_instance_get(struct store *st, const char *id, struct store_inst *inst)
 {
-	const struct rjob	*j = st->st_engine;
-	int			 r;
+	const struct store_ahead	*a = st->st_engine;
+	int				 r;
 
 	memset(inst, 0, sizeof(*inst));
-	if ((r = replay_more(j, id, RJ_WANT_INST, "an instance record")) !=
+	if ((r = replay_more(a, id, AHEAD_WANT_INST, "an instance record")) !=
 	    STORE_OK)
 		return r;
-	if (j->rj_inst_r == STORE_OK)
-		*inst = j->rj_i.inst;
-	return j->rj_inst_r;
+	if (a->ah_inst_r == STORE_OK)
+		*inst = a->ah_i.inst;
+	return a->ah_inst_r;
 }
 
 static int
 replay_pw_get(struct store *st, const char *id, struct store_pw *pw)
 {
-	const struct rjob	*j = st->st_engine;
-	size_t			 i;
-	int			 r;
+	const struct store_ahead	*a = st->st_engine;
+	size_t				 i;
+	int				 r;
 
 	memset(pw, 0, sizeof(*pw));
-	if (j->rj_plan == RJ_OLDER) {
-		for (i = 0; i < j->rj_ids.n; i++)
-			if (strcmp(id, j->rj_ids.id[i]) == 0) {
-				*pw = j->rj_older[i];
-				return j->rj_ids.pw_r[i];
+	if (a->ah_plan == AHEAD_OLDER) {
+		for (i = 0; i < a->ah_ids.n; i++)
+			if (strcmp(id, a->ah_ids.id[i]) == 0) {
+				*pw = a->ah_older[i];
+				return a->ah_ids.pw_r[i];
 			}
-		return replay_miss(j, "a value");
+		return replay_miss(a, "a value");
 	}
-	if ((r = replay_more(j, id, RJ_WANT_PW, "a value")) != STORE_OK)
+	if ((r = replay_more(a, id, AHEAD_WANT_PW, "a value")) != STORE_OK)
 		return r;
-	if (j->rj_pw_r == STORE_OK)
-		*pw = j->rj_i.pw;
-	return j->rj_pw_r;
+	if (a->ah_pw_r == STORE_OK)
+		*pw = a->ah_i.pw;
+	return a->ah_pw_r;
 }
 
 static int
 replay_instance_list(struct store *st, const char *after,
     struct store_list *ans)
 {
-	const struct rjob	*j = st->st_engine;
+	const struct store_ahead	*a = st->st_engine;
 
-	if (j->rj_plan != RJ_LIST ||
-	    strcmp(after != NULL ? after : "", j->rj_key) != 0)
-		return replay_miss(j, "a list");
-	if (j->rj_r == STORE_OK) {
-		ans->sl_n = j->rj_list.sl_n;
-		ans->sl_more = j->rj_list.sl_more;
-		memcpy(ans->sl_e, j->rj_list.sl_e, sizeof(ans->sl_e));
+	if (a->ah_plan != AHEAD_LIST ||
+	    strcmp(after != NULL ? after : "", a->ah_key) != 0)
+		return replay_miss(a, "a list");
+	if (a->ah_r == STORE_OK) {
+		ans->sl_n = a->ah_list.sl_n;
+		ans->sl_more = a->ah_list.sl_more;
+		memcpy(ans->sl_e, a->ah_list.sl_e, sizeof(ans->sl_e));
 	}
-	return j->rj_r;
+	return a->ah_r;
 }
 
 static int
 replay_counts(struct store *st, uint32_t *instances, uint32_t *passwords)
 {
-	const struct rjob	*j = st->st_engine;
+	const struct store_ahead	*a = st->st_engine;
 
-	if (j->rj_plan != RJ_COUNTS)
-		return replay_miss(j, "the counts");
-	*instances = j->rj_c.ninst;
-	*passwords = j->rj_c.npw;
-	return j->rj_r;
+	if (a->ah_plan != AHEAD_COUNTS)
+		return replay_miss(a, "the counts");
+	*instances = a->ah_c.ninst;
+	*passwords = a->ah_c.npw;
+	return a->ah_r;
 }
 
 static int
 replay_key_counts(struct store *st, struct store_keycount *kc, size_t max,
     size_t *n)
 {
-	const struct rjob	*j = st->st_engine;
+	const struct store_ahead	*a = st->st_engine;
 
 	*n = 0;
-	if (j->rj_plan != RJ_COUNTS || j->rj_c.nkc > max)
-		return replay_miss(j, "the key counts");
-	if (j->rj_c.kc_r == STORE_OK) {
-		memcpy(kc, j->rj_c.kc, j->rj_c.nkc * sizeof(*kc));
-		*n = j->rj_c.nkc;
+	if (a->ah_plan != AHEAD_COUNTS || a->ah_c.nkc > max)
+		return replay_miss(a, "the key counts");
+	if (a->ah_c.kc_r == STORE_OK) {
+		memcpy(kc, a->ah_c.kc, a->ah_c.nkc * sizeof(*kc));
+		*n = a->ah_c.nkc;
 	}
-	return j->rj_c.kc_r;
+	return a->ah_c.kc_r;
 }
 
-/* The ids the job read, into a caller's arrays no smaller than rj_max. */
+/* The ids the plan read, into a caller's arrays no smaller than ah_max. */
 static int
-replay_ids(const struct rjob *j, char (*ids)[ID_LEN + 1], int64_t *set_at,
-    size_t max, size_t *n)
+replay_ids(const struct store_ahead *a, char (*ids)[ID_LEN + 1],
+    int64_t *set_at, size_t max, size_t *n)
 {
 	*n = 0;
-	if (max < j->rj_max)
-		return replay_miss(j, "a longer list of ids");
-	if (j->rj_r != STORE_OK)
-		return j->rj_r;
-	memcpy(ids, j->rj_ids.id, j->rj_ids.n * sizeof(ids[0]));
+	if (max < a->ah_max)
+		return replay_miss(a, "a longer list of ids");
+	if (a->ah_r != STORE_OK)
+		return a->ah_r;
+	memcpy(ids, a->ah_ids.id, a->ah_ids.n * sizeof(ids[0]));
 	if (set_at != NULL)
-		memcpy(set_at, j->rj_ids.set_at,
-		    j->rj_ids.n * sizeof(set_at[0]));
-	*n = j->rj_ids.n;
+		memcpy(set_at, a->ah_ids.set_at,
+		    a->ah_ids.n * sizeof(set_at[0]));
+	*n = a->ah_ids.n;
 	return STORE_OK;
 }
 
@@ -178,27 +276,27 @@ static int
 replay_pw_expired(struct store *st, int64_t now, int64_t ttl,
     char (*ids)[ID_LEN + 1], int64_t *set_at, size_t max, size_t *n)
 {
-	const struct rjob	*j = st->st_engine;
+	const struct store_ahead	*a = st->st_engine;
 
 	(void)now;
 	(void)ttl;
 	*n = 0;
-	if (j->rj_plan != RJ_EXPIRED)
-		return replay_miss(j, "the expired values");
-	return replay_ids(j, ids, set_at, max, n);
+	if (a->ah_plan != AHEAD_EXPIRED)
+		return replay_miss(a, "the expired values");
+	return replay_ids(a, ids, set_at, max, n);
 }
 
 static int
 replay_pw_older(struct store *st, uint32_t newest, const char *after,
     char (*ids)[ID_LEN + 1], size_t max, size_t *n)
 {
-	const struct rjob	*j = st->st_engine;
+	const struct store_ahead	*a = st->st_engine;
 
 	*n = 0;
-	if (j->rj_plan != RJ_OLDER || newest != j->rj_newest ||
-	    strcmp(after, j->rj_key) != 0)
-		return replay_miss(j, "the values to rewrap");
-	return replay_ids(j, ids, NULL, max, n);
+	if (a->ah_plan != AHEAD_OLDER || newest != a->ah_newest ||
+	    strcmp(after, a->ah_key) != 0)
+		return replay_miss(a, "the values to rewrap");
+	return replay_ids(a, ids, NULL, max, n);
 }
 
 /* Writes go to the writer, never through the event loop's store. */
@@ -309,17 +407,17 @@ static struct store_ops replay_ops = {
 };
 
 /*
- * *stp, the event loop's store, is the job until store_replay_end: the
- * request's ordinary code runs on what the job read.
+ * *stp, the event loop's store, is a's until store_replay_end: the
+ * request's ordinary code runs on what a's plan read.
  */
 void
-store_replay_begin(struct store **stp, struct rjob *j)
+store_replay_begin(struct store **stp, struct store_ahead *a)
 {
 	if (replay_saved != NULL)
 		fatalx("%s: nested replay", __func__);
 	replay_ops.name = store_name(*stp);
 	replay_store.st_ops = &replay_ops;
-	replay_store.st_engine = j;
+	replay_store.st_engine = a;
 	replay_saved = *stp;
 	*stp = &replay_store;
 }
@@ -333,7 +431,7 @@ store_replay_end(struct store **stp)
 	replay_saved = NULL;
 }
 
-/* The event loop's store is a replay: reads come from the job. */
+/* The event loop's store is a replay: reads come from a plan. */
 int
 store_replaying(void)
 {

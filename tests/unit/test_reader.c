@@ -3,7 +3,10 @@
  * The reader's replay store: what a job read is what the handler sees, and
  * anything the plan did not read fails as an unavailable store would.
  */
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
@@ -20,21 +23,21 @@ static struct store		real = { &real_ops, NULL };
 static struct broker		b;
 
 static struct rjob *
-job(enum rj_plan plan, const char *key, int want)
+job(enum ahead_plan plan, const char *key, int want)
 {
 	struct rjob	*j = reader_job(plan, RT_MSG);
 
-	j->rj_want = want;
-	strcpy(j->rj_key, key);
+	j->rj_ah.ah_want = want;
+	strcpy(j->rj_ah.ah_key, key);
 	return j;
 }
 
 static void
 head(struct rjob *j, const char *id)
 {
-	j->rj_r = STORE_OK;
-	strcpy(j->rj_i.head.ri_id, id);
-	strcpy(j->rj_i.head.ri_project, "p");
+	j->rj_ah.ah_r = STORE_OK;
+	strcpy(j->rj_ah.ah_i.head.ri_id, id);
+	strcpy(j->rj_ah.ah_i.head.ri_project, "p");
 }
 
 static void
@@ -48,14 +51,14 @@ TestSuite(reader, .init = setup);
 /* A guest by address: its head, then its value by the id it found. */
 Test(reader, by_address_then_by_id)
 {
-	struct rjob		*j = job(RJ_ADDR, "10.0.0.1", RJ_WANT_PW);
+	struct rjob		*j = job(AHEAD_ADDR, "10.0.0.1", AHEAD_WANT_PW);
 	struct store_inst	 inst;
 	struct store_pw		 pw;
 
 	head(j, ID1);
-	j->rj_pw_r = STORE_OK;
-	j->rj_i.pw.sp_nchunks = 1;
-	store_replay_begin(&b.b_store, j);
+	j->rj_ah.ah_pw_r = STORE_OK;
+	j->rj_ah.ah_i.pw.sp_nchunks = 1;
+	store_replay_begin(&b.b_store, &j->rj_ah);
 	cr_assert_str_eq(store_name(b.b_store), "postgresql");
 	cr_assert_eq(store_instance_head(b.b_store, "10.0.0.1", 1, &inst),
 	    STORE_OK);
@@ -77,12 +80,13 @@ Test(reader, by_address_then_by_id)
 /* An unknown instance: every read of it says so, not an error. */
 Test(reader, not_found_is_passed_on)
 {
-	struct rjob		*j = job(RJ_ID, ID2, RJ_WANT_INST | RJ_WANT_PW);
+	struct rjob		*j = job(AHEAD_ID, ID2,
+				    AHEAD_WANT_INST | AHEAD_WANT_PW);
 	struct store_inst	 inst;
 	struct store_pw		 pw;
 
-	j->rj_r = STORE_NOTFOUND;
-	store_replay_begin(&b.b_store, j);
+	j->rj_ah.ah_r = STORE_NOTFOUND;
+	store_replay_begin(&b.b_store, &j->rj_ah);
 	cr_assert_eq(store_instance_head(b.b_store, ID2, 0, &inst),
 	    STORE_NOTFOUND);
 	cr_assert_eq(store_instance_get(b.b_store, ID2, &inst),
@@ -95,7 +99,7 @@ Test(reader, not_found_is_passed_on)
 /* Writes never go through the event loop's store. */
 Test(reader, writes_fail)
 {
-	struct rjob		*j = job(RJ_ID, ID1, RJ_WANT_PW);
+	struct rjob		*j = job(AHEAD_ID, ID1, AHEAD_WANT_PW);
 	struct store_inst	 inst;
 	struct store_pw		 pw;
 	int			 created;
@@ -103,7 +107,7 @@ Test(reader, writes_fail)
 	head(j, ID1);
 	memset(&inst, 0, sizeof(inst));
 	memset(&pw, 0, sizeof(pw));
-	store_replay_begin(&b.b_store, j);
+	store_replay_begin(&b.b_store, &j->rj_ah);
 	cr_assert_eq(store_instance_put(b.b_store, &inst, &created),
 	    STORE_ERR);
 	cr_assert_eq(store_pw_put_if_absent(b.b_store, ID1, &pw), STORE_ERR);
@@ -117,17 +121,17 @@ Test(reader, writes_fail)
 /* The plans that read lists: a page, the counts, values to rewrap. */
 Test(reader, lists)
 {
-	struct rjob		*j = job(RJ_LIST, ID1, 0);
+	struct rjob		*j = job(AHEAD_LIST, ID1, 0);
 	struct store_list	 ans;
 	struct store_keycount	 kc[STORE_KEYCOUNTS_MAX];
 	char			 ids[ROTATE_BATCH][ID_LEN + 1];
 	size_t			 n;
 	uint32_t		 ni, np;
 
-	j->rj_r = STORE_OK;
-	j->rj_list.sl_n = 1;
-	strcpy(j->rj_list.sl_e[0].id, ID2);
-	store_replay_begin(&b.b_store, j);
+	j->rj_ah.ah_r = STORE_OK;
+	j->rj_ah.ah_list.sl_n = 1;
+	strcpy(j->rj_ah.ah_list.sl_e[0].id, ID2);
+	store_replay_begin(&b.b_store, &j->rj_ah);
 	cr_assert_eq(store_instance_list(b.b_store, ID1, &ans), STORE_OK);
 	cr_assert_eq(ans.sl_n, 1);
 	cr_assert_str_eq(ans.sl_e[0].id, ID2);
@@ -135,14 +139,14 @@ Test(reader, lists)
 	store_replay_end(&b.b_store);
 	reader_free(j);
 
-	j = job(RJ_COUNTS, "", 0);
-	j->rj_r = STORE_OK;
-	j->rj_c.ninst = 3;
-	j->rj_c.npw = 2;
-	j->rj_c.kc_r = STORE_OK;
-	j->rj_c.nkc = 1;
-	j->rj_c.kc[0].kc_id = 7;
-	store_replay_begin(&b.b_store, j);
+	j = job(AHEAD_COUNTS, "", 0);
+	j->rj_ah.ah_r = STORE_OK;
+	j->rj_ah.ah_c.ninst = 3;
+	j->rj_ah.ah_c.npw = 2;
+	j->rj_ah.ah_c.kc_r = STORE_OK;
+	j->rj_ah.ah_c.nkc = 1;
+	j->rj_ah.ah_c.kc[0].kc_id = 7;
+	store_replay_begin(&b.b_store, &j->rj_ah);
 	cr_assert_eq(store_counts(b.b_store, &ni, &np), STORE_OK);
 	cr_assert_eq(ni, 3);
 	cr_assert_eq(np, 2);
@@ -153,15 +157,15 @@ Test(reader, lists)
 	store_replay_end(&b.b_store);
 	reader_free(j);
 
-	j = job(RJ_OLDER, ID1, 0);
-	j->rj_newest = 4;
-	j->rj_max = ROTATE_BATCH;
-	j->rj_r = STORE_OK;
-	j->rj_ids.n = 1;
-	strcpy(j->rj_ids.id[0], ID2);
-	j->rj_ids.pw_r[0] = STORE_OK;
-	j->rj_older[0].sp_nchunks = 2;
-	store_replay_begin(&b.b_store, j);
+	j = job(AHEAD_OLDER, ID1, 0);
+	j->rj_ah.ah_newest = 4;
+	j->rj_ah.ah_max = ROTATE_BATCH;
+	j->rj_ah.ah_r = STORE_OK;
+	j->rj_ah.ah_ids.n = 1;
+	strcpy(j->rj_ah.ah_ids.id[0], ID2);
+	j->rj_ah.ah_ids.pw_r[0] = STORE_OK;
+	j->rj_ah.ah_older[0].sp_nchunks = 2;
+	store_replay_begin(&b.b_store, &j->rj_ah);
 	cr_assert_eq(store_pw_older(b.b_store, 4, ID1, ids, ROTATE_BATCH, &n),
 	    STORE_OK);
 	cr_assert_eq(n, 1);
@@ -176,12 +180,107 @@ Test(reader, lists)
 /* A full queue: nothing was read, everything fails quietly. */
 Test(reader, nothing_read)
 {
-	struct rjob		*j = job(RJ_NONE, "", 0);
+	struct rjob		*j = job(AHEAD_NONE, "", 0);
 	struct store_inst	 inst;
 
-	store_replay_begin(&b.b_store, j);
+	store_replay_begin(&b.b_store, &j->rj_ah);
 	cr_assert_eq(store_instance_head(b.b_store, "10.0.0.1", 1, &inst),
 	    STORE_ERR);
 	store_replay_end(&b.b_store);
 	reader_free(j);
+}
+
+/*
+ * What store_ahead_read reads from a real store is what the replay then
+ * answers, as the store itself would: the two halves stay in step.
+ */
+Test(reader, read_ahead_then_replay)
+{
+	static const char *const files[] = { "", "-wal", "-shm" };
+	char			 dir[] = "/tmp/sealmd-test-reader-XXXXXX";
+	char			 path[PATH_MAX], p[PATH_MAX + 8];
+	struct store		*st;
+	struct rjob		*j, *j2;
+	struct store_ahead	*ah[2];
+	struct store_inst	 in, inst;
+	struct store_pw		 pw, got;
+	struct store_list	 page;
+	size_t			 i;
+	int			 created;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/store.db", dir);
+	cr_assert_not_null(st = store_open_sqlite(path));
+	memset(&in, 0, sizeof(in));
+	strcpy(in.ri_id, ID1);
+	strcpy(in.ri_project, "p");
+	strcpy(in.ri_addr[in.ri_naddr++], "10.0.0.1");
+	cr_assert_eq(store_instance_put(st, &in, &created), STORE_OK);
+	memset(&pw, 0, sizeof(pw));
+	pw.sp_nchunks = 1;
+	pw.sp_chunk[0].ss_format = SEAL_FORMAT_V2;
+	pw.sp_chunk[0].ss_len = SEAL_TAG_LEN + 3;
+	pw.sp_chunk[0].ss_ct[0] = 0x5a;
+	pw.sp_set_at = 1700000000;
+	cr_assert_eq(store_pw_put_if_absent(st, ID1, &pw), STORE_OK);
+	b.b_store = st;
+
+	j = job(AHEAD_ADDR, "10.0.0.1", AHEAD_WANT_INST | AHEAD_WANT_PW);
+	store_ahead_read(st, &j->rj_ah);
+	store_replay_begin(&b.b_store, &j->rj_ah);
+	cr_assert_str_eq(store_name(b.b_store), "sqlite");
+	cr_assert_eq(store_instance_head(b.b_store, "10.0.0.1", 1, &inst),
+	    STORE_OK);
+	cr_assert_str_eq(inst.ri_id, ID1);
+	cr_assert_eq(store_instance_get(b.b_store, ID1, &inst), STORE_OK);
+	cr_assert_eq(inst.ri_naddr, 1);
+	cr_assert_str_eq(inst.ri_addr[0], "10.0.0.1");
+	cr_assert_eq(store_pw_get(b.b_store, ID1, &got), STORE_OK);
+	cr_assert_eq(got.sp_set_at, pw.sp_set_at);
+	cr_assert_eq(got.sp_chunk[0].ss_len, pw.sp_chunk[0].ss_len);
+	cr_assert_eq(got.sp_chunk[0].ss_ct[0], 0x5a);
+	/* Not read ahead: another address. */
+	cr_assert_eq(store_instance_head(b.b_store, "10.0.0.2", 1, &inst),
+	    STORE_ERR);
+	store_replay_end(&b.b_store);
+	reader_free(j);
+
+	/* A take's guest reads, in one call: each gets its own answer. */
+	j = job(AHEAD_ADDR, "10.0.0.1", AHEAD_WANT_PW);
+	j2 = job(AHEAD_ID, ID2, AHEAD_WANT_PW);
+	cr_assert(store_ahead_batchable(&j->rj_ah));
+	cr_assert(store_ahead_batchable(&j2->rj_ah));
+	ah[0] = &j->rj_ah;
+	ah[1] = &j2->rj_ah;
+	store_ahead_read_many(st, ah, 2);
+	store_replay_begin(&b.b_store, &j->rj_ah);
+	cr_assert_eq(store_instance_head(b.b_store, "10.0.0.1", 1, &inst),
+	    STORE_OK);
+	cr_assert_eq(store_pw_get(b.b_store, ID1, &got), STORE_OK);
+	cr_assert_eq(got.sp_chunk[0].ss_ct[0], 0x5a);
+	store_replay_end(&b.b_store);
+	store_replay_begin(&b.b_store, &j2->rj_ah);
+	cr_assert_eq(store_instance_head(b.b_store, ID2, 0, &inst),
+	    STORE_NOTFOUND);
+	store_replay_end(&b.b_store);
+	reader_free(j);
+	reader_free(j2);
+
+	j = job(AHEAD_LIST, "", 0);
+	cr_assert(!store_ahead_batchable(&j->rj_ah));
+	store_ahead_read(st, &j->rj_ah);
+	store_replay_begin(&b.b_store, &j->rj_ah);
+	cr_assert_eq(store_instance_list(b.b_store, NULL, &page), STORE_OK);
+	cr_assert_eq(page.sl_n, 1);
+	cr_assert_eq(page.sl_more, 0);
+	cr_assert_str_eq(page.sl_e[0].id, ID1);
+	store_replay_end(&b.b_store);
+	reader_free(j);
+
+	store_close(st);
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(p, sizeof(p), "%s%s", path, files[i]);
+		(void)unlink(p);
+	}
+	cr_assert_eq(rmdir(dir), 0);
 }

@@ -47,12 +47,12 @@ reader_on(void)
 }
 
 struct rjob *
-reader_job(enum rj_plan plan, int then)
+reader_job(enum ahead_plan plan, int then)
 {
 	struct rjob	*j;
 
 	cr_assert_not_null(j = calloc(1, sizeof(*j)));
-	j->rj_plan = plan;
+	j->rj_ah.ah_plan = plan;
 	j->rj_then = then;
 	return j;
 }
@@ -60,10 +60,10 @@ reader_job(enum rj_plan plan, int then)
 void
 reader_submit(struct rjob *j)
 {
-	cr_assert_eq(j->rj_plan, RJ_ID);
+	cr_assert_eq(j->rj_ah.ah_plan, AHEAD_ID);
 	cr_assert_eq(j->rj_then, RT_WAIT_POLL);
 	cr_assert_lt(npolled, NREC);
-	memcpy(polled[npolled++], j->rj_key, ID_LEN + 1);
+	memcpy(polled[npolled++], j->rj_ah.ah_key, ID_LEN + 1);
 	free(j);
 }
 
