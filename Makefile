@@ -285,7 +285,7 @@ analyze:
 	    privsep broker launcher worker client ctl guest tools
 	@echo "cppcheck: clean"
 	@python3 tools/lint_src.py
-	@echo "licence lines, opening comments, 80 columns: clean"
+	@echo "SPDX lines, opening comments, 80 columns, store includes: clean"
 
 # Sanitizer and valgrind builds go to their own directories, with flags
 # that never reach a release build (see SECURITY.md).

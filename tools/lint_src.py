@@ -5,7 +5,10 @@
 - an SPDX-License-Identifier line first, or right after the #! line;
 - in a .c or .h file, an opening comment after it: what the file is
   for, which process it runs in;
-- no line longer than 80 columns, tabs at 8.
+- no line longer than 80 columns, tabs at 8;
+- a file under broker/store/ includes only the store's own headers,
+  privsep/ and the system's: never a header of the broker that calls
+  the store.
 
 Source files are C, Python, shell and make files, found with git (new
 files too, before they are committed) or, outside a clone, by walking
@@ -13,6 +16,7 @@ the tree.  Generated files (policy/*.pfc) and data (fuzz corpora) are
 not source.  Prints every violation as FILE:LINE: why; exits 1 if any.
 """
 import os
+import re
 import subprocess
 import sys
 
@@ -21,6 +25,8 @@ COLUMNS = 80
 NAMED = {"Makefile", "debian/rules", ".ci/run", "debian/sealmd.postinst",
          "debian/sealmd.postrm", "debian/sealmd.prerm"}
 SKIP_DIRS = ("tests/fuzz/corpus/", "tests/fuzz/regress/")
+STORE_DIR = "broker/store/"
+INCLUDE = re.compile(r'\s*#\s*include\s+"([^"]+)"')
 
 
 def is_source(path):
@@ -66,6 +72,11 @@ def check(root, path):
         n = len(line.expandtabs(8))
         if n > COLUMNS:
             bad.append((i + 1, "%d columns" % n))
+        m = INCLUDE.match(line) if path.startswith(STORE_DIR) else None
+        if m and "/" in m.group(1) and not m.group(1).startswith(
+                ("privsep/", STORE_DIR)):
+            bad.append((i + 1, "the store includes %s, outside the store "
+                        "and privsep/" % m.group(1)))
     return bad
 
 
