@@ -503,7 +503,24 @@ ops_job(enum wjob_op op, const char *id)
 		fatal("calloc");
 	j->wj_op = op;
 	(void)snprintf(j->wj_id, sizeof(j->wj_id), "%s", id);
+	if (op == WJ_INST_PUT && (j->wj_inst = calloc(1,
+	    sizeof(*j->wj_inst))) == NULL)
+		fatal("calloc");
 	return j;
+}
+
+/*
+ * With what it owns.  Not wiped: a job holds sealed values, the audit
+ * fingerprint, ids and registrations, never a value in the clear or a
+ * key.
+ */
+void
+ops_job_free(struct wjob *j)
+{
+	free(j->wj_inst);
+	free(j->wj_batch);
+	free(j->wj_createds);
+	free(j);
 }
 
 /*
@@ -519,8 +536,7 @@ ops_submit(struct ops_ctx *c, struct wjob *j, const char *audit)
 		return 0;
 	log_warnx("store writer queue full");
 	ops_audit(c, audit, j->wj_id, 503, NULL);
-	sodium_memzero(j, sizeof(*j));
-	free(j);
+	ops_job_free(j);
 	return ops_answer_status(c, 503);
 }
 
@@ -650,16 +666,13 @@ ops_expire(const char *id, int64_t set_at)
 {
 	struct wjob	*j;
 
-	if ((j = calloc(1, sizeof(*j))) == NULL)
-		fatal("calloc");
-	j->wj_op = WJ_PW_EXPIRE;
-	(void)snprintf(j->wj_id, sizeof(j->wj_id), "%s", id);
+	j = ops_job(WJ_PW_EXPIRE, id);
 	j->wj_set_at = set_at;
 	j->wj_audit = "pw.expire";
 	j->wj_rt.rt_listener = -1;
 	(void)snprintf(j->wj_rt.rt_peer, sizeof(j->wj_rt.rt_peer), "broker");
 	if (writer_submit(j) == -1)
-		free(j);	/* the sweep will find it again */
+		ops_job_free(j);	/* the sweep will find it again */
 }
 
 /* Open every chunk of sp into mw; 200, or 500 if any does not open. */

@@ -73,6 +73,7 @@ void	 ops_route(const struct ops_ctx *, struct route *);
 void	 ops_send_route(struct broker *, const struct route *, const void *,
 	    size_t);
 struct wjob	*ops_job(enum wjob_op, const char *);
+void	 ops_job_free(struct wjob *);
 int	 ops_submit(struct ops_ctx *, struct wjob *, const char *);
 void	 ops_inst_from_wire(struct store_inst *, const struct msg_instance *);
 void	 ops_inst_to_wire(struct msg_instance *, const struct store_inst *);

@@ -51,7 +51,7 @@ ops_seed_instances(struct broker *b)
 	 * audit lines say how each went. */
 	for (i = 0; reader_on() && i < b->b_conf->c_ninstances; i++) {
 		j = ops_job(WJ_INST_PUT, b->b_conf->c_instances[i].mn_id);
-		ops_inst_from_wire(&j->wj_inst, &b->b_conf->c_instances[i]);
+		ops_inst_from_wire(j->wj_inst, &b->b_conf->c_instances[i]);
 		j->wj_rt.rt_listener = -1;
 		(void)snprintf(j->wj_rt.rt_peer, sizeof(j->wj_rt.rt_peer),
 		    "config");
@@ -59,7 +59,7 @@ ops_seed_instances(struct broker *b)
 		if (writer_submit(j) == -1) {
 			log_warnx("instance %s from the configuration: the "
 			    "store writer is full", j->wj_id);
-			free(j);
+			ops_job_free(j);
 			return -1;
 		}
 	}
@@ -100,8 +100,7 @@ ops_take_undo(struct broker *b, struct wjob *j, int took)
 		audit_op(b, -1, "broker", "pw.one_time_clear", j->wj_id, 200,
 		    NULL);
 	}
-	sodium_memzero(j, sizeof(*j));
-	free(j);
+	ops_job_free(j);
 }
 
 /*
@@ -134,8 +133,7 @@ ops_take_done(struct broker *b, struct wjob *j)
 	    waiters_add(&j->wj_rt, j->wj_id, broker_now_ms() +
 	    (uint64_t)j->wj_wait * 1000) == 0) {
 		/* Nothing to take yet: wait for the guest's POST. */
-		sodium_memzero(j, sizeof(*j));
-		free(j);
+		ops_job_free(j);
 		return;
 	}
 	audit_op(b, j->wj_rt.rt_listener, j->wj_rt.rt_peer, j->wj_audit,
@@ -178,8 +176,7 @@ ops_hash_done(struct broker *b)
 			    (const uint8_t *)h->hj_verifier,
 			    strlen(h->hj_verifier), PW_KIND_VERIFIER,
 			    &j->wj_pw) == -1 || writer_submit(j) == -1) {
-				sodium_memzero(j, sizeof(*j));
-				free(j);
+				ops_job_free(j);
 				status = 503;
 			}
 		}
@@ -308,9 +305,7 @@ ops_batch_done(struct broker *b, struct wjob *j)
 	ma.mba_status = (uint32_t)status;
 	b->b_nbatch--;
 	ops_send_route(b, &j->wj_rt, &ma, sizeof(ma));
-	free(j->wj_batch);
-	free(j->wj_createds);
-	free(j);
+	ops_job_free(j);
 }
 
 /*
@@ -337,7 +332,7 @@ ops_write_done(struct broker *b)
 			if (j->wj_result == STORE_OK)
 				audit_op(b, -1, j->wj_rt.rt_peer, j->wj_audit,
 				    j->wj_id, 200, NULL);
-			free(j);
+			ops_job_free(j);
 			continue;
 		}
 		if (j->wj_op == WJ_INST_BATCH) {
@@ -346,15 +341,14 @@ ops_write_done(struct broker *b)
 		}
 		if (j->wj_op == WJ_KEY_COUNT) {
 			ops_retire_done(b, j);
-			free(j);
+			ops_job_free(j);
 			continue;
 		}
 		if (j->wj_op == WJ_PW_REWRAP) {
 			rotate_done(b, j);
 			audit_op(b, -1, j->wj_rt.rt_peer, j->wj_audit, j->wj_id,
 			    j->wj_result == STORE_OK ? 200 : 409, NULL);
-			sodium_memzero(j, sizeof(*j));
-			free(j);
+			ops_job_free(j);
 			continue;
 		}
 		ok = j->wj_op == WJ_PW_PUT ? 200 :
@@ -370,7 +364,6 @@ ops_write_done(struct broker *b)
 		/* A value arrived: owners waiting for it get it now. */
 		if (j->wj_op == WJ_PW_PUT && status == 200)
 			waiters_wake(b, j->wj_id);
-		sodium_memzero(j, sizeof(*j));
-		free(j);
+		ops_job_free(j);
 	}
 }

@@ -316,8 +316,7 @@ ops_guest_pw_put(struct ops_ctx *c)
 			sodium_memzero(&mp, sizeof(mp));
 			return ops_submit(c, j, "guest.pw.put");
 		}
-		sodium_memzero(j, sizeof(*j));
-		free(j);
+		ops_job_free(j);
 		status = 500;
 	}
 	ops_audit(c, "guest.pw.put",

@@ -40,13 +40,13 @@ ops_owner_inst_put(struct ops_ctx *c)
 	if (chan_get(c->m, &mi, sizeof(mi)) == -1 || !valid_instance(&mi))
 		return ops_violation(c, "invalid instance");
 	j = ops_job(WJ_INST_PUT, mi.mn_id);
-	ops_inst_from_wire(&j->wj_inst, &mi);
-	if (!ident_nets_ok(c->b, &j->wj_inst)) {
+	ops_inst_from_wire(j->wj_inst, &mi);
+	if (!ident_nets_ok(c->b, j->wj_inst)) {
 		ops_audit(c, "owner.instance.put", j->wj_id, 400, NULL);
-		free(j);
+		ops_job_free(j);
 		return ops_answer_status(c, 400);
 	}
-	j->wj_inst.ri_created = 0;
+	j->wj_inst->ri_created = 0;
 	return ops_submit(c, j, "owner.instance.put");
 }
 
@@ -143,7 +143,7 @@ ops_pw_get_for(struct broker *b, const struct route *rt, const char *id,
 		j->wj_audit = "owner.pw.get";
 		if (writer_submit(j) == 0)
 			return;
-		free(j);
+		ops_job_free(j);
 		status = 503;
 	}
 	if (status == 200)
@@ -525,9 +525,7 @@ ops_owner_batch_end(struct ops_ctx *c)
 		log_warnx("store writer queue full");
 		ops_batch_audit(c->b, &rt, j->wj_batch, j->wj_n, 503,
 		    j->wj_n, 0);
-		free(j->wj_batch);
-		free(j->wj_createds);
-		free(j);
+		ops_job_free(j);
 		c->b->b_nbatch--;
 		ma.mba_status = 503;
 	}

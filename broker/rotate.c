@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "broker.h"
+#include "ops.h"
 #include "privsep/log.h"
 #include "reader.h"
 #include "rotate.h"
@@ -202,10 +203,7 @@ rotate_step(struct broker *b)
 	}
 	for (i = 0; i < n; i++) {
 		memcpy(b->b_rewrap_after, ids[i], sizeof(b->b_rewrap_after));
-		if ((j = calloc(1, sizeof(*j))) == NULL)
-			fatal("calloc");
-		j->wj_op = WJ_PW_REWRAP;
-		memcpy(j->wj_id, ids[i], sizeof(j->wj_id));
+		j = ops_job(WJ_PW_REWRAP, ids[i]);
 		j->wj_audit = "key.reseal";
 		j->wj_rt.rt_listener = -1;
 		(void)snprintf(j->wj_rt.rt_peer, sizeof(j->wj_rt.rt_peer),
@@ -217,13 +215,11 @@ rotate_step(struct broker *b)
 			    "left as it is", ids[i]);
 		if (r != STORE_OK ||
 		    rotate_reseal(b, ids[i], &j->wj_old, &j->wj_pw) != 0) {
-			sodium_memzero(j, sizeof(*j));
-			free(j);
+			ops_job_free(j);
 			continue;
 		}
 		if (writer_submit(j) == -1) {
-			sodium_memzero(j, sizeof(*j));
-			free(j);
+			ops_job_free(j);
 			return;
 		}
 		b->b_rewrap_inflight++;

@@ -89,7 +89,7 @@ writer_run_one(struct wjob *j)
 		    &j->wj_pw);
 		break;
 	case WJ_INST_PUT:
-		j->wj_result = store_instance_put(writer_store, &j->wj_inst,
+		j->wj_result = store_instance_put(writer_store, j->wj_inst,
 		    &j->wj_created);
 		break;
 	case WJ_INST_BATCH:

@@ -38,7 +38,7 @@ struct wjob {
 	char			 wj_id[ID_LEN + 1];
 	struct store_pw		 wj_pw;
 	struct store_pw		 wj_old;
-	struct store_inst	 wj_inst;
+	struct store_inst	*wj_inst;	/* WJ_INST_PUT: owned */
 	int64_t			 wj_set_at;
 	int64_t			 wj_ttl;	/* WJ_PW_TAKE: effective TTL */
 	uint32_t		 wj_wait;	/* WJ_PW_TAKE: ?wait= seconds */

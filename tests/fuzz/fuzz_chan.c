@@ -347,7 +347,7 @@ fzc_write_check(const struct wjob *j)
 	case WJ_INST_PUT:
 		FUZZ_CHECK(chan_get(fzc_cur, &u.in, sizeof(u.in)) == 0 &&
 		    valid_instance(&u.in), "an invalid registration written");
-		ops_inst_to_wire(&fzc_back, &j->wj_inst);
+		ops_inst_to_wire(&fzc_back, j->wj_inst);
 		FUZZ_CHECK(valid_instance(&fzc_back) &&
 		    strcmp(fzc_back.mn_id, u.in.mn_id) == 0 &&
 		    strcmp(j->wj_id, u.in.mn_id) == 0,
