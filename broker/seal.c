@@ -3,6 +3,7 @@
  * Chunk sealing with XChaCha20-Poly1305-IETF and the audit fingerprint.
  * Nothing here logs a value, a key or a ciphertext.
  */
+#include <pthread.h>
 #include <string.h>
 #include <time.h>
 
@@ -14,6 +15,7 @@
 #define SEAL_AD_MAX	(sizeof(SEAL_FORMAT_TAG_V2) - 1 + 1 + SEAL_ID_MAX + \
 			    1 + 1 + 4 + 4 + 8)
 #define SEAL_FP_CONTEXT	"sealmd-fingerprint-v1"
+#define SEAL_NONCES	10	/* 240 bytes: one getrandom in libsodium */
 
 struct seal_for {
 	const char	*sf_id;
@@ -26,6 +28,38 @@ struct seal_for {
 static int	seal_ad(uint8_t *, size_t *, uint32_t, const struct seal_for *,
 		    uint32_t);
 static void	seal_be(uint8_t *, size_t *, uint64_t, size_t);
+static void	seal_nonce(uint8_t [SEAL_NONCE_LEN]);
+static void	seal_nonce_fork(void);
+
+/*
+ * Random nonces, SEAL_NONCES to a randombytes_buf call rather than one
+ * (a getrandom system call each, on Linux).  Each byte of the pool is
+ * the kernel's CSPRNG output, as before, and is handed out once: the
+ * index only moves forward, each thread has its own pool, and a forked
+ * child drops the copy it inherited.  So no two seals share a nonce.
+ * A nonce is no secret (it is stored beside its ciphertext), nor is one
+ * not yet used.
+ */
+static _Thread_local uint8_t	seal_nonces[SEAL_NONCES][SEAL_NONCE_LEN];
+static _Thread_local size_t	seal_nonce_next = SEAL_NONCES;
+static int			seal_forks;	/* seal_nonce_fork is set */
+
+static void
+seal_nonce(uint8_t nonce[SEAL_NONCE_LEN])
+{
+	if (seal_nonce_next >= SEAL_NONCES) {
+		randombytes_buf(seal_nonces, sizeof(seal_nonces));
+		seal_nonce_next = 0;
+	}
+	memcpy(nonce, seal_nonces[seal_nonce_next++], SEAL_NONCE_LEN);
+}
+
+/* In the child, in the thread that forked: the only one there. */
+static void
+seal_nonce_fork(void)
+{
+	seal_nonce_next = SEAL_NONCES;
+}
 
 /* v bytes of big-endian x at ad + *n. */
 static void
@@ -78,6 +112,10 @@ seal_init(void)
 {
 	if (sodium_init() == -1)
 		return -1;
+	/* At start, before any thread: once for good. */
+	if (!seal_forks && pthread_atfork(NULL, NULL, seal_nonce_fork) != 0)
+		return -1;
+	seal_forks = 1;
 	return 0;
 }
 
@@ -105,7 +143,7 @@ seal_chunk(const struct keyring *kr, const char *id, uint8_t index,
 		return -1;
 	out->ss_format = SEAL_FORMAT_V2;
 	out->ss_key_id = k->k_id;
-	randombytes_buf(out->ss_nonce, sizeof(out->ss_nonce));
+	seal_nonce(out->ss_nonce);
 	kb = key_open(k);
 	r = crypto_aead_xchacha20poly1305_ietf_encrypt(out->ss_ct, &clen,
 	    plain, len, ad, adlen, NULL, out->ss_nonce, kb);

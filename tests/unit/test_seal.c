@@ -509,6 +509,58 @@ Test(seal, nonces_differ)
 	keyring_free(&kr);
 }
 
+/* Nonces come SEAL_NONCES at a time: none is handed out twice. */
+Test(seal, nonces_differ_across_refills)
+{
+	struct keyring		kr;
+	struct store_sealed	ss[64];
+	uint8_t			plain[] = "same";
+	size_t			i, k;
+
+	put_key(1);
+	load_ok(&kr);
+	for (i = 0; i < 64; i++)
+		cr_assert_eq(seal_chunk(&kr, ID_A, 0, 1, V, T0, plain, 4,
+		    &ss[i]), 0);
+	for (i = 0; i < 64; i++)
+		for (k = i + 1; k < 64; k++)
+			cr_assert(memcmp(ss[i].ss_nonce, ss[k].ss_nonce,
+			    SEAL_NONCE_LEN) != 0, "nonce %zu = %zu", i, k);
+	keyring_free(&kr);
+}
+
+/* A forked child must not seal with the parent's unused nonces. */
+Test(seal, nonces_differ_across_fork)
+{
+	struct keyring		kr;
+	struct store_sealed	a, b;
+	uint8_t			plain[] = "same";
+	int			fd[2], st;
+	pid_t			pid;
+
+	put_key(1);
+	load_ok(&kr);
+	/* The pool is filled, and one nonce of it used. */
+	cr_assert_eq(seal_chunk(&kr, ID_A, 0, 1, V, T0, plain, 4, &a), 0);
+	cr_assert_eq(pipe(fd), 0);
+	cr_assert_neq(pid = fork(), -1);
+	if (pid == 0) {
+		if (seal_chunk(&kr, ID_A, 0, 1, V, T0, plain, 4, &b) != 0 ||
+		    write(fd[1], b.ss_nonce, SEAL_NONCE_LEN) != SEAL_NONCE_LEN)
+			_exit(1);
+		_exit(0);
+	}
+	close(fd[1]);
+	memset(&b, 0, sizeof(b));
+	cr_assert_eq(read(fd[0], b.ss_nonce, SEAL_NONCE_LEN), SEAL_NONCE_LEN);
+	close(fd[0]);
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	cr_assert_eq(seal_chunk(&kr, ID_A, 0, 1, V, T0, plain, 4, &a), 0);
+	cr_assert(memcmp(a.ss_nonce, b.ss_nonce, SEAL_NONCE_LEN) != 0);
+	keyring_free(&kr);
+}
+
 Test(seal, fingerprint)
 {
 	struct keyring	kr;
