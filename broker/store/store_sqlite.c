@@ -19,7 +19,7 @@
 #include "privsep/log.h"
 #include "store.h"
 
-#define SQ_SCHEMA_VERSION	6
+#define SQ_SCHEMA_VERSION	7
 #define SQ_STR(x)		#x
 #define SQ_XSTR(x)		SQ_STR(x)
 #define SQ_BUSY_MS		5000
@@ -54,8 +54,7 @@ enum sq_stmt {
 	SQ_PW_INSERT,
 	SQ_PW_GET,
 	SQ_PW_DEL,
-	SQ_COUNT_INST,
-	SQ_COUNT_PW,
+	SQ_COUNTS,
 	SQ_KEY_COUNTS,
 	SQ_PW_OLDER,
 	SQ_PW_REWRAP,
@@ -125,9 +124,8 @@ static const char *const sq_sql[SQ_NSTMT] = {
 	    "set_at, kind, seal_format FROM password_chunks WHERE "
 	    "instance_id = ?1 ORDER BY idx",
 	[SQ_PW_DEL] = "DELETE FROM password_chunks WHERE instance_id = ?1",
-	[SQ_COUNT_INST] = "SELECT count(*) FROM instances",
-	[SQ_COUNT_PW] = "SELECT count(DISTINCT instance_id) "
-	    "FROM password_chunks",
+	/* Kept by triggers (schema 7): counting rows would take O(n). */
+	[SQ_COUNTS] = "SELECT instances, passwords FROM counts",
 	[SQ_KEY_COUNTS] = "SELECT key_id, count(DISTINCT instance_id) "
 	    "FROM password_chunks GROUP BY key_id ORDER BY key_id",
 	/* An older key, or an older seal format. */
@@ -190,6 +188,26 @@ static const char *const sq_migrate[SQ_SCHEMA_VERSION] = {
 	/* 6: what a chunk's seal binds (SEAL_FORMAT_*); older rows are v1. */
 	("ALTER TABLE password_chunks ADD COLUMN seal_format INTEGER NOT NULL "
 	"DEFAULT 1;"),
+	/*
+	 * 7: the counts, kept in the transactions that change them, so that
+	 * reading them (the event loop does, for /status and /metrics) costs
+	 * one row, not a scan.  A value is counted by its chunk 0.
+	 */
+	"CREATE TABLE counts ("
+	"  instances INTEGER NOT NULL,"
+	"  passwords INTEGER NOT NULL);"
+	"INSERT INTO counts SELECT (SELECT count(*) FROM instances), "
+	"  (SELECT count(*) FROM password_chunks WHERE idx = 0);"
+	"CREATE TRIGGER instances_counted_in AFTER INSERT ON instances "
+	"  BEGIN UPDATE counts SET instances = instances + 1; END;"
+	"CREATE TRIGGER instances_counted_out AFTER DELETE ON instances "
+	"  BEGIN UPDATE counts SET instances = instances - 1; END;"
+	"CREATE TRIGGER passwords_counted_in AFTER INSERT ON password_chunks "
+	"  WHEN NEW.idx = 0 "
+	"  BEGIN UPDATE counts SET passwords = passwords + 1; END;"
+	"CREATE TRIGGER passwords_counted_out AFTER DELETE ON password_chunks "
+	"  WHEN OLD.idx = 0 "
+	"  BEGIN UPDATE counts SET passwords = passwords - 1; END;",
 };
 
 /* Each setting is read back: a silent no-op would void a promise. */
@@ -1191,23 +1209,21 @@ static int
 sq_counts(struct store *st, uint32_t *instances, uint32_t *passwords)
 {
 	struct sq	*sq = sq_reader(st);
-	sqlite3_stmt	*s;
-	int64_t		 v[2];
-	enum sq_stmt	 q[2] = { SQ_COUNT_INST, SQ_COUNT_PW };
-	int		 i, rc;
+	sqlite3_stmt	*s = sq_get(sq, SQ_COUNTS);
+	int64_t		 ni, np;
+	int		 rc;
 
-	for (i = 0; i < 2; i++) {
-		s = sq_get(sq, q[i]);
-		rc = sq_step(sq, s);
-		if (rc == SQLITE_ROW &&
-		    sq_col_int(s, 0, 0, UINT32_MAX, &v[i]) == -1)
-			rc = SQLITE_CORRUPT;
-		sq_done(s);
-		if (rc != SQLITE_ROW)
-			return STORE_ERR;
-	}
-	*instances = (uint32_t)v[0];
-	*passwords = (uint32_t)v[1];
+	rc = sq_step(sq, s);
+	if (rc == SQLITE_ROW &&
+	    (sq_col_int(s, 0, 0, UINT32_MAX, &ni) == -1 ||
+	    sq_col_int(s, 1, 0, UINT32_MAX, &np) == -1 ||
+	    sq_step(sq, s) != SQLITE_DONE))
+		rc = SQLITE_CORRUPT;
+	sq_done(s);
+	if (rc != SQLITE_ROW)
+		return STORE_ERR;
+	*instances = (uint32_t)ni;
+	*passwords = (uint32_t)np;
 	return STORE_OK;
 }
 

@@ -625,10 +625,12 @@ class Migrate(unittest.TestCase):
                 self.assertIn(b"schema is up to date", r.stderr)
             name = conninfo.rsplit("=", 1)[1]
             self.assertEqual(CLUSTER.sql("SELECT version FROM "
-                                         "schema_version", db=name), "2\n")
+                                         "schema_version", db=name), "3\n")
             # A version 1 store (no seal_format) waits for --migrate.
             CLUSTER.sql("ALTER TABLE password_chunks DROP COLUMN "
-                        "seal_format; UPDATE schema_version SET version = 1",
+                        "seal_format; DROP TABLE counts; "
+                        "DROP FUNCTION sealmd_count CASCADE; "
+                        "UPDATE schema_version SET version = 1",
                         db=name)
             with self.assertRaises(RuntimeError) as cm:
                 d.start()
@@ -637,7 +639,7 @@ class Migrate(unittest.TestCase):
                                capture_output=True, timeout=60)
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertEqual(CLUSTER.sql("SELECT version FROM "
-                                         "schema_version", db=name), "2\n")
+                                         "schema_version", db=name), "3\n")
             self.assertEqual(CLUSTER.sql("SELECT count(seal_format) FROM "
                                          "password_chunks", db=name), "0\n")
             CLUSTER.sql("UPDATE schema_version SET version = 9", db=name)
