@@ -11,6 +11,8 @@
 #                      SQLite, side by side in one run
 #   make bench-scale   bench/scale.py: a registry of BENCH_SCALE_N instances
 #                      (default 1,000,000) against one of 1,000
+#   make bench-batch   bench/batch.py: bulk registration, sealmdctl import
+#                      and POST /instances:batch against single PUTs
 #   make bench-deps    install wrk, nginx and valgrind (Debian)
 #
 # bench/README.md says what each figure means and where it stops meaning it.
@@ -53,6 +55,10 @@ bench-scale: deps bench-deps
 	@$(MAKE) --no-print-directory all
 	@SEALMD_BUILD=$(CURDIR)/$(B) python3 bench/scale.py
 
+bench-batch: deps
+	@$(MAKE) --no-print-directory all
+	@SEALMD_BUILD=$(CURDIR)/$(B) python3 bench/batch.py
+
 # The broker under callgrind needs the SEALMD_VALGRIND build (no broker
 # seccomp filter: valgrind cannot emulate the seccomp syscall), kept in its
 # own directory with the release optimisation level.
@@ -62,4 +68,4 @@ bench-instr: deps bench-deps
 	@SEALMD_BUILD=$(CURDIR)/$(B) SEALMD_INSTR_BUILD=$(CURDIR)/$(INSTR_B) \
 	    python3 bench/instr.py
 
-.PHONY: bench bench-instr bench-pg bench-scale bench-deps
+.PHONY: bench bench-instr bench-pg bench-scale bench-batch bench-deps
