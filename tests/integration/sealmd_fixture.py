@@ -19,6 +19,7 @@ of these declares it first: expect_worker_deaths() (or kill_worker()),
 expect_exit(), expect_sanitizer(); stop() with a signal other than SIGTERM
 declares the exit.
 """
+import grp
 import hashlib
 import hmac
 import http.client
@@ -33,6 +34,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import unittest
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 # make check-asan / check-valgrind point this at their own build.
@@ -750,3 +752,66 @@ class Daemon:
     def ctl(self, *args, stdin=None):
         return subprocess.run([SEALMDCTL, "-s", self.socket, *args],
                               capture_output=True, input=stdin, timeout=30)
+
+
+class PeersAllowedCase(unittest.TestCase):
+    """A class's daemon (cls.d) that serves owner peers other than root:
+    allow_uid lists LISTED, allow_group a throwaway group (cls.group,
+    cls.gid) listing MEMBER; cls.line is the configuration's socket line
+    and cls.allow the two lines after it.  Its state directory and socket
+    are open to everyone; one instance (cls.iid in cls.project) has a
+    value posted (cls.value).  Root only: it makes the group, and tests
+    switch uid.  A subclass names itself in TAG (the group's, project's
+    and canary's name) and says in WHY what a skip cannot test."""
+    LISTED = 1          # daemon
+    MEMBER = "bin"
+    TAG = "peers"
+    WHY = "allow_uid and allow_group"
+
+    @classmethod
+    def setUpClass(cls):
+        if not IS_ROOT:
+            raise unittest.SkipTest("NOT ROOT: cannot create a group or "
+                                    f"switch uid to test {cls.WHY}")
+        cls.group = f"sealmd{cls.TAG[:6]}{os.getpid()}"
+        cls.project = f"proj-{cls.TAG}"
+        subprocess.run(["groupadd", "-U", cls.MEMBER, cls.group],
+                       check=True, timeout=30)
+        cls.d = None
+        try:
+            cls.gid = grp.getgrnam(cls.group).gr_gid
+            d = Daemon()
+            cls.line = f"socket = {d.socket}\n"
+            cls.allow = (f"allow_uid = {cls.LISTED}\n"
+                         f"allow_group = {cls.group}\n")
+            with open(d.conf) as f:
+                conf = f.read()
+            assert cls.line in conf
+            with open(d.conf, "w") as f:
+                f.write(conf.replace(cls.line, cls.line + cls.allow))
+            cls.d = d.start()
+            cls.iid = uuid4()
+            assert cls.d.register(cls.iid, cls.project)[0] == 201
+            cls.value = canary(cls.TAG)
+            assert cls.d.guest("POST", "/openstack/latest/password",
+                               body=cls.value.encode(),
+                               headers=cls.d.proxy_headers(
+                                   cls.iid, cls.project))[0] == 200
+            os.chmod(cls.d.state, 0o711)
+            os.chmod(cls.d.socket, 0o666)
+        except BaseException:
+            try:
+                if cls.d is not None:
+                    cls.d.cleanup()
+            finally:
+                subprocess.run(["groupdel", cls.group], timeout=30)
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            deaths = cls.d.worker_deaths()
+            cls.d.cleanup()
+        finally:
+            subprocess.run(["groupdel", cls.group], check=True, timeout=30)
+        assert not deaths, f"the worker died: {deaths}"

@@ -14,8 +14,8 @@ import stat
 import subprocess
 import unittest
 
-from sealmd_fixture import (IS_ROOT, SEALMDCTL, STORE_NAME, Daemon, canary,
-                            uuid4)
+from sealmd_fixture import (IS_ROOT, SEALMDCTL, STORE_NAME, Daemon,
+                            PeersAllowedCase, canary, uuid4)
 
 PW = "/openstack/latest/password"
 ED_BLOB = base64.b64encode(b"\x00\x00\x00\x0bssh-ed25519\x00\x00\x00\x20" +
@@ -575,59 +575,13 @@ class PeerNotAllowed(unittest.TestCase):
         self.assertEqual(mode & 0o007, 0, oct(mode))
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
-class PeerAllowed(unittest.TestCase):
+class PeerAllowed(PeersAllowedCase):
     """allow_uid and allow_group (sealmd.conf(5) [owner]): a listed uid,
     a member of a listed group by /etc/group's list, and a caller whose
     primary gid is the group's are served; any other uid still gets 403.
     The group is a throwaway one made for the test, listing bin."""
-    LISTED = 1          # daemon
-    MEMBER = "bin"
-
-    @classmethod
-    def setUpClass(cls):
-        if not IS_ROOT:
-            raise unittest.SkipTest("NOT ROOT: cannot create a group or "
-                                    "switch uid to test allow_uid and "
-                                    "allow_group")
-        cls.group = f"sealmdit{os.getpid()}"
-        subprocess.run(["groupadd", "-U", cls.MEMBER, cls.group],
-                       check=True, timeout=30)
-        try:
-            cls.gid = grp.getgrnam(cls.group).gr_gid
-            d = Daemon()
-            with open(d.conf) as f:
-                conf = f.read()
-            line = f"socket = {d.socket}\n"
-            assert line in conf
-            with open(d.conf, "w") as f:
-                f.write(conf.replace(line, line +
-                                     f"allow_uid = {cls.LISTED}\n"
-                                     f"allow_group = {cls.group}\n"))
-            cls.d = d.start()
-        except BaseException:
-            subprocess.run(["groupdel", cls.group], timeout=30)
-            raise
-        cls.iid = uuid4()
-        assert cls.d.register(cls.iid, "proj-allow")[0] == 201
-        cls.value = canary("allow")
-        assert cls.d.guest("POST", PW, body=cls.value.encode(),
-                           headers=cls.d.proxy_headers(
-                               cls.iid, "proj-allow"))[0] == 200
-        os.chmod(cls.d.state, 0o711)
-        os.chmod(cls.d.socket, 0o666)
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            deaths = cls.d.worker_deaths()
-            cls.d.cleanup()
-        finally:
-            subprocess.run(["groupdel", cls.group], check=True, timeout=30)
-        assert not deaths, f"the worker died: {deaths}"
+    TAG = "allow"
+    WHY = "allow_uid and allow_group"
 
     def reqs(self):
         return [f"GET {p} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
@@ -673,3 +627,6 @@ class PeerAllowed(unittest.TestCase):
         self.assert_refused(65534, 65534)
         self.assert_refused(3, 3)       # sys: listed nowhere
 
+
+if __name__ == "__main__":
+    unittest.main()

@@ -17,7 +17,7 @@ import tempfile
 import time
 import unittest
 
-from sealmd_fixture import IS_ROOT, Daemon, RawConn, canary, uuid4
+from sealmd_fixture import Daemon, PeersAllowedCase, RawConn, uuid4
 from tls_helpers import Certs, enable_tls
 
 PW = "/openstack/latest/password"
@@ -86,48 +86,9 @@ class Base(unittest.TestCase):
         self.fail("no reload line:\n" + d.log()[pos:])
 
 
-class ReloadRevokes(Base):
-    LISTED = 1          # daemon
-    MEMBER = "bin"
-
-    @classmethod
-    def setUpClass(cls):
-        if not IS_ROOT:
-            raise unittest.SkipTest("NOT ROOT: cannot create a group or "
-                                    "switch uid to test revocation by "
-                                    "reload")
-        cls.group = f"sealmdrl{os.getpid()}"
-        subprocess.run(["groupadd", "-U", cls.MEMBER, cls.group],
-                       check=True, timeout=30)
-        try:
-            d = Daemon()
-            cls.allow = (f"allow_uid = {cls.LISTED}\n"
-                         f"allow_group = {cls.group}\n")
-            line = f"socket = {d.socket}\n"
-            with open(d.conf) as f:
-                conf = f.read()
-            with open(d.conf, "w") as f:
-                f.write(conf.replace(line, line + cls.allow))
-            cls.line = line
-            cls.d = d.start()
-        except BaseException:
-            subprocess.run(["groupdel", cls.group], timeout=30)
-            raise
-        cls.iid = uuid4()
-        assert cls.d.register(cls.iid, "proj-rl")[0] == 201
-        cls.value = canary("reload")
-        assert cls.d.guest("POST", PW, body=cls.value.encode(),
-                           headers=cls.d.proxy_headers(
-                               cls.iid, "proj-rl"))[0] == 200
-        os.chmod(cls.d.state, 0o711)
-        os.chmod(cls.d.socket, 0o666)
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            cls.d.cleanup()
-        finally:
-            subprocess.run(["groupdel", cls.group], check=True, timeout=30)
+class ReloadRevokes(Base, PeersAllowedCase):
+    TAG = "reload"
+    WHY = "revocation by reload"
 
     def ask(self, c):
         c.send(get(f"/servers/{self.iid}/os-server-password"))
