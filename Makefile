@@ -140,7 +140,7 @@ UT_jobq		:= broker/jobq.c privsep/log.c
 # sandbox: what tests/unit/bfix.c and tests/fuzz/fuzz_chan.c drive.
 BROKER_CORE	:= $(filter-out broker/main.c broker/supervise.c \
 		   broker/sandbox.c, $(BROKER_SRCS) $(PRIVSEP_SRCS))
-UT_BROKER	:= $(BROKER_CORE) tests/unit/bfix.c
+UT_BROKER	:= $(BROKER_CORE) tests/bstub.c tests/unit/bfix.c
 UT_ident	:= $(UT_BROKER)
 UT_rotate	:= $(UT_BROKER)
 UT_ops		:= $(UT_BROKER)

@@ -21,8 +21,9 @@ FUZZ_CFLAGS	:= -std=c11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer \
 FZ_http		:= worker/http.c worker/path.c privsep/utf8.c privsep/buf.c
 FZ_http_LIBS	:=
 # The broker less what fuzz_chan.c stands in for (BROKER_CORE, in the
-# Makefile); writer and hasher jobs are checked on their way.
-FZ_chan		:= $(filter-out privsep/log.c, $(BROKER_CORE))
+# Makefile) and tests/bstub.c; writer and hasher jobs are checked on
+# their way.
+FZ_chan		:= $(filter-out privsep/log.c, $(BROKER_CORE)) tests/bstub.c
 FZ_chan_LIBS	:= libsodium sqlite3 libpq inih libcrypto
 FZ_chan_LDLIBS	:= -Wl,--wrap=writer_submit,--wrap=writer_done \
 		   -Wl,--wrap=hasher_submit,--wrap=hasher_done -lpthread

@@ -19,8 +19,8 @@
  *   its address or signature proves, with a valid token where one is due.
  *
  * supervise.c asks the launcher to start and kill workers: it is
- * replaced here.  A violation is recorded and the connections are
- * forgotten, as supervise_down() does.
+ * replaced here and in tests/bstub.c, with the sandbox.  A violation is
+ * recorded and the connections are forgotten, as supervise_down() does.
  * The writer and hasher threads run for real, but every job passes a
  * check on its way in (ld --wrap), and each message waits until both
  * threads have handed back what it started, as broker_run would see it.
@@ -51,8 +51,8 @@
 #include "broker/tokens.h"
 #include "broker/waiters.h"
 #include "broker/writer.h"
-#include "broker/sandbox.h"
 #include "privsep/validate.h"
+#include "tests/bstub.h"
 #include "tests/fuzz/common.h"
 #include "tests/fuzz/fuzz_chan.h"
 
@@ -149,58 +149,11 @@ supervise_down(struct broker *b)
 	b->b_wstate = WORKER_DOWN;
 }
 
-/*
- * broker.c's event loop calls these; the harness never runs it.  The
- * sandbox stays out: the fuzzer needs syscalls it would forbid.
- */
+/* bstub.h: the broker reached what the harness stands in for. */
 void
-supervise_start(struct broker *b)
+bstub_unreached(const char *what)
 {
-	(void)b;
-	fuzz_fail(__FILE__, __LINE__, "supervise_start reached");
-}
-
-void
-supervise_launcher(struct broker *b)
-{
-	(void)b;
-	fuzz_fail(__FILE__, __LINE__, "supervise_launcher reached");
-}
-
-void
-supervise_ping(struct broker *b)
-{
-	(void)b;
-	fuzz_fail(__FILE__, __LINE__, "supervise_ping reached");
-}
-
-void
-supervise_limits(struct broker *b)
-{
-	(void)b;
-	fuzz_fail(__FILE__, __LINE__, "supervise_limits reached");
-}
-
-void
-sandbox_broker(int net)
-{
-	(void)net;
-	fuzz_fail(__FILE__, __LINE__, "sandbox_broker reached");
-}
-
-/* The hex HMAC the neutron proxy sends, computed apart from ident.c. */
-static void
-fzc_sign(const char *instance, char hex[SIG_MAX + 1])
-{
-	crypto_auth_hmacsha256_state	st;
-	uint8_t				mac[crypto_auth_hmacsha256_BYTES];
-
-	crypto_auth_hmacsha256_init(&st, (const uint8_t *)FZC_SECRET,
-	    sizeof(FZC_SECRET) - 1);
-	crypto_auth_hmacsha256_update(&st, (const uint8_t *)instance,
-	    strlen(instance));
-	crypto_auth_hmacsha256_final(&st, mac);
-	sodium_bin2hex(hex, SIG_MAX + 1, mac, sizeof(mac));
+	fuzz_fail(__FILE__, __LINE__, "%s reached", what);
 }
 
 static int
@@ -559,24 +512,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	    writer_start(STORE_SQLITE, path) == -1 || hasher_start() == -1)
 		fuzz_fail(__FILE__, __LINE__, "store %s", path);
 
-	fzc_conf.c_max_conns = FZC_SLOTS - BROKER_OWNER_CONNS;
+	bstub_conf(&fzc_conf, FZC_SLOTS - BROKER_OWNER_CONNS, FZC_SUBJECT);
 	(void)snprintf(fzc_conf.c_key_dir, sizeof(fzc_conf.c_key_dir), "%s",
 	    fzc_keydir);
-	/* No rate limit: it reads the clock, so one input could differ. */
-	fzc_conf.c_rate = 0;
-	fzc_conf.c_mode = PW_MODE_ESCROW;
-	fzc_conf.c_nallow_subject = 1;
-	(void)snprintf(fzc_conf.c_allow_subject[0],
-	    sizeof(fzc_conf.c_allow_subject[0]), "%s", FZC_SUBJECT);
-	/* A registration may ask for verifier mode: keep Argon2id cheap. */
-	fzc_conf.c_vops = crypto_pwhash_OPSLIMIT_MIN;
-	fzc_conf.c_vmem = crypto_pwhash_MEMLIMIT_MIN;
-	/* No connection limit: they read the clock too. */
-	for (i = 0; i < 3; i++) {
-		fzc_conf.c_conn[i].cc_idle_ms = UINT32_MAX;
-		fzc_conf.c_conn[i].cc_life_ms = UINT32_MAX;
-		fzc_conf.c_conn[i].cc_requests = UINT32_MAX;
-	}
 	ratelimit_init();
 	tokens_init();
 	fzc_b.b_conf = &fzc_conf;
@@ -716,7 +654,7 @@ fzc_who(const struct chan_msg *m, const struct bconn *bc, char *who,
 			return;
 	} else {
 		(void)snprintf(bind, PROJECT_MAX + 2, "p%s", g->mg_instance);
-		fzc_sign(g->mg_instance, sig);
+		bstub_sign(FZC_SECRET, g->mg_instance, sig);
 		if (strcmp(sig, g->mg_sig) != 0 ||
 		    (g->mg_flags & GUEST_F_TENANT_LONG) ||
 		    store_instance_get(fzc_real, g->mg_instance, &inst) !=
@@ -1090,7 +1028,7 @@ fzc_fixup(uint32_t type, uint8_t flags, union fzc_payload *u)
 #undef FZC_TERM
 	if ((flags & FZC_F_SIG) && g != NULL &&
 	    fzc_terminated(g->mg_instance, sizeof(g->mg_instance)))
-		fzc_sign(g->mg_instance, g->mg_sig);
+		bstub_sign(FZC_SECRET, g->mg_instance, g->mg_sig);
 	if ((flags & FZC_F_TOKEN) && g != NULL)
 		memcpy(g->mg_token, fzc_token, sizeof(g->mg_token));
 	if ((flags & FZC_F_LENS) && type == MSG_OWNER_PW_VERIFY)

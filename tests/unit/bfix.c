@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * The broker unit tests drive (bfix.h).  It stands in for the worker's
- * process (supervise.c) and the sandbox; everything else is the broker's
- * own code.  A violation is recorded and the connections are forgotten,
- * as supervise_down() does, without closing the channel the test reuses.
+ * process (supervise.c) and the sandbox, with tests/bstub.c; everything
+ * else is the broker's own code.  A violation is recorded and the
+ * connections are forgotten, as supervise_down() does, without closing
+ * the channel the test reuses.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -29,7 +30,7 @@
 #include "broker/tokens.h"
 #include "broker/waiters.h"
 #include "broker/writer.h"
-#include "broker/sandbox.h"
+#include "tests/bstub.h"
 #include "tests/unit/bfix.h"
 
 #define BFIX_WAIT_MS	20000	/* a thread's jobs, however loaded */
@@ -42,11 +43,6 @@ static struct bconn	 bfix_conns[BFIX_SLOTS];
 static struct bgone	 bfix_gone[BFIX_SLOTS];
 static int		 bfix_sv[2] = { -1, -1 };	/* broker, worker */
 static struct bfix_ans	*bfix_cur;
-
-void	supervise_start(struct broker *);
-void	supervise_launcher(struct broker *);
-void	supervise_ping(struct broker *);
-void	supervise_limits(struct broker *);
 
 void
 supervise_kill(struct broker *b, const char *fmt, ...)
@@ -73,40 +69,11 @@ supervise_down(struct broker *b)
 	b->b_wstate = WORKER_DOWN;
 }
 
-/* The event loop calls these; the tests never run it. */
+/* bstub.h: the broker reached what this fixture stands in for. */
 void
-supervise_start(struct broker *b)
+bstub_unreached(const char *what)
 {
-	(void)b;
-	cr_assert_fail("supervise_start reached");
-}
-
-void
-supervise_launcher(struct broker *b)
-{
-	(void)b;
-	cr_assert_fail("supervise_launcher reached");
-}
-
-void
-supervise_ping(struct broker *b)
-{
-	(void)b;
-	cr_assert_fail("supervise_ping reached");
-}
-
-void
-supervise_limits(struct broker *b)
-{
-	(void)b;
-	cr_assert_fail("supervise_limits reached");
-}
-
-void
-sandbox_broker(int net)
-{
-	(void)net;
-	cr_assert_fail("sandbox_broker reached");
+	cr_assert_fail("%s reached", what);
 }
 
 static void
@@ -120,19 +87,10 @@ bfix_write(const char *path, const void *p, size_t len)
 	cr_assert_eq(close(fd), 0);
 }
 
-/* The hex HMAC the neutron proxy sends, computed apart from ident.c. */
 void
 bfix_sign(const char *instance, char *hex)
 {
-	crypto_auth_hmacsha256_state	st;
-	uint8_t				mac[crypto_auth_hmacsha256_BYTES];
-
-	crypto_auth_hmacsha256_init(&st, (const uint8_t *)BFIX_SECRET,
-	    sizeof(BFIX_SECRET) - 1);
-	crypto_auth_hmacsha256_update(&st, (const uint8_t *)instance,
-	    strlen(instance));
-	crypto_auth_hmacsha256_final(&st, mac);
-	sodium_bin2hex(hex, SIG_MAX + 1, mac, sizeof(mac));
+	bstub_sign(BFIX_SECRET, instance, hex);
 }
 
 /* A guest identity as the worker fills it; signed: with a good HMAC. */
@@ -256,19 +214,8 @@ bfix_setup(void)
 	cr_assert_eq(writer_start(STORE_SQLITE, path), 0);
 	cr_assert_eq(hasher_start(), 0);
 
-	bfix_conf.c_max_conns = BFIX_SLOTS - BROKER_OWNER_CONNS;
-	bfix_conf.c_rate = 0;		/* none; a test sets its own */
-	bfix_conf.c_mode = PW_MODE_ESCROW;
-	bfix_conf.c_nallow_subject = 1;
-	(void)snprintf(bfix_conf.c_allow_subject[0],
-	    sizeof(bfix_conf.c_allow_subject[0]), "%s", BFIX_SUBJECT);
-	bfix_conf.c_vops = crypto_pwhash_OPSLIMIT_MIN;
-	bfix_conf.c_vmem = crypto_pwhash_MEMLIMIT_MIN;
-	for (i = 0; i < 3; i++) {
-		bfix_conf.c_conn[i].cc_idle_ms = UINT32_MAX;
-		bfix_conf.c_conn[i].cc_life_ms = UINT32_MAX;
-		bfix_conf.c_conn[i].cc_requests = UINT32_MAX;
-	}
+	/* No rate limit: a test sets its own. */
+	bstub_conf(&bfix_conf, BFIX_SLOTS - BROKER_OWNER_CONNS, BFIX_SUBJECT);
 	ratelimit_init();
 	tokens_init();
 	bfix_b.b_conf = &bfix_conf;
