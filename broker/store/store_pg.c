@@ -178,6 +178,8 @@ static int	pg_instance_put_many(struct store *,
 		    const struct store_inst *, size_t, int *, size_t *);
 static int	pg_instance_put(struct store *, const struct store_inst *,
 		    int *);
+static int	pg_instance_write(struct pg *, const struct store_inst *,
+		    int *);
 static int	pg_instance_get(struct store *, const char *,
 		    struct store_inst *);
 static int	pg_instance_del(struct store *, const char *);
@@ -1023,7 +1025,10 @@ pg_addr_free(struct pg *pg, const struct store_inst *inst)
 	return STORE_OK;
 }
 
-/* Each put nests its own savepoint in this one; any failure undoes all. */
+/*
+ * One transaction or savepoint for them all, none per entry (a round
+ * trip each): any failure undoes the whole batch anyway.
+ */
 static int
 pg_instance_put_many(struct store *st, const struct store_inst *insts,
     size_t n, int *created, size_t *bad)
@@ -1035,10 +1040,15 @@ pg_instance_put_many(struct store *st, const struct store_inst *insts,
 	*bad = 0;
 	if (pg_tx_begin(pg, &nested) == -1)
 		return STORE_ERR;
-	for (i = 0; i < n && r == STORE_OK; i++)
-		if ((r = pg_instance_put(st, &insts[i], &created[i])) !=
-		    STORE_OK)
+	for (i = 0; i < n && r == STORE_OK; i++) {
+		if (!store_inst_ok(&insts[i])) {
+			log_warnx("%s: malformed instance record", __func__);
+			r = STORE_ERR;
+		} else
+			r = pg_instance_write(pg, &insts[i], &created[i]);
+		if (r != STORE_OK)
 			*bad = i;
+	}
 	if (r == STORE_OK && pg_tx_commit(pg, nested) == -1) {
 		*bad = n;
 		r = STORE_ERR;
@@ -1053,11 +1063,7 @@ pg_instance_put(struct store *st, const struct store_inst *inst,
     int *created)
 {
 	struct pg	*pg = st->st_engine;
-	struct pgp	 p;
-	char		 state[6];
-	int64_t		 n;
-	uint32_t	 i;
-	int		 nested, isnew, r = STORE_ERR;
+	int		 nested, r;
 
 	if (!store_inst_ok(inst)) {
 		log_warnx("%s: malformed instance record", __func__);
@@ -1065,6 +1071,24 @@ pg_instance_put(struct store *st, const struct store_inst *inst,
 	}
 	if (pg_tx_begin(pg, &nested) == -1)
 		return STORE_ERR;
+	if ((r = pg_instance_write(pg, inst, created)) == STORE_OK &&
+	    pg_tx_commit(pg, nested) == -1)
+		r = STORE_ERR;
+	if (r != STORE_OK)
+		pg_tx_abort(pg, nested);
+	return r;
+}
+
+/* A registration's rows, in the transaction or savepoint the caller holds. */
+static int
+pg_instance_write(struct pg *pg, const struct store_inst *inst, int *created)
+{
+	struct pgp	 p;
+	char		 state[6];
+	int64_t		 n;
+	uint32_t	 i;
+	int		 isnew, r = STORE_ERR;
+
 	if ((r = pg_addr_free(pg, inst)) != STORE_OK)
 		goto out;
 	r = STORE_ERR;
@@ -1120,14 +1144,10 @@ pg_instance_put(struct store *st, const struct store_inst *inst,
 		    "$4::text)", &p) == -1)
 			goto out;
 	}
-	if (pg_tx_commit(pg, nested) == -1)
-		goto out;
 	if (created != NULL)
 		*created = isnew;
 	r = STORE_OK;
  out:
-	if (r != STORE_OK)
-		pg_tx_abort(pg, nested);
 	return r;
 }
 
