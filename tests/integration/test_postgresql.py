@@ -8,6 +8,7 @@ on one node is seen on the other at once; a database restart under load
 gives only 200s and 503s, every 200 reads back afterwards, and sealmd
 reconnects by itself.
 """
+import json
 import os
 import re
 import resource
@@ -103,6 +104,43 @@ class TwoNodes(unittest.TestCase):
         st, js = self.b.owner("GET", "/status")
         self.assertEqual((st, js["store"], js["store_state"]),
                          (200, "postgresql", "ok"))
+
+    def counts(self, node):
+        st, js = node.owner("GET", "/status")
+        self.assertEqual(st, 200)
+        st, text = node.owner("GET", "/metrics")
+        self.assertEqual(st, 200)
+        m = re.search(rb"^sealmd_instances_registered (\d+)$", text, re.M)
+        self.assertIsNotNone(m, "no instance gauge in /metrics")
+        self.assertEqual(int(m.group(1)), js["instances"])
+        return js["instances"], js["passwords"]
+
+    def test_counts_follow_writes_on_both_nodes(self):
+        """The counts GET /status and GET /metrics give, on either node,
+        follow what both nodes write: single and batch registrations, a
+        value, a delete with its value (kept by the store, not by a
+        node, so a per-node count would fail here)."""
+        db = self.conninfo.rsplit("=", 1)[1]
+        ids = [self.fresh() for _ in range(3)]
+        batch = [uuid4() for _ in range(5)]
+        body = "".join(json.dumps({"id": i, "project_id": PROJECT}) + "\n"
+                       for i in batch)
+        st, _, _ = self.b.owner_full(
+            "POST", "/instances:batch", body=body,
+            headers={"Content-Type": "application/x-ndjson"})
+        self.assertEqual(st, 200)
+        self.assertEqual(self.post(self.b, ids[0], canary("pg-n")), 200)
+        self.assertEqual(self.post(self.a, batch[0], canary("pg-n")), 200)
+        self.assertEqual(self.b.owner("DELETE", f"/instances/{ids[1]}")[0],
+                         204)
+        self.assertEqual(self.a.owner("DELETE", f"/instances/{batch[0]}")[0],
+                         204)
+        want = (int(CLUSTER.sql("SELECT count(*) FROM instances", db=db)),
+                int(CLUSTER.sql("SELECT count(DISTINCT instance_id) FROM "
+                                "password_chunks", db=db)))
+        self.assertEqual(want, (6, 1))
+        self.assertEqual(self.counts(self.a), want)
+        self.assertEqual(self.counts(self.b), want)
 
     def test_set_once_across_nodes(self):
         """50 rounds of simultaneous POSTs on A and B for one fresh
