@@ -49,8 +49,8 @@ PUT_REF = int(os.environ.get("BENCH_SCALE_PUT_REF", "20000"))
 SMALL = 1000            # the reference registry
 SAMPLE = 1000           # instances given a value, the GET targets
 BATCH = 1000            # entries per POST /instances:batch (its maximum)
-BATCH_CLIENTS = 4       # owner connections posting batches: the most
-                        # batches the broker holds at once
+BATCH_CLIENTS = 4       # owner connections posting batches: the broker
+                        # holds 4 at once; the worker sends 2 at a time
 POST_CLIENTS = 8        # guest connections posting the sample's values
 PROBE_CONNS = br.PROBE_CONNS
 SECONDS = br.SECONDS
