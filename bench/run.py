@@ -1357,7 +1357,7 @@ def build_rows(res):
             ("close", "GET `Connection: close`, 64 conns", 0.7),
             ("tls_close", "TLS handshakes: GET `Connection: close` over "
              "TLS, 64 conns", 0.5),
-            ("tls_keepalive", "GET keep-alive over TLS, 64 conns", 0.7)):
+            ("tls_keepalive", "GET keep-alive over TLS, 64 conns", 0.95)):
         g = res[key]
         s = median([r["rps"] for r in g["sealmd"]])
         n = median([r["rps"] for r in g["nginx"]])
