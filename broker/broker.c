@@ -872,6 +872,7 @@ broker_run(struct broker *b)
 		}
 		/* Nothing runs until poll returns: keys go no-access, and
 		 * the next turn's reads see every commit made meanwhile. */
+		reader_wake();
 		store_read_end(b->b_store);
 		keys_lock_all();
 		if (poll(pfd, n, b->b_later != NULL ||

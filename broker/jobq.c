@@ -51,12 +51,9 @@ jobq_fd(const struct jobq *q)
 	return q->q_efd;
 }
 
-/*
- * -1 when the queue is full: the job is not queued, and the caller
- * answers 503 (or finishes the job itself with jobq_finish, in its turn).
- */
-int
-jobq_submit(struct jobq *q, struct jobq_link *l)
+/* Queue l, and with wake, wake a thread; -1 when the queue is full. */
+static int
+jobq_add(struct jobq *q, struct jobq_link *l, int wake)
 {
 	pthread_mutex_lock(&q->q_mtx);
 	l->jl_seq = q->q_seq++;
@@ -71,9 +68,40 @@ jobq_submit(struct jobq *q, struct jobq_link *l)
 		q->q_todo = l;
 	q->q_todo_tail = l;
 	q->q_ntodo++;
-	pthread_cond_signal(&q->q_cv);
+	if (wake)
+		pthread_cond_signal(&q->q_cv);
 	pthread_mutex_unlock(&q->q_mtx);
 	return 0;
+}
+
+/*
+ * -1 when the queue is full: the job is not queued, and the caller
+ * answers 503 (or finishes the job itself with jobq_finish, in its turn).
+ */
+int
+jobq_submit(struct jobq *q, struct jobq_link *l)
+{
+	return jobq_add(q, l, 1);
+}
+
+/*
+ * As jobq_submit, but no thread wakes for it before jobq_wake: the event
+ * loop queues a turn's jobs, then wakes one thread for them all, which
+ * can take them together, instead of a thread switch per job.
+ */
+int
+jobq_queue(struct jobq *q, struct jobq_link *l)
+{
+	return jobq_add(q, l, 0);
+}
+
+void
+jobq_wake(struct jobq *q)
+{
+	pthread_mutex_lock(&q->q_mtx);
+	if (q->q_todo != NULL)
+		pthread_cond_signal(&q->q_cv);
+	pthread_mutex_unlock(&q->q_mtx);
 }
 
 /* Jobs queued and not yet taken by a thread. */
@@ -105,8 +133,11 @@ jobq_take(struct jobq *q, struct jobq_link **jobs, size_t max)
 		q->q_todo = q->q_todo->jl_next;
 		q->q_ntodo--;
 	}
+	/* What is left is another thread's, which jobq_wake did not wake. */
 	if (q->q_todo == NULL)
 		q->q_todo_tail = NULL;
+	else
+		pthread_cond_signal(&q->q_cv);
 	pthread_mutex_unlock(&q->q_mtx);
 	return n;
 }

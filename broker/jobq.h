@@ -5,6 +5,8 @@
  * refuses the job, and the caller answers 503 at once.  Threads take jobs
  * oldest first and finish them; the eventfd becomes readable, and
  * jobq_done hands the finished jobs back in the order they were submitted.
+ * jobq_queue queues without waking a thread, for jobq_wake to wake one
+ * for all of them: a thread that takes jobs and leaves some wakes another.
  * A job embeds a struct jobq_link; JOBQ_ITEM finds the job from it.
  */
 #ifndef SEALMD_JOBQ_H
@@ -41,6 +43,8 @@ void		 jobq_stop(struct jobq *);
 void		 jobq_close(struct jobq *);
 int		 jobq_fd(const struct jobq *);
 int		 jobq_submit(struct jobq *, struct jobq_link *);
+int		 jobq_queue(struct jobq *, struct jobq_link *);
+void		 jobq_wake(struct jobq *);
 size_t		 jobq_queued(struct jobq *);
 size_t		 jobq_take(struct jobq *, struct jobq_link **, size_t);
 void		 jobq_finish(struct jobq *, struct jobq_link **, size_t);

@@ -24,6 +24,8 @@
 static pthread_t	 reader_thread[READER_THREADS];
 static struct store	*reader_store[READER_THREADS];
 static size_t		 reader_nthreads;
+/* Readers reading guests' reads now: at most one, but for a full batch. */
+static atomic_int	 reader_guests;
 static struct jobq	 reader_q = JOBQ_INITIALIZER(READER_QUEUE_MAX);
 
 /* The listener: what it was told, for the event loop to take. */
@@ -139,16 +141,34 @@ reader_free(struct rjob *j)
 	free(j);
 }
 
-/* A full queue reads nothing: the request is answered 503 at once. */
+/*
+ * A full queue reads nothing: the request is answered 503 at once.  No
+ * reader wakes before reader_wake.
+ */
 void
 reader_submit(struct rjob *j)
 {
 	struct jobq_link	*l = &j->rj_q;
 
-	if (jobq_submit(&reader_q, l) == -1) {
+	if (jobq_queue(&reader_q, l) == -1) {
 		j->rj_ah.ah_plan = AHEAD_NONE;
 		jobq_finish(&reader_q, &l, 1);
 	}
+}
+
+/*
+ * The event loop, before it waits: one reader wakes for what its turn
+ * submitted, and takes the guests' reads together.  While one reads
+ * guests, the next turns' reads wait for it, unless a whole batch waits:
+ * it takes them all when it is back, in one statement, instead of one
+ * more reader taking each turn's few.
+ */
+void
+reader_wake(void)
+{
+	if (reader_nthreads > 0 && (atomic_load(&reader_guests) == 0 ||
+	    jobq_queued(&reader_q) >= STORE_HEAD_MANY_MAX))
+		jobq_wake(&reader_q);
 }
 
 /* Every finished job, oldest first. */
@@ -190,8 +210,10 @@ reader_run_many(struct store *st, struct jobq_link **l, size_t n)
 		ah[m++] = &j->rj_ah;
 	}
 	if (m > 0) {
+		atomic_fetch_add(&reader_guests, 1);
 		store_ahead_read_many(st, ah, m);
 		jobq_finish(&reader_q, hl, m);
+		atomic_fetch_sub(&reader_guests, 1);
 	}
 	for (i = 0; i < n; i++) {
 		if (!rest[i])
@@ -207,18 +229,15 @@ reader_main(void *arg)
 {
 	struct store		*st = arg;
 	struct jobq_link	*l[STORE_HEAD_MANY_MAX];
-	size_t			 n, max;
+	size_t			 n;
 
-	/* A fair share of the queue each, so that no thread idles. */
-	for (;;) {
-		max = (jobq_queued(&reader_q) + READER_THREADS - 1) /
-		    READER_THREADS;
-		max = max < 1 ? 1 : max > STORE_HEAD_MANY_MAX ?
-		    STORE_HEAD_MANY_MAX : max;
-		if ((n = jobq_take(&reader_q, l, max)) == 0)
-			break;
+	/*
+	 * As many as one statement reads: fewer statements, each for more
+	 * guests, cost the database and this thread less.  What this take
+	 * leaves wakes another reader.
+	 */
+	while ((n = jobq_take(&reader_q, l, STORE_HEAD_MANY_MAX)) > 0)
 		reader_run_many(st, l, n);
-	}
 	return NULL;
 }
 

@@ -63,6 +63,7 @@ int		 reader_on(void);
 struct rjob	*reader_job(enum ahead_plan, int);
 void		 reader_free(struct rjob *);
 void		 reader_submit(struct rjob *);
+void		 reader_wake(void);
 struct rjob	*reader_done(void);
 int		 reader_told(char (*)[ID_LEN + 1], size_t, size_t *);
 

@@ -142,3 +142,89 @@ Test(jobq, thread_wakes_and_drains)
 		cr_assert_eq(num(d), (int)n++);
 	cr_assert_eq(n, QMAX);
 }
+
+/* Held: a thread that took a job keeps it until the test lets go. */
+static pthread_mutex_t	hold_mtx = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	hold_cv = PTHREAD_COND_INITIALIZER;
+static int		hold_go;
+
+static void *
+holder(void *arg)
+{
+	struct jobq_link	*l;
+
+	(void)arg;
+	while (jobq_take(&q, &l, 1) == 1) {
+		pthread_mutex_lock(&hold_mtx);
+		while (!hold_go)
+			pthread_cond_wait(&hold_cv, &hold_mtx);
+		pthread_mutex_unlock(&hold_mtx);
+		jobq_finish(&q, &l, 1);
+	}
+	return NULL;
+}
+
+static void
+let_go(void)
+{
+	pthread_mutex_lock(&hold_mtx);
+	hold_go = 1;
+	pthread_cond_broadcast(&hold_cv);
+	pthread_mutex_unlock(&hold_mtx);
+}
+
+/* Up to 30 s for the queue to hold n jobs not taken. */
+static int
+queued_becomes(size_t n)
+{
+	int	i;
+
+	for (i = 0; i < 3000 && jobq_queued(&q) != n; i++)
+		usleep(10000);
+	return jobq_queued(&q) == n;
+}
+
+/* jobq_queue wakes no thread; jobq_wake does. */
+Test(jobq, queue_waits_for_wake)
+{
+	struct pollfd	 pfd;
+	pthread_t	 t;
+	size_t		 ran = 0;
+
+	cr_assert_eq(pthread_create(&t, NULL, worker, &ran), 0);
+	usleep(100000);
+	cr_assert_eq(jobq_queue(&q, &jobs[0].j_q), 0);
+	usleep(100000);
+	cr_assert_eq(jobq_queued(&q), 1, "a thread woke without jobq_wake");
+	jobq_wake(&q);
+	pfd.fd = jobq_fd(&q);
+	pfd.events = POLLIN;
+	cr_assert_eq(poll(&pfd, 1, 30000), 1, "jobq_wake woke no thread");
+	jobq_stop(&q);
+	cr_assert_eq(pthread_join(t, NULL), 0);
+	cr_assert_eq(ran, 1);
+	cr_assert_null(jobq_done(&q)->jl_next);
+}
+
+/*
+ * One wake for two jobs, each thread taking one: the thread that takes
+ * the first wakes another for the second, though it still holds its own.
+ */
+Test(jobq, what_a_take_leaves_wakes_another)
+{
+	pthread_t	t[2];
+	size_t		i;
+
+	hold_go = 0;
+	for (i = 0; i < 2; i++)
+		cr_assert_eq(pthread_create(&t[i], NULL, holder, NULL), 0);
+	usleep(100000);
+	cr_assert_eq(jobq_queue(&q, &jobs[0].j_q), 0);
+	cr_assert_eq(jobq_queue(&q, &jobs[1].j_q), 0);
+	jobq_wake(&q);
+	cr_expect(queued_becomes(0), "the second job waits for nobody");
+	let_go();
+	jobq_stop(&q);
+	for (i = 0; i < 2; i++)
+		cr_assert_eq(pthread_join(t[i], NULL), 0);
+}
