@@ -114,6 +114,13 @@ conn_close(struct worker *w, struct wconn *c)
 {
 	(void)epoll_ctl(w->w_ep, EPOLL_CTL_DEL, c->wc_fd, NULL);
 	wtls_conn_close(c);
+	/*
+	 * The broker's dup keeps the socket open past close(2): shut it
+	 * down, so that the FIN leaves now, not when the broker reads
+	 * MSG_CONN_DONE.  Else a client that has its answer closes first,
+	 * and the broker's close pays for both ends' teardown.
+	 */
+	(void)shutdown(c->wc_fd, SHUT_RDWR);
 	close(c->wc_fd);
 	owner_batch_gone(w, c);
 	owner_cleanup(c);
