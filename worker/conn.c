@@ -19,6 +19,7 @@
 
 #define CONN_EVENTS_MAX		128
 #define CONN_READ_MAX		16384
+#define CONN_READ_FIRST		2048	/* most requests are far shorter */
 
 static void	conn_new(struct worker *, const struct chan_msg *);
 static void	conn_close(struct worker *, struct wconn *);
@@ -28,6 +29,7 @@ static void	conn_set_events(struct worker *, struct wconn *, uint32_t);
 static void	conn_chan_read(struct worker *);
 static void	conn_sweep(struct worker *);
 static void	conn_linger(struct worker *, struct wconn *);
+static size_t	conn_read_room(const struct bbuf *);
 
 uint64_t
 conn_now_ms(void)
@@ -412,13 +414,29 @@ conn_linger(struct worker *w, struct wconn *c)
 	conn_set_events(w, c, EPOLLIN);
 }
 
+/*
+ * How much one plain read(2) may take: the room the input buffer has, so
+ * that a short request never costs a buffer of CONN_READ_MAX (and its
+ * wipe, and the pages it touches); only a full buffer grows by that much.
+ */
+static size_t
+conn_read_room(const struct bbuf *bb)
+{
+	size_t	room = bb->bb_cap - bb->bb_len;
+
+	if (bb->bb_cap == 0)
+		return CONN_READ_FIRST;
+	return room == 0 || room > CONN_READ_MAX ? CONN_READ_MAX : room;
+}
+
 static void
 conn_readable(struct worker *w, struct wconn *c)
 {
 	ssize_t	n;
 
 	if (c->wc_state == WC_LINGER) {
-		n = bbuf_read_fd(&c->wc_in, c->wc_fd, CONN_READ_MAX);
+		n = bbuf_read_fd(&c->wc_in, c->wc_fd,
+		    conn_read_room(&c->wc_in));
 		bbuf_reset(&c->wc_in);
 		if (n > 0)
 			c->wc_lingered += (size_t)n;
@@ -430,7 +448,7 @@ conn_readable(struct worker *w, struct wconn *c)
 	}
 
 	n = c->wc_tls != NULL ? wtls_read(c, &c->wc_in, CONN_READ_MAX) :
-	    bbuf_read_fd(&c->wc_in, c->wc_fd, CONN_READ_MAX);
+	    bbuf_read_fd(&c->wc_in, c->wc_fd, conn_read_room(&c->wc_in));
 	/*
 	 * With an answer pending, a half-close or a full buffer only stops
 	 * the reading: the answer still goes out.
