@@ -23,6 +23,13 @@
 #define SQ_STR(x)		#x
 #define SQ_XSTR(x)		SQ_STR(x)
 #define SQ_BUSY_MS		5000
+/*
+ * The page cache of the connection that writes batches, in KiB.  It is
+ * the only writer, so what it caches stays valid from one commit to the
+ * next, and a bulk registration touches the id indexes at random.  The
+ * others keep SQLite's default: every commit elsewhere empties theirs.
+ */
+#define SQ_WRITER_CACHE_KIB	32768
 
 enum sq_stmt {
 	SQ_BEGIN,
@@ -232,6 +239,7 @@ struct sq {
 	char		*sq_path;
 	sqlite3_stmt	*sq_st[SQ_NSTMT];
 	int		 sq_reading;	/* a read snapshot is open */
+	int		 sq_batching;	/* has begun a batch: the writer */
 };
 
 static void	sq_close(struct store *);
@@ -649,6 +657,14 @@ sq_batch_begin(struct store *st)
 	struct sq	*sq = st->st_engine;
 
 	sq_snapshot_end(sq);
+	if (!sq->sq_batching) {
+		sq->sq_batching = 1;
+		if (sqlite3_exec(sq->sq_db, "PRAGMA cache_size = -"
+		    SQ_XSTR(SQ_WRITER_CACHE_KIB), NULL, NULL, NULL) !=
+		    SQLITE_OK)
+			log_warnx("%s: cache_size: %s", sq->sq_path,
+			    sqlite3_errmsg(sq->sq_db));
+	}
 	return sq_run(sq, SQ_BEGIN_IMMEDIATE) == 0 ? STORE_OK : STORE_ERR;
 }
 
