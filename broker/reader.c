@@ -27,6 +27,13 @@ static size_t		 reader_nthreads;
 /* Readers reading guests' reads now: at most one, but for a full batch. */
 static atomic_int	 reader_guests;
 static struct jobq	 reader_q = JOBQ_INITIALIZER(READER_QUEUE_MAX);
+/*
+ * Jobs wiped and kept for the next requests, the event loop's: a job is
+ * 22 KiB, and allocating a batch of them afresh each turn faulted new
+ * pages in and gave them back.
+ */
+static struct rjob	*reader_pool;
+static size_t		 reader_npool;
 
 /* The listener: what it was told, for the event loop to take. */
 static pthread_t	 reader_lthread;
@@ -96,6 +103,11 @@ reader_stop(void)
 			reader_free(j);
 		}
 	jobq_close(&reader_q);
+	while ((j = reader_pool) != NULL) {
+		reader_pool = j->rj_next;
+		free(j);
+	}
+	reader_npool = 0;
 }
 
 /* -1 with no reader: poll skips it. */
@@ -117,7 +129,11 @@ reader_job(enum ahead_plan plan, int then)
 {
 	struct rjob	*j;
 
-	if ((j = calloc(1, sizeof(*j))) == NULL)
+	if ((j = reader_pool) != NULL) {
+		reader_pool = j->rj_next;
+		reader_npool--;
+		j->rj_next = NULL;
+	} else if ((j = calloc(1, sizeof(*j))) == NULL)
 		fatal("calloc");
 	store_ahead_init(&j->rj_ah, plan);
 	j->rj_then = then;
@@ -128,7 +144,10 @@ reader_job(enum ahead_plan plan, int then)
 	return j;
 }
 
-/* Values and the requests that carry them are wiped, not just freed. */
+/*
+ * Values and the requests that carry them are wiped, not just freed or
+ * kept.
+ */
 void
 reader_free(struct rjob *j)
 {
@@ -138,7 +157,13 @@ reader_free(struct rjob *j)
 		free(j->rj_ah.ah_older);
 	}
 	sodium_memzero(j, sizeof(*j));
-	free(j);
+	if (reader_npool == READER_POOL_MAX) {
+		free(j);
+		return;
+	}
+	j->rj_next = reader_pool;
+	reader_pool = j;
+	reader_npool++;
 }
 
 /*

@@ -284,3 +284,30 @@ Test(reader, read_ahead_then_replay)
 	}
 	cr_assert_eq(rmdir(dir), 0);
 }
+
+/* A job kept for reuse comes back wiped: no request's bytes, no value. */
+Test(reader, reused_job_is_wiped)
+{
+	struct rjob	*j = job(AHEAD_ADDR, "10.0.0.1", AHEAD_WANT_PW), *k;
+	const uint8_t	*p;
+	size_t		 i;
+
+	head(j, ID1);
+	memset(&j->rj_ah.ah_i.pw, 0xa5, sizeof(j->rj_ah.ah_i.pw));
+	memset(j->rj_payload, 0x5a, sizeof(j->rj_payload));
+	j->rj_len = sizeof(j->rj_payload);
+	reader_free(j);
+	k = reader_job(AHEAD_ID, RT_PW_GET);
+	cr_assert_eq(k, j, "the job was not kept for reuse");
+	cr_assert_eq(k->rj_ah.ah_plan, AHEAD_ID);
+	cr_assert_eq(k->rj_then, RT_PW_GET);
+	cr_assert_eq(k->rj_len, 0);
+	cr_assert_str_empty(k->rj_ah.ah_key);
+	cr_assert_str_empty(k->rj_ah.ah_i.head.ri_id);
+	p = (const uint8_t *)&k->rj_ah.ah_i.pw;
+	for (i = 0; i < sizeof(k->rj_ah.ah_i.pw); i++)
+		cr_assert_eq(p[i], 0, "value byte %zu kept", i);
+	for (i = 0; i < sizeof(k->rj_payload); i++)
+		cr_assert_eq(k->rj_payload[i], 0, "request byte %zu kept", i);
+	reader_free(k);
+}
