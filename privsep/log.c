@@ -18,6 +18,10 @@
 
 #include "log.h"
 
+#define LOG_LINE_MAX	2048
+#define LOG_STR(x)	#x
+#define LOG_XSTR(x)	LOG_STR(x)
+
 static const char	*log_name = "sealmd";
 static int		 log_debugging;
 static pthread_mutex_t	 log_mtx = PTHREAD_MUTEX_INITIALIZER;
@@ -46,7 +50,7 @@ static void
 log_vwrite(int pri, int saved_errno, const char *tag, const char *fmt,
     va_list ap)
 {
-	char	line[2048];
+	char	line[LOG_LINE_MAX];
 	int	n, m;
 
 	n = snprintf(line, sizeof(line), "<%d>%s: %s", pri, log_name, tag);
@@ -65,16 +69,42 @@ log_vwrite(int pri, int saved_errno, const char *tag, const char *fmt,
 			    (int)sizeof(line) - 2 : n + m;
 	}
 	line[n++] = '\n';
-	if (pri == LOG_PRI_NOTICE) {		/* log_audit's */
-		pthread_mutex_lock(&log_mtx);
-		if (log_alen + (size_t)n > sizeof(log_abuf))
-			log_flush_locked();
-		memcpy(log_abuf + log_alen, line, (size_t)n);
-		log_alen += (size_t)n;
-		pthread_mutex_unlock(&log_mtx);
-		return;
-	}
 	log_line(line, (size_t)n);
+}
+
+/* s after the first *n bytes of line, cut as log_vwrite cuts. */
+static void
+log_cat(char line[LOG_LINE_MAX], size_t *n, const char *s)
+{
+	size_t	len;
+
+	len = strnlen(s, LOG_LINE_MAX - 2 - *n);
+	memcpy(line + *n, s, len);
+	*n += len;
+}
+
+/*
+ * An audit line: "<5>NAME: audit " and the parts joined, waiting in the
+ * buffer for log_flush.  Without printf: every operation writes one.
+ */
+void
+log_audit(const char *const *part, size_t nparts)
+{
+	char	line[LOG_LINE_MAX];
+	size_t	n = 0, i;
+
+	log_cat(line, &n, "<" LOG_XSTR(LOG_PRI_NOTICE) ">");
+	log_cat(line, &n, log_name);
+	log_cat(line, &n, ": audit ");
+	for (i = 0; i < nparts; i++)
+		log_cat(line, &n, part[i]);
+	line[n++] = '\n';
+	pthread_mutex_lock(&log_mtx);
+	if (log_alen + n > sizeof(log_abuf))
+		log_flush_locked();
+	memcpy(log_abuf + log_alen, line, n);
+	log_alen += n;
+	pthread_mutex_unlock(&log_mtx);
 }
 
 /* The audit lines waiting, then this one. */
@@ -114,7 +144,7 @@ log_flush(void)
 void
 log_relay(int pri, const char *proc, const char *msg)
 {
-	char	line[2048];
+	char	line[LOG_LINE_MAX];
 	int	n;
 
 	n = snprintf(line, sizeof(line), "<%d>%s: %s", pri, proc, msg);
@@ -159,12 +189,6 @@ log_debug(const char *fmt, ...)
 	if (!log_debugging)
 		return;
 	LOG_BODY(LOG_PRI_DEBUG, 0, "");
-}
-
-void
-log_audit(const char *fmt, ...)
-{
-	LOG_BODY(LOG_PRI_NOTICE, 0, "audit ");
 }
 
 void

@@ -7,6 +7,7 @@
 #define SEALMD_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 #define LOG_PRI_ERR	3
 #define LOG_PRI_WARN	4
@@ -20,7 +21,7 @@ void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
-void	log_audit(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_audit(const char *const *, size_t);
 void	log_flush(void);
 void	log_relay(int, const char *, const char *);
 void	fatal(const char *, ...)

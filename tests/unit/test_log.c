@@ -44,14 +44,42 @@ drain(char *buf, size_t size)
 	return n > 0 ? (size_t)n : 0;
 }
 
+/* An audit line of one part, s, as audit_op joins its parts. */
+static void
+audit1(const char *s)
+{
+	log_audit(&s, 1);
+}
+
 TestSuite(log, .init = capture);
+
+/* The parts, joined, after the prefix; a line too long is cut. */
+Test(log, audit_joins_parts)
+{
+	char		 buf[PIPE_BUF * 2], pad[3000];
+	const char	*part[] = { "op=", "x", " status=", "200" };
+
+	log_audit(part, sizeof(part) / sizeof(part[0]));
+	log_flush();
+	drain(buf, sizeof(buf));
+	cr_expect_str_eq(buf, "<5>t: audit op=x status=200\n");
+	memset(pad, 'y', sizeof(pad) - 1);
+	pad[sizeof(pad) - 1] = '\0';
+	part[1] = pad;
+	log_audit(part, sizeof(part) / sizeof(part[0]));
+	log_flush();
+	cr_expect_eq(drain(buf, sizeof(buf)), 2047);
+	cr_expect_eq(strncmp(buf, "<5>t: audit op=yyy", 18), 0);
+	cr_expect_eq(buf[2046], '\n');
+	cr_expect_eq(buf[2045], 'y');
+}
 
 Test(log, audit_waits_for_flush)
 {
 	char	buf[PIPE_BUF * 2];
 
-	log_audit("op=a n=%d", 1);
-	log_audit("op=a n=%d", 2);
+	audit1("op=a n=1");
+	audit1("op=a n=2");
 	cr_expect_eq(drain(buf, sizeof(buf)), 0, "written early: %s", buf);
 	log_flush();
 	drain(buf, sizeof(buf));
@@ -64,7 +92,7 @@ Test(log, other_lines_keep_order)
 {
 	char	buf[PIPE_BUF * 2];
 
-	log_audit("op=b");
+	audit1("op=b");
 	log_warnx("after the audit line");
 	drain(buf, sizeof(buf));
 	cr_expect_str_eq(buf, "<5>t: audit op=b\n");
@@ -74,13 +102,14 @@ Test(log, other_lines_keep_order)
 
 Test(log, full_buffer_writes_whole_lines)
 {
-	char	buf[PIPE_BUF * 2], pad[200];
-	size_t	n, total = 0, lines = 0, i;
+	char		 buf[PIPE_BUF * 2], pad[200];
+	const char	*part[] = { "op=c ", pad };
+	size_t		 n, total = 0, lines = 0, i;
 
 	memset(pad, 'x', sizeof(pad) - 1);
 	pad[sizeof(pad) - 1] = '\0';
 	for (i = 0; i < 100; i++)
-		log_audit("op=c %s", pad);
+		log_audit(part, 2);
 	log_flush();
 	while ((n = drain(buf, sizeof(buf))) > 0) {
 		cr_assert_leq(n, PIPE_BUF);
@@ -104,10 +133,12 @@ Test(log, full_buffer_writes_whole_lines)
 static void *
 log_thread(void *arg)
 {
+	char	line[64];
 	int	t = (int)(intptr_t)arg, i;
 
 	for (i = 0; i < LT_LINES; i++) {
-		log_audit("op=t t=%d n=%d", t, i);
+		(void)snprintf(line, sizeof(line), "op=t t=%d n=%d", t, i);
+		audit1(line);
 		if (i % 8 == t)
 			log_warnx("warn t=%d n=%d", t, i);
 	}
