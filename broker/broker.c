@@ -40,6 +40,7 @@ static void	broker_sig(int);
 static void	broker_signals(void);
 static void	broker_stop(struct broker *);
 static void	broker_read_chan(struct broker *);
+static void	broker_read_one(struct broker *, struct chan_msg *);
 static void	broker_later_add(struct broker *, const struct chan_msg *);
 static void	broker_later_run(struct broker *, int);
 static void	broker_later_clear(struct broker *);
@@ -691,11 +692,64 @@ broker_read_chan(struct broker *b)
 			}
 			break;
 		}
-		if (ops_later(b, &m))
-			broker_later_add(b, &m);
+		if (m.m_hdr.ch_type == MSG_REPORTS)
+			broker_reports(b, &m);
 		else
-			ops_dispatch(b, &m);
+			broker_read_one(b, &m);
 	}
+}
+
+/* A message now, or behind its connection's writes (ops_later). */
+static void
+broker_read_one(struct broker *b, struct chan_msg *m)
+{
+	if (ops_later(b, m))
+		broker_later_add(b, m);
+	else
+		ops_dispatch(b, m);
+}
+
+/*
+ * MSG_REPORTS: each entry runs as the MSG_HTTP_SENT or MSG_CONN_DONE it
+ * stands for, on its own connection, through the operation table, in
+ * order.  A frame that is not exactly that is a violation.  It may take
+ * b_later up to BROKER_LATER_MAX + REPORTS_MAX - 1 entries.
+ */
+void
+broker_reports(struct broker *b, const struct chan_msg *m)
+{
+	static struct chan_msg	 one;
+	struct msg_reports	 mr;
+	struct msg_status	 ms;
+	uint32_t		 i;
+
+	if (m->m_hdr.ch_connid != 0 ||
+	    chan_get(m, &mr, sizeof(mr)) == -1 || mr.mrs_n == 0 ||
+	    mr.mrs_n > REPORTS_MAX) {
+		supervise_kill(b, "malformed reports");
+		return;
+	}
+	for (i = mr.mrs_n; i < REPORTS_MAX; i++)
+		if (mr.mrs_r[i].mr_connid != 0 || mr.mrs_r[i].mr_status != 0) {
+			supervise_kill(b, "malformed reports");
+			return;
+		}
+	for (i = 0; i < mr.mrs_n && b->b_wstate != WORKER_DOWN; i++) {
+		memset(&one.m_hdr, 0, sizeof(one.m_hdr));
+		one.m_hdr.ch_connid = mr.mrs_r[i].mr_connid;
+		one.m_fd = -1;
+		if (mr.mrs_r[i].mr_status == 0) {
+			one.m_hdr.ch_type = MSG_CONN_DONE;
+			buf_init(&one.m_payload, NULL, 0);
+		} else {
+			one.m_hdr.ch_type = MSG_HTTP_SENT;
+			one.m_hdr.ch_len = sizeof(ms);
+			ms.ms_status = mr.mrs_r[i].mr_status;
+			buf_init(&one.m_payload, &ms, sizeof(ms));
+		}
+		broker_read_one(b, &one);
+	}
+	buf_init(&one.m_payload, NULL, 0);
 }
 
 /* A copy of m waits at the end of b_later: bounded by broker_read_chan. */

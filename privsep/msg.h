@@ -117,6 +117,8 @@ enum msg_type {
 	MSG_OWNER_BATCH_ENTRY_ACK,	/* unused answer slot */
 	MSG_OWNER_BATCH_END = 68,	/* w->b: commit them all, or none */
 	MSG_OWNER_BATCH_END_ANS,
+	MSG_REPORTS = 70,	/* w->b: answers sent, connections closed */
+	MSG_REPORTS_ACK,	/* unused answer slot */
 
 	MSG_TYPE_MAX
 };
@@ -221,6 +223,23 @@ struct msg_guest_pw_put {
 /* Every answer that carries only an HTTP status; and MSG_HTTP_SENT. */
 struct msg_status {
 	uint32_t	ms_status;
+};
+
+/*
+ * MSG_REPORTS: what MSG_HTTP_SENT and MSG_CONN_DONE say, for up to
+ * REPORTS_MAX of them in one frame, in the order they happened: the
+ * broker runs each as that message on its connection.  mr_status 0: the
+ * connection is closed; else the status of an answer sent.  Entries past
+ * mrs_n are zero.
+ */
+#define REPORTS_MAX	32
+struct msg_report {
+	uint32_t	mr_connid;
+	uint32_t	mr_status;
+};
+struct msg_reports {
+	uint32_t		mrs_n;
+	struct msg_report	mrs_r[REPORTS_MAX];
 };
 
 /* MSG_GUEST_PW_GET_ANS, MSG_OWNER_PW_GET_ANS */

@@ -30,6 +30,7 @@ static void	conn_chan_read(struct worker *);
 static void	conn_sweep(struct worker *);
 static void	conn_linger(struct worker *, struct wconn *);
 static size_t	conn_read_room(const struct bbuf *);
+static void	conn_report(struct worker *, uint32_t, uint32_t);
 
 uint64_t
 conn_now_ms(void)
@@ -76,8 +77,7 @@ conn_new(struct worker *w, const struct chan_msg *m)
 		}
 	if (c == NULL || w->w_stopping) {
 		close(m->m_fd);
-		(void)chan_send(&w->w_chan, MSG_CONN_DONE, 0,
-		    m->m_hdr.ch_connid, NULL, 0, -1);
+		conn_report(w, m->m_hdr.ch_connid, 0);
 		return;
 	}
 	memset(c, 0, sizeof(*c));
@@ -128,11 +128,36 @@ conn_close(struct worker *w, struct wconn *c)
 	owner_cleanup(c);
 	bbuf_free(&c->wc_in);
 	bbuf_free(&c->wc_out);
-	if (chan_send(&w->w_chan, MSG_CONN_DONE, 0, c->wc_id, NULL, 0, -1) ==
-	    -1)
-		fatal("channel to broker");
+	conn_report(w, c->wc_id, 0);
 	explicit_bzero(c, sizeof(*c));
 	w->w_nconns--;
+}
+
+/*
+ * Answers sent and connections closed wait in w_rep and go to the broker
+ * in one MSG_REPORTS frame: at the end of the turn, when it is full, and
+ * before any other frame, so that the broker sees them in the order they
+ * happened.  One frame a turn, not one or two a request.
+ */
+void
+conn_reports_flush(struct worker *w)
+{
+	if (w->w_rep.mrs_n == 0)
+		return;
+	if (chan_send(&w->w_chan, MSG_REPORTS, 0, 0, &w->w_rep,
+	    sizeof(w->w_rep), -1) == -1)
+		fatal("channel to broker");
+	memset(&w->w_rep, 0, sizeof(w->w_rep));
+}
+
+/* status: of an answer sent on connid; 0: connid is closed. */
+static void
+conn_report(struct worker *w, uint32_t connid, uint32_t status)
+{
+	if (w->w_rep.mrs_n == REPORTS_MAX)
+		conn_reports_flush(w);
+	w->w_rep.mrs_r[w->w_rep.mrs_n].mr_connid = connid;
+	w->w_rep.mrs_r[w->w_rep.mrs_n++].mr_status = status;
 }
 
 /* Send an operation for c; the answer comes back through conn_chan_read. */
@@ -145,6 +170,7 @@ conn_request(struct worker *w, struct wconn *c, uint32_t type,
 	c->wc_want = type + 1;
 	/* Reading goes on (pipelining) while the broker works. */
 	c->wc_state = WC_WAIT;
+	conn_reports_flush(w);
 	if (chan_send(&w->w_chan, type, c->wc_reqid, c->wc_id, p, len, -1) ==
 	    -1)
 		fatal("channel to broker");
@@ -158,16 +184,10 @@ conn_request(struct worker *w, struct wconn *c, uint32_t type,
 void
 conn_reply_ready(struct worker *w, struct wconn *c)
 {
-	struct msg_status	ms;
-
 	/* Counted by the broker: GET /metrics sees scans and errors too. */
 	if (c->wc_req.wr_sent != 0) {
-		memset(&ms, 0, sizeof(ms));
-		ms.ms_status = (uint32_t)c->wc_req.wr_sent;
+		conn_report(w, c->wc_id, (uint32_t)c->wc_req.wr_sent);
 		c->wc_req.wr_sent = 0;
-		if (chan_send(&w->w_chan, MSG_HTTP_SENT, 0, c->wc_id, &ms,
-		    sizeof(ms), -1) == -1)
-			fatal("channel to broker");
 	}
 	c->wc_state = WC_WRITE;
 	c->wc_deadline = conn_now_ms() + w->w_init.mi_idle_timeout_ms;
@@ -507,6 +527,7 @@ conn_chan_read(struct worker *w)
 			conn_new(w, &m);
 			continue;
 		case MSG_PING:
+			conn_reports_flush(w);
 			if (chan_send(&w->w_chan, MSG_PONG, m.m_hdr.ch_reqid, 0,
 			    NULL, 0, -1) == -1)
 				fatal("channel to broker");
@@ -603,7 +624,8 @@ conn_loop(struct worker *w)
 	if (epoll_ctl(w->w_ep, EPOLL_CTL_ADD, w->w_chan.c_fd, &ee) == -1)
 		fatal("epoll_ctl");
 	for (;;) {
-		/* The last turn's requests, in one sendmmsg. */
+		/* The last turn's requests and reports, in one sendmmsg. */
+		conn_reports_flush(w);
 		if (chan_pending(&w->w_chan) && chan_flush(&w->w_chan) == -1)
 			fatal("channel to broker");
 		if (w->w_stopping && w->w_nconns == 0 &&

@@ -546,6 +546,7 @@ owner_batch(struct worker *w, struct wconn *c, const struct buf *body)
 		conn_reply_ready(w, c);
 		return;
 	}
+	conn_reports_flush(w);
 	if (chan_send(&w->w_chan, MSG_OWNER_BATCH_BEGIN, 0, c->wc_id, NULL,
 	    0, -1) == -1)
 		fatal("channel to broker");

@@ -148,6 +148,7 @@ struct worker {
 	uint32_t	 w_batch_out;	/* batches sent, not answered */
 	uint32_t	 w_batch_waiting;	/* conns waiting to send one */
 	uint64_t	 w_batch_ticket;
+	struct msg_reports w_rep;	/* conn_reports_flush sends them */
 };
 
 /* conn.c */
@@ -156,6 +157,7 @@ uint64_t conn_now_ms(void);
 int	conn_request(struct worker *, struct wconn *, uint32_t, const void *,
 	    size_t);
 void	conn_reply_ready(struct worker *, struct wconn *);
+void	conn_reports_flush(struct worker *);
 void	conn_dispatch(struct worker *, struct wconn *);
 void	conn_resume(struct worker *, struct wconn *);
 

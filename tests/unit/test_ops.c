@@ -759,6 +759,103 @@ Test(ops, connection_limits)
 	cr_assert(a.ba_answered);
 }
 
+/* GET /metrics's count of answers with status on a listener. */
+static uint64_t
+sent_count(int listener, unsigned int status)
+{
+	const struct msg_metrics_ans	*mm;
+	struct bfix_ans			 a;
+
+	send_ok(MSG_OWNER_METRICS, BFIX_C_OWNER, &a);
+	cr_assert(a.ba_answered && a.ba_len == sizeof(*mm));
+	mm = (const struct msg_metrics_ans *)(const void *)a.ba_data;
+	return mm->mm_listener[listener][met_status_index(status)];
+}
+
+static void
+reports_add(struct msg_reports *mr, enum bfix_conn conn, uint32_t status)
+{
+	mr->mrs_r[mr->mrs_n].mr_connid = BFIX_ID(conn);
+	mr->mrs_r[mr->mrs_n++].mr_status = status;
+}
+
+/*
+ * MSG_REPORTS (broker_reports): each entry runs, in order, as the
+ * MSG_HTTP_SENT (a status) or MSG_CONN_DONE (0) it stands for, through
+ * the table and its rules; a frame that is not exactly that kills.
+ */
+Test(ops, reports)
+{
+	struct msg_reports	mr;
+	struct bfix_ans		a;
+	uint64_t		n0;
+	int			i, l;
+
+	fresh();
+	l = bfix_conn(BFIX_C_DIRECT)->bc_listener;
+	n0 = sent_count(l, 404);
+	memset(&mr, 0, sizeof(mr));
+	reports_add(&mr, BFIX_C_DIRECT, 404);
+	reports_add(&mr, BFIX_C_DIRECT, 404);
+	reports_add(&mr, BFIX_C_DIRECT, 0);
+	reports_add(&mr, BFIX_C_PROXY, 200);
+	bfix_send(MSG_REPORTS, 0, &mr, sizeof(mr), &a);
+	cr_assert_not(a.ba_killed, "%s", a.ba_why);
+	cr_assert_not(a.ba_answered);
+	cr_expect_null(broker_conn_get(&bfix_b, BFIX_ID(BFIX_C_DIRECT)),
+	    "a connection reported closed is still open");
+	cr_expect_not_null(broker_conn_get(&bfix_b, BFIX_ID(BFIX_C_PROXY)));
+	cr_expect_eq(sent_count(l, 404), n0 + 2);
+
+	/* Reports of a connection the broker closed just now: tolerated. */
+	fresh();
+	bfix_conf.c_conn[ROLE_GUEST].cc_requests = 1;
+	send_ok(MSG_GUEST_IDENT, BFIX_C_PROXY, &a);
+	send_ok(MSG_GUEST_IDENT, BFIX_C_PROXY, &a);
+	cr_assert_null(broker_conn_get(&bfix_b, BFIX_ID(BFIX_C_PROXY)));
+	memset(&mr, 0, sizeof(mr));
+	reports_add(&mr, BFIX_C_PROXY, 200);
+	reports_add(&mr, BFIX_C_PROXY, 0);
+	bfix_send(MSG_REPORTS, 0, &mr, sizeof(mr), &a);
+	cr_expect_not(a.ba_killed, "%s", a.ba_why);
+	bfix_conf.c_conn[ROLE_GUEST].cc_requests = UINT32_MAX;
+
+	for (i = 0; i < 7; i++) {
+		fresh();
+		memset(&mr, 0, sizeof(mr));
+		reports_add(&mr, BFIX_C_DIRECT, 200);
+		switch (i) {
+		case 0:		/* nothing to report */
+			memset(&mr, 0, sizeof(mr));
+			break;
+		case 1:
+			mr.mrs_n = REPORTS_MAX + 1;
+			break;
+		case 2:		/* an entry past mrs_n */
+			mr.mrs_r[REPORTS_MAX - 1].mr_status = 200;
+			break;
+		case 3:		/* not an answer's status */
+			mr.mrs_r[0].mr_status = 99;
+			break;
+		case 4:		/* a connection that never was */
+			mr.mrs_r[0].mr_connid = BFIX_ID(BFIX_SLOTS - 1);
+			break;
+		case 5:		/* closed twice */
+			reports_add(&mr, BFIX_C_DIRECT, 0);
+			reports_add(&mr, BFIX_C_DIRECT, 0);
+			break;
+		}
+		bfix_send(MSG_REPORTS, i == 6 ? BFIX_ID(BFIX_C_DIRECT) : 0,
+		    &mr, sizeof(mr), &a);
+		cr_expect(a.ba_killed, "malformed reports %d not refused", i);
+	}
+	fresh();
+	memset(&mr, 0, sizeof(mr));
+	reports_add(&mr, BFIX_C_DIRECT, 200);
+	bfix_send(MSG_REPORTS, 0, &mr, sizeof(mr) - 1, &a);
+	cr_expect(a.ba_killed, "a short reports frame was taken");
+}
+
 /* n batch entries on conn: ID_NEW-like ids, 10.9.x.y, all valid. */
 static void
 batch_entries(enum bfix_conn conn, uint32_t first, uint32_t n,
