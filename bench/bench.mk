@@ -27,6 +27,11 @@ $(BENCH_B)/fsync_ref: $(B)/obj/bench/fsync_ref.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^
 
+# Scenario 4's floor: a CPU load with nothing of sealmd in it.
+$(BENCH_B)/cpu_ref: $(B)/obj/bench/cpu_ref.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
+
 # The broker's own store and sealing objects, as the release build
 # compiles them: the reference does sealmd's store work with sealmd's code.
 $(BENCH_B)/post_ref: $(B)/obj/bench/post_ref.o \
@@ -44,7 +49,7 @@ $(BENCH_B)/instr_worker: $(B)/obj/bench/instr_worker.o \
 
 bench: deps bench-deps
 	@$(MAKE) --no-print-directory all $(BENCH_B)/fsync_ref \
-	    $(BENCH_B)/post_ref
+	    $(BENCH_B)/post_ref $(BENCH_B)/cpu_ref
 	@SEALMD_BUILD=$(CURDIR)/$(B) python3 bench/run.py
 
 bench-pg: deps bench-deps

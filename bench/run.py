@@ -11,7 +11,9 @@ reported as the median over the rounds:
   3. durable POSTs to distinct instances     sealmd vs write+fdatasync loop,
                                              and vs its own store work
                                              (post_ref, same group size)
-  4. GET latency while 3 runs                sealmd vs the same probe alone
+  4. GET latency while 3 runs                sealmd vs the same probe alone,
+                                             and under a CPU load that is
+                                             not sealmd (the floor)
   5. 1,000 idle keep-alive connections       RSS per connection vs nginx
   6. exec to READY=1, to the first answer,   sealmd vs nginx
      and the RSS of each process at idle
@@ -71,6 +73,12 @@ SEALMD = fx.SEALMD
 FSYNC_REF = os.path.join(BUILD, "bench", "fsync_ref")
 FSYNC_SECONDS = 3
 POST_REF = os.path.join(BUILD, "bench", "post_ref")
+CPU_REF = os.path.join(BUILD, "bench", "cpu_ref")
+# Scenario 4's floor: threads, µs of CPU per burst, µs asleep after it
+# (3 threads at up to 30% of a CPU each, in 1 ms bursts: about as busy
+# as sealmd's loop, writer and worker each are under the POSTs, by
+# /proc/PID/task/*/schedstat).
+FLOOR_LOAD = (3, 1000, 2300)
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 OPENSSL = shutil.which("openssl") or "/usr/bin/openssl"
@@ -1138,18 +1146,51 @@ def scen_post(w, d, pool):
     return runs, est
 
 
+def floor_load(seconds):
+    """cpu_ref on the server CPU, in a session of its own as another
+    service would be (the kernel's autogroups share a CPU between
+    sessions first)."""
+    argv = [CPU_REF] + [str(x) for x in FLOOR_LOAD] + [str(seconds)]
+    remember("cpu_ref (floor load)", argv, SERVER_CPU)
+    p = subprocess.Popen(taskset(SERVER_CPU) + argv, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, start_new_session=True)
+    OURS.add(p.pid)
+    return p
+
+
 def scen_mixed(w, d, pool, est):
-    """A light GET probe alone, then while 64 clients POST."""
-    runs = {"during_post": [], "alone": [], "post": []}
+    """A light GET probe alone, while 64 clients POST, and under a CPU
+    load that is not sealmd (the floor of scheduling on this machine)."""
+    runs = {"during_post": [], "alone": [], "post": [], "floor": [],
+            "floor_load": []}
     pids = list(d.pids().values())
     probe = w.argv(d.port["direct"], PROBE_CONNS, SECONDS, script="probe")
     for rnd in range(ROUNDS):
-        for name in alternate(rnd, "during_post", "alone"):
+        # Each first, second and last once in every 3 rounds.
+        order = ["during_post", "alone", "floor"]
+        for name in order[rnd % 3:] + order[:rnd % 3]:
             if name == "alone":
                 r = w.run("wrk GET probe (alone)", probe, SECONDS, pids)
                 runs["alone"].append(r)
                 note(f"probe alone round {rnd + 1}: p50 {r['lat_p50_us']} "
                      f"p99 {r['lat_p99_us']} us, {r['rps']:.0f} req/s")
+                continue
+            if name == "floor":
+                lp = floor_load(SECONDS + 1)
+                time.sleep(0.5)
+                r = w.run("wrk GET probe (floor load)", probe, SECONDS,
+                          pids)
+                out, err = lp.communicate(timeout=SECONDS + 60)
+                if lp.returncode != 0:
+                    raise RuntimeError(f"cpu_ref failed: {err.decode()}")
+                ld = json.loads(out)
+                ld["cpu_pct"] = round(100.0 * ld["cpu_s"] / ld["seconds"],
+                                      1)
+                runs["floor"].append(r)
+                runs["floor_load"].append(ld)
+                note(f"probe under the floor load round {rnd + 1}: p50 "
+                     f"{r['lat_p50_us']} p99 {r['lat_p99_us']} us, "
+                     f"{r['rps']:.0f} req/s; load {ld['cpu_pct']}% CPU")
                 continue
             pool.ensure(pool_need(est, SECONDS + 1))
             snap = snapshot(pids)
@@ -1432,6 +1473,18 @@ def build_rows(res):
         f"same probe, no POSTs: p99 {fmt(a99 / 1e3, 2)} ms "
         f"(p50 {fmt(a50 / 1e3, 2)})",
         f"{fmt(d99 / a99 if d99 and a99 else None, 1)}×")
+    f99 = median([r["lat_p99_us"] for r in m["floor"]])
+    f50 = median([r["lat_p50_us"] for r in m["floor"]])
+    fcpu = median([r["cpu_pct"] for r in m["floor_load"]])
+    dcpu = median([r["server_cpu_pct"] for r in m["during_post"]])
+    acpu = median([r["server_cpu_pct"] for r in m["alone"]])
+    row("GET p99 under a CPU load that is not sealmd (the floor)", f99,
+        a99, f99 / a99 if f99 and a99 else None, "none set", None,
+        f"p99 {fmt(f99 and f99 / 1e3, 2)} ms (p50 "
+        f"{fmt(f50 and f50 / 1e3, 2)}); cpu_ref {fmt(fcpu)}% of a CPU, "
+        f"sealmd {fmt(dcpu)}% with POSTs, {fmt(acpu)}% without",
+        f"same probe, no load: p99 {fmt(a99 / 1e3, 2)} ms",
+        f"{fmt(f99 / a99 if f99 and a99 else None, 1)}×")
 
     o = res["owner"]
     reg = median([r["ok_rps"] for r in o["put"]])
@@ -1502,6 +1555,7 @@ def foreign_runs(res):
             ("post_ref", res["post"]["post_ref"]),
             ("GET probe during POSTs", res["mixed"]["during_post"]),
             ("GET probe alone", res["mixed"]["alone"]),
+            ("GET probe under the floor load", res["mixed"]["floor"]),
             ("owner PUT", res["owner"]["put"]),
             ("owner GET", res["owner"]["get"])]
 
@@ -1582,6 +1636,7 @@ def markdown(rows, info, res, stamp, outfile):
 def main():
     for exe, what in ((WRK, "wrk"), (NGINX, "nginx"), (SEALMD, "sealmd"),
                       (FSYNC_REF, "fsync_ref"), (POST_REF, "post_ref"),
+                      (CPU_REF, "cpu_ref"),
                       (OPENSSL, "openssl")):
         if not os.access(exe, os.X_OK):
             sys.exit(f"bench: {what} not found at {exe}; run make bench "
