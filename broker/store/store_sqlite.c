@@ -51,7 +51,6 @@ enum sq_stmt {
 	SQ_PW_EXPIRED_DEF,
 	SQ_INST_DEL,
 	SQ_INST_LIST,
-	SQ_ADDR_OWNER,
 	SQ_ADDR_DEL,
 	SQ_ADDR_INSERT,
 	SQ_ADDR_LIST,
@@ -79,10 +78,11 @@ static const char *const sq_sql[SQ_NSTMT] = {
 	[SQ_ROLLBACK_TO] = "ROLLBACK TO w",
 	[SQ_INST_CREATED] = "SELECT created FROM instances WHERE id = ?1",
 	/*
-	 * OR FAIL: it may not abort half way, so SQLite opens no statement
-	 * journal for it (its trigger would need one); the id was checked.
+	 * OR IGNORE: an instance registered before is updated instead
+	 * (sqlite3_changes tells), and a statement that cannot abort half
+	 * way needs no statement journal, which its trigger would.
 	 */
-	[SQ_INST_INSERT] = "INSERT OR FAIL INTO instances (id, project, "
+	[SQ_INST_INSERT] = "INSERT OR IGNORE INTO instances (id, project, "
 	    "hostname, created, pw_ttl, one_time, pw_mode) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[SQ_INST_UPDATE] = "UPDATE instances SET project = ?2, hostname = ?3, "
@@ -112,8 +112,6 @@ static const char *const sq_sql[SQ_NSTMT] = {
 	[SQ_INST_DEL] = "DELETE FROM instances WHERE id = ?1",
 	[SQ_INST_LIST] = "SELECT id, project FROM instances WHERE id > ?1 "
 	    "ORDER BY id LIMIT ?2",
-	[SQ_ADDR_OWNER] = "SELECT instance_id FROM instance_addresses "
-	    "WHERE addr = ?1",
 	[SQ_ADDR_DEL] = "DELETE FROM instance_addresses WHERE instance_id = ?1",
 	[SQ_ADDR_INSERT] = "INSERT INTO instance_addresses (addr, "
 	    "instance_id, pos) VALUES (?1, ?2, ?3)",
@@ -250,6 +248,8 @@ static int	sq_instance_put(struct store *, const struct store_inst *,
 		    int *);
 static int	sq_instance_write(struct sq *, const struct store_inst *,
 		    int *);
+static int	sq_instance_row(struct sq *, enum sq_stmt,
+		    const struct store_inst *, int64_t);
 static int	sq_instance_get(struct store *, const char *,
 		    struct store_inst *);
 static int	sq_instance_del(struct store *, const char *);
@@ -849,47 +849,16 @@ sq_instance_put(struct store *st, const struct store_inst *inst,
 	return r;
 }
 
-/* A registration's rows, in the transaction or savepoint the caller holds. */
+/* The instance row by the statement which (?4, created, only to insert). */
 static int
-sq_instance_write(struct sq *sq, const struct store_inst *inst, int *created)
+sq_instance_row(struct sq *sq, enum sq_stmt which,
+    const struct store_inst *inst, int64_t when)
 {
-	sqlite3_stmt	*s;
-	char		 owner[ID_LEN + 1];
-	int64_t		 when;
-	uint32_t	 i;
-	int		 rc, isnew, r = STORE_ERR;
+	sqlite3_stmt	*s = sq_get(sq, which);
+	int		 rc;
 
-	/* Refuse before any change if another instance holds an address. */
-	for (i = 0; i < inst->ri_naddr; i++) {
-		s = sq_get(sq, SQ_ADDR_OWNER);
-		rc = sq_bind_str(s, 1, inst->ri_addr[i], ADDR_MAX) == -1 ?
-		    SQLITE_ERROR : sq_step(sq, s);
-		if (rc == SQLITE_ROW &&
-		    sq_col_str(s, 0, owner, sizeof(owner)) == -1)
-			rc = SQLITE_CORRUPT;
-		sq_done(s);
-		if (rc == SQLITE_ROW && strcmp(owner, inst->ri_id) != 0) {
-			r = STORE_CONFLICT;
-			goto out;
-		}
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-			goto out;
-	}
-
-	if ((isnew = sq_exists(sq, inst->ri_id)) == -1)
-		goto out;
-	isnew = !isnew;
-	if (isnew) {
-		when = inst->ri_created != 0 ? inst->ri_created :
-		    (int64_t)time(NULL);
-		s = sq_get(sq, SQ_INST_INSERT);
-		rc = sqlite3_bind_int64(s, 4, when) == SQLITE_OK ? SQLITE_OK :
-		    SQLITE_ERROR;
-	} else {
-		s = sq_get(sq, SQ_INST_UPDATE);
-		rc = SQLITE_OK;
-	}
-	if (rc == SQLITE_ERROR ||
+	if ((which == SQ_INST_INSERT &&
+	    sqlite3_bind_int64(s, 4, when) != SQLITE_OK) ||
 	    sq_bind_str(s, 1, inst->ri_id, ID_LEN) == -1 ||
 	    sq_bind_str(s, 2, inst->ri_project, PROJECT_MAX) == -1 ||
 	    sq_bind_str(s, 3, inst->ri_hostname, HOSTNAME_MAX) == -1 ||
@@ -900,28 +869,53 @@ sq_instance_write(struct sq *sq, const struct store_inst *inst, int *created)
 	else
 		rc = sq_step(sq, s);
 	sq_done(s);
-	if (rc != SQLITE_DONE)
-		goto out;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
 
-	/* A new instance has no rows to replace: the foreign keys see to
-	 * that, and two statements fewer count in a bulk registration. */
-	if (!isnew && sq_run_id(sq, SQ_ADDR_DEL, inst->ri_id) == -1)
-		goto out;
+/*
+ * A registration's rows, in the transaction or savepoint the caller
+ * holds, which undoes them all when this fails: an address another
+ * instance holds (STORE_CONFLICT) shows only as it is inserted.  Two
+ * statements for a new instance of one address, and no lookup before.
+ */
+static int
+sq_instance_write(struct sq *sq, const struct store_inst *inst, int *created)
+{
+	sqlite3_stmt	*s;
+	int64_t		 when;
+	uint32_t	 i;
+	int		 rc, isnew;
+
+	when = inst->ri_created != 0 ? inst->ri_created : (int64_t)time(NULL);
+	if (sq_instance_row(sq, SQ_INST_INSERT, inst, when) == -1)
+		return STORE_ERR;
+	/* Ignored: registered before, so updated, its created kept, and
+	 * its addresses and keys replaced (a new one has none: the foreign
+	 * keys see to that). */
+	isnew = sqlite3_changes(sq->sq_db) == 1;
+	if (!isnew && (sq_instance_row(sq, SQ_INST_UPDATE, inst, 0) == -1 ||
+	    sq_run_id(sq, SQ_ADDR_DEL, inst->ri_id) == -1 ||
+	    sq_run_id(sq, SQ_KEY_DEL, inst->ri_id) == -1))
+		return STORE_ERR;
 	for (i = 0; i < inst->ri_naddr; i++) {
 		s = sq_get(sq, SQ_ADDR_INSERT);
 		if (sq_bind_str(s, 1, inst->ri_addr[i], ADDR_MAX) == -1 ||
 		    sq_bind_str(s, 2, inst->ri_id, ID_LEN) == -1 ||
 		    sqlite3_bind_int64(s, 3, i) != SQLITE_OK)
 			rc = SQLITE_ERROR;
-		else
-			rc = sq_step(sq, s);
+		else	/* Not sq_step: a taken address is no error. */
+			rc = sqlite3_step(s);
+		if (rc != SQLITE_DONE && sqlite3_extended_errcode(sq->sq_db) ==
+		    SQLITE_CONSTRAINT_PRIMARYKEY)
+			rc = SQLITE_CONSTRAINT;
+		else if (rc != SQLITE_DONE)
+			log_warnx("%s: instance %.*s: %s", sq->sq_path, ID_LEN,
+			    inst->ri_id, sqlite3_errmsg(sq->sq_db));
 		sq_done(s);
 		if (rc != SQLITE_DONE)
-			goto out;
+			return rc == SQLITE_CONSTRAINT ? STORE_CONFLICT :
+			    STORE_ERR;
 	}
-
-	if (!isnew && sq_run_id(sq, SQ_KEY_DEL, inst->ri_id) == -1)
-		goto out;
 	for (i = 0; i < inst->ri_nkeys; i++) {
 		s = sq_get(sq, SQ_KEY_INSERT);
 		if (sq_bind_str(s, 1, inst->ri_id, ID_LEN) == -1 ||
@@ -935,14 +929,11 @@ sq_instance_write(struct sq *sq, const struct store_inst *inst, int *created)
 			rc = sq_step(sq, s);
 		sq_done(s);
 		if (rc != SQLITE_DONE)
-			goto out;
+			return STORE_ERR;
 	}
-
 	if (created != NULL)
 		*created = isnew;
-	r = STORE_OK;
- out:
-	return r;
+	return STORE_OK;
 }
 
 /* Fill inst from the rows of instance id; call inside a transaction. */
