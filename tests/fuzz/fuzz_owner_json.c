@@ -47,6 +47,13 @@ conn_resume(struct worker *w, struct wconn *c)
 	fuzz_fail(__FILE__, __LINE__, "conn_resume reached");
 }
 
+void
+conn_reports_flush(struct worker *w)
+{
+	(void)w;
+	fuzz_fail(__FILE__, __LINE__, "conn_reports_flush reached");
+}
+
 /* worker/tls.c's, for TLS connections, which this harness has none of. */
 void
 conn_dispatch(struct worker *w, struct wconn *c)
