@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -24,8 +25,14 @@
 static pthread_t	 reader_thread[READER_THREADS];
 static struct store	*reader_store[READER_THREADS];
 static size_t		 reader_nthreads;
-/* Readers reading guests' reads now: at most one, but for a full batch. */
+/*
+ * Readers reading guests' reads now, and when the last of them began
+ * (CLOCK_MONOTONIC ms); and whether the event loop queued another read
+ * since it last woke a reader.  The loop's alone: reader_other.
+ */
 static atomic_int	 reader_guests;
+static _Atomic int64_t	 reader_guests_ms;
+static int		 reader_other;
 static struct jobq	 reader_q = JOBQ_INITIALIZER(READER_QUEUE_MAX);
 /*
  * Jobs wiped and kept for the next requests, the event loop's: a job is
@@ -175,25 +182,43 @@ reader_submit(struct rjob *j)
 {
 	struct jobq_link	*l = &j->rj_q;
 
+	if (!store_ahead_batchable(&j->rj_ah))
+		reader_other = 1;
 	if (jobq_queue(&reader_q, l) == -1) {
 		j->rj_ah.ah_plan = AHEAD_NONE;
 		jobq_finish(&reader_q, &l, 1);
 	}
 }
 
+static int64_t
+reader_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /*
  * The event loop, before it waits: one reader wakes for what its turn
  * submitted, and takes the guests' reads together.  While one reads
- * guests, the next turns' reads wait for it, unless a whole batch waits:
- * it takes them all when it is back, in one statement, instead of one
- * more reader taking each turn's few.
+ * guests, the next turns' guests wait for it: it takes them all when it
+ * is back, in one statement, instead of one more reader taking each
+ * turn's few.  Not for long: a whole batch waiting, any other read, or
+ * a guests' statement older than READER_GUESTS_MS (a lock held in the
+ * database) wakes another reader, so that a stuck read stalls only the
+ * requests it holds.
  */
 void
 reader_wake(void)
 {
-	if (reader_nthreads > 0 && (atomic_load(&reader_guests) == 0 ||
+	if (reader_nthreads > 0 && (reader_other ||
+	    atomic_load(&reader_guests) == 0 ||
+	    reader_now_ms() - atomic_load(&reader_guests_ms) >
+	    READER_GUESTS_MS ||
 	    jobq_queued(&reader_q) >= STORE_HEAD_MANY_MAX))
 		jobq_wake(&reader_q);
+	reader_other = 0;
 }
 
 /* Every finished job, oldest first. */
@@ -235,6 +260,7 @@ reader_run_many(struct store *st, struct jobq_link **l, size_t n)
 		ah[m++] = &j->rj_ah;
 	}
 	if (m > 0) {
+		atomic_store(&reader_guests_ms, reader_now_ms());
 		atomic_fetch_add(&reader_guests, 1);
 		store_ahead_read_many(st, ah, m);
 		jobq_finish(&reader_q, hl, m);

@@ -26,6 +26,8 @@
 #define READER_THREADS		4
 #define READER_QUEUE_MAX	1024	/* about 20 KiB a job */
 #define READER_POOL_MAX		64	/* jobs kept for reuse */
+/* A guests' statement older than this no longer holds others (ms). */
+#define READER_GUESTS_MS	10
 /* Commits told and not yet taken; more read every waiter again. */
 #define READER_TOLD_MAX		64
 #define READER_LISTEN_MS	100	/* how soon the listener sees a stop */
