@@ -53,7 +53,10 @@ chan_init(struct chan *c, int fd, int allow_fd)
 /*
  * From now on frames wait for chan_flush.  The worker sends what one
  * event-loop turn produced together, in one sendmmsg, and the broker
- * wakes once for all of it.
+ * wakes once for all of it; the broker sends its answers only after the
+ * turn's audit lines are written (broker_turn_end).  CHAN_QUEUE_MAX
+ * bounds what a flush left behind; the sender's loop bounds what one
+ * turn adds.
  */
 void
 chan_cork(struct chan *c)
@@ -119,7 +122,7 @@ chan_clear(struct chan *c)
 		free(f);
 	}
 	c->c_tail = NULL;
-	c->c_queued = 0;
+	c->c_queued = c->c_backlog = 0;
 	if (rx != NULL) {
 		for (; rx->rx_next < rx->rx_n; rx->rx_next++)
 			chan_close_fds(&rx->rx_mm[rx->rx_next].msg_hdr);
@@ -182,7 +185,8 @@ chan_send(struct chan *c, uint32_t type, uint32_t reqid, uint32_t connid,
 	struct chan_hdr		 h;
 	struct iovec		 iov[2];
 
-	if (len > CHAN_MAX_PAYLOAD || c->c_queued >= CHAN_QUEUE_MAX) {
+	if (len > CHAN_MAX_PAYLOAD ||
+	    (c->c_corked ? c->c_backlog : c->c_queued) >= CHAN_QUEUE_MAX) {
 		if (fd != -1)
 			close(fd);
 		errno = ENOBUFS;
@@ -253,10 +257,10 @@ chan_flush(struct chan *c)
 		sent = sendmmsg(c->c_fd, mm, (unsigned int)n,
 		    MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (sent == -1) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK ||
-			    errno == EINTR || errno == ENOBUFS)
-				return 0;
-			return -1;
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR && errno != ENOBUFS)
+				return -1;
+			break;
 		}
 		for (i = 0; i < sent; i++) {
 			f = c->c_head;
@@ -270,8 +274,9 @@ chan_flush(struct chan *c)
 		if (c->c_head == NULL)
 			c->c_tail = NULL;
 		if (sent < n)
-			return 0;	/* the socket is full */
+			break;	/* the socket is full */
 	}
+	c->c_backlog = c->c_queued;
 	return 0;
 }
 

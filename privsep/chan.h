@@ -13,7 +13,13 @@
 #include "buf.h"
 #include "msg.h"
 
-#define CHAN_QUEUE_MAX	8192	/* frames waiting for the peer */
+/*
+ * Frames the peer was offered and has not taken: more, and chan_send
+ * fails.  On a corked channel the frames added since the last chan_flush
+ * do not count: the peer has not had them yet, and one turn of the
+ * sender's loop, which bounds them, must not be taken for a slow peer.
+ */
+#define CHAN_QUEUE_MAX	8192
 
 struct chan_frame;
 struct chan_rx;
@@ -24,6 +30,7 @@ struct chan {
 	struct chan_frame	*c_head;
 	struct chan_frame	*c_tail;
 	size_t			 c_queued;
+	size_t			 c_backlog;	/* left by the last flush */
 	int			 c_corked;	/* send only in chan_flush */
 	struct chan_rx		*c_rx;		/* frames read ahead, or NULL */
 };

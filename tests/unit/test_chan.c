@@ -517,6 +517,41 @@ Test(chan, queue_bounded)
 	close(p[1]);
 }
 
+/*
+ * Corked, the bound is on what a flush left behind: one turn may queue
+ * more than CHAN_QUEUE_MAX frames for a peer that reads, and a peer that
+ * leaves CHAN_QUEUE_MAX unread is refused more.
+ */
+Test(chan, corked_queue_bounds_the_backlog)
+{
+	struct msg_status	st = { 0 };
+	uint32_t		i, more = 64;
+	int			bufsz = 1;
+
+	open_pair(0);
+	cr_assert_eq(setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &bufsz,
+	    sizeof(bufsz)), 0);
+	chan_cork(&ca);
+	for (i = 0; i < CHAN_QUEUE_MAX + more; i++)
+		cr_assert_eq(chan_send(&ca, MSG_PONG, i, 0, &st, sizeof(st),
+		    -1), 0, "frame %u of one turn refused", i);
+	cr_assert_eq(chan_flush(&ca), 0);
+	cr_assert_geq(ca.c_queued, CHAN_QUEUE_MAX, "the socket took %zu",
+	    CHAN_QUEUE_MAX + more - ca.c_queued);
+	errno = 0;
+	cr_expect_eq(chan_send(&ca, MSG_PONG, 0, 0, &st, sizeof(st), -1), -1);
+	cr_expect_eq(errno, ENOBUFS);
+	/* The peer reads: a flush that leaves less makes room. */
+	for (i = 0; i < 100000 && ca.c_queued >= CHAN_QUEUE_MAX; i++) {
+		while (chan_recv(&cb, &m) == 1)
+			;
+		cr_assert_eq(chan_flush(&ca), 0);
+	}
+	cr_assert_lt(ca.c_queued, CHAN_QUEUE_MAX);
+	cr_expect_eq(chan_send(&ca, MSG_PONG, 0, 0, &st, sizeof(st), -1), 0);
+	chan_clear(&ca);
+}
+
 Test(chan, clear_closes_queued_fds)
 {
 	struct msg_status	st = { 0 };
