@@ -839,6 +839,47 @@ broker_later_clear(struct broker *b)
 	b->b_nlater = 0;
 }
 
+/*
+ * The worker's channel, corked: what a turn answers leaves in
+ * broker_turn_end, after the turn's audit lines.  One turn queues a
+ * bounded number of frames: an answer to each of the BROKER_BATCH frames
+ * read (and a read-ahead batch; a report is answered by nothing), to
+ * BROKER_LATER_TURN waiting writes, to the completions of the job queues
+ * (each bounded: WRITER_QUEUE_MAX, READER_QUEUE_MAX, HASHER_QUEUE_MAX)
+ * and of the waiters, a ping, and BROKER_BATCH new connections per
+ * listener.  CHAN_QUEUE_MAX counts what a flush left behind: a worker
+ * that does not read is killed for that, never for a busy turn.
+ */
+void
+broker_chan_open(struct broker *b, int fd)
+{
+	chan_init(&b->b_chan, fd, 0);
+	chan_batch(&b->b_chan);
+	chan_cork(&b->b_chan);
+}
+
+/*
+ * The end of a turn, before the loop can block: the turn's audit lines
+ * are written, and only then do its answers (and signatures) leave, so
+ * that no value reaches a guest or an owner without its audit line, even
+ * if the broker dies now.  Frames the worker cannot take yet wait for
+ * POLLOUT and the next turn's end.
+ */
+void
+broker_turn_end(struct broker *b)
+{
+	struct chan	*sign = &b->b_tls.ts_chan;
+
+	log_flush();
+	if (b->b_chan.c_fd != -1 && chan_flush(&b->b_chan) == -1)
+		supervise_kill(b, "channel write: %s", strerror(errno));
+	else if (sign->c_fd != -1 && chan_flush(sign) == -1)
+		supervise_kill(b, "sign channel write: %s", strerror(errno));
+	else
+		return;
+	log_flush();
+}
+
 void
 broker_run(struct broker *b)
 {
@@ -889,7 +930,7 @@ broker_run(struct broker *b)
 			ops_expire_sweep(b);
 			b->b_next_sweep_ms = now + OPS_SWEEP_MS;
 		}
-		log_flush();
+		broker_turn_end(b);
 
 		n = 0;
 		pfd[n].fd = broker_sigfd[0];
@@ -949,16 +990,11 @@ broker_run(struct broker *b)
 			fatal("cannot reach the launcher");
 		if (pfd[4].revents & (POLLIN | POLLHUP | POLLERR))
 			supervise_launcher(b);
-		if (n > 5 + nl && b->b_chan.c_fd == pfd[5].fd) {
-			if ((pfd[5].revents & POLLOUT) &&
-			    chan_flush(&b->b_chan) == -1)
-				supervise_kill(b, "channel write: %s",
-				    strerror(errno));
-			if (b->b_chan.c_fd != -1 &&
-			    ((pfd[5].revents & (POLLIN | POLLHUP | POLLERR)) ||
-			    chan_buffered(&b->b_chan)))
-				broker_read_chan(b);
-		}
+		/* POLLOUT: broker_turn_end sends what waits. */
+		if (n > 5 + nl && b->b_chan.c_fd == pfd[5].fd &&
+		    ((pfd[5].revents & (POLLIN | POLLHUP | POLLERR)) ||
+		    chan_buffered(&b->b_chan)))
+			broker_read_chan(b);
 		/* The reads just read are answered: now what waits. */
 		if (pfd[1].revents & POLLIN)
 			ops_write_done(b);

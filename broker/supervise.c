@@ -166,8 +166,7 @@ supervise_launched(struct broker *b, struct chan_msg *m)
 	}
 	if (fcntl(m->m_fd, F_SETFL, O_NONBLOCK) == -1)
 		fatal("fcntl");
-	chan_init(&b->b_chan, m->m_fd, 0);
-	chan_batch(&b->b_chan);
+	broker_chan_open(b, m->m_fd);
 	b->b_wgen++;
 	b->b_ping_sent_ms = 0;
 	b->b_next_ping_ms = broker_now_ms() + b->b_ping_every_ms;

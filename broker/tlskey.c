@@ -473,6 +473,7 @@ tlskey_chan_set(struct broker *b, int fd)
 		fatal("fcntl");
 	tlskey_chan_close(b);
 	chan_init(&b->b_tls.ts_chan, fd, 0);
+	chan_cork(&b->b_tls.ts_chan);	/* audited first: broker_turn_end */
 }
 
 void
@@ -626,10 +627,7 @@ tlskey_read(struct broker *b, const struct pollfd *pfd)
 	/* A kill while serving the main channel closed it already. */
 	if (c->c_fd == -1 || pfd->fd != c->c_fd)
 		return;
-	if ((pfd->revents & POLLOUT) && chan_flush(c) == -1) {
-		supervise_kill(b, "sign channel write: %s", strerror(errno));
-		return;
-	}
+	/* POLLOUT: broker_turn_end sends what waits. */
 	if (!(pfd->revents & (POLLIN | POLLHUP | POLLERR)))
 		return;
 	for (i = 0; i < TLS_SIGN_BATCH && c->c_fd != -1; i++) {

@@ -55,6 +55,9 @@ struct bfix_ans {
 	uint8_t		ba_data[CHAN_MAX_PAYLOAD];
 };
 
+/* Called with the worker's socket as each turn ends, before its flush. */
+extern void		(*bfix_turn_check)(int);
+
 extern struct broker	bfix_b;
 extern struct config	bfix_conf;
 extern char		bfix_dir[];

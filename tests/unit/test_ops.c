@@ -8,14 +8,20 @@
  * A violation must kill the worker (bfix_ans.ba_killed); anything else
  * must be answered, or, past a limit, dropped.
  */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 #include <sodium.h>
 
 #include "broker/ops.h"
 #include "broker/tokens.h"
+#include "privsep/log.h"
 #include "privsep/metrics.h"
 #include "tests/unit/bfix.h"
 
@@ -515,6 +521,73 @@ Test(ops, refused_owner_audited_once)
 				    s);
 			}
 	}
+}
+
+static int	audit_fd = -1;		/* stderr's pipe, read end */
+static char	audit_text[16384];
+static size_t	audit_len;
+static int	audit_checked;
+
+/* What the broker has written to stderr so far. */
+static void
+audit_take(void)
+{
+	ssize_t	n;
+
+	while (audit_len < sizeof(audit_text) - 1 &&
+	    (n = read(audit_fd, audit_text + audit_len,
+	    sizeof(audit_text) - 1 - audit_len)) > 0)
+		audit_len += (size_t)n;
+	audit_text[audit_len] = '\0';
+}
+
+/* As a turn ends: a frame already out needs its audit line out. */
+static void
+audit_first(int worker)
+{
+	char	c;
+
+	audit_checked++;
+	if (recv(worker, &c, 1, MSG_PEEK | MSG_DONTWAIT) == -1) {
+		cr_assert(errno == EAGAIN, "recv: %s", strerror(errno));
+		return;
+	}
+	audit_take();
+	cr_assert_not_null(strstr(audit_text, "op=owner.instance.get "),
+	    "an answer reached the worker before its audit line");
+}
+
+/*
+ * DESIGN.md section 3: a turn's audit lines are written before its
+ * answers leave, so a broker that dies between the two has handed out
+ * nothing unaudited.  (Before the broker corked its channel, the answer
+ * was sent at once and its audit line only at the next turn.)
+ */
+Test(ops, audit_line_before_answer)
+{
+	struct bfix_ans	a;
+	int		p[2], saved;
+
+	fresh();
+	log_flush();
+	cr_assert_eq(pipe2(p, O_NONBLOCK | O_CLOEXEC), 0);
+	cr_assert_neq(saved = dup(STDERR_FILENO), -1);
+	cr_assert_neq(dup2(p[1], STDERR_FILENO), -1);
+	audit_fd = p[0];
+	bfix_turn_check = audit_first;
+	bfix_send(MSG_OWNER_INST_GET, BFIX_ID(BFIX_C_OWNER), pl,
+	    payload(MSG_OWNER_INST_GET, BFIX_C_OWNER), &a);
+	bfix_turn_check = NULL;
+	cr_assert_neq(dup2(saved, STDERR_FILENO), -1);
+	(void)close(saved);
+	(void)close(p[1]);
+	cr_assert_not(a.ba_killed, "killed: %s", a.ba_why);
+	cr_assert_eq(a.ba_status, 200);
+	cr_assert_gt(audit_checked, 0);
+	audit_take();
+	cr_expect_not_null(strstr(audit_text, "op=owner.instance.get "),
+	    "no audit line: %s", audit_text);
+	(void)close(p[0]);
 }
 
 /* Credentials: on TLS only, well-formed, judged on every request. */
