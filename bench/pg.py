@@ -9,7 +9,9 @@ order, wrk runs GET keep-alive with 64 connections (BENCH_SECONDS each)
 against one, then the other; the table gives the medians and the ratio
 PostgreSQL / SQLite.  sealmd runs on cpu1 and wrk on cpu0 when there are
 two CPUs, as in make bench; PostgreSQL's own processes are not pinned, and
-their CPU is counted apart, as PostgreSQL's CPU per request.
+their CPU is counted apart, as PostgreSQL's CPU per request, and so are
+the statements sealmd's database committed (pg_stat_database), per
+request.
 
 What it shows: the price of reads across a connection.  With SQLite the
 event loop reads the file itself; with PostgreSQL every guest GET goes to
@@ -46,6 +48,7 @@ def main():
             for name in br.alternate(rnd, "postgresql", "sqlite"):
                 d = daemons[name]
                 pgp = pg_pids(pgdir) if name == "postgresql" else []
+                x0 = statements(pgdir, d) if pgp else 0
                 c0 = br.cpu_ns(pgp)
                 r = w.run(f"wrk GET keepalive ({name})",
                           w.argv(d.port["direct"], br.CONNS, br.SECONDS),
@@ -53,6 +56,9 @@ def main():
                 r["pg_cpu_us_per_req"] = ((br.cpu_ns(pgp) - c0) / 1e3 /
                                           r["requests"]
                                           if r["requests"] else 0.0)
+                r["pg_stmt_per_req"] = ((statements(pgdir, d) - x0) /
+                                        r["requests"]
+                                        if pgp and r["requests"] else 0.0)
                 if r["errors"] or r["err_status"]:
                     raise RuntimeError(f"{name}: {r['errors']} errors, "
                                        f"{r['err_status']} bad statuses")
@@ -61,11 +67,12 @@ def main():
                         f"p99 {r['lat_p99_us']} us, sealmd "
                         f"{r['server_cpu_us_per_req']:.1f} us/req, "
                         f"PostgreSQL {r['pg_cpu_us_per_req']:.1f} us/req, "
+                        f"{r['pg_stmt_per_req']:.3f} statements/req, "
                         f"others {r['foreign_cpu_pct']}% CPU")
         med = {name: {k: br.median([r[k] for r in rs])
                       for k in ("rps", "lat_p99_us",
                                 "server_cpu_us_per_req",
-                                "pg_cpu_us_per_req")}
+                                "pg_cpu_us_per_req", "pg_stmt_per_req")}
                for name, rs in runs.items()}
         pg, sq = med["postgresql"], med["sqlite"]
         print(f"GET keep-alive, {br.CONNS} connections, {br.ROUNDS} rounds "
@@ -83,11 +90,21 @@ def main():
               f"{sq_cpu:.1f} us | {pg_cpu / sq_cpu:.2f} |")
         print(f"| PostgreSQL's CPU per request | "
               f"{pg['pg_cpu_us_per_req']:.1f} us | | |")
+        print(f"| PostgreSQL statements per request | "
+              f"{pg['pg_stmt_per_req']:.3f} | | |")
     finally:
         for d in daemons.values():
             d.cleanup()
         subprocess.run([PGTEST, "stop", pgdir], timeout=120)
         subprocess.run(["rm", "-rf", tmp], timeout=60)
+
+
+def statements(pgdir, d):
+    """Transactions committed on d's database so far: each of sealmd's
+    reads is one statement in a transaction of its own."""
+    db = d.conninfo.rsplit("dbname=", 1)[1]
+    return int(br.fx.pg_sql(pgdir, "SELECT xact_commit FROM "
+                            f"pg_stat_database WHERE datname = '{db}'"))
 
 
 def pg_pids(pgdir):
