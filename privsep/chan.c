@@ -172,8 +172,9 @@ chan_write_frame(int sock, struct iovec *iov, int niov, int fd)
 }
 
 /*
- * Send one frame, or queue it behind frames the peer has not taken yet.
- * Nothing is allocated when the socket takes it at once, the usual case.
+ * Send one frame, or queue it behind frames the peer has not taken yet
+ * (corked: always queue it).  Uncorked, nothing is allocated when the
+ * socket takes it at once; a queued frame is wiped when freed.
  * A fd passed here is owned by the channel from now on and closed once
  * sent.  Returns -1 when the queue is full or the peer is gone.
  */
