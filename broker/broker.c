@@ -902,7 +902,7 @@ broker_run(struct broker *b)
 	sandbox_broker(store_engine_remote(b->b_conf->c_store_engine));
 	supervise_start(b);
 	for (;;) {
-		/* The last turn's audit lines, before a fork copies them. */
+		/* The last turn's lines, before the loop may stop below. */
 		log_flush();
 		now = broker_now_ms();
 		/* Stopped once the launcher has reaped the worker. */
