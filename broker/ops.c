@@ -616,6 +616,22 @@ ops_inst_to_wire(struct msg_instance *mi, const struct store_inst *si)
 	mi->mn_mode = si->ri_mode;
 }
 
+/*
+ * An instance answer, sent whole: every byte defined, padding too, and
+ * the 9 KB record zeroed once (ops_inst_to_wire does it), not twice.
+ */
+void
+ops_inst_answer(struct msg_instance_ans *ma, int status,
+    const struct store_inst *si)
+{
+	if (status == 200) {
+		memset(ma, 0, offsetof(struct msg_instance_ans, mia_inst));
+		ops_inst_to_wire(&ma->mia_inst, si);
+	} else
+		memset(ma, 0, sizeof(*ma));
+	ma->mia_status = (uint32_t)status;
+}
+
 /* The page, not its status: the caller sets mla_status. */
 void
 ops_list_to_wire(struct msg_list_ans *mla, const struct store_list *sl)

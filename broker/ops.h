@@ -77,6 +77,8 @@ void	 ops_job_free(struct wjob *);
 int	 ops_submit(struct ops_ctx *, struct wjob *, const char *);
 void	 ops_inst_from_wire(struct store_inst *, const struct msg_instance *);
 void	 ops_inst_to_wire(struct msg_instance *, const struct store_inst *);
+void	 ops_inst_answer(struct msg_instance_ans *, int,
+	    const struct store_inst *);
 void	 ops_list_to_wire(struct msg_list_ans *, const struct store_list *);
 int64_t	 ops_ttl(const struct broker *, const struct store_inst *);
 int	 ops_one_time(const struct broker *, const struct store_inst *);

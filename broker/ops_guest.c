@@ -88,7 +88,6 @@ ops_guest_meta(struct ops_ctx *c)
 	char			id[ID_LEN + 1];
 	int			status;
 
-	memset(&ma, 0, sizeof(ma));
 	if (ops_guest_common(c, &g, &inst, &status) == -1)
 		return -1;
 	/* Identified by its row; meta_data.json wants the keys too. */
@@ -99,9 +98,7 @@ ops_guest_meta(struct ops_ctx *c)
 	}
 	ops_audit(c, "guest.meta",
 	    ops_audit_id(&g, &inst, status), (unsigned)status, NULL);
-	if (status == 200)
-		ops_inst_to_wire(&ma.mia_inst, &inst);
-	ma.mia_status = (uint32_t)status;
+	ops_inst_answer(&ma, status, &inst);
 	return ops_answer(c, &ma, sizeof(ma));
 }
 

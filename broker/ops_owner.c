@@ -58,15 +58,12 @@ ops_owner_inst_get(struct ops_ctx *c)
 	struct store_inst	inst;
 	int			status;
 
-	memset(&ma, 0, sizeof(ma));
 	if (ops_get_id(c, &mi) == -1)
 		return -1;
 	status = ops_store_status(store_instance_get(c->b->b_store, mi.md_id,
 	    &inst), 200);
 	ops_audit(c, "owner.instance.get", mi.md_id, (unsigned)status, NULL);
-	if (status == 200)
-		ops_inst_to_wire(&ma.mia_inst, &inst);
-	ma.mia_status = (uint32_t)status;
+	ops_inst_answer(&ma, status, &inst);
 	return ops_answer(c, &ma, sizeof(ma));
 }
 

@@ -177,13 +177,15 @@ replay_instance_get(struct store *st, const char *id, struct store_inst *inst)
 	const struct store_ahead	*a = st->st_engine;
 	int				 r;
 
-	memset(inst, 0, sizeof(*inst));
-	if ((r = replay_more(a, id, AHEAD_WANT_INST, "an instance record")) !=
+	if ((r = replay_more(a, id, AHEAD_WANT_INST, "an instance record")) ==
 	    STORE_OK)
-		return r;
-	if (a->ah_inst_r == STORE_OK)
+		r = a->ah_inst_r;
+	/* The copy defines all of inst: zero it only when there is none. */
+	if (r == STORE_OK)
 		*inst = a->ah_i.inst;
-	return a->ah_inst_r;
+	else
+		memset(inst, 0, sizeof(*inst));
+	return r;
 }
 
 static int
