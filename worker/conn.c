@@ -292,7 +292,8 @@ conn_tls_drain(struct worker *w, struct wconn *c)
 
 	if (c->wc_tls == NULL)
 		return 0;
-	if ((n = wtls_drain(c, &c->wc_in, CONN_READ_MAX)) > 0) {
+	if ((n = wtls_drain(c, &c->wc_in,
+	    conn_read_room(&c->wc_in))) > 0) {
 		if (c->wc_state == WC_HEAD && c->wc_in.bb_len == (size_t)n)
 			c->wc_deadline = conn_now_ms() +
 			    w->w_init.mi_header_timeout_ms;
@@ -435,9 +436,10 @@ conn_linger(struct worker *w, struct wconn *c)
 }
 
 /*
- * How much one plain read(2) may take: the room the input buffer has, so
- * that a short request never costs a buffer of CONN_READ_MAX (and its
- * wipe, and the pages it touches); only a full buffer grows by that much.
+ * How much one read (read(2), or tls_read for TLS) may take: the room the
+ * input buffer has, so that a short request never costs a buffer of
+ * CONN_READ_MAX (and its wipe, and the pages it touches); only a full
+ * buffer grows.
  */
 static size_t
 conn_read_room(const struct bbuf *bb)
@@ -467,7 +469,8 @@ conn_readable(struct worker *w, struct wconn *c)
 		return;
 	}
 
-	n = c->wc_tls != NULL ? wtls_read(c, &c->wc_in, CONN_READ_MAX) :
+	n = c->wc_tls != NULL ?
+	    wtls_read(c, &c->wc_in, conn_read_room(&c->wc_in)) :
 	    bbuf_read_fd(&c->wc_in, c->wc_fd, conn_read_room(&c->wc_in));
 	/*
 	 * With an answer pending, a half-close or a full buffer only stops

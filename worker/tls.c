@@ -461,7 +461,8 @@ wtls_first_byte(struct wconn *c)
  * (a read shorter than asked, with no ciphertext left), libtls needs the
  * socket again, or bb is full.  In the last case, or after an end of
  * stream or an error behind the data returned, wc_tls_more says that
- * wtls_drain has more to give: epoll will not say so.
+ * wtls_drain has more to give: epoll will not say so.  Each tls_read
+ * takes the room bb has; only a full bb grows (by max or more).
  */
 static ssize_t
 wtls_read_some(struct wconn *c, struct bbuf *bb, size_t max, int sock)
@@ -474,13 +475,12 @@ wtls_read_some(struct wconn *c, struct bbuf *bb, size_t max, int sock)
 	wtls_io_begin(c, sock);
 	c->wc_tls_more = 1;
 	for (;;) {
-		if (bbuf_reserve(bb, max, &p, &avail) == -1) {
+		if (bbuf_reserve(bb, bb->bb_cap > bb->bb_len ?
+		    bb->bb_cap - bb->bb_len : max, &p, &avail) == -1) {
 			errno = ENOBUFS;
 			n = -1;
 			break;
 		}
-		if (avail > max)
-			avail = max;
 		n = wtls_want(c, tls_read(c->wc_tls, p, avail), EPOLLIN);
 		if (n <= 0) {
 			/* libtls waits for the socket: nothing is left. */
