@@ -616,6 +616,11 @@ ops_inst_to_wire(struct msg_instance *mi, const struct store_inst *si)
 	mi->mn_mode = si->ri_mode;
 }
 
+/* ops_inst_answer zeroes what precedes the record, which must end it. */
+_Static_assert(offsetof(struct msg_instance_ans, mia_inst) +
+    sizeof(struct msg_instance) == sizeof(struct msg_instance_ans),
+    "mia_inst must be the answer's last member");
+
 /*
  * An instance answer, sent whole: every byte defined, padding too, and
  * the 9 KB record zeroed once (ops_inst_to_wire does it), not twice.
