@@ -570,6 +570,10 @@ fzc_reset(uint8_t mode)
 
 	for (i = 0; i < FZC_NCONN_IDS; i++)
 		waiters_drop_conn(fzc_conn_ids[i]);
+	/* A batch an earlier input began and never ended, as
+	 * broker_conn_free drops it at a restart. */
+	for (i = 0; i < FZC_SLOTS; i++)
+		broker_batch_free(&fzc_b, &fzc_conns[i]);
 	fzc_b.b_wgen++;
 	chan_clear(&fzc_b.b_chan);
 	chan_init(&fzc_b.b_chan, fzc_sv[0], 0);
