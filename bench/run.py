@@ -859,15 +859,24 @@ class Wrk:
         return r
 
     def run(self, label, argv, seconds, server_pids):
-        """One wrk run; adds the server's CPU per request, how busy each
-        CPU was, and how much CPU other processes took meanwhile."""
+        """One wrk run; adds the server's CPU per request (in all, and
+        per process when server_pids names them), how busy each CPU was,
+        and how much CPU other processes took meanwhile."""
+        named = server_pids if isinstance(server_pids, dict) else {}
+        server_pids = list(server_pids.values()) if named else server_pids
+        s0 = {k: cpu_ns([pid]) for k, pid in named.items()}
         c0, t0, p0, w0 = cpu_ns(server_pids), cpu_times(), proc_cpu(), \
             time.monotonic()
         p = self.spawn(label, argv)
         r = self.collect(p, seconds)
         c1, t1, p1 = cpu_ns(server_pids), cpu_times(), proc_cpu()
+        s1 = {k: cpu_ns([pid]) for k, pid in named.items()}
         add_load(r, c0, c1, t0, t1, p0, p1, set(server_pids) | {p.pid},
                  time.monotonic() - w0)
+        if r["requests"]:
+            r["cpu_us_per_req_by_process"] = {
+                k: round((s1[k] - s0[k]) / 1e3 / r["requests"], 2)
+                for k in named}
         return r
 
 
@@ -1020,9 +1029,8 @@ def scen_get(w, d, ng, close, tls=False):
     hdr = ("Connection: close",) if close else ()
     runs = {"sealmd": [], "nginx": []}
     targets = {"sealmd": (d.port["direct-tls" if tls else "direct"],
-                          lambda: list(d.pids().values())),
-               "nginx": (ng.tls_port if tls else ng.port,
-                         lambda: list(ng.pids().values()))}
+                          d.pids),
+               "nginx": (ng.tls_port if tls else ng.port, ng.pids)}
     for rnd in range(ROUNDS):
         for name in alternate(rnd, "sealmd", "nginx"):
             port, pids = targets[name]
@@ -1039,7 +1047,10 @@ def scen_get(w, d, ng, close, tls=False):
                  f"{r['cpu_busy_pct']}, others {r['foreign_cpu_pct']}%, "
                  f"errors {r['errors']}+{r['err_status']}"
                  + (f", {r['tls_signs']} handshakes signed"
-                    if "tls_signs" in r else ""))
+                    if "tls_signs" in r else "")
+                 + "".join(f", {k} {v} us/req" for k, v in
+                           r.get("cpu_us_per_req_by_process", {}).items()
+                           if k != "launcher" and name == "sealmd"))
     return runs
 
 
@@ -1428,6 +1439,19 @@ def build_rows(res):
                 f"p99 {fmt(s99 / 1e3, 2)} ms (p50 {fmt(s50 / 1e3, 2)})",
                 f"nginx p99 {fmt(n99 / 1e3, 2)} ms (p50 "
                 f"{fmt(n50 / 1e3, 2)})", f"{fmt(ratio, 2)}×")
+        if key == "tls_keepalive":
+            # What the target asks of the worker alone: its TLS and HTTP
+            # against all of nginx's, the broker's hop (store read,
+            # unsealing, audit line, channel) apart.
+            wc = median([r["cpu_us_per_req_by_process"]["worker"]
+                         for r in g["sealmd"]])
+            bc = median([r["cpu_us_per_req_by_process"]["broker"]
+                         for r in g["sealmd"]])
+            ratio = nc / wc if nc and wc else None
+            row(f"{title}: CPU per request of sealmd's worker alone", wc,
+                nc, ratio, "none set", None,
+                f"worker {fmt(wc, 1)} µs (broker {fmt(bc, 1)} µs more)",
+                f"nginx {fmt(nc, 1)} µs", f"{fmt(ratio, 2)}×")
 
     p = res["post"]
     s = median([r["ok_rps"] for r in p["sealmd"]])
