@@ -44,7 +44,7 @@ main(int argc, char *argv[])
 	uint64_t	*lat, start, end, t0, t1;
 	double		 secs;
 	size_t		 n = 0;
-	int		 fd;
+	int		 fd, rc = 1;
 
 	if (argc != 3 || (secs = strtod(argv[2], NULL)) <= 0 || secs > 600) {
 		fprintf(stderr, "usage: fsync_ref DIR SECONDS\n");
@@ -62,6 +62,7 @@ main(int argc, char *argv[])
 	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd == -1) {
 		fprintf(stderr, "fsync_ref: %s: %s\n", path, strerror(errno));
+		free(lat);
 		return 1;
 	}
 	memset(rec, 'r', sizeof(rec));
@@ -84,21 +85,19 @@ main(int argc, char *argv[])
 		lat[n++] = t1 - t0;
 	}
 	secs = (double)(t0 - start) / 1e9;
-	close(fd);
-	unlink(path);
 	if (n == 0) {
 		fprintf(stderr, "fsync_ref: no write finished\n");
-		return 1;
+		goto fail;
 	}
 	qsort(lat, n, sizeof(*lat), cmp_u64);
 	printf("{\"writes\": %zu, \"seconds\": %.3f, \"writes_per_s\": %.1f, "
 	    "\"p50_us\": %.1f, \"p99_us\": %.1f, \"record_bytes\": %d}\n",
 	    n, secs, (double)n / secs, (double)lat[n / 2] / 1e3,
 	    (double)lat[(n * 99) / 100] / 1e3, FSYNC_REF_REC);
-	free(lat);
-	return 0;
+	rc = 0;
  fail:
 	close(fd);
 	unlink(path);
-	return 1;
+	free(lat);
+	return rc;
 }
