@@ -118,19 +118,58 @@ int
 store_instance_put(struct store *st, const struct store_inst *inst,
     int *created)
 {
-	return st->st_ops->instance_put(st, inst, created);
+	const struct store_ops	*ops = st->st_ops;
+	int			 nested, r;
+
+	if (!store_inst_ok(inst)) {
+		log_warnx("%s: malformed instance record", __func__);
+		return STORE_ERR;
+	}
+	if (ops->put_begin(st, &nested) == -1)
+		return STORE_ERR;
+	if ((r = ops->put_write(st, inst, created)) == STORE_OK &&
+	    ops->put_commit(st, nested) == -1)
+		r = STORE_ERR;
+	if (r != STORE_OK)
+		ops->put_abort(st, nested);
+	return r;
 }
 
 /*
  * n registrations in one transaction (bulk registration): each as
  * store_instance_put, created[i] as its created; on the first that fails,
- * none is kept, *bad is its index and its result is returned.
+ * none is kept, *bad is its index and its result is returned.  One
+ * transaction or savepoint for them all, none per entry (a round trip
+ * each on PostgreSQL, a journal truncation each on SQLite): any failure
+ * undoes the whole batch anyway.
  */
 int
 store_instance_put_many(struct store *st, const struct store_inst *insts,
     size_t n, int *created, size_t *bad)
 {
-	return st->st_ops->instance_put_many(st, insts, n, created, bad);
+	const struct store_ops	*ops = st->st_ops;
+	size_t			 i;
+	int			 nested, r = STORE_OK;
+
+	*bad = 0;
+	if (ops->put_begin(st, &nested) == -1)
+		return STORE_ERR;
+	for (i = 0; i < n && r == STORE_OK; i++) {
+		if (!store_inst_ok(&insts[i])) {
+			log_warnx("%s: malformed instance record", __func__);
+			r = STORE_ERR;
+		} else
+			r = ops->put_write(st, &insts[i], &created[i]);
+		if (r != STORE_OK)
+			*bad = i;
+	}
+	if (r == STORE_OK && ops->put_commit(st, nested) == -1) {
+		*bad = n;
+		r = STORE_ERR;
+	}
+	if (r != STORE_OK)
+		ops->put_abort(st, nested);
+	return r;
 }
 
 int

@@ -125,11 +125,18 @@ struct store_head_req {
 struct store_ops {
 	const char *name;
 	void	(*close)(struct store *);
-	int	(*instance_put)(struct store *, const struct store_inst *,
+	/*
+	 * A registration, as store.c writes one or many, all or none:
+	 * put_begin opens a transaction, or a savepoint in a batch
+	 * (*nested); put_write adds one instance's rows in it, and
+	 * put_commit or put_abort ends it.  The last three only after a
+	 * put_begin that succeeded.
+	 */
+	int	(*put_begin)(struct store *, int *);
+	int	(*put_write)(struct store *, const struct store_inst *,
 		    int *);
-	/* n instance_puts, all or none: the first failure's index in *bad. */
-	int	(*instance_put_many)(struct store *,
-		    const struct store_inst *, size_t, int *, size_t *);
+	int	(*put_commit)(struct store *, int);
+	void	(*put_abort)(struct store *, int);
 	int	(*instance_get)(struct store *, const char *,
 		    struct store_inst *);
 	int	(*instance_del)(struct store *, const char *);

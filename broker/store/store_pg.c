@@ -174,11 +174,10 @@ struct pgp {
 };
 
 static void	pg_close(struct store *);
-static int	pg_instance_put_many(struct store *,
-		    const struct store_inst *, size_t, int *, size_t *);
-static int	pg_instance_put(struct store *, const struct store_inst *,
-		    int *);
-static int	pg_instance_write(struct pg *, const struct store_inst *,
+static int	pg_put_begin(struct store *, int *);
+static int	pg_put_commit(struct store *, int);
+static void	pg_put_abort(struct store *, int);
+static int	pg_instance_write(struct store *, const struct store_inst *,
 		    int *);
 static int	pg_instance_get(struct store *, const char *,
 		    struct store_inst *);
@@ -218,8 +217,10 @@ static int	pg_notified(struct store *, int, char (*)[ID_LEN + 1],
 static const struct store_ops pg_ops = {
 	.name = "postgresql",
 	.close = pg_close,
-	.instance_put = pg_instance_put,
-	.instance_put_many = pg_instance_put_many,
+	.put_begin = pg_put_begin,
+	.put_write = pg_instance_write,
+	.put_commit = pg_put_commit,
+	.put_abort = pg_put_abort,
 	.instance_get = pg_instance_get,
 	.instance_del = pg_instance_del,
 	.instance_list = pg_instance_list,
@@ -1025,64 +1026,30 @@ pg_addr_free(struct pg *pg, const struct store_inst *inst)
 	return STORE_OK;
 }
 
-/*
- * One transaction or savepoint for them all, none per entry (a round
- * trip each): any failure undoes the whole batch anyway.
- */
 static int
-pg_instance_put_many(struct store *st, const struct store_inst *insts,
-    size_t n, int *created, size_t *bad)
+pg_put_begin(struct store *st, int *nested)
 {
-	struct pg	*pg = st->st_engine;
-	size_t		 i;
-	int		 nested, r = STORE_OK;
-
-	*bad = 0;
-	if (pg_tx_begin(pg, &nested) == -1)
-		return STORE_ERR;
-	for (i = 0; i < n && r == STORE_OK; i++) {
-		if (!store_inst_ok(&insts[i])) {
-			log_warnx("%s: malformed instance record", __func__);
-			r = STORE_ERR;
-		} else
-			r = pg_instance_write(pg, &insts[i], &created[i]);
-		if (r != STORE_OK)
-			*bad = i;
-	}
-	if (r == STORE_OK && pg_tx_commit(pg, nested) == -1) {
-		*bad = n;
-		r = STORE_ERR;
-	}
-	if (r != STORE_OK)
-		pg_tx_abort(pg, nested);
-	return r;
+	return pg_tx_begin(st->st_engine, nested);
 }
 
 static int
-pg_instance_put(struct store *st, const struct store_inst *inst,
-    int *created)
+pg_put_commit(struct store *st, int nested)
 {
-	struct pg	*pg = st->st_engine;
-	int		 nested, r;
+	return pg_tx_commit(st->st_engine, nested);
+}
 
-	if (!store_inst_ok(inst)) {
-		log_warnx("%s: malformed instance record", __func__);
-		return STORE_ERR;
-	}
-	if (pg_tx_begin(pg, &nested) == -1)
-		return STORE_ERR;
-	if ((r = pg_instance_write(pg, inst, created)) == STORE_OK &&
-	    pg_tx_commit(pg, nested) == -1)
-		r = STORE_ERR;
-	if (r != STORE_OK)
-		pg_tx_abort(pg, nested);
-	return r;
+static void
+pg_put_abort(struct store *st, int nested)
+{
+	pg_tx_abort(st->st_engine, nested);
 }
 
 /* A registration's rows, in the transaction or savepoint the caller holds. */
 static int
-pg_instance_write(struct pg *pg, const struct store_inst *inst, int *created)
+pg_instance_write(struct store *st, const struct store_inst *inst,
+    int *created)
 {
+	struct pg	*pg = st->st_engine;
 	struct pgp	 p;
 	char		 state[6];
 	int64_t		 n;

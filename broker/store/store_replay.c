@@ -310,8 +310,17 @@ replay_write(struct store *st)
 	return STORE_ERR;
 }
 
+/* A registration fails at its put_begin: the other three never run. */
 static int
-replay_instance_put(struct store *st, const struct store_inst *inst,
+replay_put_begin(struct store *st, int *nested)
+{
+	*nested = 0;
+	(void)replay_write(st);
+	return -1;
+}
+
+static int
+replay_put_write(struct store *st, const struct store_inst *inst,
     int *created)
 {
 	(void)inst;
@@ -320,14 +329,18 @@ replay_instance_put(struct store *st, const struct store_inst *inst,
 }
 
 static int
-replay_instance_put_many(struct store *st, const struct store_inst *insts,
-    size_t n, int *created, size_t *bad)
+replay_put_commit(struct store *st, int nested)
 {
-	(void)insts;
-	(void)n;
-	(void)created;
-	*bad = 0;
-	return replay_write(st);
+	(void)nested;
+	(void)replay_write(st);
+	return -1;
+}
+
+static void
+replay_put_abort(struct store *st, int nested)
+{
+	(void)st;
+	(void)nested;
 }
 
 static int
@@ -386,8 +399,10 @@ replay_nothing(struct store *st)
 
 static struct store_ops replay_ops = {
 	.close = replay_nothing,
-	.instance_put = replay_instance_put,
-	.instance_put_many = replay_instance_put_many,
+	.put_begin = replay_put_begin,
+	.put_write = replay_put_write,
+	.put_commit = replay_put_commit,
+	.put_abort = replay_put_abort,
 	.instance_get = replay_instance_get,
 	.instance_del = replay_id_write,
 	.instance_list = replay_instance_list,

@@ -242,11 +242,10 @@ struct sq {
 };
 
 static void	sq_close(struct store *);
-static int	sq_instance_put_many(struct store *,
-		    const struct store_inst *, size_t, int *, size_t *);
-static int	sq_instance_put(struct store *, const struct store_inst *,
-		    int *);
-static int	sq_instance_write(struct sq *, const struct store_inst *,
+static int	sq_put_begin(struct store *, int *);
+static int	sq_put_commit(struct store *, int);
+static void	sq_put_abort(struct store *, int);
+static int	sq_instance_write(struct store *, const struct store_inst *,
 		    int *);
 static int	sq_instance_row(struct sq *, enum sq_stmt,
 		    const struct store_inst *, int64_t);
@@ -283,8 +282,10 @@ static void	sq_read_end(struct store *);
 static const struct store_ops sq_ops = {
 	.name = "sqlite",
 	.close = sq_close,
-	.instance_put = sq_instance_put,
-	.instance_put_many = sq_instance_put_many,
+	.put_begin = sq_put_begin,
+	.put_write = sq_instance_write,
+	.put_commit = sq_put_commit,
+	.put_abort = sq_put_abort,
 	.instance_get = sq_instance_get,
 	.instance_del = sq_instance_del,
 	.instance_list = sq_instance_list,
@@ -794,59 +795,22 @@ sq_exists(struct sq *sq, const char *id)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/*
- * One transaction or savepoint for them all, none per entry: any failure
- * undoes the whole batch anyway, and a savepoint per entry costs a
- * journal truncation each.
- */
 static int
-sq_instance_put_many(struct store *st, const struct store_inst *insts,
-    size_t n, int *created, size_t *bad)
+sq_put_begin(struct store *st, int *nested)
 {
-	struct sq	*sq = st->st_engine;
-	size_t		 i;
-	int		 nested, r = STORE_OK;
-
-	*bad = 0;
-	if (sq_tx_begin(sq, &nested) == -1)
-		return STORE_ERR;
-	for (i = 0; i < n && r == STORE_OK; i++) {
-		if (!store_inst_ok(&insts[i])) {
-			log_warnx("%s: malformed instance record", __func__);
-			r = STORE_ERR;
-		} else
-			r = sq_instance_write(sq, &insts[i], &created[i]);
-		if (r != STORE_OK)
-			*bad = i;
-	}
-	if (r == STORE_OK && sq_tx_commit(sq, nested) == -1) {
-		*bad = n;
-		r = STORE_ERR;
-	}
-	if (r != STORE_OK)
-		sq_tx_abort(sq, nested);
-	return r;
+	return sq_tx_begin(st->st_engine, nested);
 }
 
 static int
-sq_instance_put(struct store *st, const struct store_inst *inst,
-    int *created)
+sq_put_commit(struct store *st, int nested)
 {
-	struct sq	*sq = st->st_engine;
-	int		 nested, r;
+	return sq_tx_commit(st->st_engine, nested);
+}
 
-	if (!store_inst_ok(inst)) {
-		log_warnx("%s: malformed instance record", __func__);
-		return STORE_ERR;
-	}
-	if (sq_tx_begin(sq, &nested) == -1)
-		return STORE_ERR;
-	if ((r = sq_instance_write(sq, inst, created)) == STORE_OK &&
-	    sq_tx_commit(sq, nested) == -1)
-		r = STORE_ERR;
-	if (r != STORE_OK)
-		sq_tx_abort(sq, nested);
-	return r;
+static void
+sq_put_abort(struct store *st, int nested)
+{
+	sq_tx_abort(st->st_engine, nested);
 }
 
 /* The instance row by the statement which (?4, created, only to insert). */
@@ -879,8 +843,10 @@ sq_instance_row(struct sq *sq, enum sq_stmt which,
  * statements for a new instance of one address, and no lookup before.
  */
 static int
-sq_instance_write(struct sq *sq, const struct store_inst *inst, int *created)
+sq_instance_write(struct store *st, const struct store_inst *inst,
+    int *created)
 {
+	struct sq	*sq = st->st_engine;
 	sqlite3_stmt	*s;
 	int64_t		 when;
 	uint32_t	 i;
