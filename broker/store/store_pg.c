@@ -1434,16 +1434,22 @@ pg_fill_lists(struct pg *pg, struct store_inst *inst)
 	return bad ? -1 : 0;
 }
 
-/* Three queries in one read-only snapshot. */
+/*
+ * Three queries in one read-only snapshot.  inst is not zeroed first (9
+ * KB, on every meta_data GET): as on SQLite, the head row sets every
+ * scalar and string, pg_fill_lists the counts, and nothing reads past a
+ * string's NUL or the counts.  A failure zeroes it all.
+ */
 static int
 pg_instance_get(struct store *st, const char *id, struct store_inst *inst)
 {
 	struct pg	*pg = st->st_engine;
 	int		 nested, r;
 
-	memset(inst, 0, sizeof(*inst));
-	if (pg_tx_begin(pg, &nested) == -1)
+	if (pg_tx_begin(pg, &nested) == -1) {
+		memset(inst, 0, sizeof(*inst));
 		return STORE_ERR;
+	}
 	if (!nested && pg_run(pg, "SET TRANSACTION ISOLATION LEVEL "
 	    "REPEATABLE READ, READ ONLY", NULL) == -1)
 		r = STORE_ERR;
