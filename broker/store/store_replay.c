@@ -17,11 +17,14 @@
 static struct store	 replay_store;
 static struct store	*replay_saved;	/* the real one, while replaying */
 
-/* A plan of that kind that has read nothing yet. */
+/*
+ * A plan of that kind that has read nothing yet, in zeroed memory: a
+ * is reader_job's, calloc'd or wiped whole by reader_free, so it is not
+ * zeroed a second time here (tens of KB, on every read ahead).
+ */
 void
 store_ahead_init(struct store_ahead *a, enum ahead_plan plan)
 {
-	memset(a, 0, sizeof(*a));
 	a->ah_plan = plan;
 	a->ah_r = a->ah_inst_r = a->ah_pw_r = STORE_ERR;
 }

@@ -75,6 +75,7 @@ struct store_ahead {
 	};
 };
 
+/* a must be zeroed already. */
 void	store_ahead_init(struct store_ahead *, enum ahead_plan);
 void	store_ahead_read(struct store *, struct store_ahead *);
 int	store_ahead_batchable(const struct store_ahead *);
