@@ -7,9 +7,11 @@
  * per loop turn, before the turn's answers leave) or before any other line.
  * The broker's store threads log too: one mutex keeps the buffer and the
  * order of writes whole.  A single-threaded process never waits on it.
+ * Audit lines that cannot be written stop the process (log_flush_locked).
  */
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +21,8 @@
 #include "log.h"
 
 #define LOG_LINE_MAX	2048
+#define LOG_POLL_MS	100	/* a non-blocking stderr that is full: */
+#define LOG_POLLS	100	/* 10 s at most, then it is lost */
 #define LOG_STR(x)	#x
 #define LOG_XSTR(x)	LOG_STR(x)
 
@@ -31,6 +35,7 @@ static size_t		 log_alen;		/* log_mtx */
 static void	log_vwrite(int, int, const char *, const char *, va_list)
 		    __attribute__((format(printf, 4, 0)));
 static void	log_flush_locked(void);
+static int	log_write(const char *, size_t);
 static void	log_line(const char *, size_t);
 
 void
@@ -107,28 +112,63 @@ log_audit(const char *const *part, size_t nparts)
 	pthread_mutex_unlock(&log_mtx);
 }
 
+/*
+ * All of buf to stderr: again after a signal or a short write, and on a
+ * non-blocking stderr that is full, for LOG_POLLS waits of LOG_POLL_MS at
+ * most.  -1 when it cannot be written.
+ */
+static int
+log_write(const char *buf, size_t len)
+{
+	struct pollfd	pfd = { .fd = STDERR_FILENO, .events = POLLOUT };
+	ssize_t		r;
+	size_t		off = 0;
+	int		polls = 0;
+
+	while (off < len) {
+		if ((r = write(STDERR_FILENO, buf + off, len - off)) > 0)
+			off += (size_t)r;
+		else if (r == -1 && errno == EINTR)
+			continue;
+		else if (r == -1 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
+		    polls++ < LOG_POLLS)
+			(void)poll(&pfd, 1, LOG_POLL_MS);
+		else
+			return -1;
+	}
+	return 0;
+}
+
 /* The audit lines waiting, then this one. */
 static void
 log_line(const char *line, size_t len)
 {
-	ssize_t	r;
-
 	pthread_mutex_lock(&log_mtx);
 	log_flush_locked();
-	r = write(STDERR_FILENO, line, len);
-	(void)r;	/* nowhere to report it */
+	(void)log_write(line, len);	/* nowhere to report it */
 	pthread_mutex_unlock(&log_mtx);
 }
 
+/*
+ * An audit line that cannot be written stops the process, before the
+ * answers of its turn can leave (broker_turn_end flushes the channel
+ * after this): no value goes out unaudited.  Exit 1 with no atexit
+ * handler (log_mtx is held), as a fatal error: systemd restarts sealmd.
+ */
 static void
 log_flush_locked(void)
 {
-	ssize_t	r;
+	static const char	msg[] = "<" LOG_XSTR(LOG_PRI_ERR) ">sealmd: "
+	    "fatal: audit lines could not be written to stderr\n";
+	ssize_t			r;
 
 	if (log_alen == 0)
 		return;
-	r = write(STDERR_FILENO, log_abuf, log_alen);
-	(void)r;	/* nowhere to report it */
+	if (log_write(log_abuf, log_alen) == -1) {
+		r = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+		(void)r;	/* nowhere else to say it */
+		_exit(1);
+	}
 	log_alen = 0;
 }
 

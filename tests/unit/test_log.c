@@ -2,6 +2,8 @@
 /*
  * privsep/log.c: audit lines wait for log_flush, every other line writes
  * them out first, and a write never splits a line (PIPE_BUF at most).
+ * Audit lines wait for room on a full stderr; when they cannot be written
+ * at all, the process exits 1 before anything else happens.
  */
 #include <sys/socket.h>
 
@@ -181,4 +183,67 @@ Test(log, threads_lose_and_double_nothing)
 			if (seen[t][i] != 1)
 				bad++;
 	cr_expect_eq(bad, 0, "%d audit lines lost or written twice", bad);
+}
+
+/* ENOSPC on every write: the audit line is lost, so the process stops. */
+Test(log, audit_to_full_stderr_exits, .exit_code = 1)
+{
+	int	fd;
+
+	cr_assert_neq(fd = open("/dev/full", O_WRONLY | O_CLOEXEC), -1);
+	cr_assert_eq(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+	audit1("op=full");
+	log_flush();
+	cr_assert_fail("log_flush returned after its audit line was lost");
+}
+
+Test(log, audit_to_closed_stderr_exits, .exit_code = 1)
+{
+	close(STDERR_FILENO);
+	audit1("op=closed");
+	log_warnx("a warning flushes the audit line first");
+	cr_assert_fail("log_warnx returned after its audit line was lost");
+}
+
+/* The reader of a full pipe: it empties it after a while, to EOF. */
+static void *
+log_drain_pipe(void *arg)
+{
+	static char	got[1 << 20];
+	size_t		n = 0;
+	ssize_t		r;
+	int		fd = (int)(intptr_t)arg;
+
+	usleep(200 * 1000);
+	while (n < sizeof(got) - 1 &&
+	    (r = read(fd, got + n, sizeof(got) - 1 - n)) > 0)
+		n += (size_t)r;
+	got[n] = '\0';
+	return got;
+}
+
+/* A non-blocking stderr that is full: the line waits for room. */
+Test(log, audit_waits_for_room_on_full_stderr)
+{
+	pthread_t	 th;
+	void		*got;
+	char		 fill[PIPE_BUF];
+	int		 p[2];
+
+	cr_assert_eq(pipe(p), 0);
+	cr_assert_eq(fcntl(p[1], F_SETFL, O_NONBLOCK), 0);
+	memset(fill, 'f', sizeof(fill));
+	while (write(p[1], fill, sizeof(fill)) > 0)
+		;
+	cr_assert_eq(dup2(p[1], STDERR_FILENO), STDERR_FILENO);
+	close(p[1]);
+	cr_assert_eq(pthread_create(&th, NULL, log_drain_pipe,
+	    (void *)(intptr_t)p[0]), 0);
+	audit1("op=room");
+	log_flush();
+	close(STDERR_FILENO);
+	cr_assert_eq(pthread_join(th, &got), 0);
+	close(p[0]);
+	cr_expect_not_null(strstr(got, "<5>t: audit op=room\n"),
+	    "the audit line was lost on a full stderr");
 }
