@@ -2,9 +2,10 @@
 /*
  * The broker's side of the channel.  Input bytes become frames that a
  * hostile worker sends; the real broker code receives them (chan_recv,
- * as broker_read_chan does) and executes them (ops_dispatch) against a
- * real SQLite store, key ring and proxy secret, with connections of every
- * kind open.  fuzz_chan.h gives the input layout.
+ * as broker_read_chan does) and executes them (ops_dispatch, or
+ * broker_reports for the worker's reports) against a real SQLite store,
+ * key ring and proxy secret, with connections of every kind open.
+ * fuzz_chan.h gives the input layout.
  *
  * Beyond no crash, UB or leak (fds included), the broker must:
  * - hand the store a write only for a message that is well-formed and
@@ -83,6 +84,7 @@ union fzc_payload {
 	struct msg_pw_verify	pv;
 	struct msg_owner_auth	oa;
 	struct msg_key_id	kr;
+	struct msg_reports	rs;
 	uint8_t			raw[CHAN_MAX_PAYLOAD];
 };
 
@@ -880,11 +882,31 @@ fzc_answers(void)
 	}
 }
 
+/*
+ * MSG_REPORTS as the worker must send it: no connection id, exactly the
+ * struct, 1 to REPORTS_MAX entries and zeros after them.
+ */
+static int
+fzc_reports_ok(const struct chan_msg *m)
+{
+	static struct msg_reports	mr;
+	size_t				i;
+
+	if (m->m_hdr.ch_connid != 0 || chan_get(m, &mr, sizeof(mr)) == -1 ||
+	    mr.mrs_n == 0 || mr.mrs_n > REPORTS_MAX)
+		return 0;
+	for (i = mr.mrs_n; i < REPORTS_MAX; i++)
+		if (mr.mrs_r[i].mr_connid != 0 || mr.mrs_r[i].mr_status != 0)
+			return 0;
+	return 1;
+}
+
 /* One message, as broker_read_chan hands it on, then what it started. */
 static void
 fzc_dispatch(struct chan_msg *m)
 {
 	struct fzc_req	*q;
+	int		 wellformed;
 
 	FUZZ_CHECK(fzc_nreqs < FZC_MSGS_MAX, "more messages than followed");
 	q = &fzc_reqs[fzc_nreqs++];
@@ -892,7 +914,14 @@ fzc_dispatch(struct chan_msg *m)
 	fzc_cur = m;
 	fzc_curq = q;
 	fzc_wrote = fzc_killed = 0;
-	ops_dispatch(&fzc_b, m);
+	/* A report neither writes nor answers: the checks hold it to that. */
+	if (m->m_hdr.ch_type == MSG_REPORTS) {
+		wellformed = fzc_reports_ok(m);
+		broker_reports(&fzc_b, m);
+		FUZZ_CHECK(wellformed || fzc_killed,
+		    "a malformed MSG_REPORTS frame was taken");
+	} else
+		ops_dispatch(&fzc_b, m);
 	fzc_background();
 	/*
 	 * The broker ends its read snapshot before it sleeps; any other open
@@ -967,12 +996,24 @@ fzc_send(const void *frame, size_t len, int with_fd)
 	fzc_read_chan();
 }
 
+static int
+fzc_conn_known(uint32_t connid)
+{
+	size_t	i;
+
+	for (i = 0; i < FZC_NCONN_IDS; i++)
+		if (fzc_conn_ids[i] == connid)
+			return 1;
+	return 0;
+}
+
 /* Keep what a mutated message needs to get past the first checks. */
 static void
 fzc_fixup(uint32_t type, uint8_t flags, union fzc_payload *u)
 {
 	struct msg_guest		*g = NULL;
 	struct msg_guest_pw_put		*pp = &u->pp;
+	struct msg_report		*r;
 	crypto_generichash_state	 st;
 	size_t				 i, n;
 
@@ -1039,6 +1080,27 @@ fzc_fixup(uint32_t type, uint8_t flags, union fzc_payload *u)
 		u->pv.mv_len %= PW_MAX + 1;
 	if ((flags & FZC_F_LENS) && type == MSG_OWNER_PW_GET)
 		u->pg.mq_wait %= 2;
+	/*
+	 * 1 to 32 reports and zeros after them, each on a fixture connection
+	 * id, closed (0) or sent with a status of 100 to 599; a report that
+	 * is all that already stays as it is.
+	 */
+	if ((flags & FZC_F_LENS) && type == MSG_REPORTS) {
+		n = u->rs.mrs_n = (u->rs.mrs_n - 1) % REPORTS_MAX + 1;
+		for (i = 0; i < REPORTS_MAX; i++) {
+			r = &u->rs.mrs_r[i];
+			if (i >= n) {
+				r->mr_connid = r->mr_status = 0;
+				continue;
+			}
+			if (!fzc_conn_known(r->mr_connid))
+				r->mr_connid = fzc_conn_ids[r->mr_connid %
+				    FZC_NCONN_IDS];
+			if (r->mr_status != 0 && (r->mr_status < 100 ||
+			    r->mr_status > 599))
+				r->mr_status = r->mr_status % 500 + 100;
+		}
+	}
 	if (type != MSG_GUEST_PW_PUT)
 		return;
 	if (flags & FZC_F_LENS) {

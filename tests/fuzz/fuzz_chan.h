@@ -12,8 +12,9 @@
  *   FZC_S_* bits: the worker state the broker is in.
  * In the raw form, FZC_F_FD in byte 0 attaches a fd to the frame.
  *
- * fzc_types mirrors the broker's ops_table: a type the worker may send
- * that is missing here is reached only through the raw form.
+ * fzc_types mirrors the broker's ops_table, and MSG_REPORTS, which
+ * broker_read_chan takes before it: a type the worker may send that is
+ * missing here is reached only through the raw form.
  */
 #ifndef SEALMD_FUZZ_CHAN_H
 #define SEALMD_FUZZ_CHAN_H
@@ -29,7 +30,7 @@
 /* Per-message flags: fix-ups that keep mutated messages well-formed. */
 #define FZC_F_STRS	0x01	/* NUL-terminate every string field */
 #define FZC_F_SIG	0x02	/* sign mg_instance with FZC_SECRET */
-#define FZC_F_LENS	0x04	/* lengths in range: chunks, verify */
+#define FZC_F_LENS	0x04	/* in range: chunks, verify, reports */
 #define FZC_F_DIGEST	0x08	/* the digest of the chunks */
 #define FZC_F_FD	0x10	/* attach a fd, which the broker must close */
 #define FZC_F_TOKEN	0x20	/* mg_token: the last token issued */
@@ -112,6 +113,7 @@ static const struct {
 	{ MSG_OWNER_KEY_REWRAP, 0 },
 	{ MSG_OWNER_KEY_RETIRE, sizeof(struct msg_key_id) },
 	{ MSG_OWNER_AUTH, sizeof(struct msg_owner_auth) },
+	{ MSG_REPORTS, sizeof(struct msg_reports) },
 	{ MSG_INIT, sizeof(struct msg_init) },
 	{ MSG_CONN_NEW, sizeof(struct msg_conn_new) },
 	{ MSG_GUEST_IDENT_ANS, sizeof(struct msg_status) },

@@ -195,6 +195,21 @@ fzg_verify(struct msg_pw_verify *mv, const char *id, const char *value)
 	memcpy(mv->mv_value, value, mv->mv_len);
 }
 
+/* Three reports, (connection, status) each; status 0: it closed. */
+static void
+fzg_reports(struct msg_reports *mr, uint32_t c1, uint32_t s1, uint32_t c2,
+    uint32_t s2, uint32_t c3, uint32_t s3)
+{
+	memset(mr, 0, sizeof(*mr));
+	mr->mrs_n = 3;
+	mr->mrs_r[0].mr_connid = c1;
+	mr->mrs_r[0].mr_status = s1;
+	mr->mrs_r[1].mr_connid = c2;
+	mr->mrs_r[1].mr_status = s2;
+	mr->mrs_r[2].mr_connid = c3;
+	mr->mrs_r[2].mr_status = s3;
+}
+
 /* One raw frame of every type the worker may send. */
 static void
 fzg_raw(void)
@@ -209,6 +224,7 @@ fzg_raw(void)
 	struct msg_list			ml;
 	struct msg_pw_get		mq;
 	struct msg_key_id		kid;
+	static struct msg_reports	mr;
 	const uint32_t			proxy = FZC_CONN_ID(FZC_C_PROXY);
 	const uint32_t			owner = FZC_CONN_ID(FZC_C_OWNER);
 	uint8_t				mode;
@@ -281,6 +297,13 @@ fzg_raw(void)
 	gt.mgt_ttl = 60;
 	FZG_RAW("raw-guest-token-direct", 0, MSG_GUEST_TOKEN, 13,
 	    FZC_CONN_ID(FZC_C_DIRECT), &gt, sizeof(gt));
+	/* A guest answered, then closed; an owner answered. */
+	fzg_reports(&mr, proxy, 200, proxy, 0, owner, 200);
+	FZG_RAW("raw-reports", 0, MSG_REPORTS, 0, 0, &mr, sizeof(mr));
+	/* A violation: an entry past the count. */
+	mr.mrs_n = 2;
+	FZG_RAW("raw-reports-past-count", 0, MSG_REPORTS, 0, 0, &mr,
+	    sizeof(mr));
 #undef FZG_RAW
 }
 
@@ -299,6 +322,7 @@ fzg_sequences(void)
 	struct msg_pw_get		mq;
 	struct msg_key_id		kid;
 	struct msg_owner_auth		mo;
+	static struct msg_reports	mr;
 	const uint32_t			proxy = FZC_CONN_ID(FZC_C_PROXY);
 	const uint32_t			owner = FZC_CONN_ID(FZC_C_OWNER);
 	const uint32_t			tokens =
@@ -457,6 +481,26 @@ fzg_sequences(void)
 	fzg_msg(&in, MSG_OWNER_AUTH, tls, 0, 4, &mo, sizeof(mo));
 	fzg_msg(&in, MSG_OWNER_INST_GET, tls, 0, 5, &id, sizeof(id));
 	fzg_write("seq-owner-tls-auth", &in);
+
+	/*
+	 * A turn's reports: a guest read and an owner status answered, the
+	 * guest's connection closed; then the same, through the fix-ups; then
+	 * a read on the closed connection: a violation.
+	 */
+	in.fi_len = 0;
+	fzg_add(&in, &mode, 1);
+	fzg_guest(&g, FZC_ID_A, FZC_PROJECT_A);
+	fzg_msg(&in, MSG_GUEST_PW_GET, proxy, 0, 1, &g, sizeof(g));
+	fzg_msg(&in, MSG_OWNER_STATUS, owner, 0, 2, NULL, 0);
+	fzg_reports(&mr, proxy, 200, owner, 200, proxy, 0);
+	fzg_msg(&in, MSG_REPORTS, 0, 0, 0, &mr, sizeof(mr));
+	fzg_guest(&g, NULL, NULL);
+	fzg_msg(&in, MSG_GUEST_PW_GET, direct, 0, 3, &g, sizeof(g));
+	fzg_reports(&mr, direct, 200, owner, 404, direct, 0);
+	fzg_msg(&in, MSG_REPORTS, 0, fix, 0, &mr, sizeof(mr));
+	fzg_guest(&g, FZC_ID_A, FZC_PROJECT_A);
+	fzg_msg(&in, MSG_GUEST_PW_GET, proxy, 0, 4, &g, sizeof(g));
+	fzg_write("seq-reports", &in);
 }
 
 int
