@@ -169,8 +169,10 @@ $(B)/tests/sealmd-worker-evil: $(EVIL_CONF_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(WORKER_LIBS))
 
+# Every unit test links tests/unit/tutil.c, what they share.
 .SECONDEXPANSION:
-$(B)/tests/test_%: $(B)/obj/tests/unit/test_%.o $$(call obj,$$(UT_$$*))
+$(B)/tests/test_%: $(B)/obj/tests/unit/test_%.o $(B)/obj/tests/unit/tutil.o \
+	    $$(call obj,$$(UT_$$*))
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(PKGS) criterion)
 

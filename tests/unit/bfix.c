@@ -11,7 +11,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -32,6 +31,7 @@
 #include "broker/writer.h"
 #include "tests/bstub.h"
 #include "tests/unit/bfix.h"
+#include "tests/unit/tutil.h"
 
 #define BFIX_WAIT_MS	20000	/* a thread's jobs, however loaded */
 #define BFIX_POLL_MS	2000
@@ -245,15 +245,6 @@ bfix_setup(void)
 	bfix_conns_reset();
 }
 
-static int
-bfix_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 void
 bfix_teardown(void)
 {
@@ -265,7 +256,7 @@ bfix_teardown(void)
 	(void)close(bfix_sv[1]);
 	keyring_free(&bfix_b.b_keys);
 	secret_free(&bfix_b.b_secret);
-	(void)nftw(bfix_dir, bfix_rm, 8, FTW_DEPTH | FTW_PHYS);
+	tutil_rm_tree(bfix_dir);
 }
 
 /* The answer, if one was sent; 0 when none (yet). */

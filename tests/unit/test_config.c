@@ -5,48 +5,18 @@
  */
 #include <criterion/criterion.h>
 
-#include <errno.h>
-#include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "broker/config.h"
+#include "tests/unit/tutil.h"
 
-static char	tmpdir[] = "/tmp/sealmd-test-config.XXXXXX";
-static char	conf_path[PATH_MAX];
-
-static void
-setup(void)
-{
-	cr_assert_not_null(mkdtemp(tmpdir), "mkdtemp: %s", strerror(errno));
-	(void)snprintf(conf_path, sizeof(conf_path), "%s/sealmd.conf", tmpdir);
-}
-
-static void
-teardown(void)
-{
-	(void)unlink(conf_path);
-	(void)rmdir(tmpdir);
-}
-
-TestSuite(config, .init = setup, .fini = teardown);
-
-static void
-write_conf_len(const char *text, size_t len)
-{
-	FILE	*fp;
-
-	cr_assert_not_null(fp = fopen(conf_path, "w"));
-	cr_assert_eq(fwrite(text, 1, len, fp), len);
-	cr_assert_eq(fclose(fp), 0);
-}
+TestSuite(config, .init = tutil_conf_setup, .fini = tutil_conf_teardown);
 
 static void
 write_conf(const char *text)
 {
-	write_conf_len(text, strlen(text));
+	tutil_conf_write(text, strlen(text));
 }
 
 static void
@@ -55,7 +25,7 @@ load_ok(const char *text, struct config *c)
 	char	err[CONF_ERR_MAX];
 
 	write_conf(text);
-	cr_assert_eq(config_load(conf_path, c, err, sizeof(err)), 0,
+	cr_assert_eq(config_load(tutil_conf_path, c, err, sizeof(err)), 0,
 	    "refused: %s", err);
 }
 
@@ -64,18 +34,11 @@ static void
 expect_err_file(int line, const char *what)
 {
 	struct config	c;
-	char		err[CONF_ERR_MAX], want[PATH_MAX + 32];
+	char		err[CONF_ERR_MAX];
 
-	cr_assert_eq(config_load(conf_path, &c, err, sizeof(err)), -1,
+	cr_assert_eq(config_load(tutil_conf_path, &c, err, sizeof(err)), -1,
 	    "accepted a bad file");
-	if (line > 0)
-		(void)snprintf(want, sizeof(want), "%s:%d: ", conf_path, line);
-	else
-		(void)snprintf(want, sizeof(want), "%s: ", conf_path);
-	cr_expect(strncmp(err, want, strlen(want)) == 0,
-	    "error \"%s\" does not start with \"%s\"", err, want);
-	cr_expect_not_null(strstr(err, what), "error \"%s\" lacks \"%s\"",
-	    err, what);
+	tutil_conf_err(err, line, what);
 	/* A failed load leaves nothing allocated behind. */
 	cr_expect_null(c.c_instances);
 	cr_expect_eq(c.c_ninstances, 0);
@@ -150,7 +113,7 @@ Test(config, full)
 	    "  [instance 00000000-0000-0000-0000-000000000001]  \n"
 	    "project = p2\n", &c);
 
-	cr_expect_str_eq(c.c_path, conf_path);
+	cr_expect_str_eq(c.c_path, tutil_conf_path);
 	cr_expect_str_eq(c.c_state_dir, "/srv/sealmd");
 	cr_expect_str_eq(c.c_key_dir, "/etc/sealmd/keys");
 	cr_expect_str_eq(c.c_worker_user, "_sealmd");
@@ -302,7 +265,7 @@ Test(config, syntax)
 
 Test(config, nul_byte)
 {
-	write_conf_len("[sealmd]\nstate_dir = /a\0b\n", 26);
+	tutil_conf_write("[sealmd]\nstate_dir = /a\0b\n", 26);
 	expect_err_file(2, "NUL");
 }
 

@@ -5,58 +5,30 @@
  */
 #include <criterion/criterion.h>
 
-#include <errno.h>
-#include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "broker/config.h"
+#include "tests/unit/tutil.h"
 
-static char	tmpdir[] = "/tmp/sealmd-test-config-tls.XXXXXX";
-static char	conf_path[PATH_MAX];
-
-static void
-setup(void)
-{
-	cr_assert_not_null(mkdtemp(tmpdir), "mkdtemp: %s", strerror(errno));
-	(void)snprintf(conf_path, sizeof(conf_path), "%s/sealmd.conf", tmpdir);
-}
-
-static void
-teardown(void)
-{
-	(void)unlink(conf_path);
-	(void)rmdir(tmpdir);
-}
-
-TestSuite(config_tls, .init = setup, .fini = teardown);
+TestSuite(config_tls, .init = tutil_conf_setup, .fini = tutil_conf_teardown);
 
 static int
 load(const char *text, struct config *c, char *err, size_t errlen)
 {
-	FILE	*fp;
-
-	cr_assert_not_null(fp = fopen(conf_path, "w"));
-	cr_assert_eq(fputs(text, fp) >= 0, 1);
-	cr_assert_eq(fclose(fp), 0);
-	return config_load(conf_path, c, err, errlen);
+	tutil_conf_write(text, strlen(text));
+	return config_load(tutil_conf_path, c, err, errlen);
 }
 
 static void
 refused(const char *text, int line, const char *what)
 {
 	struct config	c;
-	char		err[CONF_ERR_MAX], want[PATH_MAX + 32];
+	char		err[CONF_ERR_MAX];
 
 	cr_assert_eq(load(text, &c, err, sizeof(err)), -1, "accepted:\n%s",
 	    text);
-	(void)snprintf(want, sizeof(want), "%s:%d: ", conf_path, line);
-	cr_expect(strncmp(err, want, strlen(want)) == 0,
-	    "error \"%s\" does not start with \"%s\"", err, want);
-	cr_expect_not_null(strstr(err, what), "error \"%s\" lacks \"%s\"",
-	    err, what);
+	tutil_conf_err(err, line, what);
 }
 
 #define GUEST_TLS \

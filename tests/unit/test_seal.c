@@ -5,7 +5,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -20,6 +19,7 @@
 
 #include "broker/keys.h"
 #include "broker/seal.h"
+#include "tests/unit/tutil.h"
 
 #define ID_A	"3f1c2a9e-4b7d-4e21-9a6f-0c5d8e7b1a23"
 #define ID_B	"3f1c2a9e-4b7d-4e21-9a6f-0c5d8e7b1a24"
@@ -28,29 +28,6 @@
 
 static char	tdir[] = "/tmp/sealmd-test-seal-XXXXXX";
 static char	err[512];
-
-static void
-rm_tree(const char *dir)
-{
-	struct dirent	*de;
-	DIR		*d;
-	char		 p[PATH_MAX];
-
-	if ((d = opendir(dir)) == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
-		if (de->d_type == DT_DIR)
-			rm_tree(p);
-		else
-			unlink(p);
-	}
-	closedir(d);
-	rmdir(dir);
-}
 
 static void
 setup(void)
@@ -69,7 +46,7 @@ setup_stderr(void)
 static void
 teardown(void)
 {
-	rm_tree(tdir);
+	tutil_rm_tree(tdir);
 }
 
 static void

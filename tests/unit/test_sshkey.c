@@ -6,7 +6,6 @@
  */
 #include <sys/stat.h>
 
-#include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,7 @@
 
 #include "client/sealbox.h"
 #include "client/sshkey.h"
+#include "tests/unit/tutil.h"
 
 /* Offsets in the decoded private key of one ssh-ed25519 key (PROTOCOL.key). */
 #define OFF_CIPHER	15	/* string "none" */
@@ -39,23 +39,10 @@ setup(void)
 	cr_assert_not_null(mkdtemp(tdir));
 }
 
-/* Only files: the keys ssh-keygen wrote. */
 static void
 teardown(void)
 {
-	struct dirent	*de;
-	DIR		*d;
-	char		 p[PATH_MAX];
-
-	if ((d = opendir(tdir)) == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		snprintf(p, sizeof(p), "%s/%s", tdir, de->d_name);
-		if (de->d_name[0] != '.')
-			(void)unlink(p);
-	}
-	closedir(d);
-	(void)rmdir(tdir);
+	tutil_rm_tree(tdir);
 }
 
 TestSuite(sshkey, .init = setup, .fini = teardown);

@@ -6,7 +6,6 @@
  */
 #include <sys/stat.h>
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -23,6 +22,7 @@
 #endif
 
 #include "broker/store/store.h"
+#include "tests/unit/tutil.h"
 
 static struct store	*st;
 
@@ -96,26 +96,6 @@ static char		 dbpath[PATH_MAX];
 
 #define BLOB00		"x'00'"
 
-static void
-rm_tree(const char *dir)
-{
-	struct dirent	*de;
-	DIR		*d;
-	char		 p[PATH_MAX];
-
-	if ((d = opendir(dir)) == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
-		unlink(p);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
 static struct store *
 engine_open(void)
 {
@@ -135,7 +115,7 @@ static void
 teardown(void)
 {
 	store_close(st);
-	rm_tree(tdir);
+	tutil_rm_tree(tdir);
 }
 
 /* Run SQL on the file behind the store's back, as corruption would. */
