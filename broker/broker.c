@@ -39,7 +39,6 @@ static int	broker_sigfd[2] = { -1, -1 };
 static void	broker_sig(int);
 static void	broker_signals(void);
 static void	broker_stop(struct broker *);
-static void	broker_read_chan(struct broker *);
 static void	broker_read_one(struct broker *, struct chan_msg *);
 static void	broker_later_add(struct broker *, const struct chan_msg *);
 static void	broker_later_run(struct broker *, int);
@@ -663,13 +662,14 @@ broker_stop(struct broker *b)
 }
 
 /*
- * What the worker sent: reads are answered at once, writes wait in
- * b_later until the turn's reads are answered (broker_later_run), so that
- * a read never waits behind the sealing of a batch of writes.  Frames
- * read ahead that b_later has no room for wait in the channel: the loop
- * does not sleep while chan_buffered() says there are some.
+ * What the worker sent: reads are answered at once, and their answers
+ * leave (after their audit lines) before anything else of the turn runs;
+ * writes wait in b_later (broker_later_run), so that a read never waits
+ * behind the sealing of a batch of writes, nor behind the completions.
+ * Frames read ahead that b_later has no room for wait in the channel:
+ * the loop does not sleep while chan_buffered() says there are some.
  */
-static void
+void
 broker_read_chan(struct broker *b)
 {
 	static struct chan_msg	m;
@@ -697,6 +697,7 @@ broker_read_chan(struct broker *b)
 		else
 			broker_read_one(b, &m);
 	}
+	broker_turn_end(b);
 }
 
 /* A message now, or behind its connection's writes (ops_later). */
@@ -841,14 +842,15 @@ broker_later_clear(struct broker *b)
 
 /*
  * The worker's channel, corked: what a turn answers leaves in
- * broker_turn_end, after the turn's audit lines.  One turn queues a
- * bounded number of frames: an answer to each of the BROKER_BATCH frames
- * read (and a read-ahead batch; a report is answered by nothing), to
+ * broker_turn_end, after the audit lines written so far: once its reads
+ * are answered, and as it ends.  One turn queues a bounded number of
+ * frames: an answer to each of the BROKER_BATCH frames read (and a
+ * read-ahead batch; a report is answered by nothing), to
  * BROKER_LATER_TURN waiting writes, to the completions of the job queues
  * (each bounded: WRITER_QUEUE_MAX, READER_QUEUE_MAX, HASHER_QUEUE_MAX)
  * and of the waiters, a ping, and BROKER_BATCH new connections per
- * listener.  CHAN_QUEUE_MAX counts what a flush left behind: a worker
- * that does not read is killed for that, never for a busy turn.
+ * listener.  CHAN_QUEUE_MAX counts what the last flush left behind: a
+ * worker that does not read is killed for that, never for a busy turn.
  */
 void
 broker_chan_open(struct broker *b, int fd)

@@ -203,6 +203,7 @@ void	 broker_tokens_log(const struct broker *);
 void	 broker_run(struct broker *);
 void	 broker_chan_open(struct broker *, int);
 void	 broker_turn_end(struct broker *);
+void	 broker_read_chan(struct broker *);
 void	 broker_reports(struct broker *, const struct chan_msg *);
 void	 broker_conn_free(struct broker *, uint32_t);
 struct bconn	*broker_conn_get(struct broker *, uint32_t);

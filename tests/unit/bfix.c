@@ -263,15 +263,22 @@ bfix_teardown(void)
 static int
 bfix_recv(struct bfix_ans *a)
 {
-	static uint8_t	frame[sizeof(struct chan_hdr) + CHAN_MAX_PAYLOAD];
-	struct chan_hdr	h;
-	ssize_t		n;
-
 	/* As broker_run: the turn ends, what it answered leaves. */
 	if (bfix_turn_check != NULL)
 		bfix_turn_check(bfix_sv[1]);
 	broker_turn_end(&bfix_b);
 	cr_assert_not(chan_pending(&bfix_b.b_chan), "answers not sent");
+	return bfix_take(a);
+}
+
+/* A frame that has reached the worker, into a; 0 when none has. */
+int
+bfix_take(struct bfix_ans *a)
+{
+	static uint8_t	frame[sizeof(struct chan_hdr) + CHAN_MAX_PAYLOAD];
+	struct chan_hdr	h;
+	ssize_t		n;
+
 	if ((n = recv(bfix_sv[1], frame, sizeof(frame), MSG_DONTWAIT)) == -1) {
 		cr_assert(errno == EAGAIN, "recv: %s", strerror(errno));
 		return 0;
@@ -289,24 +296,14 @@ bfix_recv(struct bfix_ans *a)
 	return 1;
 }
 
-/*
- * One message from the worker, received as broker_read_chan does; then
- * what broker_run does for the writer and hasher threads, until the
- * answer is out or nothing is left to wait for.
- */
+/* A frame from the worker, left for the broker to read. */
 void
-bfix_send(uint32_t type, uint32_t connid, const void *p, size_t len,
-    struct bfix_ans *a)
+bfix_frame(uint32_t type, uint32_t connid, const void *p, size_t len)
 {
-	static uint8_t		frame[sizeof(struct chan_hdr) +
-				    CHAN_MAX_PAYLOAD];
-	static struct chan_msg	m;
-	static uint32_t		reqid;
-	struct chan_hdr		h;
-	struct pollfd		pfd[2];
-	int			r, spins;
+	static uint8_t	frame[sizeof(struct chan_hdr) + CHAN_MAX_PAYLOAD];
+	static uint32_t	reqid;
+	struct chan_hdr	h;
 
-	memset(a, 0, sizeof(*a));
 	memset(&h, 0, sizeof(h));
 	h.ch_type = type;
 	h.ch_len = (uint32_t)len;
@@ -318,6 +315,23 @@ bfix_send(uint32_t type, uint32_t connid, const void *p, size_t len,
 		memcpy(frame + sizeof(h), p, len);
 	cr_assert_eq(send(bfix_sv[1], frame, sizeof(h) + len, 0),
 	    (ssize_t)(sizeof(h) + len));
+}
+
+/*
+ * One message from the worker, received as broker_read_chan does; then
+ * what broker_run does for the writer and hasher threads, until the
+ * answer is out or nothing is left to wait for.
+ */
+void
+bfix_send(uint32_t type, uint32_t connid, const void *p, size_t len,
+    struct bfix_ans *a)
+{
+	static struct chan_msg	m;
+	struct pollfd		pfd[2];
+	int			r, spins;
+
+	memset(a, 0, sizeof(*a));
+	bfix_frame(type, connid, p, len);
 	bfix_cur = a;
 	cr_assert_eq(chan_recv(&bfix_b.b_chan, &m), 1);
 	/* As broker_read_chan: MSG_REPORTS is unpacked, the rest run. */

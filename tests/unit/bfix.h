@@ -73,5 +73,7 @@ void		 bfix_guest(struct msg_guest *, const char *, const char *,
 		    int);
 void		 bfix_send(uint32_t, uint32_t, const void *, size_t,
 		    struct bfix_ans *);
+void		 bfix_frame(uint32_t, uint32_t, const void *, size_t);
+int		 bfix_take(struct bfix_ans *);
 
 #endif

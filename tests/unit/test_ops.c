@@ -21,6 +21,7 @@
 
 #include "broker/ops.h"
 #include "broker/tokens.h"
+#include "broker/writer.h"
 #include "privsep/log.h"
 #include "privsep/metrics.h"
 #include "tests/unit/bfix.h"
@@ -588,6 +589,53 @@ Test(ops, audit_line_before_answer)
 	cr_expect_not_null(strstr(audit_text, "op=owner.instance.get "),
 	    "no audit line: %s", audit_text);
 	(void)close(p[0]);
+}
+
+/*
+ * A turn's reads are answered, and their answers sent, before its writes
+ * run: as broker_read_chan returns, the GET's answer (and its audit line)
+ * is out while the POST read before it still waits in b_later, unsealed.
+ * (Before, the answer left at the turn's end, behind BROKER_LATER_TURN
+ * sealings and the writer's completions.)
+ */
+Test(ops, read_answer_out_before_writes_run)
+{
+	static uint8_t	put[CHAN_MAX_PAYLOAD];
+	struct bfix_ans	a;
+	size_t		putlen;
+	int		p[2], saved;
+
+	fresh();
+	putlen = payload(MSG_GUEST_PW_PUT, BFIX_C_PROXY);
+	memcpy(put, pl, putlen);
+	bfix_frame(MSG_GUEST_PW_PUT, BFIX_ID(BFIX_C_PROXY), put, putlen);
+	bfix_frame(MSG_GUEST_PW_GET, BFIX_ID(BFIX_C_DIRECT), pl,
+	    payload(MSG_GUEST_PW_GET, BFIX_C_DIRECT));
+	log_flush();
+	cr_assert_eq(pipe2(p, O_NONBLOCK | O_CLOEXEC), 0);
+	cr_assert_neq(saved = dup(STDERR_FILENO), -1);
+	cr_assert_neq(dup2(p[1], STDERR_FILENO), -1);
+	audit_fd = p[0];
+	broker_read_chan(&bfix_b);
+	cr_assert_neq(dup2(saved, STDERR_FILENO), -1);
+	(void)close(saved);
+	(void)close(p[1]);
+	cr_assert_eq(bfix_b.b_nlater, 1, "the POST did not wait");
+	cr_assert_eq(writer_queued(), 0, "the POST was sealed");
+	memset(&a, 0, sizeof(a));
+	cr_assert(bfix_take(&a), "the GET's answer waits for the turn's end");
+	cr_assert_eq(a.ba_type, MSG_GUEST_PW_GET_ANS);
+	audit_take();
+	cr_assert_not_null(strstr(audit_text, "op=guest.pw.get "),
+	    "an answer reached the worker before its audit line");
+	cr_assert_null(strstr(audit_text, "op=guest.pw.put "));
+	memset(&a, 0, sizeof(a));
+	cr_assert_not(bfix_take(&a), "frame of type %u sent", a.ba_type);
+	/* The POST goes with its connection, unrun. */
+	broker_conn_free(&bfix_b, BFIX_ID(BFIX_C_PROXY));
+	cr_assert_eq(bfix_b.b_nlater, 0);
+	(void)close(p[0]);
+	fresh();
 }
 
 /* Credentials: on TLS only, well-formed, judged on every request. */
