@@ -23,21 +23,16 @@
 static int
 ident_sig_ok(const struct secret *sec, const char *instance, const char *sig)
 {
-	crypto_auth_hmacsha256_state	st;
-	unsigned char			mac[crypto_auth_hmacsha256_BYTES];
-	char				hex[HMAC_HEX_LEN + 1];
-	int				ok;
+	unsigned char	mac[crypto_auth_hmacsha256_BYTES];
+	char		hex[HMAC_HEX_LEN + 1];
+	int		ok;
 
 	if (strlen(sig) != HMAC_HEX_LEN)
 		return 0;
-	crypto_auth_hmacsha256_init(&st, secret_open(sec), sec->s_len);
-	secret_close(sec);
-	crypto_auth_hmacsha256_update(&st, (const unsigned char *)instance,
-	    strlen(instance));
-	crypto_auth_hmacsha256_final(&st, mac);
+	secret_hmac(sec, (const unsigned char *)instance, strlen(instance),
+	    mac);
 	sodium_bin2hex(hex, sizeof(hex), mac, sizeof(mac));
 	ok = sodium_memcmp(hex, sig, HMAC_HEX_LEN) == 0;
-	sodium_memzero(&st, sizeof(st));
 	sodium_memzero(mac, sizeof(mac));
 	sodium_memzero(hex, sizeof(hex));
 	return ok;

@@ -21,7 +21,10 @@
 #include "privsep/log.h"
 #include "keys.h"
 
-static uint8_t	*keys_open_pages[KEYRING_MAX + 1];	/* + the secret */
+_Static_assert(SECRET_HMAC_LEN == crypto_auth_hmacsha256_BYTES,
+    "SECRET_HMAC_LEN is not HMAC-SHA256's");
+
+static uint8_t	*keys_open_pages[KEYRING_MAX + 2];	/* + the secret's 2 */
 static size_t	 keys_nopen;
 
 static void	keys_unlock(uint8_t *);
@@ -601,12 +604,36 @@ secret_read(struct secret *s, const char *path, char *err, size_t errlen)
 	return -1;
 }
 
-/* The proxy secret: it may be empty, but not in silence. */
+/*
+ * The proxy secret: it may be empty, but not in silence.  Every guest
+ * request behind the proxy checks an HMAC keyed with it, so the keyed
+ * state (the key's inner and outer pads, hashed) is computed once here
+ * and kept as the secret is: each check copies it instead of hashing
+ * the pads again.
+ */
 int
 secret_load(struct secret *s, const char *path, char *err, size_t errlen)
 {
+	crypto_auth_hmacsha256_state	st;
+
 	if (secret_read(s, path, err, errlen) == -1)
 		return -1;
+	if ((s->s_hmac = sodium_malloc(sizeof(st))) == NULL) {
+		keys_err(err, errlen, "%s: sodium_malloc: %s", path,
+		    strerror(errno));
+		secret_free(s);
+		return -1;
+	}
+	crypto_auth_hmacsha256_init(&st, secret_open(s), s->s_len);
+	memcpy(s->s_hmac, &st, sizeof(st));
+	sodium_memzero(&st, sizeof(st));
+	keys_lock_all();
+	if (sodium_mprotect_noaccess(s->s_hmac) == -1) {
+		keys_err(err, errlen, "%s: mprotect: %s", path,
+		    strerror(errno));
+		secret_free(s);
+		return -1;
+	}
 	if (s->s_len == 0)
 		log_warnx("%s: the proxy shared secret is empty; anyone who "
 		    "can reach the guest listener can sign as the proxy",
@@ -620,6 +647,8 @@ secret_free(struct secret *s)
 	keys_lock_all();
 	if (s->s_bytes != NULL)
 		sodium_free(s->s_bytes);
+	if (s->s_hmac != NULL)
+		sodium_free(s->s_hmac);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -634,4 +663,20 @@ void
 secret_close(const struct secret *s)
 {
 	(void)s;
+}
+
+/* HMAC-SHA256 of msg keyed with a secret from secret_load. */
+void
+secret_hmac(const struct secret *s, const uint8_t *msg, size_t len,
+    uint8_t mac[SECRET_HMAC_LEN])
+{
+	crypto_auth_hmacsha256_state	st;
+
+	if (s->s_hmac == NULL)
+		fatalx("%s: the secret has no HMAC state", __func__);
+	keys_unlock(s->s_hmac);
+	memcpy(&st, s->s_hmac, sizeof(st));
+	crypto_auth_hmacsha256_update(&st, msg, len);
+	crypto_auth_hmacsha256_final(&st, mac);
+	sodium_memzero(&st, sizeof(st));
 }

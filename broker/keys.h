@@ -14,6 +14,7 @@
 #define KEY_LEN		32
 #define KEYRING_MAX	64
 #define SECRET_MAX	1024
+#define SECRET_HMAC_LEN	32	/* HMAC-SHA256 */
 
 struct key {
 	uint32_t	 k_id;
@@ -28,6 +29,8 @@ struct keyring {
 struct secret {
 	uint8_t		*s_bytes;	/* sodium_malloc */
 	size_t		 s_len;
+	uint8_t		*s_hmac;	/* secret_load: sodium_malloc, HMAC-
+					   SHA256 state keyed with s_bytes */
 };
 
 int	keys_check_file(int, const char *, char *, size_t);
@@ -49,6 +52,8 @@ int	keys_create(const char *, uint32_t, char *, size_t);
 int	keys_remove(const char *, uint32_t, char *, size_t);
 void	secret_free(struct secret *);
 const uint8_t *secret_open(const struct secret *);
+void	secret_hmac(const struct secret *, const uint8_t *, size_t,
+	    uint8_t [SECRET_HMAC_LEN]);
 void	secret_close(const struct secret *);
 
 #endif

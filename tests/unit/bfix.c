@@ -77,7 +77,7 @@ bstub_unreached(const char *what)
 	cr_assert_fail("%s reached", what);
 }
 
-static void
+void
 bfix_write(const char *path, const void *p, size_t len)
 {
 	int	fd;

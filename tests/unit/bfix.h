@@ -69,6 +69,7 @@ struct bconn	*bfix_conn(enum bfix_conn);
 void		 bfix_register(const char *, const char *, const char *,
 		    const char *);
 void		 bfix_sign(const char *, char *);
+void		 bfix_write(const char *, const void *, size_t);
 void		 bfix_guest(struct msg_guest *, const char *, const char *,
 		    int);
 void		 bfix_send(uint32_t, uint32_t, const void *, size_t,

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <criterion/criterion.h>
+#include <sodium.h>
 
 #include "broker/ratelimit.h"
 #include "broker/tokens.h"
@@ -114,6 +115,48 @@ Test(ident, proxy_signature_exact)
 	bfix_guest(&g, ID_A, "proj-a", 1);
 	bfix_b.b_have_secret = 0;
 	cr_assert_eq(ident(BFIX_C_PROXY, &g, NULL), 403);
+}
+
+/*
+ * The keyed HMAC state secret_load computes matches HMAC-SHA256 of the
+ * secret itself, for every length: empty, one block, past a block (HMAC
+ * hashes such a key first) and SECRET_MAX; and a secret loaded anew
+ * replaces the state, so the old secret's signatures stop working.
+ */
+Test(ident, proxy_secret_lengths)
+{
+	static const size_t	lens[] = { 0, 1, 17, 63, 64, 65, 200,
+				    SECRET_MAX };
+	uint8_t			sec[SECRET_MAX];
+	uint8_t			mac[crypto_auth_hmacsha256_BYTES];
+	crypto_auth_hmacsha256_state st;
+	char			path[512], err[256], old[SIG_MAX + 1];
+	struct msg_guest	g;
+	size_t			i, k;
+
+	(void)snprintf(path, sizeof(path), "%s/proxy_secret_n", bfix_dir);
+	bfix_guest(&g, ID_A, "proj-a", 1);
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		for (k = 0; k < lens[i]; k++)
+			sec[k] = (uint8_t)('!' + (i * 31 + k * 7) % 90);
+		bfix_write(path, sec, lens[i]);
+		secret_free(&bfix_b.b_secret);
+		cr_assert_eq(secret_load(&bfix_b.b_secret, path, err,
+		    sizeof(err)), 0, "%s", err);
+		cr_assert_eq(bfix_b.b_secret.s_len, lens[i]);
+		memcpy(old, g.mg_sig, sizeof(old));
+		crypto_auth_hmacsha256_init(&st, sec, lens[i]);
+		crypto_auth_hmacsha256_update(&st, (const uint8_t *)ID_A,
+		    strlen(ID_A));
+		crypto_auth_hmacsha256_final(&st, mac);
+		sodium_bin2hex(g.mg_sig, sizeof(g.mg_sig), mac, sizeof(mac));
+		cr_assert_eq(ident(BFIX_C_PROXY, &g, NULL), 200,
+		    "secret of %zu bytes", lens[i]);
+		memcpy(g.mg_sig, old, sizeof(old));
+		cr_assert_eq(ident(BFIX_C_PROXY, &g, NULL), 403,
+		    "secret of %zu bytes: the old one still signs", lens[i]);
+		sodium_bin2hex(g.mg_sig, sizeof(g.mg_sig), mac, sizeof(mac));
+	}
 }
 
 /*
