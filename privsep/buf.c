@@ -231,6 +231,27 @@ buf_all(const struct buf *b, int (*pred)(uint8_t))
 	return 1;
 }
 
+/*
+ * Past the leading bytes below 0x80, eight at a time where it can: most
+ * text a guest sends is ASCII, and utf8_valid need not look at it byte
+ * by byte.
+ */
+void
+buf_skip_ascii(struct buf *b)
+{
+	uint64_t	w;
+	size_t		i = b->b_off;
+
+	for (; b->b_len - i >= sizeof(w); i += sizeof(w)) {
+		memcpy(&w, b->b_data + i, sizeof(w));
+		if ((w & 0x8080808080808080ull) != 0)
+			break;
+	}
+	while (i < b->b_len && b->b_data[i] < 0x80)
+		i++;
+	b->b_off = i;
+}
+
 void
 bbuf_init(struct bbuf *bb, size_t max)
 {

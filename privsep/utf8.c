@@ -16,9 +16,10 @@ utf8_valid(const struct buf *in)
 	uint8_t		c, lo, hi;
 	size_t		more;
 
-	while (buf_get_u8(&b, &c) == 0) {
-		if (c < 0x80)
-			continue;
+	for (;;) {
+		buf_skip_ascii(&b);
+		if (buf_get_u8(&b, &c) == -1)
+			break;
 		lo = 0x80;
 		hi = 0xbf;
 		if (c >= 0xc2 && c <= 0xdf)

@@ -264,6 +264,31 @@ Test(buf, all)
 	cr_expect(buf_all(&b, is_digit));
 }
 
+/*
+ * The cursor stops at the first byte of 0x80 or above, wherever it is
+ * in or across the eight-byte words, or at the end; from any offset.
+ */
+Test(buf, skip_ascii)
+{
+	uint8_t		bytes[40];
+	struct buf	b;
+	size_t		len, off, hi;
+
+	for (len = 0; len <= sizeof(bytes); len++)
+		for (off = 0; off <= len; off++)
+			for (hi = off; hi <= len; hi++) {
+				memset(bytes, 0x7f, sizeof(bytes));
+				if (hi < len)
+					bytes[hi] = hi % 2 ? 0x80 : 0xff;
+				buf_init(&b, bytes, len);
+				cr_assert_eq(buf_skip(&b, off), 0);
+				buf_skip_ascii(&b);
+				cr_assert_eq(buf_left(&b), len - hi,
+				    "len %zu off %zu high byte at %zu: %zu "
+				    "left", len, off, hi, buf_left(&b));
+			}
+}
+
 Test(bbuf, cap)
 {
 	struct bbuf	bb;

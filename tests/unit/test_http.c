@@ -852,11 +852,15 @@ Test(utf8, valid)
 	cr_assert_eq(U8("\xf0\x90\x80\x80"), 1);		/* U+10000 */
 	cr_assert_eq(U8("\xf4\x8f\xbf\xbf"), 1);		/* U+10FFFF */
 	cr_assert_eq(U8("\xf0\x9f\x94\x91"), 1);		/* U+1F511 */
+	/* ASCII runs, skipped a word at a time, around characters. */
+	cr_assert_eq(U8("abcdefgh\xc3\xa9" "12345678901234567\xe4\xb8\xad"
+	    "xyz"), 1);
 }
 
 Test(utf8, invalid)
 {
 	char	big[1020];
+	size_t	i;
 
 	cr_assert_eq(U8("\xc0\x80"), 0);		/* overlong NUL */
 	cr_assert_eq(U8("\xc1\xbf"), 0);		/* overlong */
@@ -879,4 +883,10 @@ Test(utf8, invalid)
 	memset(big, 'a', sizeof(big));
 	big[sizeof(big) - 1] = '\xe9';
 	cr_assert_eq(u8(big, sizeof(big)), 0);
+	/* Or anywhere in a long ASCII run (skipped a word at a time). */
+	for (i = 0; i < 40; i++) {
+		memset(big, 'a', sizeof(big));
+		big[i] = i % 2 ? '\x80' : '\xc3';
+		cr_assert_eq(u8(big, 40), 0, "bad byte at %zu", i);
+	}
 }
