@@ -967,9 +967,11 @@ broker_run(struct broker *b)
 				pfd[n++].events = POLLIN;
 			}
 		}
-		/* Nothing runs until poll returns: keys go no-access, and
-		 * the next turn's reads see every commit made meanwhile. */
+		/* Nothing runs until poll returns: the threads start on the
+		 * turn's jobs, keys go no-access, and the next turn's reads
+		 * see every commit made meanwhile. */
 		reader_wake();
+		writer_wake();
 		store_read_end(b->b_store);
 		keys_lock_all();
 		if (poll(pfd, n, b->b_later != NULL ||

@@ -58,11 +58,23 @@ writer_fd(void)
 	return jobq_fd(&writer_q);
 }
 
-/* Queue a write; -1 when the queue is full (the caller answers 503). */
+/*
+ * Queue a write; -1 when the queue is full (the caller answers 503).  The
+ * thread starts on it at writer_wake, which the event loop calls once a
+ * turn, before it sleeps: a turn's writes go to the writer together, as
+ * one group, and the writer, woken for the first of them, does not take
+ * the CPU from the loop to commit that one alone.
+ */
 int
 writer_submit(struct wjob *j)
 {
-	return jobq_submit(&writer_q, &j->wj_q);
+	return jobq_queue(&writer_q, &j->wj_q);
+}
+
+void
+writer_wake(void)
+{
+	jobq_wake(&writer_q);
 }
 
 /* Every finished write, oldest first. */

@@ -58,6 +58,7 @@ int		 writer_start(enum store_engine, const char *);
 void		 writer_stop(void);
 int		 writer_fd(void);
 int		 writer_submit(struct wjob *);
+void		 writer_wake(void);
 struct wjob	*writer_done(void);
 void		 writer_stats(struct msg_hist *, struct msg_hist *);
 size_t		 writer_queued(void);

@@ -386,6 +386,7 @@ fzc_background(void)
 	int		r;
 
 	while (fzc_wpending > 0 || fzc_hpending > 0) {
+		writer_wake();
 		pfd[0].fd = writer_fd();
 		pfd[0].events = POLLIN;
 		pfd[1].fd = hasher_fd();

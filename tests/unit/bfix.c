@@ -354,6 +354,8 @@ bfix_send(uint32_t type, uint32_t connid, const void *p, size_t len,
 	 */
 	for (spins = 0; !bfix_recv(a) && !a->ba_killed &&
 	    spins < BFIX_WAIT_MS / BFIX_POLL_MS; spins++) {
+		/* As broker_run before it sleeps. */
+		writer_wake();
 		pfd[0].fd = writer_fd();
 		pfd[0].events = POLLIN;
 		pfd[1].fd = hasher_fd();

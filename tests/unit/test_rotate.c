@@ -2,7 +2,8 @@
 /*
  * Key rotation (broker/rotate.c): a new key, the checks before a key is
  * retired, retiring it once the writer has counted its values (queued
- * writes included), and a rewrap pass through the real writer thread.
+ * writes included), and a rewrap pass through the real writer thread;
+ * and that thread's hand-off: what a turn queues is one group.
  */
 #include <sys/stat.h>
 
@@ -228,6 +229,7 @@ collect(int n)
 	int		 spins;
 
 	for (spins = 0; n > 0 && spins < SPINS; spins++) {
+		writer_wake();
 		pfd.fd = writer_fd();
 		pfd.events = POLLIN;
 		if (poll(&pfd, 1, 1000) <= 0)
@@ -303,6 +305,7 @@ rewrap_run(void)
 		store_read_end(bfix_b.b_store);
 		if (bfix_b.b_rewrap_inflight == 0)
 			continue;
+		writer_wake();
 		pfd.fd = writer_fd();
 		pfd.events = POLLIN;
 		if (poll(&pfd, 1, 1000) > 0)
@@ -392,6 +395,7 @@ Test(rotate, rewrap_waits_for_the_writer)
 	    SQLITE_OK);
 	/* The writer takes one job and waits for the lock... */
 	cr_assert_eq(writer_submit(job(WJ_PW_DEL, ID_B)), 0);
+	writer_wake();
 	for (spins = 0; writer_queued() > 0 && spins < SPINS * 100; spins++)
 		(void)poll(NULL, 0, 10);
 	cr_assert_eq(writer_queued(), 0);
@@ -411,4 +415,29 @@ Test(rotate, rewrap_waits_for_the_writer)
 	/* Caught up: the pass goes on. */
 	rewrap_run();
 	value_is(ID_A, PW_A, 2);
+}
+
+/*
+ * writer_submit only queues: the thread starts at writer_wake, which
+ * broker_run calls once a turn before it sleeps, and takes the turn's
+ * writes as one group (one transaction, one commit).
+ */
+Test(writer, one_group_per_wake, .init = setup, .fini = bfix_teardown)
+{
+	struct msg_hist	c0, g0, c1, g1;
+	int		i;
+
+	writer_stats(&c0, &g0);
+	for (i = 0; i < 3; i++) {
+		cr_assert_eq(writer_submit(job(WJ_PW_DEL, ID_B)), 0);
+		/* Time for a thread woken by the submit to take it. */
+		(void)poll(NULL, 0, 50);
+	}
+	cr_assert_eq(writer_queued(), 3, "the writer took %zu writes "
+	    "before writer_wake", 3 - writer_queued());
+	free(collect(3));
+	writer_stats(&c1, &g1);
+	cr_assert_eq(g1.mh_count - g0.mh_count, 1, "%llu groups",
+	    (unsigned long long)(g1.mh_count - g0.mh_count));
+	cr_assert_eq(g1.mh_sum - g0.mh_sum, 3.0);
 }
