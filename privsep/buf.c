@@ -232,6 +232,21 @@ buf_all(const struct buf *b, int (*pred)(uint8_t))
 }
 
 /*
+ * True when every remaining byte c has set[c] set: a table for the
+ * parser's character classes, where buf_all calls a predicate per byte.
+ */
+int
+buf_all_in(const struct buf *b, const uint8_t set[256])
+{
+	size_t	i;
+
+	for (i = b->b_off; i < b->b_len; i++)
+		if (set[b->b_data[i]] == 0)
+			return 0;
+	return 1;
+}
+
+/*
  * Past the leading bytes below 0x80, eight at a time where it can: most
  * text a guest sends is ASCII, and utf8_valid need not look at it byte
  * by byte.

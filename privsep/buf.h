@@ -37,6 +37,7 @@ void	buf_trim_ows(struct buf *);
 int	buf_copy_str(const struct buf *, char *, size_t);
 int	buf_to_u64(const struct buf *, uint64_t, uint64_t *);
 int	buf_all(const struct buf *, int (*)(uint8_t));
+int	buf_all_in(const struct buf *, const uint8_t [256]);
 void	buf_skip_ascii(struct buf *);
 
 /* Growable byte store with a hard cap; never grows past b_max. */

@@ -33,6 +33,10 @@ static int	http_is_tchar(uint8_t);
 static int	http_is_target(uint8_t);
 static int	http_is_value(uint8_t);
 static int	http_token(const struct buf *);
+static void	http_sets(void);
+
+/* The classes above as tables, for buf_all_in; filled by http_sets. */
+static uint8_t	http_set_tchar[256], http_set_target[256], http_set_value[256];
 static void	http_te(struct http_req *);
 static int	http_line_end(struct http_parser *, const struct buf *, size_t,
 		    struct http_req *, int *);
@@ -60,6 +64,7 @@ static const struct {
 void
 http_parser_init(struct http_parser *p)
 {
+	http_sets();
 	memset(p, 0, sizeof(*p));
 }
 
@@ -156,7 +161,23 @@ http_is_value(uint8_t c)
 static int
 http_token(const struct buf *b)
 {
-	return buf_left(b) > 0 && buf_all(b, http_is_tchar);
+	return buf_left(b) > 0 && buf_all_in(b, http_set_tchar);
+}
+
+static void
+http_sets(void)
+{
+	static int	done;
+	unsigned int	c;
+
+	if (done)
+		return;
+	for (c = 0; c < 256; c++) {
+		http_set_tchar[c] = (uint8_t)http_is_tchar((uint8_t)c);
+		http_set_target[c] = (uint8_t)http_is_target((uint8_t)c);
+		http_set_value[c] = (uint8_t)http_is_value((uint8_t)c);
+	}
+	done = 1;
 }
 
 /*
@@ -210,7 +231,8 @@ http_reqline(const struct buf *line, struct http_req *r, int *status)
 	if (http_version(&l, &r->hr_minor, status) == -1)
 		return HTTP_ERROR;
 	/* Origin-form only: no absolute, authority or asterisk form. */
-	if (!buf_has_prefix(&target, "/") || !buf_all(&target, http_is_target))
+	if (!buf_has_prefix(&target, "/") ||
+	    !buf_all_in(&target, http_set_target))
 		return http_fail(status, 400);
 	if (buf_sep(&target, '?', &r->hr_path) == -1)
 		return http_fail(status, 400);
@@ -263,7 +285,7 @@ http_fieldline(const struct buf *line, struct http_field *f, int *status)
 		return http_fail(status, 400);
 	f->hf_value = l;
 	buf_trim_ows(&f->hf_value);
-	if (!buf_all(&f->hf_value, http_is_value))
+	if (!buf_all_in(&f->hf_value, http_set_value))
 		return http_fail(status, 400);
 	return 0;
 }

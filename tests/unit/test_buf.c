@@ -264,6 +264,26 @@ Test(buf, all)
 	cr_expect(buf_all(&b, is_digit));
 }
 
+/* Every remaining byte, and only those, is looked up in the set. */
+Test(buf, all_in)
+{
+	uint8_t		set[256];
+	struct buf	b;
+
+	memset(set, 0, sizeof(set));
+	set['1'] = set['2'] = set['3'] = 1;
+	buf_init(&b, "x123", 4);
+	cr_expect(!buf_all_in(&b, set));
+	cr_assert_eq(buf_skip(&b, 1), 0);
+	cr_expect(buf_all_in(&b, set));
+	buf_init(&b, "12\xff", 3);
+	cr_expect(!buf_all_in(&b, set));
+	set[0xff] = 1;
+	cr_expect(buf_all_in(&b, set));
+	buf_init(&b, "", 0);
+	cr_expect(buf_all_in(&b, set));
+}
+
 /*
  * The cursor stops at the first byte of 0x80 or above, wherever it is
  * in or across the eight-byte words, or at the end; from any offset.

@@ -3,6 +3,7 @@
  * Unit tests for the request-head parser, path normalisation and UTF-8
  * validation (worker/http.c, worker/path.c, privsep/utf8.c).
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -373,6 +374,37 @@ Test(http, field_value_controls)
 	expect_error(GET_PW "X-A: a\x1f\r\n\r\n", 400);
 	expect_error(GET_PW "X-A: a\x7f\r\n\r\n", 400);
 	expect_error(GET_PW "X-A: \x08\r\n\r\n", 400);
+}
+
+/*
+ * Every byte, as the classes of RFC 9110 say: in a field value (VCHAR,
+ * SP, HTAB, obs-text), a field name (tchar; a ':' ends the name) and the
+ * target (visible ASCII).  CR and LF frame lines and have their own
+ * tests.
+ */
+Test(http, every_byte)
+{
+	char		 m[128];
+	unsigned int	 c;
+	int		 n, want;
+
+	for (c = 0; c < 256; c++) {
+		if (c == '\r' || c == '\n')
+			continue;
+		n = snprintf(m, sizeof(m), GET_PW "X-A: a%cb\r\n\r\n", c);
+		want = c == '\t' || (c >= 0x20 && c != 0x7f);
+		cr_assert_eq(parse_mem(m, (size_t)n) == HTTP_DONE, want,
+		    "byte 0x%02x in a field value", c);
+		n = snprintf(m, sizeof(m), GET_PW "X%cA: v\r\n\r\n", c);
+		want = c == ':' || (c < 0x80 && (isalnum((int)c) ||
+		    (c != 0 && strchr("!#$%&'*+-.^_`|~", (int)c) != NULL)));
+		cr_assert_eq(parse_mem(m, (size_t)n) == HTTP_DONE, want,
+		    "byte 0x%02x in a field name", c);
+		n = snprintf(m, sizeof(m), "GET /a%cb HTTP/1.1\r\n\r\n", c);
+		want = c >= 0x21 && c <= 0x7e;
+		cr_assert_eq(parse_mem(m, (size_t)n) == HTTP_DONE, want,
+		    "byte 0x%02x in the target", c);
+	}
 }
 
 /* Framing. */
