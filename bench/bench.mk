@@ -5,8 +5,9 @@
 #   make bench         bench/run.py: sealmd against nginx, fdatasync and
 #                      its own store work (post_ref), side by side in one
 #                      run (BENCH_SECONDS, BENCH_ROUNDS)
-#   make bench-instr   bench/instr.py: instructions per guest GET under
-#                      callgrind (broker, and the worker's parser)
+#   make bench-instr   bench/instr.py: instructions per guest GET and POST
+#                      under callgrind (broker, the worker's parser, and
+#                      post_ref's store work)
 #   make bench-pg      bench/pg.py: sealmd on PostgreSQL against sealmd on
 #                      SQLite, side by side in one run
 #   make bench-scale   bench/scale.py: a registry of BENCH_SCALE_N instances
@@ -68,7 +69,8 @@ bench-batch: deps
 # seccomp filter: valgrind cannot emulate the seccomp syscall), kept in its
 # own directory with the release optimisation level.
 bench-instr: deps bench-deps
-	@$(MAKE) --no-print-directory all $(BENCH_B)/instr_worker
+	@$(MAKE) --no-print-directory all $(BENCH_B)/instr_worker \
+	    $(BENCH_B)/post_ref
 	@$(MAKE) --no-print-directory B=$(INSTR_B) SAN="-DSEALMD_VALGRIND" all
 	@SEALMD_BUILD=$(CURDIR)/$(B) SEALMD_INSTR_BUILD=$(CURDIR)/$(INSTR_B) \
 	    python3 bench/instr.py

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: ISC
-"""make bench-instr: instructions per guest GET, counted by callgrind.
+"""make bench-instr: instructions per guest GET and POST, by callgrind.
 
 Instruction counts do not depend on how busy the machine is, so unlike
 make bench these figures compare from run to run and machine to machine
@@ -19,12 +19,23 @@ make bench these figures compare from run to run and machine to machine
     parser and path normaliser as the release build compiles them and
     parses a GET head M1 and M2 times; (Ir(M2) - Ir(M1)) / (M2 - M1).
 
+(c) The broker, per guest POST (scenario 3's request).  A run registers
+    P instances through the owner API, then posts the 344-byte value to
+    each through a proxy listener, signed, from 64 keep-alive
+    connections in waves of 64; a second run registers as many and posts
+    none.  The difference divided by P, with the group size the run got
+    (valgrind runs one thread at a time, so groups differ from make
+    bench's), and post_ref's instructions per POST for the same store
+    work alone (two runs of different length, the difference over the
+    difference of POSTs).
+
 Neither counts the kernel: system calls are one instruction each to
 callgrind.  bench/README.md has the details and the limits.
 
-Environment: BENCH_INSTR_N (GETs, default 10000), SEALMD_BUILD,
-SEALMD_INSTR_BUILD (default build/instr).
+Environment: BENCH_INSTR_N (GETs, default 10000), BENCH_INSTR_POSTS
+(default 2048), SEALMD_BUILD, SEALMD_INSTR_BUILD (default build/instr).
 """
+import json
 import os
 import re
 import shutil
@@ -38,6 +49,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run as R  # noqa: E402
 
 N = max(100, int(os.environ.get("BENCH_INSTR_N", "10000")))
+POSTS = max(R.CONNS, int(os.environ.get("BENCH_INSTR_POSTS", "2048")))
+POST_REF_SECONDS = (1, 4)
 DRIVER_N = (1000, 101000)
 INSTR_BUILD = os.environ.get("SEALMD_INSTR_BUILD") or os.path.join(
     R.TOP, "build", "instr")
@@ -136,6 +149,97 @@ def gets(port, n):
             buf = buf[need:]
 
 
+def post_head(iid, sig):
+    return (f"POST {R.PW_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"X-Instance-ID: {iid}\r\nX-Tenant-ID: {R.PROJECT}\r\n"
+            f"X-Instance-ID-Signature: {sig}\r\n"
+            f"Content-Type: text/plain\r\n"
+            f"Content-Length: {len(R.BODY)}\r\n\r\n").encode() + R.BODY
+
+
+def answer(s, buf):
+    """One answer's head (and the rest of buf) from s."""
+    while True:
+        end = buf.find(b"\r\n\r\n")
+        if end != -1:
+            m = re.search(rb"(?i)\r\ncontent-length:\s*(\d+)", buf[:end])
+            need = end + 4 + (int(m.group(1)) if m else 0)
+            if len(buf) >= need:
+                return buf[:end], buf[need:]
+        chunk = s.recv(65536)
+        if not chunk:
+            raise RuntimeError("connection closed")
+        buf += chunk
+
+
+def posts(port, items):
+    """A POST to each (id, signature), R.CONNS at a time; each a 200."""
+    socks = [socket.create_connection(("127.0.0.1", port), timeout=60)
+             for _ in range(R.CONNS)]
+    bufs = [b""] * len(socks)
+    try:
+        for k in range(0, len(items), len(socks)):
+            wave = items[k:k + len(socks)]
+            for i, (iid, sig) in enumerate(wave):
+                socks[i].sendall(post_head(iid, sig))
+            for i in range(len(wave)):
+                head, bufs[i] = answer(socks[i], bufs[i])
+                if not head.startswith(b"HTTP/1.1 200"):
+                    raise RuntimeError(f"POST answered {head[:60]!r}")
+    finally:
+        for s in socks:
+            s.close()
+
+
+def broker_post(tmp, n, idle=None):
+    """One broker run under callgrind that registers POSTS instances and
+    posts to n of them; returns (total Ir, seconds spent posting, the
+    callgrind file, writes and commits while posting)."""
+    out = os.path.join(tmp, f"broker.post.{n}.out")
+    d = R.Sealmd(prefix=callgrind(out, []), build=INSTR_BUILD)
+    try:
+        d.start(timeout=120)
+        ids = [R.fx.uuid4() for _ in range(POSTS)]
+        R.owner_register(d.socket, ids)
+        items = [(i, d.sign(i)) for i in ids[:n]]
+        g0 = R.commit_groups(d)
+        t0 = time.monotonic()
+        if n:
+            posts(d.port["proxy"], items)
+        else:
+            time.sleep(idle)
+        spent = time.monotonic() - t0
+        g1 = R.commit_groups(d)
+        rc = d.stop(timeout=120)
+        if rc != 0:
+            raise RuntimeError(f"broker exited {rc}:\n{d.log()[-3000:]}")
+        deaths = d.worker_deaths()
+        if deaths:
+            raise RuntimeError(f"the worker died: {deaths}")
+    finally:
+        d.cleanup()
+    return total_ir(out), spent, out, (g1[0] - g0[0], g1[1] - g0[1])
+
+
+def post_ref(tmp, group):
+    """post_ref's instructions per POST at this group size."""
+    runs = []
+    for secs in POST_REF_SECONDS:
+        out = os.path.join(tmp, f"post_ref.{secs}.out")
+        argv = callgrind(out, [R.POST_REF, tmp, str(secs), str(group)])
+        R.remember(f"callgrind post_ref ({secs} s)", argv)
+        p = subprocess.run(argv, capture_output=True, timeout=600)
+        if p.returncode != 0:
+            raise RuntimeError(f"post_ref failed:\n"
+                               f"{p.stderr.decode()[-2000:]}")
+        runs.append((total_ir(out),
+                     json.loads(p.stdout.decode().splitlines()[-1])))
+    (ir1, r1), (ir2, r2) = runs
+    if r2["posts"] <= r1["posts"]:
+        raise RuntimeError("post_ref: the longer run posted no more")
+    return (ir2 - ir1) / (r2["posts"] - r1["posts"])
+
+
 def broker(tmp, n, idle=None):
     """One broker run under callgrind; returns (total Ir, seconds spent
     serving, callgrind file)."""
@@ -163,7 +267,8 @@ def broker(tmp, n, idle=None):
 
 
 def main():
-    for exe in (VALGRIND, DRIVER, os.path.join(INSTR_BUILD, "sealmd")):
+    for exe in (VALGRIND, DRIVER, R.POST_REF,
+                os.path.join(INSTR_BUILD, "sealmd")):
         if not os.access(exe, os.X_OK):
             sys.exit(f"bench-instr: {exe} is missing; run make bench-instr")
     if R.SERVER_CPU is not None:
@@ -178,11 +283,20 @@ def main():
         top_b = diff_top(f_n, f_0, N)
         R.note("parser driver")
         drv = {s: driver(tmp, s) for s in ("wrk", "proxy")}
+        R.note(f"broker: {POSTS} POSTs under callgrind")
+        pir_n, pspent, pf_n, grp = broker_post(tmp, POSTS)
+        R.note(f"broker: baseline, no POSTs, {pspent:.1f} s idle")
+        pir_0, _, pf_0, _ = broker_post(tmp, 0, idle=pspent)
+        per_post = (pir_n - pir_0) / POSTS
+        top_p = diff_top(pf_n, pf_0, POSTS)
+        group = max(1, round(grp[0] / grp[1])) if grp[1] else 1
+        R.note(f"post_ref under callgrind, groups of {group}")
+        ref_post = post_ref(tmp, group)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-    print("## Instructions per guest GET (callgrind)\n")
-    print("| what | instructions per GET |")
+    print("## Instructions per guest GET and POST (callgrind)\n")
+    print("| what | instructions per request |")
     print("|---|---|")
     print(f"| (a) broker, direct GET of a 344-byte value, keep-alive "
           f"({N:,} GETs minus a 0-GET run) | {per_get:,.0f} |")
@@ -190,6 +304,12 @@ def main():
           f"lookups, wrk's GET head | {drv['wrk'][0]:,.0f} |")
     print(f"| (b) worker parser, the same for a neutron-proxy GET head "
           f"(8 fields) | {drv['proxy'][0]:,.0f} |")
+    print(f"| (c) broker, guest POST of a 344-byte value through a proxy "
+          f"listener, 64 connections ({POSTS:,} POSTs minus a 0-POST run; "
+          f"{grp[0]:.0f} writes in {grp[1]:.0f} commits) "
+          f"| {per_post:,.0f} |")
+    print(f"| (c) post_ref, the same store work alone, groups of {group} "
+          f"| {ref_post:,.0f} |")
     print(f"\nBroker totals: {ir_n:,} Ir with {N:,} GETs, {ir_0:,} Ir "
           f"without (same start, setup and {spent:.1f} s of idle time).")
     print(f"\nBroker, self instructions per GET by function (top "
@@ -197,6 +317,12 @@ def main():
     print("| function | Ir per GET |")
     print("|---|---|")
     for name, v in top_b:
+        print(f"| `{name}` | {v:,.0f} |")
+    print(f"\nBroker, self instructions per POST by function (top "
+          f"{TOP_FUNCS}):\n")
+    print("| function | Ir per POST |")
+    print("|---|---|")
+    for name, v in top_p:
         print(f"| `{name}` | {v:,.0f} |")
     print("\nParser driver (wrk's GET), self instructions per request:\n")
     print("| function | Ir per request |")
