@@ -41,7 +41,6 @@ static void	broker_signals(void);
 static void	broker_stop(struct broker *);
 static void	broker_read_one(struct broker *, struct chan_msg *);
 static void	broker_later_add(struct broker *, const struct chan_msg *);
-static void	broker_later_run(struct broker *, int);
 static void	broker_later_clear(struct broker *);
 static void	broker_later_drop(struct broker *, uint32_t);
 static void	broker_reload(struct broker *);
@@ -778,8 +777,13 @@ broker_later_add(struct broker *b, const struct chan_msg *m)
 		bc->bc_later++;
 }
 
-/* The oldest max messages of b_later, in the order they came. */
-static void
+/*
+ * The oldest max messages of b_later, in the order they came.  Every
+ * BROKER_LATER_READ of them, what the worker sent meanwhile is read:
+ * a read that came while they are sealed waits behind that many, not
+ * behind the rest of the turn's.
+ */
+void
 broker_later_run(struct broker *b, int max)
 {
 	static struct chan_msg	 m;
@@ -787,7 +791,12 @@ broker_later_run(struct broker *b, int max)
 	struct bconn		*bc;
 	int			 i;
 
-	for (i = 0; i < max && (l = b->b_later) != NULL; i++) {
+	for (i = 0; i < max && b->b_later != NULL; i++) {
+		if (i > 0 && i % BROKER_LATER_READ == 0)
+			broker_read_chan(b);
+		/* A violation in what was read cleared b_later. */
+		if ((l = b->b_later) == NULL)
+			break;
 		b->b_later = l->bl_next;
 		b->b_nlater--;
 		if ((bc = broker_conn_get(b, l->bl_hdr.ch_connid)) != NULL &&
@@ -844,9 +853,11 @@ broker_later_clear(struct broker *b)
  * The worker's channel, corked: what a turn answers leaves in
  * broker_turn_end, after the audit lines written so far: once its reads
  * are answered, and as it ends.  One turn queues a bounded number of
- * frames: an answer to each of the BROKER_BATCH frames read (and a
- * read-ahead batch; a report is answered by nothing), to
- * BROKER_LATER_TURN waiting writes, to the completions of the job queues
+ * frames: an answer to each of the BROKER_BATCH frames of each read (and
+ * a read-ahead batch; a report is answered by nothing; a turn reads once
+ * and again every BROKER_LATER_READ waiting writes it runs, each read
+ * sent before the next), to BROKER_LATER_TURN waiting writes, to the
+ * completions of the job queues
  * (each bounded: WRITER_QUEUE_MAX, READER_QUEUE_MAX, HASHER_QUEUE_MAX)
  * and of the waiters, a ping, and BROKER_BATCH new connections per
  * listener.  CHAN_QUEUE_MAX counts what the last flush left behind: a

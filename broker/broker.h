@@ -46,6 +46,7 @@
 #define BROKER_BATCHES_MAX	BATCH_HELD_MAX
 #define BROKER_LATER_MAX	128	/* writes waiting behind reads */
 #define BROKER_LATER_TURN	16	/* of those, run per loop turn */
+#define BROKER_LATER_READ	4	/* of those, run between reads */
 
 struct listener {
 	int		l_fd;
@@ -204,6 +205,7 @@ void	 broker_run(struct broker *);
 void	 broker_chan_open(struct broker *, int);
 void	 broker_turn_end(struct broker *);
 void	 broker_read_chan(struct broker *);
+void	 broker_later_run(struct broker *, int);
 void	 broker_reports(struct broker *, const struct chan_msg *);
 void	 broker_conn_free(struct broker *, uint32_t);
 struct bconn	*broker_conn_get(struct broker *, uint32_t);

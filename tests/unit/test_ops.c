@@ -638,6 +638,49 @@ Test(ops, read_answer_out_before_writes_run)
 	fresh();
 }
 
+/*
+ * A read that comes while the turn's waiting writes run is read, and
+ * answered, after BROKER_LATER_READ of them, not after the turn's last.
+ * (Before, it waited for the next turn: behind BROKER_LATER_TURN.)
+ */
+Test(ops, read_answered_between_waiting_writes)
+{
+	static uint8_t	put[CHAN_MAX_PAYLOAD];
+	struct bfix_ans	a;
+	size_t		putlen;
+	int		i;
+
+	fresh();
+	putlen = payload(MSG_GUEST_PW_PUT, BFIX_C_PROXY);
+	memcpy(put, pl, putlen);
+	for (i = 0; i <= BROKER_LATER_READ; i++)
+		bfix_frame(MSG_GUEST_PW_PUT, BFIX_ID(BFIX_C_PROXY), put,
+		    putlen);
+	broker_read_chan(&bfix_b);
+	cr_assert_eq(bfix_b.b_nlater, BROKER_LATER_READ + 1);
+	bfix_frame(MSG_GUEST_PW_GET, BFIX_ID(BFIX_C_DIRECT), pl,
+	    payload(MSG_GUEST_PW_GET, BFIX_C_DIRECT));
+	broker_later_run(&bfix_b, BROKER_LATER_TURN);
+	cr_assert_eq(bfix_b.b_nlater, 0);
+	for (i = 0; i < BROKER_LATER_READ; i++) {
+		memset(&a, 0, sizeof(a));
+		cr_assert(bfix_take(&a), "answer %d of the writes not sent",
+		    i);
+		cr_assert_eq(a.ba_type, MSG_GUEST_PW_PUT_ANS);
+	}
+	memset(&a, 0, sizeof(a));
+	cr_assert(bfix_take(&a), "the GET was not read between the writes");
+	cr_assert_eq(a.ba_type, MSG_GUEST_PW_GET_ANS);
+	/* The last write's answer leaves as the turn ends. */
+	memset(&a, 0, sizeof(a));
+	cr_assert_not(bfix_take(&a), "frame of type %u sent", a.ba_type);
+	broker_turn_end(&bfix_b);
+	memset(&a, 0, sizeof(a));
+	cr_assert(bfix_take(&a));
+	cr_assert_eq(a.ba_type, MSG_GUEST_PW_PUT_ANS);
+	fresh();
+}
+
 /* Credentials: on TLS only, well-formed, judged on every request. */
 Test(ops, owner_auth_credentials)
 {
