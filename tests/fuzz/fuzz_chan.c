@@ -938,7 +938,10 @@ fzc_dispatch(struct chan_msg *m)
 	fzc_curq = NULL;
 }
 
-/* broker.c's broker_read_chan, which is static: the same steps. */
+/*
+ * broker.c's broker_read_chan, but each frame dispatched at once (no
+ * b_later), so that the checks follow every message.
+ */
 static void
 fzc_read_chan(void)
 {
