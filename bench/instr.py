@@ -210,15 +210,21 @@ def broker_post(tmp, n, idle=None):
             time.sleep(idle)
         spent = time.monotonic() - t0
         g1 = R.commit_groups(d)
-        rc = d.stop(timeout=120)
-        if rc != 0:
-            raise RuntimeError(f"broker exited {rc}:\n{d.log()[-3000:]}")
-        deaths = d.worker_deaths()
-        if deaths:
-            raise RuntimeError(f"the worker died: {deaths}")
+        stop_clean(d)
     finally:
         d.cleanup()
     return total_ir(out), spent, out, (g1[0] - g0[0], g1[1] - g0[1])
+
+
+def stop_clean(d):
+    """Stop a run's broker; a broker that did not exit 0, or a worker
+    that died, makes the run's count worthless."""
+    rc = d.stop(timeout=120)
+    if rc != 0:
+        raise RuntimeError(f"broker exited {rc}:\n{d.log()[-3000:]}")
+    deaths = d.worker_deaths()
+    if deaths:
+        raise RuntimeError(f"the worker died: {deaths}")
 
 
 def post_ref(tmp, group):
@@ -255,12 +261,7 @@ def broker(tmp, n, idle=None):
         else:
             time.sleep(idle)
         spent = time.monotonic() - t0
-        rc = d.stop(timeout=120)
-        if rc != 0:
-            raise RuntimeError(f"broker exited {rc}:\n{d.log()[-3000:]}")
-        deaths = d.worker_deaths()
-        if deaths:
-            raise RuntimeError(f"the worker died: {deaths}")
+        stop_clean(d)
     finally:
         d.cleanup()
     return total_ir(out), spent, out

@@ -114,30 +114,19 @@ store_close(struct store *st)
 		st->st_ops->close(st);
 }
 
+/* One registration: a batch of one. */
 int
 store_instance_put(struct store *st, const struct store_inst *inst,
     int *created)
 {
-	const struct store_ops	*ops = st->st_ops;
-	int			 nested, r;
+	size_t	bad;
 
-	if (!store_inst_ok(inst)) {
-		log_warnx("%s: malformed instance record", __func__);
-		return STORE_ERR;
-	}
-	if (ops->put_begin(st, &nested) == -1)
-		return STORE_ERR;
-	if ((r = ops->put_write(st, inst, created)) == STORE_OK &&
-	    ops->put_commit(st, nested) == -1)
-		r = STORE_ERR;
-	if (r != STORE_OK)
-		ops->put_abort(st, nested);
-	return r;
+	return store_instance_put_many(st, inst, 1, created, &bad);
 }
 
 /*
- * n registrations in one transaction (bulk registration): each as
- * store_instance_put, created[i] as its created; on the first that fails,
+ * n registrations in one transaction (bulk registration, or one):
+ * created[i] tells whether the i-th was new; on the first that fails,
  * none is kept, *bad is its index and its result is returned.  One
  * transaction or savepoint for them all, none per entry (a round trip
  * each on PostgreSQL, a journal truncation each on SQLite): any failure
