@@ -674,7 +674,10 @@ broker_read_chan(struct broker *b)
 	static struct chan_msg	m;
 	int			i, r;
 
+	/* Past the first read, one that found the socket drained ends it:
+	 * poll wakes the loop for what comes later. */
 	for (i = 0; (i < BROKER_BATCH || chan_buffered(&b->b_chan)) &&
+	    (i == 0 || !chan_drained(&b->b_chan)) &&
 	    b->b_nlater < BROKER_LATER_MAX && b->b_chan.c_fd != -1; i++) {
 		r = chan_recv(&b->b_chan, &m);
 		if (r == 0)

@@ -33,6 +33,7 @@ struct chan_rx {
 	uint8_t			rx_buf[CHAN_RX_BATCH]
 			    [sizeof(struct chan_hdr) + CHAN_MAX_PAYLOAD];
 	unsigned int		rx_n, rx_next;
+	int			rx_short;	/* the last read took fewer */
 };
 
 struct chan_frame {
@@ -72,14 +73,41 @@ chan_cork(struct chan *c)
 void
 chan_batch(struct chan *c)
 {
-	if (c->c_rx == NULL && (c->c_rx = calloc(1, sizeof(*c->c_rx))) == NULL)
+	struct chan_rx	*rx;
+	unsigned int	 k;
+
+	if (c->c_rx != NULL)
+		return;
+	if ((c->c_rx = rx = calloc(1, sizeof(*c->c_rx))) == NULL)
 		fatal("%s", __func__);
+	/* Once: recvmmsg changes only the lengths chan_rx_fill resets. */
+	for (k = 0; k < CHAN_RX_BATCH; k++) {
+		rx->rx_iov[k].iov_base = rx->rx_buf[k];
+		rx->rx_iov[k].iov_len = sizeof(rx->rx_buf[k]);
+		rx->rx_mm[k].msg_hdr.msg_iov = &rx->rx_iov[k];
+		rx->rx_mm[k].msg_hdr.msg_iovlen = 1;
+		rx->rx_mm[k].msg_hdr.msg_control = rx->rx_cm[k].buf;
+		rx->rx_mm[k].msg_hdr.msg_controllen = sizeof(rx->rx_cm[k].buf);
+	}
 }
 
 int
 chan_buffered(const struct chan *c)
 {
 	return c->c_rx != NULL && c->c_rx->rx_next < c->c_rx->rx_n;
+}
+
+/*
+ * Nothing is read ahead, and the last recvmmsg took fewer frames than it
+ * asked for: the socket was empty then.  A reader that polls (level
+ * triggered) may stop here rather than read again only to learn EAGAIN:
+ * whatever came since makes its poll return at once.
+ */
+int
+chan_drained(const struct chan *c)
+{
+	return c->c_rx != NULL && c->c_rx->rx_next == c->c_rx->rx_n &&
+	    c->c_rx->rx_short;
 }
 
 /* Close every fd a received control message carries. */
@@ -351,24 +379,22 @@ chan_rx_fill(struct chan *c)
 	unsigned int	 k;
 	int		 r;
 
-	for (k = 0; k < CHAN_RX_BATCH; k++) {
-		rx->rx_iov[k].iov_base = rx->rx_buf[k];
-		rx->rx_iov[k].iov_len = sizeof(rx->rx_buf[k]);
-		memset(&rx->rx_mm[k], 0, sizeof(rx->rx_mm[k]));
-		rx->rx_mm[k].msg_hdr.msg_iov = &rx->rx_iov[k];
-		rx->rx_mm[k].msg_hdr.msg_iovlen = 1;
-		rx->rx_mm[k].msg_hdr.msg_control = rx->rx_cm[k].buf;
-		rx->rx_mm[k].msg_hdr.msg_controllen = sizeof(rx->rx_cm[k].buf);
-	}
+	/* Only the frames the last read filled had their lengths changed. */
+	for (k = 0; k < rx->rx_n; k++)
+		rx->rx_mm[k].msg_hdr.msg_controllen =
+		    sizeof(rx->rx_cm[k].buf);
 	rx->rx_n = rx->rx_next = 0;
+	rx->rx_short = 1;
 	r = recvmmsg(c->c_fd, rx->rx_mm, CHAN_RX_BATCH,
 	    MSG_DONTWAIT | MSG_CMSG_CLOEXEC, NULL);
 	if (r == -1) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			return 0;
-		return -1;
+		rx->rx_short = 0;	/* nothing learnt */
+		return errno == EINTR ? 0 : -1;
 	}
 	rx->rx_n = (unsigned int)r;
+	rx->rx_short = r < CHAN_RX_BATCH;
 	return r > 0;
 }
 

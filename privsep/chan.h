@@ -47,6 +47,7 @@ void	chan_clear(struct chan *);
 void	chan_cork(struct chan *);
 void	chan_batch(struct chan *);
 int	chan_buffered(const struct chan *);
+int	chan_drained(const struct chan *);
 int	chan_send(struct chan *, uint32_t, uint32_t, uint32_t,
 	    const void *, size_t, int);
 int	chan_flush(struct chan *);

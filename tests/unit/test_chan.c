@@ -457,6 +457,80 @@ Test(chan, batch_reads_ahead_in_order)
 	chan_clear(&cb);
 }
 
+/*
+ * chan_drained says what the last recvmmsg saw: fewer frames than it
+ * asked for (the socket was empty then) and nothing left in memory.  A
+ * full read says nothing of what is behind it.
+ */
+Test(chan, batch_drained_after_a_short_read)
+{
+	struct msg_status	st = { 0 };
+	uint32_t		i;
+
+	open_pair(0);
+	chan_batch(&cb);
+	cr_expect(!chan_drained(&cb), "drained before any read");
+	for (i = 0; i < 3; i++)
+		cr_assert_eq(chan_send(&ca, MSG_PONG, i, 0, &st, sizeof(st),
+		    -1), 0);
+	cr_assert_eq(chan_recv(&cb, &m), 1);
+	cr_expect(!chan_drained(&cb), "drained with frames in memory");
+	cr_assert_eq(chan_recv(&cb, &m), 1);
+	cr_assert_eq(chan_recv(&cb, &m), 1);
+	cr_expect(chan_drained(&cb), "a short read did not drain it");
+	/* Later frames are still read: only the caller may stop early. */
+	cr_assert_eq(chan_send(&ca, MSG_PONG, 9, 0, &st, sizeof(st), -1), 0);
+	cr_expect(chan_drained(&cb));
+	cr_assert_eq(chan_recv(&cb, &m), 1);
+	cr_expect_eq(m.m_hdr.ch_reqid, 9);
+	/* 20: one full read of 16, then a short one of 4. */
+	for (i = 0; i < 20; i++)
+		cr_assert_eq(chan_send(&ca, MSG_PONG, i, 0, &st, sizeof(st),
+		    -1), 0);
+	for (i = 0; i < 16; i++)
+		cr_assert_eq(chan_recv(&cb, &m), 1);
+	cr_expect(!chan_drained(&cb), "a full read drained it");
+	for (i = 16; i < 20; i++) {
+		cr_assert_eq(chan_recv(&cb, &m), 1);
+		cr_expect_eq(m.m_hdr.ch_reqid, i);
+	}
+	cr_expect(chan_drained(&cb));
+	cr_expect_eq(chan_recv(&cb, &m), 0);
+	cr_expect(chan_drained(&cb), "EAGAIN did not drain it");
+	chan_clear(&cb);
+}
+
+/*
+ * Each read ahead takes the control data its frames carry, whatever the
+ * frames read into the same slots before had: fds after frames without.
+ */
+Test(chan, batch_fds_after_frames_without)
+{
+	struct msg_status	st = { 0 };
+	int			p[2], round, i;
+
+	open_pair(1);
+	chan_batch(&cb);
+	cr_assert_eq(pipe(p), 0);
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < 3; i++)
+			cr_assert_eq(chan_send(&ca, MSG_PONG, (uint32_t)i, 0,
+			    &st, sizeof(st), round == 1 ? dup(p[0]) : -1),
+			    0);
+		for (i = 0; i < 3; i++) {
+			cr_assert_eq(chan_recv(&cb, &m), 1, "round %d frame "
+			    "%d: %s", round, i, strerror(errno));
+			cr_expect_eq(m.m_fd != -1, round == 1);
+			if (m.m_fd != -1)
+				close(m.m_fd);
+		}
+	}
+	close(p[0]);
+	cr_expect(reader_gone(p[1]));
+	close(p[1]);
+	chan_clear(&cb);
+}
+
 Test(chan, batch_clear_closes_fds_read_ahead)
 {
 	struct msg_status	st = { 0 };
