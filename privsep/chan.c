@@ -17,8 +17,11 @@
 #include "chan.h"
 #include "log.h"
 
-#define CHAN_FLUSH_BATCH	64	/* frames per sendmmsg */
-#define CHAN_RX_BATCH		16	/* frames per recvmmsg */
+#define CHAN_FLUSH_BATCH	64	/* datagrams per sendmmsg */
+#define CHAN_FLUSH_IOV		256	/* frames per sendmmsg, packed */
+#define CHAN_RX_BATCH		16	/* datagrams per recvmmsg */
+/* A packed datagram fits where one frame of the largest payload does. */
+#define CHAN_DGRAM_MAX		(sizeof(struct chan_hdr) + CHAN_MAX_PAYLOAD)
 
 union chan_rxcmsg {
 	struct cmsghdr	hdr;
@@ -30,9 +33,9 @@ struct chan_rx {
 	struct mmsghdr		rx_mm[CHAN_RX_BATCH];
 	struct iovec		rx_iov[CHAN_RX_BATCH];
 	union chan_rxcmsg	rx_cm[CHAN_RX_BATCH];
-	uint8_t			rx_buf[CHAN_RX_BATCH]
-			    [sizeof(struct chan_hdr) + CHAN_MAX_PAYLOAD];
+	uint8_t			rx_buf[CHAN_RX_BATCH][CHAN_DGRAM_MAX];
 	unsigned int		rx_n, rx_next;
+	size_t			rx_off;		/* unpacked of rx_next */
 	int			rx_short;	/* the last read took fewer */
 };
 
@@ -89,6 +92,31 @@ chan_batch(struct chan *c)
 		rx->rx_mm[k].msg_hdr.msg_control = rx->rx_cm[k].buf;
 		rx->rx_mm[k].msg_hdr.msg_controllen = sizeof(rx->rx_cm[k].buf);
 	}
+}
+
+/*
+ * From now on chan_flush packs consecutive frames into one datagram, up
+ * to the size of the largest frame, so that a turn's many small answers
+ * cost the kernel one datagram, not one each.  A frame with a fd always
+ * travels alone.  Only for a peer that called chan_unpack.
+ */
+void
+chan_pack(struct chan *c)
+{
+	c->c_pack = 1;
+}
+
+/*
+ * From now on chan_recv takes datagrams of several frames (chan_pack),
+ * handing them out one frame at a time, each checked as a datagram of
+ * its own is; a packed datagram must carry no fd.  Reads with recvmmsg
+ * (chan_batch).
+ */
+void
+chan_unpack(struct chan *c)
+{
+	chan_batch(c);
+	c->c_unpack = 1;
 }
 
 int
@@ -263,25 +291,52 @@ chan_send(struct chan *c, uint32_t type, uint32_t reqid, uint32_t connid,
 	return c->c_corked ? 0 : chan_flush(c);
 }
 
+/*
+ * The datagram that starts at f: f alone, or packed, f and the frames
+ * after it that fit, none with a fd.  Its iovecs go to iov from *k on.
+ * Returns the frame after it, and its frame count in *nf.
+ */
+static struct chan_frame *
+chan_dgram(const struct chan *c, struct chan_frame *f, struct iovec *iov,
+    size_t *k, size_t *nf)
+{
+	int	pack = c->c_pack && f->f_fd == -1;
+	size_t	len = 0;
+
+	*nf = 0;
+	do {
+		iov[*k].iov_base = f->f_data;
+		iov[*k].iov_len = f->f_len;
+		(*k)++;
+		(*nf)++;
+		len += f->f_len;
+		f = f->f_next;
+	} while (pack && f != NULL && f->f_fd == -1 && *k < CHAN_FLUSH_IOV &&
+	    len + f->f_len <= CHAN_DGRAM_MAX);
+	return f;
+}
+
 /* Send queued frames, many per sendmmsg, until the socket would block. */
 int
 chan_flush(struct chan *c)
 {
 	struct mmsghdr		 mm[CHAN_FLUSH_BATCH];
-	struct iovec		 iov[CHAN_FLUSH_BATCH];
+	struct iovec		 iov[CHAN_FLUSH_IOV];
 	union chan_cmsg		 cm[CHAN_FLUSH_BATCH];
-	struct chan_frame	*f;
+	size_t			 nf[CHAN_FLUSH_BATCH], k, j;
+	struct chan_frame	*f, *next;
 	int			 i, n, sent;
 
 	while (c->c_head != NULL) {
 		n = 0;
-		for (f = c->c_head; f != NULL && n < CHAN_FLUSH_BATCH;
-		    f = f->f_next, n++) {
-			iov[n].iov_base = f->f_data;
-			iov[n].iov_len = f->f_len;
-			chan_msghdr(&mm[n].msg_hdr, &cm[n], &iov[n], 1,
-			    f->f_fd);
+		k = 0;
+		for (f = c->c_head; f != NULL && n < CHAN_FLUSH_BATCH &&
+		    k < CHAN_FLUSH_IOV; n++) {
+			next = chan_dgram(c, f, iov, &k, &nf[n]);
+			chan_msghdr(&mm[n].msg_hdr, &cm[n], &iov[k - nf[n]],
+			    (int)nf[n], f->f_fd);
 			mm[n].msg_len = 0;
+			f = next;
 		}
 		sent = sendmmsg(c->c_fd, mm, (unsigned int)n,
 		    MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -292,13 +347,15 @@ chan_flush(struct chan *c)
 			break;
 		}
 		for (i = 0; i < sent; i++) {
-			f = c->c_head;
-			c->c_head = f->f_next;
-			c->c_queued--;
-			if (f->f_fd != -1)
-				close(f->f_fd);
-			explicit_bzero(f->f_data, f->f_len);
-			free(f);
+			for (j = 0; j < nf[i]; j++) {
+				f = c->c_head;
+				c->c_head = f->f_next;
+				c->c_queued--;
+				if (f->f_fd != -1)
+					close(f->f_fd);
+				explicit_bzero(f->f_data, f->f_len);
+				free(f);
+			}
 		}
 		if (c->c_head == NULL)
 			c->c_tail = NULL;
@@ -384,6 +441,7 @@ chan_rx_fill(struct chan *c)
 		rx->rx_mm[k].msg_hdr.msg_controllen =
 		    sizeof(rx->rx_cm[k].buf);
 	rx->rx_n = rx->rx_next = 0;
+	rx->rx_off = 0;
 	rx->rx_short = 1;
 	r = recvmmsg(c->c_fd, rx->rx_mm, CHAN_RX_BATCH,
 	    MSG_DONTWAIT | MSG_CMSG_CLOEXEC, NULL);
@@ -396,6 +454,57 @@ chan_rx_fill(struct chan *c)
 	rx->rx_n = (unsigned int)r;
 	rx->rx_short = r < CHAN_RX_BATCH;
 	return r > 0;
+}
+
+/*
+ * The next frame of the datagram at rx_next (chan_unpack), into m.  A
+ * datagram of one frame is checked as chan_recv always does; in one of
+ * several, each frame is, and none may bring a fd.  What cannot be a
+ * frame (a header cut short, a length past the end) goes to chan_parse
+ * as the datagram's rest, which refuses it, and the rest is dropped.
+ */
+static int
+chan_recv_packed(struct chan *c, struct chan_msg *m)
+{
+	struct chan_rx	*rx = c->c_rx;
+	struct msghdr	*mh = &rx->rx_mm[rx->rx_next].msg_hdr, none;
+	struct chan_hdr	 h;
+	struct buf	 b, peek;
+	size_t		 len = rx->rx_mm[rx->rx_next].msg_len, flen;
+	int		 first = rx->rx_off == 0, r;
+
+	buf_init(&b, rx->rx_buf[rx->rx_next], len);
+	if (buf_skip(&b, rx->rx_off) == -1)
+		fatalx("%s: offset past the datagram", __func__);
+	peek = b;
+	flen = buf_left(&b);
+	if (buf_get(&peek, &h, sizeof(h)) == 0 && h.ch_len <= buf_left(&peek))
+		flen = sizeof(h) + (size_t)h.ch_len;
+	if (buf_get(&b, m->m_raw, flen) == -1)
+		fatalx("%s: frame vanished", __func__);
+	rx->rx_off += flen;
+	if (first && rx->rx_off == len)
+		r = chan_parse(c, m, mh, (ssize_t)flen);
+	else {
+		/* The datagram's fds are looked at, and refused, once. */
+		memset(&none, 0, sizeof(none));
+		none.msg_flags = mh->msg_flags;
+		r = chan_parse(c, m, first ? mh : &none, (ssize_t)flen);
+		if (r == 1 && m->m_fd != -1) {
+			close(m->m_fd);
+			m->m_fd = -1;
+			errno = EBADMSG;
+			r = -1;
+		}
+	}
+	if (r == -1)
+		rx->rx_off = len;
+	if (rx->rx_off == len) {
+		explicit_bzero(rx->rx_buf[rx->rx_next], len);
+		rx->rx_next++;
+		rx->rx_off = 0;
+	}
+	return r;
 }
 
 /*
@@ -418,6 +527,8 @@ chan_recv(struct chan *c, struct chan_msg *m)
 	if (rx != NULL) {
 		if (rx->rx_next == rx->rx_n && (r = chan_rx_fill(c)) != 1)
 			return r;
+		if (c->c_unpack)
+			return chan_recv_packed(c, m);
 		n = (ssize_t)rx->rx_mm[rx->rx_next].msg_len;
 		memcpy(m->m_raw, rx->rx_buf[rx->rx_next], (size_t)n);
 		explicit_bzero(rx->rx_buf[rx->rx_next], (size_t)n);

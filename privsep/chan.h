@@ -32,6 +32,8 @@ struct chan {
 	size_t			 c_queued;
 	size_t			 c_backlog;	/* left by the last flush */
 	int			 c_corked;	/* send only in chan_flush */
+	int			 c_pack;	/* frames share datagrams */
+	int			 c_unpack;	/* take datagrams of frames */
 	struct chan_rx		*c_rx;		/* frames read ahead, or NULL */
 };
 
@@ -46,6 +48,8 @@ void	chan_init(struct chan *, int, int);
 void	chan_clear(struct chan *);
 void	chan_cork(struct chan *);
 void	chan_batch(struct chan *);
+void	chan_pack(struct chan *);
+void	chan_unpack(struct chan *);
 int	chan_buffered(const struct chan *);
 int	chan_drained(const struct chan *);
 int	chan_send(struct chan *, uint32_t, uint32_t, uint32_t,

@@ -76,7 +76,7 @@ main(void)
 	chan_init(&w.w_chan, CHAN_WORKER_FD, 1);
 	chan_cork(&w.w_chan);		/* conn_loop flushes once per turn */
 	worker_read_init(&w);
-	chan_batch(&w.w_chan);
+	chan_unpack(&w.w_chan);	/* the broker packs a turn's answers */
 	log_init("sealmd-worker", (int)w.w_init.mi_debug);
 
 	/*

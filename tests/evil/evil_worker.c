@@ -1086,6 +1086,7 @@ main(void)
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		fatal("signal");
 	chan_init(&e.e_chan, CHAN_WORKER_FD, 1);
+	chan_unpack(&e.e_chan);		/* as the worker: answers come packed */
 	chan_init(&e.e_sign, CHAN_SIGN_FD, 0);
 	evil_find_dir(&e);
 	evil_load(&e);

@@ -404,6 +404,36 @@ class Password(ProxyBase):
         winner = values[results.index(200)]
         self.assert_pw(h, winner)
 
+    def test_many_connections_each_get_their_own_answers(self):
+        """Answers to many connections leave the broker in one turn,
+        several to a datagram (chan_pack): each must reach its own
+        connection, in its order.  Every connection pipelines a POST of
+        its own value, a second POST (409) and a GET of the value."""
+        n = 48
+        conns, values, reqs = [], [], []
+        for i in range(n):
+            _, h = self.new()
+            value = canary(f"packed{i}")
+            hdrs = "".join(f"{k}: {v}\r\n" for k, v in h.items())
+            post = (f"POST {PW} HTTP/1.1\r\nHost: x\r\n{hdrs}"
+                    f"Content-Length: {len(value)}\r\n\r\n{value}")
+            get = f"GET {PW} HTTP/1.1\r\nHost: x\r\n{hdrs}\r\n"
+            values.append(value.encode())
+            reqs.append((post + post + get).encode())
+            conns.append(self.d.conn(timeout=20))
+        try:
+            for c, r in zip(conns, reqs):
+                c.send(r)
+            for i, c in enumerate(conns):
+                got = [c.read_response() for _ in range(3)]
+                self.assertNotIn(None, got, f"connection {i}: {got}")
+                self.assertEqual([r.status for r in got], [200, 409, 200],
+                                 f"connection {i}")
+                self.assertEqual(got[2].body, values[i], f"connection {i}")
+        finally:
+            for c in conns:
+                c.close()
+
     def test_conflict_checked_before_size(self):
         value = canary("size-order")
         _, h = self.new()

@@ -42,6 +42,10 @@ char			 bfix_dir[] = "/tmp/sealmd-test-broker-XXXXXX";
 static struct bconn	 bfix_conns[BFIX_SLOTS];
 static struct bgone	 bfix_gone[BFIX_SLOTS];
 static int		 bfix_sv[2] = { -1, -1 };	/* broker, worker */
+/* What the worker's end received, and how much of it bfix_take took. */
+static uint8_t		 bfix_dgram[sizeof(struct chan_hdr) +
+			    CHAN_MAX_PAYLOAD];
+static size_t		 bfix_have, bfix_off;
 static struct bfix_ans	*bfix_cur;
 void			(*bfix_turn_check)(int);
 
@@ -242,6 +246,7 @@ bfix_setup(void)
 	cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC |
 	    SOCK_NONBLOCK, 0, bfix_sv), 0);
 	broker_chan_open(&bfix_b, bfix_sv[0]);
+	bfix_have = bfix_off = 0;
 	bfix_conns_reset();
 }
 
@@ -271,28 +276,39 @@ bfix_recv(struct bfix_ans *a)
 	return bfix_take(a);
 }
 
-/* A frame that has reached the worker, into a; 0 when none has. */
+/*
+ * A frame that has reached the worker, into a; 0 when none has.  The
+ * broker packs frames (chan_pack): one datagram may hold several, taken
+ * here one at a time.
+ */
 int
 bfix_take(struct bfix_ans *a)
 {
-	static uint8_t	frame[sizeof(struct chan_hdr) + CHAN_MAX_PAYLOAD];
+	uint8_t		*dgram = bfix_dgram;
 	struct chan_hdr	h;
 	ssize_t		n;
 
-	if ((n = recv(bfix_sv[1], frame, sizeof(frame), MSG_DONTWAIT)) == -1) {
-		cr_assert(errno == EAGAIN, "recv: %s", strerror(errno));
-		return 0;
+	if (bfix_off == bfix_have) {
+		bfix_have = bfix_off = 0;
+		if ((n = recv(bfix_sv[1], bfix_dgram, sizeof(bfix_dgram),
+		    MSG_DONTWAIT)) == -1) {
+			cr_assert(errno == EAGAIN, "recv: %s",
+			    strerror(errno));
+			return 0;
+		}
+		bfix_have = (size_t)n;
 	}
-	cr_assert_geq((size_t)n, sizeof(h));
-	memcpy(&h, frame, sizeof(h));
-	cr_assert_eq(h.ch_len, (size_t)n - sizeof(h));
+	cr_assert_geq(bfix_have - bfix_off, sizeof(h));
+	memcpy(&h, dgram + bfix_off, sizeof(h));
+	cr_assert_leq(h.ch_len, bfix_have - bfix_off - sizeof(h));
 	cr_assert_not(a->ba_answered, "two answers to one message");
 	a->ba_answered = 1;
 	a->ba_type = h.ch_type;
 	a->ba_len = h.ch_len;
-	memcpy(a->ba_data, frame + sizeof(h), h.ch_len);
+	memcpy(a->ba_data, dgram + bfix_off + sizeof(h), h.ch_len);
 	if (h.ch_len >= sizeof(a->ba_status))
 		memcpy(&a->ba_status, a->ba_data, sizeof(a->ba_status));
+	bfix_off += sizeof(h) + h.ch_len;
 	return 1;
 }
 

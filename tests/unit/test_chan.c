@@ -656,3 +656,121 @@ Test(chan, eof)
 	/* And the other way: sending to a closed peer fails, no SIGPIPE. */
 	cr_expect_eq(chan_send(&cb, MSG_PONG, 0, 0, &st, sizeof(st), -1), -1);
 }
+
+/*
+ * chan_pack: a flush packs a turn's frames into few datagrams, no larger
+ * than the largest frame; a fd still travels on its own frame; a
+ * chan_unpack reader gets every frame back, in order.
+ */
+Test(chan, packed_frames_in_order)
+{
+	static uint8_t		big[CHAN_MAX_PAYLOAD];
+	struct msg_status	st;
+	uint8_t			peek[sizeof(struct chan_hdr) +
+				    CHAN_MAX_PAYLOAD];
+	uint32_t		i, n = 1500, fdat = 700;
+	char			c = 0;
+	ssize_t			first;
+	int			p[2];
+
+	open_pair(1);
+	chan_cork(&ca);
+	chan_pack(&ca);
+	chan_unpack(&cb);
+	cr_assert_eq(pipe(p), 0);
+	for (i = 0; i < n; i++) {
+		st.ms_status = i;
+		if (i % 500 == 250) {
+			memset(big, (int)(i & 0xff), sizeof(big));
+			cr_assert_eq(chan_send(&ca, MSG_TLS_CERT, i, 0, big,
+			    sizeof(big), -1), 0);
+		} else
+			cr_assert_eq(chan_send(&ca, MSG_PONG, i, 0, &st,
+			    sizeof(st), i == fdat ? p[0] : -1), 0);
+	}
+	cr_assert_eq(chan_flush(&ca), 0);
+	cr_expect(!chan_pending(&ca));
+	first = recv(sv[1], peek, sizeof(peek), MSG_PEEK | MSG_DONTWAIT);
+	cr_expect_gt(first, (ssize_t)(sizeof(struct chan_hdr) + sizeof(st)),
+	    "the first datagram holds one frame");
+	for (i = 0; i < n; i++) {
+		cr_assert_eq(chan_recv(&cb, &m), 1, "frame %u missing", i);
+		cr_assert_eq(m.m_hdr.ch_reqid, i);
+		cr_assert_eq(m.m_fd != -1, i == fdat, "fd on frame %u", i);
+		if (i % 500 == 250) {
+			cr_assert_eq(m.m_hdr.ch_type, MSG_TLS_CERT);
+			cr_assert_eq(chan_get(&m, big, sizeof(big)), 0);
+			cr_assert_eq(big[0], (uint8_t)(i & 0xff));
+			cr_assert_eq(big[sizeof(big) - 1], (uint8_t)(i & 0xff));
+			continue;
+		}
+		cr_assert_eq(chan_get(&m, &st, sizeof(st)), 0);
+		cr_assert_eq(st.ms_status, i);
+		if (m.m_fd != -1) {
+			cr_assert_eq(write(p[1], "z", 1), 1);
+			cr_assert_eq(read(m.m_fd, &c, 1), 1);
+			cr_expect_eq(c, 'z');
+			close(m.m_fd);
+		}
+	}
+	cr_expect(!chan_buffered(&cb));
+	cr_expect_eq(chan_recv(&cb, &m), 0, "more frames than were sent");
+	close(p[1]);
+	chan_clear(&cb);
+}
+
+/*
+ * An unpacking reader checks each frame of a datagram: a datagram cut
+ * short after good frames, or one of several frames with a fd, is
+ * refused (its fds closed) and the rest of it dropped; the channel stays
+ * in step.  A reader that does not unpack refuses packed datagrams.
+ */
+Test(chan, unpack_refuses_bad_datagrams)
+{
+	uint8_t		buf[3 * (sizeof(struct chan_hdr) +
+			    sizeof(struct msg_status))];
+	size_t		len;
+	int		p[2];
+
+	open_pair(1);
+	chan_unpack(&cb);
+	len = frame(buf, MSG_PONG, sizeof(struct msg_status),
+	    sizeof(struct msg_status));
+	len += frame(buf + len, MSG_PONG, sizeof(struct msg_status),
+	    sizeof(struct msg_status));
+	/* Two good frames, then a header that promises more than is left. */
+	len += frame(buf + len, MSG_PONG, 64, sizeof(struct msg_status));
+	send_raw(buf, len);
+	cr_assert_eq(chan_recv(&cb, &m), 1);
+	cr_assert_eq(chan_recv(&cb, &m), 1);
+	expect_refused();
+	cr_expect(!chan_buffered(&cb));
+	expect_next_ok();
+	/* Three good frames and a fd. */
+	len = 0;
+	len += frame(buf + len, MSG_PONG, sizeof(struct msg_status),
+	    sizeof(struct msg_status));
+	len += frame(buf + len, MSG_PONG, sizeof(struct msg_status),
+	    sizeof(struct msg_status));
+	len += frame(buf + len, MSG_PONG, sizeof(struct msg_status),
+	    sizeof(struct msg_status));
+	cr_assert_eq(pipe(p), 0);
+	send_raw_fds(buf, len, p[0], 1);
+	close(p[0]);
+	expect_refused();
+	cr_expect(!chan_buffered(&cb), "the rest of the datagram was kept");
+	cr_expect(reader_gone(p[1]), "the refused fd stayed open");
+	close(p[1]);
+	expect_next_ok();
+	chan_clear(&cb);
+	close(sv[0]);
+	close(sv[1]);
+
+	open_pair(0);
+	chan_batch(&cb);
+	send_raw(buf, 2 * (sizeof(struct chan_hdr) +
+	    sizeof(struct msg_status)));
+	expect_refused();
+	expect_next_ok();
+	chan_clear(&cb);
+}
