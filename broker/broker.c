@@ -870,7 +870,7 @@ void
 broker_chan_open(struct broker *b, int fd)
 {
 	chan_init(&b->b_chan, fd, 0);
-	chan_batch(&b->b_chan);
+	chan_unpack(&b->b_chan);
 	chan_cork(&b->b_chan);
 	chan_pack(&b->b_chan);
 }

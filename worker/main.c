@@ -75,6 +75,7 @@ main(void)
 		fatal("signal");
 	chan_init(&w.w_chan, CHAN_WORKER_FD, 1);
 	chan_cork(&w.w_chan);		/* conn_loop flushes once per turn */
+	chan_pack(&w.w_chan);		/* a turn's frames share datagrams */
 	worker_read_init(&w);
 	chan_unpack(&w.w_chan);	/* the broker packs a turn's answers */
 	log_init("sealmd-worker", (int)w.w_init.mi_debug);

@@ -47,6 +47,7 @@ def msg_pw(value):
 
 class FakeBroker:
     def __init__(self):
+        self.pending = b""
         self.chan, child = socket.socketpair(socket.AF_UNIX,
                                              socket.SOCK_SEQPACKET)
         self.sign, schild = socket.socketpair(socket.AF_UNIX,
@@ -73,13 +74,20 @@ class FakeBroker:
             socket.send_fds(self.chan, [data], [fd])
 
     def recv(self, timeout=WAIT):
-        r, _, _ = select.select([self.chan], [], [], timeout)
-        if not r:
-            return None
-        data = self.chan.recv(65536)
-        if not data:
-            return None
+        """The next frame; the worker packs a turn's frames into one
+        datagram (chan_pack), taken here one at a time."""
+        if not self.pending:
+            r, _, _ = select.select([self.chan], [], [], timeout)
+            if not r:
+                return None
+            self.pending = self.chan.recv(65536)
+            if not self.pending:
+                return None
+        data = self.pending
         type_, n, reqid, connid = HDR.unpack_from(data)
+        if HDR.size + n > len(data):
+            raise AssertionError(f"frame of {n} bytes in {len(data)}")
+        self.pending = data[HDR.size + n:]
         return type_, reqid, connid, data[HDR.size:HDR.size + n]
 
     def expect(self, type_):

@@ -723,16 +723,18 @@ Test(chan, packed_frames_in_order)
  * An unpacking reader checks each frame of a datagram: a datagram cut
  * short after good frames, or one of several frames with a fd, is
  * refused (its fds closed) and the rest of it dropped; the channel stays
- * in step.  A reader that does not unpack refuses packed datagrams.
+ * in step.  The same whether the reader takes fds (the worker) or not
+ * (the broker, reading the worker).
  */
-Test(chan, unpack_refuses_bad_datagrams)
+static void
+unpack_refusals(int allow_fd)
 {
 	uint8_t		buf[3 * (sizeof(struct chan_hdr) +
 			    sizeof(struct msg_status))];
 	size_t		len;
 	int		p[2];
 
-	open_pair(1);
+	open_pair(allow_fd);
 	chan_unpack(&cb);
 	len = frame(buf, MSG_PONG, sizeof(struct msg_status),
 	    sizeof(struct msg_status));
@@ -765,11 +767,32 @@ Test(chan, unpack_refuses_bad_datagrams)
 	chan_clear(&cb);
 	close(sv[0]);
 	close(sv[1]);
+}
+
+Test(chan, unpack_refuses_bad_datagrams)
+{
+	unpack_refusals(1);
+}
+
+Test(chan, unpack_refuses_bad_datagrams_without_fds)
+{
+	unpack_refusals(0);
+}
+
+/* A reader that does not unpack refuses a packed datagram. */
+Test(chan, packed_datagram_refused_unless_unpacking)
+{
+	uint8_t		buf[2 * (sizeof(struct chan_hdr) +
+			    sizeof(struct msg_status))];
+	size_t		len;
 
 	open_pair(0);
 	chan_batch(&cb);
-	send_raw(buf, 2 * (sizeof(struct chan_hdr) +
-	    sizeof(struct msg_status)));
+	len = frame(buf, MSG_PONG, sizeof(struct msg_status),
+	    sizeof(struct msg_status));
+	len += frame(buf + len, MSG_PONG, sizeof(struct msg_status),
+	    sizeof(struct msg_status));
+	send_raw(buf, len);
 	expect_refused();
 	expect_next_ok();
 	chan_clear(&cb);
