@@ -676,7 +676,7 @@ broker_read_chan(struct broker *b)
 
 	/* Past the first read, one that found the socket drained ends it:
 	 * poll wakes the loop for what comes later. */
-	for (i = 0; (i < BROKER_BATCH || chan_buffered(&b->b_chan)) &&
+	for (i = 0; i < BROKER_BATCH &&
 	    (i == 0 || !chan_drained(&b->b_chan)) &&
 	    b->b_nlater < BROKER_LATER_MAX && b->b_chan.c_fd != -1; i++) {
 		r = chan_recv(&b->b_chan, &m);
@@ -856,8 +856,9 @@ broker_later_clear(struct broker *b)
  * The worker's channel, corked: what a turn answers leaves in
  * broker_turn_end, after the audit lines written so far: once its reads
  * are answered, and as it ends.  One turn queues a bounded number of
- * frames: an answer to each of the BROKER_BATCH frames of each read (and
- * a read-ahead batch; a report is answered by nothing; a turn reads once
+ * frames: an answer to each of the BROKER_BATCH frames of each read
+ * (packed datagrams read ahead wait, whatever they hold, for the next
+ * read; a report is answered by nothing; a turn reads once
  * and again every BROKER_LATER_READ waiting writes it runs, each read
  * sent before the next), to BROKER_LATER_TURN waiting writes, to the
  * completions of the job queues
